@@ -1,0 +1,142 @@
+// Package store owns the connection to ClickHouse: opening it, applying migrations and writing
+// batches. Reading goes through internal/query; nothing else holds SQL.
+package store
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/innomed/rekkevidde/internal/config"
+)
+
+// Store is an open connection to Rekkevidde's database.
+type Store struct {
+	conn     driver.Conn
+	database string
+	log      *slog.Logger
+}
+
+// Open connects over the native protocol (the only one ClickHouse 18.16 and current releases both
+// speak with this driver), creating the database if it does not exist yet.
+func Open(ctx context.Context, cfg config.ClickHouse, log *slog.Logger) (*Store, error) {
+	admin, err := dial(ctx, cfg, "default")
+	if err != nil {
+		return nil, err
+	}
+	createErr := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(cfg.Database))
+	closeErr := admin.Close()
+	if createErr != nil {
+		return nil, fmt.Errorf("clickhouse %s: create database %s: %w", cfg.Addr, cfg.Database, createErr)
+	}
+	if closeErr != nil {
+		return nil, fmt.Errorf("clickhouse %s: close: %w", cfg.Addr, closeErr)
+	}
+	conn, err := dial(ctx, cfg, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := conn.ServerVersion(); err == nil {
+		log.Info("connected to ClickHouse", "addr", cfg.Addr, "database", cfg.Database, "server_version", v.String())
+	}
+	return &Store{conn: conn, database: cfg.Database, log: log}, nil
+}
+
+func dial(ctx context.Context, cfg config.ClickHouse, database string) (driver.Conn, error) {
+	opts := &clickhouse.Options{
+		Addr:        []string{cfg.Addr},
+		Protocol:    clickhouse.Native,
+		Auth:        clickhouse.Auth{Database: database, Username: cfg.Username, Password: cfg.Password.Value()},
+		DialTimeout: cfg.DialTimeout,
+		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+	}
+	if cfg.Secure {
+		opts.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse %s: open: %w", cfg.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("clickhouse %s: not reachable (is it running? `make clickhouse-start` starts the local one): %w", cfg.Addr, err)
+	}
+	return conn, nil
+}
+
+// Conn is the driver connection, for internal/query.
+func (s *Store) Conn() driver.Conn { return s.conn }
+
+// Database is the database this store writes to.
+func (s *Store) Database() string { return s.database }
+
+// Ping checks that ClickHouse answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("clickhouse ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.conn.Close() }
+
+// NewVersion returns the version for rows written now. ReplacingMergeTree keeps the row with the
+// highest version, so a later collection of the same key always replaces an earlier one.
+func NewVersion() uint64 { return uint64(time.Now().UnixNano()) }
+
+// Insert writes rows to table in one batch (one INSERT), naming the columns explicitly because
+// ClickHouse 18.16 needs the column list for batch appends. Either the whole batch is stored or none.
+func (s *Store) Insert(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	query := fmt.Sprintf("INSERT INTO %s (%s)", quoteIdent(table), strings.Join(columns, ", "))
+	batch, err := s.conn.PrepareBatch(ctx, query)
+	if err != nil {
+		return fmt.Errorf("insert into %s: prepare: %w", table, err)
+	}
+	defer func() { _ = batch.Close() }()
+	for i, row := range rows {
+		if len(row) != len(columns) {
+			return fmt.Errorf("insert into %s: row %d has %d values for %d columns", table, i, len(row), len(columns))
+		}
+		if err := batch.Append(row...); err != nil {
+			return fmt.Errorf("insert into %s: row %d: %w", table, i, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert into %s: send %d rows: %w", table, len(rows), err)
+	}
+	return nil
+}
+
+// Exec runs a statement that returns no rows.
+func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
+	if err := s.conn.Exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("clickhouse: %w", err)
+	}
+	return nil
+}
+
+// IsEmpty tells whether none of the figure tables hold a row, which is when `demo` may load.
+func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
+	var n uint64
+	err := s.conn.QueryRow(ctx,
+		"SELECT count() FROM system.parts WHERE database = ? AND active AND table != 'schema_migrations'",
+		s.database).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
+	}
+	return n == 0, nil
+}
+
+// ErrMigrationChanged means an applied migration's text differs from what the binary holds.
+var ErrMigrationChanged = errors.New("applied migration has changed")
