@@ -1,0 +1,390 @@
+package collectors
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// HTTPOptions tunes the HTTP client one source uses. Zero values take the defaults below.
+type HTTPOptions struct {
+	// Source names the source in errors and logs.
+	Source string
+	// AttemptTimeout bounds one request attempt (default 60 s).
+	AttemptTimeout time.Duration
+	// RetryMax is how many times a failed request is retried (default 5).
+	RetryMax int
+	// WaitMin and WaitMax bound the pause between attempts (defaults 1 s and 60 s). A Retry-After
+	// longer than WaitMax is not slept through: the request fails with ErrRateLimited and a RetryAt,
+	// so the run stops cleanly and the scheduler or the next backfill resumes later.
+	WaitMin, WaitMax time.Duration
+	// RequestsPerSecond limits the rate of attempts (default 5); Burst allows short bursts (default 1).
+	RequestsPerSecond float64
+	Burst             int
+	// Concurrency caps simultaneous requests (default 4; Mailchimp allows 10 per user).
+	Concurrency int
+	// Secrets are scrubbed from every error message and logged URL.
+	Secrets []string
+	// Throttled lets a source recognise its provider's own "slow down" answers that are not 429
+	// (Meta's error codes 4, 17, 32, 613, 80001, sent with HTTP 400). Such answers are retried like
+	// a 429, and if they persist the error matches ErrRateLimited.
+	Throttled func(status int, header http.Header, body []byte) bool
+	Log       *slog.Logger
+}
+
+func (o *HTTPOptions) defaults() {
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = 60 * time.Second
+	}
+	if o.RetryMax == 0 {
+		o.RetryMax = 5
+	}
+	if o.WaitMin <= 0 {
+		o.WaitMin = time.Second
+	}
+	if o.WaitMax <= 0 {
+		o.WaitMax = 60 * time.Second
+	}
+	if o.RequestsPerSecond <= 0 {
+		o.RequestsPerSecond = 5
+	}
+	if o.Burst <= 0 {
+		o.Burst = 1
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// UserAgent identifies Rekkevidde to providers.
+const UserAgent = "Rekkevidde/1 (+https://github.com/innomed/rekkevidde)"
+
+// HTTPClient is the one HTTP client every collector uses: retries with backoff and jitter on
+// network errors, 429 and 5xx; Retry-After honoured up to WaitMax; a per-source rate and
+// concurrency limit; and errors that keep the provider's message but never a secret.
+type HTTPClient struct {
+	opts  HTTPOptions
+	retry *retryablehttp.Client
+}
+
+// NewHTTPClient builds a client for one source.
+func NewHTTPClient(opts HTTPOptions) *HTTPClient {
+	opts.defaults()
+	c := &HTTPClient{opts: opts}
+	rc := retryablehttp.NewClient()
+	rc.HTTPClient = &http.Client{
+		Timeout: opts.AttemptTimeout,
+		Transport: &limitedTransport{
+			base:    http.DefaultTransport,
+			limiter: rate.NewLimiter(rate.Limit(opts.RequestsPerSecond), opts.Burst),
+			slots:   make(chan struct{}, opts.Concurrency),
+		},
+	}
+	rc.RetryMax = opts.RetryMax
+	rc.RetryWaitMin = opts.WaitMin
+	rc.RetryWaitMax = opts.WaitMax
+	rc.Logger = nil // its log lines carry full URLs, which can hold tokens; we log redacted ones below
+	rc.CheckRetry = c.checkRetry
+	rc.Backoff = c.backoff
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+		if attempt > 0 {
+			opts.Log.Info("retrying request", "source", opts.Source, "attempt", attempt+1, "url", c.Redact(req.URL.String()))
+		}
+	}
+	c.retry = rc
+	return c
+}
+
+// Standard returns a *http.Client with the same retries and limits, for libraries that take one
+// (oauth2 token sources, gofeed).
+func (c *HTTPClient) Standard() *http.Client { return c.retry.StandardClient() }
+
+// Redact removes every configured secret from s.
+func (c *HTTPClient) Redact(s string) string {
+	for _, secret := range c.opts.Secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+			if esc := url.QueryEscape(secret); esc != secret {
+				s = strings.ReplaceAll(s, esc, "[redacted]")
+			}
+		}
+	}
+	return s
+}
+
+// Do sends req with retries. A non-2xx final answer becomes an *APIError (the body is consumed).
+func (c *HTTPClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", UserAgent)
+	}
+	rreq, err := retryablehttp.FromRequest(req)
+	if err != nil {
+		return nil, c.wrap(fmt.Errorf("%s: build request: %w", c.opts.Source, err))
+	}
+	resp, err := c.retry.Do(rreq)
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, c.wrap(fmt.Errorf("%s: %s %s: %w", c.opts.Source, req.Method, req.URL.Path, ctxErr))
+		}
+		return nil, c.wrap(fmt.Errorf("%s: %s %s: %w", c.opts.Source, req.Method, req.URL.Path, err))
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	apiErr := &APIError{
+		Source: c.opts.Source,
+		Method: req.Method,
+		Path:   req.URL.Path,
+		Status: resp.StatusCode,
+		Body:   c.Redact(strings.TrimSpace(string(body))),
+	}
+	if c.opts.Throttled != nil && c.opts.Throttled(resp.StatusCode, resp.Header, body) {
+		apiErr.Throttled = true
+	}
+	if apiErr.Throttled || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		apiErr.RetryAt = retryAt(resp, time.Now())
+	}
+	return nil, apiErr
+}
+
+// JSON sends a request with an optional JSON body and decodes a JSON answer into out. Malformed
+// JSON is an error naming the source and path, never a silent zero.
+func (c *HTTPClient) JSON(ctx context.Context, method, rawURL string, header http.Header, body, out any) error {
+	var reader io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s: encode request: %w", c.opts.Source, err)
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, reader)
+	if err != nil {
+		return c.wrap(fmt.Errorf("%s: build request: %w", c.opts.Source, err))
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return DecodeJSON(c.opts.Source, req.URL.Path, resp.Body, out)
+}
+
+// DecodeJSON decodes a provider's JSON answer, naming the source on failure.
+func DecodeJSON(source, path string, r io.Reader, out any) error {
+	raw, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s: read %s: %w", source, path, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s: %s answered malformed JSON (%w): %.120q", source, path, err, raw)
+	}
+	return nil
+}
+
+func (c *HTTPClient) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err == nil && resp != nil {
+		throttled := resp.StatusCode == http.StatusTooManyRequests || c.providerThrottled(resp)
+		if throttled || resp.StatusCode == http.StatusServiceUnavailable {
+			// A wait longer than this client will sleep, or past the run's deadline, ends the
+			// attempt now; the caller reports when to come back.
+			if at := retryAt(resp, time.Now()); !at.IsZero() {
+				wait := time.Until(at)
+				if deadline, ok := ctx.Deadline(); wait > c.opts.WaitMax || (ok && time.Now().Add(wait).After(deadline)) {
+					return false, nil
+				}
+			}
+			if throttled {
+				return true, nil
+			}
+		}
+	}
+	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+// providerThrottled asks the source's Throttled hook, leaving the body readable for the caller.
+func (c *HTTPClient) providerThrottled(resp *http.Response) bool {
+	if c.opts.Throttled == nil || resp.StatusCode < 400 {
+		return false
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return c.opts.Throttled(resp.StatusCode, resp.Header, body)
+}
+
+// backoff honours Retry-After (seconds, HTTP date or ISO 8601, as Zoom sends) up to hi, else
+// doubles from lo with full jitter so that parallel clients do not retry in step.
+func (c *HTTPClient) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if at := retryAt(resp, time.Now()); !at.IsZero() {
+			return min(max(time.Until(at), 0), hi)
+		}
+	}
+	ceiling := min(lo*time.Duration(1<<min(attempt, 20)), hi)
+	return lo/2 + rand.N(ceiling-lo/2+1)
+}
+
+// retryAt reads Retry-After as delta seconds, an HTTP date or an RFC 3339 time.
+func retryAt(resp *http.Response, now time.Time) time.Time {
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return time.Time{}
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return now.Add(time.Duration(secs) * time.Second)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t
+	}
+	return time.Time{}
+}
+
+// wrap keeps secrets out of error text (net/http errors quote the whole URL) while keeping the
+// error chain intact for errors.Is.
+func (c *HTTPClient) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redactedError{msg: c.Redact(err.Error()), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// limitedTransport waits for the rate limiter and a concurrency slot before every attempt.
+type limitedTransport struct {
+	base    http.RoundTripper
+	limiter *rate.Limiter
+	slots   chan struct{}
+}
+
+func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.limiter.Wait(req.Context()); err != nil {
+		return nil, err
+	}
+	select {
+	case t.slots <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		<-t.slots
+		return nil, err
+	}
+	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: func() { <-t.slots }}
+	return resp, nil
+}
+
+type releaseOnClose struct {
+	io.ReadCloser
+	release func()
+	done    bool
+}
+
+func (r *releaseOnClose) Close() error {
+	err := r.ReadCloser.Close()
+	if !r.done {
+		r.done = true
+		r.release()
+	}
+	return err
+}
+
+// ErrUnauthorized means the provider refused the credentials (401/403, expired token, bad key).
+var ErrUnauthorized = errors.New("credentials refused")
+
+// ErrRateLimited means the provider asked us to slow down beyond what one run waits for.
+var ErrRateLimited = errors.New("rate limited")
+
+// APIError is a provider's non-2xx answer. Body is the start of the provider's message, with
+// secrets removed, so an operator sees what the provider said.
+type APIError struct {
+	Source  string
+	Method  string
+	Path    string
+	Status  int
+	Body    string
+	RetryAt time.Time
+	// Throttled marks a provider-specific "slow down" answer that is not a 429.
+	Throttled bool
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s: %s %s: HTTP %d", e.Source, e.Method, e.Path, e.Status)
+	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
+		msg += " (credentials refused: check the source's token or key and its access rights)"
+	}
+	if e.Status == http.StatusTooManyRequests || e.Throttled {
+		msg += " (rate limited"
+		if !e.RetryAt.IsZero() {
+			msg += ", retry after " + e.RetryAt.UTC().Format(time.RFC3339)
+		}
+		msg += ")"
+	}
+	if e.Body != "" {
+		msg += ": " + truncate(e.Body, 512)
+	}
+	return msg
+}
+
+// Unwrap classifies the answer so callers can use errors.Is(err, ErrUnauthorized / ErrRateLimited).
+func (e *APIError) Unwrap() error {
+	if e.Throttled {
+		return ErrRateLimited
+	}
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return ErrUnauthorized
+	case http.StatusTooManyRequests:
+		return ErrRateLimited
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

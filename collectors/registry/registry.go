@@ -1,0 +1,15 @@
+// Package registry is the one explicit list of source types the binary knows.
+package registry
+
+import (
+	"github.com/innomed/rekkevidde/collectors"
+)
+
+// All returns every source type, keyed by the name used as `type:` in the config.
+func All() collectors.Registry {
+	reg := collectors.Registry{}
+	for _, k := range []collectors.Kind{} {
+		reg[k.Name] = k
+	}
+	return reg
+}

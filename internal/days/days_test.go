@@ -1,0 +1,67 @@
+package days
+
+import (
+	"testing"
+	"time"
+)
+
+func TestOfUsesTheConfiguredZone(t *testing.T) {
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 23:30 UTC on 31 Dec is already New Year's Day in Oslo.
+	got := Of(time.Date(2022, 12, 31, 23, 30, 0, 0, time.UTC), oslo)
+	if want := Date(2023, 1, 1); !got.Equal(want) {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+func TestChunksCoverTheRangeExactlyOnce(t *testing.T) {
+	r, _ := NewRange(Date(2022, 1, 1), Date(2022, 12, 31))
+	chunks := r.Chunks(31)
+	total := 0
+	next := r.From
+	for _, c := range chunks {
+		if !c.From.Equal(next) {
+			t.Fatalf("chunk %s does not start at %s", c, Format(next))
+		}
+		total += c.Days()
+		next = c.To.AddDate(0, 0, 1)
+	}
+	if total != 365 || !chunks[len(chunks)-1].To.Equal(r.To) {
+		t.Fatalf("chunks cover %d days ending %s", total, chunks[len(chunks)-1].To)
+	}
+	if len(chunks) != 12 || !chunks[1].To.Equal(Date(2022, 2, 28)) {
+		t.Fatalf("31-day chunks of 2022 should be its 12 months, got %v", chunks)
+	}
+	weeks := Range{From: Date(2022, 1, 25), To: Date(2022, 2, 10)}.Chunks(7)
+	if len(weeks) != 3 || !weeks[0].To.Equal(Date(2022, 1, 31)) || !weeks[1].To.Equal(Date(2022, 2, 7)) {
+		t.Fatalf("7-day chunks across a month end: %v", weeks)
+	}
+}
+
+func TestPeriods(t *testing.T) {
+	q, err := PeriodOf(Quarter, Date(2022, 8, 24))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !q.Start.Equal(Date(2022, 7, 1)) || !q.End.Equal(Date(2022, 9, 30)) {
+		t.Fatalf("Q3 2022 = %s..%s", Format(q.Start), Format(q.End))
+	}
+	r, _ := NewRange(Date(2022, 1, 1), Date(2022, 12, 31))
+	ps := CompletePeriods(r)
+	counts := map[string]int{}
+	for _, p := range ps {
+		counts[p.Kind]++
+	}
+	if counts[Month] != 12 || counts[Quarter] != 4 || counts[Year] != 1 {
+		t.Fatalf("periods of 2022: %v", counts)
+	}
+	if _, err := PeriodOf("week", r.From); err == nil {
+		t.Fatal("want an error for an unknown kind")
+	}
+	if _, err := NewRange(Date(2022, 2, 1), Date(2022, 1, 1)); err == nil {
+		t.Fatal("want an error for a reversed range")
+	}
+}

@@ -1,0 +1,85 @@
+package query
+
+import (
+	"context"
+	"fmt"
+)
+
+// latestWebTraffic keeps, for every site and day, only the rows of the newest collection of that day.
+// A re-collection writes the day's whole channel × device set under one new version, so a
+// combination that disappeared from the provider's answer disappears here too, and nothing is counted twice.
+const latestWebTraffic = `(
+    SELECT * FROM web_traffic_daily
+    WHERE (site_id, date, version) IN (
+        SELECT site_id, date, max(version) FROM web_traffic_daily WHERE site_id = ? GROUP BY site_id, date
+    )
+)`
+
+// QuarterVisitors is one row of the annual report's "Besøkende per kvartal".
+type QuarterVisitors struct {
+	Quarter int
+	// Visits are sessions, the report's "Totalt besøkende": additive, so the sum of the quarter's days.
+	Visits uint64
+	// UniqueVisitors is the provider's deduplicated figure for the whole quarter ("Unike besøkende"),
+	// never a sum of days; nil when the provider could not give one.
+	UniqueVisitors *uint64
+}
+
+// QuarterlyVisitors returns Q1–Q4 of year for a site. Quarters without any data are left out.
+func (q *Queries) QuarterlyVisitors(ctx context.Context, siteID string, year int) ([]QuarterVisitors, error) {
+	query := `
+SELECT quarter, sum(visits) AS visits, max(has_unique) AS has_unique, max(unique_visitors) AS unique_visitors
+FROM (
+    SELECT toUInt8(toQuarter(date)) AS quarter, sum(sessions) AS visits, toUInt8(0) AS has_unique, toUInt64(0) AS unique_visitors
+    FROM ` + latestWebTraffic + `
+    WHERE toYear(date) = ?
+    GROUP BY quarter
+    UNION ALL
+    SELECT toUInt8(toQuarter(period_start)) AS quarter, toUInt64(0) AS visits, toUInt8(1) AS has_unique, assumeNotNull(visitors) AS unique_visitors
+    FROM web_visitors_period FINAL
+    WHERE site_id = ? AND period = 'quarter' AND toYear(period_start) = ? AND visitors IS NOT NULL
+)
+GROUP BY quarter
+ORDER BY quarter`
+	rows, err := q.conn.Query(ctx, query, siteID, uint16(year), siteID, uint16(year))
+	if err != nil {
+		return nil, fmt.Errorf("quarterly visitors for %s %d: %w", siteID, year, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []QuarterVisitors
+	for rows.Next() {
+		var quarter, hasUnique uint8
+		var visits, unique uint64
+		if err := rows.Scan(&quarter, &visits, &hasUnique, &unique); err != nil {
+			return nil, fmt.Errorf("quarterly visitors for %s %d: %w", siteID, year, err)
+		}
+		row := QuarterVisitors{Quarter: int(quarter), Visits: visits}
+		if hasUnique == 1 {
+			u := unique
+			row.UniqueVisitors = &u
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("quarterly visitors for %s %d: %w", siteID, year, err)
+	}
+	return out, nil
+}
+
+// YearsWithWebTraffic lists the years that hold web traffic for a site, newest first.
+func (q *Queries) YearsWithWebTraffic(ctx context.Context, siteID string) ([]int, error) {
+	rows, err := q.conn.Query(ctx, `SELECT DISTINCT toYear(date) AS y FROM web_traffic_daily WHERE site_id = ? ORDER BY y DESC`, siteID)
+	if err != nil {
+		return nil, fmt.Errorf("years with web traffic for %s: %w", siteID, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var years []int
+	for rows.Next() {
+		var y uint16
+		if err := rows.Scan(&y); err != nil {
+			return nil, fmt.Errorf("years with web traffic for %s: %w", siteID, err)
+		}
+		years = append(years, int(y))
+	}
+	return years, rows.Err()
+}

@@ -1,0 +1,383 @@
+// Package scheduler runs collectors: one-off runs and backfills in chunks that resume after a crash
+// or a quota stop, incremental runs that re-fetch a lookback window, and the schedule inside
+// `serve`. Every run leaves a collector_runs row; a failing source never stops another.
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/store"
+)
+
+// Source is one configured source instance, ready to run.
+type Source struct {
+	ID           string
+	Kind         string
+	Collector    collectors.Collector
+	Interval     time.Duration
+	LookbackDays int
+	ChunkDays    int
+	// StartDate is the first day an incremental run with no history fetches.
+	StartDate time.Time
+	// Disabled sources run only when started by hand.
+	Disabled bool
+}
+
+// Run statuses as stored in collector_runs.status.
+const (
+	StatusRunning     = "running"
+	StatusOK          = "ok"
+	StatusPartial     = "partial"
+	StatusFailed      = "failed"
+	StatusThrottled   = "throttled"
+	StatusInterrupted = "interrupted"
+)
+
+// Run modes.
+const (
+	ModeIncremental = "incremental"
+	ModeBackfill    = "backfill"
+)
+
+// ChunkResult is the outcome of one step of a run.
+type ChunkResult struct {
+	Source  string
+	Window  days.Range
+	Index   int // 1-based
+	Of      int
+	Status  string
+	Rows    int
+	Notes   []string
+	Err     error
+	RetryAt time.Time
+	Elapsed time.Duration
+	Skipped bool // done by an earlier, interrupted run of the same backfill
+}
+
+// Summary is the outcome of a whole run.
+type Summary struct {
+	Source   string
+	Window   days.Range
+	Chunks   int
+	Done     int
+	Skipped  int
+	Rows     int
+	Failed   int
+	Partial  int
+	Status   string
+	Err      error
+	RetryAt  time.Time
+	ResumeAt time.Time // first day not yet collected, when the run stopped early
+}
+
+// Runner runs sources against one store. A source runs at most once at a time, whether started by
+// the schedule, by an admin or from the command line in the same process.
+type Runner struct {
+	store *store.Store
+	loc   *time.Location
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu      sync.Mutex
+	running map[string]bool
+}
+
+// NewRunner returns a runner writing to st; days are counted in loc.
+func NewRunner(st *store.Store, loc *time.Location, log *slog.Logger) *Runner {
+	return &Runner{store: st, loc: loc, log: log, now: time.Now, running: map[string]bool{}}
+}
+
+// ErrAlreadyRunning is returned when a source is started while a run of it is under way.
+var ErrAlreadyRunning = errors.New("a run of this source is already under way")
+
+func (r *Runner) acquire(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running[id] {
+		return false
+	}
+	r.running[id] = true
+	return true
+}
+
+func (r *Runner) release(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.running, id)
+}
+
+// Running tells whether a run of source id is under way in this process.
+func (r *Runner) Running(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.running[id]
+}
+
+// Incremental fetches from the lookback window before the last complete day the source holds up to
+// today (or from StartDate / the lookback when it holds nothing), so figures the provider revises
+// for a few days are replaced, never added.
+func (r *Runner) Incremental(ctx context.Context, src Source, progress func(ChunkResult)) (Summary, error) {
+	today := days.Of(r.now(), r.loc)
+	last, ok, err := r.checkpoint(ctx, src.ID, ModeIncremental)
+	if err != nil {
+		return Summary{}, err
+	}
+	lookback := max(src.LookbackDays, 1)
+	from := today.AddDate(0, 0, -lookback+1)
+	switch {
+	case ok:
+		from = last.AddDate(0, 0, -lookback+1)
+	case !src.StartDate.IsZero():
+		from = src.StartDate
+	}
+	if from.After(today) {
+		from = today
+	}
+	window := days.Range{From: from, To: today}
+	return r.run(ctx, src, ModeIncremental, ModeIncremental, window, false, progress)
+}
+
+// Backfill fetches window in chunks. If an earlier backfill of the same window stopped part-way
+// (crash, quota), it resumes after the last chunk that succeeded; restart starts over.
+func (r *Runner) Backfill(ctx context.Context, src Source, window days.Range, restart bool, progress func(ChunkResult)) (Summary, error) {
+	job := fmt.Sprintf("%s:%s", ModeBackfill, window)
+	return r.run(ctx, src, ModeBackfill, job, window, restart, progress)
+}
+
+func (r *Runner) run(ctx context.Context, src Source, mode, job string, window days.Range, restart bool, progress func(ChunkResult)) (Summary, error) {
+	if !r.acquire(src.ID) {
+		return Summary{}, fmt.Errorf("%s: %w", src.ID, ErrAlreadyRunning)
+	}
+	defer r.release(src.ID)
+
+	resumeFrom := window.From
+	if mode == ModeBackfill && !restart {
+		last, ok, done, err := r.backfillState(ctx, src.ID, job)
+		if err != nil {
+			return Summary{}, err
+		}
+		if ok && !done && !last.Before(window.From) {
+			resumeFrom = last.AddDate(0, 0, 1)
+		}
+	}
+	chunks := window.Chunks(max(src.ChunkDays, 1))
+	sum := Summary{Source: src.ID, Window: window, Chunks: len(chunks), Status: StatusOK}
+	for i, chunk := range chunks {
+		if chunk.To.Before(resumeFrom) {
+			sum.Skipped++
+			if progress != nil {
+				progress(ChunkResult{Source: src.ID, Window: chunk, Index: i + 1, Of: len(chunks), Status: StatusOK, Skipped: true})
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			sum.Status, sum.Err, sum.ResumeAt = StatusInterrupted, ctx.Err(), chunk.From
+			return sum, nil
+		}
+		res := r.chunk(ctx, src, mode, chunk)
+		res.Index, res.Of = i+1, len(chunks)
+		if progress != nil {
+			progress(res)
+		}
+		sum.Rows += res.Rows
+		switch res.Status {
+		case StatusOK, StatusPartial:
+			sum.Done++
+			if res.Status == StatusPartial {
+				sum.Partial++
+				sum.Status, sum.Err = StatusPartial, res.Err
+			}
+			// A partial chunk still advances: its error (a withdrawn metric, say) will not mend by
+			// re-fetching, it is shown as broken until the config is fixed and the dates backfilled.
+			if err := r.advance(ctx, src.ID, mode, job, chunk, i == len(chunks)-1); err != nil {
+				sum.Status, sum.Err = StatusFailed, err
+				return sum, nil
+			}
+		default:
+			// Failed or throttled: stop here, so the next run or backfill resumes at this chunk
+			// and nothing after a gap is marked as held.
+			sum.Failed++
+			sum.Status, sum.Err, sum.RetryAt, sum.ResumeAt = res.Status, res.Err, res.RetryAt, chunk.From
+			return sum, nil
+		}
+	}
+	return sum, nil
+}
+
+// chunk runs the collector over one window and stores what it returned, recording the run.
+func (r *Runner) chunk(ctx context.Context, src Source, mode string, window days.Range) ChunkResult {
+	started := r.now().UTC().Truncate(time.Second)
+	runID := newRunID()
+	res := ChunkResult{Source: src.ID, Window: window, Status: StatusRunning}
+	if err := r.recordRun(ctx, runID, src.ID, mode, window, started, nil, res); err != nil {
+		res.Status, res.Err = StatusFailed, err
+		return res
+	}
+	sink := &collectors.Sink{}
+	collectErr := safeCollect(ctx, src.Collector, window, sink)
+	records := sink.Records()
+	res.Notes = sink.Notes()
+	var storeErr error
+	if len(records) > 0 {
+		storeErr = r.store.Write(ctx, src.ID, store.NewVersion(), records)
+	}
+	switch {
+	case storeErr != nil:
+		res.Status, res.Err = StatusFailed, storeErr
+	case collectErr != nil && errors.Is(collectErr, collectors.ErrRateLimited):
+		res.Status, res.Err = StatusThrottled, collectErr
+		res.Rows = len(records)
+		var apiErr *collectors.APIError
+		if errors.As(collectErr, &apiErr) {
+			res.RetryAt = apiErr.RetryAt
+		}
+	case collectErr != nil && len(records) > 0:
+		res.Status, res.Err, res.Rows = StatusPartial, collectErr, len(records)
+	case collectErr != nil:
+		res.Status, res.Err = StatusFailed, collectErr
+	default:
+		res.Status, res.Rows = StatusOK, len(records)
+	}
+	finished := r.now().UTC().Truncate(time.Second)
+	res.Elapsed = r.now().Sub(started)
+	// The run row is written with a fresh context: a cancelled run must still say it ended.
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.recordRun(recordCtx, runID, src.ID, mode, window, started, &finished, res); err != nil {
+		r.log.Error("could not record collector run", "source", src.ID, "err", err)
+	}
+	level := slog.LevelInfo
+	if res.Err != nil {
+		level = slog.LevelWarn
+	}
+	r.log.Log(ctx, level, "collector run", "source", src.ID, "window", window.String(), "status", res.Status,
+		"rows", res.Rows, "notes", strings.Join(res.Notes, "; "), "err", res.Err)
+	return res
+}
+
+// safeCollect turns a panicking collector into a failed run instead of a dead process.
+func safeCollect(ctx context.Context, c collectors.Collector, window days.Range, sink *collectors.Sink) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("collector panicked: %v", p)
+		}
+	}()
+	return c.Collect(ctx, window, sink)
+}
+
+func (r *Runner) recordRun(ctx context.Context, runID, source, mode string, window days.Range, started time.Time, finished *time.Time, res ChunkResult) error {
+	errText := ""
+	if res.Err != nil {
+		errText = res.Err.Error()
+	}
+	var retryAt *time.Time
+	if !res.RetryAt.IsZero() {
+		t := res.RetryAt.UTC()
+		retryAt = &t
+	}
+	return r.store.Insert(ctx, "collector_runs",
+		[]string{"run_id", "source", "mode", "window_from", "window_to", "started_at", "finished_at", "status",
+			"rows_written", "error", "notes", "retry_at", "version"},
+		[][]any{{runID, source, mode, window.From, window.To, started, finished, res.Status,
+			uint64(res.Rows), errText, strings.Join(res.Notes, "\n"), retryAt, store.NewVersion()}})
+}
+
+// advance records that the source now holds chunk completely. The incremental checkpoint never
+// moves past yesterday: today's figures are still growing and are fetched again next time.
+func (r *Runner) advance(ctx context.Context, source, mode, job string, chunk days.Range, last bool) error {
+	day := chunk.To
+	if mode == ModeIncremental {
+		yesterday := days.Of(r.now(), r.loc).AddDate(0, 0, -1)
+		if day.After(yesterday) {
+			day = yesterday
+		}
+		prev, ok, err := r.checkpoint(ctx, source, ModeIncremental)
+		if err != nil {
+			return err
+		}
+		if ok && !day.After(prev) {
+			return nil
+		}
+	}
+	done := uint8(0)
+	if mode == ModeBackfill && last {
+		done = 1
+	}
+	return r.store.Insert(ctx, "collector_checkpoints", []string{"source", "job", "last_day", "done", "version"},
+		[][]any{{source, job, day, done, store.NewVersion()}})
+}
+
+func (r *Runner) checkpoint(ctx context.Context, source, job string) (time.Time, bool, error) {
+	last, ok, _, err := r.backfillState(ctx, source, job)
+	return last, ok, err
+}
+
+func (r *Runner) backfillState(ctx context.Context, source, job string) (last time.Time, ok, done bool, err error) {
+	rows, err := r.store.Conn().Query(ctx,
+		"SELECT last_day, done FROM collector_checkpoints FINAL WHERE source = ? AND job = ?", source, job)
+	if err != nil {
+		return time.Time{}, false, false, fmt.Errorf("read checkpoint of %s: %w", source, err)
+	}
+	defer func() { _ = rows.Close() }()
+	if rows.Next() {
+		var d uint8
+		if err := rows.Scan(&last, &d); err != nil {
+			return time.Time{}, false, false, fmt.Errorf("read checkpoint of %s: %w", source, err)
+		}
+		return last.UTC(), true, d == 1, nil
+	}
+	return time.Time{}, false, false, rows.Err()
+}
+
+// MarkInterrupted closes runs left "running" by a process that died, so the health view does not
+// show them as under way forever. Call it once at start-up, before any run starts.
+func (r *Runner) MarkInterrupted(ctx context.Context) (int, error) {
+	rows, err := r.store.Conn().Query(ctx, `
+SELECT run_id, source, mode, window_from, window_to, started_at, rows_written
+FROM collector_runs FINAL WHERE status = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("find interrupted runs: %w", err)
+	}
+	type stale struct {
+		runID, source, mode string
+		from, to, started   time.Time
+		rows                uint64
+	}
+	var found []stale
+	for rows.Next() {
+		var s stale
+		if err := rows.Scan(&s.runID, &s.source, &s.mode, &s.from, &s.to, &s.started, &s.rows); err != nil {
+			_ = rows.Close()
+			return 0, fmt.Errorf("find interrupted runs: %w", err)
+		}
+		found = append(found, s)
+	}
+	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("find interrupted runs: %w", err)
+	}
+	now := r.now().UTC().Truncate(time.Second)
+	for _, s := range found {
+		res := ChunkResult{Status: StatusInterrupted, Rows: int(s.rows), Err: errors.New("the process stopped before this run ended")}
+		if err := r.recordRun(ctx, s.runID, s.source, s.mode, days.Range{From: s.from, To: s.to}, s.started, &now, res); err != nil {
+			return 0, err
+		}
+	}
+	return len(found), nil
+}
+
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

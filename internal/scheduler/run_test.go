@@ -1,0 +1,295 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/figures"
+	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/store"
+)
+
+// fakeWeb emits, for every day, sessions = day of month on direct/desktop and 1 on organic/mobile,
+// and a quarter's unique visitors = 100 × quarter. fail, when set, decides per call whether to fail.
+type fakeWeb struct {
+	mu    sync.Mutex
+	calls []days.Range
+	fail  func(call int, w days.Range) error
+	// dropOrganic leaves out the organic/mobile row, as a provider revising a day might.
+	dropOrganic bool
+}
+
+func (f *fakeWeb) Collect(ctx context.Context, w days.Range, sink *collectors.Sink) error {
+	f.mu.Lock()
+	f.calls = append(f.calls, w)
+	call := len(f.calls)
+	f.mu.Unlock()
+	if f.fail != nil {
+		if err := f.fail(call, w); err != nil {
+			return err
+		}
+	}
+	w.Each(func(d time.Time) {
+		sink.Add(figures.WebTrafficDay{SiteID: "s", Date: d, Channel: figures.ChannelDirect, Device: figures.DeviceDesktop,
+			Visitors: uint64(d.Day()), Sessions: uint64(d.Day())})
+		if !f.dropOrganic {
+			sink.Add(figures.WebTrafficDay{SiteID: "s", Date: d, Channel: figures.ChannelOrganicSearch, Device: figures.DeviceMobile,
+				Visitors: 1, Sessions: 1})
+		}
+	})
+	for _, p := range days.CompletePeriods(w) {
+		if p.Kind == days.Quarter {
+			q := uint64(100 * ((int(p.Start.Month())-1)/3 + 1))
+			sink.Add(figures.WebVisitorsPeriod{SiteID: "s", Period: p.Kind, PeriodStart: p.Start, PeriodEnd: p.End, Visitors: &q})
+		}
+	}
+	return nil
+}
+
+// expectedVisits is what fakeWeb serves for a quarter of 2022.
+func expectedVisits(quarter int, organic bool) uint64 {
+	var sum uint64
+	r := days.Range{From: days.Date(2022, time.Month(3*quarter-2), 1), To: days.Date(2022, time.Month(3*quarter+1), 1).AddDate(0, 0, -1)}
+	r.Each(func(d time.Time) {
+		sum += uint64(d.Day())
+		if organic {
+			sum++
+		}
+	})
+	return sum
+}
+
+func newTestRunner(t *testing.T, st *store.Store) *Runner {
+	t.Helper()
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRunner(st, oslo, slog.New(slog.DiscardHandler))
+	r.now = func() time.Time { return time.Date(2023, 6, 15, 12, 0, 0, 0, time.UTC) }
+	return r
+}
+
+var year2022 = days.Range{From: days.Date(2022, 1, 1), To: days.Date(2022, 12, 31)}
+
+func assertQuarters(t *testing.T, st *store.Store, organic bool) {
+	t.Helper()
+	got, err := query.New(st.Conn()).QuarterlyVisitors(context.Background(), "s", 2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("got %d quarters, want 4: %+v", len(got), got)
+	}
+	for i, q := range got {
+		if want := expectedVisits(i+1, organic); q.Visits != want {
+			t.Errorf("Q%d visits = %d, want %d", i+1, q.Visits, want)
+		}
+		if q.UniqueVisitors == nil || *q.UniqueVisitors != uint64(100*(i+1)) {
+			t.Errorf("Q%d unique visitors = %v, want %d", i+1, q.UniqueVisitors, 100*(i+1))
+		}
+	}
+}
+
+func TestBackfillInChunksThenRerunChangesNothing(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	src := Source{ID: "fake", Collector: &fakeWeb{}, ChunkDays: 31}
+	var progress []ChunkResult
+	sum, err := r.Backfill(context.Background(), src, year2022, false, func(c ChunkResult) { progress = append(progress, c) })
+	if err != nil || sum.Status != StatusOK {
+		t.Fatalf("backfill: %+v, %v", sum, err)
+	}
+	if sum.Chunks != 12 || sum.Done != 12 || len(progress) != 12 {
+		t.Fatalf("chunks %d done %d progress %d, want 12 each", sum.Chunks, sum.Done, len(progress))
+	}
+	assertQuarters(t, st, true)
+	// The same range again starts over (the earlier job finished) and must change no figure.
+	if sum, err := r.Backfill(context.Background(), src, year2022, false, nil); err != nil || sum.Skipped != 0 || sum.Done != 12 {
+		t.Fatalf("second backfill: %+v, %v", sum, err)
+	}
+	assertQuarters(t, st, true)
+}
+
+func TestRevisedDayReplacesTheWholeDay(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	if _, err := r.Backfill(context.Background(), Source{ID: "fake", Collector: &fakeWeb{}, ChunkDays: 92}, year2022, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The provider now reports no organic/mobile visits: the older rows must not linger.
+	if _, err := r.Backfill(context.Background(), Source{ID: "fake", Collector: &fakeWeb{dropOrganic: true}, ChunkDays: 92}, year2022, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	assertQuarters(t, st, false)
+}
+
+func TestQuotaStopResumesWithoutGapsOrDuplicates(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	quota := &collectors.APIError{Source: "fake", Status: 429, RetryAt: time.Now().Add(time.Hour)}
+	fake := &fakeWeb{fail: func(call int, _ days.Range) error {
+		if call == 4 {
+			return fmt.Errorf("fake: %w", quota)
+		}
+		return nil
+	}}
+	src := Source{ID: "fake", Collector: fake, ChunkDays: 31}
+	sum, err := r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != StatusThrottled || sum.Done != 3 || !sum.ResumeAt.Equal(days.Date(2022, 4, 1)) || sum.RetryAt.IsZero() {
+		t.Fatalf("after the quota stop: %+v", sum)
+	}
+	sum, err = r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Skipped != 3 || sum.Done != 9 {
+		t.Fatalf("resumed backfill: %+v, %v", sum, err)
+	}
+	if first := fake.calls[4]; !first.From.Equal(days.Date(2022, 4, 1)) {
+		t.Fatalf("resume started at %s, want 2022-04-01", first)
+	}
+	assertQuarters(t, st, true)
+	var throttled uint64
+	if err := st.Conn().QueryRow(context.Background(),
+		"SELECT count() FROM collector_runs FINAL WHERE source = 'fake' AND status = 'throttled' AND retry_at IS NOT NULL").Scan(&throttled); err != nil {
+		t.Fatal(err)
+	}
+	if throttled != 1 {
+		t.Fatalf("%d throttled runs recorded with retry_at, want 1", throttled)
+	}
+}
+
+func TestClickHouseOutageMidRunFailsAndIsFetchedAgain(t *testing.T) {
+	st := chtest.Open(t)
+	proxy := chtest.NewProxy(t)
+	via := chtest.OpenVia(t, st, proxy.Addr())
+	r := newTestRunner(t, via)
+	fake := &fakeWeb{fail: func(call int, _ days.Range) error {
+		if call == 5 {
+			proxy.Cut() // ClickHouse goes away while chunk 5 is being fetched
+		}
+		return nil
+	}}
+	src := Source{ID: "fake", Collector: fake, ChunkDays: 31}
+	sum, err := r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != StatusFailed || sum.Done != 4 || !sum.ResumeAt.Equal(days.Date(2022, 5, 1)) {
+		t.Fatalf("after the outage: %+v", sum)
+	}
+	proxy.Restore()
+	sum, err = r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Skipped != 4 {
+		t.Fatalf("after recovery: %+v, %v", sum, err)
+	}
+	assertQuarters(t, st, true)
+}
+
+func TestPartialRunStoresWhatItGotAndSaysWhy(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	deprecated := errors.New("fake: metric page_impressions_unique is no longer available")
+	partial := collectorFunc(func(ctx context.Context, w days.Range, sink *collectors.Sink) error {
+		if err := (&fakeWeb{}).Collect(ctx, w, sink); err != nil {
+			return err
+		}
+		sink.Note("quarter reach not available")
+		return deprecated
+	})
+	sum, err := r.Backfill(context.Background(), Source{ID: "fake", Collector: partial, ChunkDays: 366}, year2022, false, nil)
+	if err != nil || sum.Status != StatusPartial || !errors.Is(sum.Err, deprecated) {
+		t.Fatalf("got %+v, %v", sum, err)
+	}
+	assertQuarters(t, st, true)
+	var status, errText, notes string
+	if err := st.Conn().QueryRow(context.Background(),
+		"SELECT status, error, notes FROM collector_runs FINAL WHERE source = 'fake'").Scan(&status, &errText, &notes); err != nil {
+		t.Fatal(err)
+	}
+	if status != StatusPartial || errText != deprecated.Error() || notes != "quarter reach not available" {
+		t.Fatalf("run row: %q %q %q", status, errText, notes)
+	}
+}
+
+func TestIncrementalRefetchesTheLookbackWindow(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st) // today is 2023-06-15 in Oslo
+	fake := &fakeWeb{}
+	src := Source{ID: "fake", Collector: fake, ChunkDays: 31, LookbackDays: 3, StartDate: days.Date(2023, 6, 1)}
+	if _, err := r.Incremental(context.Background(), src, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.calls[0]; !got.From.Equal(days.Date(2023, 6, 1)) || !got.To.Equal(days.Date(2023, 6, 15)) {
+		t.Fatalf("first run fetched %s, want 2023-06-01..2023-06-15", got)
+	}
+	r.now = func() time.Time { return time.Date(2023, 6, 20, 12, 0, 0, 0, time.UTC) }
+	if _, err := r.Incremental(context.Background(), src, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Held through the 14th (today, the 15th, was still growing); look back 3 days from there.
+	if got := fake.calls[1]; !got.From.Equal(days.Date(2023, 6, 12)) || !got.To.Equal(days.Date(2023, 6, 20)) {
+		t.Fatalf("second run fetched %s, want 2023-06-12..2023-06-20", got)
+	}
+}
+
+func TestOneRunOfASourceAtATime(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	slow := collectorFunc(func(ctx context.Context, w days.Range, sink *collectors.Sink) error {
+		close(started)
+		<-release
+		return nil
+	})
+	src := Source{ID: "slow", Collector: slow, ChunkDays: 366}
+	done := make(chan error)
+	go func() {
+		_, err := r.Backfill(context.Background(), src, year2022, false, nil)
+		done <- err
+	}()
+	<-started
+	if _, err := r.Backfill(context.Background(), src, year2022, false, nil); !errors.Is(err, ErrAlreadyRunning) {
+		t.Fatalf("second concurrent run: %v, want ErrAlreadyRunning", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInterruptedRunsAreClosedAtStart(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	res := ChunkResult{Status: StatusRunning}
+	if err := r.recordRun(context.Background(), "dead", "fake", ModeIncremental, year2022, time.Now().UTC().Truncate(time.Second), nil, res); err != nil {
+		t.Fatal(err)
+	}
+	n, err := r.MarkInterrupted(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("closed %d runs, err %v; want 1", n, err)
+	}
+	var status string
+	if err := st.Conn().QueryRow(context.Background(), "SELECT status FROM collector_runs FINAL WHERE run_id = 'dead'").Scan(&status); err != nil {
+		t.Fatal(err)
+	}
+	if status != StatusInterrupted {
+		t.Fatalf("status %q, want interrupted", status)
+	}
+}
+
+type collectorFunc func(ctx context.Context, w days.Range, sink *collectors.Sink) error
+
+func (f collectorFunc) Collect(ctx context.Context, w days.Range, sink *collectors.Sink) error {
+	return f(ctx, w, sink)
+}

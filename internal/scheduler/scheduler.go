@@ -1,0 +1,103 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Scheduler runs every source on its own interval inside `serve`. Each source has its own
+// goroutine, so a slow or failing source never delays another.
+type Scheduler struct {
+	runner  *Runner
+	sources []Source
+	log     *slog.Logger
+	// triggers lets an admin start a source now (from the dashboard).
+	triggers map[string]chan struct{}
+}
+
+// New returns a scheduler for sources.
+func New(runner *Runner, sources []Source, log *slog.Logger) *Scheduler {
+	triggers := make(map[string]chan struct{}, len(sources))
+	for _, s := range sources {
+		triggers[s.ID] = make(chan struct{}, 1)
+	}
+	return &Scheduler{runner: runner, sources: sources, log: log, triggers: triggers}
+}
+
+// ErrUnknownSource is returned by Trigger for an id that is not configured.
+var ErrUnknownSource = errors.New("no such source is configured")
+
+// Trigger asks for an immediate run of source id; a run already asked for or under way is not
+// doubled.
+func (s *Scheduler) Trigger(id string) error {
+	ch, ok := s.triggers[id]
+	if !ok {
+		return ErrUnknownSource
+	}
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Run blocks until ctx ends, running each source on its interval.
+func (s *Scheduler) Run(ctx context.Context) {
+	if n, err := s.runner.MarkInterrupted(ctx); err != nil {
+		s.log.Error("could not close runs left open by an earlier process", "err", err)
+	} else if n > 0 {
+		s.log.Warn("closed runs left open by an earlier process", "runs", n)
+	}
+	var wg sync.WaitGroup
+	for _, src := range s.sources {
+		if src.Disabled {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.loop(ctx, src)
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *Scheduler) loop(ctx context.Context, src Source) {
+	// A short random delay spreads the first runs so that every source does not start at once.
+	wait := jitter(min(src.Interval/10, 30*time.Second))
+	for {
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		case <-s.triggers[src.ID]:
+			timer.Stop()
+		}
+		sum, err := s.runner.Incremental(ctx, src, nil)
+		wait = src.Interval + jitter(src.Interval/10) - src.Interval/20
+		switch {
+		case errors.Is(err, ErrAlreadyRunning):
+			s.log.Info("skipped scheduled run: one is under way", "source", src.ID)
+		case err != nil:
+			s.log.Error("scheduled run could not start", "source", src.ID, "err", err)
+		case sum.Status == StatusThrottled && !sum.RetryAt.IsZero():
+			// The provider said when to come back; come back then, not before.
+			if until := time.Until(sum.RetryAt); until > wait {
+				wait = until
+			}
+		}
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}
