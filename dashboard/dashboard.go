@@ -1,0 +1,102 @@
+// Package dashboard is Rekkevidde's web front: server-rendered pages (html/template) with go-echarts
+// charts, ECharts and CSS served from the binary itself, and the health endpoints. One file per page
+// or endpoint; routes are registered in routes below and every error leaves through handleError.
+package dashboard
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// Deps is what the dashboard needs from the rest of the program.
+type Deps struct {
+	// Queries reads the figures. Pages that need it answer 500 when it is nil; /healthz and
+	// /readyz never touch it.
+	Queries *query.Queries
+	// Ready reports whether the dashboard can serve figures (typically Store.Ping). /readyz calls it;
+	// nil means there is nothing to check.
+	Ready func(ctx context.Context) error
+	// Config supplies the sites and the default language.
+	Config config.Config
+	// Log receives request errors and panics; nil discards them.
+	Log *slog.Logger
+}
+
+// readyTimeout bounds /readyz so that a hanging ClickHouse makes the probe fail rather than hang.
+const readyTimeout = 3 * time.Second
+
+type handler struct {
+	queries     *query.Queries
+	ready       func(ctx context.Context) error
+	cfg         config.Config
+	log         *slog.Logger
+	views       *views
+	assets      *assets
+	defaultLang i18n.Lang
+}
+
+// New builds the dashboard application. It panics only on a programming error in the embedded
+// templates or static files, which every test run would catch.
+func New(deps Deps) *fiber.App {
+	log := deps.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	assets, err := loadAssets(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	views, err := loadViews(templateFS, assets)
+	if err != nil {
+		panic(err)
+	}
+	lang, ok := i18n.Parse(deps.Config.Language)
+	if !ok {
+		lang = i18n.Default
+	}
+	h := &handler{
+		queries:     deps.Queries,
+		ready:       deps.Ready,
+		cfg:         deps.Config,
+		log:         log,
+		views:       views,
+		assets:      assets,
+		defaultLang: lang,
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "rekkevidde",
+		DisableStartupMessage: true,
+		ErrorHandler:          h.handleError,
+		// Values from c.Query and friends otherwise point into fasthttp's reused buffers; copying
+		// them costs nothing that matters here and rules out a whole class of bugs.
+		Immutable:    true,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  2 * time.Minute,
+	})
+	h.routes(app)
+	return app
+}
+
+// routes is the one place that maps addresses to handlers.
+func (h *handler) routes(app *fiber.App) {
+	// go-echarts panics when its templates fail; recover turns that into an error for handleError.
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: h.logPanic}))
+	app.Use(h.securityHeaders)
+
+	app.Get("/healthz", h.healthz)
+	app.Get("/readyz", h.readyz)
+	app.Get("/static/:sum/*", h.static)
+
+	app.Use(h.language)
+	app.Get("/", h.visitorsPage)
+}

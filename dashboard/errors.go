@@ -1,0 +1,94 @@
+package dashboard
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/i18n"
+)
+
+// userError is a problem with the request that the user can fix, shown to them in their language.
+type userError struct {
+	status int
+	key    string // message key in the i18n catalogue
+	args   []any
+}
+
+func (e *userError) Error() string {
+	// In English for logs, whatever the reader's language.
+	return fmt.Sprintf("%d: %s", e.status, i18n.EN.T(e.key, e.args...))
+}
+
+// badRequest is a 400 whose message is the catalogue entry key filled with args.
+func badRequest(key string, args ...any) error {
+	return &userError{status: fiber.StatusBadRequest, key: key, args: args}
+}
+
+// clip shortens a value taken from the request before it is echoed back in a message.
+func clip(s string) string {
+	const maxRunes = 60
+	r := []rune(s)
+	if len(r) <= maxRunes {
+		return s
+	}
+	return string(r[:maxRunes]) + "…"
+}
+
+type errorPage struct {
+	layout
+	Status  int
+	Heading string
+	Message string
+}
+
+// handleError is the one exit for every failed request: user errors get their message, fiber's own
+// errors (404, 405) a translated one, and everything else a generic 500 page with the cause logged.
+func (h *handler) handleError(c *fiber.Ctx, err error) error {
+	lang := langOf(c, h.defaultLang)
+	status := fiber.StatusInternalServerError
+	heading, message := lang.T("error.title"), lang.T("error.internal")
+
+	var ue *userError
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ue):
+		status, heading, message = ue.status, lang.T("error.bad_request"), lang.T(ue.key, ue.args...)
+	case errors.As(err, &fe):
+		status = fe.Code
+		switch {
+		case fe.Code == fiber.StatusNotFound:
+			heading, message = lang.T("error.not_found"), lang.T("error.not_found_msg")
+		case fe.Code == fiber.StatusMethodNotAllowed:
+			heading, message = lang.T("error.bad_request"), lang.T("error.method")
+		case fe.Code < 500:
+			heading, message = lang.T("error.bad_request"), fe.Message
+		}
+	}
+	if status >= 500 {
+		h.log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+	} else {
+		h.log.DebugContext(c.UserContext(), "request rejected", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+	}
+
+	page := errorPage{layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: message}
+	body, renderErr := h.views.render("error", page)
+	c.Status(status)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if renderErr != nil {
+		h.log.ErrorContext(c.UserContext(), "render error page", "err", renderErr)
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.SendString(heading + ": " + message)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(body)
+}
+
+// logPanic records a recovered panic with its stack; the recover middleware then hands the panic
+// to handleError as an ordinary error.
+func (h *handler) logPanic(c *fiber.Ctx, v any) {
+	h.log.ErrorContext(c.UserContext(), "panic in handler", "method", c.Method(), "path", c.Path(),
+		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+}
