@@ -29,6 +29,11 @@ install_packages() {
 
 write_config() {
   mkdir -p "$base/data" "$base/tmp" "$base/user_files" "$base/log" "$base/format_schemas"
+  # A go.mod makes var/ a module of its own, so `go test ./...` never walks into ClickHouse's data
+  # directory while test databases come and go.
+  local var_dir
+  var_dir="$(dirname "$base")"
+  [ "$var_dir" != "$root/var" ] || [ -f "$var_dir/go.mod" ] || printf '// Local data, not code: keeps ./... patterns out of this folder.\nmodule local/var\n' >"$var_dir/go.mod"
   cat >"$config" <<XML
 <?xml version="1.0"?>
 <!-- Written by scripts/clickhouse.sh; edits are overwritten on the next start. -->

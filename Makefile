@@ -1,0 +1,66 @@
+# Rekkevidde — the two commands a newcomer needs are `make run` and `make test`.
+# Both start a private ClickHouse under ./var/clickhouse (Debian's clickhouse-server, installed on
+# first use) on 127.0.0.1:$(CH_TCP_PORT); `make clickhouse-stop` stops it.
+
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/rekkevidde
+CH_TCP_PORT ?= 19000
+CH_HTTP_PORT ?= 18123
+export REKKEVIDDE_CH_TCP_PORT := $(CH_TCP_PORT)
+export REKKEVIDDE_CH_HTTP_PORT := $(CH_HTTP_PORT)
+export REKKEVIDDE_CLICKHOUSE_ADDR ?= 127.0.0.1:$(CH_TCP_PORT)
+export REKKEVIDDE_TEST_CLICKHOUSE ?= 127.0.0.1:$(CH_TCP_PORT)
+
+.PHONY: help build run test test-short bench vet fmt fmt-check tidy-check clickhouse-start clickhouse-stop clickhouse-status migrate demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+build: ## build bin/rekkevidde
+	$(GO) build -o $(BIN) ./cmd/rekkevidde
+
+run: clickhouse-start build ## start ClickHouse, migrate, load demo data if empty, serve the dashboard
+	$(BIN) migrate
+	$(BIN) demo
+	$(BIN) serve
+
+test: clickhouse-start vet fmt-check ## vet, format check, and every test (integration ones on the local ClickHouse) with -race
+	$(GO) test -race -count=1 ./...
+
+test-short: ## unit tests only, no ClickHouse
+	$(GO) test -short -count=1 ./...
+
+bench: clickhouse-start ## benchmarks (speed and memory targets)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+vet: ## go vet
+	$(GO) vet ./...
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+fmt-check: ## fail if any file is not gofmt'ed
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './var/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+tidy-check: ## fail if go.mod or go.sum are not tidy
+	$(GO) mod tidy -diff
+
+clickhouse-start: ## start the private ClickHouse (installs it on first use)
+	@scripts/clickhouse.sh start
+
+clickhouse-stop: ## stop the private ClickHouse
+	@scripts/clickhouse.sh stop
+
+clickhouse-status: ## is the private ClickHouse running?
+	@scripts/clickhouse.sh status
+
+migrate: clickhouse-start build ## apply schema migrations
+	$(BIN) migrate
+
+demo: clickhouse-start build ## load demo data (only into an empty database)
+	$(BIN) demo
+
+clean: clickhouse-stop ## stop ClickHouse and delete bin/ and var/ (all local data)
+	rm -rf bin var

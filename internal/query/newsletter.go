@@ -1,0 +1,149 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Campaign is one newsletter send with its provider counts.
+type Campaign struct {
+	ID       string
+	Title    string
+	Subject  string
+	SendTime time.Time // UTC
+	// Delivered is EmailsSent − HardBounces − SoftBounces.
+	EmailsSent, Delivered     uint64
+	UniqueOpens, UniqueClicks uint64 // people who opened / clicked (Mailchimp unique_subscriber_clicks)
+	Unsubscribed              uint64
+	HardBounces, SoftBounces  uint64
+	ProviderOpenRate          *float64 // as the provider reports it, 0–1; nil when not reported
+	ProviderClickRate         *float64
+}
+
+// Campaigns returns a list's campaigns sent in [from, to) (instants), oldest first.
+func (q *Queries) Campaigns(ctx context.Context, listID string, from, to time.Time) ([]Campaign, error) {
+	rows, err := q.conn.Query(ctx, `
+SELECT campaign_id, title, subject, send_time, emails_sent, delivered, unique_opens, unique_clicks,
+       unsubscribed, hard_bounces, soft_bounces, provider_open_rate, provider_click_rate
+FROM newsletter_campaigns FINAL
+WHERE list_id = ? AND send_time >= toDateTime(?) AND send_time < toDateTime(?)
+ORDER BY send_time, campaign_id`, listID, from.Unix(), to.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("campaigns of %s: %w", listID, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []Campaign
+	for rows.Next() {
+		var c Campaign
+		if err := rows.Scan(&c.ID, &c.Title, &c.Subject, &c.SendTime, &c.EmailsSent, &c.Delivered, &c.UniqueOpens,
+			&c.UniqueClicks, &c.Unsubscribed, &c.HardBounces, &c.SoftBounces, &c.ProviderOpenRate, &c.ProviderClickRate); err != nil {
+			return nil, fmt.Errorf("campaigns of %s: %w", listID, err)
+		}
+		c.SendTime = c.SendTime.UTC()
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("campaigns of %s: %w", listID, err)
+	}
+	return out, nil
+}
+
+// NewsletterYear is the annual report's newsletter figures.
+type NewsletterYear struct {
+	Year int
+	// SubscribersAtStart is the last daily snapshot before 1 January; SubscribersAtEnd the last one
+	// on or before 31 December. Nil when there is no such snapshot.
+	SubscribersAtStart *uint64
+	SubscribersAtEnd   *uint64
+	// Campaigns counts the sends of the year (newsletters and invitations alike), by local send date.
+	Campaigns    int
+	EmailsSent   uint64
+	Delivered    uint64
+	UniqueOpens  uint64
+	UniqueClicks uint64
+	Unsubscribed uint64
+	// ClickRate is Σ UniqueClicks / Σ Delivered over the year's campaigns, 0–1: every delivered
+	// email weighs the same, unlike an average of per-campaign rates. Nil when nothing was delivered.
+	ClickRate *float64
+	// OpenRate is Σ UniqueOpens / Σ Delivered, likewise.
+	OpenRate *float64
+}
+
+// NewsletterYear returns a list's figures for a calendar year in loc (the organisation's time zone,
+// which decides the year of a send around midnight on New Year's Eve).
+func (q *Queries) NewsletterYear(ctx context.Context, listID string, year int, loc *time.Location) (NewsletterYear, error) {
+	y := NewsletterYear{Year: year}
+	if loc == nil {
+		return y, errors.New("newsletter year: nil time zone")
+	}
+	first, last := yearBounds(year)
+	var nStart, atStart, nEnd, atEnd uint64
+	err := q.conn.QueryRow(ctx, `
+SELECT countIf(date < toDate(?)), argMaxIf(subscribers, date, date < toDate(?)), count(), argMax(subscribers, date)
+FROM newsletter_subscribers_daily FINAL
+WHERE list_id = ? AND date <= toDate(?)`, dateArg(first), dateArg(first), listID, dateArg(last)).
+		Scan(&nStart, &atStart, &nEnd, &atEnd)
+	if err != nil {
+		return y, fmt.Errorf("newsletter subscribers of %s %d: %w", listID, year, err)
+	}
+	if nStart > 0 {
+		y.SubscribersAtStart = &atStart
+	}
+	if nEnd > 0 {
+		y.SubscribersAtEnd = &atEnd
+	}
+	campaigns, err := q.Campaigns(ctx, listID, time.Date(year, time.January, 1, 0, 0, 0, 0, loc),
+		time.Date(year+1, time.January, 1, 0, 0, 0, 0, loc))
+	if err != nil {
+		return y, err
+	}
+	for _, c := range campaigns {
+		y.Campaigns++
+		y.EmailsSent += c.EmailsSent
+		y.Delivered += c.Delivered
+		y.UniqueOpens += c.UniqueOpens
+		y.UniqueClicks += c.UniqueClicks
+		y.Unsubscribed += c.Unsubscribed
+	}
+	if y.Delivered > 0 {
+		clicks := float64(y.UniqueClicks) / float64(y.Delivered)
+		opens := float64(y.UniqueOpens) / float64(y.Delivered)
+		y.ClickRate, y.OpenRate = &clicks, &opens
+	}
+	return y, nil
+}
+
+// SubscriberSnapshot is one day's list size; Unsubscribed and Cleaned are running totals.
+type SubscriberSnapshot struct {
+	Date         time.Time
+	Subscribers  uint64
+	Unsubscribed uint64
+	Cleaned      uint64
+}
+
+// Subscribers returns a list's daily snapshots from..to (calendar days, both included), oldest first.
+func (q *Queries) Subscribers(ctx context.Context, listID string, from, to time.Time) ([]SubscriberSnapshot, error) {
+	rows, err := q.conn.Query(ctx, `
+SELECT date, subscribers, unsubscribed, cleaned
+FROM newsletter_subscribers_daily FINAL
+WHERE list_id = ? AND date >= toDate(?) AND date <= toDate(?)
+ORDER BY date`, listID, dateArg(from), dateArg(to))
+	if err != nil {
+		return nil, fmt.Errorf("subscribers of %s: %w", listID, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []SubscriberSnapshot
+	for rows.Next() {
+		var s SubscriberSnapshot
+		if err := rows.Scan(&s.Date, &s.Subscribers, &s.Unsubscribed, &s.Cleaned); err != nil {
+			return nil, fmt.Errorf("subscribers of %s: %w", listID, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("subscribers of %s: %w", listID, err)
+	}
+	return out, nil
+}

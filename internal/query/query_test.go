@@ -1,0 +1,91 @@
+package query_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/store"
+)
+
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+func u64(n uint64) *uint64 { return &n }
+func u32(n uint32) *uint32 { return &n }
+
+func insert(t *testing.T, st *store.Store, table string, columns []string, rows ...[]any) {
+	t.Helper()
+	if err := st.Insert(context.Background(), table, columns, rows); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Edge cases the demo does not show: a newer collection that drops rows, a deletion that arrives as
+// a newer version, a missing or zero starting count.
+func TestQueriesReadTheNewestVersionAndKeepNullsApart(t *testing.T) {
+	st := chtest.Open(t)
+	q := query.New(st.Conn())
+	ctx := context.Background()
+
+	t.Run("a page missing from the newest collection of a month is gone", func(t *testing.T) {
+		cols := []string{"site_id", "month", "path", "title", "pageviews", "source", "version"}
+		jan := day(2022, time.January, 1)
+		insert(t, st, "web_top_pages", cols,
+			[]any{"s", jan, "/", "Forside", uint64(100), "test", uint64(1)},
+			[]any{"s", jan, "/gammel", "Gammel side", uint64(90), "test", uint64(1)})
+		insert(t, st, "web_top_pages", cols, []any{"s", jan, "/", "Forside", uint64(120), "test", uint64(2)})
+		pages, err := q.TopPages(ctx, "s", jan, day(2022, time.January, 31), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pages) != 1 || pages[0].Path != "/" || pages[0].Pageviews != 120 {
+			t.Errorf("top pages %+v, want only / with 120", pages)
+		}
+		if _, err := q.TopPages(ctx, "s", jan, jan, 0); err == nil {
+			t.Error("limit 0: want an error")
+		}
+	})
+
+	t.Run("growth from zero or from nothing is nil", func(t *testing.T) {
+		cols := []string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}
+		insert(t, st, "social_followers_daily", cols,
+			[]any{"facebook", "zero", day(2021, time.December, 31), uint64(0), nil, nil, "test", uint64(1)},
+			[]any{"facebook", "zero", day(2022, time.June, 1), uint64(10), nil, nil, "test", uint64(1)},
+			[]any{"facebook", "late", day(2022, time.June, 1), uint64(7), u64(7), u64(0), "test", uint64(1)})
+		g, err := q.FollowerGrowth(ctx, "facebook", "zero", 2022)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.NewFollowers == nil || *g.NewFollowers != 10 || g.GrowthPercent != nil || g.GrossFollows != nil {
+			t.Errorf("zero start: %+v; want 10 new, growth nil, gross follows nil (not reported)", g)
+		}
+		g, err = q.FollowerGrowth(ctx, "facebook", "late", 2022)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.FollowersAtStart != nil || g.NewFollowers != nil || g.GrowthPercent != nil || g.GrossFollows == nil || *g.GrossFollows != 7 {
+			t.Errorf("no start: %+v; want start, new and growth nil, gross follows 7", g)
+		}
+	})
+
+	t.Run("a deletion in a newer version hides the event; NULL attendance is absent, not zero", func(t *testing.T) {
+		cols := []string{"account_id", "event_id", "kind", "title", "starts_at", "ends_at", "registered",
+			"attended_on_site", "attended_digital", "deleted", "source", "version"}
+		at := time.Date(2022, time.May, 5, 8, 0, 0, 0, time.UTC)
+		insert(t, st, "events", cols,
+			[]any{"a", "gone", "webinar", "Avlyst", at, nil, u32(10), nil, u32(8), uint8(0), "test", uint64(1)},
+			[]any{"a", "onsite", "course", "Kurs", at, nil, nil, u32(12), nil, uint8(0), "test", uint64(1)})
+		insert(t, st, "events", cols,
+			[]any{"a", "gone", "webinar", "Avlyst", at, nil, u32(10), nil, u32(8), uint8(1), "test", uint64(2)})
+		events, err := q.Events(ctx, "a", day(2022, time.January, 1), day(2023, time.January, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 || events[0].ID != "onsite" || events[0].Attended == nil || *events[0].Attended != 12 ||
+			events[0].Registered != nil || events[0].AttendedDigital != nil {
+			t.Errorf("events %+v; want only the course, attended 12 on site, registered and digital nil", events)
+		}
+	})
+}

@@ -1,0 +1,216 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Period is the length of a row in the period tables (web_visitors_period, social_reach).
+// A row covers period_start to period_end, both days included.
+type Period string
+
+// The periods that providers report.
+const (
+	PeriodMonth   Period = "month"
+	PeriodQuarter Period = "quarter"
+	PeriodYear    Period = "year"
+)
+
+// latestTopPages keeps, for every site and month, only the newest collection's pages, like
+// latestWebTraffic: a page that dropped out of a month's top list disappears with it.
+const latestTopPages = `(
+    SELECT * FROM web_top_pages
+    WHERE (site_id, month, version) IN (
+        SELECT site_id, month, max(version) FROM web_top_pages WHERE site_id = ? GROUP BY site_id, month
+    )
+)`
+
+// dateArg formats a calendar day for toDate(?): only its year, month and day count, so callers may
+// pass a time in any zone.
+func dateArg(t time.Time) string { return t.Format("2006-01-02") }
+
+// yearBounds are the first and last day of a year.
+func yearBounds(year int) (first, last time.Time) {
+	return time.Date(year, time.January, 1, 0, 0, 0, 0, time.UTC), time.Date(year, time.December, 31, 0, 0, 0, 0, time.UTC)
+}
+
+// Share is one channel's or device's part of a site's visits.
+type Share struct {
+	// Key is the canonical value (organic_search, direct, …; desktop, mobile, …).
+	Key string
+	// Sessions are the visits with this key.
+	Sessions uint64
+	// Share is Sessions over all sessions of the range, 0–1.
+	Share float64
+}
+
+// ChannelShares splits the visits (sessions) of from..to (calendar days, both included) by entry
+// channel, largest first. Shares are of sessions, not visitors: daily visitors cannot be added up.
+func (q *Queries) ChannelShares(ctx context.Context, siteID string, from, to time.Time) ([]Share, error) {
+	return q.sessionShares(ctx, "channel", siteID, from, to)
+}
+
+// DeviceShares splits the visits (sessions) of from..to (both included) by device, largest first.
+func (q *Queries) DeviceShares(ctx context.Context, siteID string, from, to time.Time) ([]Share, error) {
+	return q.sessionShares(ctx, "device", siteID, from, to)
+}
+
+// sessionShares groups sessions by a dimension column; column is one of the two literals above,
+// never caller input.
+func (q *Queries) sessionShares(ctx context.Context, column, siteID string, from, to time.Time) ([]Share, error) {
+	query := `
+SELECT ` + column + ` AS dimension_key, sum(sessions) AS visits
+FROM ` + latestWebTraffic + `
+WHERE date >= toDate(?) AND date <= toDate(?)
+GROUP BY dimension_key
+ORDER BY visits DESC, dimension_key`
+	rows, err := q.conn.Query(ctx, query, siteID, dateArg(from), dateArg(to))
+	if err != nil {
+		return nil, fmt.Errorf("%s shares for %s %s..%s: %w", column, siteID, dateArg(from), dateArg(to), err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []Share
+	var total uint64
+	for rows.Next() {
+		var s Share
+		if err := rows.Scan(&s.Key, &s.Sessions); err != nil {
+			return nil, fmt.Errorf("%s shares for %s: %w", column, siteID, err)
+		}
+		total += s.Sessions
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s shares for %s: %w", column, siteID, err)
+	}
+	for i := range out {
+		if total > 0 {
+			out[i].Share = float64(out[i].Sessions) / float64(total)
+		}
+	}
+	return out, nil
+}
+
+// WebTotals are the additive web figures of a range: sums over its days.
+type WebTotals struct {
+	Sessions  uint64
+	Pageviews uint64
+	// VisitorDays is the sum of daily visitors: a person who came on three days counts three times.
+	// It is not "unique visitors"; those come from PeriodVisitors.
+	VisitorDays    uint64
+	NewVisitorDays uint64
+}
+
+// WebTrafficTotals sums a site's daily rows from..to (calendar days, both included).
+func (q *Queries) WebTrafficTotals(ctx context.Context, siteID string, from, to time.Time) (WebTotals, error) {
+	query := `
+SELECT sum(sessions), sum(pageviews), sum(visitors), sum(new_visitors)
+FROM ` + latestWebTraffic + `
+WHERE date >= toDate(?) AND date <= toDate(?)`
+	var t WebTotals
+	err := q.conn.QueryRow(ctx, query, siteID, dateArg(from), dateArg(to)).Scan(&t.Sessions, &t.Pageviews, &t.VisitorDays, &t.NewVisitorDays)
+	if err != nil {
+		return WebTotals{}, fmt.Errorf("web traffic totals for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
+	}
+	return t, nil
+}
+
+// PeriodVisitors is one provider row of deduplicated visitors for a whole period.
+type PeriodVisitors struct {
+	Period Period
+	Start  time.Time
+	End    time.Time
+	// Visitors are unique over the whole period (each person once), so never the sum of shorter
+	// periods; nil when the provider could not give the figure, and likewise for the split below.
+	Visitors          *uint64
+	NewVisitors       *uint64
+	ReturningVisitors *uint64
+}
+
+// VisitorsByPeriod returns a site's unique-visitor rows of one period length whose start lies in
+// year, in date order.
+func (q *Queries) VisitorsByPeriod(ctx context.Context, siteID string, period Period, year int) ([]PeriodVisitors, error) {
+	first, last := yearBounds(year)
+	rows, err := q.conn.Query(ctx, `
+SELECT period_start, period_end, visitors, new_visitors, returning_visitors
+FROM web_visitors_period FINAL
+WHERE site_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
+ORDER BY period_start`, siteID, string(period), dateArg(first), dateArg(last))
+	if err != nil {
+		return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []PeriodVisitors
+	for rows.Next() {
+		p := PeriodVisitors{Period: period}
+		if err := rows.Scan(&p.Start, &p.End, &p.Visitors, &p.NewVisitors, &p.ReturningVisitors); err != nil {
+			return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
+	}
+	return out, nil
+}
+
+// YearVisitors returns the provider's row for the whole calendar year (unique, new and returning
+// visitors), or nil when there is none. It is never derived from quarters or days.
+func (q *Queries) YearVisitors(ctx context.Context, siteID string, year int) (*PeriodVisitors, error) {
+	rows, err := q.VisitorsByPeriod(ctx, siteID, PeriodYear, year)
+	if err != nil {
+		return nil, err
+	}
+	first, last := yearBounds(year)
+	for i := range rows {
+		if rows[i].Start.Equal(first) && rows[i].End.Equal(last) {
+			return &rows[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// TopPage is one page's pageviews over a range of months.
+type TopPage struct {
+	Path  string
+	Title string // the title in the latest month the page appeared in
+	// Pageviews is the sum of the page's monthly figures. A page counts only in the months it made
+	// the provider's monthly top list, so this is a lower bound for pages near the bottom.
+	Pageviews uint64
+}
+
+// ErrBadLimit is returned for a non-positive limit.
+var ErrBadLimit = errors.New("limit must be positive")
+
+// TopPages returns a site's most viewed pages over the months that overlap from..to (both days
+// included; the provider reports whole months), most viewed first, at most limit of them.
+func (q *Queries) TopPages(ctx context.Context, siteID string, from, to time.Time, limit int) ([]TopPage, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("top pages for %s: %w (got %d)", siteID, ErrBadLimit, limit)
+	}
+	query := `
+SELECT path, argMax(title, month) AS latest_title, sum(pageviews) AS views
+FROM ` + latestTopPages + `
+WHERE month >= toStartOfMonth(toDate(?)) AND month <= toDate(?)
+GROUP BY path
+ORDER BY views DESC, path
+LIMIT ?`
+	rows, err := q.conn.Query(ctx, query, siteID, dateArg(from), dateArg(to), limit)
+	if err != nil {
+		return nil, fmt.Errorf("top pages for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []TopPage
+	for rows.Next() {
+		var p TopPage
+		if err := rows.Scan(&p.Path, &p.Title, &p.Pageviews); err != nil {
+			return nil, fmt.Errorf("top pages for %s: %w", siteID, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("top pages for %s: %w", siteID, err)
+	}
+	return out, nil
+}
