@@ -44,7 +44,7 @@ func Open(ctx context.Context, cfg config.ClickHouse, log *slog.Logger) (*Store,
 		return nil, err
 	}
 	if v, err := conn.ServerVersion(); err == nil {
-		log.Info("connected to ClickHouse", "addr", cfg.Addr, "database", cfg.Database, "server_version", v.String())
+		log.Debug("connected to ClickHouse", "addr", cfg.Addr, "database", cfg.Database, "server_version", v.String())
 	}
 	return &Store{conn: conn, database: cfg.Database, log: log}, nil
 }
