@@ -3,12 +3,15 @@ package registry
 
 import (
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/plausible"
 )
 
 // All returns every source type, keyed by the name used as `type:` in the config.
 func All() collectors.Registry {
 	reg := collectors.Registry{}
-	for _, k := range []collectors.Kind{} {
+	for _, k := range []collectors.Kind{
+		plausible.Kind(),
+	} {
 		reg[k.Name] = k
 	}
 	return reg
