@@ -98,5 +98,5 @@ func (h *handler) routes(app *fiber.App) {
 	app.Get("/static/:sum/*", h.static)
 
 	app.Use(h.language)
-	app.Get("/", h.visitorsPage)
+	h.pageRoutes(app)
 }

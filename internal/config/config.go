@@ -37,6 +37,10 @@ type Config struct {
 	// Sectors maps e-mail domains to the sectors attendance is counted by; empty takes the
 	// built-in Norwegian table (internal/sectors).
 	Sectors []SectorRule `yaml:"sectors"`
+	// Auth decides who may see and change what on the dashboard.
+	Auth Auth `yaml:"auth"`
+	// Targets are yearly goals shown as progress on the dashboard and in reports.
+	Targets []Target `yaml:"targets"`
 
 	location *time.Location
 }
@@ -61,6 +65,59 @@ type HTTP struct {
 type Site struct {
 	ID   string `yaml:"id"`
 	Name string `yaml:"name"`
+}
+
+// Auth configures dashboard sign-in. Only /healthz and /readyz are public.
+type Auth struct {
+	// SessionKey signs session cookies (at least 32 bytes). When empty, a random key is generated
+	// once and kept in state_dir, so sessions survive restarts without anyone choosing a key.
+	SessionKey Secret `yaml:"session_key"`
+	// SessionTTL is how long a sign-in lasts (default 12h).
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// Users are local accounts; create a password hash with `rekkevidde user hash`.
+	Users []User `yaml:"users"`
+	// OIDC enables sign-in with an OpenID Connect provider such as Microsoft Entra ID.
+	OIDC *OIDC `yaml:"oidc"`
+}
+
+// Roles, from least to most rights.
+const (
+	RoleViewer = "viewer"
+	RoleEditor = "editor"
+	RoleAdmin  = "admin"
+)
+
+// User is a local account. Only the bcrypt hash of its password is ever configured.
+type User struct {
+	Name         string `yaml:"name"`
+	PasswordHash string `yaml:"password_hash"`
+	Role         string `yaml:"role"`
+}
+
+// OIDC is an OpenID Connect provider.
+type OIDC struct {
+	// Issuer is the provider's issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0.
+	Issuer       string `yaml:"issuer"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret Secret `yaml:"client_secret"`
+	// RedirectURL is this dashboard's callback, e.g. https://rekkevidde.example.no/auth/callback.
+	RedirectURL string `yaml:"redirect_url"`
+	// RoleClaim names the ID-token claim holding the user's roles or groups (default "roles").
+	RoleClaim string `yaml:"role_claim"`
+	// Roles maps a claim value to a role; the highest matching role wins.
+	Roles map[string]string `yaml:"roles"`
+	// DefaultRole is given to a signed-in user no mapping matches; empty refuses such users.
+	DefaultRole string `yaml:"default_role"`
+	// Label is the sign-in button's text (default "Logg inn med Microsoft").
+	Label string `yaml:"label"`
+}
+
+// Target is a yearly goal for one KPI, e.g. {kpi: social.followers.linkedin, year: 2023, value: 700}.
+// The dashboard lists the KPI names it knows and refuses others at start.
+type Target struct {
+	KPI   string  `yaml:"kpi"`
+	Year  int     `yaml:"year"`
+	Value float64 `yaml:"value"`
 }
 
 // SectorRule maps an e-mail domain to a sector. Domain is an exact domain ("ks.no") or a suffix
@@ -103,6 +160,7 @@ func Defaults() Config {
 			DialTimeout: 5 * time.Second,
 		},
 		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
+		Auth:     Auth{SessionTTL: 12 * time.Hour},
 		Sites:    []Site{{ID: "innomed.no", Name: "innomed.no"}},
 		StateDir: "var/state",
 	}
@@ -183,6 +241,14 @@ func sectionName(goType string) string {
 		return "sources[]"
 	case "SectorRule":
 		return "sectors[]"
+	case "Auth":
+		return "auth"
+	case "User":
+		return "auth.users[]"
+	case "OIDC":
+		return "auth.oidc"
+	case "Target":
+		return "targets[]"
 	default:
 		return strings.ToLower(goType)
 	}
@@ -204,6 +270,14 @@ func (c *Config) applyEnv(env func(string) string) error {
 	}
 	if v := env("REKKEVIDDE_STATE_DIR"); v != "" {
 		c.StateDir = v
+	}
+	if err := c.Auth.SessionKey.Override("REKKEVIDDE_AUTH_SESSION_KEY", env); err != nil {
+		return err
+	}
+	if c.Auth.OIDC != nil {
+		if err := c.Auth.OIDC.ClientSecret.Override("REKKEVIDDE_AUTH_OIDC_CLIENT_SECRET", env); err != nil {
+			return err
+		}
 	}
 	return c.ClickHouse.Password.Override("REKKEVIDDE_CLICKHOUSE_PASSWORD", env)
 }
@@ -267,6 +341,19 @@ func (c *Config) validate() error {
 			bad(key+".sector", "must be one of %s, got %q", strings.Join(sectorNames(), ", "), rule.Sector)
 		}
 	}
+	c.validateAuth(bad)
+	for i, t := range c.Targets {
+		key := fmt.Sprintf("targets[%d]", i)
+		if t.KPI == "" {
+			bad(key+".kpi", "must name a KPI (the dashboard's KPI list names them)")
+		}
+		if t.Year < 2000 || t.Year > 2100 {
+			bad(key+".year", "must be a year such as 2023, got %d", t.Year)
+		}
+		if t.Value <= 0 {
+			bad(key+".value", "must be above 0, got %v", t.Value)
+		}
+	}
 	ids := map[string]bool{}
 	for i, src := range c.Sources {
 		key := fmt.Sprintf("sources[%d]", i)
@@ -304,3 +391,55 @@ func sectorNames() []string {
 }
 
 var sourceID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
+	a := c.Auth
+	if a.SessionKey.IsSet() && len(a.SessionKey.Value()) < 32 {
+		bad("auth.session_key", "must be at least 32 characters (e.g. openssl rand -hex 32)")
+	}
+	if a.SessionTTL < time.Minute {
+		bad("auth.session_ttl", "must be at least 1m, got %s", a.SessionTTL)
+	}
+	roles := []string{RoleViewer, RoleEditor, RoleAdmin}
+	names := map[string]bool{}
+	for i, u := range a.Users {
+		key := fmt.Sprintf("auth.users[%d]", i)
+		switch {
+		case strings.TrimSpace(u.Name) == "":
+			bad(key+".name", "must not be empty")
+		case names[strings.ToLower(u.Name)]:
+			bad(key+".name", "%q is listed twice", u.Name)
+		}
+		names[strings.ToLower(u.Name)] = true
+		if !bcryptHash.MatchString(u.PasswordHash) {
+			bad(key+".password_hash", "must be a bcrypt hash ($2a$/$2b$/$2y$…); make one with `rekkevidde user hash`")
+		}
+		if !slices.Contains(roles, u.Role) {
+			bad(key+".role", "must be one of viewer, editor, admin, got %q", u.Role)
+		}
+	}
+	if o := a.OIDC; o != nil {
+		if !strings.HasPrefix(o.Issuer, "https://") && !strings.HasPrefix(o.Issuer, "http://") {
+			bad("auth.oidc.issuer", "must be the provider's issuer URL, got %q", o.Issuer)
+		}
+		if o.ClientID == "" {
+			bad("auth.oidc.client_id", "must not be empty")
+		}
+		if !o.ClientSecret.IsSet() {
+			bad("auth.oidc.client_secret", "must be set (or REKKEVIDDE_AUTH_OIDC_CLIENT_SECRET)")
+		}
+		if !strings.HasPrefix(o.RedirectURL, "https://") && !strings.HasPrefix(o.RedirectURL, "http://") {
+			bad("auth.oidc.redirect_url", "must be this dashboard's callback URL, got %q", o.RedirectURL)
+		}
+		for value, role := range o.Roles {
+			if !slices.Contains(roles, role) {
+				bad("auth.oidc.roles", "%q maps to %q, which is not viewer, editor or admin", value, role)
+			}
+		}
+		if o.DefaultRole != "" && !slices.Contains(roles, o.DefaultRole) {
+			bad("auth.oidc.default_role", "must be viewer, editor, admin or empty, got %q", o.DefaultRole)
+		}
+	}
+}
+
+var bcryptHash = regexp.MustCompile(`^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$`)
