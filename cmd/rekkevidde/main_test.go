@@ -124,3 +124,8 @@ func TestCollectNamesUnknownSources(t *testing.T) {
 		t.Fatalf("--to without --from: %v", err)
 	}
 }
+
+func readFile(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	return string(raw), err
+}
