@@ -70,10 +70,11 @@ var channelNames = map[string]map[string]string{
 // deviceNames maps provider device categories (lower-cased) to the canonical device set.
 var deviceNames = map[string]map[string]string{
 	"ga4": {
-		"desktop":  figures.DeviceDesktop,
-		"mobile":   figures.DeviceMobile,
-		"tablet":   figures.DeviceTablet,
-		"smart tv": figures.DeviceOther,
+		"desktop":   figures.DeviceDesktop,
+		"mobile":    figures.DeviceMobile,
+		"tablet":    figures.DeviceTablet,
+		"smart tv":  figures.DeviceOther,
+		"(not set)": figures.DeviceOther,
 	},
 	"plausible": {
 		"desktop":   figures.DeviceDesktop,

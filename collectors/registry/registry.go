@@ -3,6 +3,7 @@ package registry
 
 import (
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/ga4"
 	"github.com/innomed/rekkevidde/collectors/plausible"
 )
 
@@ -10,6 +11,7 @@ import (
 func All() collectors.Registry {
 	reg := collectors.Registry{}
 	for _, k := range []collectors.Kind{
+		ga4.Kind(),
 		plausible.Kind(),
 	} {
 		reg[k.Name] = k
