@@ -3,7 +3,9 @@ package registry
 
 import (
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/feeds"
 	"github.com/innomed/rekkevidde/collectors/ga4"
+	"github.com/innomed/rekkevidde/collectors/mailchimp"
 	"github.com/innomed/rekkevidde/collectors/plausible"
 )
 
@@ -11,7 +13,9 @@ import (
 func All() collectors.Registry {
 	reg := collectors.Registry{}
 	for _, k := range []collectors.Kind{
+		feeds.Kind(),
 		ga4.Kind(),
+		mailchimp.Kind(),
 		plausible.Kind(),
 	} {
 		reg[k.Name] = k

@@ -1,0 +1,223 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/internal/figures"
+)
+
+// stateName is the state file holding every feed's feedState, keyed by feed id.
+const stateName = "feeds"
+
+// forgetAfter: an item gone from its feed is forgotten once first seen this long ago.
+const forgetAfter = 2 * 365 * 24 * time.Hour
+
+// feedState is what a feed's next run needs.
+type feedState struct {
+	// URL is the one the validators and items came from.
+	URL          string `json:"url"`
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+	// Items are the publications of the last feed read. A 304 stores them again: the runner writes
+	// a run's records after Collect, so a lost write mends itself on the next run.
+	Items []storedItem `json:"items,omitempty"`
+	// FirstSeen is when each item key was first seen. The table keeps the newest version of a row,
+	// so a re-fetch must write the same first-seen time, not the time of the re-fetch.
+	FirstSeen map[string]time.Time `json:"first_seen,omitempty"`
+}
+
+type storedItem struct {
+	Key       string    `json:"key"`
+	Title     string    `json:"title"`
+	Link      string    `json:"link"`
+	Published time.Time `json:"published"`
+	// Dated is false when the feed gave no readable date and Published is the first-seen time.
+	Dated    bool   `json:"dated"`
+	Category string `json:"category"`
+}
+
+func (c *collector) loadStates() (map[string]feedState, error) {
+	states := map[string]feedState{}
+	if _, err := c.state.Load(stateName, &states); err != nil {
+		return nil, fmt.Errorf("feeds: %w", err)
+	}
+	return states, nil
+}
+
+// collectFeed fetches one feed (conditionally) and adds its items. It returns the feed's new state.
+func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now time.Time, sink *collectors.Sink) (feedState, error) {
+	if st.URL != f.URL {
+		// The validators belong to the old URL; the items' first-seen times stay the feed's.
+		st = feedState{URL: f.URL, FirstSeen: st.FirstSeen}
+	}
+	body, etag, lastModified, err := c.fetch(ctx, f, st)
+	if err != nil {
+		return st, err
+	}
+	if body == nil {
+		c.log.Debug("feed not modified", "feed", f.ID)
+		c.add(f, st, sink)
+		return st, nil
+	}
+	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	if err != nil {
+		return st, fmt.Errorf("feeds: feed %s (%s) is not a readable RSS or Atom feed (broken, truncated or wrongly encoded): %w", f.ID, f.URL, err)
+	}
+	if st.FirstSeen == nil {
+		st.FirstSeen = map[string]time.Time{}
+	}
+	st.Items = nil
+	inFeed := map[string]bool{}
+	for _, it := range parsed.Items {
+		key := itemKey(it)
+		if inFeed[key] {
+			continue // the same item twice in one feed
+		}
+		inFeed[key] = true
+		first, ok := st.FirstSeen[key]
+		if !ok {
+			first = now
+			st.FirstSeen[key] = first
+		}
+		published, dated := itemDate(it)
+		if !dated {
+			published = first
+		}
+		st.Items = append(st.Items, storedItem{Key: key, Title: plainText(it.Title), Link: resolve(f.URL, it.Link),
+			Published: published, Dated: dated, Category: category(it.Categories, f.Category)})
+	}
+	for key, first := range st.FirstSeen {
+		if !inFeed[key] && now.Sub(first) > forgetAfter {
+			delete(st.FirstSeen, key)
+		}
+	}
+	st.ETag, st.LastModified = etag, lastModified
+	c.add(f, st, sink)
+	return st, nil
+}
+
+// add stores the feed's items as publications.
+func (c *collector) add(f Feed, st feedState, sink *collectors.Sink) {
+	undated := 0
+	for _, it := range st.Items {
+		if !it.Dated {
+			undated++
+		}
+		sink.Add(figures.Publication{FeedID: f.ID, ItemKey: it.Key, Title: it.Title, Link: it.Link,
+			PublishedAt: it.Published, Category: it.Category, FirstSeen: st.FirstSeen[it.Key]})
+	}
+	if undated > 0 {
+		sink.Note("feeds: feed %s: %d item(s) have no readable date; the time each was first seen is stored as its publication date", f.ID, undated)
+	}
+}
+
+// fetch GETs the feed with the stored validators. A nil body means 304 Not Modified.
+func (c *collector) fetch(ctx context.Context, f Feed, st feedState) (body []byte, etag, lastModified string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("feeds: feed %s: %w", f.ID, err)
+	}
+	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+	if st.ETag != "" {
+		req.Header.Set("If-None-Match", st.ETag)
+	}
+	if st.LastModified != "" {
+		req.Header.Set("If-Modified-Since", st.LastModified)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var apiErr *collectors.APIError
+		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotModified {
+			return nil, st.ETag, st.LastModified, nil
+		}
+		return nil, "", "", fmt.Errorf("feeds: feed %s (%s): %w; check its url", f.ID, f.URL, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.ContentLength > c.maxBytes {
+		return nil, "", "", fmt.Errorf("feeds: feed %s (%s) is %d bytes, over max_bytes %d", f.ID, f.URL, resp.ContentLength, c.maxBytes)
+	}
+	// Read one byte more than allowed to tell a feed of exactly max_bytes from a larger one.
+	body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
+	if err != nil {
+		return nil, "", "", fmt.Errorf("feeds: feed %s (%s): reading the feed broke off (truncated): %w", f.ID, f.URL, err)
+	}
+	if int64(len(body)) > c.maxBytes {
+		return nil, "", "", fmt.Errorf("feeds: feed %s (%s) is larger than max_bytes %d; raise max_bytes if the feed is right", f.ID, f.URL, c.maxBytes)
+	}
+	return body, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), nil
+}
+
+// itemKey is the item's stable identity: its GUID (Atom: id), else its link, else a hash of its
+// title and date.
+func itemKey(it *gofeed.Item) string {
+	if g := strings.TrimSpace(it.GUID); g != "" {
+		return g
+	}
+	if l := strings.TrimSpace(it.Link); l != "" {
+		return l
+	}
+	date := it.Published
+	if date == "" {
+		date = it.Updated
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(it.Title) + "\n" + strings.TrimSpace(date)))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Dates outside what the table's DateTime holds are treated as missing.
+var (
+	earliest = time.Date(1971, 1, 1, 0, 0, 0, 0, time.UTC)
+	latest   = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// itemDate is the item's publication date, else its update date; false when it has neither.
+func itemDate(it *gofeed.Item) (time.Time, bool) {
+	for _, t := range []*time.Time{it.PublishedParsed, it.UpdatedParsed} {
+		if t != nil && t.After(earliest) && t.Before(latest) {
+			return t.UTC().Truncate(time.Second), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// category joins the item's categories, or gives the feed's configured one.
+func category(item []string, fallback string) string {
+	var out []string
+	for _, c := range item {
+		if c = plainText(c); c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return fallback
+	}
+	return strings.Join(out, ", ")
+}
+
+// resolve makes a relative item link absolute against the feed's URL.
+func resolve(feedURL, link string) string {
+	link = strings.TrimSpace(link)
+	u, err := url.Parse(link)
+	if err != nil || u.IsAbs() || link == "" {
+		return link
+	}
+	base, err := url.Parse(feedURL)
+	if err != nil {
+		return link
+	}
+	return base.ResolveReference(u).String()
+}
