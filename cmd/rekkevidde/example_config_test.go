@@ -1,7 +1,13 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"io"
+	"strings"
 	"log/slog"
 	"regexp"
 	"testing"
@@ -21,7 +27,14 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	// Give every {env: NAME} the example refers to a value.
 	for _, m := range regexp.MustCompile(`\{env: ([A-Z0-9_]+)\}`).FindAllStringSubmatch(raw, -1) {
-		t.Setenv(m[1], "example-secret-value-that-is-long-enough-123")
+		value := "example-secret-value-that-is-long-enough-123"
+		switch {
+		case strings.HasSuffix(m[1], "_JSON"): // a service-account key file's content
+			value = serviceAccountKey(t)
+		case strings.Contains(m[1], "MAILCHIMP"):
+			value = "0123456789abcdef0123456789abcdef-us21"
+		}
+		t.Setenv(m[1], value)
 	}
 	cfg, err := config.Load(path, func(string) string { return "" })
 	if err != nil {
@@ -34,4 +47,27 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if len(sources) != len(cfg.Sources) || len(sources) == 0 {
 		t.Fatalf("built %d of %d sources", len(sources), len(cfg.Sources))
 	}
+}
+
+func serviceAccountKey(t *testing.T) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(map[string]string{
+		"type":           "service_account",
+		"client_email":   "rekkevidde@example.iam.gserviceaccount.com",
+		"private_key_id": "example",
+		"private_key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"token_uri":      "https://oauth2.googleapis.com/token",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }
