@@ -5,6 +5,7 @@ import (
 	"github.com/innomed/rekkevidde/collectors"
 	"github.com/innomed/rekkevidde/collectors/feeds"
 	"github.com/innomed/rekkevidde/collectors/ga4"
+	"github.com/innomed/rekkevidde/collectors/linkedin"
 	"github.com/innomed/rekkevidde/collectors/mailchimp"
 	"github.com/innomed/rekkevidde/collectors/plausible"
 )
@@ -15,6 +16,7 @@ func All() collectors.Registry {
 	for _, k := range []collectors.Kind{
 		feeds.Kind(),
 		ga4.Kind(),
+		linkedin.Kind(),
 		mailchimp.Kind(),
 		plausible.Kind(),
 	} {
