@@ -1,0 +1,184 @@
+// Package matomo collects one site's website traffic from the Matomo Reporting API: visitors,
+// visits, pageviews and new visitors per day by channel and device, Matomo's own unique visitors
+// for every month (and for quarters and years where the instance processes them), and each
+// month's top pages. See README.md for how the figures are put together and what Matomo cannot give.
+package matomo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
+)
+
+const (
+	// topPagesPerMonth is how long a month's top-page list is.
+	topPagesPerMonth = 50
+	// pageURLsPerRequest is one page of Actions.getPageUrls; some rows ("Others") are skipped, so
+	// it is larger than the list it fills.
+	pageURLsPerRequest = 100
+	// titlesPerRequest is one page of Actions.getPageTitles.
+	titlesPerRequest = 500
+	// maxTitleRows bounds the title scan of one month: titles of pages not found by then are left
+	// empty rather than reading an unbounded list.
+	maxTitleRows = 10000
+	// attemptTimeout is long because Matomo archives segmented reports while the request waits.
+	attemptTimeout = 3 * time.Minute
+)
+
+// Kind registers the source type "matomo".
+func Kind() collectors.Kind {
+	return collectors.Kind{
+		Name:         "matomo",
+		Description:  "Website traffic from the Matomo Reporting API: visitors, visits, pageviews and new visitors per day by channel and device, unique visitors per month (quarter and year where Matomo processes them), top pages per month",
+		New:          New,
+		Interval:     6 * time.Hour,
+		LookbackDays: 3,
+		ChunkDays:    31,
+	}
+}
+
+// Settings is the source's settings block.
+type Settings struct {
+	// Site is the Rekkevidde site id the figures are stored under (one of the configured sites).
+	Site string `yaml:"site"`
+	// BaseURL is the Matomo instance, e.g. https://matomo.example/ (index.php is appended).
+	BaseURL string `yaml:"base_url"`
+	// IDSite is the site's numeric id in Matomo (idSite).
+	IDSite int `yaml:"id_site"`
+	// Token is the token_auth of a Matomo user with at least view access to IDSite.
+	Token config.Secret `yaml:"token"`
+}
+
+// New validates the settings and builds the collector.
+func New(s collectors.Settings) (collectors.Collector, error) {
+	return newCollector(s, nil)
+}
+
+// collector fetches one Matomo site's figures.
+type collector struct {
+	site     string
+	idSite   int
+	endpoint string
+	token    config.Secret
+	http     *collectors.HTTPClient
+	loc      *time.Location
+	now      func() time.Time
+	log      *slog.Logger
+	// Page sizes; tests make them small to page across many requests.
+	pageURLsPerRequest int
+	titlesPerRequest   int
+	maxTitleRows       int
+}
+
+// newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
+// the waits and lift the rate limit).
+func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*collector, error) {
+	var set Settings
+	if err := s.Decode(&set); err != nil {
+		return nil, fmt.Errorf("matomo: %w", err)
+	}
+	set.Site = strings.TrimSpace(set.Site)
+	if set.Site == "" {
+		return nil, errors.New("matomo: settings: site is required (the Rekkevidde site id the figures belong to)")
+	}
+	endpoint, err := endpointURL(set.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("matomo: settings: base_url: %w", err)
+	}
+	if set.IDSite < 1 {
+		return nil, errors.New("matomo: settings: id_site is required (the site's numeric id in Matomo, 1 or more)")
+	}
+	if !set.Token.IsSet() {
+		return nil, fmt.Errorf("matomo: settings: token is required (the token_auth of a Matomo user with view access to id_site %d; or set %s)",
+			set.IDSite, collectors.SecretEnvName(s.ID, "token"))
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	opts := collectors.HTTPOptions{
+		Source:         "matomo",
+		AttemptTimeout: attemptTimeout,
+		// Matomo archives every segmented report on request; one request at a time spares the
+		// instance, which also serves the site's visitors.
+		Concurrency: 1,
+		Secrets:     []string{set.Token.Value()},
+		Log:         log,
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+	return &collector{
+		site:               set.Site,
+		idSite:             set.IDSite,
+		endpoint:           endpoint,
+		token:              set.Token,
+		http:               collectors.NewHTTPClient(opts),
+		loc:                loc,
+		now:                now,
+		log:                log,
+		pageURLsPerRequest: pageURLsPerRequest,
+		titlesPerRequest:   titlesPerRequest,
+		maxTitleRows:       maxTitleRows,
+	}, nil
+}
+
+// endpointURL turns the configured instance address into the API endpoint (…/index.php).
+func endpointURL(base string) (string, error) {
+	base = strings.TrimSpace(base)
+	if base == "" {
+		return "", errors.New("is required (the Matomo instance, e.g. https://matomo.example/)")
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) address such as https://matomo.example/", base)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q must not carry a query or fragment", base)
+	}
+	if !strings.HasSuffix(u.Path, ".php") {
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/index.php"
+	}
+	return u.String(), nil
+}
+
+// Collect fetches the window's daily traffic, the unique visitors of every month, quarter and year
+// it touches, and the top pages of every month it touches. Each part adds what it got complete; a
+// refused token, a rate limit or a cancelled run stops the rest.
+func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
+	var errs []error
+	for _, part := range []func(context.Context, days.Range, *collectors.Sink) error{
+		c.collectTraffic, c.collectPeriods, c.collectTopPages,
+	} {
+		err := part(ctx, window, sink)
+		if err == nil {
+			continue
+		}
+		errs = append(errs, err)
+		if stopsRun(ctx, err) {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// stopsRun tells whether an error makes every further request pointless.
+func stopsRun(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, collectors.ErrUnauthorized) || errors.Is(err, collectors.ErrRateLimited)
+}
