@@ -53,6 +53,9 @@ type Settings struct {
 	APIKey config.Secret `yaml:"api_key"`
 	// BaseURL is the Plausible server (https://plausible.io, or a self-hosted instance or proxy).
 	BaseURL string `yaml:"base_url"`
+	// RequestsPerHour paces requests, retries included (default 550: plausible.io allows 600 per
+	// key and hour). A self-hosted instance, which sets its own limit, may allow more.
+	RequestsPerHour int `yaml:"requests_per_hour"`
 }
 
 // New validates the settings and builds the collector.
@@ -114,9 +117,16 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if now == nil {
 		now = time.Now
 	}
+	if set.RequestsPerHour < 0 {
+		return nil, fmt.Errorf("plausible: settings: requests_per_hour must be positive, got %d", set.RequestsPerHour)
+	}
+	perSecond := float64(time.Second) / float64(requestInterval)
+	if set.RequestsPerHour > 0 {
+		perSecond = float64(set.RequestsPerHour) / 3600
+	}
 	opts := collectors.HTTPOptions{
 		Source:            "plausible",
-		RequestsPerSecond: float64(time.Second) / float64(requestInterval),
+		RequestsPerSecond: perSecond,
 		Burst:             requestBurst,
 		// Requests are made one after another; one slot is all that is ever used.
 		Concurrency: 1,

@@ -3,10 +3,13 @@ package registry
 
 import (
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/facebook"
 	"github.com/innomed/rekkevidde/collectors/feeds"
 	"github.com/innomed/rekkevidde/collectors/ga4"
+	"github.com/innomed/rekkevidde/collectors/instagram"
 	"github.com/innomed/rekkevidde/collectors/linkedin"
 	"github.com/innomed/rekkevidde/collectors/mailchimp"
+	"github.com/innomed/rekkevidde/collectors/matomo"
 	"github.com/innomed/rekkevidde/collectors/plausible"
 )
 
@@ -14,10 +17,13 @@ import (
 func All() collectors.Registry {
 	reg := collectors.Registry{}
 	for _, k := range []collectors.Kind{
+		facebook.Kind(),
 		feeds.Kind(),
 		ga4.Kind(),
+		instagram.Kind(),
 		linkedin.Kind(),
 		mailchimp.Kind(),
+		matomo.Kind(),
 		plausible.Kind(),
 	} {
 		reg[k.Name] = k

@@ -1,0 +1,293 @@
+// Package facebook collects one Facebook Page's followers and reach from the Graph API: a snapshot
+// of followers_count on every run, each day's follower total, new follows and unfollows and reach
+// from Page Insights (which also backfill the past), and Meta's own reach for whole months and
+// quarters where Meta gives it. See README.md for what it cannot give.
+package facebook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/meta"
+	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/figures"
+)
+
+const (
+	// DefaultReachMetric is Meta's reach metric since the page_impressions* metrics were withdrawn.
+	DefaultReachMetric = "page_total_media_view_unique"
+	metricFollowers    = "page_follows"
+	metricFollows      = "page_daily_follows_unique"
+	metricUnfollows    = "page_daily_unfollows_unique"
+	// seriesDays is the longest span of one day-series request: Meta serves at most 90 days, and
+	// a day less keeps clear of the hour that summer time adds.
+	seriesDays = 89
+	periodDay  = "day"
+)
+
+var (
+	numericID    = regexp.MustCompile(`^[0-9]+$`)
+	metricName   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	accountLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+)
+
+// Kind registers the source type "facebook".
+func Kind() collectors.Kind {
+	return collectors.Kind{
+		Name:         "facebook",
+		Description:  "Facebook Page (Graph API): followers every day with new follows and unfollows, reach per day, month and quarter",
+		New:          New,
+		Interval:     6 * time.Hour, // the daily snapshot needs at least one run a day
+		LookbackDays: 3,             // Meta revises insights for a day or two
+		ChunkDays:    31,
+	}
+}
+
+// Settings is the source's settings block.
+type Settings struct {
+	// PageID is the Page's numeric id (Page → About → Page transparency, or GET /me/accounts).
+	PageID string `yaml:"page_id"`
+	// Account is what the figures are stored under as account_id (e.g. "innomed"); default PageID.
+	Account string `yaml:"account"`
+	// AccessToken is a long-lived Page access token with pages_read_engagement and read_insights.
+	AccessToken config.Secret `yaml:"access_token"`
+	// AppToken (APP_ID|APP_SECRET) lets the app inspect the token's expiry; optional.
+	AppToken config.Secret `yaml:"app_token"`
+	// APIVersion is the Graph API version (default v25.0).
+	APIVersion string `yaml:"api_version"`
+	// BaseURL is the Graph API host (default https://graph.facebook.com); proxies and tests point
+	// it elsewhere.
+	BaseURL string `yaml:"base_url"`
+	// ReachMetric is the Page Insights metric read as reach (default page_total_media_view_unique;
+	// page_impressions_unique on API versions before it existed).
+	ReachMetric string `yaml:"reach_metric"`
+}
+
+// collector fetches one Page's figures.
+type collector struct {
+	pageID      string
+	account     string
+	reachMetric string
+	meta        *meta.Client
+	loc         *time.Location
+	now         func() time.Time
+}
+
+var _ collectors.Collector = (*collector)(nil)
+
+// New validates the settings and builds the collector.
+func New(s collectors.Settings) (collectors.Collector, error) {
+	return newCollector(s, nil)
+}
+
+// newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
+// the waits).
+func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*collector, error) {
+	var set Settings
+	if err := s.Decode(&set); err != nil {
+		return nil, fmt.Errorf("facebook: %w", err)
+	}
+	set.PageID = strings.TrimSpace(set.PageID)
+	if !numericID.MatchString(set.PageID) {
+		return nil, fmt.Errorf("facebook: settings: page_id %q must be the Page's numeric id (Meta Business Suite → Settings → Page info, or GET /me/accounts)", set.PageID)
+	}
+	set.Account = strings.TrimSpace(set.Account)
+	if set.Account == "" {
+		set.Account = set.PageID
+	}
+	if !accountLabel.MatchString(set.Account) {
+		return nil, fmt.Errorf("facebook: settings: account %q must be a short name of letters, digits, '.', '_' or '-' (e.g. innomed)", set.Account)
+	}
+	set.ReachMetric = strings.TrimSpace(set.ReachMetric)
+	if set.ReachMetric == "" {
+		set.ReachMetric = DefaultReachMetric
+	}
+	if !metricName.MatchString(set.ReachMetric) {
+		return nil, fmt.Errorf("facebook: settings: reach_metric %q is not a Page Insights metric name such as %s", set.ReachMetric, DefaultReachMetric)
+	}
+	tokenEnv := collectors.SecretEnvName(s.ID, "access_token")
+	if !set.AccessToken.IsSet() {
+		return nil, fmt.Errorf("facebook: settings: access_token is required: a long-lived Page access token with pages_read_engagement and read_insights, given as {env: NAME}, {file: PATH} or through %s", tokenEnv)
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	client, err := meta.NewClient(meta.Config{
+		Source: "facebook", BaseURL: set.BaseURL, APIVersion: set.APIVersion,
+		Token: set.AccessToken, AppToken: set.AppToken,
+		TokenHint:   "access_token (or " + tokenEnv + ")",
+		TokenKind:   "long-lived Page access token (Graph API Explorer or Meta Business Suite: a long-lived user token, then GET /me/accounts)",
+		Permissions: "pages_read_engagement and read_insights on the Page",
+		Now:         now, Log: log, HTTP: tune,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("facebook: %w", err)
+	}
+	return &collector{pageID: set.PageID, account: set.Account, reachMetric: set.ReachMetric,
+		meta: client, loc: loc, now: now}, nil
+}
+
+// Collect adds, for the window: today's follower snapshot (when the window reaches today), each
+// earlier day's follower total, follows, unfollows and reach from Page Insights, and the reach of
+// every month, quarter and year that ends in the window and before today. A withdrawn metric does
+// not stop the others; throttling and a refused token end the run with what was complete.
+func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
+	if err := c.meta.CheckToken(ctx, sink); err != nil {
+		return err
+	}
+	today := days.Of(c.now(), c.loc)
+	var errs meta.Errors
+	if !today.Before(window.From) && !today.After(window.To) {
+		if errs.Add(c.snapshot(ctx, today, sink)) {
+			return errs.Err()
+		}
+	}
+	if last := minDay(window.To, today.AddDate(0, 0, -1)); !last.Before(window.From) {
+		for _, chunk := range (days.Range{From: window.From, To: last}).Chunks(seriesDays) {
+			if errs.Add(c.collectDays(ctx, chunk, today, sink)) {
+				return errs.Err()
+			}
+		}
+	}
+	for _, p := range days.CompletePeriods(window) {
+		// A period's reach is fetched once it has ended, by every window holding its last day, so
+		// Meta's revisions in the following days are picked up. A period still running is not
+		// stored: its figure would stand for the whole period.
+		if p.End.Before(window.From) || p.End.After(window.To) || !p.End.Before(today) {
+			continue
+		}
+		if errs.Add(c.collectPeriod(ctx, p, sink)) {
+			return errs.Err()
+		}
+	}
+	return errs.Err()
+}
+
+// snapshot adds today's follower count. Insights give no value for a day before it ends, so the
+// snapshot carries no follows or unfollows; later runs replace it with Meta's figures for the day.
+func (c *collector) snapshot(ctx context.Context, today time.Time, sink *collectors.Sink) error {
+	var page struct {
+		ID             string  `json:"id"`
+		FollowersCount *uint64 `json:"followers_count"`
+	}
+	what := "page " + c.pageID + " followers_count"
+	if err := c.meta.Fields(ctx, c.pageID, []string{"followers_count"}, &page, what); err != nil {
+		return err
+	}
+	if page.FollowersCount == nil {
+		return fmt.Errorf("facebook: %s: the answer has no followers_count; the token may lack pages_read_engagement", what)
+	}
+	sink.Add(figures.FollowersDay{Platform: figures.PlatformFacebook, AccountID: c.account, Date: today, Followers: *page.FollowersCount})
+	return nil
+}
+
+// collectDays adds the days of chunk from Page Insights. A day is written only when Meta reports
+// its follower total (page_follows); a day it leaves out keeps what was stored, or stays a gap.
+func (c *collector) collectDays(ctx context.Context, chunk days.Range, today time.Time, sink *collectors.Sink) error {
+	what := fmt.Sprintf("page %s insights %s", c.pageID, chunk)
+	got, err := c.meta.Insights(ctx, c.pageID, meta.Query{
+		Metrics: []string{metricFollowers, metricFollows, metricUnfollows, c.reachMetric},
+		Period:  periodDay,
+		Since:   c.meta.DayStart(chunk.From),
+		Until:   c.meta.DayStart(chunk.To.AddDate(0, 0, 1)),
+	}, what)
+	var rejected *meta.MetricsRejectedError
+	if err != nil && !errors.As(err, &rejected) {
+		return err
+	}
+	series := map[string]map[time.Time]uint64{}
+	for _, name := range []string{metricFollowers, metricFollows, metricUnfollows, c.reachMetric} {
+		daily, perr := c.meta.Daily(got[name])
+		if perr != nil {
+			return fmt.Errorf("facebook: %s: %w", what, perr)
+		}
+		series[name] = daily
+	}
+	optional := func(name string, d time.Time) *uint64 {
+		if v, ok := series[name][d]; ok {
+			return &v
+		}
+		return nil
+	}
+	var missing []string
+	chunk.Each(func(d time.Time) {
+		if followers, ok := series[metricFollowers][d]; ok {
+			sink.Add(figures.FollowersDay{Platform: figures.PlatformFacebook, AccountID: c.account, Date: d,
+				Followers: followers, Follows: optional(metricFollows, d), Unfollows: optional(metricUnfollows, d)})
+		} else if settled(d, today) && (rejected == nil || rejected.Metrics[metricFollowers] == "") {
+			missing = append(missing, days.Format(d))
+		}
+		if reach, ok := series[c.reachMetric][d]; ok {
+			sink.Add(figures.Reach{Platform: figures.PlatformFacebook, AccountID: c.account, Period: periodDay,
+				PeriodStart: d, PeriodEnd: d, Reach: reach})
+		}
+	})
+	if len(missing) > 0 {
+		sink.Note("facebook: page %s: Meta reported no follower total for %s; those days keep what was stored before (a gap if nothing was)",
+			c.pageID, meta.Summarise(missing))
+	}
+	return err
+}
+
+// collectPeriod adds Meta's reach over a whole period, or notes why there is none.
+func (c *collector) collectPeriod(ctx context.Context, p days.Period, sink *collectors.Sink) error {
+	span := days.Range{From: p.Start, To: p.End}
+	what := fmt.Sprintf("page %s %s reach %s", c.pageID, p.Kind, span)
+	got, err := c.meta.Insights(ctx, c.pageID, meta.Query{
+		Metrics: []string{c.reachMetric},
+		Period:  "total_over_range",
+		Since:   c.meta.DayStart(p.Start),
+		Until:   c.meta.DayStart(p.End.AddDate(0, 0, 1)),
+	}, what)
+	var rangeErr *meta.RangeError
+	if errors.As(err, &rangeErr) {
+		sink.Note("facebook: %s reach of %s is not stored: %s; reach counts people once, so it is never summed from shorter periods",
+			p.Kind, span, rangeErr.Said)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	values := got[c.reachMetric].Values
+	if len(values) == 0 {
+		sink.Note("facebook: Meta reported no %s reach for %s; nothing is stored for it", p.Kind, span)
+		return nil
+	}
+	if len(values) > 1 {
+		return fmt.Errorf("facebook: %s: Meta answered %d values for one range; expected one", what, len(values))
+	}
+	reach, err := meta.Count(values[0].Value)
+	if err != nil {
+		return fmt.Errorf("facebook: %s: %w", what, err)
+	}
+	sink.Add(figures.Reach{Platform: figures.PlatformFacebook, AccountID: c.account, Period: p.Kind,
+		PeriodStart: p.Start, PeriodEnd: p.End, Reach: reach})
+	return nil
+}
+
+// settled tells whether Meta should have reported day d by today; the last two days may still be
+// missing while Meta's day (US Pacific) has not ended or its figures are delayed.
+func settled(d, today time.Time) bool { return d.Before(today.AddDate(0, 0, -2)) }
+
+func minDay(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

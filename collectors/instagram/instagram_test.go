@@ -1,0 +1,460 @@
+package instagram
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/meta/metafake"
+	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/figures"
+)
+
+const igID = "17841400000000001"
+
+func oslo(t testing.TB) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func settings(t testing.TB, block string, now func() time.Time, logs *syncBuffer, stateDir string) collectors.Settings {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
+		t.Fatal(err)
+	}
+	s := collectors.NewSettings("instagram-innomed", doc.Content[0], config.Defaults(),
+		slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), func(string) string { return "" })
+	s.Location = oslo(t)
+	s.Now = now
+	s.State = collectors.StateDir{Dir: stateDir, Source: "instagram-innomed"}
+	return s
+}
+
+func fastHTTP(o *collectors.HTTPOptions) {
+	o.WaitMin, o.WaitMax, o.RetryMax = time.Millisecond, 5*time.Millisecond, 2
+	o.RequestsPerSecond, o.Burst = 1000, 100
+}
+
+func newTestCollector(t testing.TB, baseURL, token string, now func() time.Time, logs *syncBuffer, stateDir string) *collector {
+	t.Helper()
+	block := fmt.Sprintf("ig_user_id: %q\naccount: innomed\naccess_token: %q\nbase_url: %q\n", igID, token, baseURL)
+	c, err := newCollector(settings(t, block, now, logs, stateDir), fastHTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func collect(t testing.TB, c *collector, from, to time.Time) (*collectors.Sink, error) {
+	t.Helper()
+	sink := &collectors.Sink{}
+	err := c.Collect(context.Background(), days.Range{From: from, To: to}, sink)
+	return sink, err
+}
+
+func followerRows(sink *collectors.Sink) map[time.Time]figures.FollowersDay {
+	out := map[time.Time]figures.FollowersDay{}
+	for _, r := range sink.Records() {
+		if f, ok := r.(figures.FollowersDay); ok {
+			out[f.Date] = f
+		}
+	}
+	return out
+}
+
+func reachRows(sink *collectors.Sink, period string) map[time.Time]figures.Reach {
+	out := map[time.Time]figures.Reach{}
+	for _, r := range sink.Records() {
+		if f, ok := r.(figures.Reach); ok && f.Period == period {
+			out[f.PeriodStart] = f
+		}
+	}
+	return out
+}
+
+func ptr(v uint64) *uint64 { return &v }
+
+func eqPtr(a, b *uint64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func TestFixturesInMetasDocumentedShapes(t *testing.T) {
+	file := func(name string) []byte {
+		raw, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	byDay := map[string]string{}
+	for d := days.Date(2025, 9, 1); !d.After(days.Date(2025, 9, 4)); d = d.AddDate(0, 0, 1) {
+		start := time.Date(d.Year(), d.Month(), d.Day(), 7, 0, 0, 0, time.UTC) // midnight PDT
+		byDay[fmt.Sprint(start.Unix())] = "ig_follows_and_unfollows_" + days.Format(d) + ".json"
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch {
+		case r.URL.Path == "/v25.0/debug_token":
+			_, _ = w.Write(file("debug_token.json"))
+		case r.URL.Path == "/v25.0/"+igID && q.Get("fields") == "followers_count":
+			_, _ = w.Write(file("ig_user.json"))
+		case r.URL.Path == "/v25.0/"+igID+"/insights" && q.Get("metric") == "follows_and_unfollows" && q.Get("breakdown") == "follow_type" && byDay[q.Get("since")] != "":
+			_, _ = w.Write(file(byDay[q.Get("since")]))
+		case r.URL.Path == "/v25.0/"+igID+"/insights" && q.Get("metric") == "reach" && q.Get("metric_type") == "time_series":
+			_, _ = w.Write(file("ig_reach_time_series.json"))
+		default:
+			_, _ = w.Write(file("ig_empty.json"))
+		}
+	}))
+	defer srv.Close()
+	now := time.Date(2025, 9, 4, 12, 0, 0, 0, time.UTC)
+	c := newTestCollector(t, srv.URL, "EAAGfixtureToken", func() time.Time { return now }, &syncBuffer{}, t.TempDir())
+	sink, err := collect(t, c, days.Date(2025, 9, 1), days.Date(2025, 9, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 512 measured today; each earlier day is the next day's count less its follows plus its
+	// unfollows: 512 − (4 − 1) = 509, 509 − (2 − 0) = 507, 507 − (5 − 1) = 503.
+	want := map[time.Time]figures.FollowersDay{
+		days.Date(2025, 9, 1): {Followers: 503, Follows: ptr(3), Unfollows: ptr(2)},
+		days.Date(2025, 9, 2): {Followers: 507, Follows: ptr(5), Unfollows: ptr(1)},
+		days.Date(2025, 9, 3): {Followers: 509, Follows: ptr(2), Unfollows: ptr(0)},
+		days.Date(2025, 9, 4): {Followers: 512},
+	}
+	got := followerRows(sink)
+	if len(got) != len(want) {
+		t.Errorf("%d follower rows, want %d", len(got), len(want))
+	}
+	for d, w := range want {
+		g := got[d]
+		if g.Followers != w.Followers || !eqPtr(g.Follows, w.Follows) || !eqPtr(g.Unfollows, w.Unfollows) || g.Platform != figures.PlatformInstagram || g.AccountID != "innomed" {
+			t.Errorf("%s: got %+v, want %+v", days.Format(d), g, w)
+		}
+	}
+	reach := reachRows(sink, "day")
+	for d, w := range map[time.Time]uint64{days.Date(2025, 9, 1): 840, days.Date(2025, 9, 2): 910, days.Date(2025, 9, 3): 765} {
+		if reach[d].Reach != w {
+			t.Errorf("reach %s = %d, want %d", days.Format(d), reach[d].Reach, w)
+		}
+	}
+}
+
+type fakeIG struct {
+	srv   *metafake.Server
+	acct  *metafake.Account
+	now   time.Time
+	logs  *syncBuffer
+	state string
+}
+
+func newFakeIG(t testing.TB, now time.Time) *fakeIG {
+	f := &fakeIG{now: now, logs: &syncBuffer{}, state: t.TempDir()}
+	f.acct = metafake.Simulate(igID, true, days.Date(2024, 11, 1), days.Date(2026, 1, 31), 48)
+	f.acct.FollowHistoryDays = 30
+	f.srv = metafake.New(t, func() time.Time { return f.now }, f.acct)
+	return f
+}
+
+func (f *fakeIG) collector(t testing.TB) *collector {
+	return newTestCollector(t, f.srv.URL, f.srv.Token, func() time.Time { return f.now }, f.logs, f.state)
+}
+
+func (f *fakeIG) checkRows(t *testing.T, rows map[time.Time]figures.FollowersDay, from, to time.Time) {
+	t.Helper()
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		r, ok := rows[d]
+		want := f.acct.Insights[d]
+		if !ok || r.Followers != f.acct.Followers[d] || !eqPtr(r.Follows, &want.Follows) || !eqPtr(r.Unfollows, &want.Unfollows) {
+			t.Errorf("%s: %+v (present %v), want followers %d follows %d unfollows %d", days.Format(d), r, ok, f.acct.Followers[d], want.Follows, want.Unfollows)
+		}
+	}
+}
+
+func TestBackfillWorksBackFromTodaysCount(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	sink, err := collect(t, f.collector(t), days.Date(2025, 8, 20), days.Date(2025, 9, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := followerRows(sink)
+	if len(rows) != 27 {
+		t.Errorf("%d rows, want 27", len(rows))
+	}
+	f.checkRows(t, rows, days.Date(2025, 8, 20), days.Date(2025, 9, 14))
+	if today := rows[days.Date(2025, 9, 15)]; today.Followers != f.acct.Followers[days.Date(2025, 9, 15)] || today.Follows != nil {
+		t.Errorf("today's row = %+v", today)
+	}
+	reach := reachRows(sink, "day")
+	if len(reach) != 26 || reach[days.Date(2025, 8, 25)].Reach != f.acct.Insights[days.Date(2025, 8, 25)].Reach {
+		t.Errorf("%d daily reach rows", len(reach))
+	}
+	// August has 31 days: beyond Instagram's 30 per request, so it is noted, not stored.
+	if len(reachRows(sink, "month")) != 0 || !strings.Contains(strings.Join(sink.Notes(), "\n"), "month reach of 2025-08-01..2025-08-31 is not stored") {
+		t.Errorf("month rows %v, notes %q", reachRows(sink, "month"), sink.Notes())
+	}
+}
+
+func TestDaysBeyondInstagramsHistoryAreGaps(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	c := f.collector(t)
+	sink, err := collect(t, c, days.Date(2025, 7, 1), days.Date(2025, 7, 31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := followerRows(sink); len(rows) != 0 {
+		t.Errorf("%d follower rows for days whose movements Instagram no longer has", len(rows))
+	}
+	if len(reachRows(sink, "day")) != 31 {
+		t.Errorf("daily reach rows: %d, want 31", len(reachRows(sink, "day")))
+	}
+	notes := strings.Join(sink.Notes(), "\n")
+	if !strings.Contains(notes, "no follower total can be worked out for 2025-07-01, 2025-07-02, 2025-07-03, 2025-07-04, 2025-07-05 and 26 more") {
+		t.Errorf("notes = %q", notes)
+	}
+	// The walk from today stops where Instagram's history ends: about 30 requests, not 77.
+	requests := 0
+	for _, r := range f.srv.Requests() {
+		if strings.Contains(r, "follows_and_unfollows") {
+			requests++
+		}
+	}
+	if requests > 32 {
+		t.Errorf("%d follows_and_unfollows requests; the walk went on past Instagram's history", requests)
+	}
+	// A second chunk of the same backfill reuses the final days.
+	before := len(f.srv.Requests())
+	if _, err := collect(t, c, days.Date(2025, 8, 1), days.Date(2025, 8, 31)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.srv.Requests()) - before; n > 12 {
+		t.Errorf("the second chunk sent %d requests; final days should come from memory", n)
+	}
+}
+
+func TestMeasuredCountsWin(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 12, 20, 0, 0, 0, time.UTC))
+	// A run on 12 September measured a count that differs from what the movements imply.
+	measured := f.acct.Followers[days.Date(2025, 9, 12)] + 7
+	f.acct.Followers[days.Date(2025, 9, 12)] = measured
+	if _, err := collect(t, f.collector(t), days.Date(2025, 9, 12), days.Date(2025, 9, 12)); err != nil {
+		t.Fatal(err)
+	}
+	f.acct.Followers[days.Date(2025, 9, 12)] = measured - 7
+	f.now = time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC)
+	sink, err := collect(t, f.collector(t), days.Date(2025, 9, 10), days.Date(2025, 9, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := followerRows(sink)
+	if got := rows[days.Date(2025, 9, 12)].Followers; got != measured {
+		t.Errorf("12 Sept = %d, want the measured %d", got, measured)
+	}
+	mv := f.acct.Insights[days.Date(2025, 9, 12)]
+	if got, want := rows[days.Date(2025, 9, 11)].Followers, measured-mv.Follows+mv.Unfollows; got != want {
+		t.Errorf("11 Sept = %d, want %d (worked back from the measured count)", got, want)
+	}
+	f.checkRows(t, rows, days.Date(2025, 9, 13), days.Date(2025, 9, 14))
+}
+
+func TestEmptyDataBreaksTheChain(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	delete(f.acct.Insights, days.Date(2025, 9, 5))
+	sink, err := collect(t, f.collector(t), days.Date(2025, 9, 1), days.Date(2025, 9, 14))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := followerRows(sink)
+	if len(rows) != 9 {
+		t.Errorf("%d rows, want 9 (6–14 September)", len(rows))
+	}
+	f.checkRows(t, rows, days.Date(2025, 9, 6), days.Date(2025, 9, 14))
+	notes := strings.Join(sink.Notes(), "\n")
+	if !strings.Contains(notes, "no follows and unfollows for 2025-09-05") || !strings.Contains(notes, "2025-09-01, 2025-09-02, 2025-09-03, 2025-09-04") {
+		t.Errorf("notes = %q", notes)
+	}
+	if _, ok := reachRows(sink, "day")[days.Date(2025, 9, 5)]; ok {
+		t.Error("a reach row for a day Instagram left out")
+	}
+}
+
+func TestMonthReachWhereInstagramGivesIt(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 10, 5, 12, 0, 0, 0, time.UTC))
+	c := f.collector(t)
+	sink, err := collect(t, c, days.Date(2025, 9, 1), days.Date(2025, 9, 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := f.acct.RangeReach(days.Date(2025, 9, 1), days.Date(2025, 9, 30))
+	if m := reachRows(sink, "month"); len(m) != 1 || m[days.Date(2025, 9, 1)].Reach != want {
+		t.Errorf("September reach = %+v, want %d", m, want)
+	}
+	if q := reachRows(sink, "quarter"); len(q) != 0 || !strings.Contains(strings.Join(sink.Notes(), "\n"), "quarter reach of 2025-07-01..2025-09-30 is not stored") {
+		t.Errorf("quarter rows %v, notes %q", q, sink.Notes())
+	}
+}
+
+func TestWithdrawnMetricFailsLoudlyOthersStored(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	f.srv.Update(func(s *metafake.Server) { s.Deprecated["reach"] = true })
+	sink, err := collect(t, f.collector(t), days.Date(2025, 9, 1), days.Date(2025, 9, 15))
+	if err == nil || !strings.Contains(err.Error(), "reach (") || !strings.Contains(err.Error(), "valid insights metric") {
+		t.Fatalf("err = %v, want one naming reach", err)
+	}
+	if len(followerRows(sink)) != 15 || len(reachRows(sink, "day")) != 0 {
+		t.Errorf("%d follower rows (want 15), %d reach rows (want 0)", len(followerRows(sink)), len(reachRows(sink, "day")))
+	}
+	// follows_and_unfollows withdrawn: no past totals can be worked out, today's snapshot stays.
+	f = newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	f.srv.Update(func(s *metafake.Server) { s.Deprecated["follows_and_unfollows"] = true })
+	sink, err = collect(t, f.collector(t), days.Date(2025, 9, 1), days.Date(2025, 9, 15))
+	if err == nil || !strings.Contains(err.Error(), "follows_and_unfollows") {
+		t.Fatalf("err = %v", err)
+	}
+	if rows := followerRows(sink); len(rows) != 1 || rows[days.Date(2025, 9, 15)].Followers == 0 {
+		t.Errorf("rows = %+v, want today's snapshot only", rows)
+	}
+}
+
+func TestExpiredToken(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	f.srv.Update(func(s *metafake.Server) { s.TokenExpired = true })
+	sink, err := collect(t, f.collector(t), days.Date(2025, 9, 1), days.Date(2025, 9, 15))
+	if !errors.Is(err, collectors.ErrUnauthorized) || !strings.Contains(err.Error(), "instagram:") || !strings.Contains(err.Error(), "expired") ||
+		!strings.Contains(err.Error(), "REKKEVIDDE_SOURCE_INSTAGRAM_INNOMED_ACCESS_TOKEN") || strings.Contains(err.Error(), f.srv.Token) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(sink.Records()) != 0 {
+		t.Errorf("%d records", len(sink.Records()))
+	}
+}
+
+func TestThrottleStopsCleanly(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	f.srv.Update(func(s *metafake.Server) {
+		s.Intercept = func(w http.ResponseWriter, r *http.Request, n int) bool {
+			if n < 8 {
+				return false
+			}
+			metafake.Error(w, http.StatusBadRequest, 80002, 0, "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.")
+			return true
+		}
+	})
+	sink, err := collect(t, f.collector(t), days.Date(2025, 9, 1), days.Date(2025, 9, 15))
+	var apiErr *collectors.APIError
+	if !errors.Is(err, collectors.ErrRateLimited) || !errors.As(err, &apiErr) || !apiErr.RetryAt.Equal(f.now.Add(time.Hour)) {
+		t.Fatalf("err = %v, want ErrRateLimited retrying in an hour", err)
+	}
+	rows := followerRows(sink)
+	for d, r := range rows {
+		if r.Followers != f.acct.Followers[d] {
+			t.Errorf("%s: %d, want %d", days.Format(d), r.Followers, f.acct.Followers[d])
+		}
+	}
+	// Usage at 95 % stops the run before Meta throttles.
+	f = newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	f.srv.Update(func(s *metafake.Server) {
+		s.Header = http.Header{"X-Business-Use-Case-Usage": {fmt.Sprintf(`{%q:[{"type":"instagram","call_count":95,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":0}]}`, igID)}}
+	})
+	_, err = collect(t, f.collector(t), days.Date(2025, 9, 1), days.Date(2025, 9, 15))
+	if !errors.Is(err, collectors.ErrRateLimited) || len(f.srv.Requests()) != 1 {
+		t.Errorf("usage at 95%%: %v after %d requests, want a stop after 1", err, len(f.srv.Requests()))
+	}
+}
+
+func TestWithoutStateDirTodaysCountStillAnchors(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	f.state = ""
+	sink, err := collect(t, f.collector(t), days.Date(2025, 9, 1), days.Date(2025, 9, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.checkRows(t, followerRows(sink), days.Date(2025, 9, 1), days.Date(2025, 9, 14))
+	if !strings.Contains(strings.Join(sink.Notes(), "\n"), "set state_dir") {
+		t.Errorf("notes = %q", sink.Notes())
+	}
+}
+
+func TestSettingsValidation(t *testing.T) {
+	cases := []struct{ block, key string }{
+		{"access_token: x\n", "ig_user_id"},
+		{"ig_user_id: innomed_no\naccess_token: x\n", "ig_user_id"},
+		{"ig_user_id: \"178\"\n", "access_token"},
+		{"ig_user_id: \"178\"\naccess_token: x\naccount: \"a/b\"\n", "account"},
+		{"ig_user_id: \"178\"\naccess_token: x\napi_version: latest\n", "api_version"},
+		{"ig_user_id: \"178\"\naccess_token: x\nbase_url: \"/graph\"\n", "base_url"},
+		{"ig_user_id: \"178\"\naccess_token: x\nreach_metric: reach\n", "reach_metric"},
+	}
+	for _, tc := range cases {
+		_, err := New(settings(t, tc.block, time.Now, &syncBuffer{}, t.TempDir()))
+		if err == nil || !strings.Contains(err.Error(), tc.key) || !strings.HasPrefix(err.Error(), "instagram:") {
+			t.Errorf("%q: err = %v, want one naming %s", tc.block, err, tc.key)
+		}
+	}
+	k := Kind()
+	if k.Name != "instagram" || k.Interval != 6*time.Hour || k.LookbackDays != 3 || k.ChunkDays != 31 || k.New == nil {
+		t.Errorf("Kind() = %+v", k)
+	}
+}
+
+func TestNoSecretInErrorsNotesOrLogs(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC))
+	f.srv.Update(func(s *metafake.Server) {
+		s.Deprecated["reach"] = true
+		s.Intercept = func(w http.ResponseWriter, r *http.Request, n int) bool {
+			if r.URL.Path != "/v25.0/debug_token" && strings.Contains(r.URL.RawQuery, s.Token) {
+				t.Errorf("the token was sent in the query of %s", r.URL.Path)
+			}
+			if n%4 == 0 {
+				metafake.Error(w, http.StatusServiceUnavailable, 2, 0, "Service temporarily unavailable")
+				return true
+			}
+			return false
+		}
+	})
+	sink, err := collect(t, f.collector(t), days.Date(2025, 8, 1), days.Date(2025, 9, 15))
+	texts := append(sink.Notes(), fmt.Sprint(err), f.logs.String())
+	state, _ := os.ReadFile(filepath.Join(f.state, "instagram-innomed", "followers.json"))
+	texts = append(texts, string(state))
+	if !strings.Contains(f.logs.String(), "retrying request") {
+		t.Fatal("no retry was logged; the test would prove nothing")
+	}
+	for _, s := range texts {
+		if strings.Contains(s, f.srv.Token) {
+			t.Errorf("a secret leaked: %s", s)
+		}
+	}
+}
