@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
-	"strings"
 	"log/slog"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/innomed/rekkevidde/collectors/registry"
