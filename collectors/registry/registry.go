@@ -11,6 +11,7 @@ import (
 	"github.com/innomed/rekkevidde/collectors/mailchimp"
 	"github.com/innomed/rekkevidde/collectors/matomo"
 	"github.com/innomed/rekkevidde/collectors/plausible"
+	"github.com/innomed/rekkevidde/collectors/zoom"
 )
 
 // All returns every source type, keyed by the name used as `type:` in the config.
@@ -25,6 +26,7 @@ func All() collectors.Registry {
 		mailchimp.Kind(),
 		matomo.Kind(),
 		plausible.Kind(),
+		zoom.Kind(),
 	} {
 		reg[k.Name] = k
 	}

@@ -1,0 +1,229 @@
+// Package zoom collects webinar and network-meeting attendance from Zoom: registrants and unique
+// attendees per held webinar or meeting, also broken down by sector (from e-mail domains, which
+// are counted and then forgotten). Zoom keeps reports for six months only, so this source runs
+// often and re-reads the last weeks; older events are imported from CSV. See README.md.
+package zoom
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/figures"
+	"github.com/innomed/rekkevidde/internal/sectors"
+)
+
+const (
+	defaultBaseURL  = "https://api.zoom.us/v2"
+	defaultTokenURL = "https://zoom.us/oauth/token"
+	defaultUserID   = "me"
+	defaultAccount  = "innomed"
+	// maxPageSize is the largest page Zoom serves for lists, registrants and participants.
+	maxPageSize = 300
+	// Report endpoints are labelled Heavy: 10 requests a second on Pro. Half of that leaves room
+	// for other apps on the same account.
+	requestsPerSecond = 5
+)
+
+// Kind registers the source type "zoom".
+func Kind() collectors.Kind {
+	return collectors.Kind{
+		Name:        "zoom",
+		Description: "Webinar and network-meeting attendance from Zoom: registrants, unique attendees, and both by sector",
+		New:         New,
+		Interval:    6 * time.Hour,
+		// Reports appear up to an hour after an event and registrants trickle in: re-read two weeks.
+		LookbackDays: 14,
+		ChunkDays:    31,
+	}
+}
+
+// Settings is the source's settings block.
+type Settings struct {
+	// AccountID, ClientID and ClientSecret are the Server-to-Server OAuth app's credentials.
+	AccountID    string        `yaml:"account_id"`
+	ClientID     config.Secret `yaml:"client_id"`
+	ClientSecret config.Secret `yaml:"client_secret"`
+	// UserID is the Zoom user who hosts the webinars and meetings (id or e-mail; default "me").
+	UserID string `yaml:"user_id"`
+	// BaseURL is the Zoom API (https://api.zoom.us/v2) and TokenURL its token endpoint; tests and
+	// proxies point them elsewhere.
+	BaseURL  string `yaml:"base_url"`
+	TokenURL string `yaml:"token_url"`
+	// MeetingTopics selects the meetings that are events: a meeting is collected when its topic
+	// contains one of these (case-insensitive). Empty: no meetings, webinars only.
+	MeetingTopics []string `yaml:"meeting_topics"`
+	// MeetingKind is the event kind meetings are stored as (default network_meeting).
+	MeetingKind string `yaml:"meeting_kind"`
+	// Account is the Rekkevidde events register the events go to (default innomed).
+	Account string `yaml:"account"`
+}
+
+// New validates the settings and builds the collector.
+func New(s collectors.Settings) (collectors.Collector, error) {
+	return newCollector(s, nil)
+}
+
+// collector fetches one Zoom account's events.
+type collector struct {
+	accountID     string
+	clientID      config.Secret
+	clientSecret  config.Secret
+	userID        string
+	baseURL       string
+	tokenURL      string
+	meetingTopics []string
+	meetingKind   string
+	account       string
+	sectors       *sectors.Table
+	http          *collectors.HTTPClient
+	pageSize      int
+	loc           *time.Location
+	now           func() time.Time
+	log           *slog.Logger
+
+	// token is the access token of this process: kept in memory only, never written or logged.
+	tokenMu      sync.Mutex
+	token        string
+	tokenExpires time.Time
+}
+
+// newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
+// the waits and lift the rate limit).
+func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*collector, error) {
+	var set Settings
+	if err := s.Decode(&set); err != nil {
+		return nil, fmt.Errorf("zoom: %w", err)
+	}
+	set.AccountID = strings.TrimSpace(set.AccountID)
+	if set.AccountID == "" {
+		return nil, fmt.Errorf("zoom: settings: account_id is required: the Account ID of the Server-to-Server OAuth app (Zoom App Marketplace → Manage → your app → App Credentials)")
+	}
+	if !set.ClientID.IsSet() {
+		return nil, fmt.Errorf("zoom: settings: client_id is required: the app's Client ID, given as {env: NAME}, {file: PATH} or through %s", collectors.SecretEnvName(s.ID, "client_id"))
+	}
+	if !set.ClientSecret.IsSet() {
+		return nil, fmt.Errorf("zoom: settings: client_secret is required: the app's Client Secret, given as {env: NAME}, {file: PATH} or through %s", collectors.SecretEnvName(s.ID, "client_secret"))
+	}
+	if set.UserID = strings.TrimSpace(set.UserID); set.UserID == "" {
+		set.UserID = defaultUserID
+	}
+	base, err := absoluteURL("base_url", set.BaseURL, defaultBaseURL)
+	if err != nil {
+		return nil, err
+	}
+	tokenURL, err := absoluteURL("token_url", set.TokenURL, defaultTokenURL)
+	if err != nil {
+		return nil, err
+	}
+	if set.MeetingKind = strings.TrimSpace(set.MeetingKind); set.MeetingKind == "" {
+		set.MeetingKind = figures.KindNetworkMeeting
+	}
+	if !slices.Contains(figures.EventKinds(), set.MeetingKind) {
+		return nil, fmt.Errorf("zoom: settings: meeting_kind must be one of %s, got %q", strings.Join(figures.EventKinds(), ", "), set.MeetingKind)
+	}
+	var topics []string
+	for i, t := range set.MeetingTopics {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" {
+			return nil, fmt.Errorf("zoom: settings: meeting_topics[%d] is empty: give a word the meetings' topics contain, e.g. Kompetansenettverksmøte", i)
+		}
+		topics = append(topics, t)
+	}
+	if set.Account = strings.TrimSpace(set.Account); set.Account == "" {
+		set.Account = defaultAccount
+	}
+	table, err := sectors.New(s.Sectors)
+	if err != nil {
+		return nil, fmt.Errorf("zoom: %w", err)
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	opts := collectors.HTTPOptions{
+		Source:            "zoom",
+		RequestsPerSecond: requestsPerSecond,
+		Burst:             requestsPerSecond,
+		// Requests are made one after another; one slot is all that is ever used.
+		Concurrency: 1,
+		Secrets:     []string{set.ClientID.Value(), set.ClientSecret.Value()},
+		Log:         log,
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+	return &collector{
+		accountID:     set.AccountID,
+		clientID:      set.ClientID,
+		clientSecret:  set.ClientSecret,
+		userID:        set.UserID,
+		baseURL:       base,
+		tokenURL:      tokenURL,
+		meetingTopics: topics,
+		meetingKind:   set.MeetingKind,
+		account:       set.Account,
+		sectors:       table,
+		http:          collectors.NewHTTPClient(opts),
+		pageSize:      maxPageSize,
+		loc:           loc,
+		now:           now,
+		log:           log,
+	}, nil
+}
+
+func absoluteURL(key, value, fallback string) (string, error) {
+	v := strings.TrimRight(strings.TrimSpace(value), "/")
+	if v == "" {
+		return fallback, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("zoom: settings: %s %q must be an absolute http(s) URL such as %s", key, value, fallback)
+	}
+	return v, nil
+}
+
+// Collect adds every webinar instance and selected meeting held in window, each with its whole
+// sector set. It stops at the first failed request and keeps the events complete by then; an
+// event whose report Zoom no longer has is a note, not a failure.
+func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
+	if err := c.collectWebinars(ctx, window, sink); err != nil {
+		return err
+	}
+	if len(c.meetingTopics) == 0 {
+		return nil
+	}
+	return c.collectMeetings(ctx, window, sink)
+}
+
+// Interface guard.
+var _ collectors.Collector = (*collector)(nil)
+
+// inWindow tells whether instant t falls on a day of window in the configured zone.
+func (c *collector) inWindow(t time.Time, window days.Range) bool {
+	d := days.Of(t, c.loc)
+	return !d.Before(window.From) && !d.After(window.To)
+}
+
+// reportHorizon is the first day Zoom still has reports for: six months back, plus a day so
+// that Zoom's own count of six months never refuses the request.
+func (c *collector) reportHorizon() time.Time {
+	return days.Of(c.now(), c.loc).AddDate(0, -6, 1)
+}
