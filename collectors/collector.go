@@ -44,7 +44,9 @@ type Kind struct {
 	ChunkDays int
 }
 
-// Settings is what a source's constructor gets.
+// Settings is what a source's constructor gets. Location, Log and Now may be nil (a test that
+// sets only what it needs, a config without a time zone yet): constructors read them through
+// Zone, Logger and Clock, which supply the defaults.
 type Settings struct {
 	// ID is the configured name of this source instance (used in `collect ID` and in every table's
 	// source column).
@@ -66,6 +68,30 @@ type Settings struct {
 func NewSettings(id string, node *yaml.Node, cfg config.Config, log *slog.Logger, env func(string) string) Settings {
 	return Settings{ID: id, Location: cfg.Location(), Log: log, Now: time.Now, node: node, env: env,
 		State: StateDir{Dir: cfg.StateDir, Source: id}, Sectors: cfg.Sectors}
+}
+
+// Zone is the time zone days are counted in: Location, or UTC when none is set.
+func (s Settings) Zone() *time.Location {
+	if s.Location == nil {
+		return time.UTC
+	}
+	return s.Location
+}
+
+// Logger is Log, or a logger that discards everything when none is set.
+func (s Settings) Logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// Clock is Now, or time.Now when none is set.
+func (s Settings) Clock() func() time.Time {
+	if s.Now == nil {
+		return time.Now
+	}
+	return s.Now
 }
 
 // Decode fills into (a pointer to the source's settings struct) strictly: an unknown key is an

@@ -40,9 +40,29 @@ type HTTPOptions struct {
 	Secrets []string
 	// Throttled lets a source recognise its provider's own "slow down" answers that are not 429
 	// (Meta's error codes 4, 17, 32, 613, 80001, sent with HTTP 400). Such answers are retried like
-	// a 429, and if they persist the error matches ErrRateLimited.
+	// a 429, and if they persist the error matches ErrRateLimited. Throttled only says whether an
+	// answer is a throttle; RetryAt says when to come back. They stay two hooks because a throttle
+	// need not say when (Meta's code 4 without a usage header is often over in seconds).
 	Throttled func(status int, header http.Header, body []byte) bool
-	Log       *slog.Logger
+	// RetryAt lets a source say when its provider serves again after a throttle answer (a 429, a
+	// 503 or one Throttled recognises) that carries no Retry-After; with a Retry-After it is not
+	// asked. It is given the answer and the source's clock (Now) and returns the zero time when it
+	// cannot tell.
+	//
+	// sure means the answer itself says when: GA4 names the daily or hourly quota it exhausted,
+	// Zoom sends X-RateLimit-Type: Daily-limit, Meta's usage header estimates the time to regain
+	// access. A sure time counts like a Retry-After: beyond WaitMax or the run's deadline the
+	// request ends at once, since every retry before then would be refused and count against the
+	// quota, and a nearer one is waited for. A time that is not sure is the provider's general
+	// rule for an answer that may as well be a short burst (Plausible counts requests per clock
+	// hour, LinkedIn's quotas reset at midnight UTC): the request is retried with backoff as
+	// usual, and the time is reported in APIError.RetryAt only when the retries do not mend it.
+	RetryAt func(status int, header http.Header, body []byte, now time.Time) (at time.Time, sure bool)
+	// Now is the clock RetryAt is given (default time.Now). Sources pass their Settings' clock, so
+	// a "midnight UTC" is counted from the same now as their days. Retry-After is always read
+	// against the real clock: it counts from the moment the answer arrived.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 func (o *HTTPOptions) defaults() {
@@ -69,6 +89,9 @@ func (o *HTTPOptions) defaults() {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 }
 
@@ -129,7 +152,9 @@ func (c *HTTPClient) Redact(s string) string {
 	return s
 }
 
-// Do sends req with retries. A non-2xx final answer becomes an *APIError (the body is consumed).
+// Do sends req with retries. A non-2xx final answer becomes an *APIError (the body is consumed),
+// except 304 Not Modified to a conditional request (If-None-Match or If-Modified-Since): that is
+// the answer the caller asked for, and comes back as a response with an empty body.
 func (c *HTTPClient) Do(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", UserAgent)
@@ -148,20 +173,23 @@ func (c *HTTPClient) Do(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil
 	}
+	if resp.StatusCode == http.StatusNotModified && (req.Header.Get("If-None-Match") != "" || req.Header.Get("If-Modified-Since") != "") {
+		return resp, nil
+	}
 	defer func() { _ = resp.Body.Close() }()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	body := bufferBody(resp)
 	apiErr := &APIError{
 		Source: c.opts.Source,
 		Method: req.Method,
 		Path:   req.URL.Path,
 		Status: resp.StatusCode,
-		Body:   c.Redact(strings.TrimSpace(string(body))),
+		Body:   c.Redact(strings.TrimSpace(string(body[:min(len(body), 4096)]))),
 	}
 	if c.opts.Throttled != nil && c.opts.Throttled(resp.StatusCode, resp.Header, body) {
 		apiErr.Throttled = true
 	}
 	if apiErr.Throttled || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		apiErr.RetryAt = retryAt(resp, time.Now())
+		apiErr.RetryAt, _, _ = c.comeBack(resp, true)
 	}
 	return nil, apiErr
 }
@@ -218,9 +246,9 @@ func (c *HTTPClient) checkRetry(ctx context.Context, resp *http.Response, err er
 		throttled := resp.StatusCode == http.StatusTooManyRequests || c.providerThrottled(resp)
 		if throttled || resp.StatusCode == http.StatusServiceUnavailable {
 			// A wait longer than this client will sleep, or past the run's deadline, ends the
-			// attempt now; the caller reports when to come back.
-			if at := retryAt(resp, time.Now()); !at.IsZero() {
-				wait := time.Until(at)
+			// attempt now: retries before then would only be refused. The caller reports when to
+			// come back.
+			if _, wait, sure := c.comeBack(resp, true); sure {
 				if deadline, ok := ctx.Deadline(); wait > c.opts.WaitMax || (ok && time.Now().Add(wait).After(deadline)) {
 					return false, nil
 				}
@@ -238,27 +266,69 @@ func (c *HTTPClient) providerThrottled(resp *http.Response) bool {
 	if c.opts.Throttled == nil || resp.StatusCode < 400 {
 		return false
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return c.opts.Throttled(resp.StatusCode, resp.Header, body)
+	return c.opts.Throttled(resp.StatusCode, resp.Header, bufferBody(resp))
 }
 
-// backoff honours Retry-After (seconds, HTTP date or ISO 8601, as Zoom sends) up to hi, else
-// doubles from lo with full jitter so that parallel clients do not retry in step.
+// backoff honours Retry-After (seconds, HTTP date or ISO 8601, as Zoom sends), or a time the
+// source's RetryAt hook is sure of, up to hi; else it doubles from lo with full jitter so that
+// parallel clients do not retry in step.
 func (c *HTTPClient) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
-		if at := retryAt(resp, time.Now()); !at.IsZero() {
-			return min(max(time.Until(at), 0), hi)
+		throttle := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable || c.providerThrottled(resp)
+		if _, wait, sure := c.comeBack(resp, throttle); sure {
+			return min(max(wait, 0), hi)
 		}
 	}
 	ceiling := min(lo*time.Duration(1<<min(attempt, 20)), hi)
 	return lo/2 + rand.N(ceiling-lo/2+1)
 }
 
-// retryAt reads Retry-After as delta seconds, an HTTP date or an RFC 3339 time.
-func retryAt(resp *http.Response, now time.Time) time.Time {
-	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+// comeBack is when the answer says to come back and how long that is from now: its Retry-After,
+// else, for a throttle answer, what the source's RetryAt hook makes of it. sure is false for a
+// hook's general rule (see HTTPOptions.RetryAt) and when nothing tells.
+func (c *HTTPClient) comeBack(resp *http.Response, throttle bool) (at time.Time, wait time.Duration, sure bool) {
+	now := time.Now()
+	if at := retryAfter(resp.Header, now); !at.IsZero() {
+		return at, at.Sub(now), true
+	}
+	if !throttle || c.opts.RetryAt == nil {
+		return time.Time{}, 0, false
+	}
+	// The hook counts on the source's clock, so the wait is counted on it too.
+	clock := c.opts.Now()
+	at, sure = c.opts.RetryAt(resp.StatusCode, resp.Header, bufferBody(resp), clock)
+	if at.IsZero() {
+		return time.Time{}, 0, false
+	}
+	return at, at.Sub(clock), sure
+}
+
+// bufferBody reads a failed answer's body once (up to 64 KiB) and leaves it readable from the
+// start, so that the source's hooks, the backoff and the APIError all see the same bytes. The
+// backoff runs after go-retryablehttp has drained the body, hence the copy kept beside the reader.
+func bufferBody(resp *http.Response) []byte {
+	if b, ok := resp.Body.(*bufferedBody); ok {
+		return b.raw
+	}
+	if resp.Body == nil {
+		return nil
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close() // frees the concurrency slot; the copy needs no connection
+	resp.Body = &bufferedBody{Reader: bytes.NewReader(raw), raw: raw}
+	return raw
+}
+
+type bufferedBody struct {
+	*bytes.Reader
+	raw []byte
+}
+
+func (*bufferedBody) Close() error { return nil }
+
+// retryAfter reads Retry-After as delta seconds, an HTTP date or an RFC 3339 time.
+func retryAfter(header http.Header, now time.Time) time.Time {
+	v := strings.TrimSpace(header.Get("Retry-After"))
 	if v == "" {
 		return time.Time{}
 	}
@@ -280,16 +350,21 @@ func (c *HTTPClient) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &redactedError{msg: c.Redact(err.Error()), err: err}
+	return Explain(c.Redact(err.Error()), err)
 }
 
-type redactedError struct {
+// Explain returns an error that reads msg and unwraps to err. Sources use it to word a failure
+// for the operator (what happened, what to fix, the provider's own message) while errors.Is and
+// errors.As still find ErrUnauthorized, ErrRateLimited and the *APIError with its RetryAt.
+func Explain(msg string, err error) error { return &explainedError{msg: msg, err: err} }
+
+type explainedError struct {
 	msg string
 	err error
 }
 
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
+func (e *explainedError) Error() string { return e.msg }
+func (e *explainedError) Unwrap() error { return e.err }
 
 // limitedTransport waits for the rate limiter and a concurrency slot before every attempt.
 type limitedTransport struct {
@@ -336,6 +411,14 @@ var ErrUnauthorized = errors.New("credentials refused")
 
 // ErrRateLimited means the provider asked us to slow down beyond what one run waits for.
 var ErrRateLimited = errors.New("rate limited")
+
+// EndsRun tells whether err makes every further request of the run pointless: the run was
+// cancelled or ran out of time, the provider refused the credentials, or it throttles. A source
+// stops there and returns what was complete; it may add reasons of its own (GA4 also stops on
+// server errors that outlasted the retries, since each counts against an hourly budget).
+func EndsRun(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrRateLimited)
+}
 
 // APIError is a provider's non-2xx answer. Body is the start of the provider's message, with
 // secrets removed, so an operator sees what the provider said.

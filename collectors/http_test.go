@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -59,7 +60,7 @@ func TestRetryAfterIsHonouredInEveryForm(t *testing.T) {
 	for name, header := range cases {
 		t.Run(name, func(t *testing.T) {
 			resp := &http.Response{Header: http.Header{"Retry-After": []string{header}}}
-			at := retryAt(resp, now)
+			at := retryAfter(resp.Header, now)
 			if at.IsZero() || at.Sub(now) > 2*time.Second || at.Sub(now) < -time.Second {
 				t.Fatalf("Retry-After %q read as %v from now", header, at.Sub(now))
 			}
@@ -242,5 +243,237 @@ func TestConcurrencyLimitIsKept(t *testing.T) {
 	}
 	if peak.Load() > 2 {
 		t.Fatalf("%d requests in flight at once, limit 2", peak.Load())
+	}
+}
+
+// quotaHook answers like a source's RetryAt hook and records what it was asked.
+type quotaHook struct {
+	calls  atomic.Int32
+	at     func(now time.Time) time.Time
+	sure   bool
+	status atomic.Int32
+	body   atomic.Value
+}
+
+func (h *quotaHook) retryAt(status int, _ http.Header, body []byte, now time.Time) (time.Time, bool) {
+	h.calls.Add(1)
+	h.status.Store(int32(status))
+	h.body.Store(string(body))
+	return h.at(now), h.sure
+}
+
+func TestRetryAtHookThatIsSureOfADistantTimeStopsAtOnce(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"error":{"message":"Exhausted property tokens per day"}}`))
+	}))
+	defer srv.Close()
+	clock := time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC) // the source's clock, not the real one
+	hook := &quotaHook{at: func(now time.Time) time.Time { return now.Add(24 * time.Hour) }, sure: true}
+	start := time.Now()
+	err := fastClient(t, HTTPOptions{RetryAt: hook.retryAt, Now: func() time.Time { return clock }}).
+		JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{})
+	if !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("got %v, want ErrRateLimited", err)
+	}
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || !apiErr.RetryAt.Equal(clock.Add(24*time.Hour)) {
+		t.Fatalf("RetryAt %v, want the hook's time on the source's clock, %v", apiErr, clock.Add(24*time.Hour))
+	}
+	if calls.Load() != 1 || time.Since(start) > 5*time.Second {
+		t.Errorf("%d calls in %s: a sure time beyond WaitMax must not be retried", calls.Load(), time.Since(start))
+	}
+	if hook.status.Load() != http.StatusTooManyRequests || !strings.Contains(hook.body.Load().(string), "per day") {
+		t.Errorf("the hook was given status %d and body %q", hook.status.Load(), hook.body.Load())
+	}
+	if !strings.Contains(err.Error(), "retry after 2026-03-11T09:30:00Z") {
+		t.Errorf("the error should say when to come back: %v", err)
+	}
+}
+
+func TestRetryAtHookThatIsSureOfANearTimeIsWaitedFor(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	hook := &quotaHook{at: func(now time.Time) time.Time { return now.Add(time.Second) }, sure: true}
+	start := time.Now()
+	if err := fastClient(t, HTTPOptions{WaitMax: 5 * time.Second, RetryAt: hook.retryAt}).
+		JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	if elapsed := time.Since(start); elapsed < 900*time.Millisecond || calls.Load() != 2 {
+		t.Errorf("retried after %s with %d calls; want one retry after the second the hook named", elapsed, calls.Load())
+	}
+}
+
+func TestRetryAtHookThatIsNotSureIsRetriedThenReported(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	clock := time.Date(2026, 3, 15, 12, 17, 5, 0, time.UTC)
+	hook := &quotaHook{at: func(now time.Time) time.Time { return now.Truncate(time.Hour).Add(time.Hour) }}
+	err := fastClient(t, HTTPOptions{RetryMax: 2, RetryAt: hook.retryAt, Now: func() time.Time { return clock }}).
+		JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{})
+	if !errors.Is(err, ErrRateLimited) || calls.Load() != 3 {
+		t.Fatalf("got %v after %d calls, want ErrRateLimited after 1 + 2 retries", err, calls.Load())
+	}
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || !apiErr.RetryAt.Equal(time.Date(2026, 3, 15, 13, 0, 0, 0, time.UTC)) {
+		t.Errorf("RetryAt %v, want the hook's rule, 13:00", apiErr)
+	}
+}
+
+func TestRetryAfterIsReadBeforeTheRetryAtHook(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	hook := &quotaHook{at: func(now time.Time) time.Time { return now.Add(10 * time.Minute) }, sure: true}
+	err := fastClient(t, HTTPOptions{RetryAt: hook.retryAt}).JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || time.Until(apiErr.RetryAt) < 59*time.Minute {
+		t.Fatalf("RetryAt %v, want the Retry-After of an hour", apiErr)
+	}
+	if n := hook.calls.Load(); n != 0 {
+		t.Errorf("the hook was asked %d times although the answer said when", n)
+	}
+}
+
+func TestRetryAtHookPastTheDeadlineStopsAtOnce(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	hook := &quotaHook{at: func(now time.Time) time.Time { return now.Add(3 * time.Second) }, sure: true}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := fastClient(t, HTTPOptions{WaitMax: 10 * time.Second, RetryAt: hook.retryAt}).JSON(ctx, http.MethodGet, srv.URL, nil, nil, &struct{}{})
+	if !errors.Is(err, ErrRateLimited) || calls.Load() != 1 {
+		t.Fatalf("got %v after %d calls, want ErrRateLimited at once: the wait outlasts the run", err, calls.Load())
+	}
+}
+
+func TestRetryAtHookWorksWithThrottled(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":{"message":"(#80001) There have been too many calls to this Page account.","code":80001}}`))
+	}))
+	defer srv.Close()
+	clock := time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC)
+	throttled := func(status int, _ http.Header, body []byte) bool {
+		return status == http.StatusBadRequest && bytes.Contains(body, []byte(`"code":80001`))
+	}
+	hook := &quotaHook{at: func(now time.Time) time.Time { return now.Add(17 * time.Minute) }, sure: true}
+	err := fastClient(t, HTTPOptions{Throttled: throttled, RetryAt: hook.retryAt, Now: func() time.Time { return clock }}).
+		JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{})
+	var apiErr *APIError
+	if !errors.Is(err, ErrRateLimited) || !errors.As(err, &apiErr) || !apiErr.RetryAt.Equal(clock.Add(17*time.Minute)) {
+		t.Fatalf("got %v, want ErrRateLimited with RetryAt 17 minutes on", err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("%d calls, want 1", calls.Load())
+	}
+}
+
+func TestRetryAtHookIsAskedAboutThrottlesOnly(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			w.WriteHeader(http.StatusInternalServerError)
+		case 2:
+			w.WriteHeader(http.StatusNotFound)
+		default:
+			_, _ = w.Write([]byte(`{}`))
+		}
+	}))
+	defer srv.Close()
+	hook := &quotaHook{at: func(now time.Time) time.Time { return now.Add(time.Hour) }, sure: true}
+	c := fastClient(t, HTTPOptions{RetryAt: hook.retryAt})
+	err := c.JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound || !apiErr.RetryAt.IsZero() {
+		t.Fatalf("got %v, want the 404 after a retried 500, with no RetryAt", err)
+	}
+	if err := c.JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := hook.calls.Load(); n != 0 {
+		t.Errorf("the hook was asked %d times about answers that are not throttles", n)
+	}
+}
+
+func TestNotModifiedPassesThroughOnlyForConditionalRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		w.WriteHeader(http.StatusNotModified)
+	}))
+	defer srv.Close()
+	c := fastClient(t, HTTPOptions{})
+	for _, header := range []string{"If-None-Match", "If-Modified-Since"} {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
+		req.Header.Set(header, `"v1"`)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: a 304 to a conditional request is an answer, not an error: %v", header, err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusNotModified || resp.Header.Get("ETag") != `"v1"` {
+			t.Errorf("%s: got %d %v", header, resp.StatusCode, resp.Header)
+		}
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
+	_, err := c.Do(req)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotModified {
+		t.Errorf("an unasked-for 304: got %v, want an *APIError", err)
+	}
+}
+
+func TestExplainKeepsTheCause(t *testing.T) {
+	cause := &APIError{Source: "x", Status: http.StatusTooManyRequests, RetryAt: time.Now().Add(time.Hour)}
+	err := Explain("x: quota used up; the run resumes later", fmt.Errorf("wrapped: %w", cause))
+	var apiErr *APIError
+	if err.Error() != "x: quota used up; the run resumes later" || !errors.Is(err, ErrRateLimited) || !errors.As(err, &apiErr) || apiErr != cause {
+		t.Errorf("Explain lost the message or the chain: %v", err)
+	}
+}
+
+func TestEndsRun(t *testing.T) {
+	live := context.Background()
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{live, &APIError{Status: http.StatusTooManyRequests}, true},
+		{live, fmt.Errorf("x: %w", &APIError{Status: http.StatusUnauthorized}), true},
+		{live, &APIError{Status: http.StatusBadRequest, Throttled: true}, true},
+		{live, &APIError{Status: http.StatusInternalServerError}, false},
+		{live, errors.New("malformed JSON"), false},
+		{done, errors.New("malformed JSON"), true},
+	}
+	for _, tc := range cases {
+		if got := EndsRun(tc.ctx, tc.err); got != tc.want {
+			t.Errorf("EndsRun(%v, %v) = %v, want %v", tc.ctx.Err(), tc.err, got, tc.want)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"strings"
 	"time"
@@ -32,11 +31,7 @@ const (
 	periodDay  = "day"
 )
 
-var (
-	numericID    = regexp.MustCompile(`^[0-9]+$`)
-	metricName   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	accountLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-)
+var metricName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Kind registers the source type "facebook".
 func Kind() collectors.Kind {
@@ -94,16 +89,11 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if err := s.Decode(&set); err != nil {
 		return nil, fmt.Errorf("facebook: %w", err)
 	}
-	set.PageID = strings.TrimSpace(set.PageID)
-	if !numericID.MatchString(set.PageID) {
-		return nil, fmt.Errorf("facebook: settings: page_id %q must be the Page's numeric id (Meta Business Suite → Settings → Page info, or GET /me/accounts)", set.PageID)
-	}
-	set.Account = strings.TrimSpace(set.Account)
-	if set.Account == "" {
-		set.Account = set.PageID
-	}
-	if !accountLabel.MatchString(set.Account) {
-		return nil, fmt.Errorf("facebook: settings: account %q must be a short name of letters, digits, '.', '_' or '-' (e.g. innomed)", set.Account)
+	var err error
+	set.PageID, set.Account, err = meta.Account("facebook", "page_id",
+		"the Page's numeric id (Meta Business Suite → Settings → Page info, or GET /me/accounts)", set.PageID, set.Account)
+	if err != nil {
+		return nil, err
 	}
 	set.ReachMetric = strings.TrimSpace(set.ReachMetric)
 	if set.ReachMetric == "" {
@@ -116,31 +106,19 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if !set.AccessToken.IsSet() {
 		return nil, fmt.Errorf("facebook: settings: access_token is required: a long-lived Page access token with pages_read_engagement and read_insights, given as {env: NAME}, {file: PATH} or through %s", tokenEnv)
 	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
-	}
 	client, err := meta.NewClient(meta.Config{
 		Source: "facebook", BaseURL: set.BaseURL, APIVersion: set.APIVersion,
 		Token: set.AccessToken, AppToken: set.AppToken,
 		TokenHint:   "access_token (or " + tokenEnv + ")",
 		TokenKind:   "long-lived Page access token (Graph API Explorer or Meta Business Suite: a long-lived user token, then GET /me/accounts)",
 		Permissions: "pages_read_engagement and read_insights on the Page",
-		Now:         now, Log: log, HTTP: tune,
+		Now:         s.Clock(), Log: s.Logger(), HTTP: tune,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("facebook: %w", err)
 	}
 	return &collector{pageID: set.PageID, account: set.Account, reachMetric: set.ReachMetric,
-		meta: client, loc: loc, now: now}, nil
+		meta: client, loc: s.Zone(), now: s.Clock()}, nil
 }
 
 // Collect adds, for the window: today's follower snapshot (when the window reaches today), each
@@ -158,7 +136,7 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 			return errs.Err()
 		}
 	}
-	if last := minDay(window.To, today.AddDate(0, 0, -1)); !last.Before(window.From) {
+	if last := days.Earlier(window.To, today.AddDate(0, 0, -1)); !last.Before(window.From) {
 		for _, chunk := range (days.Range{From: window.From, To: last}).Chunks(seriesDays) {
 			if errs.Add(c.collectDays(ctx, chunk, today, sink)) {
 				return errs.Err()
@@ -284,10 +262,3 @@ func (c *collector) collectPeriod(ctx context.Context, p days.Period, sink *coll
 // settled tells whether Meta should have reported day d by today; the last two days may still be
 // missing while Meta's day (US Pacific) has not ended or its figures are delayed.
 func settled(d, today time.Time) bool { return d.Before(today.AddDate(0, 0, -2)) }
-
-func minDay(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}

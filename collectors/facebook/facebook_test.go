@@ -1,70 +1,28 @@
 package facebook
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/collectors/meta/metafake"
-	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
 
 const pageID = "104857600123456"
 
-func oslo(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // settings builds the source's settings from a YAML block, with env as the environment.
-func settings(t testing.TB, block string, now func() time.Time, logs *syncBuffer, env map[string]string) collectors.Settings {
+func settings(t testing.TB, block string, now func() time.Time, logs *collectortest.LogBuffer, env map[string]string) collectors.Settings {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
-		t.Fatal(err)
-	}
-	node := doc.Content[0]
-	s := collectors.NewSettings("facebook-innomed", node, config.Defaults(), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		func(k string) string { return env[k] })
-	s.Location = oslo(t)
-	s.Now = now
-	s.State = collectors.StateDir{Dir: t.TempDir(), Source: "facebook-innomed"}
+	s := collectortest.Settings(t, "facebook-innomed", block, env)
+	s.Log, s.Now = logs.Logger(), now
 	return s
 }
 
@@ -73,7 +31,7 @@ func fastHTTP(o *collectors.HTTPOptions) {
 	o.RequestsPerSecond, o.Burst = 1000, 100
 }
 
-func newTestCollector(t testing.TB, baseURL, token, extra string, now func() time.Time, logs *syncBuffer) *collector {
+func newTestCollector(t testing.TB, baseURL, token, extra string, now func() time.Time, logs *collectortest.LogBuffer) *collector {
 	t.Helper()
 	block := fmt.Sprintf("page_id: %q\naccount: innomed\naccess_token: %q\nbase_url: %q\n%s", pageID, token, baseURL, extra)
 	c, err := newCollector(settings(t, block, now, logs, nil), fastHTTP)
@@ -116,14 +74,8 @@ func eqPtr(a, b *uint64) bool { return (a == nil) == (b == nil) && (a == nil || 
 
 // TestFixturesInMetasDocumentedShapes reads the recorded-shape answers in testdata.
 func TestFixturesInMetasDocumentedShapes(t *testing.T) {
-	file := func(name string) []byte {
-		raw, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return raw
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	file := func(name string) []byte { return collectortest.Fixture(t, name) }
+	srv := collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer EAAGfixtureToken" {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = w.Write(file("error_token_expired.json"))
@@ -145,9 +97,8 @@ func TestFixturesInMetasDocumentedShapes(t *testing.T) {
 			_, _ = w.Write(file("error_invalid_metric.json"))
 		}
 	}))
-	defer srv.Close()
 	now := time.Date(2025, 9, 4, 12, 0, 0, 0, time.UTC)
-	c := newTestCollector(t, srv.URL, "EAAGfixtureToken", "", func() time.Time { return now }, &syncBuffer{})
+	c := newTestCollector(t, srv.URL, "EAAGfixtureToken", "", func() time.Time { return now }, &collectortest.LogBuffer{})
 	sink, err := collect(t, c, days.Date(2025, 8, 31), days.Date(2025, 9, 4))
 	if err != nil {
 		t.Fatal(err)
@@ -201,11 +152,11 @@ type fakePage struct {
 	srv  *metafake.Server
 	page *metafake.Account
 	now  time.Time
-	logs *syncBuffer
+	logs *collectortest.LogBuffer
 }
 
 func newFakePage(t testing.TB, now time.Time) *fakePage {
-	f := &fakePage{now: now, logs: &syncBuffer{}}
+	f := &fakePage{now: now, logs: &collectortest.LogBuffer{}}
 	f.page = metafake.Simulate(pageID, false, days.Date(2024, 11, 1), days.Date(2026, 1, 31), 180)
 	f.srv = metafake.New(t, func() time.Time { return f.now }, f.page)
 	return f
@@ -411,13 +362,13 @@ func TestSettingsValidation(t *testing.T) {
 		{"page_id: \"123\"\naccess_token: x\npage_token: y\n", "page_token"},
 	}
 	for _, tc := range cases {
-		_, err := New(settings(t, tc.block, time.Now, &syncBuffer{}, nil))
+		_, err := New(settings(t, tc.block, time.Now, &collectortest.LogBuffer{}, nil))
 		if err == nil || !strings.Contains(err.Error(), tc.key) || !strings.HasPrefix(err.Error(), "facebook:") {
 			t.Errorf("%q: err = %v, want one naming %s", tc.block, err, tc.key)
 		}
 	}
 	// The token can come from the environment alone.
-	s := settings(t, "page_id: \"123\"\n", time.Now, &syncBuffer{}, map[string]string{"REKKEVIDDE_SOURCE_FACEBOOK_INNOMED_ACCESS_TOKEN": "EAAGfromEnv"})
+	s := settings(t, "page_id: \"123\"\n", time.Now, &collectortest.LogBuffer{}, map[string]string{"REKKEVIDDE_SOURCE_FACEBOOK_INNOMED_ACCESS_TOKEN": "EAAGfromEnv"})
 	c, err := newCollector(s, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -465,9 +416,5 @@ func TestNoSecretInErrorsNotesOrLogs(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "retrying request") {
 		t.Fatal("no retry was logged; the test would prove nothing")
 	}
-	for _, s := range texts {
-		if strings.Contains(s, f.srv.Token) {
-			t.Errorf("a secret leaked: %s", s)
-		}
-	}
+	collectortest.NoLeak(t, "errors, notes and logs", strings.Join(texts, "\n"), f.srv.Token)
 }

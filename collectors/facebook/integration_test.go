@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/collectors/meta/metafake"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
@@ -98,7 +99,7 @@ func TestFacebookYearIntegration(t *testing.T) {
 		s.TokenExpiresAt = tokenExpiry
 	})
 	c := f.collector(t, "")
-	runner := scheduler.NewRunner(st, oslo(t), slog.New(slog.DiscardHandler))
+	runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
 	src := scheduler.Source{ID: "facebook-innomed", Kind: "facebook", Collector: c, Interval: 6 * time.Hour, LookbackDays: 3, ChunkDays: 31}
 	backfill := days.Range{From: days.Date(2024, 12, 1), To: days.Date(2025, 12, 20)}
 
@@ -132,16 +133,16 @@ func TestFacebookYearIntegration(t *testing.T) {
 		t.Errorf("the resumed backfill skipped %d chunks; it stopped at %s", sum.Skipped, days.Format(resumeAt))
 	}
 
-	// Daily runs over the turn of the year, each fetching from three days before the last
-	// complete day, as the scheduler's incremental runs do.
-	prev := days.Date(2025, 12, 20)
+	// Daily incremental runs over the turn of the year, each fetching from three days before the
+	// last complete day; the first starts three days before the backfill's last complete day.
+	runner.SetClock(func() time.Time { return f.now })
+	src.StartDate = days.Date(2025, 12, 17)
 	for d := days.Date(2025, 12, 21); !d.After(days.Date(2026, 1, 3)); d = d.AddDate(0, 0, 1) {
 		f.now = time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, time.UTC)
-		sum, err := runner.Backfill(ctx, src, days.Range{From: prev.AddDate(0, 0, -3), To: d}, true, nil)
+		sum, err := runner.Incremental(ctx, src, nil)
 		if err != nil || sum.Status != scheduler.StatusOK {
 			t.Fatalf("daily run %s: %+v, %v", days.Format(d), sum, err)
 		}
-		prev = d
 	}
 
 	got := readYear(t, st, "facebook", "innomed", src.ID, 2025)

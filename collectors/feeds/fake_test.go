@@ -1,36 +1,22 @@
 package feeds
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/innomed/rekkevidde/collectors"
-	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
-
-var oslo = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
 
 // fakeFeed is one feed the fake serves.
 type fakeFeed struct {
@@ -62,15 +48,16 @@ type fakeRequest struct {
 
 func newFakeFeeds(t *testing.T) *fakeFeeds {
 	f := &fakeFeeds{t: t, feeds: map[string]*fakeFeed{}}
-	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.server.Close)
+	f.server = collectortest.Server(t, http.HandlerFunc(f.serve))
 	return f
 }
 
 // serveFixture serves testdata/name at path.
 func (f *fakeFeeds) serveFixture(path, name, contentType string, etag bool) {
 	f.t.Helper()
-	f.update(func() { f.feeds[path] = &fakeFeed{body: fixture(f.t, name), contentType: contentType, etag: etag} })
+	f.update(func() {
+		f.feeds[path] = &fakeFeed{body: collectortest.Fixture(f.t, name), contentType: contentType, etag: etag}
+	})
 }
 
 func (f *fakeFeeds) url(path string) string { return f.server.URL + path }
@@ -150,87 +137,12 @@ func (c *countingWriter) Flush() {
 	}
 }
 
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
-// fixtureAddresses lists every e-mail address in the fixtures.
-func fixtureAddresses(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
-	var out []string
-	for _, f := range files {
-		for _, m := range re.FindAllString(string(fixture(t, filepath.Base(f))), -1) {
-			if !slices.Contains(out, m) {
-				out = append(out, m)
-			}
-		}
-	}
-	if len(out) < 3 {
-		t.Fatalf("expected the fixtures to hold e-mail addresses to guard against, found %v", out)
-	}
-	return out
-}
-
-// logBuffer collects log lines; safe for concurrent writers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // testSettings builds the settings of source id from a YAML block, keeping state in stateDir.
-func testSettings(t *testing.T, block, stateDir string, clk *clock, log io.Writer) collectors.Settings {
+func testSettings(t *testing.T, block, stateDir string, clk *collectortest.Clock, log io.Writer) collectors.Settings {
 	t.Helper()
-	var node yaml.Node
-	if err := yaml.Unmarshal([]byte(block), &node); err != nil {
-		t.Fatal(err)
-	}
-	noEnv := func(string) string { return "" }
-	cfg, err := config.Load("", noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.StateDir = stateDir
-	s := collectors.NewSettings("publications", &node, cfg, slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})), noEnv)
+	s := collectortest.Settings(t, "publications", block, nil)
+	s.State.Dir = stateDir
+	s.Log = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.Now = clk.Now
 	return s
 }
@@ -243,7 +155,7 @@ func fastHTTP(o *collectors.HTTPOptions) {
 	o.AttemptTimeout = 2 * time.Second
 }
 
-func newTestCollector(t *testing.T, block, stateDir string, clk *clock, log io.Writer) *collector {
+func newTestCollector(t *testing.T, block, stateDir string, clk *collectortest.Clock, log io.Writer) *collector {
 	t.Helper()
 	c, err := newCollector(testSettings(t, block, stateDir, clk, log), fastHTTP)
 	if err != nil {

@@ -107,15 +107,7 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if s.State.Dir == "" {
 		return nil, errors.New("feeds: state_dir must be set: it keeps each feed's ETag and when each item was first seen")
 	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
-	opts := collectors.HTTPOptions{Source: "feeds", AttemptTimeout: attemptTimeout, Concurrency: 1, Log: log}
+	opts := collectors.HTTPOptions{Source: "feeds", AttemptTimeout: attemptTimeout, Concurrency: 1, Log: s.Logger()}
 	if tune != nil {
 		tune(&opts)
 	}
@@ -124,8 +116,8 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		maxBytes: set.MaxBytes,
 		http:     collectors.NewHTTPClient(opts),
 		state:    s.State,
-		now:      now,
-		log:      log,
+		now:      s.Clock(),
+		log:      s.Logger(),
 		fetched:  map[string]time.Time{},
 	}, nil
 }

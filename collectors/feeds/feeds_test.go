@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
 
-var start = time.Date(2025, 1, 20, 9, 17, 43, 0, oslo)
+var start = time.Date(2025, 1, 20, 9, 17, 43, 0, collectortest.Oslo)
 
 func utc(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -46,13 +47,13 @@ func TestSettings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(testSettings(t, tc.block, t.TempDir(), &clock{now: start}, io.Discard))
+			_, err := New(testSettings(t, tc.block, t.TempDir(), collectortest.NewClock(start), io.Discard))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "feeds: ") {
 				t.Fatalf("error = %v, want one naming %q", err, tc.want)
 			}
 		})
 	}
-	s := testSettings(t, block(feedEntry("a", "https://x.no/a", "")), "", &clock{now: start}, io.Discard)
+	s := testSettings(t, block(feedEntry("a", "https://x.no/a", "")), "", collectortest.NewClock(start), io.Discard)
 	if _, err := New(s); err == nil || !strings.Contains(err.Error(), "state_dir") {
 		t.Errorf("error = %v, want state_dir required", err)
 	}
@@ -66,7 +67,7 @@ func TestThreeKindsOfFeed(t *testing.T) {
 	f.serveFixture("/rss.xml", "drupal_rss.xml", "application/rss+xml; charset=utf-8", true)
 	f.serveFixture("/feed", "mailchimp_archive.xml", "text/xml; charset=UTF-8", false)
 	f.serveFixture("/feed/atom/", "atom.xml", "application/atom+xml; charset=UTF-8", false)
-	clk := &clock{now: start}
+	clk := collectortest.NewClock(start)
 	c := newTestCollector(t, block(
 		feedEntry("innomed-news", f.url("/rss.xml"), "nettsak"),
 		feedEntry("newsletter-archive", f.url("/feed"), "nyhetsbrev"),
@@ -126,7 +127,7 @@ func hashKey(title, date string) string {
 func TestMissingDatesAndGUIDs(t *testing.T) {
 	f := newFakeFeeds(t)
 	f.serveFixture("/kunngjoringer.xml", "missing.xml", "application/rss+xml", false)
-	clk := &clock{now: start}
+	clk := collectortest.NewClock(start)
 	state := t.TempDir()
 	conf := block(feedEntry("notices", f.url("/kunngjoringer.xml"), "kunngjøring"))
 	got, sink, err := collect(t, newTestCollector(t, conf, state, clk, io.Discard))
@@ -156,7 +157,7 @@ func TestMissingDatesAndGUIDs(t *testing.T) {
 		t.Errorf("notes %q, want the two undated items counted", notes)
 	}
 	// Hours later, from a new process (a new collector on the same state): same first-seen times.
-	clk.advance(3 * time.Hour)
+	clk.Advance(3 * time.Hour)
 	got, _, err = collect(t, newTestCollector(t, conf, state, clk, io.Discard))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestMissingDatesAndGUIDs(t *testing.T) {
 func TestLatin1Feed(t *testing.T) {
 	f := newFakeFeeds(t)
 	f.serveFixture("/helse.rss", "latin1.xml", "application/rss+xml", false)
-	c := newTestCollector(t, block(feedEntry("kommune", f.url("/helse.rss"), "")), t.TempDir(), &clock{now: start}, io.Discard)
+	c := newTestCollector(t, block(feedEntry("kommune", f.url("/helse.rss"), "")), t.TempDir(), collectortest.NewClock(start), io.Discard)
 	got, _, err := collect(t, c)
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestBrokenFeedsAmongGoodOnes(t *testing.T) {
 		feedEntry("page", f.url("/page"), ""),
 		feedEntry("gone", f.url("/gone.xml"), ""),
 		feedEntry("blog", f.url("/feed/atom/"), ""),
-	), t.TempDir(), &clock{now: start}, io.Discard)
+	), t.TempDir(), collectortest.NewClock(start), io.Discard)
 	got, _, err := collect(t, c)
 	if err == nil {
 		t.Fatal("want an error for the broken feeds")
@@ -226,7 +227,7 @@ func TestOversizeFeed(t *testing.T) {
 	for _, chunked := range []bool{false, true} {
 		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
 			f := newFakeFeeds(t)
-			body := fixture(t, "drupal_rss.xml")
+			body := collectortest.Fixture(t, "drupal_rss.xml")
 			f.intercept = func(r *http.Request, w http.ResponseWriter) bool {
 				w.Header().Set("Content-Type", "application/rss+xml")
 				if chunked {
@@ -239,7 +240,7 @@ func TestOversizeFeed(t *testing.T) {
 				}
 				return true
 			}
-			c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), ""))+"max_bytes: 2048\n", t.TempDir(), &clock{now: start}, io.Discard)
+			c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), ""))+"max_bytes: 2048\n", t.TempDir(), collectortest.NewClock(start), io.Discard)
 			got, _, err := collect(t, c)
 			if err == nil || !strings.Contains(err.Error(), "max_bytes 2048") || !strings.Contains(err.Error(), "feed news") {
 				t.Fatalf("error %v, want the feed and max_bytes named", err)
@@ -254,14 +255,14 @@ func TestOversizeFeed(t *testing.T) {
 // The connection breaks off before the announced length: an error, nothing stored.
 func TestTruncatedTransfer(t *testing.T) {
 	f := newFakeFeeds(t)
-	body := fixture(t, "drupal_rss.xml")
+	body := collectortest.Fixture(t, "drupal_rss.xml")
 	f.intercept = func(r *http.Request, w http.ResponseWriter) bool {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		_, _ = w.Write(body[:len(body)/2])
 		return true
 	}
-	c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), "")), t.TempDir(), &clock{now: start}, io.Discard)
+	c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), "")), t.TempDir(), collectortest.NewClock(start), io.Discard)
 	got, _, err := collect(t, c)
 	if err == nil || !strings.Contains(err.Error(), "feed news") {
 		t.Fatalf("error %v, want the truncated feed named", err)
@@ -277,16 +278,16 @@ func TestConditionalGet(t *testing.T) {
 	f := newFakeFeeds(t)
 	f.serveFixture("/rss.xml", "drupal_rss.xml", "application/rss+xml; charset=utf-8", true)
 	f.update(func() {
-		f.feeds["/archive"] = &fakeFeed{body: fixture(t, "mailchimp_archive.xml"), contentType: "text/xml", lastModified: time.Date(2025, 2, 3, 7, 31, 2, 0, time.UTC)}
+		f.feeds["/archive"] = &fakeFeed{body: collectortest.Fixture(t, "mailchimp_archive.xml"), contentType: "text/xml", lastModified: time.Date(2025, 2, 3, 7, 31, 2, 0, time.UTC)}
 	})
-	clk := &clock{now: start}
+	clk := collectortest.NewClock(start)
 	state := t.TempDir()
 	conf := block(feedEntry("news", f.url("/rss.xml"), ""), feedEntry("archive", f.url("/archive"), "nyhetsbrev"))
 	first, _, err := collect(t, newTestCollector(t, conf, state, clk, io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	second, _, err := collect(t, newTestCollector(t, conf, state, clk, io.Discard))
 	if err != nil {
 		t.Fatalf("a 304 is not an error: %v", err)
@@ -315,7 +316,7 @@ func TestConditionalGet(t *testing.T) {
 		}
 	}
 	// A new item appears at the top of the news feed.
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	f.update(func() {
 		news := f.feeds["/rss.xml"]
 		news.body = []byte(strings.Replace(string(news.body), "<item>", `<item>
@@ -342,13 +343,13 @@ func TestConditionalGet(t *testing.T) {
 func TestBackfillChunksFetchOnce(t *testing.T) {
 	f := newFakeFeeds(t)
 	f.serveFixture("/rss.xml", "drupal_rss.xml", "application/rss+xml", false)
-	clk := &clock{now: start}
+	clk := collectortest.NewClock(start)
 	c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), "")), t.TempDir(), clk, io.Discard)
 	for range 12 {
 		if _, _, err := collect(t, c); err != nil {
 			t.Fatal(err)
 		}
-		clk.advance(time.Second)
+		clk.Advance(time.Second)
 	}
 	if n := len(f.requestLog()); n != 1 {
 		t.Errorf("%d fetches for 12 chunks, want 1", n)
@@ -367,7 +368,7 @@ func TestServerErrorsThatRecover(t *testing.T) {
 		}
 		return false
 	}
-	c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), "")), t.TempDir(), &clock{now: start}, io.Discard)
+	c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), "")), t.TempDir(), collectortest.NewClock(start), io.Discard)
 	got, _, err := collect(t, c)
 	if err != nil || len(got) != 6 {
 		t.Fatalf("after two 503s: %v, %d items", err, len(got))
@@ -379,8 +380,8 @@ func TestNoAddressInRecordsOrLogs(t *testing.T) {
 	f.serveFixture("/rss.xml", "drupal_rss.xml", "application/rss+xml", true)
 	f.serveFixture("/feed", "mailchimp_archive.xml", "text/xml", false)
 	f.serveFixture("/feed/atom/", "atom.xml", "application/atom+xml", false)
-	logs := &logBuffer{}
-	clk := &clock{now: start}
+	logs := &collectortest.LogBuffer{}
+	clk := collectortest.NewClock(start)
 	c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), ""), feedEntry("archive", f.url("/feed"), ""),
 		feedEntry("blog", f.url("/feed/atom/"), "")), t.TempDir(), clk, logs)
 	_, sink, err := collect(t, c)
@@ -392,9 +393,5 @@ func TestNoAddressInRecordsOrLogs(t *testing.T) {
 		fmt.Fprintln(&all, r.Values()...)
 	}
 	all.WriteString(strings.Join(sink.Notes(), "\n") + logs.String())
-	for _, a := range fixtureAddresses(t) {
-		if strings.Contains(all.String(), a) {
-			t.Errorf("%s reached a record or the log", a)
-		}
-	}
+	collectortest.NoLeak(t, "records, notes and logs", all.String(), collectortest.FixtureEmailAddresses(t, 3)...)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -140,13 +139,12 @@ func (c *collector) fetch(ctx context.Context, f Feed, st feedState) (body []byt
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		var apiErr *collectors.APIError
-		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotModified {
-			return nil, st.ETag, st.LastModified, nil
-		}
 		return nil, "", "", fmt.Errorf("feeds: feed %s (%s): %w; check its url", f.ID, f.URL, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode == http.StatusNotModified {
+		return nil, st.ETag, st.LastModified, nil
+	}
 	if resp.ContentLength > c.maxBytes {
 		return nil, "", "", fmt.Errorf("feeds: feed %s (%s) is %d bytes, over max_bytes %d", f.ID, f.URL, resp.ContentLength, c.maxBytes)
 	}

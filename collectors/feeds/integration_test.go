@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/scheduler"
@@ -17,62 +17,9 @@ import (
 
 func dumpPublications(t *testing.T, conn driver.Conn) []string {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), `
+	return collectortest.Lines(t, conn, `
 SELECT concat(feed_id, '|', item_key, '|', title, '|', link, '|', toString(published_at), '|', category, '|', toString(first_seen))
 FROM publications FINAL ORDER BY feed_id, item_key`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// storedTexts returns every value of every table in the test database as text.
-func storedTexts(t *testing.T, conn driver.Conn) string {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := conn.Query(ctx, `SELECT table, groupArray(name) FROM system.columns WHERE database = currentDatabase() GROUP BY table`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tables := map[string][]string{}
-	for rows.Next() {
-		var table string
-		var columns []string
-		if err := rows.Scan(&table, &columns); err != nil {
-			t.Fatal(err)
-		}
-		tables[table] = columns
-	}
-	_ = rows.Close()
-	var b strings.Builder
-	for table, columns := range tables {
-		parts := make([]string, len(columns))
-		for i, c := range columns {
-			parts[i] = fmt.Sprintf("ifNull(toString(`%s`), '')", c)
-		}
-		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT arrayStringConcat([%s], '\t') FROM `%s`", strings.Join(parts, ", "), table))
-		if err != nil {
-			t.Fatalf("read %s: %v", table, err)
-		}
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(table + "\t" + line + "\n")
-		}
-		_ = rows.Close()
-	}
-	return b.String()
 }
 
 // Three good feeds and a broken one through the runner: the good feeds' items are stored once, the
@@ -89,10 +36,10 @@ func TestIntegrationFeedsThroughTheRunner(t *testing.T) {
 	conf := block(feedEntry("innomed-news", f.url("/rss.xml"), "nettsak"), feedEntry("newsletter-archive", f.url("/feed"), "nyhetsbrev"),
 		feedEntry("blog", f.url("/feed/atom/"), ""), feedEntry("broken", f.url("/cut.xml"), ""))
 	state := t.TempDir()
-	clk := &clock{now: start}
-	logs := &logBuffer{}
+	clk := collectortest.NewClock(start)
+	logs := &collectortest.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	runner := scheduler.NewRunner(st, oslo, log)
+	runner := scheduler.NewRunner(st, collectortest.Oslo, log)
 	year := days.Range{From: days.Date(2024, 1, 1), To: days.Date(2024, 12, 31)}
 
 	src := scheduler.Source{ID: "publications", Kind: "feeds", Collector: newTestCollector(t, conf, state, clk, logs), ChunkDays: 31}
@@ -124,7 +71,7 @@ func TestIntegrationFeedsThroughTheRunner(t *testing.T) {
 	}
 
 	// Two hours later a restarted process backfills again.
-	clk.advance(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	src.Collector = newTestCollector(t, conf, state, clk, logs)
 	if _, err := runner.Backfill(ctx, src, year, true, nil); err != nil {
 		t.Fatal(err)
@@ -142,16 +89,11 @@ func TestIntegrationFeedsThroughTheRunner(t *testing.T) {
 		t.Error("the news feed was downloaded again despite its ETag")
 	}
 
-	stored := storedTexts(t, st.Conn())
+	stored := collectortest.StoredText(t, st.Conn(), 2)
 	if !strings.Contains(stored, "publications\t") || !strings.Contains(stored, "collector_runs\t") {
 		t.Fatal("the table scan found no publications or runs")
 	}
-	for _, a := range fixtureAddresses(t) {
-		if strings.Contains(stored, a) {
-			t.Errorf("%s is stored in ClickHouse", a)
-		}
-		if strings.Contains(logs.String(), a) {
-			t.Errorf("%s is in the log", a)
-		}
-	}
+	addresses := collectortest.FixtureEmailAddresses(t, 3)
+	collectortest.NoLeak(t, "ClickHouse", stored, addresses...)
+	collectortest.NoLeak(t, "the log", logs.String(), addresses...)
 }

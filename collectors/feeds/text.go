@@ -1,10 +1,11 @@
 package feeds
 
 import (
-	"regexp"
 	"strings"
 
 	"golang.org/x/net/html"
+
+	"github.com/innomed/rekkevidde/collectors"
 )
 
 // blockTags end a line of text; other tags (em, a, sup) sit inside a word or sentence.
@@ -12,9 +13,6 @@ var blockTags = map[string]bool{
 	"br": true, "p": true, "div": true, "li": true, "tr": true, "td": true, "th": true,
 	"h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
 }
-
-// emailAddress matches what looks like an e-mail address.
-var emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
 
 // plainText turns a feed's title into plain text: tags dropped, entities decoded (titles are often
 // escaped HTML, sometimes escaped twice), whitespace collapsed, and any e-mail address hidden,
@@ -26,7 +24,7 @@ func plainText(s string) string {
 		switch z.Next() {
 		case html.ErrorToken:
 			text := strings.Join(strings.Fields(b.String()), " ")
-			return emailAddress.ReplaceAllString(text, "[e-mail address]")
+			return collectors.HideEmailAddresses(text)
 		case html.TextToken:
 			b.Write(z.Text())
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:

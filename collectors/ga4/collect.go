@@ -48,7 +48,7 @@ func (c *Collector) noteMetadata(sink *collectors.Sink, label string, resp *repo
 // and zeros would overwrite what another source, such as the analytics tool the site moved to,
 // holds for those days. A window without any row writes nothing and says so in a note.
 func (c *Collector) collectDays(ctx context.Context, window days.Range, today time.Time, sink *collectors.Sink) error {
-	to := earlier(window.To, today)
+	to := days.Earlier(window.To, today)
 	if window.From.After(to) {
 		return nil
 	}
@@ -132,7 +132,7 @@ func (c *Collector) collectDays(ctx context.Context, window days.Range, today ti
 // Users GA cannot classify ("(not set)") are in the total but in neither part, and a user who was
 // new and came back within the period is in both.
 func (c *Collector) collectPeriod(ctx context.Context, p days.Period, today time.Time, sink *collectors.Sink) error {
-	end := earlier(p.End, today) // a running period is asked for up to today
+	end := days.Earlier(p.End, today) // a running period is asked for up to today
 	what := fmt.Sprintf("unique visitors of %s %s", p.Kind, days.Range{From: p.Start, To: p.End})
 	rows, err := c.report(ctx, sink, "unique visitors", what, newRequest(p.Start, end, nil, []string{"totalUsers"}))
 	if err != nil {
@@ -173,7 +173,7 @@ func (c *Collector) collectPeriod(ctx context.Context, p days.Period, today time
 // path, whatever titles a page had), a second finds each of those paths' most viewed title.
 // Ranking by path and title together would split a retitled page in two and undercount it.
 func (c *Collector) collectTopPages(ctx context.Context, month days.Period, today time.Time, sink *collectors.Sink) error {
-	end := earlier(month.End, today)
+	end := days.Earlier(month.End, today)
 	what := "top pages of " + month.Start.Format("2006-01")
 	req := newRequest(month.Start, end, []string{"pagePath"}, []string{"screenPageViews"})
 	req.OrderBys = []orderBy{
@@ -231,11 +231,4 @@ func (c *Collector) collectTopPages(ctx context.Context, month days.Period, toda
 		sink.Add(figures.TopPage{SiteID: c.site, Month: month.Start, Path: p.path, Title: best[p.path].text, Pageviews: p.views})
 	}
 	return nil
-}
-
-func earlier(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }

@@ -27,10 +27,8 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/innomed/rekkevidde/collectors"
-	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 )
 
 // Keys are generated once per test binary: RSA generation is slow under -race.
@@ -90,22 +88,12 @@ func newFakeGA(t testing.TB) *fakeGA {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("POST /v1beta/", f.runReport)
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
+	f.srv = collectortest.Server(t, mux)
 	return f
 }
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
 func (f *fakeGA) fixtureAnswer(status int, name string) *fakeAnswer {
-	return &fakeAnswer{status: status, body: fixture(f.t, name)}
+	return &fakeAnswer{status: status, body: collectortest.Fixture(f.t, name)}
 }
 
 // keyFile writes a service-account key JSON signed by key, whose token_uri is this server.
@@ -689,46 +677,11 @@ func (d dataset) title(i int, day time.Time) string {
 
 var testNow = time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)
 
-func oslo(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
-// syncBuffer collects log output from the collector and the HTTP client.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testSettings builds a source's settings from a YAML block, as the config loader does.
 func testSettings(t testing.TB, block string, env map[string]string, log *slog.Logger) collectors.Settings {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
-		t.Fatal(err)
-	}
-	node := &yaml.Node{}
-	if len(doc.Content) > 0 {
-		node = doc.Content[0]
-	}
-	s := collectors.NewSettings("ga4", node, config.Defaults(), log, func(k string) string { return env[k] })
-	s.Location = oslo(t)
+	s := collectortest.Settings(t, "ga4", block, env)
+	s.Log = log
 	s.Now = func() time.Time { return testNow }
 	return s
 }
@@ -739,15 +692,15 @@ func fastOptions() collectors.HTTPOptions {
 }
 
 // newTestCollector returns a collector signed in with the key Google knows, talking to f.
-func newTestCollector(t testing.TB, f *fakeGA, extra string, opts collectors.HTTPOptions) (*Collector, *syncBuffer) {
+func newTestCollector(t testing.TB, f *fakeGA, extra string, opts collectors.HTTPOptions) (*Collector, *collectortest.LogBuffer) {
 	t.Helper()
 	return newCollectorWithKey(t, f, googleKnownKey(), extra, opts)
 }
 
-func newCollectorWithKey(t testing.TB, f *fakeGA, key *rsa.PrivateKey, extra string, opts collectors.HTTPOptions) (*Collector, *syncBuffer) {
+func newCollectorWithKey(t testing.TB, f *fakeGA, key *rsa.PrivateKey, extra string, opts collectors.HTTPOptions) (*Collector, *collectortest.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &collectortest.LogBuffer{}
+	log := logs.Logger()
 	block := fmt.Sprintf("site: %s\nproperty_id: %q\nbase_url: %s\ncredentials: {file: %q}\n%s", testSite, testProperty, f.srv.URL, f.keyFile(t, key), extra)
 	c, err := newCollector(testSettings(t, block, nil, log), opts)
 	if err != nil {

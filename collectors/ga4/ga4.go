@@ -113,17 +113,10 @@ func newCollector(s collectors.Settings, opts collectors.HTTPOptions) (*Collecto
 	if err != nil {
 		return nil, err
 	}
-	if s.Log == nil {
-		s.Log = slog.New(slog.DiscardHandler)
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
-	if s.Location == nil {
-		s.Location = time.UTC
-	}
 	opts.Source = "ga4"
-	opts.Log = s.Log
+	opts.Log = s.Logger()
+	opts.Now = s.Clock()
+	opts.RetryAt = quotaRefill
 	if opts.RetryMax == 0 {
 		// GA counts every 5xx against a budget of 10 server errors per project per hour, and its
 		// 429s (no Retry-After) are hourly or daily quotas that a short wait does not mend.
@@ -138,9 +131,9 @@ func newCollector(s collectors.Settings, opts collectors.HTTPOptions) (*Collecto
 		jwt:        jwtConfig,
 		keyOrigin:  set.Credentials.Origin(),
 		http:       collectors.NewHTTPClient(opts),
-		loc:        s.Location,
-		log:        s.Log,
-		now:        s.Now,
+		loc:        s.Zone(),
+		log:        s.Logger(),
+		now:        s.Clock(),
 	}, nil
 }
 
@@ -205,9 +198,7 @@ func (c *Collector) Collect(ctx context.Context, window days.Range, sink *collec
 func stopsRun(ctx context.Context, err error) bool {
 	var apiErr *collectors.APIError
 	var netErr net.Error
-	return ctx.Err() != nil ||
-		errors.Is(err, collectors.ErrRateLimited) || errors.Is(err, collectors.ErrUnauthorized) ||
-		(errors.As(err, &apiErr) && apiErr.Status >= 500) || errors.As(err, &netErr)
+	return collectors.EndsRun(ctx, err) || (errors.As(err, &apiErr) && apiErr.Status >= 500) || errors.As(err, &netErr)
 }
 
 // periodsToFetch picks, among the months, quarters and years that overlap window, those whose

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
@@ -329,7 +330,7 @@ func TestQuarterUniquesAreGAsOwnNotSumOfDays(t *testing.T) {
 func TestRunningPeriodsAreAskedUpToToday(t *testing.T) {
 	f := newFakeGA(t)
 	c, _ := newTestCollector(t, f, "", fastOptions())
-	today := days.Of(testNow, oslo(t)) // 2026-03-10
+	today := days.Of(testNow, collectortest.Oslo) // 2026-03-10
 	sink := mustCollect(t, c, window("2026-03-08", "2026-03-10"))
 
 	periods := periodsOf(sink.Records())
@@ -611,9 +612,10 @@ func TestRateLimits(t *testing.T) {
 		wantHits    int
 		wantRetryAt func(sent time.Time) time.Time
 	}{
-		"daily quota, no Retry-After": {"error_429_tokens_per_day.json", "", 4,
+		// GA names the exhausted quota: a retry before it refills would only be refused.
+		"daily quota, no Retry-After": {"error_429_tokens_per_day.json", "", 1,
 			func(time.Time) time.Time { return testNow.Add(24 * time.Hour) }},
-		"hourly quota, no Retry-After": {"error_429_tokens_per_hour.json", "", 4,
+		"hourly quota, no Retry-After": {"error_429_tokens_per_hour.json", "", 1,
 			func(time.Time) time.Time { return testNow.Add(time.Hour) }},
 		"long Retry-After stops at once": {"error_429_tokens_per_hour.json", "3600", 1,
 			func(sent time.Time) time.Time { return sent.Add(time.Hour) }},
@@ -675,7 +677,7 @@ func TestTransientFailuresRecover(t *testing.T) {
 		},
 		"a slow answer times out and is retried": func(f *fakeGA, n int) *fakeAnswer {
 			if n == 1 {
-				return &fakeAnswer{delay: 2 * time.Second, body: fixture(f.t, "traffic_empty.json")}
+				return &fakeAnswer{delay: 2 * time.Second, body: collectortest.Fixture(f.t, "traffic_empty.json")}
 			}
 			return nil
 		},
@@ -898,11 +900,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 				}
 			})
 			f.mu.Unlock()
-			for _, s := range append(secrets, tokens...) {
-				if strings.Contains(text, s) {
-					t.Errorf("secret %q leaked:\n%s", s, text)
-				}
-			}
+			collectortest.NoLeak(t, "errors, notes and logs", text, append(secrets, tokens...)...)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -46,7 +47,7 @@ func TestBackfill2022Integration(t *testing.T) {
 	st := chtest.Open(t)
 	f := newFakeGA(t)
 	c, _ := newTestCollector(t, f, "", fastOptions())
-	runner := scheduler.NewRunner(st, oslo(t), slog.New(slog.DiscardHandler))
+	runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
 	src := testSource(c)
 
 	sum := backfill(t, runner, src, false)
@@ -82,7 +83,7 @@ func TestBackfillQuotaStopResumesIntegration(t *testing.T) {
 	st := chtest.Open(t)
 	f := newFakeGA(t)
 	c, _ := newTestCollector(t, f, "", fastOptions())
-	runner := scheduler.NewRunner(st, oslo(t), slog.New(slog.DiscardHandler))
+	runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
 	src := testSource(c)
 
 	limitAfter := func(requests int, answer func() *fakeAnswer) {
@@ -271,7 +272,6 @@ func firstDifference(a, b []string) int {
 // snapshot renders every figure a reader sees (the newest sets), to compare two runs.
 func snapshot(t *testing.T, st *store.Store) string {
 	t.Helper()
-	ctx := context.Background()
 	var out []string
 	for _, q := range []string{
 		`SELECT concat(toString(date), ' ', channel, ' ', device, ' ', toString(visitors), ' ', toString(sessions), ' ', toString(pageviews), ' ', toString(new_visitors)) FROM ` + latestTraffic,
@@ -279,18 +279,7 @@ func snapshot(t *testing.T, st *store.Store) string {
 		`SELECT concat(toString(month), ' ', path, ' ', title, ' ', toString(pageviews)) FROM web_top_pages WHERE (site_id, month, version) IN
     (SELECT site_id, month, max(version) FROM web_top_pages WHERE site_id = ? GROUP BY site_id, month)`,
 	} {
-		rows, err := st.Conn().Query(ctx, q, testSite)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, line)
-		}
-		_ = rows.Close()
+		out = append(out, collectortest.Lines(t, st.Conn(), q, testSite)...)
 	}
 	slices.Sort(out)
 	return fmt.Sprintf("%d rows, sha256 %x", len(out), sha256.Sum256([]byte(strings.Join(out, "\n"))))

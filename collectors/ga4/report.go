@@ -212,13 +212,11 @@ func (c *Collector) explain(what string, err error) error {
 		return fmt.Sprintf("GA4 answered HTTP %d %s: %s", apiErr.Status, g.Error.Status, strings.TrimSpace(g.Error.Message))
 	}
 	wrap := func(advice string) error {
-		return &reportError{msg: prefix + ": " + advice + ": " + said(), err: err}
+		return collectors.Explain(prefix+": "+advice+": "+said(), err)
 	}
 	switch apiErr.Status {
 	case http.StatusTooManyRequests:
-		if apiErr.RetryAt.IsZero() {
-			apiErr.RetryAt = quotaRefill(g.Error.Message, c.now())
-		}
+		// The HTTP client has set RetryAt from Retry-After or quotaRefill.
 		return wrap("GA4 quota exhausted; the run stops here and resumes after " + apiErr.RetryAt.UTC().Format(time.RFC3339))
 	case http.StatusUnauthorized:
 		c.forgetToken()
@@ -239,25 +237,23 @@ func (c *Collector) explain(what string, err error) error {
 	return wrap("GA4 rejected the request")
 }
 
-// reportError words a failed request for the operator while keeping the cause for errors.Is.
-type reportError struct {
-	msg string
-	err error
-}
-
-func (e *reportError) Error() string { return e.msg }
-func (e *reportError) Unwrap() error { return e.err }
-
-// quotaRefill tells when an exhausted GA4 quota comes back. GA sends no Retry-After; its message
-// names the quota: the daily one returns "in under 24 hours", the hourly ones within the hour,
-// and the concurrent-requests one as soon as other requests finish.
-func quotaRefill(message string, now time.Time) time.Time {
-	m := strings.ToLower(message)
+// quotaRefill is the HTTP client's RetryAt hook: it tells when an exhausted GA4 quota comes back.
+// GA sends no Retry-After; its message names the quota. The daily one returns "in under 24 hours"
+// and the hourly ones within the hour, so retrying sooner is refused and only wastes requests:
+// those times are sure. The concurrent-requests one returns as soon as other requests finish, so
+// a 429 that names neither is retried as usual, and a minute is reported if it persists.
+func quotaRefill(status int, _ http.Header, body []byte, now time.Time) (time.Time, bool) {
+	if status != http.StatusTooManyRequests {
+		return time.Time{}, false
+	}
+	var g googleError
+	_ = json.Unmarshal(body, &g)
+	m := strings.ToLower(g.Error.Message)
 	switch {
 	case strings.Contains(m, "per day"):
-		return now.Add(24 * time.Hour)
+		return now.Add(24 * time.Hour), true
 	case strings.Contains(m, "per hour"), strings.Contains(m, "thresholded"):
-		return now.Add(time.Hour)
+		return now.Add(time.Hour), true
 	}
-	return now.Add(time.Minute)
+	return now.Add(time.Minute), false
 }

@@ -9,10 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -35,11 +32,6 @@ const (
 	stateName = "followers"
 	keepDays  = 400
 	periodDay = "day"
-)
-
-var (
-	numericID    = regexp.MustCompile(`^[0-9]+$`)
-	accountLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 )
 
 // Kind registers the source type "instagram".
@@ -111,32 +103,15 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if err := s.Decode(&set); err != nil {
 		return nil, fmt.Errorf("instagram: %w", err)
 	}
-	set.IGUserID = strings.TrimSpace(set.IGUserID)
-	if !numericID.MatchString(set.IGUserID) {
-		return nil, fmt.Errorf("instagram: settings: ig_user_id %q must be the account's numeric id (GET /{page-id}?fields=instagram_business_account)", set.IGUserID)
-	}
-	set.Account = strings.TrimSpace(set.Account)
-	if set.Account == "" {
-		set.Account = set.IGUserID
-	}
-	if !accountLabel.MatchString(set.Account) {
-		return nil, fmt.Errorf("instagram: settings: account %q must be a short name of letters, digits, '.', '_' or '-' (e.g. innomed)", set.Account)
+	var err error
+	set.IGUserID, set.Account, err = meta.Account("instagram", "ig_user_id",
+		"the account's numeric id (GET /{page-id}?fields=instagram_business_account)", set.IGUserID, set.Account)
+	if err != nil {
+		return nil, err
 	}
 	tokenEnv := collectors.SecretEnvName(s.ID, "access_token")
 	if !set.AccessToken.IsSet() {
 		return nil, fmt.Errorf("instagram: settings: access_token is required: a long-lived access token of the Page linked to the account, with instagram_basic and instagram_manage_insights, given as {env: NAME}, {file: PATH} or through %s", tokenEnv)
-	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
 	}
 	client, err := meta.NewClient(meta.Config{
 		Source: "instagram", BaseURL: set.BaseURL, APIVersion: set.APIVersion,
@@ -144,12 +119,12 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		TokenHint:   "access_token (or " + tokenEnv + ")",
 		TokenKind:   "long-lived access token of the Page linked to the Instagram account (Graph API Explorer: a long-lived user token, then GET /me/accounts)",
 		Permissions: "instagram_basic, instagram_manage_insights and pages_read_engagement",
-		Now:         now, Log: log, HTTP: tune,
+		Now:         s.Clock(), Log: s.Logger(), HTTP: tune,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("instagram: %w", err)
 	}
-	return &collector{igUserID: set.IGUserID, account: set.Account, meta: client, loc: loc, now: now,
+	return &collector{igUserID: set.IGUserID, account: set.Account, meta: client, loc: s.Zone(), now: s.Clock(),
 		state: s.State, final: map[time.Time]movement{}}, nil
 }
 
@@ -176,7 +151,7 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 			sink.Add(figures.FollowersDay{Platform: figures.PlatformInstagram, AccountID: c.account, Date: today, Followers: count})
 		}
 	}
-	if last := minDay(window.To, today.AddDate(0, 0, -1)); !last.Before(window.From) {
+	if last := days.Earlier(window.To, today.AddDate(0, 0, -1)); !last.Before(window.From) {
 		past := days.Range{From: window.From, To: last}
 		if errs.Add(c.collectFollowers(ctx, past, measured, today, sink)) {
 			return errs.Err()
@@ -442,11 +417,4 @@ func (c *collector) saveMeasured(measured map[time.Time]uint64, today time.Time,
 	if err := c.state.Save(stateName, st); err != nil {
 		sink.Note("instagram: follower counts cannot be kept between runs (%v): past days' totals are worked back from today's count instead of the counts measured on those days; set state_dir", err)
 	}
-}
-
-func minDay(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }

@@ -1,68 +1,29 @@
 package instagram
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/collectors/meta/metafake"
-	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
 
 const igID = "17841400000000001"
 
-func oslo(t testing.TB) *time.Location {
+func settings(t testing.TB, block string, now func() time.Time, logs *collectortest.LogBuffer, stateDir string) collectors.Settings {
 	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func settings(t testing.TB, block string, now func() time.Time, logs *syncBuffer, stateDir string) collectors.Settings {
-	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
-		t.Fatal(err)
-	}
-	s := collectors.NewSettings("instagram-innomed", doc.Content[0], config.Defaults(),
-		slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), func(string) string { return "" })
-	s.Location = oslo(t)
-	s.Now = now
-	s.State = collectors.StateDir{Dir: stateDir, Source: "instagram-innomed"}
+	s := collectortest.Settings(t, "instagram-innomed", block, nil)
+	s.Log, s.Now, s.State.Dir = logs.Logger(), now, stateDir
 	return s
 }
 
@@ -71,7 +32,7 @@ func fastHTTP(o *collectors.HTTPOptions) {
 	o.RequestsPerSecond, o.Burst = 1000, 100
 }
 
-func newTestCollector(t testing.TB, baseURL, token string, now func() time.Time, logs *syncBuffer, stateDir string) *collector {
+func newTestCollector(t testing.TB, baseURL, token string, now func() time.Time, logs *collectortest.LogBuffer, stateDir string) *collector {
 	t.Helper()
 	block := fmt.Sprintf("ig_user_id: %q\naccount: innomed\naccess_token: %q\nbase_url: %q\n", igID, token, baseURL)
 	c, err := newCollector(settings(t, block, now, logs, stateDir), fastHTTP)
@@ -113,19 +74,13 @@ func ptr(v uint64) *uint64 { return &v }
 func eqPtr(a, b *uint64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 func TestFixturesInMetasDocumentedShapes(t *testing.T) {
-	file := func(name string) []byte {
-		raw, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return raw
-	}
+	file := func(name string) []byte { return collectortest.Fixture(t, name) }
 	byDay := map[string]string{}
 	for d := days.Date(2025, 9, 1); !d.After(days.Date(2025, 9, 4)); d = d.AddDate(0, 0, 1) {
 		start := time.Date(d.Year(), d.Month(), d.Day(), 7, 0, 0, 0, time.UTC) // midnight PDT
 		byDay[fmt.Sprint(start.Unix())] = "ig_follows_and_unfollows_" + days.Format(d) + ".json"
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		switch {
 		case r.URL.Path == "/v25.0/debug_token":
@@ -140,9 +95,8 @@ func TestFixturesInMetasDocumentedShapes(t *testing.T) {
 			_, _ = w.Write(file("ig_empty.json"))
 		}
 	}))
-	defer srv.Close()
 	now := time.Date(2025, 9, 4, 12, 0, 0, 0, time.UTC)
-	c := newTestCollector(t, srv.URL, "EAAGfixtureToken", func() time.Time { return now }, &syncBuffer{}, t.TempDir())
+	c := newTestCollector(t, srv.URL, "EAAGfixtureToken", func() time.Time { return now }, &collectortest.LogBuffer{}, t.TempDir())
 	sink, err := collect(t, c, days.Date(2025, 9, 1), days.Date(2025, 9, 4))
 	if err != nil {
 		t.Fatal(err)
@@ -177,12 +131,12 @@ type fakeIG struct {
 	srv   *metafake.Server
 	acct  *metafake.Account
 	now   time.Time
-	logs  *syncBuffer
+	logs  *collectortest.LogBuffer
 	state string
 }
 
 func newFakeIG(t testing.TB, now time.Time) *fakeIG {
-	f := &fakeIG{now: now, logs: &syncBuffer{}, state: t.TempDir()}
+	f := &fakeIG{now: now, logs: &collectortest.LogBuffer{}, state: t.TempDir()}
 	f.acct = metafake.Simulate(igID, true, days.Date(2024, 11, 1), days.Date(2026, 1, 31), 48)
 	f.acct.FollowHistoryDays = 30
 	f.srv = metafake.New(t, func() time.Time { return f.now }, f.acct)
@@ -419,7 +373,7 @@ func TestSettingsValidation(t *testing.T) {
 		{"ig_user_id: \"178\"\naccess_token: x\nreach_metric: reach\n", "reach_metric"},
 	}
 	for _, tc := range cases {
-		_, err := New(settings(t, tc.block, time.Now, &syncBuffer{}, t.TempDir()))
+		_, err := New(settings(t, tc.block, time.Now, &collectortest.LogBuffer{}, t.TempDir()))
 		if err == nil || !strings.Contains(err.Error(), tc.key) || !strings.HasPrefix(err.Error(), "instagram:") {
 			t.Errorf("%q: err = %v, want one naming %s", tc.block, err, tc.key)
 		}
@@ -452,9 +406,5 @@ func TestNoSecretInErrorsNotesOrLogs(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "retrying request") {
 		t.Fatal("no retry was logged; the test would prove nothing")
 	}
-	for _, s := range texts {
-		if strings.Contains(s, f.srv.Token) {
-			t.Errorf("a secret leaked: %s", s)
-		}
-	}
+	collectortest.NoLeak(t, "errors, notes, logs and state", strings.Join(texts, "\n"), f.srv.Token)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -64,25 +65,26 @@ func TestInstagramYearIntegration(t *testing.T) {
 	for _, d := range outage {
 		delete(f.acct.Insights, d)
 	}
-	runner := scheduler.NewRunner(st, oslo(t), slog.New(slog.DiscardHandler))
+	runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
 	src := scheduler.Source{ID: "instagram-innomed", Kind: "instagram", Collector: f.collector(t), Interval: 6 * time.Hour, LookbackDays: 3, ChunkDays: 31}
 
 	sum, err := runner.Backfill(ctx, src, days.Range{From: days.Date(2024, 12, 1), To: days.Date(2025, 1, 10)}, false, nil)
 	if err != nil || sum.Status != scheduler.StatusOK {
 		t.Fatalf("backfill: %+v, %v", sum, err)
 	}
-	prev := days.Date(2025, 1, 10)
+	// Daily incremental runs, each from three days before the last complete day it holds; the
+	// first starts three days before the backfill's last complete day.
+	runner.SetClock(func() time.Time { return f.now })
+	src.StartDate = days.Date(2025, 1, 7)
 	for d := days.Date(2025, 1, 11); !d.After(days.Date(2026, 1, 3)); d = d.AddDate(0, 0, 1) {
 		if d.Equal(outage[0]) || d.Equal(outage[1]) {
 			continue
 		}
 		f.now = time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, time.UTC)
-		// From three days before the last complete day, as the scheduler's incremental runs.
-		sum, err := runner.Backfill(ctx, src, days.Range{From: prev.AddDate(0, 0, -3), To: d}, true, nil)
+		sum, err := runner.Incremental(ctx, src, nil)
 		if err != nil || sum.Status != scheduler.StatusOK {
 			t.Fatalf("daily run %s: %+v, %v", days.Format(d), sum, err)
 		}
-		prev = d
 	}
 
 	got := readYear(t, st, 2025)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
-	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // tokenStateName is the state file holding a renewed token (0600, never ClickHouse or logs).
@@ -255,10 +254,7 @@ func (c *Collector) explain(err error) error {
 		advice = fmt.Sprintf("LinkedIn does not serve API version %s (%s): set settings.api_version to a current YYYYMM; LinkedIn supports each monthly version for about a year "+
 			"(https://learn.microsoft.com/linkedin/marketing/versioning)", c.apiVersion, e.Code)
 	case http.StatusTooManyRequests:
-		// LinkedIn's quotas are daily, reset at midnight UTC, and come without Retry-After.
-		if apiErr.RetryAt.IsZero() {
-			apiErr.RetryAt = days.Of(c.now(), time.UTC).AddDate(0, 0, 1)
-		}
+		// RetryAt is LinkedIn's Retry-After, else the next midnight UTC (nextMidnightUTC).
 		advice = "LinkedIn's daily request quota for this app is used up; it resets at midnight UTC (usage: Developer Portal → your app → Analytics)"
 	default:
 		return err

@@ -13,25 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 )
-
-// testClock is the collector's and the fake's shared, settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // shareMonth is what the fake reports for a month's share statistics; nil counts are left out.
 type shareMonth struct {
@@ -47,7 +31,7 @@ type fault func(r *http.Request, n int) (status int, body string, header http.He
 // window rules, start/count paging, and LinkedIn's error bodies.
 type fakeLinkedIn struct {
 	t       *testing.T
-	clock   *testClock
+	clock   *collectortest.Clock // the collector's clock too
 	orgID   string
 	version string
 
@@ -80,7 +64,7 @@ type fakeLinkedIn struct {
 	seen        []*http.Request
 }
 
-func newFake(t *testing.T, clock *testClock) *fakeLinkedIn {
+func newFake(t *testing.T, clock *collectortest.Clock) *fakeLinkedIn {
 	return &fakeLinkedIn{
 		t: t, clock: clock, orgID: "2414183", version: defaultAPIVersion,
 		tokens:       map[string]string{"AQVconfigured-access-token": "ok"},
@@ -93,9 +77,7 @@ func newFake(t *testing.T, clock *testClock) *fakeLinkedIn {
 }
 
 func (f *fakeLinkedIn) start() *httptest.Server {
-	srv := httptest.NewServer(f)
-	f.t.Cleanup(srv.Close)
-	return srv
+	return collectortest.Server(f.t, f)
 }
 
 // followersAt is the true follower count at instant t.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -143,15 +144,16 @@ func TestIntegrationBackfillAndDailyRuns(t *testing.T) {
 	f.omitted[day(2021, 5, 10)] = true // LinkedIn leaves this day out of its answers
 	srv := f.start()
 	c := e.collector(t, srv.URL, map[string]string{"access_token_expires_at": "2023-06-30"})
-	runner := scheduler.NewRunner(st, oslo, slog.New(slog.DiscardHandler))
+	runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
+	runner.SetClock(e.clock.Now)
 	src := scheduler.Source{ID: sourceID, Kind: "linkedin", Collector: c, Interval: 6 * time.Hour, LookbackDays: 3, ChunkDays: 31}
 
-	// run is one collection with the clock at 20:00 UTC on day d. The runner's own clock cannot be
-	// set from outside its package, so a scheduled run (lookback 3) is played as a backfill of its window.
+	// run is one scheduled collection with the clock at 20:00 UTC on day d: an incremental run,
+	// which fetches from the lookback before the last day it holds up to today.
 	run := func(d time.Time) {
 		t.Helper()
 		e.clock.Set(d.Add(20 * time.Hour))
-		sum, err := runner.Backfill(ctx, src, days.Range{From: d.AddDate(0, 0, -2), To: d}, true, nil)
+		sum, err := runner.Incremental(ctx, src, nil)
 		if err != nil || sum.Status != scheduler.StatusOK {
 			t.Fatalf("run of %s: %v, %+v", days.Format(d), err, sum)
 		}

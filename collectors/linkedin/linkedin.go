@@ -147,17 +147,10 @@ func newCollector(s collectors.Settings, opts collectors.HTTPOptions) (*Collecto
 	if s.State.Dir == "" {
 		return nil, errors.New("settings: state_dir is not configured: the LinkedIn source keeps its renewed access token and its first follower snapshot there")
 	}
-	if s.Log == nil {
-		s.Log = slog.New(slog.DiscardHandler)
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
-	if s.Location == nil {
-		s.Location = time.UTC
-	}
 	opts.Source = "linkedin"
-	opts.Log = s.Log
+	opts.Log = s.Logger()
+	opts.Now = s.Clock()
+	opts.RetryAt = nextMidnightUTC
 	opts.Secrets = []string{set.AccessToken.Value(), set.RefreshToken.Value(), set.ClientSecret.Value()}
 	if opts.RetryMax == 0 {
 		// A 429 is a daily quota that a short wait does not mend; a few retries cover a brief throttle.
@@ -181,10 +174,20 @@ func newCollector(s collectors.Settings, opts collectors.HTTPOptions) (*Collecto
 		pageSize: pageSize,
 		state:    s.State,
 		http:     collectors.NewHTTPClient(opts),
-		loc:      s.Location,
-		log:      s.Log,
-		now:      s.Now,
+		loc:      s.Zone(),
+		log:      s.Logger(),
+		now:      s.Clock(),
 	}, nil
+}
+
+// nextMidnightUTC is the HTTP client's RetryAt hook: LinkedIn's quotas are daily, reset at
+// midnight UTC, and its 429s come without Retry-After. It is not sure, since a 429 may also be a
+// brief throttle that a few retries cover.
+func nextMidnightUTC(status int, _ http.Header, _ []byte, now time.Time) (time.Time, bool) {
+	if status != http.StatusTooManyRequests {
+		return time.Time{}, false
+	}
+	return days.Of(now, time.UTC).AddDate(0, 0, 1), false
 }
 
 func parseOrganizationID(raw string) (string, error) {
@@ -262,8 +265,7 @@ func (c *Collector) fatal(ctx context.Context, err error) bool {
 		return false
 	}
 	var apiErr *collectors.APIError
-	return errors.Is(err, collectors.ErrRateLimited) || errors.Is(err, collectors.ErrUnauthorized) ||
-		(errors.As(err, &apiErr) && apiErr.Status == http.StatusUpgradeRequired) || ctx.Err() != nil
+	return collectors.EndsRun(ctx, err) || (errors.As(err, &apiErr) && apiErr.Status == http.StatusUpgradeRequired)
 }
 
 // credentialName is the row the token's expiries are recorded under, the same name as the other

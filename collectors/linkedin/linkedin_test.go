@@ -1,12 +1,9 @@
 package linkedin
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/innomed/rekkevidde/collectors"
-	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
@@ -34,43 +29,17 @@ const (
 var secrets = []string{configuredAccess, configuredRefresh, clientSecret,
 	"AQVrenewed-access-token-1", "AQVrenewed-access-token-2", "AQXfixture-renewed-access-token"}
 
-var oslo = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
-// syncBuffer collects log output from the collector's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is one test's collector environment.
 type env struct {
-	clock    *testClock
+	clock    *collectortest.Clock
 	stateDir string
-	logs     *syncBuffer
+	logs     *collectortest.LogBuffer
 	opts     collectors.HTTPOptions
 }
 
 func newEnv(t *testing.T, now time.Time) *env {
 	return &env{
-		clock: &testClock{t: now}, stateDir: t.TempDir(), logs: &syncBuffer{},
+		clock: collectortest.NewClock(now), stateDir: t.TempDir(), logs: &collectortest.LogBuffer{},
 		opts: collectors.HTTPOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond,
 			AttemptTimeout: 2 * time.Second, RequestsPerSecond: 1000, Burst: 100},
 	}
@@ -102,13 +71,8 @@ func settingsYAML(baseURL string, overrides map[string]string) string {
 
 func (e *env) settings(t *testing.T, text string) collectors.Settings {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatal(err)
-	}
-	s := collectors.NewSettings(sourceID, doc.Content[0], config.Config{StateDir: e.stateDir},
-		slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), func(string) string { return "" })
-	s.Location, s.Now = oslo, e.clock.Now
+	s := collectortest.Settings(t, sourceID, text, nil)
+	s.State.Dir, s.Log, s.Now = e.stateDir, e.logs.Logger(), e.clock.Now
 	return s
 }
 
@@ -133,14 +97,10 @@ func (e *env) seedAnchor(t *testing.T, day string, followers int64) {
 
 func (e *env) assertNoSecrets(t *testing.T, err error) {
 	t.Helper()
-	for _, s := range secrets {
-		if err != nil && strings.Contains(err.Error(), s) {
-			t.Errorf("error holds secret %q: %v", s, err)
-		}
-		if strings.Contains(e.logs.String(), s) {
-			t.Errorf("log holds secret %q", s)
-		}
+	if err != nil {
+		collectortest.NoLeak(t, "error", err.Error(), secrets...)
 	}
+	collectortest.NoLeak(t, "log", e.logs.String(), secrets...)
 }
 
 func collect(c *Collector, from, to time.Time) (*collectors.Sink, error) {
@@ -202,7 +162,7 @@ func TestFixtures(t *testing.T) {
 	e.seedAnchor(t, "2025-02-07", 514) // the first snapshot, taken three days earlier
 	var mu sync.Mutex
 	var seen []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		seen = append(seen, r.URL.RequestURI())
 		mu.Unlock()
@@ -237,7 +197,6 @@ func TestFixtures(t *testing.T) {
 		}
 		_, _ = w.Write(raw)
 	}))
-	defer srv.Close()
 	c := e.collector(t, srv.URL, map[string]string{"access_token_expires_at": "2025-03-20"})
 	c.pageSize = 4
 
@@ -564,7 +523,7 @@ func TestTimeout(t *testing.T) {
 	gainsFixture(f, day(2024, 6, 1), 300)
 	var mu sync.Mutex
 	hang := 1 // how many requests hang until the client gives up on them
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		stall := hang > 0
 		hang--
@@ -575,7 +534,6 @@ func TestTimeout(t *testing.T) {
 		}
 		f.ServeHTTP(w, r)
 	}))
-	defer srv.Close()
 	e.seedAnchor(t, "2025-01-20", f.followersEndOf(day(2025, 1, 20)))
 	c := e.collector(t, srv.URL, nil)
 	if _, err := collect(c, day(2025, 1, 1), day(2025, 1, 31)); err != nil {
@@ -787,14 +745,13 @@ func TestGarbledTokenAnswerDoesNotLeakTheToken(t *testing.T) {
 	f := newFake(t, e.clock)
 	gainsFixture(f, day(2024, 6, 1), 300)
 	f.tokens[configuredAccess] = "expired"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/oauth/v2/accessToken" {
 			_, _ = w.Write([]byte(`{"access_token":"AQVrenewed-access-token-1","expires_in":51`))
 			return
 		}
 		f.ServeHTTP(w, r)
 	}))
-	defer srv.Close()
 	e.seedAnchor(t, "2025-01-20", f.followersEndOf(day(2025, 1, 20)))
 	_, err := collect(e.collector(t, srv.URL, nil), day(2025, 1, 1), day(2025, 1, 31))
 	if err == nil || !strings.Contains(err.Error(), "token_url") {

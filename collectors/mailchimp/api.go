@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -95,7 +94,7 @@ func (c *collector) explain(err error, path, what string) error {
 	var apiErr *collectors.APIError
 	if !errors.As(err, &apiErr) {
 		// A malformed answer's error quotes its start, which could hold an address.
-		return &explainedError{msg: hideAddresses(fmt.Sprintf("mailchimp: list %s: %s: %v", c.listID, what, err)), err: err}
+		return collectors.Explain(collectors.HideEmailAddresses(fmt.Sprintf("mailchimp: list %s: %s: %v", c.listID, what, err)), err)
 	}
 	msg := said(apiErr.Body)
 	prefix := fmt.Sprintf("mailchimp: list %s: %s", c.listID, what)
@@ -120,14 +119,8 @@ func (c *collector) explain(err error, path, what string) error {
 	default:
 		text = fmt.Sprintf("%s: Mailchimp answered HTTP %d: %s", prefix, apiErr.Status, msg)
 	}
-	return &explainedError{msg: hideAddresses(text), err: err}
+	return collectors.Explain(collectors.HideEmailAddresses(text), err)
 }
-
-// emailAddress matches what looks like an e-mail address.
-var emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
-
-// hideAddresses keeps e-mail addresses out of error text, which is logged and stored.
-func hideAddresses(s string) string { return emailAddress.ReplaceAllString(s, "[e-mail address]") }
 
 // dataCentreHint tells where the key's data centre sends requests.
 func (c *collector) dataCentreHint() string {
@@ -136,11 +129,3 @@ func (c *collector) dataCentreHint() string {
 	}
 	return fmt.Sprintf("the key's data centre suffix -%s matches the account (requests go to %s)", c.dc, c.base)
 }
-
-type explainedError struct {
-	msg string
-	err error
-}
-
-func (e *explainedError) Error() string { return e.msg }
-func (e *explainedError) Unwrap() error { return e.err }

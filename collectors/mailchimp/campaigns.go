@@ -139,8 +139,8 @@ func (c *collector) campaign(r report, sink *collectors.Sink) (figures.Campaign,
 		return figures.Campaign{}, fmt.Errorf("mailchimp: list %s: campaign %s: %d bounces of %d e-mails sent", c.listID, r.ID, hard+soft, sent)
 	}
 	// A subject may name a contact address ("questions to kurs@…"); no address is stored.
-	subject := hideAddresses(strings.TrimSpace(r.SubjectLine))
-	title := hideAddresses(strings.TrimSpace(r.CampaignTitle))
+	subject := collectors.HideEmailAddresses(strings.TrimSpace(r.SubjectLine))
+	title := collectors.HideEmailAddresses(strings.TrimSpace(r.CampaignTitle))
 	if title == "" {
 		title = subject
 	}

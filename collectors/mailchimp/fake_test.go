@@ -1,7 +1,6 @@
 package mailchimp
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,10 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/innomed/rekkevidde/collectors"
-	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 )
 
 const (
@@ -29,15 +25,7 @@ const (
 	testKey    = "0123456789abcdef0123456789abcdef-us21"
 )
 
-var oslo = mustLoad("Europe/Oslo")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var oslo = collectortest.Oslo
 
 // testNow is the clock of most tests: 10 January 2023, noon in Oslo. The December 2022 newsletter
 // (13 December) is then inside the 30-day refresh window, the November one is not.
@@ -76,8 +64,7 @@ func newFake(t *testing.T) *fakeMailchimp {
 	readJSON(t, "growth_history.json", &history)
 	f.history = history.History
 	f.reports = fixtureReports(t)
-	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.server.Close)
+	f.server = collectortest.Server(t, http.HandlerFunc(f.serve))
 	return f
 }
 
@@ -259,11 +246,7 @@ func problemAnswer(w http.ResponseWriter, status int, fixture string) {
 
 func readJSON(t *testing.T, name string, v any) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := json.Unmarshal(collectortest.Fixture(t, name), v); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 }
@@ -277,68 +260,11 @@ func fixtureReports(t *testing.T) []map[string]any {
 	return all.Reports
 }
 
-// fixtureAddresses lists every e-mail address in the fixtures.
-func fixtureAddresses(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
-	var out []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range re.FindAllString(string(raw), -1) {
-			if !slices.Contains(out, m) {
-				out = append(out, m)
-			}
-		}
-	}
-	if len(out) < 3 {
-		t.Fatalf("expected the fixtures to hold e-mail addresses to guard against, found %v", out)
-	}
-	return out
-}
-
-// logBuffer collects log lines of every level; safe for the HTTP client's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // testSettings builds the settings of source id from a YAML settings block.
 func testSettings(t *testing.T, id, block string, log io.Writer) collectors.Settings {
 	t.Helper()
-	var node yaml.Node
-	if err := yaml.Unmarshal([]byte(block), &node); err != nil {
-		t.Fatal(err)
-	}
-	noEnv := func(string) string { return "" }
-	cfg, err := config.Load("", noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.StateDir = t.TempDir()
-	s := collectors.NewSettings(id, &node, cfg, slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})), noEnv)
+	s := collectortest.Settings(t, id, block, nil)
+	s.Log = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.Now = func() time.Time { return testNow }
 	return s
 }

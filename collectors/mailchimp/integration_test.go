@@ -2,7 +2,6 @@ package mailchimp
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -76,64 +76,9 @@ func dump(t *testing.T, conn driver.Conn) string {
 		`SELECT concat(toString(date), ' ', toString(subscribers), ' ', toString(unsubscribed), ' ', toString(cleaned))
 		 FROM newsletter_subscribers_daily FINAL ORDER BY date`,
 	} {
-		rows, err := conn.Query(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
+		for _, line := range collectortest.Lines(t, conn, q) {
 			b.WriteString(line + "\n")
 		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		_ = rows.Close()
-	}
-	return b.String()
-}
-
-// storedTexts returns every value of every table in the test database as text.
-func storedTexts(t *testing.T, conn driver.Conn) string {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := conn.Query(ctx, `SELECT table, groupArray(name) FROM system.columns WHERE database = currentDatabase() GROUP BY table`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tables := map[string][]string{}
-	for rows.Next() {
-		var table string
-		var columns []string
-		if err := rows.Scan(&table, &columns); err != nil {
-			t.Fatal(err)
-		}
-		tables[table] = columns
-	}
-	_ = rows.Close()
-	if len(tables) < 5 {
-		t.Fatalf("found tables %v", tables)
-	}
-	var b strings.Builder
-	for table, columns := range tables {
-		parts := make([]string, len(columns))
-		for i, c := range columns {
-			parts[i] = fmt.Sprintf("ifNull(toString(`%s`), '')", c)
-		}
-		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT arrayStringConcat([%s], '\t') FROM `%s`", strings.Join(parts, ", "), table))
-		if err != nil {
-			t.Fatalf("read %s: %v", table, err)
-		}
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(table + "\t" + line + "\n")
-		}
-		_ = rows.Close()
 	}
 	return b.String()
 }
@@ -144,10 +89,10 @@ func storedTexts(t *testing.T, conn driver.Conn) string {
 func TestIntegrationYearOfCampaigns(t *testing.T) {
 	st := chtest.Open(t)
 	ctx := context.Background()
-	logs := &logBuffer{}
+	logs := &collectortest.LogBuffer{}
 	f := newFake(t)
 	c := newTestCollector(t, f, logs, nil)
-	runner := scheduler.NewRunner(st, oslo, logs.logger())
+	runner := scheduler.NewRunner(st, oslo, logs.Logger())
 	src := scheduler.Source{ID: "newsletter", Kind: "mailchimp", Collector: c, ChunkDays: 31}
 
 	sum, err := runner.Backfill(ctx, src, year2022, false, nil)
@@ -210,15 +155,9 @@ func TestIntegrationYearOfCampaigns(t *testing.T) {
 		t.Errorf("2022: %d clicks of %d delivered, want the fixtures' %v plus the 11 late ones, of %v", got.clicks, got.delivery, wantClicks, wantDelivered)
 	}
 
-	stored := storedTexts(t, st.Conn())
-	for _, secret := range append(fixtureAddresses(t), testKey, c.authorization[len("Basic "):]) {
-		if strings.Contains(stored, secret) {
-			t.Errorf("%q is stored in ClickHouse", secret)
-		}
-		if strings.Contains(logs.String(), secret) {
-			t.Errorf("%q is in the log", secret)
-		}
-	}
+	secrets := append(collectortest.FixtureEmailAddresses(t, 3), testKey, c.authorization[len("Basic "):])
+	collectortest.NoLeak(t, "ClickHouse", collectortest.StoredText(t, st.Conn(), 5), secrets...)
+	collectortest.NoLeak(t, "the log", logs.String(), secrets...)
 }
 
 // A rate limit that lasts (an hour's Retry-After) part-way through a backfill stops it cleanly; the
@@ -227,7 +166,7 @@ func TestIntegrationQuotaStopResumes(t *testing.T) {
 	st := chtest.Open(t)
 	ctx := context.Background()
 	f := newFake(t)
-	c := newTestCollector(t, f, &logBuffer{}, nil)
+	c := newTestCollector(t, f, &collectortest.LogBuffer{}, nil)
 	runner := scheduler.NewRunner(st, oslo, slog.New(slog.DiscardHandler))
 	src := scheduler.Source{ID: "newsletter", Kind: "mailchimp", Collector: c, ChunkDays: 31}
 	f.intercept = func(n int, r *http.Request, w http.ResponseWriter) bool {

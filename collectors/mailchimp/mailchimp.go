@@ -121,18 +121,6 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	case set.CampaignRefreshDays < 0 || set.CampaignRefreshDays > 366:
 		return nil, fmt.Errorf("mailchimp: settings: campaign_refresh_days %d must be between 1 and 366 (default %d)", set.CampaignRefreshDays, defaultRefreshDays)
 	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
 	credentials := base64.StdEncoding.EncodeToString([]byte("rekkevidde:" + key))
 	opts := collectors.HTTPOptions{
 		Source:         "mailchimp",
@@ -140,7 +128,7 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		Burst:          concurrency,
 		Concurrency:    concurrency,
 		Secrets:        []string{key, credentials},
-		Log:            log,
+		Log:            s.Logger(),
 	}
 	if tune != nil {
 		tune(&opts)
@@ -154,9 +142,9 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		dc:            dc,
 		http:          collectors.NewHTTPClient(opts),
 		pageSize:      maxPageSize,
-		loc:           loc,
-		now:           now,
-		log:           log,
+		loc:           s.Zone(),
+		now:           s.Clock(),
+		log:           s.Logger(),
 	}, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
@@ -407,7 +408,7 @@ func TestRateLimitThatPersistsStopsTheRun(t *testing.T) {
 
 func TestWrongKeyOrDataCentre(t *testing.T) {
 	f := newFake(t)
-	logs := &logBuffer{}
+	logs := &collectortest.LogBuffer{}
 	c := newTestCollector(t, f, logs, nil)
 	f.key = "ffffffffffffffffffffffffffffffff-us21"
 	sink, err := collect(t, c, days.Date(2022, 12, 1), days.Date(2022, 12, 31))
@@ -553,9 +554,9 @@ func TestIncompleteReportAndOddRate(t *testing.T) {
 }
 
 func TestNoSecretOrAddressInErrorsOrLogs(t *testing.T) {
-	addresses := fixtureAddresses(t)
+	addresses := collectortest.FixtureEmailAddresses(t, 3)
 	f := newFake(t)
-	logs := &logBuffer{}
+	logs := &collectortest.LogBuffer{}
 	c := newTestCollector(t, f, logs, nil)
 	var texts []string
 	sink, err := collect(t, c, days.Date(2022, 1, 1), days.Of(testNow, oslo))
@@ -584,11 +585,7 @@ func TestNoSecretOrAddressInErrorsOrLogs(t *testing.T) {
 	}
 	texts = append(texts, err.Error(), logs.String())
 	all := strings.Join(texts, "\n")
-	for _, a := range append(addresses, testKey, c.authorization[len("Basic "):]) {
-		if strings.Contains(all, a) {
-			t.Errorf("%q reached a record, note, error or log line", a)
-		}
-	}
+	collectortest.NoLeak(t, "records, notes, errors and logs", all, append(addresses, testKey, c.authorization[len("Basic "):])...)
 	if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "[e-mail address]") }) {
 		t.Error("the subject with an address should be stored with the address hidden")
 	}

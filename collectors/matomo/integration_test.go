@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -230,7 +231,7 @@ func backfill(t *testing.T, runner *scheduler.Runner, c *collector, restart bool
 func TestBackfill2022Integration(t *testing.T) {
 	// The world runs one day into 2023: the last chunk fetches 2023-01-01 for visits crossing midnight.
 	w := newWorld(year2022.From, days.Date(2023, 1, 1), 2022)
-	now := time.Date(2023, 3, 1, 12, 0, 0, 0, oslo(t))
+	now := time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	t.Run("range unique visitors processed", func(t *testing.T) {
@@ -238,7 +239,7 @@ func TestBackfill2022Integration(t *testing.T) {
 		f := newFake(t, w)
 		f.rangeUniques, f.yearUniques = true, true
 		c, logs := newTestCollector(t, startFake(t, f).URL, now, nil)
-		runner := scheduler.NewRunner(st, oslo(t), quiet)
+		runner := scheduler.NewRunner(st, collectortest.Oslo, quiet)
 
 		sum, notes := backfill(t, runner, c, false)
 		if sum.Status != scheduler.StatusOK || sum.Done != 12 {
@@ -272,7 +273,7 @@ func TestBackfill2022Integration(t *testing.T) {
 		st := chtest.Open(t)
 		f := newFake(t, w)
 		c, _ := newTestCollector(t, startFake(t, f).URL, now, nil)
-		sum, notes := backfill(t, scheduler.NewRunner(st, oslo(t), quiet), c, false)
+		sum, notes := backfill(t, scheduler.NewRunner(st, collectortest.Oslo, quiet), c, false)
 		if sum.Status != scheduler.StatusOK {
 			t.Fatalf("backfill: status %s, err %v", sum.Status, sum.Err)
 		}
@@ -312,7 +313,7 @@ func TestBackfill2022Integration(t *testing.T) {
 			return true
 		})
 		c, _ := newTestCollector(t, startFake(t, f).URL, now, nil)
-		runner := scheduler.NewRunner(st, oslo(t), quiet)
+		runner := scheduler.NewRunner(st, collectortest.Oslo, quiet)
 
 		stopped, _ := backfill(t, runner, c, false)
 		if stopped.Status != scheduler.StatusThrottled || !errors.Is(stopped.Err, collectors.ErrRateLimited) || stopped.RetryAt.IsZero() {

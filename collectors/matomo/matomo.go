@@ -100,18 +100,6 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		return nil, fmt.Errorf("matomo: settings: token is required (the token_auth of a Matomo user with view access to id_site %d; or set %s)",
 			set.IDSite, collectors.SecretEnvName(s.ID, "token"))
 	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
 	opts := collectors.HTTPOptions{
 		Source:         "matomo",
 		AttemptTimeout: attemptTimeout,
@@ -119,7 +107,7 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		// instance, which also serves the site's visitors.
 		Concurrency: 1,
 		Secrets:     []string{set.Token.Value()},
-		Log:         log,
+		Log:         s.Logger(),
 	}
 	if tune != nil {
 		tune(&opts)
@@ -130,9 +118,9 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		endpoint:           endpoint,
 		token:              set.Token,
 		http:               collectors.NewHTTPClient(opts),
-		loc:                loc,
-		now:                now,
-		log:                log,
+		loc:                s.Zone(),
+		now:                s.Clock(),
+		log:                s.Logger(),
 		pageURLsPerRequest: pageURLsPerRequest,
 		titlesPerRequest:   titlesPerRequest,
 		maxTitleRows:       maxTitleRows,
@@ -171,14 +159,9 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 			continue
 		}
 		errs = append(errs, err)
-		if stopsRun(ctx, err) {
+		if collectors.EndsRun(ctx, err) {
 			break
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// stopsRun tells whether an error makes every further request pointless.
-func stopsRun(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || errors.Is(err, collectors.ErrUnauthorized) || errors.Is(err, collectors.ErrRateLimited)
 }

@@ -1,28 +1,22 @@
 package matomo
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/innomed/rekkevidde/collectors"
-	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
@@ -33,51 +27,13 @@ const (
 	testSite   = "innomed.no"
 )
 
-func oslo(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
-// lockedBuffer collects log output from the HTTP client's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func settingsNode(t testing.TB, text string) *yaml.Node {
-	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Content[0]
-}
-
 // newTestCollector builds a collector for the fake at baseURL with quick retries and no rate
 // limit; tune adjusts the HTTP options further.
-func newTestCollector(t testing.TB, baseURL string, now time.Time, tune func(*collectors.HTTPOptions)) (*collector, *lockedBuffer) {
+func newTestCollector(t testing.TB, baseURL string, now time.Time, tune func(*collectors.HTTPOptions)) (*collector, *collectortest.LogBuffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	node := settingsNode(t, fmt.Sprintf("site: %s\nbase_url: %s/\nid_site: %d\ntoken: %s\n", testSite, baseURL, testIDSite, testToken))
-	s := collectors.NewSettings("matomo", node, config.Defaults(), log, func(string) string { return "" })
-	s.Location = oslo(t)
+	logs := &collectortest.LogBuffer{}
+	s := collectortest.Settings(t, "matomo", fmt.Sprintf("site: %s\nbase_url: %s/\nid_site: %d\ntoken: %s\n", testSite, baseURL, testIDSite, testToken), nil)
+	s.Log = logs.Logger()
 	s.Now = func() time.Time { return now }
 	c, err := newCollector(s, func(o *collectors.HTTPOptions) {
 		o.WaitMin, o.WaitMax = time.Millisecond, 50*time.Millisecond
@@ -125,14 +81,12 @@ func collect(t testing.TB, c *collector, window days.Range) collected {
 }
 
 // assertNoSecret fails when the token shows in an error or a log line.
-func assertNoSecret(t testing.TB, err error, logs *lockedBuffer) {
+func assertNoSecret(t testing.TB, err error, logs *collectortest.LogBuffer) {
 	t.Helper()
-	if err != nil && strings.Contains(err.Error(), testToken) {
-		t.Errorf("error shows the token: %v", err)
+	if err != nil {
+		collectortest.NoLeak(t, "error", err.Error(), testToken)
 	}
-	if strings.Contains(logs.String(), testToken) {
-		t.Errorf("logs show the token:\n%s", logs.String())
-	}
+	collectortest.NoLeak(t, "logs", logs.String(), testToken)
 }
 
 func trafficByKey(t testing.TB, records []figures.WebTrafficDay) map[trafficKey]figures.WebTrafficDay {
@@ -182,17 +136,14 @@ func show(p *uint64) string {
 // documented shapes, and fails the test on any request it holds no answer for.
 func recordedServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/recorded_2025-01.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := collectortest.Fixture(t, "recorded_2025-01.json")
 	var doc struct {
 		Answers map[string]json.RawMessage `json:"answers"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !authorised(w, r, testToken, testIDSite, http.StatusUnauthorized) {
 			t.Errorf("recorded answers: request refused: %s", r.URL.RawQuery)
 			return
@@ -217,8 +168,6 @@ func recordedServer(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(answer)
 	}))
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 // TestCollectRecordedAnswers runs one window against answers in Matomo's own shapes: Norwegian
@@ -226,7 +175,7 @@ func recordedServer(t *testing.T) *httptest.Server {
 // instance without range or year unique visitors, and "Others" rows in the page reports.
 func TestCollectRecordedAnswers(t *testing.T) {
 	srv := recordedServer(t)
-	now := time.Date(2025, time.February, 10, 14, 0, 0, 0, oslo(t))
+	now := time.Date(2025, time.February, 10, 14, 0, 0, 0, collectortest.Oslo)
 	c, logs := newTestCollector(t, srv.URL, now, nil)
 	got := collect(t, c, days.Range{From: days.Date(2025, 1, 14), To: days.Date(2025, 1, 15)})
 	if got.err != nil {
@@ -330,9 +279,7 @@ func (w *world) wantPeriods(window days.Range, rangeUniques, yearUniques bool) [
 
 func startFake(t *testing.T, f *fakeMatomo) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	return srv
+	return collectortest.Server(t, f)
 }
 
 // TestQuarterUniqueVisitors: a quarter's unique visitors are Matomo's range figure when the
@@ -341,7 +288,7 @@ func startFake(t *testing.T, f *fakeMatomo) *httptest.Server {
 func TestQuarterUniqueVisitors(t *testing.T) {
 	w := newWorld(days.Date(2022, 1, 1), days.Date(2022, 4, 30), 1)
 	window := days.Range{From: days.Date(2022, 3, 30), To: days.Date(2022, 4, 2)}
-	now := time.Date(2023, 3, 1, 12, 0, 0, 0, oslo(t))
+	now := time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo)
 
 	t.Run("range processing enabled", func(t *testing.T) {
 		f := newFake(t, w)
@@ -404,7 +351,7 @@ func requested(f *fakeMatomo, method, period, date string) bool {
 func TestDailyTrafficMatchesTruth(t *testing.T) {
 	w := newWorld(days.Date(2022, 6, 25), days.Date(2022, 8, 10), 2)
 	window := days.Range{From: days.Date(2022, 7, 1), To: days.Date(2022, 7, 31)}
-	now := time.Date(2023, 3, 1, 12, 0, 0, 0, oslo(t))
+	now := time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo)
 	for _, strs := range []bool{false, true} {
 		t.Run(fmt.Sprintf("numeric strings %v", strs), func(t *testing.T) {
 			f := newFake(t, w)
@@ -439,7 +386,7 @@ func TestVisitCrossingWindowEnd(t *testing.T) {
 		pages: map[time.Time][]pageRow{}, titles: map[time.Time][]pageRow{}}
 	w.crossMidnight(day, "campaign", "tablet", 3)
 	f := newFake(t, w)
-	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2022, 6, 1, 9, 0, 0, 0, oslo(t)), nil)
+	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2022, 6, 1, 9, 0, 0, 0, collectortest.Oslo), nil)
 	window := days.Range{From: day, To: day}
 	got := collect(t, c, window)
 	if got.err != nil {
@@ -456,7 +403,7 @@ func TestVisitCrossingWindowEnd(t *testing.T) {
 func TestPagingAcrossManyPages(t *testing.T) {
 	w := newWorld(days.Date(2022, 1, 1), days.Date(2022, 1, 31), 3)
 	f := newFake(t, w)
-	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2023, 3, 1, 12, 0, 0, 0, oslo(t)), nil)
+	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo), nil)
 	c.pageURLsPerRequest, c.titlesPerRequest = 7, 9
 	window := days.Range{From: days.Date(2022, 1, 10), To: days.Date(2022, 1, 10)}
 	got := collect(t, c, window)
@@ -501,7 +448,7 @@ func TestEmptyWindow(t *testing.T) {
 	w := &world{days: map[time.Time][]cell{}, months: map[time.Time]periodTruth{}, quarters: map[time.Time]periodTruth{},
 		years: map[time.Time]periodTruth{}, pages: map[time.Time][]pageRow{}, titles: map[time.Time][]pageRow{}}
 	f := newFake(t, w)
-	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2023, 3, 1, 12, 0, 0, 0, oslo(t)), nil)
+	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo), nil)
 	got := collect(t, c, days.Range{From: days.Date(2022, 1, 1), To: days.Date(2022, 1, 31)})
 	if got.err != nil || len(got.traffic)+len(got.periods)+len(got.pages) > 0 || len(got.notes) > 0 {
 		t.Errorf("empty site gave err=%v traffic=%d periods=%d pages=%d notes=%q", got.err, len(got.traffic), len(got.periods), len(got.pages), got.notes)
@@ -786,7 +733,7 @@ func TestUnprocessedSegments(t *testing.T) {
 func TestFiguresThatDoNotAddUp(t *testing.T) {
 	w := newWorld(days.Date(2022, 3, 1), days.Date(2022, 3, 31), 5)
 	yesterday, today := days.Date(2022, 3, 20), days.Date(2022, 3, 21)
-	now := time.Date(2022, 3, 21, 15, 0, 0, 0, oslo(t))
+	now := time.Date(2022, 3, 21, 15, 0, 0, 0, collectortest.Oslo)
 	window := days.Range{From: yesterday, To: today}
 	for _, tc := range []struct {
 		name    string
@@ -833,7 +780,7 @@ func TestFiguresThatDoNotAddUp(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	build := func(text string, env map[string]string) (*collector, error) {
-		s := collectors.NewSettings("matomo", settingsNode(t, text), config.Defaults(), nil, func(k string) string { return env[k] })
+		s := collectortest.Settings(t, "matomo", text, env)
 		return newCollector(s, nil)
 	}
 	for _, tc := range []struct{ name, text, want string }{

@@ -29,7 +29,7 @@ func (c *collector) collectTopPages(ctx context.Context, window days.Range, sink
 		pages, err := c.topPages(ctx, p.Start)
 		if err != nil {
 			errs = append(errs, err)
-			if stopsRun(ctx, err) {
+			if collectors.EndsRun(ctx, err) {
 				break
 			}
 			continue

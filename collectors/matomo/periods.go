@@ -25,7 +25,7 @@ func (c *collector) collectPeriods(ctx context.Context, window days.Range, sink 
 		record, uniquesMissing, err := c.period(ctx, p, today)
 		if err != nil {
 			errs = append(errs, err)
-			if stopsRun(ctx, err) {
+			if collectors.EndsRun(ctx, err) {
 				break
 			}
 			continue

@@ -34,8 +34,8 @@ const (
 	// usageLimit is the share of a Meta quota (percent) at which a run stops before Meta blocks
 	// the app, page or account.
 	usageLimit = 90
-	// defaultPause is how long a source waits after throttling when Meta does not say: app and
-	// page quotas are counted over a rolling hour.
+	// defaultPause is how long a source waits after throttling that retries did not mend when Meta
+	// does not say: app and page quotas are counted over a rolling hour.
 	defaultPause = time.Hour
 	// Meta counts quotas per hour, not per second; a slow steady pace keeps a backfill well below
 	// them and leaves room for other apps using the same page.
@@ -43,7 +43,30 @@ const (
 	requestBurst      = 4
 )
 
-var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+var (
+	apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+	numericID         = regexp.MustCompile(`^[0-9]+$`)
+	accountLabel      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+)
+
+// Account checks the two settings every Graph source has: the node's numeric id (idKey names the
+// setting, idHint says where to find the id) and the account the figures are stored under as
+// account_id, which defaults to the id and must be a short label. Both come back trimmed; an
+// error names the source and the setting.
+func Account(source, idKey, idHint, id, account string) (string, string, error) {
+	id = strings.TrimSpace(id)
+	if !numericID.MatchString(id) {
+		return "", "", fmt.Errorf("%s: settings: %s %q must be %s", source, idKey, id, idHint)
+	}
+	account = strings.TrimSpace(account)
+	if account == "" {
+		account = id
+	}
+	if !accountLabel.MatchString(account) {
+		return "", "", fmt.Errorf("%s: settings: account %q must be a short name of letters, digits, '.', '_' or '-' (e.g. innomed)", source, account)
+	}
+	return id, account, nil
+}
 
 // Config is what one source's Graph client needs.
 type Config struct {
@@ -88,8 +111,6 @@ type Client struct {
 	// pausedUntil holds requests back after Meta said the quota is (nearly) used up, across runs.
 	pausedUntil time.Time
 	pauseReason string
-	// regain is the wait Meta's usage header named on the last throttled answer.
-	regain time.Duration
 	// rejected are metrics Meta refused on this API version; they are not asked for again but
 	// still reported on every run until the configuration changes.
 	rejected map[string]string
@@ -137,7 +158,9 @@ func NewClient(cfg Config) (*Client, error) {
 		// Requests are made one after another.
 		Concurrency: 1,
 		Secrets:     []string{cfg.Token.Value(), cfg.AppToken.Value()},
-		Throttled:   c.throttled,
+		Throttled:   throttled,
+		RetryAt:     regainAccess,
+		Now:         now,
 		Log:         log,
 	}
 	if cfg.HTTP != nil {
@@ -225,18 +248,25 @@ func (c *Client) pause(until time.Time, reason string) {
 	}
 }
 
-// throttled recognises Meta's "slow down" answers, which come with HTTP 400 or 403 and an error code
-// rather than a 429, and remembers the wait the usage header names.
-func (c *Client) throttled(_ int, header http.Header, body []byte) bool {
+// throttled is the HTTP client's Throttled hook: it recognises Meta's "slow down" answers, which
+// come with HTTP 400 or 403 and an error code rather than a 429.
+func throttled(_ int, _ http.Header, body []byte) bool {
 	e, ok := ParseError(string(body))
-	if !ok || !IsThrottleCode(e.Code) {
-		return false
+	return ok && IsThrottleCode(e.Code)
+}
+
+// regainAccess is the HTTP client's RetryAt hook for those answers. The usage header's
+// estimated_time_to_regain_access is Meta's own word, so it is sure: retries before then are
+// refused. Without it a throttle is often over in seconds, so the answer is retried first and
+// defaultPause reported only when the retries do not mend it.
+func regainAccess(_ int, header http.Header, body []byte, now time.Time) (time.Time, bool) {
+	if !throttled(0, header, body) {
+		return time.Time{}, false
 	}
-	_, regain, _ := readUsage(header)
-	c.mu.Lock()
-	c.regain = regain
-	c.mu.Unlock()
-	return true
+	if _, regain, _ := readUsage(header); regain > 0 {
+		return now.Add(regain), true
+	}
+	return now.Add(defaultPause), false
 }
 
 // observeUsage stops the source cleanly once a usage header reports a quota at usageLimit percent:
@@ -322,15 +352,7 @@ func (c *Client) explain(err error, what string) error {
 	said := c.Redact(e.String())
 	switch {
 	case apiErr.Throttled:
-		c.mu.Lock()
-		wait := c.regain
-		c.mu.Unlock()
-		if wait <= 0 {
-			wait = defaultPause
-		}
-		if apiErr.RetryAt.IsZero() {
-			apiErr.RetryAt = c.now().Add(wait)
-		}
+		// RetryAt is Meta's Retry-After, else what regainAccess made of the answer.
 		c.pause(apiErr.RetryAt, fmt.Sprintf("Meta throttled the last request (code %d)", e.Code))
 		return &metaError{msg: fmt.Sprintf("%s: Meta throttled the requests (HTTP %d: %s); retry after %s",
 			prefix, apiErr.Status, said, apiErr.RetryAt.UTC().Format(time.RFC3339)), errs: []error{err}}

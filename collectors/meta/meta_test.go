@@ -1,20 +1,18 @@
 package meta
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/collectors/meta/metafake"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
@@ -30,35 +28,17 @@ func secret(v string) (s config.Secret) {
 	return s
 }
 
-// syncBuffer collects log output from the client's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type fixture struct {
 	srv  *metafake.Server
 	page *metafake.Account
 	c    *Client
-	logs *syncBuffer
+	logs *collectortest.LogBuffer
 	now  time.Time
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{now: testNow, logs: &syncBuffer{}}
+	f := &fixture{now: testNow, logs: &collectortest.LogBuffer{}}
 	f.page = metafake.Simulate(pageID, false, days.Date(2025, 1, 1), days.Date(2025, 12, 31), 266)
 	f.srv = metafake.New(t, func() time.Time { return f.now }, f.page)
 	f.c = f.client(t, f.srv.Token, "")
@@ -72,7 +52,7 @@ func (f *fixture) client(t *testing.T, token, appToken string) *Client {
 		TokenHint: "access_token (or REKKEVIDDE_SOURCE_FACEBOOK_ACCESS_TOKEN)", TokenKind: "long-lived Page access token",
 		Permissions: "pages_read_engagement and read_insights",
 		Now:         func() time.Time { return f.now },
-		Log:         slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:         f.logs.Logger(),
 		HTTP: func(o *collectors.HTTPOptions) {
 			o.WaitMin, o.WaitMax, o.RetryMax = time.Millisecond, 5*time.Millisecond, 3
 			o.RequestsPerSecond, o.Burst = 1000, 100
@@ -88,11 +68,7 @@ func (f *fixture) client(t *testing.T, token, appToken string) *Client {
 // noSecret fails when the token appears in s.
 func (f *fixture) noSecret(t *testing.T, what, s string) {
 	t.Helper()
-	for _, tok := range []string{f.srv.Token, f.srv.AppToken, "appSecretXYZ"} {
-		if strings.Contains(s, tok) {
-			t.Errorf("%s holds a secret: %s", what, s)
-		}
-	}
+	collectortest.NoLeak(t, what, s, f.srv.Token, f.srv.AppToken, "appSecretXYZ")
 }
 
 func (f *fixture) dayQuery(metrics []string, from, to time.Time) Query {

@@ -143,16 +143,13 @@ func (c *collector) explain(err error, what string) error {
 	case http.StatusNotFound:
 		msg = fmt.Sprintf("%s: %s answered HTTP 404 (%s); check base_url", prefix, c.queryURL, said)
 	case http.StatusTooManyRequests:
-		if apiErr.RetryAt.IsZero() {
-			// Plausible counts requests per clock hour and may not say when to come back.
-			apiErr.RetryAt = c.now().Truncate(time.Hour).Add(time.Hour)
-		}
+		// RetryAt is Plausible's Retry-After, else the next full hour (nextHour).
 		msg = fmt.Sprintf("%s: rate limited by Plausible, which counts requests per hour and API key (600 by default), retry after %s: %s",
 			prefix, apiErr.RetryAt.UTC().Format(time.RFC3339), said)
 	default:
 		msg = fmt.Sprintf("%s: Plausible answered HTTP %d: %s", prefix, apiErr.Status, said)
 	}
-	return &explainedError{msg: msg, err: err}
+	return collectors.Explain(msg, err)
 }
 
 // plausibleMessage reads Plausible's {"error": "..."} body, or returns the start of any other body.
@@ -171,14 +168,6 @@ func plausibleMessage(body string) string {
 	}
 	return body
 }
-
-type explainedError struct {
-	msg string
-	err error
-}
-
-func (e *explainedError) Error() string { return e.msg }
-func (e *explainedError) Unwrap() error { return e.err }
 
 // count reads a metric that must be a whole, non-negative number.
 func count(n json.Number) (uint64, error) {

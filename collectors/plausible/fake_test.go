@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
@@ -92,12 +93,8 @@ func (r fakeRequest) rangeKey() string {
 }
 
 func newFake(t *testing.T) *fakePlausible {
-	oslo, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
 	return &fakePlausible{
-		t: t, key: "plausible-test-key-4f9a1c7e", siteID: "innomed.no", tz: oslo,
+		t: t, key: "plausible-test-key-4f9a1c7e", siteID: "innomed.no", tz: collectortest.Oslo,
 		today:   days.Date(2026, 3, 15),
 		rows:    map[time.Time][]fakeRow{},
 		uniques: map[[2]time.Time]uint64{},
@@ -106,9 +103,7 @@ func newFake(t *testing.T) *fakePlausible {
 }
 
 func (f *fakePlausible) server() *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	f.t.Cleanup(srv.Close)
-	return srv
+	return collectortest.Server(f.t, http.HandlerFunc(f.serve))
 }
 
 func (f *fakePlausible) requestsOf(kind string) []fakeRequest {

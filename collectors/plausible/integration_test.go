@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
@@ -81,7 +82,7 @@ func runner2022(t *testing.T, f *fakePlausible) (*store.Store, *scheduler.Runner
 	st := chtest.Open(t)
 	srv := f.server()
 	c := newTestCollector(t, f, srv.URL, testOpts{})
-	r := scheduler.NewRunner(st, oslo(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	src := scheduler.Source{ID: sourceID, Kind: "plausible", Collector: c, ChunkDays: Kind().ChunkDays, LookbackDays: Kind().LookbackDays}
 	return st, r, src, days.Range{From: days.Date(2022, 1, 1), To: days.Date(2022, 12, 31)}
 }

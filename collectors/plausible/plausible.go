@@ -105,18 +105,6 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("plausible: settings: base_url %q must be an absolute http(s) URL such as %s", set.BaseURL, defaultBaseURL)
 	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
 	if set.RequestsPerHour < 0 {
 		return nil, fmt.Errorf("plausible: settings: requests_per_hour must be positive, got %d", set.RequestsPerHour)
 	}
@@ -131,7 +119,9 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		// Requests are made one after another; one slot is all that is ever used.
 		Concurrency: 1,
 		Secrets:     []string{set.APIKey.Value()},
-		Log:         log,
+		RetryAt:     nextHour,
+		Now:         s.Clock(),
+		Log:         s.Logger(),
 	}
 	if tune != nil {
 		tune(&opts)
@@ -144,10 +134,20 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		apiKeyEnv: apiKeyEnv,
 		http:      collectors.NewHTTPClient(opts),
 		pageSize:  maxPageSize,
-		loc:       loc,
-		now:       now,
-		log:       log,
+		loc:       s.Zone(),
+		now:       s.Clock(),
+		log:       s.Logger(),
 	}, nil
+}
+
+// nextHour is the HTTP client's RetryAt hook. Plausible counts requests per clock hour and may not
+// say when to come back, so a 429 that outlasts the retries is retried at the next full hour. It
+// is not sure: a 429 can also be a short burst that a retry mends.
+func nextHour(status int, _ http.Header, _ []byte, now time.Time) (time.Time, bool) {
+	if status != http.StatusTooManyRequests {
+		return time.Time{}, false
+	}
+	return now.Truncate(time.Hour).Add(time.Hour), false
 }
 
 // Collect adds the window's daily traffic, the figures of the months, quarters and years it

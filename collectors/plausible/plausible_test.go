@@ -1,7 +1,6 @@
 package plausible
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -21,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
@@ -28,32 +28,12 @@ import (
 
 const sourceID = "plausible-innomed"
 
-func oslo(t *testing.T) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 // settings builds a source's settings from a YAML block, as the config loader hands them over.
 func settings(t *testing.T, block string, env map[string]string, log *slog.Logger, now time.Time) collectors.Settings {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
-		t.Fatal(err)
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	cfg, err := config.Load("", func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := collectors.NewSettings(sourceID, doc.Content[0], cfg, log, func(k string) string { return env[k] })
-	if s.Location.String() != "Europe/Oslo" {
-		t.Fatalf("the default config counts days in %s", s.Location)
+	s := collectortest.Settings(t, sourceID, block, env)
+	if log != nil {
+		s.Log = log
 	}
 	s.Now = func() time.Time { return now }
 	return s
@@ -77,7 +57,7 @@ type testOpts struct {
 func newTestCollector(t *testing.T, f *fakePlausible, baseURL string, o testOpts) *collector {
 	t.Helper()
 	if o.now.IsZero() {
-		o.now = time.Date(2026, 3, 15, 12, 0, 0, 0, oslo(t))
+		o.now = time.Date(2026, 3, 15, 12, 0, 0, 0, collectortest.Oslo)
 	}
 	block := fmt.Sprintf("site: innomed.no\nsite_id: %s\napi_key: %s\nbase_url: %s\n", f.siteID, f.key, baseURL)
 	c, err := newCollector(settings(t, block, nil, o.log, o.now), func(opts *collectors.HTTPOptions) {
@@ -273,7 +253,7 @@ func TestNewValidatesSettings(t *testing.T) {
 // asks for exactly the metrics and dimensions, in the order, that the file's echoed query holds.
 func fixtureServer(t *testing.T, key string) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req fakeRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			t.Errorf("request body: %v", err)
@@ -319,8 +299,6 @@ func fixtureServer(t *testing.T, key string) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(raw)
 	}))
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 // The documented answer shapes, read from testdata: a run on 1 April fetches the running month,
@@ -328,7 +306,7 @@ func fixtureServer(t *testing.T, key string) *httptest.Server {
 func TestCollectReadsDocumentedAnswers(t *testing.T) {
 	const key = "fixture-key-1e2d"
 	srv := fixtureServer(t, key)
-	now := time.Date(2025, 4, 1, 9, 30, 0, 0, oslo(t))
+	now := time.Date(2025, 4, 1, 9, 30, 0, 0, collectortest.Oslo)
 	block := "site: innomed.no\napi_key: " + key + "\nbase_url: " + srv.URL
 	c, err := newCollector(settings(t, block, nil, nil, now), fast)
 	if err != nil {
@@ -394,7 +372,7 @@ func TestCollectWindowMatchesFake(t *testing.T) {
 	f.setDay(days.Date(2025, 1, 5), 0)
 	f.setPages(days.Date(2025, 1, 1), 9000, 70)
 	srv := f.server()
-	now := time.Date(2025, 2, 10, 15, 0, 0, 0, oslo(t))
+	now := time.Date(2025, 2, 10, 15, 0, 0, 0, collectortest.Oslo)
 	c := newTestCollector(t, f, srv.URL, testOpts{now: now})
 	w := window(t, "2025-01-01", "2025-01-31")
 	sink, err := collect(t, c, w)
@@ -448,7 +426,7 @@ func TestPagingAcrossManyPages(t *testing.T) {
 	f := newFake(t)
 	f.fill(days.Date(2025, 1, 1), days.Date(2025, 1, 31), 200)
 	srv := f.server()
-	c := newTestCollector(t, f, srv.URL, testOpts{now: time.Date(2025, 3, 1, 8, 0, 0, 0, oslo(t))})
+	c := newTestCollector(t, f, srv.URL, testOpts{now: time.Date(2025, 3, 1, 8, 0, 0, 0, collectortest.Oslo)})
 	c.pageSize = 7
 	w := window(t, "2025-01-10", "2025-01-19")
 	sink, err := collect(t, c, w)
@@ -475,7 +453,7 @@ func TestRowRepeatedAcrossPagesIsCountedOnce(t *testing.T) {
 	f := newFake(t)
 	f.fill(days.Date(2025, 3, 1), days.Date(2025, 3, 3), 200)
 	srv := f.server()
-	c := newTestCollector(t, f, srv.URL, testOpts{now: time.Date(2025, 3, 3, 8, 0, 0, 0, oslo(t))})
+	c := newTestCollector(t, f, srv.URL, testOpts{now: time.Date(2025, 3, 3, 8, 0, 0, 0, collectortest.Oslo)})
 	c.pageSize = 20
 	w := window(t, "2025-03-01", "2025-03-03")
 	want := expectedDays(f, w, days.Date(2025, 3, 3))
@@ -559,7 +537,7 @@ func TestDaysWithoutData(t *testing.T) {
 		f := newFake(t)
 		f.fill(days.Date(2025, 3, 1), days.Date(2025, 3, 14), 50)
 		srv := f.server()
-		now := time.Date(2025, 3, 15, 0, 20, 0, 0, oslo(t))
+		now := time.Date(2025, 3, 15, 0, 20, 0, 0, collectortest.Oslo)
 		c := newTestCollector(t, f, srv.URL, testOpts{now: now})
 		w := window(t, "2025-03-13", "2025-03-17")
 		sink, err := collect(t, c, w)
@@ -712,7 +690,7 @@ func TestServerErrors(t *testing.T) {
 func TestTimeouts(t *testing.T) {
 	hanging := func(t *testing.T, f *fakePlausible, hang func(n int64) bool) string {
 		var n atomic.Int64
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv := collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if hang(n.Add(1)) {
 				select {
 				case <-time.After(time.Second):
@@ -722,7 +700,6 @@ func TestTimeouts(t *testing.T) {
 			}
 			f.serve(w, r)
 		}))
-		t.Cleanup(srv.Close)
 		return srv.URL
 	}
 	short := func(o *collectors.HTTPOptions) { o.AttemptTimeout = 150 * time.Millisecond; o.RetryMax = 1 }
@@ -804,13 +781,7 @@ func TestCountsMayComeAsWholeFloats(t *testing.T) {
 }
 
 func TestRefusedAnswers(t *testing.T) {
-	fixture := func(t *testing.T, name string) string {
-		raw, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(raw)
-	}
+	fixture := func(t *testing.T, name string) string { return string(collectortest.Fixture(t, name)) }
 	cases := map[string]struct {
 		change       func(f *fakePlausible, c *collector)
 		status       int
@@ -887,8 +858,8 @@ func mustSecret(v string) (s config.Secret) {
 func TestSecretNeverInErrorsNotesOrLogs(t *testing.T) {
 	f := newFake(t)
 	f.fill(days.Date(2025, 1, 1), days.Date(2025, 1, 31), 80)
-	var logs bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &collectortest.LogBuffer{}
+	log := logs.Logger()
 	// A server that repeats the key it was sent, as some proxies and error pages do.
 	f.intercept = func(_ int, req fakeRequest, w http.ResponseWriter) bool {
 		if req.kind() != "daily" {
@@ -911,11 +882,7 @@ func TestSecretNeverInErrorsNotesOrLogs(t *testing.T) {
 		t.Fatal("want an error from an unreachable server")
 	}
 	texts = append(texts, err.Error(), logs.String(), fmt.Sprintf("%+v %#v", c.apiKey, c.apiKey))
-	for _, text := range texts {
-		if strings.Contains(text, f.key) {
-			t.Fatalf("the API key leaked: %s", text)
-		}
-	}
+	collectortest.NoLeak(t, "errors, notes and logs", strings.Join(texts, "\n"), f.key)
 	if !strings.Contains(texts[0], "could not check Bearer [redacted]") {
 		t.Errorf("the server's message should stay, with the key redacted: %s", texts[0])
 	}

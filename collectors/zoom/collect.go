@@ -276,7 +276,7 @@ func (c *collector) addEvent(kind, id string, s reportSummary, registered *secto
 		AccountID:       c.account,
 		EventID:         id,
 		Kind:            kind,
-		Title:           strings.TrimSpace(s.Topic),
+		Title:           collectors.HideEmailAddresses(strings.TrimSpace(s.Topic)),
 		StartsAt:        start.UTC(),
 		AttendedDigital: collectors.Uint32(attended.Total()),
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -109,19 +110,13 @@ func newFake(t *testing.T) *fakeZoom {
 
 func readFixture(t *testing.T, name string, into any) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, into); err != nil {
+	if err := json.Unmarshal(collectortest.Fixture(t, name), into); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 }
 
 func (f *fakeZoom) server() *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	f.t.Cleanup(srv.Close)
-	return srv
+	return collectortest.Server(f.t, http.HandlerFunc(f.serve))
 }
 
 // update changes the fake while its server may be running.

@@ -3,7 +3,6 @@ package zoom
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
@@ -29,7 +29,7 @@ func TestBackfill2025Integration(t *testing.T) {
 	st := chtest.Open(t)
 	s := setup(t, "", nil)
 	ctx := context.Background()
-	loc := testClock(t)().Location()
+	loc := testClock().Location()
 	runner := scheduler.NewRunner(st, loc, slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	src := scheduler.Source{ID: "zoom", Kind: "zoom", Collector: s.c, ChunkDays: Kind().ChunkDays}
 	year := days.Range{From: days.Date(2025, 1, 1), To: days.Date(2025, 12, 31)}
@@ -87,16 +87,10 @@ func TestBackfill2025Integration(t *testing.T) {
 	if len(personal) < 40 {
 		t.Fatalf("found only %d names and addresses in the fixtures", len(personal))
 	}
-	stored := strings.ToLower(dumpDatabase(t, st))
+	stored := strings.ToLower(collectortest.StoredText(t, st.Conn(), 10))
 	logs := strings.ToLower(s.logs.String())
-	for _, p := range personal {
-		if strings.Contains(stored, strings.ToLower(p)) {
-			t.Errorf("%q is stored in ClickHouse", p)
-		}
-		if strings.Contains(logs, strings.ToLower(p)) {
-			t.Errorf("%q is in the logs", p)
-		}
-	}
+	collectortest.NoLeak(t, "ClickHouse", stored, lowered(personal)...)
+	collectortest.NoLeak(t, "the logs", logs, lowered(personal)...)
 	assertNoSecrets(t, stored+logs, s.fake.clientSecret, s.fake.clientID, "fake-zoom-access-token")
 }
 
@@ -189,46 +183,4 @@ func personalData(t *testing.T) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// dumpDatabase is every value of every table in the test database, as text.
-func dumpDatabase(t *testing.T, st *store.Store) string {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := st.Conn().Query(ctx, "SELECT table, name FROM system.columns WHERE database = ? ORDER BY table, name", st.Database())
-	if err != nil {
-		t.Fatal(err)
-	}
-	columns := map[string][]string{}
-	for rows.Next() {
-		var table, column string
-		if err := rows.Scan(&table, &column); err != nil {
-			t.Fatal(err)
-		}
-		columns[table] = append(columns[table], column)
-	}
-	_ = rows.Close()
-	if len(columns) < 10 {
-		t.Fatalf("found only %d tables", len(columns))
-	}
-	var b strings.Builder
-	for table, cols := range columns {
-		exprs := make([]string, len(cols))
-		for i, c := range cols {
-			exprs[i] = fmt.Sprintf("ifNull(toString(`%s`), '')", c)
-		}
-		values, err := st.Conn().Query(ctx, fmt.Sprintf("SELECT arrayStringConcat([%s], '\t') FROM `%s`", strings.Join(exprs, ", "), table))
-		if err != nil {
-			t.Fatalf("dump %s: %v", table, err)
-		}
-		for values.Next() {
-			var line string
-			if err := values.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(table + "\t" + line + "\n")
-		}
-		_ = values.Close()
-	}
-	return b.String()
 }

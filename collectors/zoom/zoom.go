@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -145,18 +146,6 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if err != nil {
 		return nil, fmt.Errorf("zoom: %w", err)
 	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
 	opts := collectors.HTTPOptions{
 		Source:            "zoom",
 		RequestsPerSecond: requestsPerSecond,
@@ -164,7 +153,9 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		// Requests are made one after another; one slot is all that is ever used.
 		Concurrency: 1,
 		Secrets:     []string{set.ClientID.Value(), set.ClientSecret.Value()},
-		Log:         log,
+		RetryAt:     dailyLimitReset,
+		Now:         s.Clock(),
+		Log:         s.Logger(),
 	}
 	if tune != nil {
 		tune(&opts)
@@ -182,10 +173,21 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		sectors:       table,
 		http:          collectors.NewHTTPClient(opts),
 		pageSize:      maxPageSize,
-		loc:           loc,
-		now:           now,
-		log:           log,
+		loc:           s.Zone(),
+		now:           s.Clock(),
+		log:           s.Logger(),
 	}, nil
+}
+
+// dailyLimitReset is the HTTP client's RetryAt hook. Zoom's daily limit (X-RateLimit-Type:
+// Daily-limit) resets at 00:00 UTC; Zoom usually says when in Retry-After, and when it does not,
+// every request before midnight is refused all the same, so the time is sure. Zoom's per-second
+// limits (Light, Medium, Heavy) mend in moments and are left to the backoff.
+func dailyLimitReset(status int, header http.Header, _ []byte, now time.Time) (time.Time, bool) {
+	if status != http.StatusTooManyRequests || !strings.EqualFold(header.Get("X-RateLimit-Type"), "Daily-limit") {
+		return time.Time{}, false
+	}
+	return days.Of(now, time.UTC).AddDate(0, 0, 1), true
 }
 
 func absoluteURL(key, value, fallback string) (string, error) {

@@ -1,11 +1,9 @@
 package zoom
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,48 +11,22 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/sectors"
 )
 
-// syncBuffer is a log sink the collector and the test may use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testClock is the fake's "now": 20 January 2026, noon in Oslo, so Zoom's six months of reports
 // reach back to 20 July 2025.
-func testClock(t testing.TB) func() time.Time {
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 1, 20, 12, 0, 0, 0, loc)
-	return func() time.Time { return now }
-}
+func testClock() time.Time { return time.Date(2026, 1, 20, 12, 0, 0, 0, collectortest.Oslo) }
 
 type testSetup struct {
 	fake *fakeZoom
 	c    *collector
-	logs *syncBuffer
+	logs *collectortest.LogBuffer
 }
 
 // setup builds a collector against a fresh fake. extra is YAML appended to the settings block.
@@ -72,26 +44,16 @@ func setup(t *testing.T, extra string, tune func(*collectors.HTTPOptions)) testS
 	return testSetup{fake: f, c: c, logs: logs}
 }
 
-func build(t *testing.T, block string, tune func(*collectors.HTTPOptions)) (*collector, *syncBuffer, error) {
+func build(t *testing.T, block string, tune func(*collectors.HTTPOptions)) (*collector, *collectortest.LogBuffer, error) {
 	t.Helper()
 	return buildWithSectors(t, block, nil, tune)
 }
 
-func buildWithSectors(t *testing.T, block string, rules []config.SectorRule, tune func(*collectors.HTTPOptions)) (*collector, *syncBuffer, error) {
+func buildWithSectors(t *testing.T, block string, rules []config.SectorRule, tune func(*collectors.HTTPOptions)) (*collector, *collectortest.LogBuffer, error) {
 	t.Helper()
-	var node yaml.Node
-	if err := yaml.Unmarshal([]byte(block), &node); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load("", func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Sectors = rules
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := collectors.NewSettings("zoom", node.Content[0], cfg, log, func(string) string { return "" })
-	s.Now = testClock(t)
+	logs := &collectortest.LogBuffer{}
+	s := collectortest.Settings(t, "zoom", block, nil)
+	s.Sectors, s.Log, s.Now = rules, logs.Logger(), testClock
 	c, err := newCollector(s, func(o *collectors.HTTPOptions) {
 		o.WaitMin, o.WaitMax = time.Millisecond, 50*time.Millisecond
 		o.RequestsPerSecond, o.Burst = 1000, 1000
@@ -152,7 +114,7 @@ var expected2025 = []wantEvent{
 // sector set adding up to its counts.
 func checkEvents(t *testing.T, records []figures.Record, want []wantEvent) {
 	t.Helper()
-	loc := testClock(t)().Location()
+	loc := testClock().Location()
 	var evs []figures.Event
 	bySector := map[string]map[string]figures.EventSector{}
 	for _, r := range records {
@@ -432,7 +394,7 @@ func TestExpiredTokenIsReplacedOnce(t *testing.T) {
 
 func TestTokenRenewedAfterItsHour(t *testing.T) {
 	s := setup(t, "", nil)
-	now := testClock(t)()
+	now := testClock()
 	s.c.now = func() time.Time { return now }
 	if _, err := s.c.accessToken(context.Background()); err != nil {
 		t.Fatal(err)
@@ -553,20 +515,8 @@ func TestRateLimitWithRetryAfterDate(t *testing.T) {
 }
 
 func TestDailyLimitStopsTheRunWithARetryTime(t *testing.T) {
-	s := setup(t, "", nil)
 	retryAt := time.Now().Add(5 * time.Hour).UTC().Truncate(time.Second)
-	s.fake.update(func() {
-		s.fake.intercept = func(n int, r *http.Request, w http.ResponseWriter) bool {
-			if strings.HasPrefix(r.URL.Path, "/v2/report/webinars/xK3v9QpLRwO2m7TzY1aBcA==") {
-				w.Header().Set("X-RateLimit-Type", "Daily-limit")
-				w.Header().Set("Retry-After", retryAt.Format(time.RFC3339))
-				writeFixture(t, w, http.StatusTooManyRequests, "error_429_daily.json")
-				return true
-			}
-			return false
-		}
-	})
-	sink, err := collect(t, s.c, days.Date(2025, 9, 1), days.Date(2025, 12, 31))
+	sink, _, err := collectUnderDailyLimit(t, retryAt.Format(time.RFC3339))
 	if !errors.Is(err, collectors.ErrRateLimited) {
 		t.Fatalf("err = %v, want ErrRateLimited", err)
 	}
@@ -576,6 +526,52 @@ func TestDailyLimitStopsTheRunWithARetryTime(t *testing.T) {
 	}
 	// The webinars read before the refused one are complete and kept (meetings come after webinars).
 	checkEvents(t, sink.Records(), []wantEvent{expected2025[0], expected2025[1], expected2025[3]})
+}
+
+// Zoom's daily limit resets at 00:00 UTC. When Zoom leaves Retry-After out, the run still stops at
+// the first refusal, without retries that would only be refused and counted, and comes back at
+// the next midnight UTC.
+func TestDailyLimitWithoutRetryAfterComesBackAtMidnightUTC(t *testing.T) {
+	sink, refused, err := collectUnderDailyLimit(t, "")
+	if !errors.Is(err, collectors.ErrRateLimited) {
+		t.Fatalf("err = %v, want ErrRateLimited", err)
+	}
+	// The clock stands at 2026-01-20 12:00 in Oslo, 11:00 UTC.
+	want := time.Date(2026, 1, 21, 0, 0, 0, 0, time.UTC)
+	var apiErr *collectors.APIError
+	if !errors.As(err, &apiErr) || !apiErr.RetryAt.Equal(want) {
+		t.Errorf("RetryAt = %v, want %v", apiErr, want)
+	}
+	if refused != 1 {
+		t.Errorf("the daily limit was asked %d times, want once: retries before midnight UTC are refused", refused)
+	}
+	checkEvents(t, sink.Records(), []wantEvent{expected2025[0], expected2025[1], expected2025[3]})
+}
+
+// collectUnderDailyLimit collects September to December 2025 while Zoom refuses the report of the
+// second webinar with its daily limit, sending retryAfter as Retry-After ("": none). It returns how
+// many times Zoom refused.
+func collectUnderDailyLimit(t *testing.T, retryAfter string) (*collectors.Sink, int, error) {
+	s := setup(t, "", nil)
+	refused := 0
+	s.fake.update(func() {
+		s.fake.intercept = func(n int, r *http.Request, w http.ResponseWriter) bool {
+			if !strings.HasPrefix(r.URL.Path, "/v2/report/webinars/xK3v9QpLRwO2m7TzY1aBcA==") {
+				return false
+			}
+			refused++
+			w.Header().Set("X-RateLimit-Type", "Daily-limit")
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			writeFixture(t, w, http.StatusTooManyRequests, "error_429_daily.json")
+			return true
+		}
+	})
+	sink, err := collect(t, s.c, days.Date(2025, 9, 1), days.Date(2025, 12, 31))
+	n := 0
+	s.fake.update(func() { n = refused }) // under the fake's lock, as the handler counted
+	return sink, n, err
 }
 
 func TestServerErrorsRecover(t *testing.T) {
@@ -765,13 +761,17 @@ func TestCountPeopleDocumentedExample(t *testing.T) {
 	}
 }
 
-// assertNoSecrets fails if text holds any of the given strings (case-insensitive).
+// assertNoSecrets fails if text holds any of the given strings in any case: a name or an address
+// in other letters has leaked all the same.
 func assertNoSecrets(t *testing.T, text string, secrets ...string) {
 	t.Helper()
-	lower := strings.ToLower(text)
-	for _, s := range secrets {
-		if s != "" && strings.Contains(lower, strings.ToLower(s)) {
-			t.Errorf("%q appears in errors or logs", s)
-		}
+	collectortest.NoLeak(t, "errors or logs", strings.ToLower(text), lowered(secrets)...)
+}
+
+func lowered(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strings.ToLower(s)
 	}
+	return out
 }

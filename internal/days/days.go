@@ -29,6 +29,14 @@ func Parse(s string) (time.Time, error) {
 // Format writes YYYY-MM-DD.
 func Format(d time.Time) string { return d.Format(time.DateOnly) }
 
+// Earlier returns the earlier of two days, as when a window is cut off at today.
+func Earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // Start returns the instant day begins in loc (DST-safe).
 func Start(day time.Time, loc *time.Location) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)

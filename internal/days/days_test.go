@@ -65,3 +65,10 @@ func TestPeriods(t *testing.T) {
 		t.Fatal("want an error for a reversed range")
 	}
 }
+
+func TestEarlier(t *testing.T) {
+	a, b := Date(2025, 3, 14), Date(2025, 3, 15)
+	if Earlier(a, b) != a || Earlier(b, a) != a || Earlier(a, a) != a {
+		t.Errorf("Earlier(%s, %s) = %s, Earlier(%s, %s) = %s", Format(a), Format(b), Format(Earlier(a, b)), Format(b), Format(a), Format(Earlier(b, a)))
+	}
+}

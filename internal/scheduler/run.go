@@ -97,6 +97,12 @@ func NewRunner(st *store.Store, loc *time.Location, log *slog.Logger) *Runner {
 	return &Runner{store: st, loc: loc, log: log, now: time.Now, running: map[string]bool{}}
 }
 
+// SetClock replaces the runner's clock (default time.Now). The clock decides which day is today for
+// incremental runs, how far their checkpoint may move and the times in collector_runs, so tests
+// set it to play scheduled runs on chosen days. Set it before runs start or between them, not
+// while one is under way; a clock that changes by itself must be safe for concurrent use.
+func (r *Runner) SetClock(now func() time.Time) { r.now = now }
+
 // ErrAlreadyRunning is returned when a source is started while a run of it is under way.
 var ErrAlreadyRunning = errors.New("a run of this source is already under way")
 

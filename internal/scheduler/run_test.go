@@ -74,7 +74,7 @@ func newTestRunner(t *testing.T, st *store.Store) *Runner {
 		t.Fatal(err)
 	}
 	r := NewRunner(st, oslo, slog.New(slog.DiscardHandler))
-	r.now = func() time.Time { return time.Date(2023, 6, 15, 12, 0, 0, 0, time.UTC) }
+	r.SetClock(func() time.Time { return time.Date(2023, 6, 15, 12, 0, 0, 0, time.UTC) })
 	return r
 }
 
@@ -232,7 +232,7 @@ func TestIncrementalRefetchesTheLookbackWindow(t *testing.T) {
 	if got := fake.calls[0]; !got.From.Equal(days.Date(2023, 6, 1)) || !got.To.Equal(days.Date(2023, 6, 15)) {
 		t.Fatalf("first run fetched %s, want 2023-06-01..2023-06-15", got)
 	}
-	r.now = func() time.Time { return time.Date(2023, 6, 20, 12, 0, 0, 0, time.UTC) }
+	r.SetClock(func() time.Time { return time.Date(2023, 6, 20, 12, 0, 0, 0, time.UTC) })
 	if _, err := r.Incremental(context.Background(), src, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 )
 
 // Day is one account's insights for one day.
@@ -100,8 +102,7 @@ func New(t testing.TB, now func() time.Time, accounts ...*Account) *Server {
 	for _, a := range accounts {
 		s.accounts[a.ID] = a
 	}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
+	s.Server = collectortest.Server(t, http.HandlerFunc(s.serve))
 	return s
 }
 
