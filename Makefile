@@ -23,7 +23,7 @@ build: ## build bin/rekkevidde
 run: clickhouse-start build ## start ClickHouse, migrate, load demo data if empty, serve the dashboard
 	$(BIN) migrate
 	$(BIN) demo
-	$(BIN) serve
+	$(BIN) serve --demo-admin
 
 test: clickhouse-start vet fmt-check ## vet, format check, and every test (integration ones on the local ClickHouse) with -race
 	$(GO) test -race -count=1 ./...

@@ -5,6 +5,7 @@ package dashboard
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"time"
@@ -12,9 +13,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/store"
 )
 
 // Deps is what the dashboard needs from the rest of the program.
@@ -25,8 +28,15 @@ type Deps struct {
 	// Ready reports whether the dashboard can serve figures (typically Store.Ping). /readyz calls it;
 	// nil means there is nothing to check.
 	Ready func(ctx context.Context) error
-	// Config supplies the sites and the default language.
+	// Config supplies the sites, the default language and who may sign in (auth).
 	Config config.Config
+	// SessionKey signs the session cookies (auth.SessionKey: the configured key or the one kept in
+	// state_dir). Nil takes auth.session_key from Config, else a random key for this process only,
+	// so every restart signs everyone out.
+	SessionKey []byte
+	// Store is where the dashboard writes: published reports, API tokens. Nil leaves those
+	// features answering 503 (tests of read-only pages need no store).
+	Store *store.Store
 	// Log receives request errors and panics; nil discards them.
 	Log *slog.Logger
 }
@@ -42,11 +52,22 @@ type handler struct {
 	views       *views
 	assets      *assets
 	defaultLang i18n.Lang
+	auth        *auth.Auth
+	store       *store.Store
+	// secureCookies: the listener is not loopback, so cookies are Secure whatever the request says.
+	secureCookies bool
 }
 
 // New builds the dashboard application. It panics only on a programming error in the embedded
-// templates or static files, which every test run would catch.
+// templates or static files, which every test run would catch, or on an auth section that
+// config.Load would have refused.
 func New(deps Deps) *fiber.App {
+	_, app := build(deps)
+	return app
+}
+
+// build is New that also hands back the handler, so tests can add routes behind its middleware.
+func build(deps Deps) (*handler, *fiber.App) {
 	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -63,6 +84,19 @@ func New(deps Deps) *fiber.App {
 	if !ok {
 		lang = i18n.Default
 	}
+	key := deps.SessionKey
+	if key == nil && deps.Config.Auth.SessionKey.IsSet() {
+		key = []byte(deps.Config.Auth.SessionKey.Value())
+	}
+	if key == nil {
+		key = make([]byte, auth.MinKeyBytes)
+		_, _ = rand.Read(key)
+		log.Warn("no session key given: sessions last only as long as this process")
+	}
+	authn, err := auth.New(auth.Settings{Config: deps.Config.Auth, Key: key, Log: log})
+	if err != nil {
+		panic(err)
+	}
 	h := &handler{
 		queries:     deps.Queries,
 		ready:       deps.Ready,
@@ -71,6 +105,10 @@ func New(deps Deps) *fiber.App {
 		views:       views,
 		assets:      assets,
 		defaultLang: lang,
+		auth:        authn,
+		store:       deps.Store,
+		// Decided once from http.listen; see setCookie.
+		secureCookies: !auth.IsLoopback(deps.Config.HTTP.Listen),
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "rekkevidde",
@@ -84,7 +122,7 @@ func New(deps Deps) *fiber.App {
 		IdleTimeout:  2 * time.Minute,
 	})
 	h.routes(app)
-	return app
+	return h, app
 }
 
 // routes is the one place that maps addresses to handlers.
@@ -96,7 +134,15 @@ func (h *handler) routes(app *fiber.App) {
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
 	app.Get("/static/:sum/*", h.static)
+	h.apiRoutes(app) // /api/v1: bearer tokens, never sessions; before the sign-in middleware (api.go)
 
 	app.Use(h.language)
+
+	// Sign-in. Every route registered after requireSession needs a signed-in person, and every
+	// request there that changes anything needs the session's CSRF token: pageRoutes' pages are
+	// protected without doing anything themselves. Roles are per route (requireRole).
+	app.Use(h.loadSession)
+	h.authRoutes(app)
+	app.Use(h.requireSession, h.checkCSRF)
 	h.pageRoutes(app)
 }

@@ -73,6 +73,7 @@ func insertQuarters(t *testing.T, st *store.Store, site string, year int, quarte
 func testConfig() config.Config {
 	cfg := config.Defaults()
 	cfg.Sites = []config.Site{{ID: "innomed.no", Name: "innomed.no"}}
+	withTestUsers(&cfg) // auth_test.go: a session key and users, so get() can sign in
 	return cfg
 }
 
@@ -95,6 +96,7 @@ func get(t *testing.T, app *fiber.App, target string, headers ...string) respons
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	req.AddCookie(testSessionCookie(t, "admin")) // auth_test.go: signed in as testConfig's admin
 	resp, err := app.Test(req, -1)
 	if err != nil {
 		t.Fatalf("GET %s: %v", target, err)
@@ -109,10 +111,11 @@ func get(t *testing.T, app *fiber.App, target string, headers ...string) respons
 
 var tableRow = regexp.MustCompile(`<tr>\s*<th scope="row">([^<]*)</th>\s*<td class="num">([^<]*)</td>\s*<td class="num[^"]*">(.*?)</td>`)
 
-// tableRows returns the figures table as [quarter, total, unique] per row, text as shown.
+// tableRows returns the quarterly figures table of /nettsted as [quarter, total, unique] per row,
+// text as shown.
 func tableRows(body string) [][3]string {
 	var rows [][3]string
-	for _, m := range tableRow.FindAllStringSubmatch(body, -1) {
+	for _, m := range tableRow.FindAllStringSubmatch(figureHTML(body, "kvartal"), -1) {
 		rows = append(rows, [3]string{m[1], m[2], m[3]})
 	}
 	return rows
@@ -125,20 +128,20 @@ func TestVisitorsPageShowsTheReportFigures(t *testing.T) {
 	insertQuarters(t, st, "other.example", 2023, []quarterFigures{{1, 99999, ptr(1)}})
 	app := newApp(t, st, testConfig())
 
-	r := get(t, app, "/")
+	r := get(t, app, "/nettsted")
 	if r.status != http.StatusOK {
-		t.Fatalf("GET /: status %d\n%s", r.status, r.body)
+		t.Fatalf("GET /nettsted: status %d\n%s", r.status, r.body)
 	}
 	for _, want := range []string{
 		`<html lang="nb">`,
-		`<h1>Besøkende per kvartal</h1>`,
+		`<h2 id="kvartal-title">Besøkende per kvartal på innomed.no i 2022</h2>`,
 		`<caption>Besøkende per kvartal på innomed.no i 2022</caption>`,
 		`<th scope="col">Kvartal</th>`,
 		`<th scope="col" class="num">Totalt besøkende</th>`,
 		`<th scope="col" class="num">Unike besøkende</th>`,
 		`<option value="2022" selected>2022</option>`, // newest year by default
 		`<option value="2021">2021</option>`,
-		`<form class="filters" method="get" action="/">`,
+		`<form class="picker" method="get" action="/nettsted"`,
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("page lacks %q", want)
@@ -156,7 +159,7 @@ func TestVisitorsPageShowsTheReportFigures(t *testing.T) {
 	if got := tableRows(r.body); !equalRows(got, want) {
 		t.Errorf("table rows:\n got %q\nwant %q", got, want)
 	}
-	if strings.Contains(r.body, "ikke oppgitt") {
+	if strings.Contains(figureHTML(r.body, "kvartal"), "ikke oppgitt") {
 		t.Error("page marks a unique figure as missing although all four are there")
 	}
 	if !strings.Contains(r.body, `id="visitors_per_quarter"`) || !strings.Contains(r.body, `"Totalt besøkende"`) {
@@ -170,7 +173,7 @@ func TestVisitorsPageMarksAMissingUniqueFigure(t *testing.T) {
 	insertQuarters(t, st, "innomed.no", 2021, []quarterFigures{{3, 1234567, ptr(0)}, {4, 1500, nil}})
 	app := newApp(t, st, testConfig())
 
-	r := get(t, app, "/?year=2021&site=innomed.no")
+	r := get(t, app, "/nettsted?year=2021&site=innomed.no")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d\n%s", r.status, r.body)
 	}
@@ -206,12 +209,12 @@ func TestVisitorsPageRejectsBadParameters(t *testing.T) {
 		target string
 		want   string
 	}{
-		"year not a number": {"/?year=abc", "«abc» er ikke et gyldig årstall."},
-		"year out of range": {"/?year=20222", "«20222» er ikke et gyldig årstall."},
-		"year without data": {"/?year=2019", "Det finnes ingen besøkstall for innomed.no i 2019. År med tall: 2022."},
-		"unknown site":      {"/?site=evil.example", "Ukjent nettsted «evil.example». Velg et av disse: innomed.no."},
-		"markup in site":    {"/?site=%3Cb%3Ex", "Ukjent nettsted «&lt;b&gt;x»."},
-		"english message":   {"/?year=abc&lang=en", "“abc” is not a valid year."},
+		"year not a number": {"/nettsted?year=abc", "«abc» er ikke et gyldig årstall."},
+		"year out of range": {"/nettsted?year=20222", "«20222» er ikke et gyldig årstall."},
+		"year without data": {"/nettsted?year=2019", "Det finnes ingen tall for 2019. År med tall: 2022."},
+		"unknown site":      {"/nettsted?site=evil.example", "Ukjent nettsted «evil.example». Velg et av disse: innomed.no."},
+		"markup in site":    {"/nettsted?site=%3Cb%3Ex", "Ukjent nettsted «&lt;b&gt;x»."},
+		"english message":   {"/nettsted?year=abc&lang=en", "“abc” is not a valid year."},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -232,17 +235,17 @@ func TestVisitorsPageRejectsBadParameters(t *testing.T) {
 func TestVisitorsPageEmptyDatabase(t *testing.T) {
 	st := chtest.Open(t)
 	app := newApp(t, st, testConfig())
-	for _, target := range []string{"/", "/?year=2022"} {
+	for _, target := range []string{"/nettsted", "/nettsted?year=2022"} {
 		r := get(t, app, target)
 		if r.status != http.StatusOK {
 			t.Fatalf("GET %s: status %d, want 200\n%s", target, r.status, r.body)
 		}
-		for _, want := range []string{"Ingen besøkstall ennå", "Rekkevidde har ikke hentet besøkstall for innomed.no ennå."} {
+		for _, want := range []string{"Rekkevidde har ikke hentet besøkstall for innomed.no ennå."} {
 			if !strings.Contains(r.body, want) {
 				t.Errorf("GET %s: empty state lacks %q", target, want)
 			}
 		}
-		if strings.Contains(r.body, "<script") || strings.Contains(r.body, "<table") || strings.Contains(r.body, "<form") {
+		if strings.Contains(r.body, "<script") || strings.Contains(r.body, "<table") || strings.Contains(r.body, `<form class="filters"`) {
 			t.Errorf("GET %s: empty state should load no chart and show no table or form", target)
 		}
 	}
@@ -251,8 +254,8 @@ func TestVisitorsPageEmptyDatabase(t *testing.T) {
 	cfg := testConfig()
 	cfg.Sites = append(cfg.Sites, config.Site{ID: "dho", Name: "Møteplass DHO"})
 	insertQuarters(t, st, "innomed.no", 2022, report2022)
-	r := get(t, newApp(t, st, cfg), "/?site=dho")
-	if r.status != http.StatusOK || !strings.Contains(r.body, "Ingen besøkstall ennå") ||
+	r := get(t, newApp(t, st, cfg), "/nettsted?site=dho")
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Rekkevidde har ikke hentet besøkstall for Møteplass DHO ennå.") ||
 		!strings.Contains(r.body, `<option value="dho" selected>Møteplass DHO</option>`) || strings.Contains(r.body, `id="year"`) {
 		t.Errorf("empty site among several: status %d\n%s", r.status, r.body)
 	}
@@ -263,7 +266,7 @@ func TestLanguageSwitchIsRemembered(t *testing.T) {
 	insertQuarters(t, st, "innomed.no", 2022, report2022)
 	app := newApp(t, st, testConfig())
 
-	r := get(t, app, "/?lang=en&year=2022")
+	r := get(t, app, "/nettsted?lang=en&year=2022")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d", r.status)
 	}
@@ -273,7 +276,7 @@ func TestLanguageSwitchIsRemembered(t *testing.T) {
 	}
 	check := func(r response) {
 		t.Helper()
-		for _, want := range []string{`<html lang="en">`, "<h1>Visitors per quarter</h1>", ">Total visitors<", ">Unique visitors<"} {
+		for _, want := range []string{`<html lang="en">`, ">Visitors per quarter on innomed.no in 2022</h2>", ">Total visitors<", ">Unique visitors<"} {
 			if !strings.Contains(r.body, want) {
 				t.Errorf("English page lacks %q", want)
 			}
@@ -287,9 +290,9 @@ func TestLanguageSwitchIsRemembered(t *testing.T) {
 	}
 	check(r)
 	// The form does not carry lang; the cookie does.
-	check(get(t, app, "/?year=2022", "Cookie", "lang=en"))
+	check(get(t, app, "/nettsted?year=2022", "Cookie", "lang=en"))
 	// The switch back keeps year and site.
-	if !strings.Contains(r.body, `href="/?lang=nb&amp;year=2022"`) {
+	if !strings.Contains(r.body, `href="/nettsted?lang=nb&amp;year=2022"`) {
 		t.Errorf("language link does not keep the query; links: %q", regexp.MustCompile(`href="/\?[^"]*"`).FindAllString(r.body, -1))
 	}
 	if r := get(t, app, "/?lang=xx"); !strings.Contains(r.body, `<html lang="nb">`) || r.header.Get("Set-Cookie") != "" {
@@ -317,7 +320,7 @@ func TestPageIsSelfContainedAndScriptsCarryTheNonce(t *testing.T) {
 	st := chtest.Open(t)
 	insertQuarters(t, st, "innomed.no", 2022, report2022)
 	app := newApp(t, st, testConfig())
-	r := get(t, app, "/")
+	r := get(t, app, "/nettsted")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d", r.status)
 	}
@@ -337,16 +340,17 @@ func TestPageIsSelfContainedAndScriptsCarryTheNonce(t *testing.T) {
 	if m == nil || !strings.Contains(csp, "default-src 'self'") {
 		t.Fatalf("CSP = %q", csp)
 	}
+	// ECharts once, then one inline script per chart.
 	tags := scriptTag.FindAllString(r.body, -1)
-	if len(tags) != 2 {
-		t.Errorf("want 2 script tags (ECharts, chart), got %q", tags)
+	if len(tags) < 2 || len(scriptSrc.FindAllString(r.body, -1)) != 1 {
+		t.Errorf("want ECharts once and the charts' scripts, got %q", tags)
 	}
 	for _, tag := range tags {
 		if !strings.Contains(tag, `nonce="`+m[1]+`"`) {
 			t.Errorf("script tag %q lacks this response's nonce %q", tag, m[1])
 		}
 	}
-	if other := get(t, app, "/"); strings.Contains(other.header.Get("Content-Security-Policy"), m[1]) {
+	if other := get(t, app, "/nettsted"); strings.Contains(other.header.Get("Content-Security-Policy"), m[1]) {
 		t.Error("nonce repeats across requests")
 	}
 	for header, want := range map[string]string{

@@ -16,6 +16,7 @@ type localKey int
 const (
 	nonceKey localKey = iota
 	langKey
+	sessionKey // *auth.Session of the signed-in person (auth.go)
 )
 
 // langCookie remembers the language chosen with ?lang=.

@@ -85,6 +85,8 @@ type layout struct {
 	// Scripts are external scripts (same origin) loaded at the end of <body>, before InlineScripts.
 	Scripts       []string
 	InlineScripts []template.JS
+	// Account is the signed-in person (nil on the sign-in pages); see auth.go.
+	Account *account
 }
 
 type languageLink struct {
@@ -95,7 +97,7 @@ type languageLink struct {
 }
 
 func (h *handler) layout(c *fiber.Ctx, lang i18n.Lang, title string) layout {
-	l := layout{Lang: lang, Nonce: nonceOf(c), Title: title}
+	l := layout{Lang: lang, Nonce: nonceOf(c), Title: title, Account: accountOf(c, lang)}
 	// Switching language keeps the rest of the query (year, site), so the reader stays on the same view.
 	q := url.Values{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) { q.Add(string(k), string(v)) })

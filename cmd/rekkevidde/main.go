@@ -32,6 +32,8 @@ func commands() []command {
 		{"migrate", "", "apply the schema migrations in schemas/ that are not applied yet", runMigrate},
 		{"import", "KIND FILE", "import figures from a CSV file", runImport},
 		{"demo", "[--force]", "load three years of demo data (only into an empty database unless --force)", runDemo},
+		{"user", "hash [--name NAME] [--role ROLE]", "make a password hash for a local dashboard user (auth.users)", runUser},
+		{"token", "create NAME | list | revoke ID", "manage the read API's bearer tokens", runToken},
 		{"version", "", "print the version", runVersion},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"os"
 	"regexp"
 	"slices"
@@ -41,6 +42,8 @@ type Config struct {
 	Auth Auth `yaml:"auth"`
 	// Targets are yearly goals shown as progress on the dashboard and in reports.
 	Targets []Target `yaml:"targets"`
+	// Email sends the quarterly report by e-mail after each quarter closes.
+	Email Email `yaml:"email"`
 
 	location *time.Location
 }
@@ -112,6 +115,39 @@ type OIDC struct {
 	Label string `yaml:"label"`
 }
 
+// Email configures the scheduled delivery of the quarterly report (internal/delivery): an HTML
+// message with the quarter's CSV attached, sent once per quarter on send_day after it closes.
+type Email struct {
+	// Enabled switches the delivery on; everything else is checked only when it is.
+	Enabled bool `yaml:"enabled"`
+	// Host and Port are the SMTP server's. Port 0 takes the TLS mode's usual port: 587 for
+	// starttls, 465 for implicit, 25 for none.
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+	// Username and Password sign in to the server; both empty sends without signing in (a relay
+	// that trusts this host).
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+	// From is the sender ("Rekkevidde <rekkevidde@innomed.no>"); To the recipients.
+	From string   `yaml:"from"`
+	To   []string `yaml:"to"`
+	// TLS is how the connection is protected: "starttls" (default; the server must offer it),
+	// "implicit" (TLS from the first byte, port 465) or "none" (only for a relay on this host).
+	TLS string `yaml:"tls"`
+	// SendDay is how many days after a quarter's last day its report goes out (default 5: the
+	// collectors' lookback has re-fetched the quarter's last days by then).
+	SendDay int `yaml:"send_day"`
+	// SendHour is the local hour of that day from which it is sent (default 8).
+	SendHour int `yaml:"send_hour"`
+}
+
+// E-mail TLS modes.
+const (
+	EmailSTARTTLS = "starttls"
+	EmailImplicit = "implicit"
+	EmailNoTLS    = "none"
+)
+
 // Target is a yearly goal for one KPI, e.g. {kpi: social.followers.linkedin, year: 2023, value: 700}.
 // The dashboard lists the KPI names it knows and refuses others at start.
 type Target struct {
@@ -161,6 +197,7 @@ func Defaults() Config {
 		},
 		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
 		Auth:     Auth{SessionTTL: 12 * time.Hour},
+		Email:    Email{TLS: EmailSTARTTLS, SendDay: 5, SendHour: 8},
 		Sites:    []Site{{ID: "innomed.no", Name: "innomed.no"}},
 		StateDir: "var/state",
 	}
@@ -249,6 +286,8 @@ func sectionName(goType string) string {
 		return "auth.oidc"
 	case "Target":
 		return "targets[]"
+	case "Email":
+		return "email"
 	default:
 		return strings.ToLower(goType)
 	}
@@ -278,6 +317,9 @@ func (c *Config) applyEnv(env func(string) string) error {
 		if err := c.Auth.OIDC.ClientSecret.Override("REKKEVIDDE_AUTH_OIDC_CLIENT_SECRET", env); err != nil {
 			return err
 		}
+	}
+	if err := c.Email.Password.Override("REKKEVIDDE_EMAIL_PASSWORD", env); err != nil {
+		return err
 	}
 	return c.ClickHouse.Password.Override("REKKEVIDDE_CLICKHOUSE_PASSWORD", env)
 }
@@ -342,6 +384,7 @@ func (c *Config) validate() error {
 		}
 	}
 	c.validateAuth(bad)
+	c.validateEmail(bad)
 	for i, t := range c.Targets {
 		key := fmt.Sprintf("targets[%d]", i)
 		if t.KPI == "" {
@@ -443,3 +486,69 @@ func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 }
 
 var bcryptHash = regexp.MustCompile(`^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$`)
+
+// validateEmail checks the e-mail section. The mode, day and hour are checked always, so a typo is
+// caught before anyone switches the delivery on; the rest only when it is enabled.
+func (c *Config) validateEmail(bad func(key, format string, args ...any)) {
+	e := &c.Email
+	switch e.TLS {
+	case EmailSTARTTLS, EmailImplicit, EmailNoTLS:
+	default:
+		bad("email.tls", "must be starttls, implicit or none, got %q", e.TLS)
+	}
+	if e.Port < 0 || e.Port > 65535 {
+		bad("email.port", "must be a TCP port (1–65535) or 0 for the usual one, got %d", e.Port)
+	}
+	if e.Port == 0 {
+		switch e.TLS {
+		case EmailImplicit:
+			e.Port = 465
+		case EmailNoTLS:
+			e.Port = 25
+		default:
+			e.Port = 587
+		}
+	}
+	// Up to 60 days keeps a quarter's send day inside the next quarter, so one quarter is due at a time.
+	if e.SendDay < 1 || e.SendDay > 60 {
+		bad("email.send_day", "must be between 1 and 60 (days after the quarter's last day), got %d", e.SendDay)
+	}
+	if e.SendHour < 0 || e.SendHour > 23 {
+		bad("email.send_hour", "must be an hour between 0 and 23, got %d", e.SendHour)
+	}
+	if !e.Enabled {
+		return
+	}
+	if strings.TrimSpace(e.Host) == "" || strings.ContainsAny(e.Host, " /:@") && net.ParseIP(e.Host) == nil {
+		bad("email.host", "must be the SMTP server's host name (e.g. smtp.office365.com), got %q", e.Host)
+	}
+	if a, err := mail.ParseAddress(e.From); err != nil || a.Address == "" {
+		bad("email.from", "must be an e-mail address such as \"Rekkevidde <rekkevidde@innomed.no>\", got %q", e.From)
+	}
+	if len(e.To) == 0 {
+		bad("email.to", "must list at least one recipient")
+	}
+	for i, to := range e.To {
+		if _, err := mail.ParseAddress(to); err != nil {
+			bad(fmt.Sprintf("email.to[%d]", i), "%q is not an e-mail address", to)
+		}
+	}
+	switch {
+	case e.Username != "" && !e.Password.IsSet():
+		bad("email.password", "must be set when email.username is (or REKKEVIDDE_EMAIL_PASSWORD)")
+	case e.Username == "" && e.Password.IsSet():
+		bad("email.username", "must be set when email.password is")
+	}
+	// Signing in over an unencrypted connection would send the password in clear.
+	if e.TLS == EmailNoTLS && e.Username != "" && !isLoopbackHost(e.Host) {
+		bad("email.tls", "none sends the password in clear; use starttls or implicit, or a relay on this host")
+	}
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -55,7 +55,7 @@ type parsed struct {
 }
 
 // Kinds lists the kinds of file, in the order help shows them.
-func Kinds() []Kind { return []Kind{eventsKind(), newsletterKind(), subscribersKind()} }
+func Kinds() []Kind { return []Kind{eventsKind(), newsletterKind(), subscribersKind(), historyKind()} }
 
 // Lookup finds a kind by name.
 func Lookup(name string) (Kind, bool) {

@@ -1,0 +1,537 @@
+package dashboard
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/innomed/rekkevidde/internal/apitokens"
+	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/export"
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/report"
+)
+
+// The read API, /api/v1: reports and KPI series for programs, behind bearer tokens
+// (internal/apitokens), documented in openapi.yaml. routes() registers it before the sign-in
+// middleware, so no cookie session is ever read or required here, and every request under
+// /api/v1 — a mistyped path too — is answered by this file in JSON.
+//
+// The handlers hold no figures of their own: reports are internal/report's views (the published
+// report where there is one) and series internal/query's.
+
+//go:embed openapi.yaml
+var openAPISpec []byte
+
+// apiPrefix is where the API lives; everything under it is answered here.
+const apiPrefix = "/api/v1"
+
+// apiRequestsPerMinute is each token's budget. A dashboard-sized install serves a few scripts and a
+// BI tool; 120 a minute is far above their need and far below what would load ClickHouse.
+const apiRequestsPerMinute = 120
+
+// apiLocalKey is the type of the Locals key holding the authenticated token; a type of its own so
+// it cannot collide with middleware.go's keys.
+type apiLocalKey int
+
+const apiTokenKey apiLocalKey = 0
+
+// api is the API's state, built once when routes are registered.
+type api struct {
+	h *handler
+	// tokens is nil when the dashboard has no database to keep tokens in (see apiDB); every
+	// authenticated endpoint then answers 503.
+	tokens *apitokens.Manager
+}
+
+// apiDB is where API tokens live: the dashboard's store, or nil without one (the API then answers 503).
+func (h *handler) apiDB() apitokens.DB {
+	if h.store == nil {
+		return nil // an interface holding a nil *store.Store would not compare equal to nil
+	}
+	return h.store
+}
+
+// apiRoutes registers /api/v1. routes() calls it before the session middleware.
+func (h *handler) apiRoutes(r fiber.Router) {
+	h.mountAPI(r, h.apiDB(), apiRequestsPerMinute)
+}
+
+// mountAPI registers the API over db with a per-token budget of perMinute requests; tests call it
+// with their own database and budget.
+func (h *handler) mountAPI(r fiber.Router, db apitokens.DB, perMinute int) {
+	a := &api{h: h}
+	if db != nil {
+		a.tokens = apitokens.New(db, h.log, nil)
+	}
+	g := r.Group(apiPrefix, a.jsonErrors, a.noStore)
+	g.Get("/openapi.yaml", a.openAPI)
+	authed := []fiber.Handler{a.authenticate, limiter.New(limiter.Config{
+		Max:        perMinute,
+		Expiration: time.Minute,
+		// Per token, not per address: behind a proxy every client has the proxy's address.
+		KeyGenerator: func(c *fiber.Ctx) string { return tokenOf(c).ID },
+		LimitReached: func(c *fiber.Ctx) error {
+			return apiErrorf(fiber.StatusTooManyRequests, "rate limit: at most %d requests per minute per token", perMinute)
+		},
+	})}
+	g.Get("/reports/annual/:year", append(authed, a.annualReport)...)
+	g.Get("/reports/quarterly/:period", append(authed, a.quarterlyReport)...)
+	g.Get("/kpis", append(authed, a.kpis)...)
+	// Last: whatever else is asked under /api/v1 gets a JSON answer here instead of falling through
+	// to the dashboard's sign-in.
+	g.All("/*", a.unknown)
+}
+
+// apiError is an answer other than 200, with a message for the caller (in English: programs and
+// their developers read it, not the dashboard's readers).
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.msg) }
+
+func apiErrorf(status int, format string, args ...any) error {
+	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// badParam is a 400 naming the parameter at fault.
+func badParam(name, format string, args ...any) error {
+	return apiErrorf(fiber.StatusBadRequest, "parameter %s: %s", name, fmt.Sprintf(format, args...))
+}
+
+// jsonErrors turns every error under /api/v1, a panic too, into {"error": "…"}, so the dashboard's
+// HTML error page never answers a program.
+func (a *api) jsonErrors(c *fiber.Ctx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			a.h.logPanic(c, v)
+			err = a.sendError(c, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	if err := c.Next(); err != nil {
+		return a.sendError(c, err)
+	}
+	return nil
+}
+
+// sendError answers err as JSON with the status it calls for.
+func (a *api) sendError(c *fiber.Ctx, err error) error {
+	status, msg := fiber.StatusInternalServerError, "internal error; it has been logged"
+	var ae *apiError
+	var ue *userError
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ae):
+		status, msg = ae.status, ae.msg
+	case errors.As(err, &ue):
+		status, msg = ue.status, i18n.EN.T(ue.key, ue.args...)
+	case errors.As(err, &fe):
+		status, msg = fe.Code, fe.Message
+	}
+	log := a.h.log.DebugContext
+	if status >= 500 {
+		log = a.h.log.ErrorContext
+	}
+	log(c.UserContext(), "api request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+	if status == fiber.StatusUnauthorized {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="rekkevidde"`)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(status).JSON(fiber.Map{"error": msg})
+}
+
+// noStore keeps every answer out of caches: figures are per token and change daily.
+func (a *api) noStore(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// authenticate lets a request through with a valid bearer token and refuses everything else with
+// 401. Tokens are never logged; the token's id is.
+func (a *api) authenticate(c *fiber.Ctx) error {
+	header := c.Get(fiber.HeaderAuthorization)
+	if header == "" {
+		return apiErrorf(fiber.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+	}
+	scheme, token, _ := strings.Cut(header, " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return apiErrorf(fiber.StatusUnauthorized, "the Authorization header must be Bearer <token>")
+	}
+	if a.tokens == nil {
+		return apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: this dashboard has no database for tokens")
+	}
+	tok, err := a.tokens.Authenticate(c.UserContext(), strings.TrimSpace(token))
+	switch {
+	case errors.Is(err, apitokens.ErrInvalid):
+		return apiErrorf(fiber.StatusUnauthorized, "invalid token")
+	case errors.Is(err, apitokens.ErrRevoked):
+		a.h.log.InfoContext(c.UserContext(), "api request with a revoked token", "token_id", tok.ID, "path", c.Path())
+		return apiErrorf(fiber.StatusUnauthorized, "token revoked")
+	case err != nil:
+		return fmt.Errorf("check api token: %w", err)
+	}
+	c.Locals(apiTokenKey, tok)
+	a.h.log.DebugContext(c.UserContext(), "api request", "token_id", tok.ID, "path", c.Path())
+	return c.Next()
+}
+
+func tokenOf(c *fiber.Ctx) apitokens.Token {
+	t, _ := c.Locals(apiTokenKey).(apitokens.Token)
+	return t
+}
+
+func (a *api) unknown(c *fiber.Ctx) error {
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		c.Set(fiber.HeaderAllow, "GET, HEAD")
+		return apiErrorf(fiber.StatusMethodNotAllowed, "method %s not allowed: the API is read-only", c.Method())
+	}
+	return apiErrorf(fiber.StatusNotFound, "no such endpoint %s; see %s/openapi.yaml", clip(c.Path()), apiPrefix)
+}
+
+func (a *api) openAPI(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, "application/yaml; charset=utf-8")
+	return c.Send(openAPISpec)
+}
+
+// parseFormat reads ?format= (json or csv); without it the Accept header decides, and JSON is the
+// default for anything else.
+func parseFormat(c *fiber.Ctx) (string, error) {
+	switch f := c.Query("format"); f {
+	case "json", "csv":
+		return f, nil
+	case "":
+	default:
+		return "", badParam("format", "must be json or csv, got %q", clip(f))
+	}
+	if c.Accepts(fiber.MIMEApplicationJSON, "text/csv") == "text/csv" {
+		return "csv", nil
+	}
+	return "json", nil
+}
+
+// representation reads a report's ?format= and ?lang= (the labels', sentences' and CSV's
+// language; default the configured one).
+func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
+	lang := a.h.defaultLang
+	if raw := c.Query("lang"); raw != "" {
+		l, ok := i18n.Parse(raw)
+		if !ok {
+			return "", lang, badParam("lang", "must be nb or en, got %q", clip(raw))
+		}
+		lang = l
+	}
+	f, err := parseFormat(c)
+	return f, lang, err
+}
+
+func (a *api) location() *time.Location { return zoneOf(a.h.cfg) }
+
+// zoneOf is the configured time zone; a Config that did not go through config.Load (tests) has
+// only its name.
+func zoneOf(cfg config.Config) *time.Location {
+	if loc := cfg.Location(); loc != nil {
+		return loc
+	}
+	if loc, err := time.LoadLocation(cfg.Timezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// builder is internal/report's builder for ?site=.
+func (a *api) builder(c *fiber.Ctx) (*report.Builder, error) {
+	if a.h.queries == nil {
+		return nil, apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
+	}
+	site, err := a.h.site(c.Query("site"))
+	if err != nil {
+		return nil, err
+	}
+	return report.New(a.h.queries, report.Options{Site: site, Location: a.location(), Targets: a.h.cfg.Targets})
+}
+
+func (a *api) annualReport(c *fiber.Ctx) error {
+	raw := c.Params("year")
+	year, quarter, err := report.ParsePeriod(raw)
+	if err != nil || quarter != 0 || len(raw) != 4 {
+		return badParam("year", "must be a year between 2000 and 2100 such as 2022, got %q", clip(raw))
+	}
+	format, lang, err := a.representation(c)
+	if err != nil {
+		return err
+	}
+	b, err := a.builder(c)
+	if err != nil {
+		return err
+	}
+	v, err := b.AnnualView(c.UserContext(), year)
+	if err != nil {
+		return fmt.Errorf("api annual report %d: %w", year, err)
+	}
+	return a.sendReport(c, v, format, lang)
+}
+
+func (a *api) quarterlyReport(c *fiber.Ctx) error {
+	raw := c.Params("period")
+	year, quarter, err := report.ParsePeriod(raw)
+	if err != nil || quarter == 0 {
+		return badParam("period", "must be a quarter written YEAR-Qn such as 2022-Q3, got %q", clip(raw))
+	}
+	format, lang, err := a.representation(c)
+	if err != nil {
+		return err
+	}
+	b, err := a.builder(c)
+	if err != nil {
+		return err
+	}
+	v, err := b.QuarterlyView(c.UserContext(), year, quarter)
+	if err != nil {
+		return fmt.Errorf("api quarterly report %s: %w", raw, err)
+	}
+	return a.sendReport(c, v, format, lang)
+}
+
+// apiReport is a report as the API answers it, like the dashboard's JSON download plus what it is.
+type apiReport struct {
+	Kind   string `json:"kind"`
+	Period string `json:"period"`
+	Site   string `json:"site"`
+	// Status is "published" when Report is the frozen publication, "provisional" when it is built
+	// from today's data.
+	Status      string              `json:"status"`
+	Publication *report.Publication `json:"publication"`
+	Report      report.Document     `json:"report"`
+	Differences []report.Difference `json:"differences"`
+}
+
+// sendReport answers with view v, or 404 when the period is unpublished and holds no figure at all
+// (a year before the data starts, a quarter not yet begun): a report of nothing but unknowns is
+// more likely a wrong period than an answer.
+func (a *api) sendReport(c *fiber.Ctx, v report.View, format string, lang i18n.Lang) error {
+	if v.Published == nil && !hasFigures(v.Today) {
+		return apiErrorf(fiber.StatusNotFound, "no figures for %s report %s: nothing collected or imported for that period", v.Kind, v.Period)
+	}
+	site := c.Query("site")
+	if site == "" && len(a.h.cfg.Sites) > 0 {
+		site = a.h.cfg.Sites[0].ID
+	}
+	if format == "csv" {
+		var buf bytes.Buffer
+		if err := export.ReportCSV(&buf, lang, v); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+export.FileName(lang, v, site)+`"`)
+		return c.Send(buf.Bytes())
+	}
+	body := apiReport{Kind: v.Kind, Period: v.Period, Site: site, Status: "provisional", Report: v.Shown(),
+		Publication: v.Publication, Differences: report.Differences(lang, v.Tables(lang))}
+	if v.Published != nil {
+		body.Status = "published"
+	}
+	if body.Differences == nil {
+		body.Differences = []report.Difference{}
+	}
+	return sendJSON(c, body)
+}
+
+// hasFigures tells whether a built report holds any figure for its own period.
+func hasFigures(d report.Document) bool {
+	var kpis []report.KPI
+	switch r := d.(type) {
+	case *report.Annual:
+		kpis = r.KPIs
+	case *report.Quarterly:
+		kpis = r.KPIs
+	default:
+		return true // a kind this file does not know: let it through rather than hide it
+	}
+	for _, k := range kpis {
+		if k.Current.Known() {
+			return true
+		}
+	}
+	return false
+}
+
+func sendJSON(c *fiber.Ctx, body any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(body); err != nil {
+		return fmt.Errorf("api json: %w", err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(buf.Bytes())
+}
+
+// kpiSeriesJSON is the answer of /api/v1/kpis.
+type kpiSeriesJSON struct {
+	Site        string       `json:"site"`
+	From        string       `json:"from"`
+	To          string       `json:"to"`
+	Granularity string       `json:"granularity"`
+	Series      []seriesJSON `json:"series"`
+}
+
+type seriesJSON struct {
+	KPI      string      `json:"kpi"`
+	Shape    string      `json:"shape"`
+	Platform string      `json:"platform,omitempty"`
+	Account  string      `json:"account,omitempty"`
+	Points   []pointJSON `json:"points"`
+}
+
+type pointJSON struct {
+	Start string   `json:"start"`
+	End   string   `json:"end"`
+	Full  bool     `json:"full"`
+	Value *float64 `json:"value"`
+}
+
+// kpis answers the raw series (internal/query.KPISeries).
+func (a *api) kpis(c *fiber.Ctx) error {
+	day := func(name string) (time.Time, error) {
+		raw := c.Query(name)
+		if raw == "" {
+			return time.Time{}, badParam(name, "is required, a day written YYYY-MM-DD")
+		}
+		d, err := time.Parse(time.DateOnly, raw)
+		if err != nil {
+			return time.Time{}, badParam(name, "must be a day written YYYY-MM-DD, got %q", clip(raw))
+		}
+		return d, nil
+	}
+	from, err := day("from")
+	if err != nil {
+		return err
+	}
+	to, err := day("to")
+	if err != nil {
+		return err
+	}
+	if to.Before(from) {
+		return badParam("to", "%s is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
+	}
+	span, err := query.CustomSpan(from, to)
+	if err != nil {
+		return badParam("from", "the range from..to must be at most %d days", query.MaxCustomDays)
+	}
+	grain := query.SeriesMonth
+	if raw := c.Query("granularity"); raw != "" {
+		g, ok := query.ParseSeriesGrain(raw)
+		if !ok {
+			return badParam("granularity", "must be day, week, month, quarter or year, got %q", clip(raw))
+		}
+		grain = g
+	}
+	defs, reach, wanted, err := kpiFilter(c.Query("kpi"))
+	if err != nil {
+		return err
+	}
+	format, err := parseFormat(c)
+	if err != nil {
+		return err
+	}
+	if a.h.queries == nil {
+		return apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
+	}
+	site, err := a.h.site(c.Query("site"))
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	scope, err := a.h.queries.DefaultKPIScope(ctx, site.ID, a.location())
+	if err != nil {
+		return fmt.Errorf("api kpis: %w", err)
+	}
+	series, err := a.h.queries.KPISeries(ctx, defs, scope, span, grain, reach)
+	if err != nil {
+		return fmt.Errorf("api kpis: %w", err)
+	}
+	out := kpiSeriesJSON{Site: site.ID, From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
+		Granularity: string(grain), Series: []seriesJSON{}}
+	for _, s := range series {
+		if wanted != nil && !wanted[s.KPI] {
+			continue
+		}
+		sj := seriesJSON{KPI: s.KPI, Shape: string(s.Shape), Platform: s.Platform, Account: s.Account,
+			Points: make([]pointJSON, len(s.Points))}
+		for i, p := range s.Points {
+			sj.Points[i] = pointJSON{Start: p.Start.Format(time.DateOnly), End: p.End.Format(time.DateOnly), Full: p.Full, Value: p.Value}
+		}
+		out.Series = append(out.Series, sj)
+	}
+	if format == "csv" {
+		return sendSeriesCSV(c, out)
+	}
+	return sendJSON(c, out)
+}
+
+// kpiFilter reads ?kpi=a,b: which KPI definitions to compute, whether reach is wanted, and the set
+// of names to keep (nil: all).
+func kpiFilter(raw string) (defs []query.KPIDef, reach bool, wanted map[string]bool, err error) {
+	if strings.TrimSpace(raw) == "" {
+		return query.KPIs(), true, nil, nil
+	}
+	wanted = map[string]bool{}
+	for _, name := range strings.Split(raw, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if d, ok := query.LookupKPI(name); ok {
+			defs = append(defs, d)
+		} else if platform, ok := strings.CutPrefix(name, query.KPIReachPrefix); ok && platform != "" {
+			reach = true
+		} else {
+			return nil, false, nil, badParam("kpi", "%q is not a KPI; see %s/openapi.yaml for the list", clip(name), apiPrefix)
+		}
+		wanted[name] = true
+	}
+	return defs, reach, wanted, nil
+}
+
+// sendSeriesCSV writes one line per point: kpi,platform,account,start,end,full,value. Numbers are
+// plain with a decimal point, an unknown value is empty, and every cell is safe (export.SafeCell).
+func sendSeriesCSV(c *fiber.Ctx, s kpiSeriesJSON) error {
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(&buf)
+	write := func(rec ...string) {
+		for i := range rec {
+			rec[i] = export.SafeCell(rec[i])
+		}
+		_ = w.Write(rec) // a bytes.Buffer does not fail; w.Error reports anything else
+	}
+	write("kpi", "platform", "account", "start", "end", "full", "value")
+	for _, ser := range s.Series {
+		for _, p := range ser.Points {
+			v := ""
+			if p.Value != nil {
+				v = strconv.FormatFloat(*p.Value, 'f', -1, 64)
+			}
+			write(ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), v)
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("api kpis csv: %w", err)
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="kpis-`+s.Site+"-"+s.From+"_"+s.To+"-"+s.Granularity+`.csv"`)
+	return c.Send(buf.Bytes())
+}

@@ -1,0 +1,175 @@
+package dashboard
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/apitokens"
+	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/i18n"
+)
+
+// The admin page for the read API's tokens, /admin/api-tokens: list, create (the token is shown
+// once, in the answer to the form), revoke. pageRoutes calls adminRoutes, so the page sits behind
+// requireSession and checkCSRF like every page; requireRole keeps it to admins.
+
+const adminTokensPath = "/admin/api-tokens"
+
+// adminRoutes registers the admin pages.
+func (h *handler) adminRoutes(r fiber.Router) {
+	h.mountAdmin(r, h.apiDB())
+}
+
+// mountAdmin registers the token page over db; tests call it with their own database.
+func (h *handler) mountAdmin(r fiber.Router, db apitokens.DB) {
+	p := &tokenPages{h: h}
+	if db != nil {
+		p.tokens = apitokens.New(db, h.log, nil)
+	}
+	admin := h.requireRole(auth.Admin)
+	r.Get(adminTokensPath, admin, p.list)
+	r.Post(adminTokensPath, admin, p.create)
+	r.Post(adminTokensPath+"/:id/revoke", admin, p.revoke)
+}
+
+type tokenPages struct {
+	h      *handler
+	tokens *apitokens.Manager // nil without a database: the page says so
+}
+
+// tokensView is the data of templates/admin_tokens.html.
+type tokensView struct {
+	layout
+	Tokens []tokenRow
+	// Unavailable is set when the dashboard has no database for tokens.
+	Unavailable bool
+	// Name is the name field's value after a refused form.
+	Name   string
+	Error  string
+	Notice string
+	// New is the token just created, shown this once.
+	New *newToken
+}
+
+type tokenRow struct {
+	ID, Name  string
+	Created   string
+	LastUsed  string
+	Status    string
+	Revoked   bool
+	RevokeURL string
+	Label     string
+}
+
+type newToken struct {
+	Name, Secret string
+}
+
+func (p *tokenPages) view(c *fiber.Ctx) (tokensView, error) {
+	lang := langOf(c, p.h.defaultLang)
+	v := tokensView{layout: p.h.layout(c, lang, lang.T("api.tokens.title"))}
+	if p.tokens == nil {
+		v.Unavailable = true
+		return v, nil
+	}
+	list, err := p.tokens.List(c.UserContext())
+	if err != nil {
+		return v, fmt.Errorf("api tokens page: %w", err)
+	}
+	loc := zoneOf(p.h.cfg)
+	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
+	for _, t := range list {
+		row := tokenRow{ID: t.ID, Name: t.Name, Created: lang.T("api.tokens.by", stamp(t.CreatedAt), t.CreatedBy),
+			LastUsed: lang.T("api.tokens.never"), Status: lang.T("api.tokens.active"), Revoked: t.Revoked(),
+			RevokeURL: adminTokensPath + "/" + t.ID + "/revoke", Label: lang.T("api.tokens.revoke_label", t.ID, t.Name)}
+		if t.LastUsed != nil {
+			row.LastUsed = stamp(*t.LastUsed)
+		}
+		if t.RevokedAt != nil {
+			row.Status = lang.T("api.tokens.revoked", stamp(*t.RevokedAt), t.RevokedBy)
+		}
+		v.Tokens = append(v.Tokens, row)
+	}
+	return v, nil
+}
+
+func (p *tokenPages) list(c *fiber.Ctx) error {
+	v, err := p.view(c)
+	if err != nil {
+		return err
+	}
+	if id := c.Query("revoked"); id != "" {
+		v.Notice = v.Lang.T("api.tokens.revoked_ok", clip(id))
+	}
+	return p.h.sendPage(c, "admin_tokens", v)
+}
+
+// create makes a token and shows it in this answer only. Answering the POST with the page, not a
+// redirect, is what keeps the secret out of any URL, cookie or later page; no-store keeps it out of
+// the browser's cache.
+func (p *tokenPages) create(c *fiber.Ctx) error {
+	if p.tokens == nil {
+		return p.list(c)
+	}
+	lang := langOf(c, p.h.defaultLang)
+	name := c.FormValue("name")
+	tok, secret, err := p.tokens.Create(c.UserContext(), name, adminName(c))
+	if errors.Is(err, apitokens.ErrBadName) {
+		v, verr := p.view(c)
+		if verr != nil {
+			return verr
+		}
+		v.Name, v.Error = clip(name), lang.T("api.tokens.bad_name")
+		c.Status(fiber.StatusBadRequest)
+		return p.h.sendPage(c, "admin_tokens", v)
+	}
+	if err != nil {
+		return err
+	}
+	v, err := p.view(c)
+	if err != nil {
+		return err
+	}
+	v.New = &newToken{Name: tok.Name, Secret: secret}
+	return p.h.sendPage(c, "admin_tokens", v)
+}
+
+func (p *tokenPages) revoke(c *fiber.Ctx) error {
+	if p.tokens == nil {
+		return p.list(c)
+	}
+	lang := langOf(c, p.h.defaultLang)
+	id := c.Params("id")
+	_, err := p.tokens.Revoke(c.UserContext(), id, adminName(c))
+	var msg string
+	switch {
+	case err == nil:
+		return c.Redirect(adminTokensPath+"?revoked="+url.QueryEscape(id), fiber.StatusSeeOther)
+	case errors.Is(err, apitokens.ErrNotFound):
+		msg = lang.T("api.tokens.not_found", clip(id))
+		c.Status(fiber.StatusNotFound)
+	case errors.Is(err, apitokens.ErrAlreadyRevoked):
+		msg = lang.T("api.tokens.already_revoked", clip(id))
+		c.Status(fiber.StatusConflict)
+	default:
+		return err
+	}
+	v, verr := p.view(c)
+	if verr != nil {
+		return verr
+	}
+	v.Error = msg
+	return p.h.sendPage(c, "admin_tokens", v)
+}
+
+// adminName is who created or revoked a token, as the token list shows it.
+func adminName(c *fiber.Ctx) string {
+	if s := currentUser(c); s != nil {
+		return s.Name
+	}
+	return i18n.EN.T("role.admin")
+}

@@ -1,0 +1,427 @@
+package dashboard
+
+import (
+	"errors"
+	"math"
+	"net"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/i18n"
+)
+
+// Sign-in. Only /healthz, /readyz, /static/*, the sign-in pages and the OpenID Connect endpoints
+// are public; routes() puts requireSession and checkCSRF in front of every page, so a page added
+// to pageRoutes is protected without doing anything.
+//
+// Cookies (all HttpOnly, SameSite=Lax, signed by internal/auth):
+//   - rekkevidde_session: the session (name, role, expiry, CSRF secret), Path=/.
+//   - rekkevidde_login: the sign-in form's CSRF secret before anyone is signed in, Path=/login.
+//   - rekkevidde_oidc: state, nonce and PKCE verifier of a sign-in in progress, Path=/auth/.
+//
+// SameSite=Lax rather than Strict: the browser comes back from the identity provider by a
+// cross-site redirect, and a Strict cookie would be missing from that request and the next one.
+// Lax still keeps the cookies off cross-site POSTs; the CSRF token is the real defence.
+const (
+	sessionCookie = "rekkevidde_session"
+	loginCookie   = "rekkevidde_login"
+	oidcCookie    = "rekkevidde_oidc"
+	// csrfField is the hidden field every POST form carries; scripts may send csrfHeader instead.
+	csrfField  = "csrf"
+	csrfHeader = "X-CSRF-Token"
+)
+
+// currentUser is the signed-in person, or nil on the public routes.
+func currentUser(c *fiber.Ctx) *auth.Session {
+	s, _ := c.Locals(sessionKey).(*auth.Session)
+	return s
+}
+
+// account is what the layout shows about the signed-in person. Pages put CSRF in their forms:
+// <input type="hidden" name="csrf" value="{{.Account.CSRF}}">.
+type account struct {
+	Name string
+	Role string // in the page's language
+	CSRF string
+}
+
+func accountOf(c *fiber.Ctx, lang i18n.Lang) *account {
+	s := currentUser(c)
+	if s == nil {
+		return nil
+	}
+	return &account{Name: s.Name, Role: lang.T("role." + string(s.Role)), CSRF: s.CSRF.Token()}
+}
+
+// authRoutes registers the public sign-in endpoints.
+func (h *handler) authRoutes(r fiber.Router) {
+	r.Get("/login", h.loginPage)
+	r.Post("/login", h.login)
+	r.Post("/logout", h.logout)
+	if h.auth.OIDC() != nil {
+		r.Get("/auth/oidc", h.oidcStart)
+		r.Get("/auth/callback", h.oidcCallback)
+	}
+}
+
+// loadSession reads the session cookie. It refuses nothing: requireSession does, after the public
+// routes have had their turn.
+func (h *handler) loadSession(c *fiber.Ctx) error {
+	value := c.Cookies(sessionCookie)
+	if value == "" {
+		return c.Next()
+	}
+	s, err := h.auth.Decode(value)
+	if err != nil {
+		// Expired, signed out, tampered with or from another key: drop it so the browser stops
+		// sending it.
+		h.log.DebugContext(c.UserContext(), "session cookie refused", "path", c.Path(), "err", err)
+		h.clearCookie(c, sessionCookie, "/")
+		return c.Next()
+	}
+	c.Locals(sessionKey, s)
+	return c.Next()
+}
+
+// requireSession lets signed-in requests through, marked no-store so that no cache keeps a page
+// meant for one person. A browser asking for a page without a session is sent to the sign-in form
+// and brought back afterwards; anything else (CSV, JSON, /api, scripts) gets a bare 401.
+func (h *handler) requireSession(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if currentUser(c) != nil {
+		return c.Next()
+	}
+	if wantsPage(c) {
+		target := "/login"
+		if next := c.OriginalURL(); next != "/" {
+			target += "?next=" + url.QueryEscape(next)
+		}
+		return c.Redirect(target, fiber.StatusSeeOther)
+	}
+	lang := langOf(c, h.defaultLang)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+	return c.Status(fiber.StatusUnauthorized).SendString(lang.T("auth.required") + "\n")
+}
+
+// wantsPage tells whether a request is a browser navigating to a page, which is worth a redirect.
+func wantsPage(c *fiber.Ctx) bool {
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		return false
+	}
+	p := c.Path()
+	if p == "/api" || strings.HasPrefix(p, "/api/") {
+		return false
+	}
+	if ext := path.Ext(p); ext != "" && ext != ".html" {
+		return false // a download such as /nettsted.csv
+	}
+	return strings.Contains(c.Get(fiber.HeaderAccept), fiber.MIMETextHTML)
+}
+
+// checkCSRF refuses a request that changes anything (POST, PUT, PATCH, DELETE) unless it carries
+// a token made from this session's CSRF secret, in the csrf form field or the X-CSRF-Token header.
+func (h *handler) checkCSRF(c *fiber.Ctx) error {
+	if isSafeMethod(c.Method()) {
+		return c.Next()
+	}
+	if s := currentUser(c); s == nil || !s.CSRF.Check(csrfTokenOf(c)) {
+		return h.refuseCSRF(c)
+	}
+	return c.Next()
+}
+
+func isSafeMethod(m string) bool {
+	return m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions || m == fiber.MethodTrace
+}
+
+func csrfTokenOf(c *fiber.Ctx) string {
+	if t := c.Get(csrfHeader); t != "" {
+		return t
+	}
+	return c.FormValue(csrfField)
+}
+
+func (h *handler) refuseCSRF(c *fiber.Ctx) error {
+	h.log.InfoContext(c.UserContext(), "request refused: missing or wrong CSRF token", "method", c.Method(), "path", c.Path())
+	return h.refuse(c, fiber.StatusForbidden, "auth.csrf_title", "auth.csrf")
+}
+
+// requireRole guards a route that needs more than a viewer:
+//
+//	r.Post("/registrer", h.requireRole(auth.Editor), h.saveEntry)
+//
+// The role may also be written as a plain "editor". An unknown role panics when routes are
+// registered, which every test run catches.
+func (h *handler) requireRole(role auth.Role) fiber.Handler {
+	need, err := auth.ParseRole(string(role))
+	if err != nil {
+		panic(err)
+	}
+	return func(c *fiber.Ctx) error {
+		s := currentUser(c)
+		if s == nil {
+			return h.requireSession(c)
+		}
+		if !s.Role.AtLeast(need) {
+			lang := langOf(c, h.defaultLang)
+			return h.refuse(c, fiber.StatusForbidden, "error.forbidden", "auth.role_required",
+				lang.T("role."+string(need)), lang.T("role."+string(s.Role)))
+		}
+		return c.Next()
+	}
+}
+
+// refuse answers with the error page, a heading and a message of our choosing.
+func (h *handler) refuse(c *fiber.Ctx, status int, headingKey, msgKey string, args ...any) error {
+	lang := langOf(c, h.defaultLang)
+	heading := lang.T(headingKey)
+	page := errorPage{layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: lang.T(msgKey, args...)}
+	body, err := h.views.render("error", page)
+	if err != nil {
+		return err
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(body)
+}
+
+type loginPage struct {
+	layout
+	Next     string
+	CSRF     string
+	Username string
+	Error    string
+	// PasswordForm is false when only OpenID Connect is configured.
+	PasswordForm bool
+	OIDCURL      string
+	OIDCLabel    string
+}
+
+func (h *handler) newLoginPage(c *fiber.Ctx, next string, csrf auth.CSRF) loginPage {
+	lang := langOf(c, h.defaultLang)
+	p := loginPage{
+		layout:       h.layout(c, lang, lang.T("auth.login_title")),
+		Next:         next,
+		CSRF:         csrf.Token(),
+		PasswordForm: h.auth.HasUsers() || h.auth.OIDC() == nil,
+	}
+	if o := h.auth.OIDC(); o != nil {
+		p.OIDCURL = "/auth/oidc"
+		if next != "/" {
+			p.OIDCURL += "?next=" + url.QueryEscape(next)
+		}
+		p.OIDCLabel = o.Label()
+		if p.OIDCLabel == "" {
+			p.OIDCLabel = lang.T("auth.oidc_button")
+		}
+	}
+	return p
+}
+
+// loginPage shows the sign-in form, or sends someone already signed in on to where they wanted.
+func (h *handler) loginPage(c *fiber.Ctx) error {
+	next := safeNext(c.Query("next"))
+	if currentUser(c) != nil {
+		return c.Redirect(next, fiber.StatusSeeOther)
+	}
+	// One login cookie serves every tab: a valid one is kept rather than replaced, so a form left
+	// open in another tab still posts.
+	csrf, err := h.auth.LoginCSRF(c.Cookies(loginCookie))
+	if err != nil {
+		var cookie string
+		cookie, csrf, err = h.auth.NewLoginCSRF()
+		if err != nil {
+			return err
+		}
+		h.setCookie(c, loginCookie, cookie, "/login", auth.LoginFormTTL)
+	}
+	return h.sendPage(c, "login", h.newLoginPage(c, next, csrf))
+}
+
+// login checks the posted form. Its CSRF token is bound to the login cookie, since there is no
+// session yet; a wrong name and a wrong password get the same answer.
+func (h *handler) login(c *fiber.Ctx) error {
+	csrf, err := h.auth.LoginCSRF(c.Cookies(loginCookie))
+	if err != nil || !csrf.Check(csrfTokenOf(c)) {
+		return h.refuseCSRF(c)
+	}
+	lang := langOf(c, h.defaultLang)
+	next := safeNext(c.FormValue("next"))
+	name := c.FormValue("username")
+	page := h.newLoginPage(c, next, csrf)
+	page.Username = clip(strings.TrimSpace(name))
+
+	s, err := h.auth.Login(c.UserContext(), loginIP(c), name, c.FormValue("password"))
+	var throttled *auth.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(throttled.Wait.Seconds()))))
+		page.Error = lang.T("auth.throttled", int(math.Ceil(throttled.Wait.Minutes())))
+		c.Status(fiber.StatusTooManyRequests)
+		return h.sendPage(c, "login", page)
+	case errors.Is(err, auth.ErrBadCredentials):
+		page.Error = lang.T("auth.bad_credentials")
+		c.Status(fiber.StatusUnauthorized)
+		return h.sendPage(c, "login", page)
+	case err != nil:
+		return err
+	}
+	if err := h.startSession(c, s); err != nil {
+		return err
+	}
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// logout ends the session: the cookie is cleared and the session refused from now on, even if a
+// copy of the cookie turns up. Signing out without a session is a harmless no-op.
+func (h *handler) logout(c *fiber.Ctx) error {
+	if s := currentUser(c); s != nil {
+		if !s.CSRF.Check(csrfTokenOf(c)) {
+			return h.refuseCSRF(c)
+		}
+		h.auth.Revoke(s)
+		h.log.InfoContext(c.UserContext(), "signed out", "user", s.Name)
+	}
+	h.clearCookie(c, sessionCookie, "/")
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+// oidcStart sends the browser to the identity provider.
+func (h *handler) oidcStart(c *fiber.Ctx) error {
+	authURL, cookie, err := h.auth.OIDC().Begin(c.UserContext(), safeNext(c.Query("next")))
+	if err != nil {
+		return h.oidcFailed(c, err)
+	}
+	h.setCookie(c, oidcCookie, cookie, "/auth/", auth.OIDCStateTTL)
+	return c.Redirect(authURL, fiber.StatusSeeOther)
+}
+
+// oidcCallback is where the identity provider sends the browser back with a code.
+func (h *handler) oidcCallback(c *fiber.Ctx) error {
+	cookie := c.Cookies(oidcCookie)
+	h.clearCookie(c, oidcCookie, "/auth/") // good for one try, whatever its outcome
+	if code := c.Query("error"); code != "" {
+		// The person cancelled, or the provider refused them (e.g. not assigned to the app).
+		h.log.InfoContext(c.UserContext(), "identity provider returned an error", "error", clip(code))
+		return h.refuse(c, fiber.StatusForbidden, "auth.oidc_title", "auth.oidc_provider_error", clip(code))
+	}
+	id, next, err := h.auth.OIDC().Finish(c.UserContext(), cookie, c.Query("state"), c.Query("code"))
+	if err != nil {
+		return h.oidcFailed(c, err)
+	}
+	s, err := h.auth.NewSession(id.Name, id.Role, auth.MethodOIDC)
+	if err != nil {
+		return err
+	}
+	if err := h.startSession(c, s); err != nil {
+		return err
+	}
+	return c.Redirect(safeNext(next), fiber.StatusSeeOther)
+}
+
+func (h *handler) oidcFailed(c *fiber.Ctx, err error) error {
+	var noRole *auth.NoRoleError
+	switch {
+	case errors.As(err, &noRole):
+		return h.refuse(c, fiber.StatusForbidden, "error.forbidden", "auth.oidc_no_role", noRole.Name)
+	case errors.Is(err, auth.ErrOIDCState):
+		h.log.InfoContext(c.UserContext(), "OpenID Connect callback refused", "err", err)
+		return h.refuse(c, fiber.StatusBadRequest, "auth.oidc_title", "auth.oidc_state")
+	case errors.Is(err, auth.ErrOIDCToken):
+		h.log.WarnContext(c.UserContext(), "OpenID Connect ID token refused", "err", err)
+		return h.refuse(c, fiber.StatusForbidden, "auth.oidc_title", "auth.oidc_refused")
+	case errors.Is(err, auth.ErrOIDCUnavailable):
+		h.log.ErrorContext(c.UserContext(), "OpenID Connect provider unavailable", "err", err)
+		return h.refuse(c, fiber.StatusServiceUnavailable, "auth.oidc_title", "auth.oidc_unavailable")
+	}
+	return err
+}
+
+// startSession sets the session cookie for a new sign-in and drops the login form's cookie. A
+// session the browser already had (signing in as someone else) ends.
+func (h *handler) startSession(c *fiber.Ctx, s *auth.Session) error {
+	value, err := h.auth.Encode(s)
+	if err != nil {
+		return err
+	}
+	if old := currentUser(c); old != nil {
+		h.auth.Revoke(old)
+	}
+	h.setCookie(c, sessionCookie, value, "/", s.ExpiresAt.Sub(s.IssuedAt))
+	h.clearCookie(c, loginCookie, "/login")
+	return nil
+}
+
+// setCookie sets one of our cookies. Secure is set when the request came over HTTPS (directly or
+// as X-Forwarded-Proto says), and always when the dashboard listens on anything but loopback: such
+// an install is reached from other machines, and its session must never cross a network in clear.
+// A plain-HTTP install on a non-loopback address therefore cannot sign in at all, by design; put
+// TLS in front of it. A loopback listener (make run, or behind a local proxy that says https)
+// gets Secure only over HTTPS, so local trials over http://127.0.0.1 work.
+func (h *handler) setCookie(c *fiber.Ctx, name, value, path string, maxAge time.Duration) {
+	c.Cookie(&fiber.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		MaxAge:   int(maxAge.Seconds()),
+		HTTPOnly: true,
+		Secure:   h.secureCookies || c.Protocol() == "https",
+		SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+func (h *handler) clearCookie(c *fiber.Ctx, name, path string) {
+	c.Cookie(&fiber.Cookie{
+		Name:     name,
+		Path:     path,
+		Expires:  time.Unix(0, 0),
+		HTTPOnly: true,
+		Secure:   h.secureCookies || c.Protocol() == "https",
+		SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+// safeNext keeps a return address only if it is a path on this site, so that the sign-in form
+// cannot be used to send someone elsewhere ("//evil.example", "/\evil.example", "https://…").
+func safeNext(next string) string {
+	const home = "/"
+	if next == "" || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\t\r\n") {
+		return home
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	// Coming back to the sign-in pages would only loop.
+	if u.Path == "/login" || u.Path == "/logout" || strings.HasPrefix(u.Path, "/auth/") {
+		return home
+	}
+	return next
+}
+
+// loginIP is the address a sign-in attempt is throttled by.
+func loginIP(c *fiber.Ctx) string {
+	return clientAddr(c.Context().RemoteIP(), c.Get(fiber.HeaderXForwardedFor))
+}
+
+// clientAddr is the peer's address, unless the peer is loopback: such a request came through a
+// reverse proxy on this host (or from someone on it, who could fake anything anyway), so the last
+// X-Forwarded-For entry — the address that proxy saw — is believed. From any other peer the header
+// is ignored, since a client could write anything there.
+func clientAddr(peer net.IP, forwardedFor string) string {
+	if peer.IsLoopback() && forwardedFor != "" {
+		last := strings.TrimSpace(forwardedFor[strings.LastIndexByte(forwardedFor, ',')+1:])
+		if ip := net.ParseIP(last); ip != nil {
+			return ip.String()
+		}
+	}
+	return peer.String()
+}

@@ -1,0 +1,296 @@
+package dashboard
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/go-echarts/go-echarts/v2/types"
+
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// The charts of the topic pages share one look: the title inside the chart (so a saved PNG says
+// what it shows), the legend below, a toolbox to save the chart as PNG, and values formatted in
+// the reader's language. Colours are the Okabe–Ito palette, which stays distinguishable with every
+// common colour-vision deficiency; visitors.go uses its first two.
+func palette() []string {
+	return []string{colourTotal, colourUnique, "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"}
+}
+
+// platformColour follows the palette too (not the brands' blues, which people cannot tell apart).
+func platformColour(platform string) (string, bool) {
+	switch platform {
+	case "facebook":
+		return "#0072B2", true
+	case "instagram":
+		return "#CC79A7", true
+	case "linkedin":
+		return "#009E73", true
+	}
+	return "", false
+}
+
+// chartSpec is what every chart needs besides its data.
+type chartSpec struct {
+	lang      i18n.Lang
+	id        string // JS identifier
+	title     string // shown in the chart and in the saved PNG
+	subtitle  string // what and when, under the title: "innomed.no, 1. kvartal 2022"
+	filename  string // saved PNG's name, without extension
+	assetsDir string
+	// percent formats values as percentages (the data are percent, 0–100).
+	percent bool
+	// level charts (followers, subscribers) let the y axis start near the data instead of at 0,
+	// or a year of growth is a flat line.
+	level bool
+	// named categories (kinds, sectors, platforms) are few and must all be read: every label is
+	// shown, broken over lines where a phone has no room, instead of ECharts dropping some.
+	named   bool
+	colours []string
+}
+
+// jsPercentFormatter formats a value that is already in percent ("20,4 %" / "20.4%").
+func jsPercentFormatter(lang i18n.Lang) types.FuncStr {
+	suffix := " %"
+	if lang == i18n.EN {
+		suffix = "%"
+	}
+	return opts.FuncOpts(fmt.Sprintf("function (v) { return typeof v === 'number' ? v.toFixed(1).split('.').join('%s') + '%s' : '–'; }",
+		decimalMark(lang), suffix))
+}
+
+func (s chartSpec) valueFormatter() types.FuncStr {
+	if s.percent {
+		return jsPercentFormatter(s.lang)
+	}
+	return jsValueFormatter(s.lang)
+}
+
+// globals are the options every chart gets.
+func (s chartSpec) globals(extra ...charts.GlobalOpts) []charts.GlobalOpts {
+	colours := s.colours
+	if len(colours) == 0 {
+		colours = palette()
+	}
+	g := []charts.GlobalOpts{
+		charts.WithInitializationOpts(opts.Initialization{ChartID: s.id, AssetsHost: s.assetsDir, Theme: "white", Renderer: "canvas"}),
+		charts.WithColorsOpts(opts.Colors(colours)),
+		charts.WithTitleOpts(opts.Title{Title: chartText(s.title), Subtitle: chartText(s.subtitle), Left: "0",
+			TitleStyle:    &opts.TextStyle{FontSize: 14, FontWeight: "normal", Color: "#444"},
+			SubtitleStyle: &opts.TextStyle{FontSize: 12, Color: "#666"}}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
+		charts.WithToolboxOpts(opts.Toolbox{Show: opts.Bool(true), Right: "0",
+			Feature: &opts.ToolBoxFeature{SaveAsImage: &opts.ToolBoxFeatureSaveAsImage{
+				Show: opts.Bool(true), Type: "png", Name: chartText(s.filename), Title: chartText(s.lang.T("chart.save_image")),
+			}}}),
+	}
+	return append(g, extra...)
+}
+
+// axisGlobals add a category x axis and a value y axis.
+func (s chartSpec) axisGlobals() []charts.GlobalOpts {
+	return s.globals(
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", ValueFormatter: s.valueFormatter()}),
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "8", Top: "64", Bottom: "40", ContainLabel: opts.Bool(true)}),
+		charts.WithXAxisOpts(s.xAxis()),
+		charts.WithYAxisOpts(opts.YAxis{Scale: opts.Bool(s.level), AxisLabel: &opts.AxisLabel{Formatter: s.valueFormatter()}}),
+	)
+}
+
+func (s chartSpec) xAxis() opts.XAxis {
+	x := opts.XAxis{AxisTick: &opts.AxisTick{Show: opts.Bool(false)}}
+	if s.named {
+		x.AxisLabel = &opts.AxisLabel{Interval: "0", Width: 76, Overflow: "break", FontSize: 11, LineHeight: "14"}
+	}
+	return x
+}
+
+// newLine returns a line chart over the labels; add series with lineSeries.
+func (s chartSpec) newLine(labels []string) *charts.Line {
+	c := charts.NewLine()
+	c.SetGlobalOptions(s.axisGlobals()...)
+	c.AddJSFuncStrs(jsResize)
+	clean := make([]string, len(labels))
+	for i, l := range labels {
+		clean[i] = chartText(l)
+	}
+	c.SetXAxis(clean)
+	return c
+}
+
+// newBar returns a bar chart over the labels.
+func (s chartSpec) newBar(labels []string) *charts.Bar {
+	c := charts.NewBar()
+	c.SetGlobalOptions(s.axisGlobals()...)
+	c.AddJSFuncStrs(jsResize)
+	clean := make([]string, len(labels))
+	for i, l := range labels {
+		clean[i] = chartText(l)
+	}
+	c.SetXAxis(clean)
+	return c
+}
+
+// lineData turns optional values into points; a nil value is ECharts' empty value, so the line
+// breaks there: gaps are shown, never bridged (connectNulls is false on every line).
+func lineData(values []*float64) []opts.LineData {
+	out := make([]opts.LineData, len(values))
+	for i, v := range values {
+		if v == nil {
+			out[i] = opts.LineData{Value: missing}
+		} else {
+			out[i] = opts.LineData{Value: *v}
+		}
+	}
+	return out
+}
+
+func barData(values []*float64) []opts.BarData {
+	out := make([]opts.BarData, len(values))
+	for i, v := range values {
+		if v == nil {
+			out[i] = opts.BarData{Value: missing}
+		} else {
+			out[i] = opts.BarData{Value: *v}
+		}
+	}
+	return out
+}
+
+// lineOpts are a line series' options: no bridging of gaps, points shown when there are few
+// enough to see (a lone point between two gaps must stay visible).
+func lineOpts(points int, dashed bool) []charts.SeriesOpts {
+	o := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{
+		ConnectNulls: opts.Bool(false),
+		ShowSymbol:   opts.Bool(points <= 120),
+		SymbolSize:   5,
+	})}
+	if dashed {
+		o = append(o, charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 1.5}))
+	}
+	return o
+}
+
+// jsDonutLabel writes a slice's share, or nothing under 5 %. Like every function here it avoids
+// <, > and & (scriptEscaper would break them) and double quotes and backslashes (go-echarts
+// JSON-encodes function source): Math.floor(p.percent / 5) is 0 exactly below 5 %.
+func jsDonutLabel(pct string) string {
+	return fmt.Sprintf("function (p) { return Math.floor(p.percent / 5) ? Math.round(p.percent) + '%s' : ''; }", pct)
+}
+
+// jsCategoryHead shows only the part of a category label before campaignLabelSep (the date of a
+// send or an event; the tooltip shows all of it).
+func jsCategoryHead() string {
+	return "function (v) { return String(v).split('" + campaignLabelSep + "')[0]; }"
+}
+
+// newDonut is a ring chart of shares with a label per slice.
+func (s chartSpec) newDonut(names []string, values []uint64) *charts.Pie {
+	c := charts.NewPie()
+	pct := " %"
+	if s.lang == i18n.EN {
+		pct = "%"
+	}
+	c.SetGlobalOptions(s.globals(
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item", ValueFormatter: jsValueFormatter(s.lang)}),
+	)...)
+	c.AddJSFuncStrs(jsResize)
+	data := make([]opts.PieData, len(names))
+	for i := range names {
+		data[i] = opts.PieData{Name: chartText(names[i]), Value: values[i]}
+	}
+	// Shares are written inside the ring (names are in the legend and the table), so labels never
+	// run off a phone's screen; slices under 5 % are too thin to hold one.
+	c.AddSeries(chartText(s.title), data,
+		charts.WithPieChartOpts(opts.PieChart{Radius: []string{"36%", "62%"}, Center: []string{"50%", "46%"}}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "inside", Color: "#ffffff", FontWeight: "bold",
+			Formatter: string(opts.FuncOpts(jsDonutLabel(pct)))}),
+	)
+	return c
+}
+
+// annotationColour gives each kind of marker its own colour; the table under the page lists them.
+func annotationColour(k query.AnnotationKind) string {
+	switch k {
+	case query.AnnotationEvent:
+		return "#D55E00"
+	case query.AnnotationNewsletter:
+		return "#0072B2"
+	case query.AnnotationPublication:
+		return "#009E73"
+	}
+	return "#555555"
+}
+
+// markLineItem is one vertical annotation line on a category axis, placed by the point's label.
+type markLineItem struct {
+	Name      string          `json:"name"`
+	XAxis     string          `json:"xAxis"`
+	LineStyle *opts.LineStyle `json:"lineStyle,omitempty"`
+}
+
+// maxTitlesPerMark keeps a marker's label readable when many things happened in one bucket.
+const maxTitlesPerMark = 4
+
+// annotationMarks groups the annotations by the chart point they fall in and returns one marker
+// line per point. Titles come from sources and users: chartText cleans them, and scriptBody
+// escapes the whole script for HTML.
+func annotationMarks(lang i18n.Lang, anns []query.Annotation, g query.Grain, buckets []query.Bucket, labels []string) charts.SeriesOpts {
+	index := map[string]int{}
+	for i, b := range buckets {
+		index[query.BucketStart(g, b.Start).Format("2006-01-02")] = i
+	}
+	type group struct {
+		titles []string
+		kinds  map[query.AnnotationKind]bool
+	}
+	groups := map[int]*group{}
+	var order []int
+	for _, a := range anns {
+		i, ok := index[query.BucketStart(g, a.Day).Format("2006-01-02")]
+		if !ok {
+			continue
+		}
+		gr := groups[i]
+		if gr == nil {
+			gr = &group{kinds: map[query.AnnotationKind]bool{}}
+			groups[i] = gr
+			order = append(order, i)
+		}
+		gr.titles = append(gr.titles, lang.T("annotation.kind."+string(a.Kind))+": "+a.Title)
+		gr.kinds[a.Kind] = true
+	}
+	var items []any
+	for _, i := range order {
+		gr := groups[i]
+		titles := gr.titles
+		if len(titles) > maxTitlesPerMark {
+			titles = append(titles[:maxTitlesPerMark:maxTitlesPerMark], lang.T("annotation.more", len(gr.titles)-maxTitlesPerMark))
+		}
+		colour := "#777777"
+		if len(gr.kinds) == 1 {
+			for k := range gr.kinds {
+				colour = annotationColour(k)
+			}
+		}
+		items = append(items, markLineItem{
+			Name:      chartText(strings.Join(titles, "\n")),
+			XAxis:     chartText(labels[i]),
+			LineStyle: &opts.LineStyle{Color: colour, Type: "dashed", Width: 1},
+		})
+	}
+	return charts.WithSeriesOpts(func(s *charts.SingleSeries) {
+		if len(items) == 0 {
+			return
+		}
+		s.MarkLines = &opts.MarkLines{Data: items, MarkLineStyle: opts.MarkLineStyle{
+			Symbol: []string{"none", "none"},
+			// The label is long; it shows when the line is pointed at, not all the time.
+			Label:    &opts.Label{Show: opts.Bool(false), Formatter: "{b}", Position: "insideEndTop"},
+			Emphasis: &opts.Emphasis{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop", BackgroundColor: "#ffffff"}},
+		}}
+	})
+}

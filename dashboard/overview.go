@@ -1,0 +1,426 @@
+package dashboard
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// overviewCSV is the address of the overview's KPI table as CSV.
+const overviewCSV = "oversikt.csv"
+
+// overviewView is what the overview adds to a topic page: the freshness strip, the KPI cards and
+// the events lists.
+type overviewView struct {
+	Sources   []sourceView
+	NoSources bool
+	Cards     []kpiCard
+	Upcoming  []eventLine
+	Recent    []eventLine
+	// EventsLink leads to the events page with the same period.
+	EventsLink string
+}
+
+// sourceView is one source on the freshness strip.
+type sourceView struct {
+	Name      string
+	State     string // ok, warning, broken, running, disabled: a CSS class
+	StateText string // the state in words, so colour is never the only signal
+	Lines     []string
+	Error     string
+}
+
+// kpiCard is one KPI on the overview.
+type kpiCard struct {
+	Title   string
+	Value   string
+	Missing string // why the value is unknown, when it is
+	AsOf    string
+	Sub     string
+	Changes []changeView
+	Spark   template.HTML
+	Target  *targetView
+	Link    string
+}
+
+type changeView struct {
+	Label, Text, Class string
+}
+
+type targetView struct {
+	Text string
+	// Percent is progress 0–100 for the bar (capped); the text carries the real figure.
+	Percent int
+	Behind  bool
+}
+
+type eventLine struct {
+	Date, Kind, Title, Attendance string
+}
+
+// overviewCards are the KPIs shown as cards, with the page each leads to.
+func overviewCards() []overviewCard {
+	return []overviewCard{
+		{query.KPIWebVisits, "/nettsted"},
+		{query.KPIWebUniqueVisitors, "/nettsted"},
+		{query.KPIFollowersFacebook, "/sosiale-medier"},
+		{query.KPIFollowersInstagram, "/sosiale-medier"},
+		{query.KPIFollowersLinkedIn, "/sosiale-medier"},
+		{query.KPINewsletterSubscribers, "/nyhetsbrev"},
+		{query.KPINewsletterLastClickRate, "/nyhetsbrev"},
+		{query.KPIEventsHeld, "/arrangementer"},
+		{query.KPIPublications, ""},
+	}
+}
+
+type overviewCard struct {
+	kpi  query.KPI
+	link string
+}
+
+// upcomingShown and recentShown bound the overview's events lists.
+const (
+	upcomingShown = 5
+	recentShown   = 5
+)
+
+func (r *request) kpiScope() query.KPIScope {
+	return query.KPIScope{SiteID: r.site.ID, Social: r.social, ListID: r.list, EventAccount: r.account, Feeds: r.feeds, Location: r.loc}
+}
+
+func (p *pages) overviewPage(c *fiber.Ctx) error {
+	r, err := p.parseRequest(c)
+	if err != nil {
+		return err
+	}
+	l := r.lang
+	view := topicView{
+		layout:   p.h.layout(c, l, l.T("overview.title")),
+		Heading:  l.T("overview.title"),
+		Intro:    l.T("overview.intro"),
+		Picker:   p.picker(r, "/", false),
+		Overview: &overviewView{EventsLink: r.link("/arrangementer")},
+	}
+	view.Showing, view.Comparing = showing(l, r.span), l.T("overview.comparing",
+		spanName(l, r.span.Previous()), spanName(l, r.span.YearEarlier()))
+	if view.Overview.Sources, err = p.freshness(r); err != nil {
+		return err
+	}
+	view.Overview.NoSources = len(view.Overview.Sources) == 0
+
+	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, query.DefaultGrain(r.span), p.targets)
+	if err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	by := map[query.KPI]query.KPIValue{}
+	for _, v := range values {
+		by[v.Def.Name] = v
+	}
+	for _, card := range overviewCards() {
+		v := by[card.kpi]
+		k := p.card(r, v)
+		if card.link != "" {
+			k.Link = r.link(card.link)
+		}
+		if card.kpi == query.KPIEventsHeld {
+			if a := by[query.KPIEventAttendance]; a.Current != nil {
+				k.Sub = l.T("overview.attendance", count(l, *a.Current))
+			}
+		}
+		view.Overview.Cards = append(view.Overview.Cards, k)
+	}
+	if err := p.eventLists(r, view.Overview); err != nil {
+		return err
+	}
+	fig := p.kpiFigure(r, values)
+	fig.ID, fig.Lang, fig.CSV = "nokkeltall", l, r.link("/"+overviewCSV)
+	if fig.Sources, err = p.allSources(r, r.span,
+		datasetKeys{query.DatasetWebTraffic, []string{r.site.ID}}, datasetKeys{query.DatasetWebVisitors, []string{r.site.ID}},
+		datasetKeys{query.DatasetFollowers, socialKeys(r.social)}, datasetKeys{query.DatasetSubscribers, []string{r.list}},
+		datasetKeys{query.DatasetCampaigns, []string{r.list}}, datasetKeys{query.DatasetEvents, []string{r.account}},
+		datasetKeys{query.DatasetPublications, r.feeds}); err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	view.Figures = []*figure{fig}
+	return p.h.sendPage(c, "dashboard", view)
+}
+
+func (p *pages) overviewCSV(c *fiber.Ctx) error {
+	r, err := p.parseRequest(c)
+	if err != nil {
+		return err
+	}
+	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, query.DefaultGrain(r.span), p.targets)
+	if err != nil {
+		return fmt.Errorf("overview csv: %w", err)
+	}
+	return sendCSV(c, r, "oversikt-"+spanFileName(r.span), p.kpiFigure(r, values).Table)
+}
+
+// kpiName is a KPI's name on screen.
+func kpiName(l i18n.Lang, k query.KPI) string { return l.T("kpi." + string(k)) }
+
+// card builds one KPI card.
+func (p *pages) card(r *request, v query.KPIValue) kpiCard {
+	l := r.lang
+	k := kpiCard{Title: kpiName(l, v.Def.Name), Value: kpiText(l, v.Def, v.Current)}
+	if v.Current == nil {
+		k.Missing = l.T("kpi.unknown." + string(v.Def.Shape))
+	}
+	switch v.Def.Shape {
+	case query.ShapeLevel:
+		k.AsOf = l.T("overview.as_of", shortDate(l, v.Span.To))
+	case query.ShapeRate:
+		if v.Def.Name == query.KPINewsletterLastClickRate {
+			k.AsOf = l.T("overview.last_send_before", shortDate(l, v.Span.To))
+		} else {
+			k.AsOf = spanName(l, v.Span)
+		}
+	default:
+		k.AsOf = spanName(l, v.Span)
+	}
+	if v.Current == nil {
+		// Nothing to compare: the reason says it once.
+		k.Spark = sparkline(v.Points)
+		if t := v.Target; t != nil {
+			k.Target = targetOf(l, v.Def, t)
+		}
+		return k
+	}
+	k.Changes = []changeView{changeOf(l, v.Def, v.Current, v.Previous, l.T("overview.vs_previous", spanName(l, v.PreviousSpan)))}
+	// A year's previous period is the year before: one line says it.
+	if !v.YearEarlierSpan.From.Equal(v.PreviousSpan.From) || !v.YearEarlierSpan.To.Equal(v.PreviousSpan.To) {
+		k.Changes = append(k.Changes, changeOf(l, v.Def, v.Current, v.YearEarlier, l.T("overview.vs_year", spanName(l, v.YearEarlierSpan))))
+	}
+	k.Spark = sparkline(v.Points)
+	if t := v.Target; t != nil {
+		k.Target = targetOf(l, v.Def, t)
+	}
+	return k
+}
+
+func changeOf(l i18n.Lang, def query.KPIDef, cur, earlier *float64, label string) changeView {
+	ch := def.Compare(cur, earlier)
+	cv := changeView{Label: label, Text: changeText(l, def, ch), Class: changeClass(ch)}
+	if ch == nil {
+		cv.Text = l.T("overview.no_comparison")
+	} else {
+		cv.Text += " (" + kpiText(l, def, earlier) + ")"
+	}
+	return cv
+}
+
+func targetOf(l i18n.Lang, def query.KPIDef, t *query.TargetProgress) *targetView {
+	tv := &targetView{}
+	target := kpiText(l, def, &t.Target)
+	if t.Share == nil {
+		tv.Text = l.T("target.unknown", t.Year, target)
+		return tv
+	}
+	tv.Percent = int(math.Min(100, math.Max(0, math.Round(*t.Share*100))))
+	tv.Text = l.T("target.progress", t.Year, target, percent(l, *t.Share, 0))
+	if t.Expected != nil && *t.Value < *t.Expected {
+		tv.Behind = true
+		tv.Text += " " + l.T("target.behind", kpiText(l, def, t.Expected))
+	}
+	return tv
+}
+
+// sparkline draws the points as a small SVG line; a missing point breaks the line. It is
+// decoration (aria-hidden): the numbers are in the KPI table.
+func sparkline(points []query.KPIPoint) template.HTML {
+	const w, h, pad = 120.0, 32.0, 2.0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	n := 0
+	for _, pt := range points {
+		if pt.Value != nil {
+			lo, hi = math.Min(lo, *pt.Value), math.Max(hi, *pt.Value)
+			n++
+		}
+	}
+	if n < 2 {
+		return ""
+	}
+	if hi == lo {
+		hi, lo = hi+1, lo-1
+	}
+	step := (w - 2*pad) / float64(max(len(points)-1, 1))
+	var d strings.Builder
+	pen := false
+	for i, pt := range points {
+		if pt.Value == nil {
+			pen = false
+			continue
+		}
+		x := pad + float64(i)*step
+		y := h - pad - (*pt.Value-lo)/(hi-lo)*(h-2*pad)
+		cmd := "L"
+		if !pen {
+			cmd = "M"
+		}
+		d.WriteString(cmd + strconv.FormatFloat(x, 'f', 1, 64) + " " + strconv.FormatFloat(y, 'f', 1, 64) + " ")
+		pen = true
+	}
+	// Only numbers we formatted go into the markup.
+	return template.HTML(`<svg class="spark" viewBox="0 0 120 32" width="120" height="32" aria-hidden="true" focusable="false"><path d="` +
+		strings.TrimSpace(d.String()) + `"/></svg>`)
+}
+
+// kpiFigure is the overview's table of every KPI with both comparisons and target progress; it
+// is also /oversikt.csv.
+func (p *pages) kpiFigure(r *request, values []query.KPIValue) *figure {
+	l := r.lang
+	f := &figure{Title: l.T("overview.table.title"), Intro: l.T("overview.table.intro")}
+	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{
+		{Label: l.T("overview.table.kpi")},
+		{Label: spanName(l, r.span), Num: true},
+		{Label: l.T("overview.table.previous"), Num: true},
+		{Label: l.T("overview.table.change"), Num: true},
+		{Label: l.T("overview.table.year_earlier"), Num: true},
+		{Label: l.T("overview.table.change"), Num: true},
+		{Label: l.T("overview.table.target"), Num: true},
+		{Label: l.T("overview.table.progress"), CSVLabel: l.T("overview.table.progress_pct"), Num: true},
+	}}
+	why := l.T("missing.no_data")
+	for _, v := range values {
+		row := []cell{{Text: kpiName(l, v.Def.Name), CSV: kpiName(l, v.Def.Name) + " (" + string(v.Def.Name) + ")", RowHeader: true},
+			kpiCell(l, v.Def, v.Current, why), kpiCell(l, v.Def, v.Previous, why),
+			changeCell(l, v.Def, v.Current, v.Previous), kpiCell(l, v.Def, v.YearEarlier, why),
+			changeCell(l, v.Def, v.Current, v.YearEarlier)}
+		if tp := v.Target; tp != nil {
+			row = append(row, kpiCell(l, v.Def, &tp.Target, ""), pctCell(l, tp.Share, 0, why))
+		} else {
+			row = append(row, missingCell(l.T("target.none")), missingCell(l.T("target.none")))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	f.Table = t
+	f.Notes = []string{l.T("overview.table.note"), l.T("overview.compared", spanDates(l, r.span.Previous()), spanDates(l, r.span.YearEarlier()))}
+	return f
+}
+
+// kpiCell is a KPI value in its unit: a count, or a rate in percent with one decimal.
+func kpiCell(l i18n.Lang, def query.KPIDef, v *float64, why string) cell {
+	if v == nil {
+		return missingCell(why)
+	}
+	if def.Percent() {
+		return pctCell(l, v, 1, why)
+	}
+	n := int64(math.Round(*v))
+	return intCell(l, n)
+}
+
+// changeCell shows a change as text ("+12 %", "−1,2 pp") and exports the plain difference.
+func changeCell(l i18n.Lang, def query.KPIDef, cur, earlier *float64) cell {
+	ch := def.Compare(cur, earlier)
+	if ch == nil {
+		return missingCell(l.T("overview.no_comparison"))
+	}
+	raw := strconv.FormatInt(int64(math.Round(ch.Delta)), 10)
+	if def.Percent() {
+		raw = decimal(l, ch.Delta*100, 2)
+	}
+	return cell{Text: changeText(l, def, ch), CSV: raw, Num: true, Class: changeClass(ch)}
+}
+
+// freshness is the strip of sources: the configured ones and every other with runs on record.
+func (p *pages) freshness(r *request) ([]sourceView, error) {
+	var enabled, disabled []string
+	for _, s := range p.h.cfg.Sources {
+		if s.Disabled {
+			disabled = append(disabled, s.ID)
+		} else {
+			enabled = append(enabled, s.ID)
+		}
+	}
+	list, err := p.h.queries.SourceFreshness(r.ctx, query.FreshnessOptions{Enabled: enabled, Disabled: disabled, Now: r.now, Location: r.loc})
+	if err != nil {
+		return nil, fmt.Errorf("freshness: %w", err)
+	}
+	l := r.lang
+	out := make([]sourceView, 0, len(list))
+	for _, f := range list {
+		sv := sourceView{Name: f.Source, State: string(f.State), StateText: l.T("state." + string(f.State))}
+		for _, reason := range f.Reasons {
+			if reason == query.ReasonStale {
+				sv.Lines = append(sv.Lines, l.T("reason."+reason, query.StaleAfterDays))
+			} else {
+				sv.Lines = append(sv.Lines, l.T("reason."+reason))
+			}
+		}
+		if f.Runs != nil && f.Runs.LastOK != nil {
+			sv.Lines = append(sv.Lines, l.T("fresh.last_ok", dateTime(l, *f.Runs.LastOK, r.loc)))
+		}
+		if f.Runs != nil && f.Runs.DataThrough != nil && f.LagDays != nil {
+			sv.Lines = append(sv.Lines, l.T("fresh.through", shortDate(l, *f.Runs.DataThrough), *f.LagDays))
+		}
+		if e := f.FirstExpiry; e != nil {
+			days := int(math.Round(e.Sub(r.now).Hours() / 24))
+			if e.After(r.now) {
+				sv.Lines = append(sv.Lines, l.T("fresh.expires", shortDate(l, utcDate(e.In(r.loc))), days))
+			} else {
+				sv.Lines = append(sv.Lines, l.T("fresh.expired", shortDate(l, utcDate(e.In(r.loc)))))
+			}
+		}
+		if f.Runs != nil && f.Runs.LastError != "" && f.State != query.StateOK {
+			sv.Error = clipText(p.h.redact(f.Runs.LastError), 240)
+		}
+		out = append(out, sv)
+	}
+	return out, nil
+}
+
+func clipText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// eventLists fills the upcoming events and the span's most recent ones.
+func (p *pages) eventLists(r *request, o *overviewView) error {
+	if r.account == "" {
+		return nil
+	}
+	up, err := p.h.queries.UpcomingEvents(r.ctx, r.account, r.now, upcomingShown)
+	if err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	for _, e := range up {
+		o.Upcoming = append(o.Upcoming, p.eventLine(r, e))
+	}
+	recent, err := p.spanEvents(r, r.span)
+	if err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	for i := len(recent) - 1; i >= 0 && len(o.Recent) < recentShown; i-- {
+		if recent[i].StartsAt.After(r.now) {
+			continue
+		}
+		o.Recent = append(o.Recent, p.eventLine(r, recent[i]))
+	}
+	return nil
+}
+
+func (p *pages) eventLine(r *request, e query.Event) eventLine {
+	l := r.lang
+	line := eventLine{Date: shortDate(l, utcDate(e.StartsAt.In(r.loc))), Kind: keyName(l, "kind", e.Kind), Title: e.Title}
+	switch {
+	case e.Attended != nil && e.Registered != nil:
+		line.Attendance = l.T("overview.attended_of", l.Count(uint64(*e.Attended)), l.Count(uint64(*e.Registered)))
+	case e.Attended != nil:
+		line.Attendance = l.T("overview.attended", l.Count(uint64(*e.Attended)))
+	case e.Registered != nil:
+		line.Attendance = l.T("overview.registered", l.Count(uint64(*e.Registered)))
+	}
+	return line
+}

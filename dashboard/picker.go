@@ -1,0 +1,147 @@
+package dashboard
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// pickerView is the period picker form: a plain GET form, so it works without JavaScript; CSS
+// (:has) shows only the fields of the chosen kind of period.
+type pickerView struct {
+	Action   string
+	Kind     string
+	Kinds    []option
+	Year     int
+	Years    []int
+	Month    string
+	Months   []option
+	Quarter  string
+	Quarters []option
+	From     string
+	To       string
+	Compare  string
+	// Grain is offered on pages with time charts.
+	ShowGrain bool
+	Grain     string
+	Grains    []option
+	Sites     []config.Site
+	Site      string
+	Lists     []string
+	List      string
+	Accounts  []string
+	Account   string
+}
+
+type option struct {
+	Value, Label string
+}
+
+func (p *pages) picker(r *request, action string, grain bool) pickerView {
+	l := r.lang
+	v := pickerView{
+		Action:    action,
+		Kind:      string(r.span.Kind),
+		Year:      r.span.To.Year(),
+		Month:     strconv.Itoa(int(r.span.From.Month())),
+		Quarter:   strconv.Itoa((int(r.span.From.Month())-1)/3 + 1),
+		From:      r.span.From.Format(time.DateOnly),
+		To:        r.span.End.Format(time.DateOnly),
+		Compare:   r.compare,
+		ShowGrain: grain,
+		Sites:     p.h.cfg.Sites,
+		Site:      r.site.ID,
+		Lists:     r.lists,
+		List:      r.list,
+		Accounts:  r.accounts,
+		Account:   r.account,
+	}
+	if r.grainGiven {
+		v.Grain = string(r.grain)
+	}
+	for _, k := range []query.SpanKind{query.SpanMonth, query.SpanQuarter, query.SpanYear, query.SpanCustom} {
+		v.Kinds = append(v.Kinds, option{string(k), l.T("period.kind." + string(k))})
+	}
+	for m := time.January; m <= time.December; m++ {
+		v.Months = append(v.Months, option{strconv.Itoa(int(m)), l.Month(m)})
+	}
+	for q := 1; q <= 4; q++ {
+		v.Quarters = append(v.Quarters, option{strconv.Itoa(q), l.Quarter(q)})
+	}
+	v.Grains = []option{{"", l.T("grain.auto")}}
+	for _, g := range []query.Grain{query.GrainDay, query.GrainWeek, query.GrainMonth} {
+		v.Grains = append(v.Grains, option{string(g), l.T("grain." + string(g))})
+	}
+	v.Years = r.extent.Years()
+	if len(v.Years) == 0 || v.Years[0] < r.today.Year() {
+		v.Years = append([]int{r.today.Year()}, v.Years...)
+	}
+	has := false
+	for _, y := range v.Years {
+		has = has || y == v.Year
+	}
+	if !has {
+		v.Years = append(v.Years, v.Year)
+	}
+	return v
+}
+
+// navLink is one entry of the main navigation.
+type navLink struct {
+	URL, Label string
+	Current    bool
+}
+
+// navPages are the pages of the main navigation: path and catalogue key.
+func navPages() [][2]string {
+	return [][2]string{
+		{"/", "overview.title"},
+		{"/nettsted", "web.title"},
+		{"/sosiale-medier", "social.title"},
+		{"/nyhetsbrev", "newsletter.title"},
+		{"/arrangementer", "events.title"},
+		{"/rapporter", "report.index_title"},
+	}
+}
+
+// MainNav is the navigation shown under the header on the dashboard's own pages (and on their
+// error pages), with links that keep the chosen period. It reads the current address from the
+// language links, which every page's layout carries, so no page type needs a field for it; on
+// other pages (sign-in) it is empty and the layout shows no navigation.
+func (l layout) MainNav() []navLink {
+	if len(l.Languages) == 0 {
+		return nil
+	}
+	u, err := url.Parse(l.Languages[0].URL)
+	if err != nil {
+		return nil
+	}
+	current := ""
+	for _, p := range navPages() {
+		if u.Path == p[0] || (p[0] != "/" && strings.HasPrefix(u.Path, p[0]+"/")) {
+			current = p[0]
+		}
+	}
+	if current == "" {
+		return nil
+	}
+	keep := url.Values{}
+	for _, k := range periodParams() {
+		if v := u.Query().Get(k); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	out := make([]navLink, 0, len(navPages()))
+	for _, p := range navPages() {
+		link := p[0]
+		if len(keep) > 0 {
+			link += "?" + keep.Encode()
+		}
+		out = append(out, navLink{URL: link, Label: l.Lang.T(p[1]), Current: p[0] == current})
+	}
+	return out
+}

@@ -1,0 +1,560 @@
+package dashboard
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/report"
+)
+
+// Reports: the annual report's communication page (/rapporter/ar/2022) and the quarterly review
+// (/rapporter/kvartal/2022-Q3), printable to A4, downloadable as CSV, XLSX and JSON
+// (…/csv, …/xlsx, …/json), and publishable by an editor, which freezes the figures. The figures
+// and tables are internal/report's; this file only picks the period and lays them out.
+
+// reportRoutes registers the report pages; pageRoutes calls it, so they need a session like every
+// page, and publishing needs an editor.
+func (h *handler) reportRoutes(r fiber.Router) {
+	r.Get("/rapporter", h.reportsIndex)
+	r.Get("/rapporter/ar/:year", h.annualReportPage)
+	r.Get("/rapporter/ar/:year/:format", h.annualReportDownload)
+	r.Post("/rapporter/ar/:year/publiser", h.requireRole(auth.Editor), h.publishAnnualReport)
+	r.Get("/rapporter/kvartal/:period", h.quarterlyReportPage)
+	r.Get("/rapporter/kvartal/:period/:format", h.quarterlyReportDownload)
+	r.Post("/rapporter/kvartal/:period/publiser", h.requireRole(auth.Editor), h.publishQuarterlyReport)
+}
+
+// reportWriter is where publications are written: the dashboard's store, or nil without one
+// (publishing then answers 503 and the button is hidden).
+func (h *handler) reportWriter() report.Inserter {
+	if h.store == nil {
+		return nil // an interface holding a nil *store.Store would not compare equal to nil
+	}
+	return h.store
+}
+
+// reportBuilder is the report builder for the site asked for (?site=, default the first).
+func (h *handler) reportBuilder(c *fiber.Ctx) (*report.Builder, error) {
+	if h.queries == nil {
+		return nil, errors.New("reports: dashboard started without a query layer (Deps.Queries)")
+	}
+	site, err := h.site(c.Query("site"))
+	if err != nil {
+		return nil, err
+	}
+	loc := h.cfg.Location()
+	if loc == nil {
+		if loc, err = time.LoadLocation(h.cfg.Timezone); err != nil {
+			return nil, fmt.Errorf("reports: time zone %q: %w", h.cfg.Timezone, err)
+		}
+	}
+	return report.New(h.queries, report.Options{Site: site, Location: loc, Targets: h.cfg.Targets})
+}
+
+// reportPeriod reads the :year or :period parameter; quarterly says which the route wants.
+func reportPeriod(c *fiber.Ctx, quarterly bool) (year, quarter int, err error) {
+	raw := c.Params("year")
+	if quarterly {
+		raw = c.Params("period")
+	}
+	year, quarter, err = report.ParsePeriod(raw)
+	if err != nil || (quarter == 0) == quarterly {
+		return 0, 0, badRequest("report.bad_period", clip(raw))
+	}
+	return year, quarter, nil
+}
+
+func (h *handler) annualReportPage(c *fiber.Ctx) error {
+	year, _, err := reportPeriod(c, false)
+	if err != nil {
+		return err
+	}
+	b, err := h.reportBuilder(c)
+	if err != nil {
+		return err
+	}
+	v, err := b.AnnualView(c.UserContext(), year)
+	if err != nil {
+		return fmt.Errorf("annual report page: %w", err)
+	}
+	return h.sendReportPage(c, v)
+}
+
+func (h *handler) quarterlyReportPage(c *fiber.Ctx) error {
+	year, quarter, err := reportPeriod(c, true)
+	if err != nil {
+		return err
+	}
+	b, err := h.reportBuilder(c)
+	if err != nil {
+		return err
+	}
+	v, err := b.QuarterlyView(c.UserContext(), year, quarter)
+	if err != nil {
+		return fmt.Errorf("quarterly report page: %w", err)
+	}
+	return h.sendReportPage(c, v)
+}
+
+func (h *handler) annualReportDownload(c *fiber.Ctx) error {
+	year, _, err := reportPeriod(c, false)
+	if err != nil {
+		return err
+	}
+	b, err := h.reportBuilder(c)
+	if err != nil {
+		return err
+	}
+	v, err := b.AnnualView(c.UserContext(), year)
+	if err != nil {
+		return fmt.Errorf("annual report download: %w", err)
+	}
+	return h.sendReportFile(c, v)
+}
+
+func (h *handler) quarterlyReportDownload(c *fiber.Ctx) error {
+	year, quarter, err := reportPeriod(c, true)
+	if err != nil {
+		return err
+	}
+	b, err := h.reportBuilder(c)
+	if err != nil {
+		return err
+	}
+	v, err := b.QuarterlyView(c.UserContext(), year, quarter)
+	if err != nil {
+		return fmt.Errorf("quarterly report download: %w", err)
+	}
+	return h.sendReportFile(c, v)
+}
+
+// reportJSON is the JSON download: the shown report (the published one when there is one), its
+// publication, and every published figure today's data gives differently.
+type reportJSON struct {
+	Report      report.Document     `json:"report"`
+	Publication *report.Publication `json:"publication"`
+	Differences []report.Difference `json:"differences"`
+}
+
+// sendReportFile answers …/csv, …/xlsx or …/json with the shown report's figures; a published
+// report's CSV and XLSX end with the figures that differ today.
+func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
+	lang := langOf(c, h.defaultLang)
+	format := c.Params("format")
+	tables := v.Tables(lang)
+	if v.Published != nil {
+		if changes := report.ChangesTable(lang, tables); len(changes.Rows) > 0 {
+			tables = append(tables, changes)
+		}
+	}
+	var buf bytes.Buffer
+	var contentType string
+	switch format {
+	case "csv":
+		contentType = "text/csv; charset=utf-8"
+		if err := report.WriteCSV(&buf, lang, tables); err != nil {
+			return err
+		}
+	case "xlsx":
+		contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		if err := report.WriteXLSX(&buf, lang, tables); err != nil {
+			return err
+		}
+	case "json":
+		contentType = fiber.MIMEApplicationJSONCharsetUTF8
+		body := reportJSON{Report: v.Shown(), Publication: v.Publication, Differences: report.Differences(lang, v.Tables(lang))}
+		if body.Differences == nil {
+			body.Differences = []report.Difference{}
+		}
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(body); err != nil {
+			return fmt.Errorf("report json: %w", err)
+		}
+	default:
+		return badRequest("report.bad_format", clip(format))
+	}
+	name := lang.T("report.filename", v.Kind, strings.ToLower(v.Period)) + "." + format
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(buf.Bytes())
+}
+
+func (h *handler) publishAnnualReport(c *fiber.Ctx) error {
+	year, _, err := reportPeriod(c, false)
+	if err != nil {
+		return err
+	}
+	return h.publishReport(c, func(b *report.Builder, w report.Inserter, by string) error {
+		_, _, err := b.PublishAnnual(c.UserContext(), w, year, by)
+		return err
+	})
+}
+
+func (h *handler) publishQuarterlyReport(c *fiber.Ctx) error {
+	year, quarter, err := reportPeriod(c, true)
+	if err != nil {
+		return err
+	}
+	return h.publishReport(c, func(b *report.Builder, w report.Inserter, by string) error {
+		_, _, err := b.PublishQuarterly(c.UserContext(), w, year, quarter, by)
+		return err
+	})
+}
+
+// publishReport freezes the page's report. Publishing a period that is already published needs
+// the confirm box ticked: replacing printed figures is never a slip of the mouse.
+func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, report.Inserter, string) error) error {
+	w := h.reportWriter()
+	if w == nil {
+		return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+	}
+	user := currentUser(c)
+	if user == nil {
+		return h.requireSession(c)
+	}
+	if c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
+		return badRequest("report.publish_confirm_needed")
+	}
+	b, err := h.reportBuilder(c)
+	if err != nil {
+		return err
+	}
+	if err := publish(b, w, user.Name); err != nil {
+		return fmt.Errorf("publish report: %w", err)
+	}
+	back := strings.TrimSuffix(c.Path(), "/publiser") + "?publisert=1"
+	if site := c.Query("site"); site != "" {
+		back += "&site=" + site
+	}
+	return c.Redirect(back, fiber.StatusSeeOther)
+}
+
+// reportPage is the data of templates/report.html.
+type reportPage struct {
+	layout
+	Heading, Intro string
+	Summary        []string
+	Sections       []reportSection
+	// Published says when and by whom; empty when the period has not been published.
+	Published string
+	Changes   int
+	Added     int
+	Downloads []actionLink
+	// Publish form: shown to editors when publishing is set up.
+	CanPublish  bool
+	PublishURL  string
+	IsPublished bool
+	Flash       string
+	Imported    bool
+	Partial     bool
+}
+
+// reportSection is a printed page's worth of tables (the web, social media, …).
+type reportSection struct {
+	ID, Heading string
+	Tables      []reportTable
+}
+
+type reportTable struct {
+	ID, Title string
+	Columns   []report.Column
+	Rows      []reportRow
+	Notes     []string
+	Added     int
+	Chart     *chartView
+}
+
+type reportRow struct {
+	Header string
+	Cells  []reportCell
+}
+
+type reportCell struct {
+	Text     string
+	Numeric  bool
+	Imported bool
+	Partial  bool
+	// Today is today's figure where it differs from the published one.
+	Today string
+}
+
+// reportSectionOf names the printed page (section) a table of a report starts or continues.
+func reportSectionOf(tableID string) string {
+	switch tableID {
+	case "visitors", "channels", "devices", "new_returning", "top_pages":
+		return "web"
+	case "social", "social_months":
+		return "social"
+	case "newsletter", "events", "events_by_kind", "events_by_sector":
+		return "newsletter_events"
+	case "kpis", "targets":
+		return "kpis"
+	}
+	return "other"
+}
+
+func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
+	lang := langOf(c, h.defaultLang)
+	page := reportPage{}
+	base := c.Path()
+	var heading string
+	switch d := v.Shown().(type) {
+	case *report.Annual:
+		heading = lang.T("report.annual_title", d.Year)
+		page.Intro = lang.T("report.annual_intro", d.Site.Name)
+		page.Summary = d.Summary.In(lang)
+	case *report.Quarterly:
+		heading = lang.T("report.quarterly_title", lang.T("report.quarter_year", lang.Quarter(d.Quarter), d.Year))
+		page.Intro = lang.T("report.quarterly_intro")
+		page.Summary = d.Summary.In(lang)
+	}
+	page.layout = h.layout(c, lang, heading)
+	page.Heading = heading
+	if p := v.Publication; p != nil {
+		page.IsPublished = true
+		page.Published = lang.T("report.published", dateTime(lang, p.PublishedAt, h.location()), p.PublishedBy)
+	}
+	if c.Query("publisert") == "1" && v.Publication != nil {
+		page.Flash = lang.T("report.published_ok", v.Period)
+	}
+	query := ""
+	if site := c.Query("site"); site != "" {
+		query = "?site=" + site
+	}
+	for _, f := range []string{"csv", "xlsx", "json"} {
+		page.Downloads = append(page.Downloads, actionLink{URL: base + "/" + f + query, Label: strings.ToUpper(f)})
+	}
+	if u := currentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && h.reportWriter() != nil {
+		page.CanPublish, page.PublishURL = true, base+"/publiser"+query
+	}
+	charts, err := h.reportCharts(lang, v.Shown())
+	if err != nil {
+		return err
+	}
+	for _, t := range v.Tables(lang) {
+		rt := reportTable{ID: t.ID, Title: t.Title, Columns: t.Columns, Notes: t.Notes, Added: t.Added, Chart: charts[t.ID]}
+		page.Added += t.Added
+		for _, r := range t.Rows {
+			row := reportRow{Header: r.Header}
+			for _, cell := range r.Cells {
+				rc := reportCell{Text: cell.Format(lang), Numeric: cell.Unit != report.UnitText,
+					Imported: cell.Origin == report.Imported, Partial: cell.Partial}
+				if cell.Today != nil {
+					rc.Today = cell.Today.Format(lang)
+					page.Changes++
+				}
+				page.Imported = page.Imported || rc.Imported
+				page.Partial = page.Partial || rc.Partial
+				row.Cells = append(row.Cells, rc)
+			}
+			rt.Rows = append(rt.Rows, row)
+		}
+		if rt.Chart != nil {
+			page.Scripts = appendMissing(page.Scripts, rt.Chart.Assets...)
+			page.InlineScripts = append(page.InlineScripts, rt.Chart.Script)
+		}
+		id := reportSectionOf(t.ID)
+		if n := len(page.Sections); n == 0 || page.Sections[n-1].ID != id {
+			page.Sections = append(page.Sections, reportSection{ID: id, Heading: lang.T("report.section." + id)})
+		}
+		s := &page.Sections[len(page.Sections)-1]
+		s.Tables = append(s.Tables, rt)
+	}
+	return h.sendPage(c, "report", page)
+}
+
+func (h *handler) location() *time.Location {
+	if loc := h.cfg.Location(); loc != nil {
+		return loc
+	}
+	if loc, err := time.LoadLocation(h.cfg.Timezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// reportCharts builds the charts shown above their tables, by table id. They are built from the
+// shown report (the published one when there is one), like the tables.
+func (h *handler) reportCharts(lang i18n.Lang, d report.Document) (map[string]*chartView, error) {
+	dir := h.assets.Dir(echartsFile)
+	out := map[string]*chartView{}
+	add := func(tableID string, c *charts.Bar, id, label string) error {
+		// No animation: a page printed right after loading would catch the bars mid-growth.
+		c.SetGlobalOptions(charts.WithAnimation(false))
+		v, err := renderChart(c, id, label, dir)
+		if err != nil {
+			return fmt.Errorf("report chart %s: %w", id, err)
+		}
+		out[tableID] = v
+		return nil
+	}
+	switch r := d.(type) {
+	case *report.Annual:
+		y := strconv.Itoa(r.Year)
+		var quarters []string
+		var visits, unique []*float64
+		for _, q := range r.Visitors.Quarters {
+			quarters = append(quarters, lang.Quarter(q.Quarter))
+			visits, unique = append(visits, q.Visits.Current.Value), append(unique, q.Unique.Current.Value)
+		}
+		spec := chartSpec{lang: lang, id: "report_visitors", title: lang.T("report.table.visitors", r.Year),
+			filename: "besokende-" + y, assetsDir: dir}
+		bar := spec.newBar(quarters)
+		bar.AddSeries(chartText(lang.T("visitors.total")), barData(visits)).AddSeries(chartText(lang.T("visitors.unique")), barData(unique))
+		if err := add("visitors", bar, spec.id, lang.T("report.chart.visitors", r.Year)); err != nil {
+			return nil, err
+		}
+		if len(r.Channels) > 0 {
+			var names []string
+			var cur, prev []*float64
+			for _, s := range r.Channels {
+				names = append(names, shareLabel(lang, "report.channel.", s.Key))
+				cur, prev = append(cur, percentOf(s.Current.Value)), append(prev, percentOf(s.Previous.Value))
+			}
+			spec := chartSpec{lang: lang, id: "report_channels", title: lang.T("report.table.channels", r.Year),
+				filename: "kanaler-" + y, assetsDir: dir, percent: true}
+			bar := spec.newBar(names)
+			bar.AddSeries(chartText(y), barData(cur)).AddSeries(chartText(strconv.Itoa(r.Year-1)), barData(prev))
+			if err := add("channels", bar, spec.id, lang.T("report.chart.channels", r.Year)); err != nil {
+				return nil, err
+			}
+		}
+		if len(r.Social) > 0 {
+			var names []string
+			var cur, prev []*float64
+			for _, p := range r.Social {
+				names = append(names, platformTitle(p.Platform))
+				cur, prev = append(cur, p.Followers.Current.Value), append(prev, p.Followers.Previous.Value)
+			}
+			spec := chartSpec{lang: lang, id: "report_social", title: lang.T("report.social.followers"),
+				filename: "folgere-" + y, assetsDir: dir}
+			bar := spec.newBar(names)
+			bar.AddSeries(chartText(y), barData(cur), charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top", Formatter: jsLabelFormatter(lang)})).
+				AddSeries(chartText(strconv.Itoa(r.Year-1)), barData(prev))
+			if err := add("social", bar, spec.id, lang.T("report.chart.social", r.Year)); err != nil {
+				return nil, err
+			}
+		}
+	case *report.Quarterly:
+		var names []string
+		var cur, prev, ye []*float64
+		for _, k := range r.KPIs {
+			if !strings.HasPrefix(k.Name, "social.followers.") {
+				continue
+			}
+			names = append(names, platformTitle(k.Platform))
+			cur, prev = append(cur, k.Current.Value), append(prev, k.Previous.Value)
+			if k.YearEarlier != nil {
+				ye = append(ye, k.YearEarlier.Value)
+			} else {
+				ye = append(ye, nil)
+			}
+		}
+		if len(names) > 0 {
+			label := func(p string) string {
+				y, q, _ := report.ParsePeriod(p)
+				return lang.T("report.quarter_year", lang.Quarter(q), y)
+			}
+			spec := chartSpec{lang: lang, id: "report_kpis", title: lang.T("report.social.followers"),
+				filename: "folgere-" + strings.ToLower(r.Period), assetsDir: dir}
+			bar := spec.newBar(names)
+			bar.AddSeries(chartText(label(r.Period)), barData(cur)).
+				AddSeries(chartText(label(r.PreviousPeriod)), barData(prev)).
+				AddSeries(chartText(label(r.YearEarlierPeriod)), barData(ye))
+			if err := add("kpis", bar, spec.id, lang.T("report.chart.kpis", label(r.Period))); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func percentOf(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	p := *v * 100
+	return &p
+}
+
+func shareLabel(lang i18n.Lang, prefix, key string) string {
+	if lang.Has(prefix + key) {
+		return lang.T(prefix + key)
+	}
+	return key
+}
+
+func platformTitle(p string) string {
+	switch p {
+	case "facebook":
+		return "Facebook"
+	case "linkedin":
+		return "LinkedIn"
+	case "instagram":
+		return "Instagram"
+	}
+	return p
+}
+
+// reportsIndex lists the years and quarters that hold figures, newest first.
+type reportsIndexPage struct {
+	layout
+	Years []reportYearLinks
+}
+
+type reportYearLinks struct {
+	Year     int
+	Annual   string
+	Quarters []actionLink
+}
+
+func (h *handler) reportsIndex(c *fiber.Ctx) error {
+	lang := langOf(c, h.defaultLang)
+	if h.queries == nil {
+		return errors.New("reports: dashboard started without a query layer (Deps.Queries)")
+	}
+	site, err := h.site(c.Query("site"))
+	if err != nil {
+		return err
+	}
+	extent, err := h.queries.DataExtent(c.UserContext(), site.ID, h.location())
+	if err != nil {
+		return fmt.Errorf("reports index: %w", err)
+	}
+	history, err := h.queries.HistoryYears(c.UserContext())
+	if err != nil {
+		return fmt.Errorf("reports index: %w", err)
+	}
+	seen := map[int]bool{}
+	var years []int
+	for _, y := range append(extent.Years(), history...) {
+		if !seen[y] {
+			seen[y] = true
+			years = append(years, y)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(years)))
+	page := reportsIndexPage{layout: h.layout(c, lang, lang.T("report.index_title"))}
+	for _, y := range years {
+		l := reportYearLinks{Year: y, Annual: "/rapporter/ar/" + strconv.Itoa(y)}
+		for q := 1; q <= 4; q++ {
+			l.Quarters = append(l.Quarters, actionLink{URL: "/rapporter/kvartal/" + report.PeriodName(y, q), Label: lang.Quarter(q)})
+		}
+		page.Years = append(page.Years, l)
+	}
+	return h.sendPage(c, "reports", page)
+}

@@ -1,0 +1,368 @@
+package dashboard
+
+import (
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// socialTopic is /sosiale-medier: followers and reach per platform.
+func socialTopic() *topic {
+	// Followers react to events and to campaigns (manual notes); the markers stay few enough to read
+	// on a year of daily points.
+	return &topic{path: "/sosiale-medier", key: "social", file: "sosiale-medier",
+		markers: []query.AnnotationKind{query.AnnotationManual, query.AnnotationEvent}, figures: []figureDef{
+			{"folgere", (*pages).socialFollowers},
+			{"nye-folgere", (*pages).socialNewFollowers},
+			{"vekst", (*pages).socialGrowth},
+			{"rekkevidde", (*pages).socialReach},
+			{"markeringer", (*pages).annotationsFigure},
+		}}
+}
+
+// accountName names an account in a legend or a column: the platform, plus the account id when a
+// platform has more than one account.
+func accountName(l i18n.Lang, a query.SocialAccount, all []query.SocialAccount) string {
+	name := keyName(l, "platform", a.Platform)
+	n := 0
+	for _, b := range all {
+		if b.Platform == a.Platform {
+			n++
+		}
+	}
+	if n > 1 {
+		name += " (" + a.AccountID + ")"
+	}
+	return name
+}
+
+func accountColours(accounts []query.SocialAccount) []string {
+	out := make([]string, 0, len(accounts))
+	for i, a := range accounts {
+		c, ok := platformColour(a.Platform)
+		if !ok {
+			c = palette()[(i+4)%len(palette())]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func socialKeys(accounts []query.SocialAccount) []string {
+	keys := make([]string, 0, len(accounts))
+	for _, a := range accounts {
+		keys = append(keys, a.AccountID)
+	}
+	return keys
+}
+
+// socialFollowers is every account's daily follower snapshots over the span. Days without a
+// snapshot are gaps in the lines and empty cells in the table: never filled in.
+func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
+	l := r.lang
+	f := &figure{Title: l.T("social.followers.title"), Intro: l.T("social.followers.intro")}
+	days := query.Buckets(r.span, query.GrainDay)
+	labels := make([]string, len(days))
+	withYear := labelsNeedYear(r.span, query.GrainDay)
+	for i, d := range days {
+		labels[i] = bucketLabel(l, query.GrainDay, d, withYear)
+	}
+	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("table.date")}}}
+	series := make([][]*float64, len(r.social))
+	total := 0
+	for ai, a := range r.social {
+		t.Head = append(t.Head, column{Label: accountName(l, a, r.social), Num: true})
+		snaps, err := p.h.queries.Followers(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
+		if err != nil {
+			return nil, err
+		}
+		byDay := map[string]uint64{}
+		for _, s := range snaps {
+			byDay[s.Date.Format("2006-01-02")] = s.Followers
+		}
+		series[ai] = make([]*float64, len(days))
+		missingDays := 0
+		for i, d := range days {
+			if v, ok := byDay[d.Start.Format("2006-01-02")]; ok {
+				series[ai][i] = fptr(float64(v))
+			} else {
+				missingDays++
+			}
+		}
+		total += len(snaps)
+		if len(snaps) > 0 && missingDays > 0 {
+			f.Notes = append(f.Notes, l.T("social.followers.gaps", accountName(l, a, r.social), missingDays))
+		}
+	}
+	for i, d := range days {
+		row := []cell{dateCell(l, d.Start)}
+		for ai := range r.social {
+			if v := series[ai][i]; v != nil {
+				row = append(row, countCell(l, uint64(*v)))
+			} else {
+				row = append(row, missingCell(l.T("social.followers.no_snapshot")))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	f.Table, f.Collapsed = t, len(t.Rows) > 14
+	var err error
+	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetFollowers, socialKeys(r.social)}); err != nil {
+		return nil, err
+	}
+	if total == 0 {
+		f.Empty = l.T("social.empty", spanName(l, r.span))
+		return f, nil
+	}
+	if !withChart {
+		return f, nil
+	}
+	anns, err := r.annotations(p)
+	if err != nil {
+		return nil, err
+	}
+	spec := chartSpec{lang: l, id: chartIDOf("folgere"), title: f.Title, subtitle: spanName(l, r.span),
+		filename: "sosiale-medier-folgere-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+		colours: accountColours(r.social), level: true}
+	c := spec.newLine(labels)
+	for ai, a := range r.social {
+		o := lineOpts(len(labels), false)
+		if ai == 0 {
+			o = append(o, annotationMarks(l, anns, query.GrainDay, days, labels))
+		}
+		c.AddSeries(chartText(accountName(l, a, r.social)), lineData(series[ai]), o...)
+	}
+	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
+	return f, err
+}
+
+// monthsOf is the whole months the span touches.
+func monthsOf(s query.Span) query.Span {
+	from := query.BucketStart(query.GrainMonth, s.From)
+	to := query.BucketStart(query.GrainMonth, s.To).AddDate(0, 1, -1)
+	return query.Span{Kind: query.SpanCustom, From: from, To: to, End: to}
+}
+
+// socialNewFollowers is the net new followers per month of every account.
+func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) {
+	l := r.lang
+	f := &figure{Title: l.T("social.new.title"), Intro: l.T("social.new.intro")}
+	months := query.Buckets(monthsOf(r.span), query.GrainMonth)
+	labels := make([]string, len(months))
+	for i, m := range months {
+		labels[i] = bucketLabel(l, query.GrainMonth, m, labelsNeedYear(r.span, query.GrainMonth))
+	}
+	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")}}}
+	series := make([][]*float64, len(r.social))
+	found := false
+	for ai, a := range r.social {
+		t.Head = append(t.Head, column{Label: accountName(l, a, r.social), Num: true})
+		rows, err := p.h.queries.MonthlyNewFollowers(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
+		if err != nil {
+			return nil, err
+		}
+		series[ai] = make([]*float64, len(months))
+		for i, m := range rows {
+			if i < len(months) && m.NewFollowers != nil {
+				series[ai][i] = fptr(float64(*m.NewFollowers))
+				found = true
+			}
+		}
+	}
+	for i, m := range months {
+		row := []cell{{Text: labels[i], CSV: m.Start.Format("2006-01"), RowHeader: true}}
+		for ai := range r.social {
+			if v := series[ai][i]; v != nil {
+				row = append(row, intCell(l, int64(*v)))
+			} else {
+				row = append(row, missingCell(l.T("social.new.unknown")))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	f.Table = t
+	var err error
+	if f.Sources, err = p.allSources(r, monthsOf(r.span), datasetKeys{query.DatasetFollowers, socialKeys(r.social)}); err != nil {
+		return nil, err
+	}
+	if !r.span.From.Equal(months[0].Start) || !r.span.To.Equal(months[len(months)-1].End) {
+		f.Notes = append(f.Notes, l.T("social.whole_months"))
+	}
+	if !found {
+		f.Empty = l.T("social.empty", spanName(l, r.span))
+		return f, nil
+	}
+	if withChart {
+		spec := chartSpec{lang: l, id: chartIDOf("nye-folgere"), title: f.Title, subtitle: spanName(l, r.span),
+			filename: "sosiale-medier-nye-folgere-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			colours: accountColours(r.social)}
+		c := spec.newBar(labels)
+		for ai, a := range r.social {
+			c.AddSeries(chartText(accountName(l, a, r.social)), barData(series[ai]))
+		}
+		f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
+	}
+	return f, err
+}
+
+// socialGrowth is every account's growth over the span ("Vekst"), next to the comparison span's.
+func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
+	l := r.lang
+	f := &figure{Title: l.T("social.growth.title"), Intro: l.T("social.growth.intro")}
+	cmpLabel := spanName(l, r.cmp)
+	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{
+		{Label: l.T("social.platform")},
+		{Label: l.T("social.growth.start"), Num: true},
+		{Label: l.T("social.growth.end"), Num: true},
+		{Label: l.T("social.growth.new"), Num: true},
+		{Label: l.T("social.growth.pct"), CSVLabel: l.T("social.growth.pct_csv"), Num: true},
+		{Label: l.T("social.growth.cmp_new", cmpLabel), Num: true},
+		{Label: l.T("social.growth.cmp_pct", cmpLabel), CSVLabel: l.T("social.growth.cmp_pct_csv", cmpLabel), Num: true},
+	}}
+	var names []string
+	cur, prev := make([]*float64, len(r.social)), make([]*float64, len(r.social))
+	found := false
+	frac := func(pct *float64) *float64 {
+		if pct == nil {
+			return nil
+		}
+		return fptr(*pct / 100)
+	}
+	for i, a := range r.social {
+		g, err := p.h.queries.FollowerGrowthBetween(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
+		if err != nil {
+			return nil, err
+		}
+		c, err := p.h.queries.FollowerGrowthBetween(r.ctx, a.Platform, a.AccountID, r.cmp.From, r.cmp.To)
+		if err != nil {
+			return nil, err
+		}
+		name := accountName(l, a, r.social)
+		names = append(names, name)
+		why := l.T("social.growth.unknown")
+		t.Rows = append(t.Rows, []cell{headerCell(name),
+			optCountCell(l, g.FollowersAtStart, why), optCountCell(l, g.FollowersAtEnd, why), optIntCell(l, g.NewFollowers, why),
+			pctCell(l, frac(g.GrowthPercent), 0, why), optIntCell(l, c.NewFollowers, why), pctCell(l, frac(c.GrowthPercent), 0, why)})
+		cur[i], prev[i] = g.GrowthPercent, c.GrowthPercent
+		found = found || g.FollowersAtEnd != nil
+	}
+	f.Table = t
+	var err error
+	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetFollowers, socialKeys(r.social)}); err != nil {
+		return nil, err
+	}
+	if !found {
+		f.Empty = l.T("social.empty", spanName(l, r.span))
+		return f, nil
+	}
+	if !anyValue(cur) && !anyValue(prev) {
+		// Nothing to draw: growth needs a count before the period started.
+		f.Notes = append(f.Notes, l.T("social.growth.no_start"))
+		return f, nil
+	}
+	if withChart {
+		spec := chartSpec{lang: l, id: chartIDOf("vekst"), named: true, title: f.Title, subtitle: spanName(l, r.span),
+			filename: "sosiale-medier-vekst-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			percent: true, colours: []string{colourTotal, "#999999"}}
+		c := spec.newBar(names)
+		c.AddSeries(chartText(spanName(l, r.span)), barData(cur))
+		c.AddSeries(chartText(cmpLabel), barData(prev))
+		f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
+	}
+	return f, err
+}
+
+// socialReach is every account's reach per month, as each platform counts it. Reach counts
+// people per platform and month, so nothing here is added up across platforms or months; the
+// platforms' own figure for the whole period, when they give one, is the last row.
+func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
+	l := r.lang
+	f := &figure{Title: l.T("social.reach.title"), Intro: l.T("social.reach.intro")}
+	months := query.Buckets(monthsOf(r.span), query.GrainMonth)
+	labels := make([]string, len(months))
+	for i, m := range months {
+		labels[i] = bucketLabel(l, query.GrainMonth, m, labelsNeedYear(r.span, query.GrainMonth))
+	}
+	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")}}}
+	series := make([][]*float64, len(r.social))
+	whole := make([]*uint64, len(r.social))
+	found, anyWhole := false, false
+	for ai, a := range r.social {
+		t.Head = append(t.Head, column{Label: accountName(l, a, r.social), Num: true})
+		rows, err := p.h.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, query.PeriodMonth, months[0].Start, months[len(months)-1].Start)
+		if err != nil {
+			return nil, err
+		}
+		byMonth := map[string]uint64{}
+		for _, row := range rows {
+			byMonth[row.Start.Format("2006-01")] = row.Reach
+		}
+		series[ai] = make([]*float64, len(months))
+		for i, m := range months {
+			if v, ok := byMonth[m.Start.Format("2006-01")]; ok {
+				series[ai][i] = fptr(float64(v))
+				found = true
+			}
+		}
+		if r.span.Whole() && r.span.Kind != query.SpanMonth {
+			rows, err := p.h.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, query.Period(r.span.Kind), r.span.From, r.span.From)
+			if err != nil {
+				return nil, err
+			}
+			for _, row := range rows {
+				if row.End.Equal(r.span.End) {
+					v := row.Reach
+					whole[ai], anyWhole = &v, true
+				}
+			}
+		}
+	}
+	why := l.T("social.reach.none")
+	for i, m := range months {
+		row := []cell{{Text: labels[i], CSV: m.Start.Format("2006-01"), RowHeader: true}}
+		for ai := range r.social {
+			if v := series[ai][i]; v != nil {
+				row = append(row, countCell(l, uint64(*v)))
+			} else {
+				row = append(row, missingCell(why))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	if anyWhole {
+		foot := []cell{headerCell(l.T("social.reach.whole", spanName(l, r.span)))}
+		for ai := range r.social {
+			foot = append(foot, optCountCell(l, whole[ai], why))
+		}
+		t.Foot = [][]cell{foot}
+	}
+	f.Table = t
+	f.Notes = append(f.Notes, l.T("social.reach.not_additive"))
+	var err error
+	if f.Sources, err = p.allSources(r, monthsOf(r.span), datasetKeys{query.DatasetReach, socialKeys(r.social)}); err != nil {
+		return nil, err
+	}
+	if !found {
+		f.Empty = l.T("social.empty", spanName(l, r.span))
+		return f, nil
+	}
+	if withChart {
+		spec := chartSpec{lang: l, id: chartIDOf("rekkevidde"), title: f.Title, subtitle: spanName(l, r.span),
+			filename: "sosiale-medier-rekkevidde-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			colours: accountColours(r.social)}
+		c := spec.newBar(labels)
+		for ai, a := range r.social {
+			c.AddSeries(chartText(accountName(l, a, r.social)), barData(series[ai]))
+		}
+		f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
+	}
+	return f, err
+}
+
+func anyValue(values []*float64) bool {
+	for _, v := range values {
+		if v != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,53 @@
+package dashboard
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// ValidateTargets checks the configured yearly targets against the KPIs the dashboard knows
+// (query.KPIs; listed with their definitions in dashboard/README.md) and converts them: a rate's
+// target is configured in percent (22 means 22 %) and becomes a fraction. Every problem is named
+// with its key, all at once, like config.Load does; serve calls this before the dashboard starts,
+// and New refuses to start without it passing.
+func ValidateTargets(targets []config.Target) ([]query.Target, error) {
+	var errs []error
+	seen := map[string]int{}
+	out := make([]query.Target, 0, len(targets))
+	for i, t := range targets {
+		key := fmt.Sprintf("targets[%d]", i)
+		def, ok := query.LookupKPI(t.KPI)
+		if !ok {
+			errs = append(errs, fmt.Errorf("config: %s.kpi: unknown KPI %q; known KPIs: %s", key, t.KPI, kpiNames()))
+			continue
+		}
+		id := fmt.Sprintf("%s/%d", t.KPI, t.Year)
+		if j, dup := seen[id]; dup {
+			errs = append(errs, fmt.Errorf("config: %s: a second target for %s in %d (targets[%d] is the first)", key, t.KPI, t.Year, j))
+			continue
+		}
+		seen[id] = i
+		value := t.Value
+		if def.Percent() {
+			if value <= 0 || value > 100 {
+				errs = append(errs, fmt.Errorf("config: %s.value: %s is a rate given in percent (22 means 22 %%), got %v", key, t.KPI, t.Value))
+				continue
+			}
+			value /= 100
+		}
+		out = append(out, query.Target{KPI: def.Name, Year: t.Year, Value: value})
+	}
+	return out, errors.Join(errs...)
+}
+
+func kpiNames() string {
+	var names []string
+	for _, d := range query.KPIs() {
+		names = append(names, string(d.Name))
+	}
+	return strings.Join(names, ", ")
+}

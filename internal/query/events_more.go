@@ -1,0 +1,180 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SpanEvents returns an account's held events that start on the days of span s in loc, oldest
+// first, with their sector breakdowns.
+func (q *Queries) SpanEvents(ctx context.Context, accountID string, s Span, loc *time.Location) ([]Event, error) {
+	if loc == nil {
+		return nil, fmt.Errorf("events of %s: nil time zone", accountID)
+	}
+	from, to := localBounds(s, loc)
+	return q.Events(ctx, accountID, from, to)
+}
+
+// UpcomingEvents returns up to limit of an account's events that start at or after now, soonest
+// first (entered ahead of time, so attendance is usually still empty).
+func (q *Queries) UpcomingEvents(ctx context.Context, accountID string, now time.Time, limit int) ([]Event, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("upcoming events of %s: %w (got %d)", accountID, ErrBadLimit, limit)
+	}
+	// A year ahead is as far as anyone plans; Events wants a closed range.
+	events, err := q.heldEvents(ctx, accountID, now, now.AddDate(2, 0, 0))
+	if err != nil {
+		return nil, err
+	}
+	if len(events) > limit {
+		events = events[:limit]
+	}
+	return events, nil
+}
+
+// EventTotals sums a set of events.
+type EventTotals struct {
+	Events int
+	// Registered, OnSite, Digital and Attended add up the events that have the figure (a missing
+	// figure is unknown, not zero); the With… counts say how many events had it.
+	Registered, OnSite, Digital, Attended                   uint64
+	WithRegistered, WithOnSite, WithDigital, WithAttendance int
+}
+
+// Add counts one event in.
+func (t *EventTotals) Add(e Event) {
+	t.Events++
+	if e.Registered != nil {
+		t.Registered += uint64(*e.Registered)
+		t.WithRegistered++
+	}
+	if e.AttendedOnSite != nil {
+		t.OnSite += uint64(*e.AttendedOnSite)
+		t.WithOnSite++
+	}
+	if e.AttendedDigital != nil {
+		t.Digital += uint64(*e.AttendedDigital)
+		t.WithDigital++
+	}
+	if e.Attended != nil {
+		t.Attended += uint64(*e.Attended)
+		t.WithAttendance++
+	}
+}
+
+// SumEvents adds up events.
+func SumEvents(events []Event) EventTotals {
+	var t EventTotals
+	for _, e := range events {
+		t.Add(e)
+	}
+	return t
+}
+
+// QuarterEvents is one calendar quarter's events.
+type QuarterEvents struct {
+	Year, Quarter int
+	EventTotals
+}
+
+// EventsByQuarter groups events by the quarter of their local start day in loc, for every quarter
+// from the one holding from to the one holding to (quarters without events included, as zeros:
+// no event held is a real zero).
+func EventsByQuarter(events []Event, from, to time.Time, loc *time.Location) []QuarterEvents {
+	var out []QuarterEvents
+	index := map[[2]int]int{}
+	for q := quarterOf(from); !q.From.After(to); q = quarterOf(q.End.AddDate(0, 0, 1)) {
+		key := [2]int{q.From.Year(), quarterNumber(q.From)}
+		index[key] = len(out)
+		out = append(out, QuarterEvents{Year: key[0], Quarter: key[1]})
+	}
+	for _, e := range events {
+		d := localDay(e.StartsAt, loc)
+		if i, ok := index[[2]int{d.Year(), quarterNumber(d)}]; ok {
+			out[i].Add(e)
+		}
+	}
+	return out
+}
+
+// SectorTotal is one sector's registrants and attendees over a set of events.
+type SectorTotal struct {
+	Sector               string
+	Registered, Attended uint64
+	// Events counts the events with a row for this sector.
+	Events int
+}
+
+// SumSectors adds up the sector breakdowns of events, sectors in order of first appearance in
+// order (the canonical sector order); sectors outside it follow, in order of appearance. Events
+// without a breakdown add nothing: a sector breakdown comes from registration e-mail domains, which
+// entered events do not have.
+func SumSectors(events []Event, order []string) []SectorTotal {
+	index := map[string]int{}
+	var out []SectorTotal
+	for _, s := range order {
+		index[s] = len(out)
+		out = append(out, SectorTotal{Sector: s})
+	}
+	for _, e := range events {
+		for _, s := range e.Sectors {
+			i, ok := index[s.Sector]
+			if !ok {
+				i = len(out)
+				index[s.Sector] = i
+				out = append(out, SectorTotal{Sector: s.Sector})
+			}
+			out[i].Registered += uint64(s.Registered)
+			out[i].Attended += uint64(s.Attended)
+			out[i].Events++
+		}
+	}
+	return out
+}
+
+// KindEvents is one kind's events in a set.
+type KindEvents struct {
+	Kind string
+	EventTotals
+}
+
+// SumByKind groups events by kind, kinds in the given order first, others after in order of
+// appearance; kinds without events are left out.
+func SumByKind(events []Event, order []string) []KindEvents {
+	rank := map[string]int{}
+	for i, k := range order {
+		rank[k] = i
+	}
+	index := map[string]int{}
+	var out []KindEvents
+	for _, e := range events {
+		i, ok := index[e.Kind]
+		if !ok {
+			i = len(out)
+			index[e.Kind] = i
+			out = append(out, KindEvents{Kind: e.Kind})
+		}
+		out[i].Add(e)
+	}
+	// Stable insertion sort by rank: a handful of kinds.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && kindRank(rank, out[j].Kind, len(order)) < kindRank(rank, out[j-1].Kind, len(order)); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func kindRank(rank map[string]int, kind string, n int) int {
+	if r, ok := rank[kind]; ok {
+		return r
+	}
+	return n
+}
+
+// quarterNumber is the quarter (1–4) day falls in.
+func quarterNumber(day time.Time) int { return (int(day.Month())-1)/3 + 1 }
+
+// quarterOf is the calendar quarter holding day.
+func quarterOf(day time.Time) Span { return QuarterSpan(day.Year(), quarterNumber(day)) }

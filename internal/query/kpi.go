@@ -1,0 +1,510 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/innomed/rekkevidde/internal/figures"
+)
+
+// KPI names a key figure of the overview. The names are the `kpi` values that yearly targets
+// (config `targets`) may use; the dashboard refuses any other name at start. The list, with each
+// definition, is in dashboard/README.md.
+type KPI string
+
+// The KPIs.
+const (
+	// KPIWebVisits is the span's visits (sessions) on the site: Σ of the days ("Totalt besøkende").
+	KPIWebVisits KPI = "web.visits"
+	// KPIWebUniqueVisitors is the provider's unique visitors for a whole calendar month, quarter or
+	// year ("Unike besøkende"); never a sum of shorter periods, and unknown for a custom range.
+	// A target compares with the provider's figure for the year (so far).
+	KPIWebUniqueVisitors KPI = "web.unique_visitors"
+	// KPIFollowersFacebook and its siblings are the platform's followers on the span's last day (the
+	// last snapshot on or before it), summed over the platform's accounts.
+	KPIFollowersFacebook  KPI = "social.followers.facebook"
+	KPIFollowersInstagram KPI = "social.followers.instagram"
+	KPIFollowersLinkedIn  KPI = "social.followers.linkedin"
+	// KPINewFollowersFacebook and its siblings are the net new followers over the span: followers
+	// on its last day minus followers before its first day ("Antall nye følgere").
+	KPINewFollowersFacebook  KPI = "social.new_followers.facebook"
+	KPINewFollowersInstagram KPI = "social.new_followers.instagram"
+	KPINewFollowersLinkedIn  KPI = "social.new_followers.linkedin"
+	// KPINewsletterSubscribers is the list's subscribers on the span's last day (last snapshot).
+	KPINewsletterSubscribers KPI = "newsletter.subscribers"
+	// KPINewsletterClickRate is Σ unique clicks / Σ delivered over the span's sends (0–1).
+	// Targets give it in percent: value 22 means 22 %.
+	KPINewsletterClickRate KPI = "newsletter.click_rate"
+	// KPINewsletterLastClickRate is the click rate (unique clicks / delivered) of the newest send on
+	// or before the span's last day. Targets give it in percent.
+	KPINewsletterLastClickRate KPI = "newsletter.last_click_rate"
+	// KPIEventsHeld counts the span's held (not deleted) events.
+	KPIEventsHeld KPI = "events.count"
+	// KPIEventAttendance is Σ attendance (on site + digital) of the span's events that have a count.
+	KPIEventAttendance KPI = "events.attendance"
+	// KPIPublications counts the items the feeds published in the span.
+	KPIPublications KPI = "publications.count"
+)
+
+// KPIShape is how a KPI's value over a span is formed, which decides how it is compared and how a
+// target's progress is read.
+type KPIShape string
+
+// KPI shapes.
+const (
+	// ShapeSum: an additive count over the span's days; a target is for the year's total.
+	ShapeSum KPIShape = "sum"
+	// ShapeLevel: a count at the span's last day; a target is the level to reach by year end.
+	ShapeLevel KPIShape = "level"
+	// ShapeRate: a fraction 0–1; a target is the rate to reach, given in percent.
+	ShapeRate KPIShape = "rate"
+	// ShapePeriod: the provider's deduplicated figure for a whole calendar period.
+	ShapePeriod KPIShape = "period"
+)
+
+// KPIDef describes one KPI.
+type KPIDef struct {
+	Name  KPI
+	Shape KPIShape
+	// Platform is the social platform of a followers KPI.
+	Platform string
+}
+
+// Percent tells whether the KPI is a rate shown (and targeted) in percent.
+func (d KPIDef) Percent() bool { return d.Shape == ShapeRate }
+
+// KPIs lists every KPI in the overview's order.
+func KPIs() []KPIDef {
+	return []KPIDef{
+		{Name: KPIWebVisits, Shape: ShapeSum},
+		{Name: KPIWebUniqueVisitors, Shape: ShapePeriod},
+		{Name: KPIFollowersFacebook, Shape: ShapeLevel, Platform: figures.PlatformFacebook},
+		{Name: KPIFollowersInstagram, Shape: ShapeLevel, Platform: figures.PlatformInstagram},
+		{Name: KPIFollowersLinkedIn, Shape: ShapeLevel, Platform: figures.PlatformLinkedIn},
+		{Name: KPINewFollowersFacebook, Shape: ShapeSum, Platform: figures.PlatformFacebook},
+		{Name: KPINewFollowersInstagram, Shape: ShapeSum, Platform: figures.PlatformInstagram},
+		{Name: KPINewFollowersLinkedIn, Shape: ShapeSum, Platform: figures.PlatformLinkedIn},
+		{Name: KPINewsletterSubscribers, Shape: ShapeLevel},
+		{Name: KPINewsletterClickRate, Shape: ShapeRate},
+		{Name: KPINewsletterLastClickRate, Shape: ShapeRate},
+		{Name: KPIEventsHeld, Shape: ShapeSum},
+		{Name: KPIEventAttendance, Shape: ShapeSum},
+		{Name: KPIPublications, Shape: ShapeSum},
+	}
+}
+
+// LookupKPI finds a KPI by name.
+func LookupKPI(name string) (KPIDef, bool) {
+	for _, d := range KPIs() {
+		if string(d.Name) == name {
+			return d, true
+		}
+	}
+	return KPIDef{}, false
+}
+
+// Target is a yearly goal for a KPI. Value is in the KPI's own unit: a count, or for a rate a
+// fraction 0–1 (the dashboard converts the configured percent).
+type Target struct {
+	KPI   KPI
+	Year  int
+	Value float64
+}
+
+// KPIScope says whose figures the KPIs read.
+type KPIScope struct {
+	SiteID string
+	// Social are the accounts a platform's followers are summed over (usually one per platform).
+	Social       []SocialAccount
+	ListID       string // empty: newsletter KPIs are unknown
+	EventAccount string // empty: event KPIs are unknown
+	Feeds        []string
+	// Location decides the day of a send, an event or a publication.
+	Location *time.Location
+}
+
+// KPIPoint is a KPI's value over one bucket of the span (a sparkline point).
+type KPIPoint struct {
+	Bucket
+	Value *float64
+}
+
+// KPIValue is one KPI over a span with its comparisons.
+type KPIValue struct {
+	Def KPIDef
+	// Span, Previous and YearEarlier are the spans compared (see Span.Previous, Span.YearEarlier).
+	Span, PreviousSpan, YearEarlierSpan Span
+	// Current, Previous and YearEarlier are the KPI over those spans; nil when unknown (no figures,
+	// or a figure that does not exist for the span, such as unique visitors of a custom range).
+	Current, Previous, YearEarlier *float64
+	// Points are the KPI per bucket of the span, for a sparkline.
+	Points []KPIPoint
+	// Target is the progress towards the configured target for the year of the span's last day;
+	// nil when none is configured.
+	Target *TargetProgress
+}
+
+// TargetProgress is how far a KPI has come towards its yearly target.
+type TargetProgress struct {
+	Year   int
+	Target float64
+	// AsOf is the last day counted: the span's last day.
+	AsOf time.Time
+	// Value is the KPI over the year up to AsOf (a sum so far, a level on AsOf, a rate so far, or
+	// the provider's figure for the year so far); nil when unknown.
+	Value *float64
+	// Share is Value / Target; nil when Value is.
+	Share *float64
+	// Expected is, for a sum, the part of the target a steady pace would have reached by AsOf
+	// (Target × days elapsed / days in the year); nil for other shapes.
+	Expected *float64
+}
+
+// KPIValues computes the KPIs defs over span s with points of grain g, and progress towards
+// targets. A family's figures are read once over the whole stretch the comparisons need, and every
+// value is computed from them the same way.
+func (q *Queries) KPIValues(ctx context.Context, defs []KPIDef, scope KPIScope, s Span, g Grain, targets []Target) ([]KPIValue, error) {
+	if scope.Location == nil {
+		return nil, fmt.Errorf("kpis: nil time zone")
+	}
+	prev, yoy := s.Previous(), s.YearEarlier()
+	lo := minDay(prev.From, yoy.From)
+	hi := s.To
+	reader := kpiReader{q: q, scope: scope, lo: lo, hi: hi}
+	out := make([]KPIValue, 0, len(defs))
+	for _, d := range defs {
+		f, err := reader.facts(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("kpi %s: %w", d.Name, err)
+		}
+		v := KPIValue{Def: d, Span: s, PreviousSpan: prev, YearEarlierSpan: yoy,
+			Current: f(s), Previous: f(prev), YearEarlier: f(yoy)}
+		for _, b := range Buckets(s, g) {
+			v.Points = append(v.Points, KPIPoint{Bucket: b, Value: f(Span{Kind: SpanCustom, From: b.Start, To: b.End, End: b.End})})
+		}
+		for _, t := range targets {
+			if t.KPI != d.Name || t.Year != s.To.Year() {
+				continue
+			}
+			p, err := reader.progress(ctx, d, f, t, s.To)
+			if err != nil {
+				return nil, fmt.Errorf("kpi %s target: %w", d.Name, err)
+			}
+			v.Target = p
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func minDay(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// kpiReader loads one KPI family's figures for lo..hi and returns the KPI as a function of a span
+// inside that stretch. Families read by several KPIs (followers, campaigns) are loaded once.
+type kpiReader struct {
+	q      *Queries
+	scope  KPIScope
+	lo, hi time.Time
+
+	traffic   map[time.Time]uint64
+	followers map[string][]followerHistory
+	subs      *subscriberHistory
+	campaigns []Campaign
+	events    []Event
+	pubs      []Publication
+	loaded    map[string]bool
+}
+
+type kpiFunc func(Span) *float64
+
+func (r *kpiReader) once(family string, load func() error) error {
+	if r.loaded == nil {
+		r.loaded = map[string]bool{}
+	}
+	if r.loaded[family] {
+		return nil
+	}
+	if err := load(); err != nil {
+		return err
+	}
+	r.loaded[family] = true
+	return nil
+}
+
+func f64(v uint64) *float64 {
+	x := float64(v)
+	return &x
+}
+
+func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
+	loc := r.scope.Location
+	whole := Span{Kind: SpanCustom, From: r.lo, To: r.hi, End: r.hi}
+	switch d.Name {
+	case KPIWebVisits:
+		err := r.once("traffic", func() error {
+			days, err := r.q.dailyTraffic(ctx, r.scope.SiteID, r.lo, r.hi)
+			r.traffic = map[time.Time]uint64{}
+			for _, t := range days {
+				r.traffic[t.day] = t.sessions
+			}
+			return err
+		})
+		return func(s Span) *float64 {
+			var sum uint64
+			found := false
+			for d := s.From; !d.After(s.To); d = d.AddDate(0, 0, 1) {
+				if v, ok := r.traffic[d]; ok {
+					sum, found = sum+v, true
+				}
+			}
+			if !found {
+				return nil
+			}
+			return f64(sum)
+		}, err
+
+	case KPIWebUniqueVisitors:
+		// Provider rows for whole periods only; the spans compared are few, so read them directly.
+		byKind := map[Period][]PeriodVisitors{}
+		for _, p := range []Period{PeriodMonth, PeriodQuarter, PeriodYear} {
+			rows, err := r.q.PeriodVisitorsBetween(ctx, r.scope.SiteID, p, r.lo, r.hi)
+			if err != nil {
+				return nil, err
+			}
+			byKind[p] = rows
+		}
+		return func(s Span) *float64 {
+			if !s.Whole() {
+				// A bucket is a custom span; a whole calendar month is one too for a sparkline.
+				if !(s.From.Day() == 1 && s.To.Equal(s.From.AddDate(0, 1, -1))) {
+					return nil
+				}
+				s = MonthSpan(s.From.Year(), s.From.Month())
+			}
+			for _, p := range byKind[Period(s.Kind)] {
+				if p.Start.Equal(s.From) && p.End.Equal(s.End) && p.Visitors != nil {
+					return f64(*p.Visitors)
+				}
+			}
+			return nil
+		}, nil
+
+	case KPIFollowersFacebook, KPIFollowersInstagram, KPIFollowersLinkedIn,
+		KPINewFollowersFacebook, KPINewFollowersInstagram, KPINewFollowersLinkedIn:
+		err := r.once("followers:"+d.Platform, func() error {
+			if r.followers == nil {
+				r.followers = map[string][]followerHistory{}
+			}
+			for _, a := range r.scope.Social {
+				if a.Platform != d.Platform {
+					continue
+				}
+				h, err := r.q.followerHistory(ctx, a.Platform, a.AccountID, r.lo, r.hi)
+				if err != nil {
+					return err
+				}
+				r.followers[d.Platform] = append(r.followers[d.Platform], h)
+			}
+			return nil
+		})
+		histories := r.followers[d.Platform]
+		at := func(day time.Time) *uint64 {
+			var sum uint64
+			found := false
+			for _, h := range histories {
+				if v := h.at(day); v != nil {
+					sum, found = sum+*v, true
+				}
+			}
+			if !found {
+				return nil
+			}
+			return &sum
+		}
+		if d.Shape == ShapeLevel {
+			return func(s Span) *float64 {
+				if v := at(s.To); v != nil {
+					return f64(*v)
+				}
+				return nil
+			}, err
+		}
+		return func(s Span) *float64 {
+			end, start := at(s.To), at(s.From.AddDate(0, 0, -1))
+			if end == nil || start == nil {
+				return nil
+			}
+			x := float64(int64(*end) - int64(*start))
+			return &x
+		}, err
+
+	case KPINewsletterSubscribers:
+		if r.scope.ListID == "" {
+			return unknownKPI, nil
+		}
+		err := r.once("subscribers", func() error {
+			h, err := r.q.subscriberHistory(ctx, r.scope.ListID, r.lo, r.hi)
+			r.subs = &h
+			return err
+		})
+		return func(s Span) *float64 {
+			if v := r.subs.at(s.To); v != nil {
+				return f64(*v)
+			}
+			return nil
+		}, err
+
+	case KPINewsletterClickRate, KPINewsletterLastClickRate:
+		if r.scope.ListID == "" {
+			return unknownKPI, nil
+		}
+		err := r.once("campaigns", func() error {
+			cs, err := r.q.SpanCampaigns(ctx, r.scope.ListID, whole, loc)
+			r.campaigns = cs
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if d.Name == KPINewsletterClickRate {
+			return func(s Span) *float64 {
+				var in []Campaign
+				for _, c := range r.campaigns {
+					if s.Contains(localDay(c.SendTime, loc)) {
+						in = append(in, c)
+					}
+				}
+				return SumCampaigns(in).ClickRate
+			}, nil
+		}
+		// The newest send may lie before lo: fetch it for spans that have none inside lo..hi.
+		before, err := r.q.LastCampaign(ctx, r.scope.ListID, time.Date(r.lo.Year(), r.lo.Month(), r.lo.Day(), 0, 0, 0, 0, loc))
+		if err != nil {
+			return nil, err
+		}
+		return func(s Span) *float64 {
+			var last *Campaign
+			if before != nil {
+				last = before
+			}
+			for i := range r.campaigns {
+				if !localDay(r.campaigns[i].SendTime, loc).After(s.To) {
+					last = &r.campaigns[i]
+				}
+			}
+			if last == nil {
+				return nil
+			}
+			return last.ClickRate()
+		}, nil
+
+	case KPIEventsHeld, KPIEventAttendance:
+		if r.scope.EventAccount == "" {
+			return unknownKPI, nil
+		}
+		err := r.once("events", func() error {
+			es, err := r.q.SpanEvents(ctx, r.scope.EventAccount, whole, loc)
+			r.events = es
+			return err
+		})
+		return func(s Span) *float64 {
+			var in []Event
+			for _, e := range r.events {
+				if s.Contains(localDay(e.StartsAt, loc)) {
+					in = append(in, e)
+				}
+			}
+			t := SumEvents(in)
+			if d.Name == KPIEventsHeld {
+				return f64(uint64(t.Events))
+			}
+			if t.Events > 0 && t.WithAttendance == 0 {
+				return nil // events held, none counted: unknown, not zero
+			}
+			return f64(t.Attended)
+		}, err
+
+	case KPIPublications:
+		if len(r.scope.Feeds) == 0 {
+			return unknownKPI, nil
+		}
+		err := r.once("publications", func() error {
+			ps, err := r.q.SpanPublications(ctx, r.scope.Feeds, whole, loc)
+			r.pubs = ps
+			return err
+		})
+		return func(s Span) *float64 {
+			n := 0
+			for _, p := range r.pubs {
+				if s.Contains(p.Day) {
+					n++
+				}
+			}
+			return f64(uint64(n))
+		}, err
+	}
+	return nil, fmt.Errorf("no definition for KPI %q", d.Name)
+}
+
+func unknownKPI(Span) *float64 { return nil }
+
+// progress reads a target's progress as of asOf (the span's last day) from the KPI function f,
+// which covers the year up to asOf because the reader's stretch starts a year before the span.
+func (r *kpiReader) progress(ctx context.Context, d KPIDef, f kpiFunc, t Target, asOf time.Time) (*TargetProgress, error) {
+	year := YearSpan(t.Year)
+	ytd := year.Clip(asOf)
+	p := &TargetProgress{Year: t.Year, Target: t.Value, AsOf: ytd.To}
+	if d.Shape == ShapePeriod {
+		// The provider's row for the year (collectors fetch a running year again until it ends).
+		rows, err := r.q.PeriodVisitorsBetween(ctx, r.scope.SiteID, PeriodYear, year.From, year.From)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			if row.Visitors != nil {
+				p.Value = f64(*row.Visitors)
+			}
+		}
+	} else {
+		p.Value = f(Span{Kind: SpanCustom, From: ytd.From, To: ytd.To, End: ytd.To})
+	}
+	if p.Value != nil && t.Value > 0 {
+		share := *p.Value / t.Value
+		p.Share = &share
+	}
+	if d.Shape == ShapeSum {
+		e := t.Value * float64(ytd.Days()) / float64(year.Days())
+		p.Expected = &e
+	}
+	return p, nil
+}
+
+// Change is how a KPI moved between two spans.
+type Change struct {
+	// Delta is current − earlier, in the KPI's unit (for a rate: a fraction, so 0.012 is 1.2
+	// percentage points).
+	Delta float64
+	// Relative is Delta / earlier (0.12 is +12 %); nil when earlier is 0 or the KPI is a rate, whose
+	// change is read in percentage points.
+	Relative *float64
+}
+
+// Compare returns the change from earlier to current, nil when either is unknown.
+func (d KPIDef) Compare(current, earlier *float64) *Change {
+	if current == nil || earlier == nil {
+		return nil
+	}
+	c := &Change{Delta: *current - *earlier}
+	if d.Shape != ShapeRate && *earlier != 0 && !math.IsNaN(*earlier) {
+		r := c.Delta / math.Abs(*earlier)
+		c.Relative = &r
+	}
+	return c
+}

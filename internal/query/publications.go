@@ -1,0 +1,80 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Publication is one item of a configured feed.
+type Publication struct {
+	FeedID      string
+	Title       string // as the feed wrote it: escape before display
+	Link        string
+	Category    string
+	PublishedAt time.Time // UTC
+	// Day is the local calendar day of PublishedAt.
+	Day time.Time
+}
+
+// SpanPublications returns the items of the given feeds (empty: every feed) published on the days
+// of span s in loc, oldest first. An item is counted once, whatever number of times its feed
+// repeats it (publications is keyed by feed and item).
+func (q *Queries) SpanPublications(ctx context.Context, feeds []string, s Span, loc *time.Location) ([]Publication, error) {
+	if loc == nil {
+		return nil, fmt.Errorf("publications: nil time zone")
+	}
+	from, to := localBounds(s, loc)
+	rows, err := q.conn.Query(ctx, `
+SELECT feed_id, title, link, category, published_at
+FROM publications FINAL
+WHERE (? = 0 OR has(?, feed_id)) AND published_at >= toDateTime(?) AND published_at < toDateTime(?)
+ORDER BY published_at, feed_id, item_key`, len(feeds), keyList(feeds), from.Unix(), to.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("publications %s..%s: %w", dateArg(s.From), dateArg(s.To), err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []Publication
+	for rows.Next() {
+		var p Publication
+		if err := rows.Scan(&p.FeedID, &p.Title, &p.Link, &p.Category, &p.PublishedAt); err != nil {
+			return nil, fmt.Errorf("publications: %w", err)
+		}
+		p.PublishedAt = p.PublishedAt.UTC()
+		p.Day = localDay(p.PublishedAt, loc)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("publications: %w", err)
+	}
+	return out, nil
+}
+
+// MonthCount is how many items were published in one calendar month.
+type MonthCount struct {
+	Month time.Time // first day
+	Count int
+}
+
+// PublicationsPerMonth counts the items of the feeds (empty: every feed) per local calendar month,
+// for every month span s touches, months without items included as 0 (nothing published is a real
+// zero once a feed is collected). Items are counted on their local day, as SpanPublications does.
+func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s Span, loc *time.Location) ([]MonthCount, error) {
+	first := utcDay(s.From.Year(), s.From.Month(), 1)
+	last := utcDay(s.To.Year(), s.To.Month(), 1)
+	whole := Span{Kind: SpanCustom, From: first, To: last.AddDate(0, 1, -1), End: last.AddDate(0, 1, -1)}
+	items, err := q.SpanPublications(ctx, feeds, whole, loc)
+	if err != nil {
+		return nil, err
+	}
+	var out []MonthCount
+	index := map[time.Time]int{}
+	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
+		index[m] = len(out)
+		out = append(out, MonthCount{Month: m})
+	}
+	for _, it := range items {
+		out[index[utcDay(it.Day.Year(), it.Day.Month(), 1)]].Count++
+	}
+	return out, nil
+}

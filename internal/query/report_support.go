@@ -1,0 +1,90 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// What the reports need besides the figures themselves: how much of a period the collected tables
+// cover (a report prefers an imported total for the whole period over a collected sum of part of
+// it), and the reports published earlier.
+
+// TrafficDays counts the days from..to (both included) on which a site has any web traffic row.
+// A period's visits or channel shares cover the whole period only when this equals its length.
+func (q *Queries) TrafficDays(ctx context.Context, siteID string, from, to time.Time) (int, error) {
+	var n uint64
+	err := q.conn.QueryRow(ctx, `
+SELECT uniqExact(date) FROM web_traffic_daily
+WHERE site_id = ? AND date >= toDate(?) AND date <= toDate(?)`, siteID, dateArg(from), dateArg(to)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("traffic days for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
+	}
+	return int(n), nil
+}
+
+// TopPageMonths counts the months overlapping from..to for which a site has a top-pages list.
+func (q *Queries) TopPageMonths(ctx context.Context, siteID string, from, to time.Time) (int, error) {
+	var n uint64
+	err := q.conn.QueryRow(ctx, `
+SELECT uniqExact(month) FROM web_top_pages
+WHERE site_id = ? AND month >= toStartOfMonth(toDate(?)) AND month <= toDate(?)`, siteID, dateArg(from), dateArg(to)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("top-page months for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
+	}
+	return int(n), nil
+}
+
+// GrowthRate is the report's "Vekst": new followers over the followers at the start, where the
+// start is the end less the new ones — FollowerGrowth.GrowthPercent's definition, as a fraction
+// (1.35 is 135 %), for figures summed over a platform's accounts. Nil when either is unknown or
+// the start is not above zero.
+func GrowthRate(followersAtEnd, newFollowers *float64) *float64 {
+	if followersAtEnd == nil || newFollowers == nil {
+		return nil
+	}
+	start := *followersAtEnd - *newFollowers
+	if start <= 0 {
+		return nil
+	}
+	g := *newFollowers / start
+	return &g
+}
+
+// PublishedReport is one publication of a report: the figures as they were printed, frozen.
+type PublishedReport struct {
+	// Report is "annual" or "quarterly"; Period "2022" or "2022-Q3"; Scope the site id.
+	Report, Scope, Period string
+	PublishedAt           time.Time
+	PublishedBy           string
+	// Body is the report as JSON (internal/report decodes it); Checksum its SHA-256 in hex.
+	Body     string
+	Checksum string
+}
+
+// PublishedReports returns every publication of one report and period, newest first: the first is
+// in force, the others are what was printed before it.
+func (q *Queries) PublishedReports(ctx context.Context, report, scope, period string) ([]PublishedReport, error) {
+	rows, err := q.conn.Query(ctx, `
+SELECT report, scope, period, published_at, published_by, body, checksum
+FROM report_publications
+WHERE report = ? AND scope = ? AND period = ?
+ORDER BY published_at DESC`, report, scope, period)
+	if err != nil {
+		return nil, fmt.Errorf("published %s report %s for %s: %w", report, period, scope, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []PublishedReport
+	for rows.Next() {
+		var p PublishedReport
+		if err := rows.Scan(&p.Report, &p.Scope, &p.Period, &p.PublishedAt, &p.PublishedBy, &p.Body, &p.Checksum); err != nil {
+			return nil, fmt.Errorf("published %s report %s: %w", report, period, err)
+		}
+		p.PublishedAt = p.PublishedAt.UTC()
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("published %s report %s: %w", report, period, err)
+	}
+	return out, nil
+}

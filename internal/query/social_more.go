@@ -1,0 +1,117 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// followerHistory is an account's snapshots over a range plus the last one before it, enough to
+// answer "followers on day d" (the last snapshot on or before d) for any d in the range.
+type followerHistory struct {
+	before *FollowerSnapshot // newest snapshot before the range; nil when none
+	days   []FollowerSnapshot
+}
+
+func (q *Queries) followerHistory(ctx context.Context, platform, accountID string, from, to time.Time) (followerHistory, error) {
+	var h followerHistory
+	days, err := q.Followers(ctx, platform, accountID, from, to)
+	if err != nil {
+		return h, err
+	}
+	h.days = days
+	var n, followers uint64
+	var d time.Time
+	err = q.conn.QueryRow(ctx, `
+SELECT count(), argMax(followers, date), max(date)
+FROM social_followers_daily FINAL
+WHERE platform = ? AND account_id = ? AND date < toDate(?)`, platform, accountID, dateArg(from)).Scan(&n, &followers, &d)
+	if err != nil {
+		return h, fmt.Errorf("followers of %s/%s before %s: %w", platform, accountID, dateArg(from), err)
+	}
+	if n > 0 {
+		h.before = &FollowerSnapshot{Date: d.UTC(), Followers: followers}
+	}
+	for i := range h.days {
+		h.days[i].Date = h.days[i].Date.UTC()
+	}
+	return h, nil
+}
+
+// at is the follower count on day d: the last snapshot on or before d, as FollowerGrowthBetween
+// defines FollowersAtEnd. Nil when there is none.
+func (h followerHistory) at(d time.Time) *uint64 {
+	var found *uint64
+	if h.before != nil && !h.before.Date.After(d) {
+		v := h.before.Followers
+		found = &v
+	}
+	for _, s := range h.days {
+		if s.Date.After(d) {
+			break
+		}
+		v := s.Followers
+		found = &v
+	}
+	return found
+}
+
+// MonthFollowers is one month of an account's follower growth.
+type MonthFollowers struct {
+	Month time.Time // first day
+	// NewFollowers is the net change over the month, as FollowerGrowthBetween defines it for the
+	// month: followers at its last day minus followers before its first day; nil when either is
+	// unknown. It can be negative.
+	NewFollowers *int64
+	// FollowersAtEnd is the last snapshot on or before the month's last day.
+	FollowersAtEnd *uint64
+}
+
+// MonthlyNewFollowers returns an account's net new followers per calendar month for every month
+// that overlaps from..to, in order (months are whole even when from..to cuts them).
+func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID string, from, to time.Time) ([]MonthFollowers, error) {
+	first := utcDay(from.Year(), from.Month(), 1)
+	last := utcDay(to.Year(), to.Month(), 1).AddDate(0, 1, -1)
+	h, err := q.followerHistory(ctx, platform, accountID, first, last)
+	if err != nil {
+		return nil, err
+	}
+	var out []MonthFollowers
+	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
+		row := MonthFollowers{Month: m, FollowersAtEnd: h.at(m.AddDate(0, 1, -1))}
+		start := h.at(m.AddDate(0, 0, -1))
+		if start != nil && row.FollowersAtEnd != nil {
+			n := int64(*row.FollowersAtEnd) - int64(*start)
+			row.NewFollowers = &n
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// ReachBetween returns an account's reach rows of one period length that start from..to (both
+// included), in date order.
+func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, period Period, from, to time.Time) ([]Reach, error) {
+	rows, err := q.conn.Query(ctx, `
+SELECT period_start, period_end, reach, impressions
+FROM social_reach FINAL
+WHERE platform = ? AND account_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
+ORDER BY period_start`, platform, accountID, string(period), dateArg(from), dateArg(to))
+	if err != nil {
+		return nil, fmt.Errorf("%s reach of %s/%s %s..%s: %w", period, platform, accountID, dateArg(from), dateArg(to), err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []Reach
+	for rows.Next() {
+		r := Reach{Period: period}
+		if err := rows.Scan(&r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
+			return nil, fmt.Errorf("%s reach of %s/%s: %w", period, platform, accountID, err)
+		}
+		r.Start, r.End = r.Start.UTC(), r.End.UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s reach of %s/%s: %w", period, platform, accountID, err)
+	}
+	return out, nil
+}

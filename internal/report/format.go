@@ -1,0 +1,77 @@
+package report
+
+import (
+	"math"
+	"strings"
+
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// Unit says how a figure is written.
+type Unit string
+
+// Units.
+const (
+	UnitCount Unit = "count" // a whole number: "10 234"
+	UnitShare Unit = "share" // a fraction shown in percent: "46 %"
+	UnitText  Unit = "text"
+)
+
+// unitOf is the unit a KPI is written in. Averages (reach per month) are written as whole numbers.
+func unitOf(k KPI) Unit {
+	if k.Shape == query.ShapeRate {
+		return UnitShare
+	}
+	return UnitCount
+}
+
+// FormatValue writes v in unit for lang, with the qualifier an imported figure was stated with:
+// "10 234", "46 %", "over 300", "drøyt 20 %". Nil is "–".
+func FormatValue(lang i18n.Lang, unit Unit, v *float64, qualifier string) string {
+	if v == nil || math.IsNaN(*v) {
+		return "–"
+	}
+	var s string
+	switch unit {
+	case UnitShare:
+		s = lang.Percent(*v)
+	default:
+		s = lang.Number(int64(math.Round(*v)))
+	}
+	if qualifier != "" && lang.Has("report.qualifier."+qualifier) {
+		s = lang.T("report.qualifier."+qualifier, s)
+	}
+	return s
+}
+
+// FormatFigure writes a figure; see FormatValue.
+func FormatFigure(lang i18n.Lang, unit Unit, f Figure) string {
+	return FormatValue(lang, unit, f.Value, f.Qualifier)
+}
+
+// formatChange writes a change: "+12 %" for a count, "+2 prosentpoeng" for a rate.
+func formatChange(lang i18n.Lang, percent bool, c *Change) string {
+	if c == nil {
+		return "–"
+	}
+	if percent {
+		pts := math.Round(c.Delta * 100)
+		return sign(pts) + lang.T("report.points", lang.Number(int64(math.Abs(pts))))
+	}
+	if c.Relative == nil {
+		return sign(c.Delta) + lang.Number(int64(math.Abs(math.Round(c.Delta))))
+	}
+	r := math.Round(*c.Relative * 100)
+	return sign(r) + strings.TrimPrefix(lang.Percent(math.Abs(r)/100), "-")
+}
+
+func sign(x float64) string {
+	switch {
+	case x > 0:
+		return "+"
+	case x < 0:
+		return "−"
+	}
+	return "±"
+}

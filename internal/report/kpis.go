@@ -1,0 +1,399 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/innomed/rekkevidde/internal/figures"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// KPI is one key figure over a report's period, beside the periods it is compared with.
+type KPI struct {
+	// Name is the KPI's name as targets use it (query.KPIs, plus the report's own: growth and
+	// reach per month per platform, the share of new visitors).
+	Name     string         `json:"kpi"`
+	Shape    query.KPIShape `json:"shape"`
+	Platform string         `json:"platform,omitempty"`
+	Compared
+	// ChangePrevious and ChangeYearEarlier are Current against Previous and YearEarlier; nil
+	// when either is unknown. A rate's change is in percentage points (Delta 0.02 = 2 points).
+	ChangePrevious    *Change `json:"change_previous,omitempty"`
+	ChangeYearEarlier *Change `json:"change_year_earlier,omitempty"`
+	Target            *Target `json:"target,omitempty"`
+}
+
+// Percent tells whether the KPI is a share or rate shown in percent.
+func (k KPI) Percent() bool { return k.Shape == query.ShapeRate }
+
+// Change is how a KPI moved.
+type Change struct {
+	Delta    float64  `json:"delta"`
+	Relative *float64 `json:"relative,omitempty"`
+}
+
+// Target statuses.
+const (
+	StatusMet        = "met"         // the target is reached
+	StatusOnTrack    = "on_track"    // a sum ahead of a steady pace towards the target
+	StatusBehind     = "behind"      // a sum behind a steady pace, or a rate below the target
+	StatusInProgress = "in_progress" // a level not reached yet while the year runs
+	StatusMissed     = "missed"      // the year is over and the target was not reached
+	StatusUnknown    = "unknown"     // no figure to compare
+)
+
+// Target is a KPI's yearly target and how far the year has come towards it.
+type Target struct {
+	Year int `json:"year"`
+	// Value is the target in the KPI's unit (a rate as a fraction).
+	Value float64 `json:"value"`
+	// Progress is the KPI over the year up to the report period's last day; nil when unknown.
+	Progress *float64 `json:"progress"`
+	// Share is Progress / Value.
+	Share *float64 `json:"share,omitempty"`
+	// Expected is, for a sum, where a steady pace would stand by the period's last day.
+	Expected *float64 `json:"expected,omitempty"`
+	Status   string   `json:"status"`
+}
+
+// Extra KPIs only reports show; targets may name them too.
+const (
+	KPIWebNewShare         = query.HistoryWebNewShare
+	KPIGrowthPrefix        = query.HistoryGrowthPrefix
+	KPIReachPerMonthPrefix = query.HistoryReachPrefix
+)
+
+// reportPlatforms are the social platforms in the annual report's column order.
+func reportPlatforms() []string {
+	return []string{figures.PlatformFacebook, figures.PlatformLinkedIn, figures.PlatformInstagram}
+}
+
+// kpiScope finds whose figures the KPIs read: the site, every social account, the first
+// newsletter list and events register, every feed.
+func (b *Builder) kpiScope(ctx context.Context) (query.KPIScope, error) {
+	s := query.KPIScope{SiteID: b.site.ID, Location: b.loc}
+	var err error
+	if s.Social, err = b.q.SocialAccounts(ctx); err != nil {
+		return s, err
+	}
+	lists, err := b.q.NewsletterLists(ctx)
+	if err != nil {
+		return s, err
+	}
+	if len(lists) > 0 {
+		s.ListID = lists[0]
+	}
+	accounts, err := b.q.EventAccounts(ctx)
+	if err != nil {
+		return s, err
+	}
+	if len(accounts) > 0 {
+		s.EventAccount = accounts[0]
+	}
+	if s.Feeds, err = b.q.Feeds(ctx); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// queryTargets converts the configured targets (rates in percent) into the query layer's.
+func (b *Builder) queryTargets() []query.Target {
+	var out []query.Target
+	for _, t := range b.targets {
+		v := t.Value
+		if d, ok := query.LookupKPI(t.KPI); ok && d.Percent() {
+			v /= 100
+		}
+		out = append(out, query.Target{KPI: query.KPI(t.KPI), Year: t.Year, Value: v})
+	}
+	return out
+}
+
+// periods are the spans a report compares: its own, the one before, and (quarterly) a year before.
+type periods struct {
+	current, previous, yearEarlier query.Span
+	quarterly                      bool
+}
+
+func (p periods) spans() []query.Span {
+	if p.quarterly {
+		return []query.Span{p.current, p.previous, p.yearEarlier}
+	}
+	return []query.Span{p.current, p.previous}
+}
+
+// compared builds a Compared from one figure per span of p.
+func (p periods) compared(f func(query.Span) Figure) Compared {
+	c := Compared{Current: f(p.current), Previous: f(p.previous)}
+	if p.quarterly {
+		y := f(p.yearEarlier)
+		c.YearEarlier = &y
+	}
+	return c
+}
+
+// of picks the figure of span s out of c.
+func (p periods) of(c Compared, s query.Span) Figure {
+	switch {
+	case s == p.current:
+		return c.Current
+	case s == p.previous:
+		return c.Previous
+	case c.YearEarlier != nil:
+		return *c.YearEarlier
+	}
+	return Figure{}
+}
+
+// kpiRows computes every KPI over p with the precedence of resolve.go.
+func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, error) {
+	scope, err := b.kpiScope(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report kpis: %w", err)
+	}
+	defs := query.KPIs()
+	values, err := b.q.KPIValues(ctx, defs, scope, p.current, query.GrainMonth, b.queryTargets())
+	if err != nil {
+		return nil, fmt.Errorf("report kpis: %w", err)
+	}
+	visitDays := map[time.Time]int{}
+	for _, s := range p.spans() {
+		n, err := b.q.TrafficDays(ctx, b.site.ID, s.From, s.To)
+		if err != nil {
+			return nil, fmt.Errorf("report kpis: %w", err)
+		}
+		visitDays[s.From] = n
+	}
+	var out []KPI
+	byName := map[string]int{}
+	for _, v := range values {
+		d := v.Def
+		name := string(d.Name)
+		scopeKey := ""
+		switch {
+		case strings.HasPrefix(name, "web."):
+			scopeKey = b.site.ID
+		case strings.HasPrefix(name, "newsletter."):
+			scopeKey = scope.ListID
+		}
+		collected := map[time.Time]*float64{p.current.From: v.Current, p.previous.From: v.Previous, p.yearEarlier.From: v.YearEarlier}
+		k := KPI{Name: name, Shape: d.Shape, Platform: d.Platform}
+		k.Compared = p.compared(func(s query.Span) Figure {
+			c := collected[s.From]
+			imp := h.figure(name, s, "", scopeKey)
+			switch d.Name {
+			case query.KPIWebVisits:
+				return pick(c, coverageOf(visitDays[s.From], s.Days()), imp)
+			case query.KPIEventsHeld, query.KPIEventAttendance, query.KPIPublications:
+				// No event in the register yields to an imported count for years entered as totals.
+				if c != nil && *c == 0 && imp.Known() {
+					return imp
+				}
+			}
+			return pick(c, whole(c), imp)
+		})
+		k.Target = b.target(d, v.Target, k.Current, p)
+		byName[name] = len(out)
+		out = append(out, k)
+	}
+	extras, err := b.extraKPIs(ctx, p, h, out, byName)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, extras...)
+	for i := range out {
+		d := query.KPIDef{Name: query.KPI(out[i].Name), Shape: out[i].Shape}
+		out[i].ChangePrevious = change(d, out[i].Current, out[i].Previous)
+		if out[i].YearEarlier != nil {
+			out[i].ChangeYearEarlier = change(d, out[i].Current, *out[i].YearEarlier)
+		}
+	}
+	return out, nil
+}
+
+func change(d query.KPIDef, current, earlier Figure) *Change {
+	c := d.Compare(current.Value, earlier.Value)
+	if c == nil {
+		return nil
+	}
+	return &Change{Delta: c.Delta, Relative: c.Relative}
+}
+
+// extraKPIs are the report's own KPIs: the share of new visitors, and per platform the growth
+// and the reach per month.
+func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KPI, byName map[string]int) ([]KPI, error) {
+	var out []KPI
+	newShare := KPI{Name: KPIWebNewShare, Shape: query.ShapeRate}
+	var err error
+	newShare.Compared = p.compared(func(s query.Span) Figure {
+		if err != nil {
+			return Figure{}
+		}
+		var pv *query.PeriodVisitors
+		pv, err = b.q.SpanVisitors(ctx, b.site.ID, s)
+		var c *float64
+		if pv != nil && pv.Visitors != nil && pv.NewVisitors != nil && *pv.Visitors > 0 {
+			c = f64(float64(*pv.NewVisitors) / float64(*pv.Visitors))
+		}
+		return pick(c, whole(c), h.figure(KPIWebNewShare, s, "", b.site.ID))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report kpis: %w", err)
+	}
+	newShare.Target = b.target(query.KPIDef{Name: query.KPI(newShare.Name), Shape: newShare.Shape}, nil, newShare.Current, p)
+	out = append(out, newShare)
+
+	accounts, err := b.q.SocialAccounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report kpis: %w", err)
+	}
+	for _, platform := range reportPlatforms() {
+		followers, fok := byName["social.followers."+platform]
+		newFollowers, nok := byName["social.new_followers."+platform]
+		if fok && nok {
+			g := KPI{Name: KPIGrowthPrefix + platform, Shape: query.ShapeRate, Platform: platform}
+			g.Compared = p.compared(func(s query.Span) Figure {
+				return growth(p.of(base[followers].Compared, s), p.of(base[newFollowers].Compared, s), h.figure(g.Name, s, "", ""))
+			})
+			g.Target = b.target(query.KPIDef{Name: query.KPI(g.Name), Shape: g.Shape}, nil, g.Current, p)
+			out = append(out, g)
+		}
+		var mine []query.SocialAccount
+		for _, a := range accounts {
+			if a.Platform == platform {
+				mine = append(mine, a)
+			}
+		}
+		r := KPI{Name: KPIReachPerMonthPrefix + platform, Shape: query.ShapePeriod, Platform: platform}
+		r.Compared = p.compared(func(s query.Span) Figure {
+			if err != nil {
+				return Figure{}
+			}
+			var c *float64
+			var cov coverage
+			c, cov, err = b.reachPerMonth(ctx, mine, s)
+			return pick(c, cov, h.figure(r.Name, s, "", ""))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("report kpis: %w", err)
+		}
+		r.Target = b.target(query.KPIDef{Name: query.KPI(r.Name), Shape: r.Shape}, nil, r.Current, p)
+		if len(mine) > 0 || r.Current.Known() || r.Previous.Known() {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// growth is the report's "Vekst" for one period: computed from collected followers and new
+// followers; else the imported growth as printed, with the computed one beside it where they
+// differ once rounded; else computed from imported followers and new followers.
+func growth(followers, newFollowers, imported Figure) Figure {
+	computed := query.GrowthRate(followers.Value, newFollowers.Value)
+	if followers.Origin == Collected && newFollowers.Origin == Collected && computed != nil {
+		return Figure{Value: computed, Origin: Collected, Partial: followers.Partial || newFollowers.Partial}
+	}
+	if imported.Known() {
+		if computed != nil && roundedDiffers(*imported.Value, *computed) {
+			imported.Computed = computed
+		}
+		return imported
+	}
+	if computed == nil {
+		return Figure{}
+	}
+	return Figure{Value: computed, Origin: Imported}
+}
+
+// reachPerMonth is the report's "Rekkevidde per måned" over span s: the mean of the months that
+// have a month row (query.AverageMonthlyReach's definition), summed over the platform's accounts.
+// It covers s when every account has every month.
+func (b *Builder) reachPerMonth(ctx context.Context, accounts []query.SocialAccount, s query.Span) (*float64, coverage, error) {
+	months := 0
+	for m := s.From; !m.After(s.To); m = m.AddDate(0, 1, 0) {
+		months++
+	}
+	var sum float64
+	found, cov := false, coverWhole
+	for _, a := range accounts {
+		rows, err := b.q.ReachBetween(ctx, a.Platform, a.AccountID, query.PeriodMonth, s.From, s.To)
+		if err != nil {
+			return nil, coverNone, err
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		var total uint64
+		for _, r := range rows {
+			total += r.Reach
+		}
+		sum += float64(total) / float64(len(rows))
+		found = true
+		if len(rows) < months {
+			cov = coverPartial
+		}
+	}
+	if !found {
+		return nil, coverNone, nil
+	}
+	return &sum, cov, nil
+}
+
+// target reads a KPI's progress towards its target for the year of the period's last day. The
+// query layer's progress on collected figures comes first; without one, the report's own figure
+// for the period stands in where it means the same thing: a level or a rate at the period's end,
+// or a sum or a period figure when the period is the whole year or its first quarter.
+func (b *Builder) target(d query.KPIDef, collected *query.TargetProgress, current Figure, p periods) *Target {
+	year := p.current.To.Year()
+	var t *Target
+	for _, ct := range b.targets {
+		if ct.KPI != string(d.Name) || ct.Year != year {
+			continue
+		}
+		v := ct.Value
+		if d.Shape == query.ShapeRate {
+			v /= 100
+		}
+		t = &Target{Year: year, Value: v}
+	}
+	if t == nil {
+		return nil
+	}
+	if collected != nil && collected.Value != nil {
+		t.Progress, t.Expected = collected.Value, collected.Expected
+	} else {
+		firstQuarter := p.quarterly && p.current.From.Month() == time.January
+		if d.Shape == query.ShapeLevel || d.Shape == query.ShapeRate || !p.quarterly || firstQuarter {
+			t.Progress = current.Value
+		}
+		if d.Shape == query.ShapeSum {
+			yearSpan := query.YearSpan(year)
+			e := t.Value * float64(p.current.To.Sub(yearSpan.From).Hours()/24+1) / float64(yearSpan.Days())
+			t.Expected = &e
+		}
+	}
+	yearOver := p.current.To.Equal(query.YearSpan(year).End)
+	t.Status = status(d.Shape, t, yearOver)
+	if t.Progress != nil && t.Value > 0 {
+		t.Share = f64(*t.Progress / t.Value)
+	}
+	return t
+}
+
+func status(shape query.KPIShape, t *Target, yearOver bool) string {
+	switch {
+	case t.Progress == nil:
+		return StatusUnknown
+	case *t.Progress >= t.Value:
+		return StatusMet
+	case yearOver:
+		return StatusMissed
+	case shape == query.ShapeSum && t.Expected != nil && *t.Progress >= *t.Expected:
+		return StatusOnTrack
+	case shape == query.ShapeSum || shape == query.ShapeRate:
+		return StatusBehind
+	}
+	return StatusInProgress
+}
