@@ -26,6 +26,7 @@ run: clickhouse-start build ## start ClickHouse, migrate, load demo data if empt
 	$(BIN) serve --demo-admin
 
 test: clickhouse-start vet fmt-check ## vet, format check, and every test (integration ones on the local ClickHouse) with -race
+	@scripts/clickhouse.sh drop-test-databases
 	$(GO) test -race -count=1 ./...
 
 test-short: ## unit tests only, no ClickHouse

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a private ClickHouse for development and tests: Debian's clickhouse-server (18.16), with its
 # config, data, logs and pid under ./var/clickhouse and its own loopback ports, never the system service.
-#   scripts/clickhouse.sh start|stop|status|wait|install
+#   scripts/clickhouse.sh start|stop|status|wait|install|drop-test-databases
 # Ports: REKKEVIDDE_CH_TCP_PORT (default 19000), REKKEVIDDE_CH_HTTP_PORT (default 18123).
 set -euo pipefail
 
@@ -158,12 +158,22 @@ stop() {
   rm -f "$pid_file"
 }
 
+# drop_test_databases removes databases that tests left behind (internal/chtest names them test_…).
+drop_test_databases() {
+  answers || return 0
+  local db
+  for db in $(clickhouse-client --host 127.0.0.1 --port "$tcp_port" --query "SELECT name FROM system.databases WHERE name LIKE 'test\\_%'"); do
+    clickhouse-client --host 127.0.0.1 --port "$tcp_port" --query "DROP DATABASE IF EXISTS \`$db\`" || say "could not drop $db"
+  done
+}
+
 case "${1:-}" in
   install) install_packages ;;
   start) start ;;
   stop) stop ;;
   wait) wait_ready "${2:-60}" ;;
+  drop-test-databases) drop_test_databases ;;
   status)
     if pid="$(running_pid)" && answers; then echo "running (pid $pid) on 127.0.0.1:$tcp_port"; else echo "not running"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status|wait|install" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|wait|install|drop-test-databases" >&2; exit 2 ;;
 esac
