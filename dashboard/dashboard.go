@@ -39,6 +39,16 @@ type Deps struct {
 	Store *store.Store
 	// Log receives request errors and panics; nil discards them.
 	Log *slog.Logger
+	// Collections starts a configured source's collection now and tells whether one is under way
+	// (the scheduler in serve). Nil leaves the freshness strip without its Start buttons.
+	Collections Collections
+}
+
+// Collections is what the freshness strip needs from the scheduler. An implementation may also
+// have Progress(id string) (done, total int, ok bool), for the steps of a run under way.
+type Collections interface {
+	Trigger(id string) error
+	Running(id string) bool
 }
 
 // readyTimeout bounds /readyz so that a hanging ClickHouse makes the probe fail rather than hang.
@@ -54,6 +64,7 @@ type handler struct {
 	defaultLang i18n.Lang
 	auth        *auth.Auth
 	store       *store.Store
+	collections Collections
 	// secureCookies: the listener is not loopback, so cookies are Secure whatever the request says.
 	secureCookies bool
 }
@@ -107,6 +118,7 @@ func build(deps Deps) (*handler, *fiber.App) {
 		defaultLang: lang,
 		auth:        authn,
 		store:       deps.Store,
+		collections: deps.Collections,
 		// Decided once from http.listen; see setCookie.
 		secureCookies: !auth.IsLoopback(deps.Config.HTTP.Listen),
 	}

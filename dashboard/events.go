@@ -12,14 +12,14 @@ import (
 )
 
 // eventsTopic is /arrangementer: attendance of webinars, meetings, courses and conferences. The
-// entry form, when it comes, is linked from topic.actions (shown above the figures).
+// entry form (event_form.go) is linked from topic.actions, above the figures.
 func eventsTopic() *topic {
 	return &topic{path: "/arrangementer", key: "events", file: "arrangementer", figures: []figureDef{
 		{"arrangementer", (*pages).eventsList},
 		{"typer", (*pages).eventsByKind},
 		{"sektorer", (*pages).eventsBySector},
 		{"kvartaler", (*pages).eventsByQuarter},
-	}}
+	}, actions: eventActions}
 }
 
 // eventKinds is the order kinds are listed in (as internal/events stores them).
@@ -91,6 +91,16 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 	if len(events) > 1 {
 		t.Foot = [][]cell{append([]cell{headerCell(l.T("table.total")), textCell(""), textCell(l.T("events.count_n", len(events)))},
 			attendanceCells(l, query.SumEvents(events))...)}
+	}
+	// Editors get a link to each event's form (event_form.go); the CSV (no chart) keeps to figures.
+	if withChart && p.h.canEditEvents(r.c) {
+		t.Head = append(t.Head, column{Label: l.T("eventform.edit_col")})
+		for i, e := range events {
+			t.Rows[i] = append(t.Rows[i], eventEditCell(r, e))
+		}
+		for i := range t.Foot {
+			t.Foot[i] = append(t.Foot[i], textCell(""))
+		}
 	}
 	f.Table, f.Collapsed = t, len(t.Rows) > 20
 	if len(events) == 0 {

@@ -35,6 +35,8 @@ type sourceView struct {
 	StateText string // the state in words, so colour is never the only signal
 	Lines     []string
 	Error     string
+	// sourceControl: a run under way, and the admin's Start button and runs page (source_runs.go).
+	sourceControl
 }
 
 // kpiCard is one KPI on the overview.
@@ -373,6 +375,7 @@ func (p *pages) freshness(r *request) ([]sourceView, error) {
 		if f.Runs != nil && f.Runs.LastError != "" && f.State != query.StateOK {
 			sv.Error = clipText(p.h.redact(f.Runs.LastError), 240)
 		}
+		p.h.control(r.c, l, &sv, f)
 		out = append(out, sv)
 	}
 	return out, nil

@@ -74,6 +74,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		SessionKey: signIn.key,
 		Store:      a.store,
 		Log:        a.log,
+		// Admins start a source from the freshness strip; the scheduler runs it in its own loop.
+		Collections: sched,
 	})
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {

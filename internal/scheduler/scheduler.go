@@ -17,6 +17,10 @@ type Scheduler struct {
 	log     *slog.Logger
 	// triggers lets an admin start a source now (from the dashboard).
 	triggers map[string]chan struct{}
+
+	// progress is the last finished step of each run under way, for the dashboard to follow.
+	mu       sync.Mutex
+	progress map[string]ChunkResult
 }
 
 // New returns a scheduler for sources.
@@ -25,7 +29,33 @@ func New(runner *Runner, sources []Source, log *slog.Logger) *Scheduler {
 	for _, s := range sources {
 		triggers[s.ID] = make(chan struct{}, 1)
 	}
-	return &Scheduler{runner: runner, sources: sources, log: log, triggers: triggers}
+	return &Scheduler{runner: runner, sources: sources, log: log, triggers: triggers, progress: map[string]ChunkResult{}}
+}
+
+// Running tells whether a run of source id is under way in this process.
+func (s *Scheduler) Running(id string) bool { return s.runner.Running(id) }
+
+// Progress is how many steps of source id's run under way have finished, of how many; ok is false
+// when no step has finished yet or no run is under way.
+func (s *Scheduler) Progress(id string) (done, total int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.progress[id]
+	return p.Index, p.Of, ok
+}
+
+func (s *Scheduler) track(id string) func(ChunkResult) {
+	return func(res ChunkResult) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.progress[id] = res
+	}
+}
+
+func (s *Scheduler) untrack(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.progress, id)
 }
 
 // ErrUnknownSource is returned by Trigger for an id that is not configured.
@@ -79,7 +109,8 @@ func (s *Scheduler) loop(ctx context.Context, src Source) {
 		case <-s.triggers[src.ID]:
 			timer.Stop()
 		}
-		sum, err := s.runner.Incremental(ctx, src, nil)
+		sum, err := s.runner.Incremental(ctx, src, s.track(src.ID))
+		s.untrack(src.ID)
 		wait = src.Interval + jitter(src.Interval/10) - src.Interval/20
 		switch {
 		case errors.Is(err, ErrAlreadyRunning):

@@ -1,0 +1,558 @@
+package dashboard
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/events"
+	"github.com/innomed/rekkevidde/internal/figures"
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// The events entry form: /arrangementer/ny registers an event without an API, /arrangementer/:id/
+// endre changes one and /arrangementer/:id/slett withdraws it (soft delete: a newer version flagged
+// deleted). Every write goes through internal/events, the same validation the CSV import uses, and
+// adds a row to the audit trail (event_changes), shown as "Endringer" on the edit page. Editors
+// only; CSRF is checked by the middleware in front of every page.
+
+const (
+	eventsPath = "/arrangementer"
+	// formSource labels the rows the form writes (events.source); who did it is in the audit trail.
+	formSource = "form"
+	// changesShown bounds the audit list on the edit page.
+	changesShown = 50
+	// apiEventPrefix marks events a collector writes (the Zoom source): the next collection would
+	// overwrite any change made here.
+	apiEventPrefix = "zoom-"
+)
+
+// changeRoutes registers the pages that change figures or start work: the events entry form and
+// (source_runs.go) starting a source's collection and following its runs.
+func (h *handler) changeRoutes(r fiber.Router) {
+	f := &eventForms{h: h}
+	editor := h.requireRole(auth.Editor)
+	r.Get(eventsPath+"/ny", editor, f.newEvent)
+	r.Post(eventsPath+"/ny", editor, f.create)
+	r.Get(eventsPath+"/:id/endre", editor, f.edit)
+	r.Post(eventsPath+"/:id/endre", editor, f.update)
+	r.Post(eventsPath+"/:id/slett", editor, f.remove)
+	h.sourceRoutes(r)
+}
+
+type eventForms struct {
+	h *handler
+}
+
+// eventFormValues are the form's fields exactly as typed, so a refused form comes back unchanged.
+type eventFormValues struct {
+	Kind, Title, Date, StartTime, EndDate, EndTime string
+	Registered, OnSite, Digital                    string
+}
+
+func formValuesOf(c *fiber.Ctx) eventFormValues {
+	return eventFormValues{
+		Kind: c.FormValue(events.FieldKind), Title: c.FormValue(events.FieldTitle),
+		Date: c.FormValue(events.FieldDate), StartTime: c.FormValue(events.FieldStartTime),
+		EndDate: c.FormValue(events.FieldEndDate), EndTime: c.FormValue(events.FieldEndTime),
+		Registered: c.FormValue(events.FieldRegistered), OnSite: c.FormValue(events.FieldAttendedOnSite),
+		Digital: c.FormValue(events.FieldAttendedDigital),
+	}
+}
+
+func (v eventFormValues) input(account, id string, zone *time.Location) events.Input {
+	return events.Input{AccountID: account, EventID: id, Kind: v.Kind, Title: v.Title, Date: v.Date,
+		StartTime: v.StartTime, EndDate: v.EndDate, EndTime: v.EndTime, Registered: v.Registered,
+		AttendedOnSite: v.OnSite, AttendedDigital: v.Digital, Zone: zone}
+}
+
+// storedValues fills the form from a stored event, in the organisation's zone. Midnight is left
+// empty: that is how an event entered without a start time is stored.
+func storedValues(e *query.StoredEvent, loc *time.Location) eventFormValues {
+	start := e.StartsAt.In(loc)
+	v := eventFormValues{Kind: e.Kind, Title: e.Title, Date: start.Format(time.DateOnly),
+		Registered: optCount(e.Registered), OnSite: optCount(e.AttendedOnSite), Digital: optCount(e.AttendedDigital)}
+	if start.Hour() != 0 || start.Minute() != 0 {
+		v.StartTime = start.Format("15:04")
+	}
+	if e.EndsAt != nil {
+		end := e.EndsAt.In(loc)
+		v.EndTime = end.Format("15:04")
+		if end.Format(time.DateOnly) != v.Date {
+			v.EndDate = end.Format(time.DateOnly)
+		}
+	}
+	return v
+}
+
+func optCount(n *uint32) string {
+	if n == nil {
+		return ""
+	}
+	return strconv.FormatUint(uint64(*n), 10)
+}
+
+// eventFormView is the data of templates/event_form.html.
+type eventFormView struct {
+	layout
+	Heading string
+	// Unavailable: no store to write to; NotFound: no such event.
+	Unavailable bool
+	Action      string
+	// Register is the events register (account id) written to.
+	Register string
+	V        eventFormValues
+	// Errors are the messages per field name (events.Field*); ErrorSummary counts them.
+	Errors       map[string]fieldErr
+	ErrorSummary string
+	Kinds        []kindOption
+	// ReadOnly says why the event cannot be changed here (it comes from an API).
+	ReadOnly  string
+	Deleted   bool
+	DeleteURL string
+	Notice    string
+	BackURL   string
+	// Editing is true on an existing event's page, which lists its changes.
+	Editing bool
+	Changes []changeRow
+}
+
+// fieldErr is one field's message; the zero value (a field without error) renders nothing.
+type fieldErr struct {
+	Field, Message string
+}
+
+type kindOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+type changeRow struct {
+	When, By, Action string
+	What             []string
+}
+
+func (f *eventForms) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFormView {
+	return eventFormView{layout: f.h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{},
+		Unavailable: f.h.store == nil || f.h.queries == nil}
+}
+
+func (v *eventFormView) fillKinds() {
+	for _, k := range eventKinds() {
+		v.Kinds = append(v.Kinds, kindOption{Value: k, Label: keyName(v.Lang, "kind", k), Selected: k == v.V.Kind})
+	}
+}
+
+// account is the events register the form writes to: ?account= / the account field when it names
+// a register that holds events, else InnoMed's. An editor cannot open a new register by typing.
+func (f *eventForms) account(c *fiber.Ctx, raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || raw == events.DefaultAccount {
+		return events.DefaultAccount, nil
+	}
+	known, err := f.h.queries.EventAccounts(c.UserContext())
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(known, raw) {
+		return "", badRequest("eventform.bad_account", clip(raw))
+	}
+	return raw, nil
+}
+
+func editURL(account, id string) string {
+	u := eventsPath + "/" + url.PathEscape(id) + "/endre"
+	if account != events.DefaultAccount {
+		u += "?account=" + url.QueryEscape(account)
+	}
+	return u
+}
+
+func deleteURL(account, id string) string {
+	u := eventsPath + "/" + url.PathEscape(id) + "/slett"
+	if account != events.DefaultAccount {
+		u += "?account=" + url.QueryEscape(account)
+	}
+	return u
+}
+
+// eventsPageURL is the events page for the year of day, where the event just changed is listed.
+func eventsPageURL(account string, day time.Time) string {
+	q := url.Values{"period": {"year"}, "year": {strconv.Itoa(day.Year())}}
+	if account != events.DefaultAccount {
+		q.Set("account", account)
+	}
+	return eventsPath + "?" + q.Encode()
+}
+
+// fromAPI tells whether an event is written by a collector, so a change here would be overwritten.
+func (h *handler) fromAPI(e *query.StoredEvent) bool {
+	if strings.HasPrefix(e.EventID, apiEventPrefix) {
+		return true
+	}
+	for _, s := range h.cfg.Sources {
+		if s.ID == e.Source {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *eventForms) unavailable(c *fiber.Ctx) error {
+	return f.h.refuse(c, fiber.StatusServiceUnavailable, "eventform.unavailable_title", "eventform.unavailable")
+}
+
+func (f *eventForms) newEvent(c *fiber.Ctx) error {
+	lang := langOf(c, f.h.defaultLang)
+	v := f.view(c, lang, lang.T("eventform.new_title"))
+	if v.Unavailable {
+		return f.unavailable(c)
+	}
+	account, err := f.account(c, c.Query("account"))
+	if err != nil {
+		return err
+	}
+	v.Register, v.Action, v.BackURL = account, eventsPath+"/ny", eventsPath
+	v.fillKinds()
+	return f.h.sendPage(c, "event_form", v)
+}
+
+func (f *eventForms) create(c *fiber.Ctx) error {
+	lang := langOf(c, f.h.defaultLang)
+	v := f.view(c, lang, lang.T("eventform.new_title"))
+	if v.Unavailable {
+		return f.unavailable(c)
+	}
+	account, err := f.account(c, c.FormValue("account"))
+	if err != nil {
+		return err
+	}
+	v.Register, v.Action, v.BackURL, v.V = account, eventsPath+"/ny", eventsPath, formValuesOf(c)
+	ctx := c.UserContext()
+	in := v.V.input(account, "", zoneOf(f.h.cfg))
+	ev, err := in.Event()
+	if err != nil {
+		return f.refused(c, &v, err)
+	}
+	// Registering an event that is already there (same kind, day and title) replaces it: the
+	// audit trail records that as a change of the existing event.
+	before, err := f.h.queries.EventByID(ctx, account, ev.EventID)
+	if err != nil {
+		return err
+	}
+	if before != nil && f.h.fromAPI(before) {
+		return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", before.Source)
+	}
+	saved, err := events.Save(ctx, f.h.store, in, formSource)
+	if err != nil {
+		return err
+	}
+	change := events.Change{Action: events.ActionCreated, By: editorName(c), After: saved}
+	if before != nil {
+		prev := figuresOf(before)
+		change.Action, change.Before = events.ActionUpdated, &prev
+	}
+	if err := events.RecordChange(ctx, f.h.store, change); err != nil {
+		return fmt.Errorf("event %s saved, but not its audit row: %w", saved.EventID, err)
+	}
+	f.h.log.InfoContext(ctx, "event registered", "account", account, "event", saved.EventID, "by", editorName(c))
+	return c.Redirect(withParam(editURL(account, saved.EventID), "ny", "1"), fiber.StatusSeeOther)
+}
+
+// stored loads the event named by the path (and ?account=); a missing one is a 404 page.
+func (f *eventForms) stored(c *fiber.Ctx) (string, *query.StoredEvent, error) {
+	account, err := f.account(c, c.Query("account"))
+	if err != nil {
+		return "", nil, err
+	}
+	id, err := url.PathUnescape(c.Params("id"))
+	if err != nil {
+		id = c.Params("id")
+	}
+	e, err := f.h.queries.EventByID(c.UserContext(), account, id)
+	if err != nil {
+		return "", nil, err
+	}
+	if e == nil {
+		return "", nil, f.h.refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", clip(id))
+	}
+	return account, e, nil
+}
+
+// editView is the edit page of e: its form (or why there is none) and its changes.
+func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *query.StoredEvent) (eventFormView, error) {
+	v := f.view(c, lang, lang.T("eventform.edit_title"))
+	v.Register, v.Editing, v.Deleted = account, true, e.Deleted
+	v.Action, v.DeleteURL = editURL(account, e.EventID), deleteURL(account, e.EventID)
+	v.BackURL = eventsPageURL(account, e.StartsAt.In(zoneOf(f.h.cfg)))
+	v.V = storedValues(e, zoneOf(f.h.cfg))
+	if f.h.fromAPI(e) {
+		v.ReadOnly = lang.T("eventform.api", e.Source)
+	}
+	changes, err := f.h.queries.EventChanges(c.UserContext(), account, e.EventID, changesShown)
+	if err != nil {
+		return v, err
+	}
+	for _, ch := range changes {
+		v.Changes = append(v.Changes, f.changeRow(lang, ch))
+	}
+	return v, nil
+}
+
+func (f *eventForms) edit(c *fiber.Ctx) error {
+	lang := langOf(c, f.h.defaultLang)
+	if f.h.store == nil || f.h.queries == nil {
+		return f.unavailable(c)
+	}
+	account, e, err := f.stored(c)
+	if e == nil {
+		return err
+	}
+	v, err := f.editView(c, lang, account, e)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Query("ny") != "":
+		v.Notice = lang.T("eventform.created")
+	case c.Query("lagret") != "":
+		v.Notice = lang.T("eventform.saved")
+	}
+	v.fillKinds()
+	return f.h.sendPage(c, "event_form", v)
+}
+
+func (f *eventForms) update(c *fiber.Ctx) error {
+	lang := langOf(c, f.h.defaultLang)
+	if f.h.store == nil || f.h.queries == nil {
+		return f.unavailable(c)
+	}
+	account, e, err := f.stored(c)
+	if e == nil {
+		return err
+	}
+	if f.h.fromAPI(e) {
+		return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
+	}
+	v, err := f.editView(c, lang, account, e)
+	if err != nil {
+		return err
+	}
+	v.V = formValuesOf(c)
+	ctx := c.UserContext()
+	// The id is kept, so correcting the title or date changes this event instead of adding one.
+	in := v.V.input(account, e.EventID, zoneOf(f.h.cfg))
+	if _, err := in.Event(); err != nil {
+		return f.refused(c, &v, err)
+	}
+	saved, err := events.Save(ctx, f.h.store, in, formSource)
+	if err != nil {
+		return err
+	}
+	before := figuresOf(e)
+	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionUpdated, By: editorName(c), Before: &before, After: saved}); err != nil {
+		return fmt.Errorf("event %s saved, but not its audit row: %w", saved.EventID, err)
+	}
+	f.h.log.InfoContext(ctx, "event changed", "account", account, "event", saved.EventID, "by", editorName(c))
+	return c.Redirect(withParam(editURL(account, saved.EventID), "lagret", "1"), fiber.StatusSeeOther)
+}
+
+func (f *eventForms) remove(c *fiber.Ctx) error {
+	if f.h.store == nil || f.h.queries == nil {
+		return f.unavailable(c)
+	}
+	account, e, err := f.stored(c)
+	if e == nil {
+		return err
+	}
+	if f.h.fromAPI(e) {
+		return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
+	}
+	back := eventsPageURL(account, e.StartsAt.In(zoneOf(f.h.cfg)))
+	if e.Deleted {
+		return c.Redirect(back, fiber.StatusSeeOther)
+	}
+	ctx := c.UserContext()
+	before := figuresOf(e)
+	if err := events.Delete(ctx, f.h.store, before, formSource); err != nil {
+		return err
+	}
+	after := before
+	after.Deleted = true
+	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionDeleted, By: editorName(c), Before: &before, After: after}); err != nil {
+		return fmt.Errorf("event %s deleted, but not its audit row: %w", e.EventID, err)
+	}
+	f.h.log.InfoContext(ctx, "event deleted", "account", account, "event", e.EventID, "by", editorName(c))
+	return c.Redirect(back, fiber.StatusSeeOther)
+}
+
+// refused shows the form again with what was typed and a message beside each field in error;
+// nothing has been written.
+func (f *eventForms) refused(c *fiber.Ctx, v *eventFormView, err error) error {
+	var errs events.Errors
+	if !errors.As(err, &errs) {
+		return err
+	}
+	for _, fe := range errs {
+		if _, seen := v.Errors[fe.Field]; !seen {
+			v.Errors[fe.Field] = fieldErr{Field: fe.Field, Message: fieldMessage(v.Lang, fe, v.V)}
+		}
+	}
+	v.ErrorSummary = v.Lang.T("eventform.errors", len(v.Errors))
+	v.fillKinds()
+	c.Status(fiber.StatusUnprocessableEntity)
+	return f.h.sendPage(c, "event_form", *v)
+}
+
+// fieldMessage says in the page's language what is wrong with a field. internal/events words its
+// reasons in English for the CSV import's report; the form recognises them by field and wording,
+// and falls back to the English reason rather than hide it.
+func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
+	r := fe.Reason
+	has := func(s string) bool { return strings.Contains(r, s) }
+	value := map[string]string{events.FieldDate: v.Date, events.FieldEndDate: v.EndDate,
+		events.FieldStartTime: v.StartTime, events.FieldEndTime: v.EndTime, events.FieldRegistered: v.Registered,
+		events.FieldAttendedOnSite: v.OnSite, events.FieldAttendedDigital: v.Digital}[fe.Field]
+	value = clip(strings.TrimSpace(value))
+	switch fe.Field {
+	case events.FieldTitle:
+		switch {
+		case has("required"):
+			return l.T("eventform.err.title_required")
+		case has("longer than"):
+			return l.T("eventform.err.title_long")
+		case has("control"):
+			return l.T("eventform.err.title_control")
+		}
+	case events.FieldKind:
+		return l.T("eventform.err.kind")
+	case events.FieldDate, events.FieldEndDate:
+		switch {
+		case has("required"):
+			return l.T("eventform.err.date_required")
+		case has("mistyped"):
+			return l.T("eventform.err.year", value)
+		default:
+			return l.T("eventform.err.date", value)
+		}
+	case events.FieldStartTime, events.FieldEndTime:
+		switch {
+		case has("required when end_date"):
+			return l.T("eventform.err.end_time_required")
+		case has("must end after"):
+			return l.T("eventform.err.end_before_start")
+		case has("not a time of day"):
+			return l.T("eventform.err.time", value)
+		}
+	case events.FieldRegistered, events.FieldAttendedOnSite, events.FieldAttendedDigital:
+		switch {
+		case has("webinar"):
+			return l.T("eventform.err.webinar_on_site")
+		case has("negative"):
+			return l.T("eventform.err.negative")
+		case has("too large"):
+			return l.T("eventform.err.too_large", value)
+		default:
+			return l.T("eventform.err.count", value)
+		}
+	}
+	return l.T("eventform.err.other", r)
+}
+
+// changeRow describes one audit row: what a creation set, or what an update changed.
+func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) changeRow {
+	loc := zoneOf(f.h.cfg)
+	row := changeRow{When: dateTime(l, ch.At, loc), By: ch.By, Action: keyName(l, "eventform.action", ch.Action)}
+	fields := func(s *query.EventSnapshot) []string {
+		if s == nil {
+			return make([]string, 7)
+		}
+		ends := ""
+		if s.EndsAt != nil {
+			ends = dateTime(l, *s.EndsAt, loc)
+		}
+		return []string{keyName(l, "kind", s.Kind), s.Title, dateTime(l, s.StartsAt, loc), ends,
+			optCount(s.Registered), optCount(s.AttendedOnSite), optCount(s.AttendedDigital)}
+	}
+	labels := []string{l.T("eventform.kind"), l.T("eventform.title"), l.T("eventform.starts"), l.T("eventform.ends"),
+		l.T("eventform.registered"), l.T("eventform.on_site"), l.T("eventform.digital")}
+	shown := func(s string) string {
+		if s == "" {
+			return l.T("eventform.empty_value")
+		}
+		return s
+	}
+	if ch.Action == events.ActionDeleted {
+		return row
+	}
+	before, after := fields(ch.Before), fields(ch.After)
+	for i := range labels {
+		switch {
+		case ch.Before == nil && after[i] != "":
+			row.What = append(row.What, labels[i]+": "+after[i])
+		case ch.Before != nil && before[i] != after[i]:
+			row.What = append(row.What, labels[i]+": "+shown(before[i])+" → "+shown(after[i]))
+		}
+	}
+	if ch.Before != nil && ch.Before.Deleted && ch.After != nil && !ch.After.Deleted {
+		row.What = append(row.What, l.T("eventform.restored"))
+	}
+	return row
+}
+
+// figuresOf is a stored event as internal/events writes it.
+func figuresOf(e *query.StoredEvent) figures.Event {
+	return figures.Event{AccountID: e.AccountID, EventID: e.EventID, Kind: e.Kind, Title: e.Title, StartsAt: e.StartsAt,
+		EndsAt: e.EndsAt, Registered: e.Registered, AttendedOnSite: e.AttendedOnSite, AttendedDigital: e.AttendedDigital,
+		Deleted: e.Deleted}
+}
+
+// editorName is who made a change, as the audit trail records it.
+func editorName(c *fiber.Ctx) string {
+	if s := currentUser(c); s != nil {
+		return s.Name
+	}
+	return "unknown"
+}
+
+func withParam(u, key, value string) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
+}
+
+// canEditEvents tells whether the signed-in person may use the entry form.
+func (h *handler) canEditEvents(c *fiber.Ctx) bool {
+	s := currentUser(c)
+	return s != nil && s.Role.AtLeast(auth.Editor) && h.store != nil
+}
+
+// eventActions are the events page's links above the figures: the entry form, for editors.
+func eventActions(p *pages, r *request) []actionLink {
+	if !p.h.canEditEvents(r.c) {
+		return nil
+	}
+	target := eventsPath + "/ny"
+	if r.account != "" && r.account != events.DefaultAccount {
+		target += "?account=" + url.QueryEscape(r.account)
+	}
+	return []actionLink{{URL: target, Label: r.lang.T("eventform.register")}}
+}
+
+// eventEditCell is the events list's link to an event's form; an event from an API gets none.
+func eventEditCell(r *request, e query.Event) cell {
+	if strings.HasPrefix(e.ID, apiEventPrefix) {
+		return cell{Text: r.lang.T("eventform.from_api"), Class: "muted"}
+	}
+	return cell{Text: r.lang.T("eventform.edit"), Link: editURL(r.account, e.ID)}
+}
