@@ -25,9 +25,11 @@ run: clickhouse-start build ## start ClickHouse, migrate, load demo data if empt
 	$(BIN) demo
 	$(BIN) serve --demo-admin
 
-test: clickhouse-start vet fmt-check ## vet, format check, and every test (integration ones on the local ClickHouse) with -race
+# scripts/chromium.sh installs Debian's Chromium on first use and prints its path for the browser
+# test (dashboard/browser_test.go); if it fails, make stops rather than run a test that can only fail.
+test: clickhouse-start vet fmt-check ## vet, format check, and every test (integration ones on the local ClickHouse, the browser test in Chromium) with -race
 	@scripts/clickhouse.sh drop-test-databases
-	$(GO) test -race -count=1 ./...
+	chromium="$$(scripts/chromium.sh)" && REKKEVIDDE_CHROMIUM="$$chromium" $(GO) test -race -count=1 ./...
 
 test-short: ## unit tests only, no ClickHouse
 	$(GO) test -short -count=1 ./...

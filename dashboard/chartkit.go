@@ -96,14 +96,24 @@ func (s chartSpec) axisGlobals() []charts.GlobalOpts {
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", ValueFormatter: s.valueFormatter()}),
 		charts.WithGridOpts(opts.Grid{Left: "8", Right: "8", Top: "64", Bottom: "40", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(s.xAxis()),
-		charts.WithYAxisOpts(opts.YAxis{Scale: opts.Bool(s.level), AxisLabel: &opts.AxisLabel{Formatter: s.valueFormatter()}}),
+		charts.WithYAxisOpts(s.yAxis()),
 	)
+}
+
+func (s chartSpec) yAxis() opts.YAxis {
+	y := opts.YAxis{Scale: opts.Bool(s.level), AxisLabel: &opts.AxisLabel{Formatter: s.valueFormatter()}}
+	if !s.percent {
+		y.MinInterval = 1 // counts: no tick at 1.5 that would print as "2"
+	}
+	return y
 }
 
 func (s chartSpec) xAxis() opts.XAxis {
 	x := opts.XAxis{AxisTick: &opts.AxisTick{Show: opts.Bool(false)}}
 	if s.named {
-		x.AxisLabel = &opts.AxisLabel{Interval: "0", Width: 76, Overflow: "break", FontSize: 11, LineHeight: "14"}
+		// No LineHeight here: go-echarts writes it as a string, which ECharts misreads and collapses
+		// the plot; newBar sets it as a number once the chart exists.
+		x.AxisLabel = &opts.AxisLabel{Interval: "0", Width: 76, Overflow: "break", FontSize: 11}
 	}
 	return x
 }
@@ -126,6 +136,9 @@ func (s chartSpec) newBar(labels []string) *charts.Bar {
 	c := charts.NewBar()
 	c.SetGlobalOptions(s.axisGlobals()...)
 	c.AddJSFuncStrs(jsResize)
+	if s.named { // wrapped category labels need a numeric line height (see xAxis)
+		c.AddJSFuncStrs("%MY_ECHARTS%.setOption({ xAxis: { axisLabel: { lineHeight: 14 } } });")
+	}
 	clean := make([]string, len(labels))
 	for i, l := range labels {
 		clean[i] = chartText(l)
