@@ -28,11 +28,11 @@ import (
 // page, and publishing needs an editor.
 func (h *handler) reportRoutes(r fiber.Router) {
 	r.Get("/rapporter", h.reportsIndex)
-	r.Get("/rapporter/ar/:year", h.annualReportPage)
-	r.Get("/rapporter/ar/:year/:format", h.annualReportDownload)
+	r.Get("/rapporter/ar/:year", h.reportPage(false))
+	r.Get("/rapporter/ar/:year/:format", h.reportDownload(false))
 	r.Post("/rapporter/ar/:year/publiser", h.requireRole(auth.Editor), h.publishAnnualReport)
-	r.Get("/rapporter/kvartal/:period", h.quarterlyReportPage)
-	r.Get("/rapporter/kvartal/:period/:format", h.quarterlyReportDownload)
+	r.Get("/rapporter/kvartal/:period", h.reportPage(true))
+	r.Get("/rapporter/kvartal/:period/:format", h.reportDownload(true))
 	r.Post("/rapporter/kvartal/:period/publiser", h.requireRole(auth.Editor), h.publishQuarterlyReport)
 }
 
@@ -76,68 +76,48 @@ func reportPeriod(c *fiber.Ctx, quarterly bool) (year, quarter int, err error) {
 	return year, quarter, nil
 }
 
-func (h *handler) annualReportPage(c *fiber.Ctx) error {
-	year, _, err := reportPeriod(c, false)
+// reportView builds the report the request names (annual, or quarterly when quarterly is set),
+// as published where it was, with today's differences.
+func (h *handler) reportView(c *fiber.Ctx, quarterly bool) (report.View, error) {
+	year, quarter, err := reportPeriod(c, quarterly)
 	if err != nil {
-		return err
+		return report.View{}, err
 	}
 	b, err := h.reportBuilder(c)
 	if err != nil {
-		return err
+		return report.View{}, err
 	}
-	v, err := b.AnnualView(c.UserContext(), year)
+	var v report.View
+	if quarterly {
+		v, err = b.QuarterlyView(c.UserContext(), year, quarter)
+	} else {
+		v, err = b.AnnualView(c.UserContext(), year)
+	}
 	if err != nil {
-		return fmt.Errorf("annual report page: %w", err)
+		return report.View{}, fmt.Errorf("report %d: %w", year, err)
 	}
-	return h.sendReportPage(c, v)
+	return v, nil
 }
 
-func (h *handler) quarterlyReportPage(c *fiber.Ctx) error {
-	year, quarter, err := reportPeriod(c, true)
-	if err != nil {
-		return err
+// reportPage shows the report; reportDownload sends it as the file the :format asks for.
+func (h *handler) reportPage(quarterly bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		v, err := h.reportView(c, quarterly)
+		if err != nil {
+			return err
+		}
+		return h.sendReportPage(c, v)
 	}
-	b, err := h.reportBuilder(c)
-	if err != nil {
-		return err
-	}
-	v, err := b.QuarterlyView(c.UserContext(), year, quarter)
-	if err != nil {
-		return fmt.Errorf("quarterly report page: %w", err)
-	}
-	return h.sendReportPage(c, v)
 }
 
-func (h *handler) annualReportDownload(c *fiber.Ctx) error {
-	year, _, err := reportPeriod(c, false)
-	if err != nil {
-		return err
+func (h *handler) reportDownload(quarterly bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		v, err := h.reportView(c, quarterly)
+		if err != nil {
+			return err
+		}
+		return h.sendReportFile(c, v)
 	}
-	b, err := h.reportBuilder(c)
-	if err != nil {
-		return err
-	}
-	v, err := b.AnnualView(c.UserContext(), year)
-	if err != nil {
-		return fmt.Errorf("annual report download: %w", err)
-	}
-	return h.sendReportFile(c, v)
-}
-
-func (h *handler) quarterlyReportDownload(c *fiber.Ctx) error {
-	year, quarter, err := reportPeriod(c, true)
-	if err != nil {
-		return err
-	}
-	b, err := h.reportBuilder(c)
-	if err != nil {
-		return err
-	}
-	v, err := b.QuarterlyView(c.UserContext(), year, quarter)
-	if err != nil {
-		return fmt.Errorf("quarterly report download: %w", err)
-	}
-	return h.sendReportFile(c, v)
 }
 
 // reportJSON is the JSON download: the shown report (the published one when there is one), its
