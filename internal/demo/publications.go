@@ -157,7 +157,7 @@ const firstDrupalNode = 1180
 
 func buildPublications(loc *time.Location, version uint64) (batch, error) {
 	b := batch{table: "publications", columns: []string{"feed_id", "item_key", "title", "link", "published_at",
-		"category", "first_seen", "version"}}
+		"category", "first_seen", "source", "version"}}
 	items, err := monthlyPublications()
 	if err != nil {
 		return b, err
@@ -172,7 +172,7 @@ func buildPublications(loc *time.Location, version uint64) (batch, error) {
 		published := localTime(loc, p.date, p.hour, p.minute)
 		firstSeen := published.Truncate(time.Hour).Add(time.Hour) // the feed is polled hourly
 		key := fmt.Sprintf("%d at %s", firstDrupalNode+i, siteURL)
-		b.rows = append(b.rows, []any{FeedID, key, p.title, link, published, p.category, firstSeen, version})
+		b.rows = append(b.rows, []any{FeedID, key, p.title, link, published, p.category, firstSeen, Source, version})
 	}
 	return b, nil
 }
