@@ -192,14 +192,7 @@ func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) 
 		return f, nil
 	}
 	if withChart {
-		spec := chartSpec{lang: l, id: chartIDOf("nye-folgere"), title: f.Title, subtitle: spanName(l, r.span),
-			filename: "sosiale-medier-nye-folgere-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
-			colours: accountColours(r.social)}
-		c := spec.newBar(labels)
-		for ai, a := range r.social {
-			c.AddSeries(chartText(accountName(l, a, r.social)), barData(series[ai]))
-		}
-		f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
+		f.Chart, err = p.monthlyAccountBars(r, f.Title, "nye-folgere", labels, series)
 	}
 	return f, err
 }
@@ -346,14 +339,7 @@ func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
 		return f, nil
 	}
 	if withChart {
-		spec := chartSpec{lang: l, id: chartIDOf("rekkevidde"), title: f.Title, subtitle: spanName(l, r.span),
-			filename: "sosiale-medier-rekkevidde-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
-			colours: accountColours(r.social)}
-		c := spec.newBar(labels)
-		for ai, a := range r.social {
-			c.AddSeries(chartText(accountName(l, a, r.social)), barData(series[ai]))
-		}
-		f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
+		f.Chart, err = p.monthlyAccountBars(r, f.Title, "rekkevidde", labels, series)
 	}
 	return f, err
 }
@@ -365,4 +351,18 @@ func anyValue(values []*float64) bool {
 		}
 	}
 	return false
+}
+
+// monthlyAccountBars draws one bar series per social account over the months (new followers,
+// reach); slug names the chart and its PNG file.
+func (p *pages) monthlyAccountBars(r *request, title, slug string, labels []string, series [][]*float64) (*chartView, error) {
+	l := r.lang
+	spec := chartSpec{lang: l, id: chartIDOf(slug), title: title, subtitle: spanName(l, r.span),
+		filename: "sosiale-medier-" + slug + "-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+		colours: accountColours(r.social)}
+	c := spec.newBar(labels)
+	for ai, a := range r.social {
+		c.AddSeries(chartText(accountName(l, a, r.social)), barData(series[ai]))
+	}
+	return p.renderFigureChart(c, spec.id, l.T("chart.label_table", title))
 }
