@@ -30,10 +30,21 @@ const (
 	formSource = "form"
 	// changesShown bounds the audit list on the edit page.
 	changesShown = 50
-	// apiEventPrefix marks events a collector writes (the Zoom source): the next collection would
-	// overwrite any change made here.
-	apiEventPrefix = "zoom-"
 )
+
+// apiEventPrefixes mark events a collector writes (the Zoom and Teams sources): the next
+// collection would overwrite any change made here.
+var apiEventPrefixes = []string{"zoom-", "teams-"}
+
+// collectedID tells whether an event id is one a collector writes.
+func collectedID(id string) bool {
+	for _, p := range apiEventPrefixes {
+		if strings.HasPrefix(id, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // changeRoutes registers the pages that change figures or start work: the events entry form and
 // (source_runs.go) starting a source's collection and following its runs.
@@ -195,7 +206,7 @@ func eventsPageURL(account string, day time.Time) string {
 
 // fromAPI tells whether an event is written by a collector, so a change here would be overwritten.
 func (h *handler) fromAPI(e *query.StoredEvent) bool {
-	if strings.HasPrefix(e.EventID, apiEventPrefix) {
+	if collectedID(e.EventID) {
 		return true
 	}
 	for _, s := range h.cfg.Sources {
@@ -551,7 +562,7 @@ func eventActions(p *pages, r *request) []actionLink {
 
 // eventEditCell is the events list's link to an event's form; an event from an API gets none.
 func eventEditCell(r *request, e query.Event) cell {
-	if strings.HasPrefix(e.ID, apiEventPrefix) {
+	if collectedID(e.ID) {
 		return cell{Text: r.lang.T("eventform.from_api"), Class: "muted"}
 	}
 	return cell{Text: r.lang.T("eventform.edit"), Link: editURL(r.account, e.ID)}

@@ -11,6 +11,7 @@ import (
 	"github.com/innomed/rekkevidde/collectors/mailchimp"
 	"github.com/innomed/rekkevidde/collectors/matomo"
 	"github.com/innomed/rekkevidde/collectors/plausible"
+	"github.com/innomed/rekkevidde/collectors/teams"
 	"github.com/innomed/rekkevidde/collectors/zoom"
 )
 
@@ -26,6 +27,7 @@ func All() collectors.Registry {
 		mailchimp.Kind(),
 		matomo.Kind(),
 		plausible.Kind(),
+		teams.Kind(),
 		zoom.Kind(),
 	} {
 		reg[k.Name] = k
