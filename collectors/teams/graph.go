@@ -236,7 +236,7 @@ func pathForLog(rawURL string) string {
 			segs[i] = s[:8] + "…"
 		}
 	}
-	return strings.Join(segs, "/")
+	return collectors.HideEmailAddresses(strings.Join(segs, "/"))
 }
 
 // page is Graph's collection envelope.
