@@ -146,9 +146,10 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		if err != nil {
 			return nil, fmt.Errorf("teams: settings: client_secret_expires: %w (the Expires date under Certificates & secrets)", err)
 		}
-		// Entra shows the date; the secret works through that day in the organisation's zone.
-		end := days.Start(d.AddDate(0, 0, 1), s.Zone()).UTC()
-		expires = &end
+		// Entra shows only the date; the secret stops at some time that day, so the strip counts
+		// from its start and names the same date the portal shows.
+		start := days.Start(d, s.Zone()).UTC()
+		expires = &start
 	}
 	base, err := absoluteURL("base_url", set.BaseURL, defaultBaseURL)
 	if err != nil {

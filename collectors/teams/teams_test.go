@@ -253,6 +253,8 @@ func TestCollectsWebinarsAndMeetingsAcrossManyPages(t *testing.T) {
 	}
 }
 
+// TestReportNotYetAvailable: the webinar of 19 January has no reports yet (Graph answers 404), the
+// meeting of the same day an empty list; both are notes until their reports appear.
 func TestReportNotYetAvailable(t *testing.T) {
 	s := setup(t, "", nil)
 	sink, err := collect(t, s.c, days.Date(2026, 1, 10), days.Date(2026, 1, 20))
@@ -273,7 +275,7 @@ func TestReportNotYetAvailable(t *testing.T) {
 	// The reports appear: the next run stores both events, without a note.
 	s.fake.update(func() {
 		for id, file := range s.fake.sessionReports {
-			if file == "reports_s6.json" {
+			if file == "" {
 				s.fake.reports[id] = []json.RawMessage{json.RawMessage(`{"id":"late-w6","totalParticipantCount":2,"meetingStartDateTime":"2026-01-19T11:58:00Z","meetingEndDateTime":"2026-01-19T13:02:00Z"}`)}
 			}
 		}
@@ -624,8 +626,8 @@ func TestWebinarsOnlyAndClientSecretExpiry(t *testing.T) {
 	if events != 1 || len(f.requestsTo("/users/")) != 0 {
 		t.Errorf("%d events, %d calendar requests; want the September webinar only", events, len(f.requestsTo("/users/")))
 	}
-	// The secret works through 28 February in Oslo: it expires at midnight, 23:00 UTC.
-	if cred == nil || cred.Name != "client_secret" || cred.ExpiresAt == nil || !cred.ExpiresAt.Equal(time.Date(2026, 2, 28, 23, 0, 0, 0, time.UTC)) {
+	// The secret stops some time on 28 February: the strip counts from the start of that day in Oslo.
+	if cred == nil || cred.Name != "client_secret" || cred.ExpiresAt == nil || !cred.ExpiresAt.Equal(time.Date(2026, 2, 27, 23, 0, 0, 0, time.UTC)) {
 		t.Errorf("credential %+v", cred)
 	}
 }
