@@ -32,13 +32,10 @@ const (
 	changesShown = 50
 )
 
-// apiEventPrefixes mark events a collector writes (the Zoom and Teams sources): the next
-// collection would overwrite any change made here.
-var apiEventPrefixes = []string{"zoom-", "teams-"}
-
-// collectedID tells whether an event id is one a collector writes.
+// collectedID tells whether an event id is one a collector writes (the Zoom and Teams sources'
+// prefixes): the next collection would overwrite any change made here.
 func collectedID(id string) bool {
-	for _, p := range apiEventPrefixes {
+	for _, p := range []string{"zoom-", "teams-"} {
 		if strings.HasPrefix(id, p) {
 			return true
 		}

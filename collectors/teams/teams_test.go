@@ -698,3 +698,22 @@ func TestCountPeople(t *testing.T) {
 		t.Errorf("counts %v, want %v", got, want)
 	}
 }
+
+func TestDateTimeTimeZone(t *testing.T) {
+	for _, tc := range []struct {
+		in   dateTimeTimeZone
+		want string // RFC 3339 in UTC; "" when not a time
+	}{
+		{dateTimeTimeZone{"2025-03-12T09:00:00.0000000", "W. Europe Standard Time"}, "2025-03-12T08:00:00Z"},
+		{dateTimeTimeZone{"2025-07-01T09:00:00.0000000", "W. Europe Standard Time"}, "2025-07-01T07:00:00Z"},
+		{dateTimeTimeZone{"2025-09-18T07:00:00.0000000", "UTC"}, "2025-09-18T07:00:00Z"},
+		{dateTimeTimeZone{"2025-09-18T07:00:00", "Europe/Oslo"}, "2025-09-18T05:00:00Z"},
+		{dateTimeTimeZone{"2025-09-18T07:00:00.0000000", "Mars Standard Time"}, "2025-09-18T07:00:00Z"},
+		{dateTimeTimeZone{"18.09.2025 07:00", "UTC"}, ""},
+	} {
+		got, ok := tc.in.instant()
+		if s := got.UTC().Format(time.RFC3339); (tc.want == "" && ok) || (tc.want != "" && (!ok || s != tc.want)) {
+			t.Errorf("%+v = %s %v, want %q", tc.in, s, ok, tc.want)
+		}
+	}
+}

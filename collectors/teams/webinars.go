@@ -20,28 +20,36 @@ type dateTimeTimeZone struct {
 	TimeZone string `json:"timeZone"`
 }
 
-// windowsZones maps the Windows zone names Teams uses in Norway and for guests' organisers to IANA
+// ianaZone maps the Windows zone names Teams uses in Norway and for guests' organisers to IANA
 // names. An unknown zone is read as UTC: the time only picks which webinars to look at, with a
 // day's slack, while the attendance report gives the exact start.
-var windowsZones = map[string]string{
-	"W. Europe Standard Time":        "Europe/Oslo",
-	"Romance Standard Time":          "Europe/Paris",
-	"Central Europe Standard Time":   "Europe/Budapest",
-	"Central European Standard Time": "Europe/Warsaw",
-	"GMT Standard Time":              "Europe/London",
-	"FLE Standard Time":              "Europe/Helsinki",
-	"Eastern Standard Time":          "America/New_York",
-	"Pacific Standard Time":          "America/Los_Angeles",
+func ianaZone(windows string) string {
+	switch windows {
+	case "W. Europe Standard Time":
+		return "Europe/Oslo"
+	case "Romance Standard Time":
+		return "Europe/Paris"
+	case "Central Europe Standard Time":
+		return "Europe/Budapest"
+	case "Central European Standard Time":
+		return "Europe/Warsaw"
+	case "GMT Standard Time":
+		return "Europe/London"
+	case "FLE Standard Time":
+		return "Europe/Helsinki"
+	case "Eastern Standard Time":
+		return "America/New_York"
+	case "Pacific Standard Time":
+		return "America/Los_Angeles"
+	}
+	return windows
 }
 
 // instant reads the time; ok is false when it is not a time.
 func (d dateTimeTimeZone) instant() (time.Time, bool) {
 	zone := time.UTC
 	if tz := strings.TrimSpace(d.TimeZone); tz != "" && !strings.EqualFold(tz, "UTC") {
-		if name, ok := windowsZones[tz]; ok {
-			tz = name
-		}
-		if loc, err := time.LoadLocation(tz); err == nil {
+		if loc, err := time.LoadLocation(ianaZone(tz)); err == nil {
 			zone = loc
 		}
 	}
