@@ -21,7 +21,10 @@ type calendarEvent struct {
 	End             dateTimeTimeZone `json:"end"`
 	IsOnlineMeeting bool             `json:"isOnlineMeeting"`
 	IsCancelled     bool             `json:"isCancelled"`
-	OnlineMeeting   *struct {
+	// IsOrganizer is false for an invitation from someone else, whose online meeting (and
+	// report) this organiser does not own.
+	IsOrganizer   *bool `json:"isOrganizer"`
+	OnlineMeeting *struct {
 		JoinURL string `json:"joinUrl"`
 	} `json:"onlineMeeting"`
 }
@@ -42,10 +45,10 @@ func (o *occurrence) key() string {
 }
 
 // calendarSelect keeps the calendar view's answers small: no bodies, attendees or organiser.
-const calendarSelect = "subject,start,end,isOnlineMeeting,isCancelled,onlineMeeting"
+const calendarSelect = "subject,start,end,isOnlineMeeting,isCancelled,isOrganizer,onlineMeeting"
 
 // findMeetings reads each organiser's calendar view over the window and keeps the Teams meetings
-// whose subject a kinds rule selects, then finds each one's online meeting by its join URL (the
+// they organised whose subject a kinds rule selects (an invitation from someone else is theirs), then finds each one's online meeting by its join URL (the
 // calendar does not give the online meeting's id). Days older than Teams' year of attendance
 // reports are not listed: a note says so.
 func (r *run) findMeetings(ctx context.Context) error {
@@ -92,7 +95,7 @@ func (r *run) selectMeetings(ctx context.Context, org int, events []calendarEven
 	ids := map[string]string{}
 	for _, ev := range events {
 		kind := c.kindOf(ev.Subject)
-		if kind == "" || ev.IsCancelled {
+		if kind == "" || ev.IsCancelled || (ev.IsOrganizer != nil && !*ev.IsOrganizer) {
 			continue
 		}
 		start, ok1 := ev.Start.instant()
