@@ -8,11 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -104,6 +109,9 @@ const UserAgent = "Rekkevidde/1 (+https://github.com/innomed/rekkevidde)"
 type HTTPClient struct {
 	opts  HTTPOptions
 	retry *retryablehttp.Client
+
+	mu      sync.Mutex
+	retried map[string]int // transient faults retried since the last NoteRetries, by kind
 }
 
 // NewHTTPClient builds a client for one source.
@@ -128,7 +136,13 @@ func NewHTTPClient(opts HTTPOptions) *HTTPClient {
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
 		if attempt > 0 {
-			opts.Log.Info("retrying request", "source", opts.Source, "attempt", attempt+1, "url", c.Redact(req.URL.String()))
+			// checkRetry left the reason of the fault being retried in the request's state.
+			kind := "fault"
+			if st, ok := req.Context().Value(attemptKey{}).(*attemptState); ok && st.reason != "" {
+				kind = st.reason
+			}
+			c.count(kind)
+			opts.Log.Info("retrying request", "source", opts.Source, "attempt", attempt+1, "reason", kind, "url", c.Redact(req.URL.String()))
 		}
 	}
 	c.retry = rc
@@ -159,6 +173,7 @@ func (c *HTTPClient) Do(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", UserAgent)
 	}
+	req = req.WithContext(context.WithValue(req.Context(), attemptKey{}, &attemptState{}))
 	rreq, err := retryablehttp.FromRequest(req)
 	if err != nil {
 		return nil, c.wrap(fmt.Errorf("%s: build request: %w", c.opts.Source, err))
@@ -195,35 +210,191 @@ func (c *HTTPClient) Do(req *http.Request) (*http.Response, error) {
 }
 
 // JSON sends a request with an optional JSON body and decodes a JSON answer into out. Malformed
-// JSON is an error naming the source and path, never a silent zero.
+// JSON is an error naming the source and path, never a silent zero; a 2xx answer that arrives cut
+// off or malformed is fetched again (see Fetch).
 func (c *HTTPClient) JSON(ctx context.Context, method, rawURL string, header http.Header, body, out any) error {
-	var reader io.Reader
+	var raw []byte
 	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
 			return fmt.Errorf("%s: encode request: %w", c.opts.Source, err)
 		}
-		reader = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, reader)
-	if err != nil {
-		return c.wrap(fmt.Errorf("%s: build request: %w", c.opts.Source, err))
+	build := func(ctx context.Context) (*http.Request, error) {
+		var reader io.Reader
+		if raw != nil {
+			reader = bytes.NewReader(raw)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, rawURL, reader)
+		if err != nil {
+			return nil, err
+		}
+		for k, vs := range header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		if raw != nil && req.Header.Get("Content-Type") == "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Accept", "application/json")
+		return req, nil
 	}
-	for k, vs := range header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
+	return c.Fetch(ctx, build, func(resp *http.Response, answer []byte) error {
+		return c.wrap(DecodeJSON(c.opts.Source, resp.Request.URL.Path, bytes.NewReader(answer), out))
+	})
+}
+
+// maxAnswerBytes bounds one answer read by Fetch.
+const maxAnswerBytes = 64 << 20
+
+// Fetch sends the request build makes and hands the whole 2xx answer to accept. build is called
+// again for every fetch, since a request body can be sent only once.
+//
+// Besides what Do retries (network errors, timeouts, 429, 5xx), Fetch fetches the answer again,
+// with the same backoff and up to RetryMax times, when its body is a transient fault: the
+// connection was cut or timed out mid-body, the body is not well-formed JSON (accept's error
+// wraps a *json.SyntaxError or io.ErrUnexpectedEOF, as encoding/json's errors do), or accept
+// recognised the provider's own "try again" answer sent with HTTP 200 and returned it wrapped by
+// Transient. Any other error from accept (a well-formed answer of the wrong shape, a refusal) is
+// returned at once: fetching again would get the same. A fault that outlasts the retries is
+// returned with its cause, so it fails only the figures that needed the answer.
+func (c *HTTPClient) Fetch(ctx context.Context, build func(context.Context) (*http.Request, error), accept func(resp *http.Response, body []byte) error) error {
+	for attempt := 0; ; attempt++ {
+		req, err := build(ctx)
+		if err != nil {
+			return c.wrap(fmt.Errorf("%s: build request: %w", c.opts.Source, err))
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+		_ = resp.Body.Close()
+		var kind string
+		if readErr != nil {
+			if ctx.Err() != nil {
+				return c.wrap(fmt.Errorf("%s: %s %s: %w", c.opts.Source, req.Method, req.URL.Path, ctx.Err()))
+			}
+			err = c.wrap(fmt.Errorf("%s: %s %s: answer cut off: %w", c.opts.Source, req.Method, req.URL.Path, readErr))
+			kind = "answer cut off"
+		} else {
+			resp.Request = req
+			if err = accept(resp, body); err == nil {
+				return nil
+			}
+			if kind = transientKind(err); kind == "" {
+				return err
+			}
+		}
+		if attempt >= c.opts.RetryMax {
+			return Explain(fmt.Sprintf("%s (still so after %d attempts)", err.Error(), attempt+1), err)
+		}
+		c.count(kind)
+		c.opts.Log.Info("fetching again", "source", c.opts.Source, "attempt", attempt+2, "reason", kind, "url", c.Redact(req.URL.String()))
+		timer := time.NewTimer(c.backoff(c.opts.WaitMin, c.opts.WaitMax, attempt, nil))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return c.wrap(fmt.Errorf("%s: %s %s: %w", c.opts.Source, req.Method, req.URL.Path, ctx.Err()))
+		case <-timer.C:
 		}
 	}
-	if body != nil && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/json")
+}
+
+// ErrTransient marks a provider's answer that says to try again although it came with HTTP 200
+// (Matomo's {"result":"error"} for a rate limit or a temporary failure). See Transient.
+var ErrTransient = errors.New("transient fault")
+
+// Transient marks err, returned by a Fetch accept function, as a "try again" answer: Fetch fetches
+// it again. err's chain is kept, so a source may wrap ErrRateLimited in it for a throttle that
+// outlasts the retries.
+func Transient(err error) error { return &transientError{err: err} }
+
+type transientError struct{ err error }
+
+func (e *transientError) Error() string   { return e.err.Error() }
+func (e *transientError) Unwrap() []error { return []error{e.err, ErrTransient} }
+
+// transientKind names the transient fault err is, or returns "" for an error fetching again
+// would not mend.
+func transientKind(err error) string {
+	var syntax *json.SyntaxError
+	switch {
+	case errors.Is(err, ErrTransient):
+		return "provider asked to try again"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "answer cut off"
+	case errors.As(err, &syntax):
+		return "malformed answer"
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.Do(req)
+	return ""
+}
+
+// attemptKey carries an *attemptState in a request's context from checkRetry to the hook that
+// counts the retry, so that only faults actually retried are counted.
+type attemptKey struct{}
+
+type attemptState struct{ reason string }
+
+func (c *HTTPClient) count(kind string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.retried == nil {
+		c.retried = map[string]int{}
+	}
+	c.retried[kind]++
+}
+
+// Retries returns the transient faults retried since the last NoteRetries, by kind ("HTTP 503",
+// "answer cut off", "timeout", …).
+func (c *HTTPClient) Retries() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.retried)
+}
+
+// NoteRetries adds to sink a note counting the transient faults retried since the last call
+// ("3 transient faults retried: 2 × HTTP 503, 1 × answer cut off"), so the run records them, and
+// starts counting afresh. A source calls it once at the end of Collect; nothing retried, no note.
+func (c *HTTPClient) NoteRetries(sink *Sink) {
+	c.mu.Lock()
+	counts := c.retried
+	c.retried = nil
+	c.mu.Unlock()
+	if len(counts) == 0 {
+		return
+	}
+	kinds := slices.Sorted(maps.Keys(counts))
+	total := 0
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		total += counts[k]
+		parts = append(parts, fmt.Sprintf("%d × %s", counts[k], k))
+	}
+	noun := "faults"
+	if total == 1 {
+		noun = "fault"
+	}
+	sink.Note("%d transient %s retried: %s", total, noun, strings.Join(parts, ", "))
+}
+
+// faultKind names a fault go-retryablehttp is about to retry.
+func faultKind(resp *http.Response, err error) string {
 	if err != nil {
-		return err
+		var netErr net.Error
+		switch {
+		case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return "connection reset"
+		case errors.As(err, &netErr) && netErr.Timeout():
+			return "timeout"
+		}
+		return "network error"
 	}
-	defer func() { _ = resp.Body.Close() }()
-	return DecodeJSON(c.opts.Source, req.URL.Path, resp.Body, out)
+	if resp != nil {
+		return fmt.Sprintf("HTTP %d", resp.StatusCode)
+	}
+	return "fault"
 }
 
 // DecodeJSON decodes a provider's JSON answer, naming the source on failure.
@@ -239,6 +410,14 @@ func DecodeJSON(source, path string, r io.Reader, out any) error {
 }
 
 func (c *HTTPClient) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, checkErr := c.shouldRetry(ctx, resp, err)
+	if st, ok := ctx.Value(attemptKey{}).(*attemptState); ok && retry {
+		st.reason = faultKind(resp, err)
+	}
+	return retry, checkErr
+}
+
+func (c *HTTPClient) shouldRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}

@@ -3,6 +3,7 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -475,5 +476,173 @@ func TestEndsRun(t *testing.T) {
 		if got := EndsRun(tc.ctx, tc.err); got != tc.want {
 			t.Errorf("EndsRun(%v, %v) = %v, want %v", tc.ctx.Err(), tc.err, got, tc.want)
 		}
+	}
+}
+
+// cutOff answers a 200 that promises body but sends only its first half, then drops the
+// connection: what a client sees when a connection is cut mid-body.
+func cutOff(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(body[:len(body)/2]))
+	w.(http.Flusher).Flush()
+	panic(http.ErrAbortHandler)
+}
+
+func TestCutOffAnswerIsFetchedAgainAndCounted(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 2 {
+			cutOff(w, `{"rows": [1, 2, 3], "rowCount": 3}`)
+			return
+		}
+		_, _ = w.Write([]byte(`{"rows": [1, 2, 3], "rowCount": 3}`))
+	}))
+	defer srv.Close()
+	c := fastClient(t, HTTPOptions{})
+	var out struct{ Rows []int }
+	if err := c.JSON(context.Background(), http.MethodPost, srv.URL, nil, map[string]int{"limit": 5}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Rows) != 3 || calls.Load() != 3 {
+		t.Fatalf("rows %v after %d calls, want 3 rows after 3", out.Rows, calls.Load())
+	}
+	if got := c.Retries(); got["answer cut off"] != 2 {
+		t.Fatalf("retries counted %v, want 2 × answer cut off", got)
+	}
+	sink := &Sink{}
+	c.NoteRetries(sink)
+	if notes := sink.Notes(); len(notes) != 1 || notes[0] != "2 transient faults retried: 2 × answer cut off" {
+		t.Fatalf("notes %q", notes)
+	}
+	if c.NoteRetries(sink); len(c.Retries()) != 0 || len(sink.Notes()) != 1 {
+		t.Fatalf("NoteRetries should start counting afresh: %v, %q", c.Retries(), sink.Notes())
+	}
+}
+
+func TestMalformedAnswerIsFetchedAgainThenFailsWithItsCause(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = w.Write([]byte(`{"rows": [1, 2`))
+	}))
+	defer srv.Close()
+	c := fastClient(t, HTTPOptions{Source: "ga4", RetryMax: 2})
+	err := c.JSON(context.Background(), http.MethodGet, srv.URL+"/v1beta/properties/1:runReport", nil, nil, &struct{}{})
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) || calls.Load() != 3 {
+		t.Fatalf("got %v after %d calls, want a JSON syntax error after 3", err, calls.Load())
+	}
+	if !strings.Contains(err.Error(), "runReport") || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Fatalf("error should name the path and the attempts: %v", err)
+	}
+	if EndsRun(context.Background(), err) {
+		t.Fatalf("a malformed answer must fail its family only, not end the run: %v", err)
+	}
+}
+
+func TestWrongShapeIsNotFetchedAgain(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = w.Write([]byte(`{"rows": "none"}`))
+	}))
+	defer srv.Close()
+	var out struct{ Rows []int }
+	err := fastClient(t, HTTPOptions{}).JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &out)
+	if err == nil || calls.Load() != 1 {
+		t.Fatalf("got %v after %d calls: well-formed JSON of the wrong shape is the same the next time", err, calls.Load())
+	}
+}
+
+func TestProviderTryAgainWithHTTP200IsFetchedAgain(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			_, _ = w.Write([]byte(`{"result":"error","message":"Too many requests, try again later."}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"nb_visits": 12}`))
+	}))
+	defer srv.Close()
+	c := fastClient(t, HTTPOptions{})
+	var visits int
+	build := func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader("token_auth=x"))
+	}
+	err := c.Fetch(context.Background(), build, func(_ *http.Response, body []byte) error {
+		var answer struct {
+			Result  string `json:"result"`
+			Message string `json:"message"`
+			Visits  int    `json:"nb_visits"`
+		}
+		if err := json.Unmarshal(body, &answer); err != nil {
+			return err
+		}
+		if answer.Result == "error" {
+			return Transient(errors.New(answer.Message))
+		}
+		visits = answer.Visits
+		return nil
+	})
+	if err != nil || visits != 12 || calls.Load() != 2 {
+		t.Fatalf("got %v, visits %d after %d calls", err, visits, calls.Load())
+	}
+	if got := c.Retries(); got["provider asked to try again"] != 1 {
+		t.Fatalf("retries counted %v", got)
+	}
+}
+
+func TestPersistentTryAgainKeepsTheSourcesClassification(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"result":"error","message":"rate limit"}`))
+	}))
+	defer srv.Close()
+	build := func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	}
+	err := fastClient(t, HTTPOptions{RetryMax: 1}).Fetch(context.Background(), build, func(*http.Response, []byte) error {
+		return Transient(fmt.Errorf("matomo: rate limit: %w", ErrRateLimited))
+	})
+	if !errors.Is(err, ErrRateLimited) || !errors.Is(err, ErrTransient) {
+		t.Fatalf("got %v, want it to stay ErrRateLimited", err)
+	}
+}
+
+func TestConnectionResetsAndServerErrorsAreCounted(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			_ = conn.Close()
+		case 2:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			_, _ = w.Write([]byte(`{}`))
+		}
+	}))
+	defer srv.Close()
+	c := fastClient(t, HTTPOptions{})
+	if err := c.JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Retries(); got["connection reset"] != 1 || got["HTTP 503"] != 1 || len(got) != 2 {
+		t.Fatalf("retries counted %v, want 1 connection reset and 1 HTTP 503", got)
+	}
+}
+
+func TestFailedRetriesAreCountedOnlyWhenRetried(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	c := fastClient(t, HTTPOptions{RetryMax: 2})
+	if err := c.JSON(context.Background(), http.MethodGet, srv.URL, nil, nil, &struct{}{}); err == nil {
+		t.Fatal("want an error")
+	}
+	if got := c.Retries(); got["HTTP 502"] != 2 {
+		t.Fatalf("retries counted %v, want 2 (three attempts)", got)
 	}
 }

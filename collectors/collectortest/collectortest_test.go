@@ -1,11 +1,14 @@
 package collectortest
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors"
 	"github.com/innomed/rekkevidde/internal/config"
 )
 
@@ -64,5 +67,45 @@ func TestNoLeak(t *testing.T) {
 	NoLeak(r, "logs", `level=INFO msg="retrying request" url=https://x/?token=[redacted] by kari@example.no`, "s3cr3t", "", "kari@example.no")
 	if len(r.failures) != 1 || !strings.Contains(r.failures[0], `logs holds "kari@example.no"`) {
 		t.Errorf("failures %q, want one naming the address in the logs", r.failures)
+	}
+}
+
+func TestFaultyInjectsEveryFaultAndTheClientMendsThem(t *testing.T) {
+	answer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"rows": [1, 2, 3, 4, 5, 6, 7, 8]}`))
+	})
+	plan := []Fault{RateLimited, ServerError, CutOff, Malformed, Reset, Throttle, Slow}
+	faulty := &Faulty{Handler: answer, Slow: 5 * time.Millisecond, Plan: func(n int, _ *http.Request) Fault {
+		if n <= len(plan) {
+			return plan[n-1]
+		}
+		return NoFault
+	}}
+	h, calls := CountCalls(faulty, nil)
+	srv := Server(t, h)
+	c := collectors.NewHTTPClient(collectors.HTTPOptions{Source: "fake", RetryMax: 10, WaitMin: time.Millisecond,
+		WaitMax: 5 * time.Millisecond, RequestsPerSecond: 1e6, Burst: 100})
+	var out struct{ Rows []int }
+	if err := c.JSON(context.Background(), http.MethodGet, srv.URL+"/report", nil, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Rows) != 8 {
+		t.Fatalf("rows %v", out.Rows)
+	}
+	// The slow answer is the last fault and still an answer: 7 calls, 6 retries.
+	if calls.Total() != 7 || calls.By()["/report"] != 7 {
+		t.Fatalf("calls %d %v, want 7", calls.Total(), calls.By())
+	}
+	if got := faulty.Injected(); len(got) != 7 || got[Slow] != 1 || got[CutOff] != 1 {
+		t.Fatalf("injected %v", got)
+	}
+	retried := 0
+	for _, n := range c.Retries() {
+		retried += n
+	}
+	// net/http itself resends a GET whose reused connection closed without an answer, so the
+	// reset may be mended below the client's count.
+	if retried < 5 || retried > 6 {
+		t.Fatalf("retries %v, want 429, 503, cut off, malformed, throttle (and the reset)", c.Retries())
 	}
 }

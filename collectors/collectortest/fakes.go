@@ -1,0 +1,207 @@
+package collectortest
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Calls counts the requests a fake answers, in total and by a key the test chooses (the path,
+// Matomo's method, GA4's report), for the checks and benchmarks of how many calls a run makes.
+// Safe for concurrent use.
+type Calls struct {
+	key   func(*http.Request) string
+	mu    sync.Mutex
+	total int
+	by    map[string]int
+}
+
+// CountCalls wraps h so that every request it is sent is counted; key (nil: the URL path) names
+// what a request asks for.
+func CountCalls(h http.Handler, key func(*http.Request) string) (http.Handler, *Calls) {
+	if key == nil {
+		key = func(r *http.Request) string { return r.URL.Path }
+	}
+	c := &Calls{key: key, by: map[string]int{}}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := c.key(r)
+		c.mu.Lock()
+		c.total++
+		c.by[k]++
+		c.mu.Unlock()
+		h.ServeHTTP(w, r)
+	}), c
+}
+
+// Total is the number of requests counted.
+func (c *Calls) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total
+}
+
+// By returns the counts by key.
+func (c *Calls) By() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.by)
+}
+
+// Reset starts counting afresh.
+func (c *Calls) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total, c.by = 0, map[string]int{}
+}
+
+// ReportCalls prints the line `make bench` shows for a source's API calls,
+// "source X: N calls, minimum M, ratio R", reports the ratio as a benchmark metric when tb is a
+// benchmark, and fails tb when the ratio is above limit.
+func ReportCalls(tb testing.TB, source string, calls, minimum int, limit float64) {
+	tb.Helper()
+	if minimum <= 0 {
+		tb.Fatalf("source %s: a minimum of %d calls proves nothing", source, minimum)
+	}
+	ratio := float64(calls) / float64(minimum)
+	fmt.Printf("source %s: %d calls, minimum %d, ratio %.2f\n", source, calls, minimum, ratio)
+	if b, ok := tb.(*testing.B); ok {
+		b.ReportMetric(float64(calls), "calls")
+		b.ReportMetric(float64(minimum), "min-calls")
+		b.ReportMetric(ratio, "call-ratio")
+	}
+	if ratio > limit {
+		tb.Errorf("source %s: %d calls where %d would do (ratio %.2f, limit %.2f)", source, calls, minimum, ratio, limit)
+	}
+}
+
+// Fault is one way a provider's answer goes wrong in a fake (see Faulty).
+type Fault string
+
+const (
+	// NoFault lets the fake answer.
+	NoFault Fault = ""
+	// RateLimited answers 429 with Faulty.RetryAfter.
+	RateLimited Fault = "429"
+	// ServerError answers 503.
+	ServerError Fault = "503"
+	// CutOff sends the fake's answer with its full Content-Length but only its first half, then
+	// drops the connection: a connection cut mid-body.
+	CutOff Fault = "cut off"
+	// Malformed sends the first half of the fake's answer as a complete 200 body.
+	Malformed Fault = "malformed"
+	// Reset drops the connection without an answer.
+	Reset Fault = "reset"
+	// Slow waits Faulty.Slow before letting the fake answer.
+	Slow Fault = "slow"
+	// Throttle answers with Faulty.Throttle, the provider's own "slow down" answer.
+	Throttle Fault = "throttle"
+)
+
+// Faulty wraps a fake and answers the requests Plan picks with a fault instead. It counts the
+// faults it injected, so a test can show that they happened. Safe for concurrent use.
+type Faulty struct {
+	Handler http.Handler
+	// Plan picks the fault for the n-th request (1-based) the fake is sent; nil: none.
+	Plan func(n int, r *http.Request) Fault
+	// RetryAfter is the Retry-After of a RateLimited answer (default "0").
+	RetryAfter string
+	// Slow is how long a Slow answer waits (default 50 ms).
+	Slow time.Duration
+	// Throttle writes the provider's own throttle answer (Matomo's HTTP 200 with result "error",
+	// Meta's code 4 with HTTP 400); nil: a 429.
+	Throttle func(w http.ResponseWriter, r *http.Request)
+
+	mu       sync.Mutex
+	n        int
+	injected map[Fault]int
+}
+
+// Injected returns how many faults of each kind were injected.
+func (f *Faulty) Injected() map[Fault]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.injected)
+}
+
+func (f *Faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.n++
+	n := f.n
+	f.mu.Unlock()
+	fault := NoFault
+	if f.Plan != nil {
+		fault = f.Plan(n, r)
+	}
+	if fault != NoFault {
+		f.mu.Lock()
+		if f.injected == nil {
+			f.injected = map[Fault]int{}
+		}
+		f.injected[fault]++
+		f.mu.Unlock()
+	}
+	switch fault {
+	case RateLimited:
+		after := f.RetryAfter
+		if after == "" {
+			after = "0"
+		}
+		w.Header().Set("Retry-After", after)
+		http.Error(w, `{"error":"rate limited"}`, http.StatusTooManyRequests)
+	case ServerError:
+		http.Error(w, `{"error":"temporarily unavailable"}`, http.StatusServiceUnavailable)
+	case Reset:
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	case Slow:
+		wait := f.Slow
+		if wait <= 0 {
+			wait = 50 * time.Millisecond
+		}
+		select {
+		case <-time.After(wait):
+			f.Handler.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	case Throttle:
+		if f.Throttle == nil {
+			http.Error(w, `{"error":"rate limited"}`, http.StatusTooManyRequests)
+			return
+		}
+		f.Throttle(w, r)
+	case CutOff, Malformed:
+		rec := httptest.NewRecorder()
+		f.Handler.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		if rec.Code != http.StatusOK || len(body) < 2 {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(body)
+			return
+		}
+		half := body[:len(body)/2]
+		if fault == Malformed {
+			w.Header().Set("Content-Length", strconv.Itoa(len(half)))
+			_, _ = w.Write(half)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(half)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		panic(http.ErrAbortHandler) // the server drops the connection: the body ends short
+	default:
+		f.Handler.ServeHTTP(w, r)
+	}
+}
