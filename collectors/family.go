@@ -27,6 +27,16 @@ type FamilyError struct {
 func (e *FamilyError) Error() string { return e.Family + ": " + e.Err.Error() }
 func (e *FamilyError) Unwrap() error { return e.Err }
 
+// Partly wraps the error of a family that still stored figures, in a coarser form: Matomo's daily
+// traffic by channel only when the device split was refused. The run is partial and the note says
+// what the family lacks instead of "not stored".
+func Partly(err error) error { return &partlyError{err: err} }
+
+type partlyError struct{ err error }
+
+func (e *partlyError) Error() string { return e.err.Error() }
+func (e *partlyError) Unwrap() error { return e.err }
+
 // RunFamilies runs families in the order given — core figures first, optional ones (top pages,
 // titles, growth history) after — and keeps going past a failing one: its failure becomes a note
 // naming the family and the provider's message, and the returned error (all failures joined) makes
@@ -46,6 +56,11 @@ func RunFamilies(ctx context.Context, sink *Sink, families ...Family) error {
 				sink.Note("not fetched in this run after %s failed: %s", f.Name, rest)
 			}
 			break
+		}
+		var partly *partlyError
+		if errors.As(err, &partly) {
+			sink.Note("%s stored in part: %s", f.Name, HideEmailAddresses(err.Error()))
+			continue
 		}
 		sink.Note("%s not stored (the other figures were): %s", f.Name, HideEmailAddresses(err.Error()))
 	}

@@ -67,3 +67,17 @@ func TestRunFamiliesJoinsSeveralFailures(t *testing.T) {
 		t.Fatalf("error %v should join both failures", err)
 	}
 }
+
+func TestRunFamiliesNotesAFamilyStoredInPart(t *testing.T) {
+	sink := &Sink{}
+	err := RunFamilies(context.Background(), sink,
+		Family{Name: "daily traffic", Run: func(context.Context) error {
+			return Partly(errors.New("device split refused: stored by channel only"))
+		}})
+	if err == nil || !strings.Contains(err.Error(), "device split refused") {
+		t.Fatalf("error %v should make the run partial", err)
+	}
+	if notes := strings.Join(sink.Notes(), "|"); !strings.Contains(notes, "daily traffic stored in part: device split refused") || strings.Contains(notes, "not stored") {
+		t.Fatalf("notes %q", notes)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -19,13 +18,13 @@ import (
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
-// maxAnswerBytes bounds one answer; the longest, a month's page titles, stays far below it.
-const maxAnswerBytes = 64 << 20
-
 // call sends one Reporting API request and returns its JSON answer. token_auth goes in the POST
 // body (Matomo 5 refuses "secure only" tokens anywhere else, and it keeps the token out of URLs);
 // everything else goes in the query string. language=en keeps Matomo's error messages in the
-// English that authMessage recognises; figures are never read from labels anyway.
+// English that authMessage and tryAgainMessage recognise; figures are never read from labels.
+//
+// The answer is read through the HTTP client's Fetch, so a body cut off or malformed, and Matomo's
+// own "try again" answers sent with HTTP 200 (rate limits, a busy database), are fetched again.
 func (c *collector) call(ctx context.Context, method string, params url.Values) (json.RawMessage, error) {
 	query := url.Values{
 		"module":   {"API"},
@@ -38,32 +37,37 @@ func (c *collector) call(ctx context.Context, method string, params url.Values) 
 		query[k] = v
 	}
 	form := url.Values{"token_auth": {c.token.Value()}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"?"+query.Encode(), strings.NewReader(form))
-	if err != nil {
-		return nil, fmt.Errorf("matomo: id_site %d: %s: build request: %s", c.idSite, method, c.http.Redact(err.Error()))
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, c.explain(method, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if err != nil {
-		return nil, fmt.Errorf("matomo: id_site %d: %s: read answer: %w", c.idSite, method, err)
-	}
-	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '<' {
-		// A web page instead of JSON: usually a login page or a site that is not Matomo.
-		return nil, fmt.Errorf("matomo: id_site %d: %s answered a web page, not JSON: check that base_url is the Matomo instance (%s)",
-			c.idSite, method, c.endpoint)
+	build := func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"?"+query.Encode(), strings.NewReader(form))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		return req, nil
 	}
 	var raw json.RawMessage
-	if err := collectors.DecodeJSON("matomo", method, bytes.NewReader(body), &raw); err != nil {
-		return nil, errors.New(c.http.Redact(err.Error()))
-	}
-	if msg, ok := errorMessage(raw); ok {
-		return nil, c.explain(method, &reportedError{message: c.http.Redact(msg)})
+	err := c.http.Fetch(ctx, build, func(_ *http.Response, body []byte) error {
+		if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '<' {
+			// A web page instead of JSON: usually a login page or a site that is not Matomo.
+			return fmt.Errorf("answered a web page, not JSON: check that base_url is the Matomo instance (%s)", c.endpoint)
+		}
+		var answer json.RawMessage
+		if err := collectors.DecodeJSON("matomo", method, bytes.NewReader(body), &answer); err != nil {
+			return collectors.Explain(c.http.Redact(err.Error()), err)
+		}
+		if msg, ok := errorMessage(answer); ok {
+			reported := &reportedError{message: c.http.Redact(msg)}
+			if tryAgainMessage(msg) {
+				return collectors.Transient(reported)
+			}
+			return reported
+		}
+		raw = answer
+		return nil
+	})
+	if err != nil {
+		return nil, c.explain(method, err)
 	}
 	return raw, nil
 }
@@ -101,10 +105,14 @@ type reportedError struct {
 
 func (e *reportedError) Error() string { return "Matomo answered: " + e.message }
 
-// Unwrap classifies token and access problems as ErrUnauthorized.
+// Unwrap classifies token and access problems as ErrUnauthorized and Matomo's "too many
+// requests" as ErrRateLimited.
 func (e *reportedError) Unwrap() error {
-	if authMessage(e.message) {
+	switch {
+	case authMessage(e.message):
 		return collectors.ErrUnauthorized
+	case rateLimitMessage(e.message):
+		return collectors.ErrRateLimited
 	}
 	return nil
 }
@@ -119,6 +127,32 @@ var authFragments = []string{
 	"requires 'view' access",
 	"requires view access",
 	"you must be logged in",
+}
+
+// rateLimitFragments are parts of the answers of a Matomo that limits API requests (Matomo Cloud's
+// "Oops… too many requests", rate-limiting plugins and proxies in front of Matomo).
+var rateLimitFragments = []string{"too many requests", "rate limit", "request limit"}
+
+// tryAgainFragments are parts of Matomo's answers to a request that may work a moment later: its
+// "Maybe the server had a temporary issue … Please try again", a busy or restarting database
+// (MySQL's lock wait timeout, deadlock, "server has gone away"), an archiving run holding a lock.
+var tryAgainFragments = []string{
+	"try again", "temporary", "temporarily", "lock wait timeout", "deadlock", "server has gone away",
+	"too many connections", "archiving is in progress",
+}
+
+func rateLimitMessage(msg string) bool {
+	msg = strings.ToLower(msg)
+	return slices.ContainsFunc(rateLimitFragments, func(f string) bool { return strings.Contains(msg, f) })
+}
+
+// tryAgainMessage tells a "try again" answer, which is fetched again, from a refusal.
+func tryAgainMessage(msg string) bool {
+	if rateLimitMessage(msg) {
+		return true
+	}
+	msg = strings.ToLower(msg)
+	return slices.ContainsFunc(tryAgainFragments, func(f string) bool { return strings.Contains(msg, f) })
 }
 
 func authMessage(msg string) bool {

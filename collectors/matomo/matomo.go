@@ -146,22 +146,41 @@ func endpointURL(base string) (string, error) {
 	return u.String(), nil
 }
 
-// Collect fetches the window's daily traffic, the unique visitors of every month, quarter and year
-// it touches, and the top pages of every month it touches. Each part adds what it got complete; a
-// refused token, a rate limit or a cancelled run stops the rest.
+// Collect fetches the window's figures in independent families, core first: daily traffic,
+// Matomo's unique visitors of the months, quarters and years the window completes (or that are
+// running today), their new vs returning split, the top pages of those months and their titles.
+// A family that fails is a note on the run, which is then partial; the others are still stored.
+// A refused token, a rate limit or a cancelled run stops the families after it.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
-	var errs []error
-	for _, part := range []func(context.Context, days.Range, *collectors.Sink) error{
-		c.collectTraffic, c.collectPeriods, c.collectTopPages,
-	} {
-		err := part(ctx, window, sink)
-		if err == nil {
-			continue
-		}
-		errs = append(errs, err)
-		if collectors.EndsRun(ctx, err) {
-			break
+	defer c.http.NoteRetries(sink)
+	today := days.Of(c.now(), c.loc)
+	due := collectors.DuePeriods(window, today)
+	periods := newPeriodFigures(due)
+	pages := map[time.Time]*monthPages{}
+	err := collectors.RunFamilies(ctx, sink,
+		collectors.Family{Name: "daily traffic", Run: func(ctx context.Context) error {
+			return c.collectTraffic(ctx, window, sink)
+		}},
+		collectors.Family{Name: "period unique visitors", Run: func(ctx context.Context) error {
+			return c.collectUniques(ctx, periods, today)
+		}},
+		collectors.Family{Name: "new vs returning visitors", Run: func(ctx context.Context) error {
+			return c.collectFrequency(ctx, periods, today)
+		}},
+		collectors.Family{Name: "top pages", Run: func(ctx context.Context) error {
+			return c.collectTopPages(ctx, due, pages)
+		}},
+		collectors.Family{Name: "page titles", Run: func(ctx context.Context) error {
+			return c.collectTitles(ctx, pages)
+		}},
+	)
+	periods.add(c.site, sink)
+	for _, p := range due {
+		if list := pages[p.Start]; p.Kind == days.Month && list != nil {
+			for _, page := range list.pages {
+				sink.Add(page)
+			}
 		}
 	}
-	return errors.Join(errs...)
+	return err
 }

@@ -177,7 +177,8 @@ func TestCollectRecordedAnswers(t *testing.T) {
 	srv := recordedServer(t)
 	now := time.Date(2025, time.February, 10, 14, 0, 0, 0, collectortest.Oslo)
 	c, logs := newTestCollector(t, srv.URL, now, nil)
-	got := collect(t, c, days.Range{From: days.Date(2025, 1, 14), To: days.Date(2025, 1, 15)})
+	// The window ends with January, so the month's own figures are due; quarter and year are not.
+	got := collect(t, c, days.Range{From: days.Date(2025, 1, 14), To: days.Date(2025, 1, 31)})
 	if got.err != nil {
 		t.Fatalf("Collect: %v", got.err)
 	}
@@ -186,7 +187,7 @@ func TestCollectRecordedAnswers(t *testing.T) {
 	// From the fixture, 2025-01-14: search = desktop 35 + smartphone 20 + phablet 2 + Unknown 3
 	// visits; its 140 pageviews less desktop 90, smartphone 38 and phablet 4 leave 8 for Unknown.
 	// direct = desktop 18 + tablet 7 (sent as strings) + smartphone 5; website = desktop 5.
-	// 2025-01-15 has no visits; 2025-01-16 is only fetched for visits crossing midnight.
+	// 2025-01-15 has no visits; 2025-01-16 one direct desktop row; the rest of January none.
 	d := days.Date(2025, 1, 14)
 	row := func(channel, device string, visitors, sessions, pageviews, newVisitors uint64) figures.WebTrafficDay {
 		return figures.WebTrafficDay{SiteID: testSite, Date: d, Channel: channel, Device: device,
@@ -201,6 +202,7 @@ func TestCollectRecordedAnswers(t *testing.T) {
 		row("direct", "tablet", 7, 7, 15, 2),
 		row("direct", "mobile", 5, 5, 6, 1),
 		row("referral", "desktop", 5, 5, 9, 3),
+		{SiteID: testSite, Date: days.Date(2025, 1, 16), Channel: "direct", Device: "desktop", Visitors: 4, Sessions: 4, Pageviews: 7, NewVisitors: 1},
 	} {
 		want[trafficKey{r.Date, r.Channel, r.Device}] = r
 	}
@@ -217,9 +219,20 @@ func TestCollectRecordedAnswers(t *testing.T) {
 	if !slices.Equal(got.pages, wantPages) {
 		t.Errorf("top pages:\n got %+v\nwant %+v", got.pages, wantPages)
 	}
-	if len(got.notes) != 1 || !strings.Contains(got.notes[0], "quarters and years are not available") ||
-		!strings.Contains(got.notes[0], "enable_processing_unique_visitors_range = 1") ||
-		!strings.Contains(got.notes[0], "enable_processing_unique_visitors_year = 1") {
+	if len(got.notes) != 0 {
+		t.Errorf("notes = %q, want none", got.notes)
+	}
+
+	// On 10 February the running quarter and year are due; this default instance gives no unique
+	// visitors for them.
+	got = collect(t, c, days.Range{From: days.Date(2025, 2, 10), To: days.Date(2025, 2, 10)})
+	if len(got.periods) != 0 {
+		t.Errorf("periods without Matomo's unique visitors stored: %s", describePeriods(got.periods))
+	}
+	if !slices.ContainsFunc(got.notes, func(n string) bool {
+		return strings.Contains(n, "quarters and years are not available") &&
+			strings.Contains(n, "enable_processing_unique_visitors_range = 1") && strings.Contains(n, "enable_processing_unique_visitors_year = 1")
+	}) {
 		t.Errorf("notes = %q, want one saying quarter and year unique visitors need range and year processing", got.notes)
 	}
 }
@@ -257,7 +270,8 @@ func describePeriods(ps []figures.WebVisitorsPeriod) string {
 // wantPeriods is what the world's period figures should give for window.
 func (w *world) wantPeriods(window days.Range, rangeUniques, yearUniques bool) []figures.WebVisitorsPeriod {
 	var out []figures.WebVisitorsPeriod
-	for _, p := range days.CompletePeriods(window) {
+	// The tests' clocks stand after every window: a period is due when the window holds its end.
+	for _, p := range collectors.DuePeriods(window, days.Date(2100, 1, 1)) {
 		var truth periodTruth
 		has := true
 		switch p.Kind {
@@ -286,8 +300,9 @@ func startFake(t *testing.T, f *fakeMatomo) *httptest.Server {
 // instance processes ranges, and absent, with a note saying why, when it does not; never the sum
 // of months or days.
 func TestQuarterUniqueVisitors(t *testing.T) {
-	w := newWorld(days.Date(2022, 1, 1), days.Date(2022, 4, 30), 1)
-	window := days.Range{From: days.Date(2022, 3, 30), To: days.Date(2022, 4, 2)}
+	w := newWorld(days.Date(2022, 1, 1), days.Date(2022, 6, 30), 1)
+	// The window completes March, April, May, June and both quarters; the year is not over in it.
+	window := days.Range{From: days.Date(2022, 3, 30), To: days.Date(2022, 6, 30)}
 	now := time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo)
 
 	t.Run("range processing enabled", func(t *testing.T) {
@@ -317,6 +332,9 @@ func TestQuarterUniqueVisitors(t *testing.T) {
 		if !requested(f, "VisitsSummary.get", "range", "2022-01-01,2022-03-31") || !requested(f, "VisitsSummary.get", "range", "2022-04-01,2022-06-30") {
 			t.Errorf("quarters were not asked for as ranges: %v", f.calls())
 		}
+		if requested(f, "VisitsSummary.get", "year", "2022-01-01") {
+			t.Errorf("the year was asked for in a window it does not end in")
+		}
 	})
 
 	t.Run("range processing disabled", func(t *testing.T) {
@@ -332,7 +350,7 @@ func TestQuarterUniqueVisitors(t *testing.T) {
 				t.Errorf("stored a %s row without Matomo's unique visitors: %s", p.Period, describePeriods([]figures.WebVisitorsPeriod{p}))
 			}
 		}
-		want := "matomo: unique visitors for quarters and years are not available: enable enable_processing_unique_visitors_range = 1 and enable_processing_unique_visitors_year = 1 in Matomo's config"
+		want := "matomo: unique visitors for quarters are not available: enable enable_processing_unique_visitors_range = 1 in Matomo's config"
 		if len(got.notes) != 1 || !strings.HasPrefix(got.notes[0], want) {
 			t.Errorf("notes = %q, want one starting %q", got.notes, want)
 		}
@@ -405,7 +423,7 @@ func TestPagingAcrossManyPages(t *testing.T) {
 	f := newFake(t, w)
 	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo), nil)
 	c.pageURLsPerRequest, c.titlesPerRequest = 7, 9
-	window := days.Range{From: days.Date(2022, 1, 10), To: days.Date(2022, 1, 10)}
+	window := days.Range{From: days.Date(2022, 1, 31), To: days.Date(2022, 1, 31)}
 	got := collect(t, c, window)
 	if got.err != nil {
 		t.Fatal(got.err)
@@ -458,7 +476,8 @@ func TestEmptyWindow(t *testing.T) {
 // faultWorld is a small history the fault tests share.
 func faultWorld() (*world, days.Range, time.Time) {
 	w := newWorld(days.Date(2022, 3, 1), days.Date(2022, 3, 31), 4)
-	return w, days.Range{From: days.Date(2022, 3, 7), To: days.Date(2022, 3, 9)}, time.Date(2023, 3, 1, 12, 0, 0, 0, time.UTC)
+	// The window ends with March (and the first quarter), so their figures are due.
+	return w, days.Range{From: days.Date(2022, 3, 29), To: days.Date(2022, 3, 31)}, time.Date(2023, 3, 1, 12, 0, 0, 0, time.UTC)
 }
 
 func TestRateLimits(t *testing.T) {
@@ -554,7 +573,7 @@ func TestServerErrorsRecover(t *testing.T) {
 		})
 		c, logs := newTestCollector(t, startFake(t, f).URL, now, nil)
 		got := collect(t, c, window)
-		if got.err == nil || !strings.HasPrefix(got.err.Error(), "matomo: id_site 3: Referrers.getReferrerType") || !strings.Contains(got.err.Error(), "HTTP 500") {
+		if got.err == nil || !strings.Contains(got.err.Error(), "daily traffic: matomo: id_site 3: Referrers.getReferrerType") || !strings.Contains(got.err.Error(), "HTTP 500") {
 			t.Errorf("err = %v", got.err)
 		}
 		assertNoSecret(t, got.err, logs)
@@ -595,7 +614,7 @@ func TestTimeouts(t *testing.T) {
 		c, logs := newTestCollector(t, startFake(t, f).URL, now, short)
 		started := time.Now()
 		got := collect(t, c, window)
-		if got.err == nil || !strings.HasPrefix(got.err.Error(), "matomo: id_site 3: Referrers.getReferrerType") {
+		if got.err == nil || !strings.Contains(got.err.Error(), "daily traffic: matomo: id_site 3: Referrers.getReferrerType") {
 			t.Errorf("err = %v, want a matomo error naming the request", got.err)
 		}
 		if errors.Is(got.err, collectors.ErrUnauthorized) || errors.Is(got.err, collectors.ErrRateLimited) {
@@ -628,7 +647,7 @@ func TestMalformedAnswers(t *testing.T) {
 			})
 			c, logs := newTestCollector(t, startFake(t, f).URL, now, nil)
 			got := collect(t, c, window)
-			if got.err == nil || !strings.Contains(got.err.Error(), tc.want) || !strings.HasPrefix(got.err.Error(), "matomo: ") {
+			if got.err == nil || !strings.Contains(got.err.Error(), tc.want) || !strings.HasPrefix(got.err.Error(), "daily traffic: matomo: ") {
 				t.Errorf("err = %v, want it to contain %q", got.err, tc.want)
 			}
 			if len(got.traffic) > 0 {

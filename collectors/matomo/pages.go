@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -19,14 +20,21 @@ import (
 // untitled is Matomo's label for pageviews sent without a title (language=en).
 const untitled = "Page Name not defined"
 
-// collectTopPages adds the whole top-page list of every month the window touches.
-func (c *collector) collectTopPages(ctx context.Context, window days.Range, sink *collectors.Sink) error {
+// monthPages is a month's top-page list and, per page, the address its titles are matched by.
+type monthPages struct {
+	pages []figures.TopPage
+	urls  []string
+}
+
+// collectTopPages fetches the whole top-page list of every month due in this step into pages,
+// untitled; collectTitles fills in the titles. A month that fails is left out, the others kept.
+func (c *collector) collectTopPages(ctx context.Context, due []days.Period, pages map[time.Time]*monthPages) error {
 	var errs []error
-	for _, p := range days.CompletePeriods(window) {
+	for _, p := range due {
 		if p.Kind != days.Month {
 			continue
 		}
-		pages, err := c.topPages(ctx, p.Start)
+		list, err := c.topPages(ctx, p.Start)
 		if err != nil {
 			errs = append(errs, err)
 			if collectors.EndsRun(ctx, err) {
@@ -34,16 +42,39 @@ func (c *collector) collectTopPages(ctx context.Context, window days.Range, sink
 			}
 			continue
 		}
-		for _, page := range pages {
-			sink.Add(page)
+		pages[p.Start] = list
+	}
+	return errors.Join(errs...)
+}
+
+// collectTitles gives each listed page the title it was most viewed under. Titles are optional:
+// a month whose titles fail keeps its pages, untitled.
+func (c *collector) collectTitles(ctx context.Context, pages map[time.Time]*monthPages) error {
+	var errs []error
+	for _, month := range slices.SortedFunc(maps.Keys(pages), time.Time.Compare) {
+		list := pages[month]
+		wanted := make(map[string]bool, len(list.urls))
+		for _, u := range list.urls {
+			wanted[u] = true
+		}
+		titles, err := c.pageTitles(ctx, month, wanted)
+		if err != nil {
+			errs = append(errs, err)
+			if collectors.EndsRun(ctx, err) {
+				break
+			}
+			continue
+		}
+		for i, u := range list.urls {
+			list.pages[i].Title = titles[u]
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// topPages returns a month's most viewed pages (nb_hits of Actions.getPageUrls, flattened), each
-// with the title it was most viewed under.
-func (c *collector) topPages(ctx context.Context, month time.Time) ([]figures.TopPage, error) {
+// topPages returns a month's most viewed pages (nb_hits of Actions.getPageUrls, flattened),
+// untitled.
+func (c *collector) topPages(ctx context.Context, month time.Time) (*monthPages, error) {
 	type page struct {
 		path, url string
 		views     uint64
@@ -79,18 +110,10 @@ func (c *collector) topPages(ctx context.Context, month time.Time) ([]figures.To
 		return cmp.Or(cmp.Compare(b.views, a.views), strings.Compare(a.path, b.path))
 	})
 	pages = pages[:min(len(pages), topPagesPerMonth)]
-
-	wanted := make(map[string]bool, len(pages))
+	out := &monthPages{}
 	for _, p := range pages {
-		wanted[p.url] = true
-	}
-	titles, err := c.pageTitles(ctx, month, wanted)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]figures.TopPage, 0, len(pages))
-	for _, p := range pages {
-		out = append(out, figures.TopPage{SiteID: c.site, Month: month, Path: p.path, Title: titles[p.url], Pageviews: p.views})
+		out.pages = append(out.pages, figures.TopPage{SiteID: c.site, Month: month, Path: p.path, Pageviews: p.views})
+		out.urls = append(out.urls, p.url)
 	}
 	return out, nil
 }

@@ -14,15 +14,25 @@ import (
 	"github.com/innomed/rekkevidde/internal/figures"
 )
 
-// collectPeriods adds Matomo's own unique visitors, and their new / returning split, for every
-// month, quarter and year the window touches. A figure Matomo leaves out is left empty (never
-// summed from days or months) and a note says which setting would give it.
-func (c *collector) collectPeriods(ctx context.Context, window days.Range, sink *collectors.Sink) error {
-	today := days.Of(c.now(), c.loc)
+// periodFigures is what the period families fetched for the periods a step is due to fetch. The
+// unique visitors (VisitsSummary.get) and their new / returning split (VisitFrequency.get) are two
+// families that fail alone; add joins them into one record per period.
+type periodFigures struct {
+	due       []days.Period
+	summary   map[days.Period]metrics
+	frequency map[days.Period]metrics
+}
+
+func newPeriodFigures(due []days.Period) *periodFigures {
+	return &periodFigures{due: due, summary: map[days.Period]metrics{}, frequency: map[days.Period]metrics{}}
+}
+
+// collectUniques fetches Matomo's own unique visitors of every due period. A period that fails is
+// left out and the others are kept.
+func (c *collector) collectUniques(ctx context.Context, f *periodFigures, today time.Time) error {
 	var errs []error
-	var missing []string
-	for _, p := range days.CompletePeriods(window) {
-		record, uniquesMissing, err := c.period(ctx, p, today)
+	for _, p := range f.due {
+		m, err := c.periodMetrics(ctx, "VisitsSummary.get", p, periodParams(p, today))
 		if err != nil {
 			errs = append(errs, err)
 			if collectors.EndsRun(ctx, err) {
@@ -30,52 +40,67 @@ func (c *collector) collectPeriods(ctx context.Context, window days.Range, sink 
 			}
 			continue
 		}
-		if uniquesMissing && !slices.Contains(missing, p.Kind) {
-			missing = append(missing, p.Kind)
-		}
-		if record != nil {
-			sink.Add(*record)
-		}
-	}
-	if len(missing) > 0 {
-		sink.Note("%s", uniquesNote(missing))
+		f.summary[p] = m
 	}
 	return errors.Join(errs...)
 }
 
-// period fetches one period's figures. It returns no record for a period without visits or when
-// Matomo gave none of the figures, and reports whether unique visitors were missing although the
-// period had visits.
-func (c *collector) period(ctx context.Context, p days.Period, today time.Time) (*figures.WebVisitorsPeriod, bool, error) {
-	params := periodParams(p, today)
-	summary, err := c.periodMetrics(ctx, "VisitsSummary.get", p, params)
-	if err != nil {
-		return nil, false, err
+// collectFrequency fetches the new / returning split of every due period, except periods the
+// unique-visitor family found without visits: Matomo has nothing to split there.
+func (c *collector) collectFrequency(ctx context.Context, f *periodFigures, today time.Time) error {
+	var errs []error
+	for _, p := range f.due {
+		if m, ok := f.summary[p]; ok && m.Visits.value == 0 {
+			continue
+		}
+		m, err := c.periodMetrics(ctx, "VisitFrequency.get", p, periodParams(p, today))
+		if err != nil {
+			errs = append(errs, err)
+			if collectors.EndsRun(ctx, err) {
+				break
+			}
+			continue
+		}
+		f.frequency[p] = m
 	}
-	if summary.Visits.value == 0 {
-		return nil, false, nil
+	return errors.Join(errs...)
+}
+
+// add puts one record per period into sink, holding what the two families fetched. A figure
+// Matomo left out, or whose family failed, is left empty (never summed from shorter periods); a
+// period without visits gets no record. A note says which setting would give the missing uniques.
+func (f *periodFigures) add(site string, sink *collectors.Sink) {
+	var missing []string
+	for _, p := range f.due {
+		summary, haveSummary := f.summary[p]
+		frequency, haveFrequency := f.frequency[p]
+		if haveSummary && summary.Visits.value == 0 {
+			continue
+		}
+		record := figures.WebVisitorsPeriod{SiteID: site, Period: p.Kind, PeriodStart: p.Start, PeriodEnd: p.End}
+		if haveSummary {
+			if summary.Uniques.set {
+				record.Visitors = collectors.Uint64(summary.Uniques.value)
+			} else if !slices.Contains(missing, p.Kind) {
+				missing = append(missing, p.Kind)
+			}
+		}
+		// New and returning visitors overlap (someone new this month may return in it), so neither
+		// is derived from the total and the other: only Matomo's own figures are kept.
+		if haveFrequency && frequency.UniquesNew.set {
+			record.NewVisitors = collectors.Uint64(frequency.UniquesNew.value)
+		}
+		if haveFrequency && frequency.UniquesReturning.set {
+			record.ReturningVisitors = collectors.Uint64(frequency.UniquesReturning.value)
+		}
+		if record.Visitors == nil && record.NewVisitors == nil && record.ReturningVisitors == nil {
+			continue
+		}
+		sink.Add(record)
 	}
-	frequency, err := c.periodMetrics(ctx, "VisitFrequency.get", p, params)
-	if err != nil {
-		return nil, false, err
+	if len(missing) > 0 {
+		sink.Note("%s", uniquesNote(missing))
 	}
-	record := figures.WebVisitorsPeriod{SiteID: c.site, Period: p.Kind, PeriodStart: p.Start, PeriodEnd: p.End}
-	if summary.Uniques.set {
-		record.Visitors = collectors.Uint64(summary.Uniques.value)
-	}
-	// New and returning visitors overlap (someone new this month may return in it), so neither is
-	// derived from the total and the other: only Matomo's own figures are kept.
-	if frequency.UniquesNew.set {
-		record.NewVisitors = collectors.Uint64(frequency.UniquesNew.value)
-	}
-	if frequency.UniquesReturning.set {
-		record.ReturningVisitors = collectors.Uint64(frequency.UniquesReturning.value)
-	}
-	uniquesMissing := !summary.Uniques.set
-	if record.Visitors == nil && record.NewVisitors == nil && record.ReturningVisitors == nil {
-		return nil, uniquesMissing, nil
-	}
-	return &record, uniquesMissing, nil
 }
 
 func (c *collector) periodMetrics(ctx context.Context, method string, p days.Period, params url.Values) (metrics, error) {
