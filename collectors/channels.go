@@ -62,7 +62,10 @@ var channelNames = map[string]map[string]string{
 		"direct":   figures.ChannelDirect,
 		"social":   figures.ChannelSocial,
 		"website":  figures.ChannelReferral,
-		"campaign": figures.ChannelPaid,
+		// Matomo's "Campaigns" are visits from tagged links (mtm_/utm_ parameters), which are
+		// newsletters far more often than ads for an organisation like InnoMed; the matomo source's
+		// campaign_channel setting overrides this (see collectors/matomo/README.md).
+		"campaign": figures.ChannelEmail,
 		"ai":       figures.ChannelReferral,
 	},
 }

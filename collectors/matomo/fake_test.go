@@ -82,7 +82,7 @@ var fakeDeviceTypes = []struct {
 var (
 	wantChannel = map[string]string{
 		"direct": figures.ChannelDirect, "search": figures.ChannelOrganicSearch, "website": figures.ChannelReferral,
-		"campaign": figures.ChannelPaid, "social": figures.ChannelSocial, "ai": figures.ChannelReferral,
+		"campaign": figures.ChannelEmail, "social": figures.ChannelSocial, "ai": figures.ChannelReferral,
 	}
 	wantDevice = map[string]string{
 		"desktop": figures.DeviceDesktop, "smartphone": figures.DeviceMobile, "phablet": figures.DeviceMobile,

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/figures"
 )
 
 const (
@@ -55,6 +57,10 @@ type Settings struct {
 	IDSite int `yaml:"id_site"`
 	// Token is the token_auth of a Matomo user with at least view access to IDSite.
 	Token config.Secret `yaml:"token"`
+	// CampaignChannel is the canonical channel Matomo's "Campaigns" (visits from tagged links) are
+	// stored under (default email: InnoMed's tagged links are newsletter links). Set paid where
+	// tagged links are mostly ads.
+	CampaignChannel string `yaml:"campaign_channel"`
 }
 
 // New validates the settings and builds the collector.
@@ -68,10 +74,12 @@ type collector struct {
 	idSite   int
 	endpoint string
 	token    config.Secret
-	http     *collectors.HTTPClient
-	loc      *time.Location
-	now      func() time.Time
-	log      *slog.Logger
+	// campaignChannel is the canonical channel of Matomo's referrer type "campaign".
+	campaignChannel string
+	http            *collectors.HTTPClient
+	loc             *time.Location
+	now             func() time.Time
+	log             *slog.Logger
 	// Page sizes; tests make them small to page across many requests.
 	pageURLsPerRequest int
 	titlesPerRequest   int
@@ -96,6 +104,13 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if set.IDSite < 1 {
 		return nil, errors.New("matomo: settings: id_site is required (the site's numeric id in Matomo, 1 or more)")
 	}
+	set.CampaignChannel = strings.TrimSpace(set.CampaignChannel)
+	if set.CampaignChannel == "" {
+		set.CampaignChannel = figures.ChannelEmail
+	}
+	if !slices.Contains(figures.Channels(), set.CampaignChannel) {
+		return nil, fmt.Errorf("matomo: settings: campaign_channel %q is not a channel; use one of %s", set.CampaignChannel, strings.Join(figures.Channels(), ", "))
+	}
 	if !set.Token.IsSet() {
 		return nil, fmt.Errorf("matomo: settings: token is required (the token_auth of a Matomo user with view access to id_site %d; or set %s)",
 			set.IDSite, collectors.SecretEnvName(s.ID, "token"))
@@ -117,6 +132,7 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		idSite:             set.IDSite,
 		endpoint:           endpoint,
 		token:              set.Token,
+		campaignChannel:    set.CampaignChannel,
 		http:               collectors.NewHTTPClient(opts),
 		loc:                s.Zone(),
 		now:                s.Clock(),

@@ -422,7 +422,7 @@ func TestPagingAcrossManyPages(t *testing.T) {
 	w := newWorld(days.Date(2022, 1, 1), days.Date(2022, 1, 31), 3)
 	f := newFake(t, w)
 	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo), nil)
-	c.pageURLsPerRequest, c.titlesPerRequest = 7, 9
+	c.pageURLsPerRequest, c.titlesPerRequest = 5, 5
 	window := days.Range{From: days.Date(2022, 1, 31), To: days.Date(2022, 1, 31)}
 	got := collect(t, c, window)
 	if got.err != nil {
@@ -451,13 +451,14 @@ func TestPagingAcrossManyPages(t *testing.T) {
 			offsets[m] = append(offsets[m], q.Get("filter_offset"))
 		}
 	}
-	if n := len(offsets["Actions.getPageUrls"]); n < 8 {
-		t.Errorf("page URLs read in %d requests (%v), want at least 8 pages of 7", n, offsets["Actions.getPageUrls"])
+	if n := len(offsets["Actions.getPageUrls"]); n < 11 {
+		t.Errorf("page URLs read in %d requests (%v), want at least 11 pages of 5", n, offsets["Actions.getPageUrls"])
 	}
 	// Two pages never find a title (a shared title links the other page, an untitled page), so
-	// every page of titles is read: 130 pages' titles plus "Others" in pages of 9.
-	if n := len(offsets["Actions.getPageTitles"]); n != 15 {
-		t.Errorf("titles read in %d requests (%v), want 15", n, offsets["Actions.getPageTitles"])
+	// every page of titles is read to the end: a last short page, or an empty one after a full one.
+	titleRows := len(w.titles[month])
+	if n := len(offsets["Actions.getPageTitles"]); n != titleRows/5+1 {
+		t.Errorf("titles read in %d requests (%v), want %d for %d rows in pages of 5", n, offsets["Actions.getPageTitles"], titleRows/5+1, titleRows)
 	}
 }
 
@@ -809,6 +810,7 @@ func TestSettings(t *testing.T) {
 		{"no id_site", "site: innomed.no\nbase_url: https://matomo.example/\ntoken: x\n", "id_site is required"},
 		{"no token", "site: innomed.no\nbase_url: https://matomo.example/\nid_site: 3\n", "token is required"},
 		{"unknown key", "site: innomed.no\nbase_url: https://matomo.example/\nidsite: 3\ntoken: x\n", "unknown key idsite"},
+		{"campaign_channel not a channel", "site: innomed.no\nbase_url: https://matomo.example/\nid_site: 3\ntoken: x\ncampaign_channel: newsletter\n", "campaign_channel \"newsletter\" is not a channel; use one of organic_search"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := build(tc.text, nil)
@@ -837,5 +839,44 @@ func TestSettings(t *testing.T) {
 	k := Kind()
 	if k.Name != "matomo" || k.Interval != 6*time.Hour || k.LookbackDays != 3 || k.ChunkDays != 31 || k.New == nil {
 		t.Errorf("Kind() = %+v", k)
+	}
+}
+
+// TestCampaignChannel: Matomo's "Campaigns" are stored as e-mail by default (InnoMed's tagged
+// links are newsletter links) and as the configured channel otherwise.
+func TestCampaignChannel(t *testing.T) {
+	w, window, now := faultWorld()
+	for setting, want := range map[string]string{"": figures.ChannelEmail, "campaign_channel: paid\n": figures.ChannelPaid} {
+		s := collectortest.Settings(t, "matomo", fmt.Sprintf("site: %s\nbase_url: %s/\nid_site: %d\ntoken: %s\n%s", testSite,
+			startFake(t, newFake(t, w)).URL, testIDSite, testToken, setting), nil)
+		s.Now = func() time.Time { return now }
+		c, err := newCollector(s, func(o *collectors.HTTPOptions) { o.RequestsPerSecond, o.Burst = 1e6, 1000 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := collect(t, c, window)
+		if got.err != nil {
+			t.Fatal(got.err)
+		}
+		var campaign, other uint64
+		for _, r := range got.traffic {
+			switch r.Channel {
+			case want:
+				campaign += r.Sessions
+			case figures.ChannelPaid, figures.ChannelEmail:
+				other += r.Sessions
+			}
+		}
+		var truth uint64
+		window.Each(func(day time.Time) {
+			for _, c := range w.days[day] {
+				if c.referrer == "campaign" {
+					truth += c.visits
+				}
+			}
+		})
+		if truth == 0 || campaign != truth || other != 0 {
+			t.Errorf("setting %q: %d campaign visits stored as %s (and %d as the other), want %d", setting, campaign, want, other, truth)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package matomo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -63,15 +64,27 @@ func (c *collector) collectTraffic(ctx context.Context, window days.Range, sink 
 		return fmt.Errorf("matomo: id_site %d: %w", c.idSite, err)
 	}
 	channels := make([]channelFigures, 0, len(segments))
+	var splitErr error
 	for _, segment := range segments {
 		f, err := c.channelFigures(ctx, fetch, segment)
 		if err != nil {
-			return err
+			if collectors.EndsRun(ctx, err) {
+				return err
+			}
+			splitErr = err
+			break
 		}
 		channels = append(channels, f)
 	}
+	if splitErr != nil {
+		// The device split was refused (DevicesDetection deactivated, a segment not allowed):
+		// the channel totals already read are still stored, each channel as device "other".
+		if channels, err = c.channelTotals(ctx, fetch, segments, totals); err != nil {
+			return errors.Join(splitErr, err)
+		}
+	}
 
-	names := newNameMapper(c.log)
+	names := newNameMapper(c.log, c.campaignChannel)
 	var problems []dayProblem
 	window.Each(func(day time.Time) {
 		records, problem := dayRecords(c.site, day, totals[day], totalViews[day], channels, names)
@@ -86,7 +99,48 @@ func (c *collector) collectTraffic(ctx context.Context, window days.Range, sink 
 			problems = append(problems, *problem)
 		}
 	})
-	return c.problemsError(problems)
+	if err := c.problemsError(problems); err != nil {
+		return errors.Join(splitErr, err)
+	}
+	if splitErr != nil {
+		return collectors.Partly(fmt.Errorf("the device split was refused, so %s is stored by channel with device \"other\": %w", window, splitErr))
+	}
+	return nil
+}
+
+// channelTotals is the coarser split used when the device split is refused: per channel, its
+// visits and unique visitors from Referrers.getReferrerType, its new visitors from the same report
+// segmented to new visitors, and its pageviews from Actions.get; all of it under Matomo's Unknown
+// device type, which is stored as device "other".
+func (c *collector) channelTotals(ctx context.Context, window days.Range, segments []string, totals map[time.Time][]row) ([]channelFigures, error) {
+	newRows, err := c.dailyRows(ctx, "Referrers.getReferrerType", window, newVisitorsSegment)
+	if err != nil {
+		return nil, err
+	}
+	only := func(rows []row, segment string) []row {
+		for _, r := range rows {
+			if r.Segment == segment {
+				return []row{{Label: "Unknown", Visits: r.Visits, Uniques: r.Uniques}}
+			}
+		}
+		return nil
+	}
+	out := make([]channelFigures, 0, len(segments))
+	for _, segment := range segments {
+		f := channelFigures{segment: segment, devices: map[time.Time][]row{}, newDevices: map[time.Time][]row{},
+			devicePageviews: map[string]map[time.Time]metrics{}}
+		for day, rows := range totals {
+			f.devices[day] = only(rows, segment)
+		}
+		for day, rows := range newRows {
+			f.newDevices[day] = only(rows, segment)
+		}
+		if f.pageviews, err = c.dailyMetrics(ctx, "Actions.get", window, segment); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // channelFigures fetches one channel's split by device for every day of window.
@@ -263,12 +317,13 @@ func (c *collector) problemsError(problems []dayProblem) error {
 // once per name so that an unknown name is logged once per run, not once per day.
 type nameMapper struct {
 	log      *slog.Logger
+	campaign string
 	channels map[string]string
 	devices  map[string]string
 }
 
-func newNameMapper(log *slog.Logger) *nameMapper {
-	return &nameMapper{log: log, channels: map[string]string{}, devices: map[string]string{}}
+func newNameMapper(log *slog.Logger, campaignChannel string) *nameMapper {
+	return &nameMapper{log: log, campaign: campaignChannel, channels: map[string]string{}, devices: map[string]string{}}
 }
 
 // channel maps a referrer type by its segment value ("referrerType==search" → "search"), never by
@@ -282,6 +337,9 @@ func (n *nameMapper) channel(segment string) string {
 		value = segment
 	}
 	c := collectors.Channel("matomo", value, n.log)
+	if value == "campaign" {
+		c = n.campaign
+	}
 	n.channels[segment] = c
 	return c
 }

@@ -1,0 +1,144 @@
+package matomo
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/figures"
+)
+
+// wantTrafficByChannel is what the world gives when the device split is refused: each channel's
+// figures under device "other".
+func (w *world) wantTrafficByChannel(site string, window days.Range) map[trafficKey]figures.WebTrafficDay {
+	out := map[trafficKey]figures.WebTrafficDay{}
+	window.Each(func(day time.Time) {
+		for _, c := range w.days[day] {
+			k := trafficKey{day, wantChannel[c.referrer], figures.DeviceOther}
+			r := out[k]
+			r.SiteID, r.Date, r.Channel, r.Device = site, day, k.channel, k.device
+			r.Sessions += c.visits
+			r.Visitors += c.uniques
+			r.NewVisitors += c.newUniques
+			r.Pageviews += c.pageviews
+			out[k] = r
+		}
+	})
+	return out
+}
+
+// refusal is one way Matomo refuses a method.
+type refusal struct {
+	name  string
+	write func(w http.ResponseWriter, method string)
+	// says is what the run's note must quote of it.
+	says string
+}
+
+var refusals = []refusal{
+	{"404", func(w http.ResponseWriter, _ string) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"result": "error", "message": "Not Found"})
+	}, "HTTP 404"},
+	{"400", func(w http.ResponseWriter, m string) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"result": "error", "message": "The method '" + m + "' does not exist or is not available in the module 'API'."})
+	}, "does not exist"},
+	{"500", func(w http.ResponseWriter, _ string) {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"result": "error", "message": "Mysqli statement execute error"})
+	}, "HTTP 500"},
+	{"malformed 200", func(w http.ResponseWriter, _ string) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"2022-03-29": [{"label": "Direkte trafikk", "nb_vis`))
+	}, "malformed JSON"},
+	{"unknown method 200", func(w http.ResponseWriter, m string) {
+		writeJSON(w, http.StatusOK, map[string]string{"result": "error", "message": "The method '" + m + "' does not exist or is not available in the module 'API'."})
+	}, "does not exist"},
+}
+
+// TestEachRefusedMethodFailsItsFamilyOnly refuses each Reporting API method in turn, in each way
+// Matomo refuses, and checks that every other family is stored, the run is partial (an error
+// with records) and a note names the family and what Matomo said.
+func TestEachRefusedMethodFailsItsFamilyOnly(t *testing.T) {
+	w, window, now := faultWorld()
+	wantPeriods := w.wantPeriods(window, false, false)
+	if len(wantPeriods) == 0 {
+		t.Fatal("the window should complete a month")
+	}
+	for _, tc := range []struct {
+		method, family string
+		// what is still stored: traffic (full, by channel only, none), periods' figures, pages, titles.
+		traffic                               string
+		visitors, newReturning, pages, titles bool
+	}{
+		{"Referrers.getReferrerType", "daily traffic", "none", true, true, true, true},
+		{"Actions.get", "daily traffic", "none", true, true, true, true},
+		{"DevicesDetection.getType", "daily traffic", "by channel", true, true, true, true},
+		{"VisitsSummary.get", "period unique visitors", "full", false, true, true, true},
+		{"VisitFrequency.get", "new vs returning visitors", "full", true, false, true, true},
+		{"Actions.getPageUrls", "top pages", "full", true, true, false, false},
+		{"Actions.getPageTitles", "page titles", "full", true, true, true, false},
+	} {
+		for _, ref := range refusals {
+			t.Run(tc.method+" "+ref.name, func(t *testing.T) {
+				f := newFake(t, w)
+				f.setIntercept(func(_ int, rw http.ResponseWriter, r *http.Request) bool {
+					if r.URL.Query().Get("method") != tc.method {
+						return false
+					}
+					ref.write(rw, tc.method)
+					return true
+				})
+				c, logs := newTestCollector(t, startFake(t, f).URL, now, nil)
+				got := collect(t, c, window)
+				if got.err == nil {
+					t.Fatal("a refused method must make the run partial")
+				}
+				note := strings.Join(got.notes, "\n")
+				if !strings.Contains(note, tc.family) || !strings.Contains(note, tc.method) || !strings.Contains(note, ref.says) {
+					t.Errorf("notes %q should name %q, %s and %q", got.notes, tc.family, tc.method, ref.says)
+				}
+				switch tc.traffic {
+				case "full":
+					compareTraffic(t, got.traffic, w.wantTraffic(testSite, window))
+				case "by channel":
+					compareTraffic(t, got.traffic, w.wantTrafficByChannel(testSite, window))
+					if !strings.Contains(note, "daily traffic stored in part") {
+						t.Errorf("notes %q should say the traffic was stored by channel only", got.notes)
+					}
+				default:
+					if len(got.traffic) != 0 {
+						t.Errorf("stored %d traffic rows without the method", len(got.traffic))
+					}
+				}
+				var want []figures.WebVisitorsPeriod
+				for _, p := range wantPeriods {
+					if !tc.visitors {
+						p.Visitors = nil
+					}
+					if !tc.newReturning {
+						p.NewVisitors, p.ReturningVisitors = nil, nil
+					}
+					want = append(want, p)
+				}
+				comparePeriods(t, got.periods, want)
+				switch {
+				case !tc.pages && len(got.pages) != 0:
+					t.Errorf("stored %d pages", len(got.pages))
+				case tc.pages && len(got.pages) != topPagesPerMonth:
+					t.Errorf("stored %d pages, want %d", len(got.pages), topPagesPerMonth)
+				}
+				titled := 0
+				for _, p := range got.pages {
+					if p.Title != "" {
+						titled++
+					}
+				}
+				if tc.titles != (titled > 0) {
+					t.Errorf("%d of %d pages titled", titled, len(got.pages))
+				}
+				assertNoSecret(t, got.err, logs)
+			})
+		}
+	}
+}
