@@ -58,10 +58,10 @@ var channelNames = map[string]map[string]string{
 	},
 	// Matomo: keys are the referrerType segment values.
 	"matomo": {
-		"search":   figures.ChannelOrganicSearch,
-		"direct":   figures.ChannelDirect,
-		"social":   figures.ChannelSocial,
-		"website":  figures.ChannelReferral,
+		"search":  figures.ChannelOrganicSearch,
+		"direct":  figures.ChannelDirect,
+		"social":  figures.ChannelSocial,
+		"website": figures.ChannelReferral,
 		// Matomo's "Campaigns" are visits from tagged links (mtm_/utm_ parameters), which are
 		// newsletters far more often than ads for an organisation like InnoMed; the matomo source's
 		// campaign_channel setting overrides this (see collectors/matomo/README.md).
