@@ -22,7 +22,7 @@ import (
 // order_by, pagination with meta.total_rows, days without visits left out, and the date range
 // echoed as datetimes in the site's time zone.
 type fakePlausible struct {
-	t      *testing.T
+	t      testing.TB
 	key    string
 	siteID string
 	tz     *time.Location
@@ -92,7 +92,7 @@ func (r fakeRequest) rangeKey() string {
 	return fmt.Sprint(r.DateRange)
 }
 
-func newFake(t *testing.T) *fakePlausible {
+func newFake(t testing.TB) *fakePlausible {
 	return &fakePlausible{
 		t: t, key: "plausible-test-key-4f9a1c7e", siteID: "innomed.no", tz: collectortest.Oslo,
 		today:   days.Date(2026, 3, 15),

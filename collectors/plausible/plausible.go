@@ -5,11 +5,13 @@ package plausible
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
@@ -73,9 +75,12 @@ type collector struct {
 	apiKeyEnv string
 	http      *collectors.HTTPClient
 	pageSize  int
-	loc       *time.Location
-	now       func() time.Time
-	log       *slog.Logger
+	// first is Plausible's first day of data once found (see firstDay).
+	firstMu sync.Mutex
+	first   time.Time
+	loc     *time.Location
+	now     func() time.Time
+	log     *slog.Logger
 }
 
 // newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
@@ -150,10 +155,12 @@ func nextHour(status int, _ http.Header, _ []byte, now time.Time) (time.Time, bo
 	return now.Truncate(time.Hour).Add(time.Hour), false
 }
 
-// Collect adds the window's daily traffic, the figures of the months, quarters and years it
-// overlaps, and those months' top pages. It stops at the first failed request and keeps what was
-// complete by then.
+// Collect adds the window's figures in independent families, core first: daily traffic, the
+// unique visitors of the months, quarters and years the window completes (or that run today), and
+// those months' top pages. A family that fails is a note on the run, which is then partial; the
+// others are still stored. A refused key, a rate limit or a cancelled run stops the rest.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
+	defer c.http.NoteRetries(sink)
 	sink.Note("plausible: new vs returning visitors are not available from Plausible: new_visitors is stored as 0 and the new/returning figures of months, quarters and years are left empty")
 	first, found, err := c.firstDay(ctx, sink)
 	if err != nil {
@@ -170,34 +177,51 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 		return nil
 	}
 	today := days.Of(c.now(), c.loc)
-	if err := c.collectDays(ctx, window, first, today, sink); err != nil {
-		return err
+	due := duePeriods(window, first, today)
+	return collectors.RunFamilies(ctx, sink,
+		collectors.Family{Name: "daily traffic", Run: func(ctx context.Context) error {
+			return c.collectDays(ctx, window, first, today, sink)
+		}},
+		collectors.Family{Name: "period unique visitors", Run: func(ctx context.Context) error {
+			return eachPeriod(ctx, due, func(p days.Period) error { return c.collectPeriod(ctx, p, sink) })
+		}},
+		collectors.Family{Name: "top pages", Run: func(ctx context.Context) error {
+			return eachPeriod(ctx, due, func(p days.Period) error {
+				if p.Kind != days.Month {
+					return nil
+				}
+				return c.collectTopPages(ctx, p, sink)
+			})
+		}},
+	)
+}
+
+// duePeriods lists the periods whose figures window fetches: each once, by the window that holds
+// its last day, and a period still running by every window that reaches today
+// (collectors.DuePeriods). Periods that ended before Plausible's first day of data are left alone.
+func duePeriods(window days.Range, first, today time.Time) []days.Period {
+	var due []days.Period
+	for _, p := range collectors.DuePeriods(window, today) {
+		if !p.End.Before(first) {
+			due = append(due, p)
+		}
 	}
-	for _, p := range days.CompletePeriods(window) {
-		if !fetchesPeriod(p, window, first, today) {
-			continue
-		}
-		if err := c.collectPeriod(ctx, p, sink); err != nil {
-			return err
-		}
-		if p.Kind == days.Month {
-			if err := c.collectTopPages(ctx, p, sink); err != nil {
-				return err
+	return due
+}
+
+// eachPeriod runs fetch for every period, keeping on past a failed one unless the failure ends the
+// run, and returns the failures joined.
+func eachPeriod(ctx context.Context, periods []days.Period, fetch func(days.Period) error) error {
+	var errs []error
+	for _, p := range periods {
+		if err := fetch(p); err != nil {
+			errs = append(errs, err)
+			if collectors.EndsRun(ctx, err) {
+				break
 			}
 		}
 	}
-	return nil
-}
-
-// fetchesPeriod decides whether window fetches period p's figures. A period is fetched by the
-// window that holds its last day, so a backfill in chunks asks for each month, quarter and year
-// once; a period still running is fetched by every window that reaches today. Periods that ended
-// before Plausible's first day of data are left alone.
-func fetchesPeriod(p days.Period, window days.Range, first, today time.Time) bool {
-	if p.End.Before(first) {
-		return false
-	}
-	return !p.End.After(window.To) || !window.To.Before(today)
+	return errors.Join(errs...)
 }
 
 // Interface guard.

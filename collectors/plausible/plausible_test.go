@@ -29,7 +29,7 @@ import (
 const sourceID = "plausible-innomed"
 
 // settings builds a source's settings from a YAML block, as the config loader hands them over.
-func settings(t *testing.T, block string, env map[string]string, log *slog.Logger, now time.Time) collectors.Settings {
+func settings(t testing.TB, block string, env map[string]string, log *slog.Logger, now time.Time) collectors.Settings {
 	t.Helper()
 	s := collectortest.Settings(t, sourceID, block, env)
 	if log != nil {
@@ -54,7 +54,7 @@ type testOpts struct {
 	tune func(*collectors.HTTPOptions)
 }
 
-func newTestCollector(t *testing.T, f *fakePlausible, baseURL string, o testOpts) *collector {
+func newTestCollector(t testing.TB, f *fakePlausible, baseURL string, o testOpts) *collector {
 	t.Helper()
 	if o.now.IsZero() {
 		o.now = time.Date(2026, 3, 15, 12, 0, 0, 0, collectortest.Oslo)
@@ -416,7 +416,7 @@ func TestFetchesPeriodRule(t *testing.T) {
 		{"holds the first day of data", month(2023, 5), days.Range{From: days.Date(2023, 4, 1), To: days.Date(2023, 5, 31)}, days.Date(2026, 1, 1), true},
 	}
 	for _, tc := range cases {
-		if got := fetchesPeriod(tc.p, tc.w, first, tc.today); got != tc.expect {
+		if got := slices.Contains(duePeriods(tc.w, first, tc.today), tc.p); got != tc.expect {
 			t.Errorf("%s: got %v", tc.name, got)
 		}
 	}
@@ -602,7 +602,7 @@ func TestRateLimits(t *testing.T) {
 		if time.Since(start) > 5*time.Second || len(f.requestsOf("daily")) != 1 {
 			t.Errorf("a long Retry-After must not be slept through or retried")
 		}
-		if !strings.Contains(err.Error(), "600 requests per hour") || !strings.HasPrefix(err.Error(), "plausible: ") {
+		if !strings.Contains(err.Error(), "600 requests per hour") || !strings.HasPrefix(err.Error(), "daily traffic: plausible: ") {
 			t.Errorf("error should name the source and keep Plausible's message: %v", err)
 		}
 		if len(sink.Records()) != 0 {
@@ -757,11 +757,15 @@ func TestMalformedAnswers(t *testing.T) {
 			srv := f.server()
 			c := newTestCollector(t, f, srv.URL, testOpts{})
 			sink, err := collect(t, c, window(t, "2025-01-01", "2025-01-31"))
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "plausible: ") {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "daily traffic: plausible: ") {
 				t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
 			}
-			if len(sink.Records()) != 0 {
-				t.Errorf("%d records from a malformed answer", len(sink.Records()))
+			if days := recordLines(sink.Records(), dayLine); len(days) != 0 {
+				t.Errorf("%d daily records from a malformed answer", len(days))
+			}
+			// The other families are fetched and stored on their own.
+			if len(recordLines(sink.Records(), periodLine)) != 1 {
+				t.Errorf("the month's unique visitors should still be stored: %v", sink.Notes())
 			}
 		})
 	}

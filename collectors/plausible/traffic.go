@@ -20,8 +20,15 @@ var (
 )
 
 // firstDay asks for the first day on which Plausible recorded a visit to the site. Days and periods
-// before it were not measured by Plausible, so nothing is written for them (see README).
+// before it were not measured by Plausible, so nothing is written for them (see README). Once
+// found it is kept for the collector's life: it does not move, and asking in every step of a
+// backfill would double the requests of short steps.
 func (c *collector) firstDay(ctx context.Context, sink *collectors.Sink) (time.Time, bool, error) {
+	c.firstMu.Lock()
+	defer c.firstMu.Unlock()
+	if !c.first.IsZero() {
+		return c.first, true, nil
+	}
 	const what = "first day of data"
 	resp, err := c.query(ctx, queryRequest{
 		Metrics:    []string{"visitors"},
@@ -40,6 +47,7 @@ func (c *collector) firstDay(ctx context.Context, sink *collectors.Sink) (time.T
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("plausible: site_id %s: %s: time:day %w", c.siteID, what, err)
 	}
+	c.first = day
 	return day, true, nil
 }
 
@@ -199,31 +207,41 @@ func (c *collector) collectPeriod(ctx context.Context, p days.Period, sink *coll
 	return nil
 }
 
-// collectTopPages adds the month's most viewed pages. Plausible has no page titles, so Title is
-// empty; pages with no pageviews (only custom events) are left out.
+// collectTopPages adds the month's most viewed pages, paging (pagination limit and offset) until
+// it holds topPagesPerMonth of them or Plausible has no more. Plausible has no page titles, so
+// Title is empty; pages with no pageviews (only custom events) are left out.
 func (c *collector) collectTopPages(ctx context.Context, month days.Period, sink *collectors.Sink) error {
 	what := fmt.Sprintf("top pages of %s", month.Start.Format("2006-01"))
-	resp, err := c.query(ctx, queryRequest{
-		Metrics:    []string{"pageviews"},
-		DateRange:  []string{days.Format(month.Start), days.Format(month.End)},
-		Dimensions: []string{"event:page"},
-		// Ties are broken by path so that the 50th place is stable.
-		OrderBy:    [][2]string{{"pageviews", "desc"}, {"event:page", "asc"}},
-		Pagination: &pagination{Limit: topPagesPerMonth},
-	}, what, sink)
-	if err != nil {
-		return err
-	}
-	out := make([]figures.Record, 0, len(resp.Results))
-	for _, r := range resp.Results {
-		views, err := count(r.Metrics[0])
+	var out []figures.Record
+	seen := map[string]bool{}
+	for offset := 0; offset < topPagesPerMonth; {
+		limit := min(c.pageSize, topPagesPerMonth-offset)
+		resp, err := c.query(ctx, queryRequest{
+			Metrics:    []string{"pageviews"},
+			DateRange:  []string{days.Format(month.Start), days.Format(month.End)},
+			Dimensions: []string{"event:page"},
+			// Ties are broken by path so that the 50th place, and every page boundary, is stable.
+			OrderBy:    [][2]string{{"pageviews", "desc"}, {"event:page", "asc"}},
+			Pagination: &pagination{Limit: limit, Offset: offset},
+		}, what, sink)
 		if err != nil {
-			return fmt.Errorf("plausible: site_id %s: %s: pageviews of %s: %w", c.siteID, what, r.Dimensions[0], err)
+			return err
 		}
-		if views == 0 {
-			continue
+		for _, r := range resp.Results {
+			views, err := count(r.Metrics[0])
+			if err != nil {
+				return fmt.Errorf("plausible: site_id %s: %s: pageviews of %s: %w", c.siteID, what, r.Dimensions[0], err)
+			}
+			if views == 0 || seen[r.Dimensions[0]] {
+				continue
+			}
+			seen[r.Dimensions[0]] = true
+			out = append(out, figures.TopPage{SiteID: c.site, Month: month.Start, Path: r.Dimensions[0], Pageviews: views})
 		}
-		out = append(out, figures.TopPage{SiteID: c.site, Month: month.Start, Path: r.Dimensions[0], Pageviews: views})
+		offset += len(resp.Results)
+		if len(resp.Results) < limit {
+			break
+		}
 	}
 	sink.Add(out...)
 	return nil
