@@ -29,7 +29,9 @@ func TestEachRefusedQueryFailsItsFamilyOnly(t *testing.T) {
 		{"400", func(rw http.ResponseWriter) {
 			plausibleError(rw, http.StatusBadRequest, "Invalid dimensions '[\"event:page\"]'. The dimension `event:page` is not supported.")
 		}, "HTTP 400"},
-		{"500", func(rw http.ResponseWriter) { plausibleError(rw, http.StatusInternalServerError, "Internal server error") }, "HTTP 500"},
+		{"500", func(rw http.ResponseWriter) {
+			plausibleError(rw, http.StatusInternalServerError, "Internal server error")
+		}, "HTTP 500"},
 		{"malformed 200", func(rw http.ResponseWriter) {
 			rw.Header().Set("Content-Type", "application/json")
 			_, _ = rw.Write([]byte(`{"results": [{"metrics": [12`))
