@@ -44,6 +44,13 @@ func (e *partlyError) Unwrap() error { return e.err }
 // request would fail too (collectors.EndsRun: cancelled, credentials refused, rate limited) stops
 // the remaining families; they are named in a note so nothing is skipped silently.
 func RunFamilies(ctx context.Context, sink *Sink, families ...Family) error {
+	return RunFamiliesUntil(ctx, sink, EndsRun, families...)
+}
+
+// RunFamiliesUntil is RunFamilies with the source's own test of a failure after which every
+// request would fail too (GA4 adds server errors that outlasted the retries, since each counts
+// against an hourly budget).
+func RunFamiliesUntil(ctx context.Context, sink *Sink, stops func(context.Context, error) bool, families ...Family) error {
 	var errs []error
 	for i, f := range families {
 		err := f.Run(ctx)
@@ -51,7 +58,7 @@ func RunFamilies(ctx context.Context, sink *Sink, families ...Family) error {
 			continue
 		}
 		errs = append(errs, &FamilyError{Family: f.Name, Err: err})
-		if EndsRun(ctx, err) {
+		if stops(ctx, err) {
 			if rest := names(families[i+1:]); rest != "" {
 				sink.Note("not fetched in this run after %s failed: %s", f.Name, rest)
 			}

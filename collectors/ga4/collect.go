@@ -127,46 +127,84 @@ func (c *Collector) collectDays(ctx context.Context, window days.Range, today ti
 	return err
 }
 
-// collectPeriod adds GA's own deduplicated visitors for a whole month, quarter or year: one report
-// without a date dimension for the total, one by newVsReturning for new and returning visitors.
-// Users GA cannot classify ("(not set)") are in the total but in neither part, and a user who was
-// new and came back within the period is in both.
-func (c *Collector) collectPeriod(ctx context.Context, p days.Period, today time.Time, sink *collectors.Sink) error {
-	end := days.Earlier(p.End, today) // a running period is asked for up to today
+// periodFigures is what the two period families fetched: GA's own deduplicated visitors of a
+// whole month, quarter or year (a report without dimensions), and its new / returning split (by
+// newVsReturning). Users GA cannot classify ("(not set)") are in the total but in neither part,
+// and a user who was new and came back within the period is in both. add joins them into one
+// record per period; a family that failed leaves its figures empty.
+type periodFigures struct {
+	visitors map[days.Period]uint64
+	// empty marks periods GA has no visitors for: no record, and no split asked for.
+	empty                  map[days.Period]bool
+	newVisitors, returning map[days.Period]uint64
+	split                  map[days.Period]bool
+}
+
+func newPeriodFigures() *periodFigures {
+	return &periodFigures{visitors: map[days.Period]uint64{}, empty: map[days.Period]bool{},
+		newVisitors: map[days.Period]uint64{}, returning: map[days.Period]uint64{}, split: map[days.Period]bool{}}
+}
+
+// collectUniques fetches a period's unique visitors; a running period is asked for up to today.
+func (c *Collector) collectUniques(ctx context.Context, p days.Period, today time.Time, f *periodFigures, sink *collectors.Sink) error {
+	end := days.Earlier(p.End, today)
 	what := fmt.Sprintf("unique visitors of %s %s", p.Kind, days.Range{From: p.Start, To: p.End})
 	rows, err := c.report(ctx, sink, "unique visitors", what, newRequest(p.Start, end, nil, []string{"totalUsers"}))
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
+	switch len(rows) {
+	case 0:
 		sink.Note("ga4: GA4 property %s has no visitors for the %s starting %s; no unique-visitor figure was written",
 			c.propertyID, p.Kind, days.Format(p.Start))
-		return nil
-	}
-	if len(rows) != 1 {
+		f.empty[p] = true
+	case 1:
+		f.visitors[p] = rows[0].metrics[0]
+	default:
 		return fmt.Errorf("ga4: property %s: %s: answered %d rows for a report without dimensions, want 1", c.propertyID, what, len(rows))
 	}
-	visitors := rows[0].metrics[0]
+	return nil
+}
 
-	rows, err = c.report(ctx, sink, "new/returning visitors", "new and returning "+what,
-		newRequest(p.Start, end, []string{"newVsReturning"}, []string{"totalUsers"}))
+// collectNewReturning fetches a period's new and returning visitors, unless the period has none.
+func (c *Collector) collectNewReturning(ctx context.Context, p days.Period, today time.Time, f *periodFigures, sink *collectors.Sink) error {
+	if f.empty[p] {
+		return nil
+	}
+	end := days.Earlier(p.End, today)
+	what := fmt.Sprintf("new and returning visitors of %s %s", p.Kind, days.Range{From: p.Start, To: p.End})
+	rows, err := c.report(ctx, sink, "new/returning visitors", what, newRequest(p.Start, end, []string{"newVsReturning"}, []string{"totalUsers"}))
 	if err != nil {
 		return err
 	}
-	var newVisitors, returning uint64
 	for _, r := range rows {
 		switch r.dims[0] {
 		case "new":
-			newVisitors += r.metrics[0]
+			f.newVisitors[p] += r.metrics[0]
 		case "returning":
-			returning += r.metrics[0]
+			f.returning[p] += r.metrics[0]
 		}
 	}
-	sink.Add(figures.WebVisitorsPeriod{
-		SiteID: c.site, Period: p.Kind, PeriodStart: p.Start, PeriodEnd: p.End,
-		Visitors: collectors.Uint64(visitors), NewVisitors: collectors.Uint64(newVisitors), ReturningVisitors: collectors.Uint64(returning),
-	})
+	f.split[p] = true
 	return nil
+}
+
+func (f *periodFigures) add(site string, periods []days.Period, sink *collectors.Sink) {
+	for _, p := range periods {
+		visitors, haveVisitors := f.visitors[p]
+		if f.empty[p] || (!haveVisitors && !f.split[p]) {
+			continue
+		}
+		record := figures.WebVisitorsPeriod{SiteID: site, Period: p.Kind, PeriodStart: p.Start, PeriodEnd: p.End}
+		if haveVisitors {
+			record.Visitors = collectors.Uint64(visitors)
+		}
+		if f.split[p] {
+			record.NewVisitors = collectors.Uint64(f.newVisitors[p])
+			record.ReturningVisitors = collectors.Uint64(f.returning[p])
+		}
+		sink.Add(record)
+	}
 }
 
 // collectTopPages adds a month's top pages: a first report ranks the paths by views (exact per
@@ -180,19 +218,18 @@ func (c *Collector) collectTopPages(ctx context.Context, month days.Period, toda
 		{Metric: &metricOrder{MetricName: "screenPageViews"}, Desc: true},
 		{Dimension: &dimensionOrder{DimensionName: "pagePath"}},
 	}
-	// One more than the list holds, in case GA's "(other)" bucket takes a place.
-	req.Limit = int64(c.topPages + 1)
-	ranked, err := c.runReport(ctx, what, req)
+	// One more than the list holds, in case GA's "(other)" bucket takes a place, read in pages
+	// (offset by the rows received) until that many rows or rowCount: GA may cap a page.
+	ranked, err := c.firstRows(ctx, sink, "top pages", what, req, c.topPages+1)
 	if err != nil {
 		return err
 	}
-	c.noteMetadata(sink, "top pages", ranked.resp)
 	type pathViews struct {
 		path  string
 		views uint64
 	}
 	var top []pathViews
-	for _, r := range ranked.rows {
+	for _, r := range ranked {
 		if r.dims[0] == "(other)" {
 			sink.Note("ga4: GA4 rolled rare pages into \"(other)\" in the top pages of %s; it is left out of the list", month.Start.Format("2006-01"))
 			continue
@@ -212,9 +249,10 @@ func (c *Collector) collectTopPages(ctx context.Context, month days.Period, toda
 	for _, p := range top {
 		titlesReq.DimensionFilter.Filter.InListFilter.Values = append(titlesReq.DimensionFilter.Filter.InListFilter.Values, p.path)
 	}
-	rows, err := c.report(ctx, sink, "top pages", "titles of the "+what, titlesReq)
-	if err != nil {
-		return err
+	rows, titlesErr := c.report(ctx, sink, "top pages", "titles of the "+what, titlesReq)
+	if titlesErr != nil {
+		// Titles are optional: the ranked list, complete on its own, is stored untitled.
+		rows = nil
 	}
 	type title struct {
 		text  string
@@ -229,6 +267,9 @@ func (c *Collector) collectTopPages(ctx context.Context, month days.Period, toda
 	}
 	for _, p := range top {
 		sink.Add(figures.TopPage{SiteID: c.site, Month: month.Start, Path: p.path, Title: best[p.path].text, Pageviews: p.views})
+	}
+	if titlesErr != nil {
+		return collectors.Partly(fmt.Errorf("stored without titles: %w", titlesErr))
 	}
 	return nil
 }

@@ -154,42 +154,64 @@ func parsePropertyID(raw string) (string, error) {
 	return id, nil
 }
 
-// Collect fetches the window's daily traffic, the unique visitors of the periods the window
-// completes (or that are still running, when the window reaches today) and those months' top
-// pages. A failure that would hit every request stops the run (see stopsRun); any other failure
-// of one report is returned after the others have been tried.
+// Collect fetches the window's figures in independent families, core first: daily traffic, GA's
+// own unique visitors of the periods the window completes (or that are still running, when the
+// window reaches today), their new vs returning split, and those months' top pages. A family that
+// fails is a note on the run, which is then partial; the others are still fetched and stored. A
+// failure that would hit every request (see stopsRun) stops the families after it.
 func (c *Collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
+	defer c.http.NoteRetries(sink)
 	// Every report needs a token: without one there is nothing to try.
 	if _, err := c.accessToken(ctx); err != nil {
 		return err
 	}
 	today := days.Of(c.now(), c.loc)
-	var errs []error
-	fatal := func(err error) bool {
-		if err == nil {
-			return false
-		}
-		errs = append(errs, err)
-		return stopsRun(ctx, err)
-	}
-	if fatal(c.collectDays(ctx, window, today, sink)) {
-		return errors.Join(errs...)
-	}
 	periods := periodsToFetch(window, today)
+	figures := newPeriodFigures()
+	err := collectors.RunFamiliesUntil(ctx, sink, familiesStop,
+		collectors.Family{Name: "daily traffic", Run: func(ctx context.Context) error {
+			return c.collectDays(ctx, window, today, sink)
+		}},
+		collectors.Family{Name: "period unique visitors", Run: func(ctx context.Context) error {
+			return eachPeriod(ctx, periods, func(p days.Period) error { return c.collectUniques(ctx, p, today, figures, sink) })
+		}},
+		collectors.Family{Name: "new vs returning visitors", Run: func(ctx context.Context) error {
+			return eachPeriod(ctx, periods, func(p days.Period) error { return c.collectNewReturning(ctx, p, today, figures, sink) })
+		}},
+		collectors.Family{Name: "top pages", Run: func(ctx context.Context) error {
+			return eachPeriod(ctx, periods, func(p days.Period) error {
+				if p.Kind != days.Month {
+					return nil
+				}
+				return c.collectTopPages(ctx, p, today, sink)
+			})
+		}},
+	)
+	figures.add(c.site, periods, sink)
+	return err
+}
+
+// eachPeriod runs fetch for every period, keeping on past a failed one unless the failure would
+// hit every request, and returns the failures joined.
+func eachPeriod(ctx context.Context, periods []days.Period, fetch func(days.Period) error) error {
+	var errs []error
 	for _, p := range periods {
-		if fatal(c.collectPeriod(ctx, p, today, sink)) {
-			return errors.Join(errs...)
-		}
-	}
-	for _, p := range periods {
-		if p.Kind != days.Month {
-			continue
-		}
-		if fatal(c.collectTopPages(ctx, p, today, sink)) {
-			return errors.Join(errs...)
+		if err := fetch(p); err != nil {
+			errs = append(errs, err)
+			if stopsRun(ctx, err) {
+				break
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// familiesStop tells whether err means no further family can be fetched: a quota, refused
+// credentials, the run's end, or a network that does not answer. A server error that outlasted
+// the retries stops its own family (see stopsRun) but not the next, whose report may work.
+func familiesStop(ctx context.Context, err error) bool {
+	var netErr net.Error
+	return collectors.EndsRun(ctx, err) || errors.As(err, &netErr)
 }
 
 // stopsRun tells whether err means the next request would fail too: a quota, refused credentials,

@@ -558,8 +558,8 @@ func TestMalformedAnswers(t *testing.T) {
 			})
 			c, _ := newTestCollector(t, f, "", fastOptions())
 			sink, err := collect(t, c, window("2024-01-01", "2024-01-03"))
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "ga4: ") {
-				t.Fatalf("err = %v, want one starting ga4: and saying %q", err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "daily traffic: ga4: ") {
+				t.Fatalf("err = %v, want one naming the family, starting ga4: and saying %q", err, tc.want)
 			}
 			if errors.Is(err, collectors.ErrRateLimited) || errors.Is(err, collectors.ErrUnauthorized) {
 				t.Errorf("a malformed answer is neither a rate limit nor refused credentials: %v", err)
@@ -698,8 +698,9 @@ func TestTransientFailuresRecover(t *testing.T) {
 	}
 }
 
-// GA failing after retries, or not answering, ends the run after the first report: every 5xx
-// counts against GA's hourly budget of server errors.
+// GA failing after retries ends each family at its first report: every 5xx counts against GA's
+// hourly budget of server errors, so the other periods of a family are not asked; the next family
+// is still tried once, since its report may work.
 func TestPersistentServerErrorsStopTheRun(t *testing.T) {
 	f := newFakeGA(t)
 	f.setFault(func(int, fakeRequest) *fakeAnswer {
@@ -710,8 +711,9 @@ func TestPersistentServerErrorsStopTheRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "GA4 kept failing after retries") || !strings.Contains(err.Error(), "Internal error encountered") {
 		t.Fatalf("err = %v", err)
 	}
-	if hits := f.hitCount(); hits != 4 {
-		t.Errorf("%d requests, want 4: one report with its 3 retries, then stop", hits)
+	// Daily traffic, March's unique visitors (not Q1's), March's split, March's top pages.
+	if hits := f.hitCount(); hits != 4*4 {
+		t.Errorf("%d requests, want 16: one report per family with its 3 retries", hits)
 	}
 }
 

@@ -165,15 +165,20 @@ func (c *Collector) runReport(ctx context.Context, what string, req reportReques
 }
 
 // eachPage pages through a report with offset until rowCount rows were read (a missing rowCount
-// means none), handing every page to fn as it arrives.
+// means none), handing every page to fn as it arrives. A page holds at most pageSize rows, or
+// req.Limit when that is smaller; fn returns errEnough to stop early.
 func (c *Collector) eachPage(ctx context.Context, what string, req reportRequest, fn func(page) error) error {
-	req.Limit = int64(c.pageSize)
+	if req.Limit <= 0 || req.Limit > int64(c.pageSize) {
+		req.Limit = int64(c.pageSize)
+	}
 	for req.Offset = 0; ; {
 		p, err := c.runReport(ctx, what, req)
 		if err != nil {
 			return err
 		}
-		if err := fn(p); err != nil {
+		if err := fn(p); errors.Is(err, errEnough) {
+			return nil
+		} else if err != nil {
 			return err
 		}
 		// Advance by what came back, not by limit: a short page must not skip rows.
@@ -185,6 +190,24 @@ func (c *Collector) eachPage(ctx context.Context, what string, req reportRequest
 			return fmt.Errorf("ga4: property %s: %s: answered no rows at offset %d of %d", c.propertyID, what, req.Offset, p.rowCount)
 		}
 	}
+}
+
+// errEnough stops eachPage once the caller has the rows it needs.
+var errEnough = errors.New("enough rows")
+
+// firstRows reads the first n rows of a report, in pages of at most pageSize (and at most n).
+func (c *Collector) firstRows(ctx context.Context, sink *collectors.Sink, label, what string, req reportRequest, n int) ([]row, error) {
+	var rows []row
+	req.Limit = int64(n)
+	err := c.eachPage(ctx, what, req, func(p page) error {
+		c.noteMetadata(sink, label, p.resp)
+		rows = append(rows, p.rows...)
+		if len(rows) >= n {
+			return errEnough
+		}
+		return nil
+	})
+	return rows[:min(len(rows), n)], err
 }
 
 // googleError is Google's JSON error shape.
