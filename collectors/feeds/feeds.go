@@ -123,29 +123,36 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 }
 
 // Collect stores every item the feeds hold now. The window does not apply: a feed holds only its
-// latest items, so there is nothing to ask for by date. A feed that fails is an error for that feed
-// only; the others are still collected and the run is partial.
+// latest items, so there is nothing to ask for by date. Each feed is a figure family of its own
+// (collectors.RunFamilies): a feed that fails is a note and an error for that feed only, the others
+// are still collected and the run is partial.
 func (c *collector) Collect(ctx context.Context, _ days.Range, sink *collectors.Sink) error {
+	defer c.http.NoteRetries(sink)
 	now := c.now().UTC().Truncate(time.Second)
 	states, err := c.loadStates()
 	if err != nil {
 		return err
 	}
-	var errs []error
+	families := make([]collectors.Family, 0, len(c.feeds))
 	for _, f := range c.feeds {
-		if c.fetchedSince(f.ID, now.Add(-refetchAfter)) {
-			sink.Note("feeds: feed %s was fetched less than %v ago (by an earlier chunk of this backfill) and is not fetched again", f.ID, refetchAfter)
-			continue
-		}
-		// A failed fetch counts too: a backfill reports a broken feed once, not in every chunk.
-		c.markFetched(f.ID, now)
-		st, err := c.collectFeed(ctx, f, states[f.ID], now, sink)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		states[f.ID] = st
+		families = append(families, collectors.Family{Name: "feed " + f.ID, Run: func(ctx context.Context) error {
+			if c.fetchedSince(f.ID, now.Add(-refetchAfter)) {
+				sink.Note("feeds: feed %s was fetched less than %v ago (by an earlier chunk of this backfill) and is not fetched again", f.ID, refetchAfter)
+				return nil
+			}
+			// A failed fetch counts too: a backfill reports a broken feed once, not in every chunk.
+			c.markFetched(f.ID, now)
+			st, err := c.collectFeed(ctx, f, states[f.ID], now, sink)
+			if err != nil {
+				return err
+			}
+			states[f.ID] = st
+			return nil
+		}})
 	}
+	// Feeds live on different servers: a refused or throttled feed says nothing about the next.
+	onlyCancelled := func(ctx context.Context, _ error) bool { return ctx.Err() != nil }
+	errs := []error{collectors.RunFamiliesUntil(ctx, sink, onlyCancelled, families...)}
 	if err := c.state.Save(stateName, states); err != nil {
 		errs = append(errs, fmt.Errorf("feeds: %w", err))
 	}

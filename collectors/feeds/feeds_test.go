@@ -123,7 +123,8 @@ func hashKey(title, date string) string {
 }
 
 // Items without a GUID fall back to the link, then to a hash of title and date; items without a
-// date get their first-seen time, which stays put on later runs; a note counts them.
+// date are stored undated (never as published when first seen), their first-seen time stays put
+// on later runs, and a note counts them.
 func TestMissingDatesAndGUIDs(t *testing.T) {
 	f := newFakeFeeds(t)
 	f.serveFixture("/kunngjoringer.xml", "missing.xml", "application/rss+xml", false)
@@ -136,8 +137,8 @@ func TestMissingDatesAndGUIDs(t *testing.T) {
 	}
 	first := start.UTC()
 	want := map[string]figures.Publication{
-		"https://www.innomed.no/kunngjoringer/romjul":                                {Title: "Kontoret er stengt i romjulen", Link: "https://www.innomed.no/kunngjoringer/romjul", PublishedAt: first},
-		hashKey("Ny adresse fra 1. mars", "not a date"):                              {Title: "Ny adresse fra 1. mars", PublishedAt: first},
+		"https://www.innomed.no/kunngjoringer/romjul":                                {Title: "Kontoret er stengt i romjulen", Link: "https://www.innomed.no/kunngjoringer/romjul"},
+		hashKey("Ny adresse fra 1. mars", "not a date"):                              {Title: "Ny adresse fra 1. mars"},
 		hashKey("Utlysning: prosjektmidler 2025", "Mon, 06 Jan 2025 09:00:00 +0100"): {Title: "Utlysning: prosjektmidler 2025", PublishedAt: utc("2025-01-06T08:00:00Z")},
 	}
 	check := func(got map[string]figures.Publication) {
@@ -149,6 +150,9 @@ func TestMissingDatesAndGUIDs(t *testing.T) {
 			w.FeedID, w.ItemKey, w.Category, w.FirstSeen = "notices", key, "kunngjøring", first
 			if g := got["notices|"+key]; g != w {
 				t.Errorf("item %s\n got %+v\nwant %+v", key, g, w)
+			}
+			if g := got["notices|"+key]; g.Dated() != !w.PublishedAt.IsZero() {
+				t.Errorf("item %s dated %v", key, g.Dated())
 			}
 		}
 	}

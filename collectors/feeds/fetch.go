@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -44,7 +44,8 @@ type storedItem struct {
 	Title     string    `json:"title"`
 	Link      string    `json:"link"`
 	Published time.Time `json:"published"`
-	// Dated is false when the feed gave no readable date and Published is the first-seen time.
+	// Dated is false when the feed gave no readable date. Such an item is stored undated; state
+	// written by earlier versions holds its first-seen time in Published, which is not used.
 	Dated    bool   `json:"dated"`
 	Category string `json:"category"`
 }
@@ -63,18 +64,14 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 		// The validators belong to the old URL; the items' first-seen times stay the feed's.
 		st = feedState{URL: f.URL, FirstSeen: st.FirstSeen}
 	}
-	body, etag, lastModified, err := c.fetch(ctx, f, st)
+	parsed, etag, lastModified, err := c.fetch(ctx, f, st)
 	if err != nil {
 		return st, err
 	}
-	if body == nil {
+	if parsed == nil {
 		c.log.Debug("feed not modified", "feed", f.ID)
 		c.add(f, st, sink)
 		return st, nil
-	}
-	parsed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
-	if err != nil {
-		return st, fmt.Errorf("feeds: feed %s (%s) is not a readable RSS or Atom feed (broken, truncated or wrongly encoded): %w", f.ID, f.URL, err)
 	}
 	if st.FirstSeen == nil {
 		st.FirstSeen = map[string]time.Time{}
@@ -93,9 +90,6 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 			st.FirstSeen[key] = first
 		}
 		published, dated := itemDate(it)
-		if !dated {
-			published = first
-		}
 		st.Items = append(st.Items, storedItem{Key: key, Title: plainText(it.Title), Link: resolve(f.URL, it.Link),
 			Published: published, Dated: dated, Category: category(it.Categories, f.Category)})
 	}
@@ -113,51 +107,66 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 func (c *collector) add(f Feed, st feedState, sink *collectors.Sink) {
 	undated := 0
 	for _, it := range st.Items {
+		published := it.Published
 		if !it.Dated {
 			undated++
+			published = time.Time{} // undated: counted in no month, never on the day first seen
 		}
 		sink.Add(figures.Publication{FeedID: f.ID, ItemKey: it.Key, Title: it.Title, Link: it.Link,
-			PublishedAt: it.Published, Category: it.Category, FirstSeen: st.FirstSeen[it.Key]})
+			PublishedAt: published, Category: it.Category, FirstSeen: st.FirstSeen[it.Key]})
 	}
 	if undated > 0 {
-		sink.Note("feeds: feed %s: %d item(s) have no readable date; the time each was first seen is stored as its publication date", f.ID, undated)
+		sink.Note("feeds: feed %s: %d item(s) have no readable date; they are stored undated (published_at 1970-01-01) and count in no month", f.ID, undated)
 	}
 }
 
-// fetch GETs the feed with the stored validators. A nil body means 304 Not Modified.
-func (c *collector) fetch(ctx context.Context, f Feed, st feedState) (body []byte, etag, lastModified string, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
+// fetch GETs the feed with the stored validators and parses it. A nil feed means 304 Not
+// Modified. A feed that arrives cut off or does not parse is fetched again (the HTTP client's
+// Fetch, as a transient fault) before it counts as broken.
+func (c *collector) fetch(ctx context.Context, f Feed, st feedState) (parsed *gofeed.Feed, etag, lastModified string, err error) {
+	build := func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+		if st.ETag != "" {
+			req.Header.Set("If-None-Match", st.ETag)
+		}
+		if st.LastModified != "" {
+			req.Header.Set("If-Modified-Since", st.LastModified)
+		}
+		return req, nil
+	}
+	err = c.http.Fetch(ctx, build, func(resp *http.Response, body []byte) error {
+		if resp.StatusCode == http.StatusNotModified {
+			parsed, etag, lastModified = nil, st.ETag, st.LastModified
+			return nil
+		}
+		if int64(len(body)) > c.maxBytes {
+			return &feedError{fmt.Errorf("feeds: feed %s (%s) is larger than max_bytes %d; raise max_bytes if the feed is right", f.ID, f.URL, c.maxBytes)}
+		}
+		feed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+		if err != nil {
+			return collectors.Transient(&feedError{fmt.Errorf("feeds: feed %s (%s) is not a readable RSS or Atom feed (broken, truncated or wrongly encoded): %w", f.ID, f.URL, err)})
+		}
+		parsed, etag, lastModified = feed, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		return nil
+	})
 	if err != nil {
-		return nil, "", "", fmt.Errorf("feeds: feed %s: %w", f.ID, err)
-	}
-	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
-	if st.ETag != "" {
-		req.Header.Set("If-None-Match", st.ETag)
-	}
-	if st.LastModified != "" {
-		req.Header.Set("If-Modified-Since", st.LastModified)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
+		if errors.As(err, new(*feedError)) { // worded above, naming the feed
+			return nil, "", "", err
+		}
 		return nil, "", "", fmt.Errorf("feeds: feed %s (%s): %w; check its url", f.ID, f.URL, err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode == http.StatusNotModified {
-		return nil, st.ETag, st.LastModified, nil
-	}
-	if resp.ContentLength > c.maxBytes {
-		return nil, "", "", fmt.Errorf("feeds: feed %s (%s) is %d bytes, over max_bytes %d", f.ID, f.URL, resp.ContentLength, c.maxBytes)
-	}
-	// Read one byte more than allowed to tell a feed of exactly max_bytes from a larger one.
-	body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
-	if err != nil {
-		return nil, "", "", fmt.Errorf("feeds: feed %s (%s): reading the feed broke off (truncated): %w", f.ID, f.URL, err)
-	}
-	if int64(len(body)) > c.maxBytes {
-		return nil, "", "", fmt.Errorf("feeds: feed %s (%s) is larger than max_bytes %d; raise max_bytes if the feed is right", f.ID, f.URL, c.maxBytes)
-	}
-	return body, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), nil
+	return parsed, etag, lastModified, nil
 }
+
+// feedError is a problem with a feed's content, worded for the operator.
+type feedError struct{ err error }
+
+func (e *feedError) Error() string { return e.err.Error() }
+func (e *feedError) Unwrap() error { return e.err }
 
 // itemKey is the item's stable identity: its GUID (Atom: id), else its link, else a hash of its
 // title and date.

@@ -97,3 +97,27 @@ func TestIntegrationFeedsThroughTheRunner(t *testing.T) {
 	collectortest.NoLeak(t, "ClickHouse", stored, addresses...)
 	collectortest.NoLeak(t, "the log", logs.String(), addresses...)
 }
+
+// An item without a publication date is stored undated: published_at is the column's zero, so it
+// counts in no month, and never in the month it was first seen.
+func TestIntegrationUndatedItemsCountInNoMonth(t *testing.T) {
+	st := chtest.Open(t)
+	ctx := context.Background()
+	f := newFakeFeeds(t)
+	f.serveFixture("/kunngjoringer.xml", "missing.xml", "application/rss+xml", false)
+	conf := block(feedEntry("notices", f.url("/kunngjoringer.xml"), "kunngjøring"))
+	clk := collectortest.NewClock(start)
+	runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
+	src := scheduler.Source{ID: "publications", Kind: "feeds", Collector: newTestCollector(t, conf, t.TempDir(), clk, &collectortest.LogBuffer{}), ChunkDays: 31}
+	if _, err := runner.Backfill(ctx, src, days.Range{From: days.Of(start, collectortest.Oslo), To: days.Of(start, collectortest.Oslo)}, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := collectortest.Lines(t, st.Conn(), `
+SELECT concat(toString(countIf(published_at = toDateTime(0))), ' undated, ',
+              toString(countIf(published_at = first_seen)), ' dated when first seen, dated: ',
+              arrayStringConcat(groupArrayIf(toString(published_at), published_at != toDateTime(0)), ','))
+FROM publications FINAL`)
+	if len(got) != 1 || got[0] != "2 undated, 0 dated when first seen, dated: 2025-01-06 08:00:00" {
+		t.Fatalf("stored %v", got)
+	}
+}

@@ -268,7 +268,10 @@ func (r EventSector) Values() []any {
 	return []any{r.AccountID, r.EventID, r.Sector, r.Registered, r.Attended}
 }
 
-// Publication is one item of a configured feed.
+// Publication is one item of a configured feed. A zero PublishedAt is an item without a
+// publication date: it is stored as published_at = 1970-01-01 00:00:00 UTC (the column's zero,
+// which no real item has: feeds' dates before 1971 are treated as missing), so that it counts in
+// no month; it is never stored as published on the day it was first seen.
 type Publication struct {
 	FeedID      string
 	ItemKey     string
@@ -279,12 +282,19 @@ type Publication struct {
 	FirstSeen   time.Time
 }
 
+// Dated tells whether the item has a publication date.
+func (r Publication) Dated() bool { return !r.PublishedAt.IsZero() && r.PublishedAt.Unix() != 0 }
+
 func (Publication) Table() string { return "publications" }
 func (Publication) Columns() []string {
 	return []string{"feed_id", "item_key", "title", "link", "published_at", "category", "first_seen"}
 }
 func (r Publication) Values() []any {
-	return []any{r.FeedID, r.ItemKey, r.Title, r.Link, r.PublishedAt.UTC(), r.Category, r.FirstSeen.UTC()}
+	published := r.PublishedAt.UTC()
+	if !r.Dated() {
+		published = time.Unix(0, 0).UTC()
+	}
+	return []any{r.FeedID, r.ItemKey, r.Title, r.Link, published, r.Category, r.FirstSeen.UTC()}
 }
 
 // Credential records when a source's credential expires, for the health view ("expires in N days").
