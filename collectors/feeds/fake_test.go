@@ -31,7 +31,7 @@ type fakeFeed struct {
 // fakeFeeds serves feeds by path with conditional GET, and records what each request asked for
 // and how many body bytes went out.
 type fakeFeeds struct {
-	t  *testing.T
+	t  testing.TB
 	mu sync.Mutex
 	// feeds by path ("/rss.xml").
 	feeds    map[string]*fakeFeed
@@ -46,7 +46,7 @@ type fakeRequest struct {
 	status, bytes                      int
 }
 
-func newFakeFeeds(t *testing.T) *fakeFeeds {
+func newFakeFeeds(t testing.TB) *fakeFeeds {
 	f := &fakeFeeds{t: t, feeds: map[string]*fakeFeed{}}
 	f.server = collectortest.Server(t, http.HandlerFunc(f.serve))
 	return f
@@ -138,7 +138,7 @@ func (c *countingWriter) Flush() {
 }
 
 // testSettings builds the settings of source id from a YAML block, keeping state in stateDir.
-func testSettings(t *testing.T, block, stateDir string, clk *collectortest.Clock, log io.Writer) collectors.Settings {
+func testSettings(t testing.TB, block, stateDir string, clk *collectortest.Clock, log io.Writer) collectors.Settings {
 	t.Helper()
 	s := collectortest.Settings(t, "publications", block, nil)
 	s.State.Dir = stateDir
@@ -155,7 +155,7 @@ func fastHTTP(o *collectors.HTTPOptions) {
 	o.AttemptTimeout = 2 * time.Second
 }
 
-func newTestCollector(t *testing.T, block, stateDir string, clk *collectortest.Clock, log io.Writer) *collector {
+func newTestCollector(t testing.TB, block, stateDir string, clk *collectortest.Clock, log io.Writer) *collector {
 	t.Helper()
 	c, err := newCollector(testSettings(t, block, stateDir, clk, log), fastHTTP)
 	if err != nil {
