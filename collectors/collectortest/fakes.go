@@ -5,10 +5,14 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // Calls counts the requests a fake answers, in total and by a key the test chooses (the path,
@@ -204,4 +208,52 @@ func (f *Faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.Handler.ServeHTTP(w, r)
 	}
+}
+
+// Figures is every row of table as the read side sees it after merges (FINAL: the newest version
+// of each key), one line per row, its columns but version joined by "|", sorted. Comparing the
+// Figures of a run with faults against a clean run shows a figure lost, doubled or left behind.
+func Figures(t testing.TB, conn driver.Conn, table string) []string {
+	t.Helper()
+	cols := Lines(t, conn, `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ? AND name != 'version' ORDER BY name`, table)
+	if len(cols) == 0 {
+		t.Fatalf("table %s has no columns", table)
+	}
+	values := make([]string, len(cols))
+	for i, c := range cols {
+		values[i] = fmt.Sprintf("ifNull(toString(`%s`), 'NULL')", c)
+	}
+	lines := Lines(t, conn, fmt.Sprintf("SELECT arrayStringConcat([%s], '|') FROM `%s` FINAL", strings.Join(values, ", "), table))
+	slices.Sort(lines)
+	return lines
+}
+
+// SameFigures fails t for every line of want missing from got and every line of got not in want,
+// naming table; a few of each are shown.
+func SameFigures(t testing.TB, table string, got, want []string) {
+	t.Helper()
+	missing, extra := diff(want, got), diff(got, want)
+	if len(missing)+len(extra) == 0 {
+		return
+	}
+	show := func(lines []string) string { return strings.Join(lines[:min(len(lines), 5)], "\n    ") }
+	t.Errorf("%s: %d rows, want %d; %d lost, e.g.\n    %s\n%d extra or doubled, e.g.\n    %s",
+		table, len(got), len(want), len(missing), show(missing), len(extra), show(extra))
+}
+
+// diff lists the lines of a that b lacks, counting repeats.
+func diff(a, b []string) []string {
+	left := map[string]int{}
+	for _, l := range b {
+		left[l]++
+	}
+	var out []string
+	for _, l := range a {
+		if left[l] > 0 {
+			left[l]--
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
 }
