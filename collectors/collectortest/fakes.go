@@ -257,3 +257,27 @@ func diff(a, b []string) []string {
 	}
 	return out
 }
+
+// SpreadFaults is a Faulty.Plan for a backfill: among the requests it injects every kind of
+// fault (503 bursts of two, bodies cut off, malformed bodies, dropped connections, 429, the
+// provider's throttle answer, and now and then a slow answer), spread so that no request meets
+// more faults in a row than a client that retries five times mends.
+func SpreadFaults(n int, _ *http.Request) Fault {
+	switch {
+	case n%29 == 0 || n%29 == 1:
+		return ServerError
+	case n%31 == 0:
+		return CutOff
+	case n%37 == 0:
+		return Malformed
+	case n%41 == 0:
+		return Reset
+	case n%43 == 0:
+		return RateLimited
+	case n%47 == 0:
+		return Throttle
+	case n%211 == 0:
+		return Slow
+	}
+	return NoFault
+}
