@@ -84,10 +84,8 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 			continue // the same item twice in one feed
 		}
 		inFeed[key] = true
-		first, ok := st.FirstSeen[key]
-		if !ok {
-			first = now
-			st.FirstSeen[key] = first
+		if _, ok := st.FirstSeen[key]; !ok {
+			st.FirstSeen[key] = now
 		}
 		published, dated := itemDate(it)
 		st.Items = append(st.Items, storedItem{Key: key, Title: plainText(it.Title), Link: resolve(f.URL, it.Link),

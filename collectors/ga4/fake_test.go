@@ -60,6 +60,7 @@ const (
 type fakeGA struct {
 	t    testing.TB
 	srv  *httptest.Server
+	mux  *http.ServeMux
 	data dataset
 
 	mu         sync.Mutex
@@ -74,6 +75,8 @@ type fakeGA struct {
 	hits  int
 	// tokenFault, when set, may answer token request n (counted from 1) instead.
 	tokenFault func(n int) *fakeAnswer
+	// front, when set, answers every request in front of the fake (collectortest.Faulty).
+	front http.Handler
 }
 
 type fakeAnswer struct {
@@ -88,8 +91,32 @@ func newFakeGA(t testing.TB) *fakeGA {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("POST /v1beta/", f.runReport)
-	f.srv = collectortest.Server(t, mux)
+	f.srv = collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		front := f.front
+		f.mu.Unlock()
+		if front != nil {
+			front.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	f.mux = mux
 	return f
+}
+
+// setFront puts wrap(the fake) in front of it, so a test can inject faults around its answers.
+func (f *fakeGA) setFront(wrap func(http.Handler) http.Handler) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.front = wrap(f.mux)
+}
+
+// expireTokens makes every access token issued so far invalid, as when they expire.
+func (f *fakeGA) expireTokens() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokens = map[string]bool{}
 }
 
 func (f *fakeGA) fixtureAnswer(status int, name string) *fakeAnswer {
