@@ -412,7 +412,7 @@ func TestVisitCrossingWindowEnd(t *testing.T) {
 	}
 	want := map[trafficKey]figures.WebTrafficDay{
 		{day, "direct", "desktop"}: {SiteID: testSite, Date: day, Channel: "direct", Device: "desktop", Visitors: 9, Sessions: 10, Pageviews: 25, NewVisitors: 4},
-		{day, "paid", "tablet"}:    {SiteID: testSite, Date: day, Channel: "paid", Device: "tablet", Pageviews: 3},
+		{day, "email", "tablet"}:   {SiteID: testSite, Date: day, Channel: "email", Device: "tablet", Pageviews: 3},
 	}
 	compareTraffic(t, got.traffic, want)
 }
