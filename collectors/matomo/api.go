@@ -26,6 +26,11 @@ import (
 // The answer is read through the HTTP client's Fetch, so a body cut off or malformed, and Matomo's
 // own "try again" answers sent with HTTP 200 (rate limits, a busy database), are fetched again.
 func (c *collector) call(ctx context.Context, method string, params url.Values) (json.RawMessage, error) {
+	if said, refused := c.refusedEarlier(method); refused {
+		// Matomo said the method does not exist (a plugin switched off): asking again in every
+		// step of a backfill would only be refused again.
+		return nil, fmt.Errorf("matomo: id_site %d: %s not asked again: Matomo refused it earlier in this process: %s", c.idSite, method, said)
+	}
 	query := url.Values{
 		"module":   {"API"},
 		"method":   {method},
@@ -67,9 +72,41 @@ func (c *collector) call(ctx context.Context, method string, params url.Values) 
 		return nil
 	})
 	if err != nil {
+		if unknownMethod(err.Error()) {
+			c.rememberRefused(method, err.Error())
+		}
 		return nil, c.explain(method, err)
 	}
 	return raw, nil
+}
+
+// unknownMethod recognises Matomo's answer for a method it does not offer ("The method
+// 'VisitFrequency.get' does not exist or is not available in the module 'API'.").
+func unknownMethod(msg string) bool {
+	return strings.Contains(msg, "does not exist or is not available")
+}
+
+func (c *collector) refusedEarlier(method string) (string, bool) {
+	c.refusedMu.Lock()
+	defer c.refusedMu.Unlock()
+	said, ok := c.refused[method]
+	return said, ok
+}
+
+func (c *collector) rememberRefused(method, said string) {
+	c.refusedMu.Lock()
+	defer c.refusedMu.Unlock()
+	if c.refused == nil {
+		c.refused = map[string]string{}
+	}
+	c.refused[method] = truncate(said, 300)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // explain adds what an operator should check to a failed request's error.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 )
@@ -140,5 +141,39 @@ func TestEachRefusedMethodFailsItsFamilyOnly(t *testing.T) {
 				assertNoSecret(t, got.err, logs)
 			})
 		}
+	}
+}
+
+// TestMethodMatomoDoesNotOfferIsAskedOnce: a method Matomo says does not exist (a plugin switched
+// off) is not asked again in the later steps of a backfill; each step still notes it.
+func TestMethodMatomoDoesNotOfferIsAskedOnce(t *testing.T) {
+	w := newWorld(days.Date(2022, 1, 1), days.Date(2022, 7, 1), 8)
+	f := newFake(t, w)
+	f.setIntercept(func(_ int, rw http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Get("method") != "VisitFrequency.get" {
+			return false
+		}
+		writeJSON(rw, http.StatusOK, map[string]string{"result": "error", "message": "The method 'get' does not exist or is not available in the module 'VisitFrequency'."})
+		return true
+	})
+	c, _ := newTestCollector(t, startFake(t, f).URL, time.Date(2023, 3, 1, 12, 0, 0, 0, collectortest.Oslo), nil)
+	for i, step := range (days.Range{From: days.Date(2022, 1, 1), To: days.Date(2022, 6, 30)}).Chunks(31) {
+		got := collect(t, c, step)
+		note := strings.Join(got.notes, "\n")
+		if got.err == nil || !strings.Contains(note, "new vs returning visitors not stored") || len(got.periods) == 0 {
+			t.Errorf("step %s: err %v, notes %q, %d periods; want the month's uniques stored and the split noted", step, got.err, got.notes, len(got.periods))
+		}
+		if i > 0 && !strings.Contains(note, "not asked again") {
+			t.Errorf("step %s: notes %q should say the method was not asked again", step, got.notes)
+		}
+	}
+	asked := 0
+	for _, q := range f.calls() {
+		if q.Get("method") == "VisitFrequency.get" {
+			asked++
+		}
+	}
+	if asked != 1 {
+		t.Errorf("VisitFrequency.get asked %d times in six steps, want once", asked)
 	}
 }

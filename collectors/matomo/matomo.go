@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
@@ -80,6 +81,10 @@ type collector struct {
 	loc             *time.Location
 	now             func() time.Time
 	log             *slog.Logger
+	// refused holds the methods Matomo said it does not offer, with its message: they are not
+	// asked again by this process (a restart, after enabling the plugin, asks again).
+	refusedMu sync.Mutex
+	refused   map[string]string
 	// Page sizes; tests make them small to page across many requests.
 	pageURLsPerRequest int
 	titlesPerRequest   int
