@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -24,6 +25,9 @@ type cell struct {
 	referrer string
 	// device is the deviceType segment value, decoded ("feature phone"); "" is Matomo's Unknown.
 	device string
+	// medium is a campaign visit's campaign medium as MarketingCampaignsReporting records it
+	// (lowercased); "" when the tagged link carried none.
+	medium string
 
 	visits, uniques, newVisits, newUniques, pageviews uint64
 }
@@ -129,7 +133,23 @@ func newWorld(from, to time.Time, seed uint64) *world {
 		}
 	})
 	w.addPeriods(from, to, rng)
+	w.addMediums()
 	return w
+}
+
+// fakeMediums are the campaign mediums the world's tagged links carry: newsletters mostly, some
+// social posts and ads, some links without a medium.
+var fakeMediums = []string{"email", "newsletter", "email", "social", "cpc", ""}
+
+// addMediums gives every campaign cell a medium, by day and device type.
+func (w *world) addMediums() {
+	for day, cells := range w.days {
+		for i := range cells {
+			if cells[i].referrer == "campaign" {
+				cells[i].medium = fakeMediums[(day.YearDay()+len(cells[i].device))%len(fakeMediums)]
+			}
+		}
+	}
 }
 
 // crossMidnight gives (referrer, device) pageviews without a visit on day and makes sure the
@@ -289,6 +309,8 @@ type fakeMatomo struct {
 	// unprocessedSegments answers [] for every segmented day report, as Matomo does when it may
 	// not process segments in real time (browser_archiving_disabled_enforce = 1).
 	unprocessedSegments bool
+	// mediums: the MarketingCampaignsReporting plugin is installed (getMedium, campaignMedium).
+	mediums bool
 
 	mu       sync.Mutex
 	requests []url.Values
@@ -395,6 +417,37 @@ func (f *fakeMatomo) answer(q url.Values) (any, string) {
 			out[days.Format(day)] = f.dayAnswer(method, cells, seg["visitorType"] == "new")
 		})
 		return out, ""
+	case "MarketingCampaignsReporting.getMedium":
+		if !f.mediums {
+			return nil, "The method 'getMedium' does not exist or is not available in the module 'MarketingCampaignsReporting'."
+		}
+		from, to, err := dateRange(q.Get("date"))
+		if err != nil || q.Get("period") != "day" {
+			return nil, "fake: getMedium is asked for with period=day and a date range"
+		}
+		out := map[string]any{}
+		days.Range{From: from, To: to}.Each(func(day time.Time) {
+			visits, uniques := map[string]uint64{}, map[string]uint64{}
+			for _, c := range f.world.days[day] {
+				if c.referrer == "campaign" && c.medium != "" {
+					visits[c.medium] += c.visits
+					uniques[c.medium] += c.uniques
+				}
+			}
+			rows := []map[string]any{}
+			for _, m := range slices.Sorted(maps.Keys(visits)) {
+				if visits[m] > 0 {
+					rows = append(rows, map[string]any{"label": m, "nb_visits": f.num(visits[m]), "nb_uniq_visitors": f.num(uniques[m]),
+						"nb_actions": f.num(visits[m] * 2), "segment": "campaignMedium==" + url.QueryEscape(m)})
+				}
+			}
+			if len(rows) == 0 {
+				out[days.Format(day)] = []any{}
+			} else {
+				out[days.Format(day)] = rows
+			}
+		})
+		return out, ""
 	case "VisitsSummary.get", "VisitFrequency.get":
 		truth, hasUniques, problem := f.period(q.Get("period"), q.Get("date"))
 		if problem != "" {
@@ -421,6 +474,7 @@ func parseSegment(s string) (map[string]string, error) {
 		}
 		switch name {
 		case "referrerType", "deviceType":
+		case "campaignMedium": // MarketingCampaignsReporting's segment; "" matches visits without one
 		case "visitorType":
 			if value != "new" {
 				return nil, fmt.Errorf("fake: visitorType==%s is not served", value)
@@ -453,6 +507,9 @@ func (f *fakeMatomo) matching(day time.Time, seg map[string]string) []cell {
 			continue
 		}
 		if dev, ok := seg["deviceType"]; ok && (c.device == "" || c.device != dev) {
+			continue
+		}
+		if medium, ok := seg["campaignMedium"]; ok && (c.referrer != "campaign" || c.medium != medium) {
 			continue
 		}
 		out = append(out, c)

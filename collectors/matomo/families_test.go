@@ -1,11 +1,13 @@
 package matomo
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors"
 	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
@@ -176,4 +178,69 @@ func TestMethodMatomoDoesNotOfferIsAskedOnce(t *testing.T) {
 	if asked != 1 {
 		t.Errorf("VisitFrequency.get asked %d times in six steps, want once", asked)
 	}
+}
+
+// TestCampaignsSplitByMedium: where Matomo reports campaign mediums (MarketingCampaignsReporting),
+// each medium is stored under its channel (newsletters as e-mail, social posts as social, ads as
+// paid) and campaign visits without a medium under campaign_channel; the days still add up.
+func TestCampaignsSplitByMedium(t *testing.T) {
+	w, window, now := faultWorld()
+	f := newFake(t, w)
+	f.mediums = true
+	s := collectortest.Settings(t, "matomo", fmt.Sprintf("site: %s\nbase_url: %s/\nid_site: %d\ntoken: %s\ncampaign_channel: other\n",
+		testSite, startFake(t, f).URL, testIDSite, testToken), nil)
+	s.Now = func() time.Time { return now }
+	c, err := newCollector(s, func(o *collectors.HTTPOptions) { o.RequestsPerSecond, o.Burst = 1e6, 1000 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := collect(t, c, window)
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	byMedium := map[string]string{"email": figures.ChannelEmail, "newsletter": figures.ChannelEmail, "social": figures.ChannelSocial,
+		"cpc": figures.ChannelPaid, "": figures.ChannelOther}
+	want := map[trafficKey]figures.WebTrafficDay{}
+	mediums := map[string]bool{}
+	window.Each(func(day time.Time) {
+		for _, cell := range w.days[day] {
+			channel := wantChannel[cell.referrer]
+			if cell.referrer == "campaign" {
+				channel = byMedium[cell.medium]
+				mediums[cell.medium] = true
+			}
+			k := trafficKey{day, channel, wantDevice[cell.device]}
+			r := want[k]
+			r.SiteID, r.Date, r.Channel, r.Device = testSite, day, k.channel, k.device
+			r.Sessions += cell.visits
+			r.Visitors += cell.uniques
+			r.NewVisitors += cell.newUniques
+			r.Pageviews += cell.pageviews
+			want[k] = r
+		}
+	})
+	if len(mediums) < 3 {
+		t.Fatalf("the window's campaign visits carry only the mediums %v", mediums)
+	}
+	compareTraffic(t, got.traffic, want)
+
+	t.Run("without the plugin every campaign visit takes campaign_channel, and getMedium is asked once", func(t *testing.T) {
+		f := newFake(t, w)
+		c, _ := newTestCollector(t, startFake(t, f).URL, now, nil)
+		for range 3 {
+			if got := collect(t, c, window); got.err != nil {
+				t.Fatal(got.err)
+			}
+		}
+		compareTraffic(t, collect(t, c, window).traffic, w.wantTraffic(testSite, window))
+		asked := 0
+		for _, q := range f.calls() {
+			if q.Get("method") == "MarketingCampaignsReporting.getMedium" {
+				asked++
+			}
+		}
+		if asked != 1 {
+			t.Errorf("getMedium asked %d times by one process, want once", asked)
+		}
+	})
 }

@@ -58,9 +58,9 @@ type Settings struct {
 	IDSite int `yaml:"id_site"`
 	// Token is the token_auth of a Matomo user with at least view access to IDSite.
 	Token config.Secret `yaml:"token"`
-	// CampaignChannel is the canonical channel Matomo's "Campaigns" (visits from tagged links) are
-	// stored under (default email: InnoMed's tagged links are newsletter links). Set paid where
-	// tagged links are mostly ads.
+	// CampaignChannel is the canonical channel of Matomo's "Campaigns" (visits from tagged links)
+	// whose medium Matomo does not report or that is not a known one (default email: InnoMed's
+	// tagged links are newsletter links). Set paid where tagged links are mostly ads.
 	CampaignChannel string `yaml:"campaign_channel"`
 }
 

@@ -59,7 +59,11 @@ func (c *collector) collectTraffic(ctx context.Context, window days.Range, sink 
 	if err != nil {
 		return err
 	}
-	segments, err := channelSegments(totals)
+	dayTotals, err := c.campaignsByMedium(ctx, fetch, totals, sink)
+	if err != nil {
+		return err
+	}
+	segments, err := channelSegments(dayTotals)
 	if err != nil {
 		return fmt.Errorf("matomo: id_site %d: %w", c.idSite, err)
 	}
@@ -79,6 +83,11 @@ func (c *collector) collectTraffic(ctx context.Context, window days.Range, sink 
 	if splitErr != nil {
 		// The device split was refused (DevicesDetection deactivated, a segment not allowed):
 		// the channel totals already read are still stored, each channel as device "other".
+		// Campaigns are not split by medium here: their device split is what failed.
+		dayTotals = totals
+		if segments, err = channelSegments(totals); err != nil {
+			return errors.Join(splitErr, err)
+		}
 		if channels, err = c.channelTotals(ctx, fetch, segments, totals); err != nil {
 			return errors.Join(splitErr, err)
 		}
@@ -87,7 +96,7 @@ func (c *collector) collectTraffic(ctx context.Context, window days.Range, sink 
 	names := newNameMapper(c.log, c.campaignChannel)
 	var problems []dayProblem
 	window.Each(func(day time.Time) {
-		records, problem := dayRecords(c.site, day, totals[day], totalViews[day], channels, names)
+		records, problem := dayRecords(c.site, day, dayTotals[day], totalViews[day], channels, names)
 		switch {
 		case problem == nil:
 			sink.Add(records...)
@@ -332,14 +341,15 @@ func (n *nameMapper) channel(segment string) string {
 	if c, ok := n.channels[segment]; ok {
 		return c
 	}
+	if c, ok := n.campaignChannelOf(segment); ok {
+		n.channels[segment] = c
+		return c
+	}
 	value, ok := segmentValue(segment, "referrerType")
 	if !ok {
 		value = segment
 	}
 	c := collectors.Channel("matomo", value, n.log)
-	if value == "campaign" {
-		c = n.campaign
-	}
 	n.channels[segment] = c
 	return c
 }
