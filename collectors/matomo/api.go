@@ -297,9 +297,11 @@ func byDay(method string, raw json.RawMessage) (map[time.Time]json.RawMessage, e
 	return out, nil
 }
 
-// dailyParams asks for every day of window in one answer.
+// dailyParams asks for every day of window in one answer, with every row of each day
+// (filter_limit=-1: Matomo's default of 100 rows would cut a long list, such as many campaign
+// mediums, short without saying so).
 func dailyParams(window days.Range, segment string) url.Values {
-	params := url.Values{"period": {"day"}, "date": {days.Format(window.From) + "," + days.Format(window.To)}}
+	params := url.Values{"period": {"day"}, "date": {days.Format(window.From) + "," + days.Format(window.To)}, "filter_limit": {"-1"}}
 	if segment != "" {
 		params.Set("segment", segment)
 	}

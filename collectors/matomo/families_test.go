@@ -223,6 +223,11 @@ func TestCampaignsSplitByMedium(t *testing.T) {
 		t.Fatalf("the window's campaign visits carry only the mediums %v", mediums)
 	}
 	compareTraffic(t, got.traffic, want)
+	for _, q := range f.calls() {
+		if q.Get("period") == "day" && q.Get("filter_limit") != "-1" {
+			t.Errorf("%s asked without filter_limit=-1: a day's rows beyond 100 would be cut", q.Get("method"))
+		}
+	}
 
 	t.Run("without the plugin every campaign visit takes campaign_channel, and getMedium is asked once", func(t *testing.T) {
 		f := newFake(t, w)
