@@ -196,3 +196,29 @@ func BenchmarkAPICalls(b *testing.B) {
 	}
 	collectortest.ReportCalls(b, "ga4", calls, minimum, 1.1)
 }
+
+// TestReportWithAnUnknownFieldIsAskedOnce: a report GA rejects for a field it does not know (a
+// withdrawn dimension) is not sent again in the later steps of a backfill; each step notes it.
+func TestReportWithAnUnknownFieldIsAskedOnce(t *testing.T) {
+	f := newFakeGA(t)
+	f.setFault(func(_ int, req fakeRequest) *fakeAnswer {
+		if req.dims() != "newVsReturning" {
+			return nil
+		}
+		return badRequest("Field newVsReturning is not a valid dimension. For a list of valid dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema")
+	})
+	c, _ := newTestCollector(t, f, "", fastOptions())
+	for i, step := range (days.Range{From: days.Date(2025, 1, 1), To: days.Date(2025, 6, 30)}).Chunks(Kind().ChunkDays) {
+		sink, err := collect(t, c, step)
+		notes := strings.Join(sink.Notes(), "\n")
+		if err == nil || !strings.Contains(notes, "new vs returning visitors not stored") {
+			t.Errorf("step %s: err %v, notes %q", step, err, sink.Notes())
+		}
+		if i > 0 && !strings.Contains(notes, "not asked again") {
+			t.Errorf("step %s: notes %q should say the report was not sent again", step, sink.Notes())
+		}
+	}
+	if n := f.hitCount() - f.requestCount(); n != 1 {
+		t.Errorf("the refused report was sent %d times in six steps, want once", n)
+	}
+}

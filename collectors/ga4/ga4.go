@@ -73,6 +73,9 @@ type Collector struct {
 
 	mu    sync.Mutex
 	token *oauth2.Token // reused across runs until it expires
+	// refused holds, by dimensions and metrics, the reports GA rejected as asking for a field it
+	// does not know (a withdrawn dimension): they are not sent again by this process.
+	refused map[string]string
 }
 
 var _ collectors.Collector = (*Collector)(nil)

@@ -125,6 +125,10 @@ type page struct {
 // runReport sends one request and checks the answer's columns against what was asked, so a
 // change on Google's side fails loudly instead of filling the wrong column.
 func (c *Collector) runReport(ctx context.Context, what string, req reportRequest) (page, error) {
+	kind := reportKind(req)
+	if said, ok := c.refusedEarlier(kind); ok {
+		return page{}, fmt.Errorf("ga4: property %s: %s not asked again: GA rejected the report's fields earlier in this process: %s", c.propertyID, what, said)
+	}
 	token, err := c.accessToken(ctx)
 	if err != nil {
 		return page{}, err
@@ -132,7 +136,11 @@ func (c *Collector) runReport(ctx context.Context, what string, req reportReques
 	header := http.Header{"Authorization": {"Bearer " + token}}
 	var resp reportResponse
 	if err := c.http.JSON(ctx, http.MethodPost, c.reportURL, header, req, &resp); err != nil {
-		return page{}, c.explain(what, err)
+		err = c.explain(what, err)
+		if unknownField(err) {
+			c.rememberRefused(kind, err.Error())
+		}
+		return page{}, err
 	}
 	out := page{rowCount: int64(resp.RowCount), resp: &resp}
 	if len(resp.Rows) == 0 {
@@ -208,6 +216,46 @@ func (c *Collector) firstRows(ctx context.Context, sink *collectors.Sink, label,
 		return nil
 	})
 	return rows[:min(len(rows), n)], err
+}
+
+// reportKind names a report by its dimensions and metrics.
+func reportKind(req reportRequest) string {
+	var b strings.Builder
+	for _, d := range req.Dimensions {
+		b.WriteString(d.Name + ",")
+	}
+	b.WriteString("/")
+	for _, m := range req.Metrics {
+		b.WriteString(m.Name + ",")
+	}
+	return b.String()
+}
+
+// unknownField recognises GA's 400 for a dimension or metric it does not know ("Field
+// newVsReturning is not a valid dimension."): the same report would be refused in every step.
+func unknownField(err error) bool {
+	var apiErr *collectors.APIError
+	return errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest &&
+		(strings.Contains(apiErr.Body, "is not a valid dimension") || strings.Contains(apiErr.Body, "is not a valid metric"))
+}
+
+func (c *Collector) refusedEarlier(kind string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	said, ok := c.refused[kind]
+	return said, ok
+}
+
+func (c *Collector) rememberRefused(kind, said string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refused == nil {
+		c.refused = map[string]string{}
+	}
+	if len(said) > 300 {
+		said = said[:300] + "…"
+	}
+	c.refused[kind] = said
 }
 
 // googleError is Google's JSON error shape.
