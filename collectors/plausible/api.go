@@ -64,10 +64,18 @@ type result struct {
 // query sends one request; what describes it in errors ("daily traffic 2022-01-01..2022-01-31").
 func (c *collector) query(ctx context.Context, req queryRequest, what string, sink *collectors.Sink) (queryResponse, error) {
 	req.SiteID = c.siteID
+	kind := strings.Join(req.Metrics, ",") + "/" + strings.Join(req.Dimensions, ",")
+	if said, ok := c.refusedEarlier(kind); ok {
+		return queryResponse{}, fmt.Errorf("plausible: site_id %s: %s not asked again: Plausible rejected its metrics or dimensions earlier in this process: %s", c.siteID, what, said)
+	}
 	var resp queryResponse
 	c.log.Debug("plausible query", "site_id", c.siteID, "what", what, "pagination", req.Pagination)
 	if err := c.http.JSON(ctx, http.MethodPost, c.queryURL, c.authHeader(), req, &resp); err != nil {
-		return queryResponse{}, c.explain(err, what)
+		err = c.explain(err, what)
+		if unknownField(err) {
+			c.rememberRefused(kind, err.Error())
+		}
+		return queryResponse{}, err
 	}
 	if resp.Error != "" {
 		return queryResponse{}, fmt.Errorf("plausible: site_id %s: %s: Plausible answered an error: %s", c.siteID, what, c.http.Redact(resp.Error))
@@ -120,6 +128,37 @@ func (c *collector) queryAll(ctx context.Context, req queryRequest, what string,
 			return nil, queryResponse{}, fmt.Errorf("plausible: site_id %s: %s: an empty page at offset %d of %d rows", c.siteID, what, offset, total)
 		}
 	}
+}
+
+// unknownField recognises Plausible's 400 for a metric or dimension it does not offer ("Unknown
+// metric", "Invalid dimensions", "… is not supported"): the same query would be refused in every
+// step.
+func unknownField(err error) bool {
+	var apiErr *collectors.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+		return false
+	}
+	body := strings.ToLower(apiErr.Body)
+	return strings.Contains(body, "unknown metric") || strings.Contains(body, "invalid dimension") || strings.Contains(body, "is not supported")
+}
+
+func (c *collector) refusedEarlier(kind string) (string, bool) {
+	c.refusedMu.Lock()
+	defer c.refusedMu.Unlock()
+	said, ok := c.refused[kind]
+	return said, ok
+}
+
+func (c *collector) rememberRefused(kind, said string) {
+	c.refusedMu.Lock()
+	defer c.refusedMu.Unlock()
+	if c.refused == nil {
+		c.refused = map[string]string{}
+	}
+	if len(said) > 300 {
+		said = said[:300] + "…"
+	}
+	c.refused[kind] = said
 }
 
 // explain turns Plausible's error answers into messages that tell an operator what to fix. The

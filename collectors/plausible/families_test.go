@@ -115,3 +115,33 @@ func TestTopPagesPageToTheEnd(t *testing.T) {
 		t.Errorf("%d daily requests for %d rows in pages of 5", len(daily), rows)
 	}
 }
+
+// TestQueryWithAnUnknownDimensionIsAskedOnce: a query Plausible rejects for a dimension it does
+// not offer is not sent again in the later steps of a backfill; each step notes it.
+func TestQueryWithAnUnknownDimensionIsAskedOnce(t *testing.T) {
+	f := newFake(t)
+	f.fill(days.Date(2025, 1, 1), days.Date(2025, 6, 30), 50)
+	refused := 0
+	f.intercept = func(_ int, req fakeRequest, rw http.ResponseWriter) bool {
+		if req.kind() != "pages" {
+			return false
+		}
+		refused++
+		plausibleError(rw, http.StatusBadRequest, "Invalid dimensions '[\"event:page\"]'. The dimension `event:page` is not supported on this instance.")
+		return true
+	}
+	c := newTestCollector(t, f, f.server().URL, testOpts{})
+	for i, step := range (days.Range{From: days.Date(2025, 1, 1), To: days.Date(2025, 6, 30)}).Chunks(Kind().ChunkDays) {
+		sink, err := collect(t, c, step)
+		notes := strings.Join(sink.Notes(), "\n")
+		if err == nil || !strings.Contains(notes, "top pages not stored") || len(recordLines(sink.Records(), periodLine)) == 0 {
+			t.Errorf("step %s: err %v, notes %q", step, err, sink.Notes())
+		}
+		if i > 0 && !strings.Contains(notes, "not asked again") {
+			t.Errorf("step %s: notes %q should say the query was not sent again", step, sink.Notes())
+		}
+	}
+	if refused != 1 {
+		t.Errorf("the refused query was sent %d times in six steps, want once", refused)
+	}
+}

@@ -78,9 +78,13 @@ type collector struct {
 	// first is Plausible's first day of data once found (see firstDay).
 	firstMu sync.Mutex
 	first   time.Time
-	loc     *time.Location
-	now     func() time.Time
-	log     *slog.Logger
+	// refused holds, by metrics and dimensions, the queries Plausible rejected for a metric or
+	// dimension it does not offer: they are not sent again by this process.
+	refusedMu sync.Mutex
+	refused   map[string]string
+	loc       *time.Location
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
