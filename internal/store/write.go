@@ -28,9 +28,13 @@ func (s *Store) Write(ctx context.Context, source string, version uint64, record
 	}
 	for _, table := range order {
 		b := batches[table]
-		if err := s.Insert(ctx, table, b.columns, b.rows); err != nil {
+		if err := s.insert(ctx, table, b.columns, b.rows); err != nil {
 			return fmt.Errorf("write %s figures: %w", source, err)
 		}
 	}
-	return nil
+	if len(order) == 0 {
+		return nil
+	}
+	// One bump for the whole write: the tables were written together.
+	return s.bumpVersion(ctx, order[0])
 }
