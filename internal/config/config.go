@@ -28,6 +28,8 @@ type Config struct {
 	Language   string     `yaml:"language"`
 	ClickHouse ClickHouse `yaml:"clickhouse"`
 	HTTP       HTTP       `yaml:"http"`
+	// Cache bounds the dashboard's in-memory cache of pages and figures (internal/cache).
+	Cache Cache `yaml:"cache"`
 	// Sites, accounts and lists are what every table is keyed by, so one install can hold several.
 	Sites []Site `yaml:"sites"`
 	// Sources are the collectors to run; each has its type's own settings block.
@@ -62,6 +64,13 @@ type ClickHouse struct {
 // HTTP configures the dashboard's listener.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+}
+
+// Cache bounds the dashboard's cache. Entries are keyed by the data version, so the bound is only
+// about memory: a write anywhere makes older entries unreachable at once.
+type Cache struct {
+	// MaxBytes is the most the cache holds (pages and figures, counted by size); 0 turns it off.
+	MaxBytes int64 `yaml:"max_bytes"`
 }
 
 // Site is one website whose traffic is collected and shown.
@@ -195,7 +204,9 @@ func Defaults() Config {
 			Username:    "default",
 			DialTimeout: 5 * time.Second,
 		},
-		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
+		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		// 32 MB holds some hundred rendered pages while serve stays under 64 MB in all.
+		Cache:    Cache{MaxBytes: 32 << 20},
 		Auth:     Auth{SessionTTL: 12 * time.Hour},
 		Email:    Email{TLS: EmailSTARTTLS, SendDay: 5, SendHour: 8},
 		Sites:    []Site{{ID: "innomed.no", Name: "innomed.no"}},
@@ -353,6 +364,9 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		bad("http.listen", "must be host:port, got %q", c.HTTP.Listen)
+	}
+	if c.Cache.MaxBytes < 0 {
+		bad("cache.max_bytes", "must be 0 (no cache) or a size in bytes, got %d", c.Cache.MaxBytes)
 	}
 	if len(c.Sites) == 0 {
 		bad("sites", "at least one site is needed")
