@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -42,6 +43,11 @@ type Deps struct {
 	// Collections starts a configured source's collection now and tells whether one is under way
 	// (the scheduler in serve). Nil leaves the freshness strip without its Start buttons.
 	Collections Collections
+	// Cache keeps rendered pages and discovery answers under DataVersion (pagecache.go). Nil, or
+	// a nil DataVersion, computes every page afresh.
+	Cache *cache.Cache
+	// DataVersion is the current data version (cache.Versions.Current).
+	DataVersion func() uint64
 }
 
 // Collections is what the freshness strip needs from the scheduler. An implementation may also
@@ -67,6 +73,9 @@ type handler struct {
 	collections Collections
 	// secureCookies: the listener is not loopback, so cookies are Secure whatever the request says.
 	secureCookies bool
+	cache         *cache.Cache
+	version       func() uint64
+	ph            placeholders
 }
 
 // New builds the dashboard application. It panics only on a programming error in the embedded
@@ -121,6 +130,9 @@ func build(deps Deps) (*handler, *fiber.App) {
 		collections: deps.Collections,
 		// Decided once from http.listen; see setCookie.
 		secureCookies: !auth.IsLoopback(deps.Config.HTTP.Listen),
+		cache:         deps.Cache,
+		version:       deps.DataVersion,
+		ph:            newPlaceholders(),
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "rekkevidde",

@@ -21,12 +21,13 @@ func (h *handler) pageRoutes(r fiber.Router) {
 	if err != nil {
 		panic(err)
 	}
-	r.Get("/", p.overviewPage)
-	r.Get("/"+overviewCSV, p.overviewCSV)
+	// h.cached serves these from the cache when there is one (pagecache.go).
+	r.Get("/", h.cached(p.overviewPage))
+	r.Get("/"+overviewCSV, h.cached(p.overviewCSV))
 	for _, t := range p.topics {
-		r.Get(t.path, func(c *fiber.Ctx) error { return p.topicPage(c, t) })
+		r.Get(t.path, h.cached(func(c *fiber.Ctx) error { return p.topicPage(c, t) }))
 		for _, f := range t.figures {
-			r.Get(t.path+"/"+f.slug+".csv", func(c *fiber.Ctx) error { return p.figureCSV(c, t, f) })
+			r.Get(t.path+"/"+f.slug+".csv", h.cached(func(c *fiber.Ctx) error { return p.figureCSV(c, t, f) }))
 		}
 	}
 	h.reportRoutes(r)

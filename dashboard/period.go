@@ -87,13 +87,15 @@ func (p *pages) parseRequest(c *fiber.Ctx) (*request, error) {
 		return nil, err
 	}
 	r.site = site
-	if r.extent, err = p.h.queries.DataExtent(r.ctx, site.ID, r.loc); err != nil {
+	if r.extent, err = remember(p.h, "extent|"+site.ID+"|"+r.loc.String(), func() (query.DataExtent, error) {
+		return p.h.queries.DataExtent(r.ctx, site.ID, r.loc)
+	}); err != nil {
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
 	if err := r.parseSpan(); err != nil {
 		return nil, err
 	}
-	if err := r.discover(p.h.queries); err != nil {
+	if err := r.discover(p.h); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -212,18 +214,19 @@ func dateParam(raw string) (time.Time, error) {
 
 // discover finds the accounts, lists, registers and feeds that hold figures, and resolves ?list=
 // and ?account= among them.
-func (r *request) discover(q *query.Queries) error {
+func (r *request) discover(h *handler) error {
+	q := h.queries
 	var err error
-	if r.social, err = q.SocialAccounts(r.ctx); err != nil {
+	if r.social, err = remember(h, "social", func() ([]query.SocialAccount, error) { return q.SocialAccounts(r.ctx) }); err != nil {
 		return fmt.Errorf("parse request: %w", err)
 	}
-	if r.lists, err = q.NewsletterLists(r.ctx); err != nil {
+	if r.lists, err = remember(h, "lists", func() ([]string, error) { return q.NewsletterLists(r.ctx) }); err != nil {
 		return fmt.Errorf("parse request: %w", err)
 	}
-	if r.accounts, err = q.EventAccounts(r.ctx); err != nil {
+	if r.accounts, err = remember(h, "accounts", func() ([]string, error) { return q.EventAccounts(r.ctx) }); err != nil {
 		return fmt.Errorf("parse request: %w", err)
 	}
-	if r.feeds, err = q.Feeds(r.ctx); err != nil {
+	if r.feeds, err = remember(h, "feeds", func() ([]string, error) { return q.Feeds(r.ctx) }); err != nil {
 		return fmt.Errorf("parse request: %w", err)
 	}
 	if r.list, err = pick(r.c.Query("list"), r.lists, "error.unknown_list"); err != nil {

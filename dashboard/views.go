@@ -98,6 +98,10 @@ type languageLink struct {
 
 func (h *handler) layout(c *fiber.Ctx, lang i18n.Lang, title string) layout {
 	l := layout{Lang: lang, Nonce: nonceOf(c), Title: title, Account: accountOf(c, lang)}
+	if renderingForCache(c) && l.Account != nil {
+		// Filled in per request as the cached page is sent (pagecache.go).
+		l.Nonce, l.Account.CSRF, l.Account.Name = h.ph.nonce, h.ph.csrf, h.ph.name
+	}
 	// Switching language keeps the rest of the query (year, site), so the reader stays on the same view.
 	q := url.Values{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) { q.Add(string(k), string(v)) })

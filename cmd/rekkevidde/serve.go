@@ -12,6 +12,7 @@ import (
 	"github.com/innomed/rekkevidde/collectors/registry"
 	"github.com/innomed/rekkevidde/dashboard"
 	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/delivery"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -67,6 +68,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if _, err := dashboard.ValidateTargets(a.cfg.Targets); err != nil {
 		return err
 	}
+	// Pages are cached under the data version, polled so that writes by other processes show too.
+	pageCache, versions, err := newPageCache(ctx, a)
+	if err != nil {
+		return err
+	}
 	app := dashboard.New(dashboard.Deps{
 		Queries:    query.New(a.store.Conn()),
 		Ready:      a.store.Ping,
@@ -76,6 +82,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Log:        a.log,
 		// Admins start a source from the freshness strip; the scheduler runs it in its own loop.
 		Collections: sched,
+		Cache:       pageCache,
+		DataVersion: versions.Current,
 	})
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {
@@ -92,10 +100,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		sched.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		versions.Poll(ctx, cache.DefaultPoll)
 	}()
 	if deliverer != nil {
 		wg.Add(1)
@@ -121,6 +133,19 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// newPageCache makes the dashboard's cache (nil when cache.max_bytes is 0) and the data version it
+// is keyed by, read once now so the first pages already have it.
+func newPageCache(ctx context.Context, a *app) (*cache.Cache, *cache.Versions, error) {
+	versions := cache.NewVersions(a.store.DataVersion, a.store.WrittenVersion, a.log)
+	if err := versions.Refresh(ctx); err != nil {
+		return nil, nil, err
+	}
+	if a.cfg.Cache.MaxBytes == 0 {
+		return nil, versions, nil
+	}
+	return cache.New(a.cfg.Cache.MaxBytes), versions, nil
 }
 
 // signIn is what serve settles about sign-in before it starts.

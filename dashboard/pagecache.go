@@ -1,0 +1,204 @@
+package dashboard
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/cache"
+)
+
+// Rendered pages are cached (Deps.Cache) under everything that decides what they show: address
+// and parameters, language, role, the data version, the calendar day (the default period and a
+// running quarter move with it; the overview's freshness strip with the minute) and which sources
+// are being collected right now. What differs between two people with the same role — the CSP
+// nonce, the CSRF token in the forms and the name in the header — is rendered as placeholders and
+// filled in as the page is sent, so a cached answer never carries one person's token or name to
+// another.
+
+// placeholders are this process's stand-ins for the per-request parts. They are random, so no
+// figure or title can contain them by accident, and plain letters and digits, so html/template
+// writes them unchanged in any context.
+type placeholders struct {
+	nonce, csrf, name string
+}
+
+func newPlaceholders() placeholders {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	tag := hex.EncodeToString(b[:])
+	return placeholders{nonce: "rkvNonce" + tag, csrf: "rkvCsrf" + tag, name: "rkvName" + tag}
+}
+
+// renderingKey marks a request whose page is being rendered for the cache: layout puts the
+// placeholders in.
+const renderingKey localKey = 100
+
+func renderingForCache(c *fiber.Ctx) bool {
+	b, _ := c.Locals(renderingKey).(bool)
+	return b
+}
+
+// The slots a cached page has, in placeholders order.
+const (
+	slotNonce = iota
+	slotCSRF
+	slotName
+)
+
+// cachedPage is a rendered answer cut at its placeholders: parts[i] is followed by the value of
+// slots[i].
+type cachedPage struct {
+	status      int
+	contentType string
+	disposition string
+	parts       [][]byte
+	slots       []int
+	size        int64
+}
+
+func (p *cachedPage) bytes() int64 { return p.size }
+
+// cut splits body at every placeholder.
+func (ph placeholders) cut(body []byte) ([][]byte, []int) {
+	marks := [][]byte{slotNonce: []byte(ph.nonce), slotCSRF: []byte(ph.csrf), slotName: []byte(ph.name)}
+	var parts [][]byte
+	var slots []int
+	rest := bytes.Clone(body)
+	for {
+		at, which := -1, -1
+		for i, m := range marks {
+			if j := bytes.Index(rest, m); j >= 0 && (at < 0 || j < at) {
+				at, which = j, i
+			}
+		}
+		if at < 0 {
+			return append(parts, rest), slots
+		}
+		parts = append(parts, rest[:at:at])
+		slots = append(slots, which)
+		rest = rest[at+len(marks[which]):]
+	}
+}
+
+// errUncacheable carries an answer that is not kept (not a 200: a redirect, a refusal) to every
+// request that waited for it; each sends it with its own per-request parts.
+type errUncacheable struct{ page *cachedPage }
+
+func (e *errUncacheable) Error() string {
+	return "page not cacheable: status " + strconv.Itoa(e.page.status)
+}
+
+// cached serves next's GET answers from the cache when the dashboard has one. Only routes whose
+// answer depends on nothing else than what pageKey holds may be wrapped: the pages behind
+// requireSession whose per-person parts all come from layout.
+func (h *handler) cached(next fiber.Handler) fiber.Handler {
+	if h.cache == nil || h.version == nil {
+		return next
+	}
+	return func(c *fiber.Ctx) error {
+		s := currentUser(c)
+		if s == nil {
+			return next(c)
+		}
+		page, err := cache.Do(h.cache, h.pageKey(c, s), (*cachedPage).bytes, func() (*cachedPage, error) {
+			c.Locals(renderingKey, true)
+			err := next(c)
+			c.Locals(renderingKey, false)
+			if err != nil {
+				return nil, err
+			}
+			resp := &c.Response().Header
+			parts, slots := h.ph.cut(c.Response().Body())
+			p := &cachedPage{status: c.Response().StatusCode(), contentType: string(resp.ContentType()),
+				disposition: string(resp.Peek(fiber.HeaderContentDisposition)), parts: parts, slots: slots}
+			for _, part := range parts {
+				p.size += int64(len(part))
+			}
+			if p.status != fiber.StatusOK {
+				return nil, &errUncacheable{page: p}
+			}
+			return p, nil
+		})
+		var unc *errUncacheable
+		switch {
+		case errors.As(err, &unc):
+			page = unc.page
+		case err != nil:
+			return err
+		}
+		return h.sendCached(c, s, page)
+	}
+}
+
+// sendCached sends a cached answer with this request's nonce, CSRF token and name.
+func (h *handler) sendCached(c *fiber.Ctx, s *auth.Session, p *cachedPage) error {
+	values := [...]string{slotNonce: nonceOf(c), slotCSRF: html.EscapeString(s.CSRF.Token()), slotName: html.EscapeString(s.Name)}
+	c.Status(p.status)
+	c.Set(fiber.HeaderContentType, p.contentType)
+	if p.disposition != "" {
+		c.Set(fiber.HeaderContentDisposition, p.disposition)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	// The body goes into fasthttp's pooled response buffer: no page-sized allocation per request.
+	resp := c.Response()
+	resp.ResetBody()
+	for i, part := range p.parts {
+		resp.AppendBody(part)
+		if i < len(p.slots) {
+			resp.AppendBodyString(values[p.slots[i]])
+		}
+	}
+	return nil
+}
+
+// pageKey names everything a cached page depends on.
+func (h *handler) pageKey(c *fiber.Ctx, s *auth.Session) string {
+	loc := h.cfg.Location()
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := time.Now().In(loc)
+	clock := now.Format(time.DateOnly)
+	if c.Path() == "/" {
+		clock = now.Format("2006-01-02T15:04") // the freshness strip says how long ago sources ran
+	}
+	query, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
+	var b strings.Builder
+	fmt.Fprintf(&b, "page|%s|%s|%s|%s|%d|%s|", c.Path(), query.Encode(), langOf(c, h.defaultLang), s.Role, h.version(), clock)
+	if h.collections != nil {
+		for _, src := range h.cfg.Sources {
+			if !h.collections.Running(src.ID) {
+				continue
+			}
+			b.WriteString(src.ID)
+			if p, ok := h.collections.(progressor); ok {
+				if done, total, ok := p.Progress(src.ID); ok {
+					fmt.Fprintf(&b, ":%d/%d", done, total)
+				}
+			}
+			b.WriteByte(',')
+		}
+	}
+	return b.String()
+}
+
+// remember answers a discovery query (data extent, accounts, lists, feeds) from the cache under
+// the data version; every page asks them first. The answers are small, so each is counted as 1 KB.
+// Callers must not modify what they get: it is shared.
+func remember[T any](h *handler, key string, get func() (T, error)) (T, error) {
+	if h.cache == nil || h.version == nil {
+		return get()
+	}
+	return cache.Do(h.cache, "q|"+key+"|"+strconv.FormatUint(h.version(), 10), func(T) int64 { return 1 << 10 }, get)
+}
