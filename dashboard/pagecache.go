@@ -202,3 +202,7 @@ func remember[T any](h *handler, key string, get func() (T, error)) (T, error) {
 	}
 	return cache.Do(h.cache, "q|"+key+"|"+strconv.FormatUint(h.version(), 10), func(T) int64 { return 1 << 10 }, get)
 }
+
+// SessionCookie is the name of the sign-in cookie, for tools that drive the dashboard with a
+// session they made themselves (`rekkevidde bench`).
+const SessionCookie = sessionCookie

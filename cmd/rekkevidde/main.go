@@ -34,6 +34,7 @@ func commands() []command {
 		{"demo", "[--force]", "load three years of demo data (only into an empty database unless --force)", runDemo},
 		{"user", "hash [--name NAME] [--role ROLE]", "make a password hash for a local dashboard user (auth.users)", runUser},
 		{"token", "create NAME | list | revoke ID", "manage the read API's bearer tokens", runToken},
+		{"bench", "[--users N --duration D]", "measure speed and memory against their targets (make bench)", runBench},
 		{"version", "", "print the version", runVersion},
 	}
 }
