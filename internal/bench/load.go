@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -41,20 +42,27 @@ func newClient(conns int) *http.Client {
 
 // fetch sends one GET with a session cookie and reads the whole answer.
 func fetch(ctx context.Context, client *http.Client, url, cookie string) (int, []byte, error) {
+	var body bytes.Buffer
+	status, err := send(ctx, client, url, cookie, &body)
+	return status, body.Bytes(), err
+}
+
+// send sends one GET with a session cookie and copies the answer to w (io.Discard under load).
+func send(ctx context.Context, client *http.Client, url, cookie string, w io.Writer) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, body, err
+	_, err = io.Copy(w, resp.Body)
+	return resp.StatusCode, err
 }
 
 // drive runs conns workers that each send requests back to back, for at most d and at most max
@@ -86,7 +94,7 @@ func drive(ctx context.Context, client *http.Client, urls []string, cookies []st
 				sent++
 				mu.Unlock()
 				t := time.Now()
-				status, _, err := fetch(ctx, client, urls[i%len(urls)], cookie)
+				status, err := send(ctx, client, urls[i%len(urls)], cookie, io.Discard)
 				if ctx.Err() != nil {
 					break // the run's time is up: this request does not count
 				}
@@ -131,7 +139,7 @@ func burstAll(ctx context.Context, client *http.Client, urls []string, cookies [
 			defer wg.Done()
 			<-start
 			t := time.Now()
-			status, _, err := fetch(ctx, client, url, cookies[u%len(cookies)])
+			status, err := send(ctx, client, url, cookies[u%len(cookies)], io.Discard)
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil && status != http.StatusOK {
@@ -153,4 +161,12 @@ func burstAll(ctx context.Context, client *http.Client, urls []string, cookies [
 	wg.Wait()
 	res.elapsed = time.Since(began)
 	return res, firstErr
+}
+
+// add folds another run of the same kind into r.
+func (r *loadResult) add(o loadResult) {
+	r.ok += o.ok
+	r.failed += o.failed
+	r.elapsed += o.elapsed
+	r.latencies = append(r.latencies, o.latencies...)
 }
