@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,8 +124,33 @@ func TestCachedPagesKeepPerPersonPartsApartAndFollowWrites(t *testing.T) {
 		t.Fatal("the cached page differs between two viewers beyond the per-person parts")
 	}
 
-	// An admin's page has admin parts: it is never a viewer's page from the cache.
+	// Twenty people asking at once for a page not yet cached cost one computation.
 	before := pc.Stats().Computes
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest(http.MethodGet, "/nettsted?year=2022&compare=year", nil)
+			req.AddCookie(testSessionCookie(t, auth.Viewer))
+			resp, err := app.Test(req, -1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("status %d", resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := pc.Stats().Computes - before; got != 1 {
+		t.Fatalf("20 identical concurrent requests ran %d computations, want 1", got)
+	}
+
+	// An admin's page has admin parts: it is never a viewer's page from the cache.
+	before = pc.Stats().Computes
 	admin := fetch("test-admin", auth.Admin)
 	if pc.Stats().Computes == before {
 		t.Fatal("the admin was served the viewers' cached page")
