@@ -113,8 +113,11 @@ func (h *handler) cached(next fiber.Handler) fiber.Handler {
 		}
 		page, err := cache.Do(h.cache, h.pageKey(c, s), (*cachedPage).bytes, func() (*cachedPage, error) {
 			c.Locals(renderingKey, true)
-			err := next(c)
-			c.Locals(renderingKey, false)
+			err := func() error {
+				// Reset even on a panic, so the error page gets this request's real nonce.
+				defer c.Locals(renderingKey, false)
+				return next(c)
+			}()
 			if err != nil {
 				return nil, err
 			}
@@ -173,9 +176,15 @@ func (h *handler) pageKey(c *fiber.Ctx, s *auth.Session) string {
 	if c.Path() == "/" {
 		clock = now.Format("2006-01-02T15:04") // the freshness strip says how long ago sources ran
 	}
-	query, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
+	// Parameters in a canonical order; a query string that does not parse is kept as it came, so
+	// it can never share an entry with a valid one.
+	raw := string(c.Request().URI().QueryString())
+	params := "raw:" + raw
+	if q, err := url.ParseQuery(raw); err == nil {
+		params = q.Encode()
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "page|%s|%s|%s|%s|%d|%s|", c.Path(), query.Encode(), langOf(c, h.defaultLang), s.Role, h.version(), clock)
+	fmt.Fprintf(&b, "page|%s|%s|%s|%s|%d|%s|", c.Path(), params, langOf(c, h.defaultLang), s.Role, h.version(), clock)
 	if h.collections != nil {
 		for _, src := range h.cfg.Sources {
 			if !h.collections.Running(src.ID) {

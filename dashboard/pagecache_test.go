@@ -182,3 +182,24 @@ func TestCachedPagesKeepPerPersonPartsApartAndFollowWrites(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestPlaceholdersCutEverywhere(t *testing.T) {
+	ph := newPlaceholders()
+	body := []byte(ph.nonce + "a" + ph.csrf + ph.name + "b" + ph.nonce)
+	parts, slots := ph.cut(body)
+	want := []string{"", "a", "", "b", ""}
+	if len(parts) != len(want) || len(slots) != 4 {
+		t.Fatalf("parts %q slots %v", parts, slots)
+	}
+	for i, p := range parts {
+		if string(p) != want[i] {
+			t.Fatalf("part %d = %q, want %q", i, p, want[i])
+		}
+	}
+	if slots[0] != slotNonce || slots[1] != slotCSRF || slots[2] != slotName || slots[3] != slotNonce {
+		t.Fatalf("slots %v", slots)
+	}
+	if parts, slots := ph.cut([]byte("plain")); len(parts) != 1 || len(slots) != 0 {
+		t.Fatal("a body without placeholders must stay one part")
+	}
+}
