@@ -43,12 +43,17 @@ func TestCachedPagesKeepPerPersonPartsApartAndFollowWrites(t *testing.T) {
 	}
 	go versions.Poll(ctx, 100*time.Millisecond)
 	pc := cache.New(8 << 20)
-	app := New(Deps{Queries: query.New(st.Conn()), Config: cfg, Log: quietLog(), Cache: pc, DataVersion: versions.Current})
+	app := New(Deps{Queries: query.New(st.Conn()), Store: st, Config: cfg, Log: quietLog(), Cache: pc, DataVersion: versions.Current})
 	signer, err := auth.New(auth.Settings{Config: cfg.Auth, Key: []byte(testSessionKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var fetchPath func(name string, role auth.Role, path string) cachedGet
 	fetch := func(name string, role auth.Role) cachedGet {
+		t.Helper()
+		return fetchPath(name, role, "/nettsted?year=2022")
+	}
+	fetchPath = func(name string, role auth.Role, path string) cachedGet {
 		t.Helper()
 		s, err := signer.NewSession(name, role, auth.MethodPassword)
 		if err != nil {
@@ -58,7 +63,7 @@ func TestCachedPagesKeepPerPersonPartsApartAndFollowWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := httptest.NewRequest(http.MethodGet, "/nettsted?year=2022", nil)
+		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
 		resp, err := app.Test(req, -1)
 		if err != nil {
@@ -156,6 +161,19 @@ func TestCachedPagesKeepPerPersonPartsApartAndFollowWrites(t *testing.T) {
 		t.Fatal("the admin was served the viewers' cached page")
 	}
 	check("admin", admin, alice, bob)
+
+	// The annual report is cached per role too: an editor sees the publish button.
+	fetchPath("alice", auth.Viewer, "/rapporter/ar/2022")
+	mid := pc.Stats().Computes
+	viewerReport := fetchPath(`bob <b>&"`, auth.Viewer, "/rapporter/ar/2022")
+	if pc.Stats().Computes != mid {
+		t.Fatal("the second viewer's report was computed again")
+	}
+	check("bob's report", viewerReport)
+	editorReport := fetchPath("test-editor", auth.Editor, "/rapporter/ar/2022")
+	if pc.Stats().Computes == mid || strings.Contains(viewerReport.body, "/publiser") == strings.Contains(editorReport.body, "/publiser") {
+		t.Fatal("the editor's report is not the editor's own (with its publish button)")
+	}
 
 	// A write through this process's store shows on the very next page.
 	q1 := tableRows(alice.body)[0][1]

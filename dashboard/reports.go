@@ -28,11 +28,13 @@ import (
 // page, and publishing needs an editor.
 func (h *handler) reportRoutes(r fiber.Router) {
 	r.Get("/rapporter", h.reportsIndex)
-	r.Get("/rapporter/ar/:year", h.reportPage(false))
-	r.Get("/rapporter/ar/:year/:format", h.reportDownload(false))
+	// Reports and their downloads are cached like the pages (pagecache.go): role is in the key,
+	// and publishing is a write, which moves the data version.
+	r.Get("/rapporter/ar/:year", h.cached(h.reportPage(false)))
+	r.Get("/rapporter/ar/:year/:format", h.cached(h.reportDownload(false)))
 	r.Post("/rapporter/ar/:year/publiser", h.requireRole(auth.Editor), h.publishAnnualReport)
-	r.Get("/rapporter/kvartal/:period", h.reportPage(true))
-	r.Get("/rapporter/kvartal/:period/:format", h.reportDownload(true))
+	r.Get("/rapporter/kvartal/:period", h.cached(h.reportPage(true)))
+	r.Get("/rapporter/kvartal/:period/:format", h.cached(h.reportDownload(true)))
 	r.Post("/rapporter/kvartal/:period/publiser", h.requireRole(auth.Editor), h.publishQuarterlyReport)
 }
 
