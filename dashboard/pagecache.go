@@ -108,7 +108,8 @@ func (h *handler) cached(next fiber.Handler) fiber.Handler {
 	}
 	return func(c *fiber.Ctx) error {
 		s := currentUser(c)
-		if s == nil {
+		// Only GET fills and reads the cache: a HEAD answer has no body to keep.
+		if s == nil || c.Method() != fiber.MethodGet {
 			return next(c)
 		}
 		page, err := cache.Do(h.cache, h.pageKey(c, s), (*cachedPage).bytes, func() (*cachedPage, error) {
