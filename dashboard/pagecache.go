@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
+	"github.com/innomed/rekkevidde/internal/query"
 )
 
 // Rendered pages are cached (Deps.Cache) under everything that decides what they show: address
@@ -211,6 +213,13 @@ func remember[T any](h *handler, key string, get func() (T, error)) (T, error) {
 		return get()
 	}
 	return cache.Do(h.cache, "q|"+key+"|"+strconv.FormatUint(h.version(), 10), func(T) int64 { return 1 << 10 }, get)
+}
+
+// dataExtent is the site's data extent, cached under the data version.
+func (h *handler) dataExtent(ctx context.Context, siteID string, loc *time.Location) (query.DataExtent, error) {
+	return remember(h, "extent|"+siteID+"|"+loc.String(), func() (query.DataExtent, error) {
+		return h.queries.DataExtent(ctx, siteID, loc)
+	})
 }
 
 // SessionCookie is the name of the sign-in cookie, for tools that drive the dashboard with a

@@ -87,9 +87,7 @@ func (p *pages) parseRequest(c *fiber.Ctx) (*request, error) {
 		return nil, err
 	}
 	r.site = site
-	if r.extent, err = remember(p.h, "extent|"+site.ID+"|"+r.loc.String(), func() (query.DataExtent, error) {
-		return p.h.queries.DataExtent(r.ctx, site.ID, r.loc)
-	}); err != nil {
+	if r.extent, err = p.h.dataExtent(r.ctx, site.ID, r.loc); err != nil {
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
 	if err := r.parseSpan(); err != nil {

@@ -513,7 +513,7 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	extent, err := h.queries.DataExtent(c.UserContext(), site.ID, h.location())
+	extent, err := h.dataExtent(c.UserContext(), site.ID, h.location())
 	if err != nil {
 		return fmt.Errorf("reports index: %w", err)
 	}
