@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -122,6 +123,7 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 		return nil, err
 	}
 	defer func() { _ = demoStore.Close() }()
+	b.printMachine(demoStore)
 	sites := make([]string, scaleSites)
 	for i := range sites {
 		sites[i] = fmt.Sprintf("site-%d", i+1)
@@ -158,6 +160,19 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 		}
 	}
 	return b.results, nil
+}
+
+// printMachine says what the figures were measured on: they are ratios, but a reader should know.
+func (b *bench) printMachine(st *store.Store) {
+	server := "unknown"
+	if v, err := st.Conn().ServerVersion(); err == nil {
+		server = v.Version.String()
+	}
+	load := "unknown"
+	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Fields(string(raw))[0]
+	}
+	b.printf("Machine: %d cores, load average %s; ClickHouse %s; %s\n", runtime.NumCPU(), load, server, runtime.Version())
 }
 
 func (b *bench) printf(format string, args ...any) { fmt.Fprintf(b.opts.Out, format, args...) }
