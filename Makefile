@@ -37,7 +37,7 @@ test-short: ## unit tests only, no ClickHouse
 # rekkevidde bench drops and fills databases of its own (<database>_bench_demo, _1y, _10y) and
 # prints PASS/FAIL per speed and memory target (README "Performance"); about two minutes.
 bench: clickhouse-start build ## Go benchmarks, then the speed and memory targets measured on loopback (rekkevidde bench)
-	$(GO) test -run '^$$' -bench . -benchtime 0.5s -benchmem ./internal/cache/
+	$(GO) test -run '^$$' -bench . -benchtime 0.5s -benchmem ./internal/cache/ ./dashboard/
 	$(BIN) bench
 
 vet: ## go vet
