@@ -133,7 +133,8 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, rows
 	return nil
 }
 
-// Exec runs a statement that returns no rows.
+// Exec runs a statement that returns no rows. It does not bump the data version: figures are
+// written with Insert or Write, never with Exec, or the dashboards' caches would not notice.
 func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
 	if err := s.conn.Exec(ctx, query, args...); err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
