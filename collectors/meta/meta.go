@@ -90,6 +90,9 @@ type Config struct {
 	Log         *slog.Logger
 	// HTTP, when set, adjusts the HTTP options (tests shorten the waits).
 	HTTP func(*collectors.HTTPOptions)
+	// MaxRangeDays is the longest since..until span Meta documents for this node's insights (90
+	// days for Pages, 30 for Instagram accounts); 0 means no known limit.
+	MaxRangeDays int
 }
 
 // Client talks to the Graph API for one source.
@@ -114,6 +117,11 @@ type Client struct {
 	// rejected are metrics Meta refused on this API version; they are not asked for again but
 	// still reported on every run until the configuration changes.
 	rejected map[string]string
+	// tokenChecked is when CheckToken last found the token valid (zero: not yet).
+	tokenChecked time.Time
+	// maxSpan is the longest since..until span Meta serves in one request: the documented limit,
+	// lowered when Meta refuses a shorter one. Longer spans are not asked for (see Serves).
+	maxSpan time.Duration
 }
 
 // NewClient validates base_url and api_version and builds the client. Errors name the setting.
@@ -150,6 +158,7 @@ func NewClient(cfg Config) (*Client, error) {
 		source: cfg.Source, root: u, version: version, token: cfg.Token, appToken: cfg.AppToken,
 		tokenHint: cfg.TokenHint, tokenKind: cfg.TokenKind, permissions: cfg.Permissions,
 		pacific: pacific, now: now, log: log, rejected: map[string]string{},
+		maxSpan: time.Duration(cfg.MaxRangeDays) * 24 * time.Hour,
 	}
 	opts := collectors.HTTPOptions{
 		Source:            cfg.Source,
