@@ -76,9 +76,10 @@ func mailchimpTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04
 func (c *collector) collectCampaigns(ctx context.Context, window days.Range, now time.Time, sink *collectors.Sink) error {
 	windowSpan := span{from: days.Start(window.From, c.loc), to: days.Start(window.To.AddDate(0, 0, 1), c.loc)}
 	recent := span{from: now.AddDate(0, 0, -c.refreshDays), to: now}
+	spans := sendSpans(windowSpan, recent)
 	seen := map[string]bool{}
 	var errs []error
-	for _, s := range sendSpans(windowSpan, recent) {
+	for _, s := range spans {
 		what := fmt.Sprintf("campaign reports sent %s..%s", mailchimpTime(s.from), mailchimpTime(s.to))
 		query := url.Values{
 			"fields": {reportFields},
