@@ -43,7 +43,9 @@ func Kind() collectors.Kind {
 		Interval:    6 * time.Hour,
 		// Reports appear up to an hour after an event and registrants trickle in: re-read two weeks.
 		LookbackDays: 14,
-		ChunkDays:    31,
+		// A step of 29 days and a day either side is one meeting-report request (Zoom serves a
+		// month at most).
+		ChunkDays: 29,
 	}
 }
 
@@ -95,6 +97,12 @@ type collector struct {
 	tokenMu      sync.Mutex
 	token        string
 	tokenExpires time.Time
+
+	// mu guards what one run's steps share (see cacheFor).
+	mu            sync.Mutex
+	webinarList   []webinar
+	webinarListAt time.Time
+	instances     map[int64]heldList
 }
 
 // newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
@@ -161,6 +169,7 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		tune(&opts)
 	}
 	return &collector{
+		instances:     map[int64]heldList{},
 		accountID:     set.AccountID,
 		clientID:      set.ClientID,
 		clientSecret:  set.ClientSecret,
@@ -206,13 +215,26 @@ func absoluteURL(key, value, fallback string) (string, error) {
 // sector set. It stops at the first failed request and keeps the events complete by then; an
 // event whose report Zoom no longer has is a note, not a failure.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
-	if err := c.collectWebinars(ctx, window, sink); err != nil {
-		return err
+	families := []collectors.Family{{Name: "webinars (with registrants and participants)", Run: func(ctx context.Context) error {
+		return c.collectWebinars(ctx, window, sink)
+	}}}
+	if len(c.meetingTopics) > 0 {
+		families = append(families, collectors.Family{Name: "meetings (with participants)", Run: func(ctx context.Context) error {
+			return c.collectMeetings(ctx, window, sink)
+		}})
 	}
-	if len(c.meetingTopics) == 0 {
-		return nil
-	}
-	return c.collectMeetings(ctx, window, sink)
+	return collectors.RunFamilies(ctx, sink, families...)
+}
+
+// cacheFor is how long the webinar list and a webinar's held instances stand: the steps of one
+// backfill share them, a scheduled run hours later asks again.
+const cacheFor = time.Hour
+
+// heldList is a webinar's held instances as Zoom answered them (a 404 included).
+type heldList struct {
+	list []instance
+	err  error
+	at   time.Time
 }
 
 // Interface guard.
