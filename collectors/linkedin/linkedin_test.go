@@ -175,7 +175,7 @@ func TestFixtures(t *testing.T) {
 		case "/rest/networkSizes/urn%3Ali%3Aorganization%3A2414183":
 			file = "network_size.json"
 		case "/rest/organizationalEntityFollowerStatistics":
-			// Jan 29 00:00 UTC to Feb 8 00:00 UTC: the days after the window's first, to the anchor day.
+			// Jan 29 00:00 UTC to Feb 8 00:00 UTC: the window's days from its first, to the anchor day.
 			want := "q=organizationalEntity&organizationalEntity=urn%3Ali%3Aorganization%3A2414183" +
 				"&timeIntervals=(timeRange:(start:1738108800000,end:1738972800000),timeGranularityType:DAY)"
 			if !strings.HasPrefix(r.URL.RawQuery, want) {
@@ -200,7 +200,8 @@ func TestFixtures(t *testing.T) {
 	c := e.collector(t, srv.URL, map[string]string{"access_token_expires_at": "2025-03-20"})
 	c.pageSize = 4
 
-	sink, err := collect(c, day(2025, 1, 28), day(2025, 2, 10))
+	// From 29 January: 28 January, the day the window starts from, is counted back too.
+	sink, err := collect(c, day(2025, 1, 29), day(2025, 2, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,11 +269,12 @@ func TestPagingAcrossManyPages(t *testing.T) {
 				t.Fatalf("ignoreCount=%v: %s: %d followers, want %d", ignoreCount, days.Format(d), got[d], want)
 			}
 		}
-		if len(got) != 181 {
-			t.Errorf("ignoreCount=%v: %d days, want 181", ignoreCount, len(got))
+		// January to June and 31 December, the day the first half-year starts from.
+		if len(got) != 182 || got[day(2024, 12, 31)] != uint64(f.followersEndOf(day(2024, 12, 31))) {
+			t.Errorf("ignoreCount=%v: %d days, want 182 with 31 December", ignoreCount, len(got))
 		}
-		// Gains of 2 Jan … 20 Aug are 231 days: 33 full pages of 7 and the empty page that shows the
-		// end, or one page when count is ignored; then one request per month of reach (January … June).
+		// Gains of 1 Jan … 20 Aug are 232 days: 34 pages of 7 (the last one short shows the end),
+		// or one page when count is ignored; then one request per month of reach (January … June).
 		wantRequests := 34 + 6
 		if ignoreCount {
 			wantRequests = 1 + 6
@@ -510,8 +512,9 @@ func TestServerErrorBurstRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The anchor is 20 January: the 19 days before it are counted back.
-	if rows := followerRows(t, sink); len(rows) != 19 || rows[day(2025, 1, 5)] != uint64(f.followersEndOf(day(2025, 1, 5))) {
+	// The anchor is 20 January: the 19 days before it, and the day before the window, are
+	// counted back.
+	if rows := followerRows(t, sink); len(rows) != 20 || rows[day(2025, 1, 5)] != uint64(f.followersEndOf(day(2025, 1, 5))) {
 		t.Errorf("rows after the burst: %v", rows)
 	}
 }
@@ -575,7 +578,7 @@ func TestExpiredTokenIsRenewedKeptAndReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(followerRows(t, sink)) != 19 || f.refreshCalls != 1 {
+	if len(followerRows(t, sink)) != 20 || f.refreshCalls != 1 {
 		t.Errorf("%d rows, %d refreshes after an expired token", len(followerRows(t, sink)), f.refreshCalls)
 	}
 	creds := credentialRows(sink)
