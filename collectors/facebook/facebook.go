@@ -134,6 +134,7 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 // with what was complete.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
 	today := days.Of(c.now(), c.loc)
+	defer c.meta.NoteRetries(sink)
 	return collectors.RunFamilies(ctx, sink,
 		collectors.Family{Name: "token expiry (/debug_token)", Run: func(ctx context.Context) error {
 			return c.meta.CheckToken(ctx, sink)

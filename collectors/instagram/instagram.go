@@ -158,6 +158,7 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 	today := days.Of(c.now(), c.loc)
 	measured := c.loadMeasured(sink)
 	last := days.Earlier(window.To, today.AddDate(0, 0, -1))
+	defer c.meta.NoteRetries(sink)
 	return collectors.RunFamilies(ctx, sink,
 		collectors.Family{Name: "token expiry (/debug_token)", Run: func(ctx context.Context) error {
 			return c.meta.CheckToken(ctx, sink)

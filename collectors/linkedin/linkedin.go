@@ -253,6 +253,7 @@ func (c *Collector) Collect(ctx context.Context, window days.Range, sink *collec
 		}
 		return err
 	}
+	defer c.http.NoteRetries(sink)
 	err := collectors.RunFamilies(ctx, sink,
 		collectors.Family{Name: "followers today (networkSizes)", Run: func(ctx context.Context) error {
 			var err error

@@ -181,6 +181,7 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 	now := c.now()
 	today := days.Of(now, c.loc)
 	var stats *listStats
+	defer c.http.NoteRetries(sink)
 	return collectors.RunFamilies(ctx, sink,
 		collectors.Family{Name: "audience size today (GET /lists/{id})", Run: func(ctx context.Context) error {
 			st, err := c.listStats(ctx)

@@ -212,8 +212,9 @@ func absoluteURL(key, value, fallback string) (string, error) {
 }
 
 // Collect adds every webinar instance and selected meeting held in window, each with its whole
-// sector set. It stops at the first failed request and keeps the events complete by then; an
-// event whose report Zoom no longer has is a note, not a failure.
+// sector set. Webinars and meetings are fetched on their own (collectors.RunFamilies), and within
+// them one event that fails does not cost the others theirs; an event whose report Zoom no longer
+// has is a note, not a failure.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
 	families := []collectors.Family{{Name: "webinars (with registrants and participants)", Run: func(ctx context.Context) error {
 		return c.collectWebinars(ctx, window, sink)
@@ -223,6 +224,7 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 			return c.collectMeetings(ctx, window, sink)
 		}})
 	}
+	defer c.http.NoteRetries(sink)
 	return collectors.RunFamilies(ctx, sink, families...)
 }
 
