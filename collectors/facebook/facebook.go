@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
@@ -43,9 +44,7 @@ func Kind() collectors.Kind {
 		New:          New,
 		Interval:     6 * time.Hour, // the daily snapshot needs at least one run a day
 		LookbackDays: 3,             // Meta revises insights for a day or two
-		// A step of 88 days and the day before it make one day-series request of at most
-		// seriesDays: a backfill asks Meta for each day once.
-		ChunkDays: seriesDays - 1,
+		ChunkDays:    31,
 	}
 }
 
@@ -77,6 +76,9 @@ type collector struct {
 	meta        *meta.Client
 	loc         *time.Location
 	now         func() time.Time
+
+	mu   sync.Mutex
+	held daySeries
 }
 
 var _ collectors.Collector = (*collector)(nil)
@@ -163,12 +165,49 @@ func (c *collector) collectDays(ctx context.Context, window days.Range, today ti
 		return nil
 	}
 	var errs meta.Errors
-	for _, chunk := range span.Chunks(seriesDays) {
+	for _, chunk := range meta.Spans(span, seriesDays) {
 		if errs.Add(c.collectChunk(ctx, chunk, today, sink)) {
 			break
 		}
 	}
 	return errs.Err()
+}
+
+// daySeries is a day-series answer kept for the steps that follow (see series).
+type daySeries struct {
+	span    days.Range
+	got     meta.Insights
+	fetched time.Time
+}
+
+// series returns the day series covering chunk. A backfill goes a month per step, but Meta serves
+// 90 days per request: the request reaches on past the chunk (up to yesterday, seriesDays in all),
+// and the next steps take their days from the answer in hand instead of asking again. An answer
+// stands for an hour; one with a refused metric is not kept.
+func (c *collector) series(ctx context.Context, chunk days.Range, today time.Time, what string) (meta.Insights, error) {
+	c.mu.Lock()
+	held := c.held
+	c.mu.Unlock()
+	if held.got != nil && !chunk.From.Before(held.span.From) && !chunk.To.After(held.span.To) &&
+		c.now().Sub(held.fetched) < time.Hour && !c.now().Before(held.fetched) {
+		return held.got, nil
+	}
+	span := days.Range{From: chunk.From, To: days.Earlier(chunk.From.AddDate(0, 0, seriesDays-1), today.AddDate(0, 0, -1))}
+	if span.To.Before(chunk.To) {
+		span.To = chunk.To
+	}
+	got, err := c.meta.Insights(ctx, c.pageID, meta.Query{
+		Metrics: []string{metricFollowers, metricFollows, metricUnfollows, c.reachMetric},
+		Period:  periodDay,
+		Since:   c.meta.DayStart(span.From),
+		Until:   c.meta.DayStart(span.To.AddDate(0, 0, 1)),
+	}, what)
+	if err == nil {
+		c.mu.Lock()
+		c.held = daySeries{span: span, got: got, fetched: c.now()}
+		c.mu.Unlock()
+	}
+	return got, err
 }
 
 // collectPeriods adds the reach of every period that ended in the window before today.
@@ -211,12 +250,7 @@ func (c *collector) snapshot(ctx context.Context, today time.Time, sink *collect
 // When one metric fails, the days get the others (meta.Insights asks them one by one).
 func (c *collector) collectChunk(ctx context.Context, chunk days.Range, today time.Time, sink *collectors.Sink) error {
 	what := fmt.Sprintf("page %s insights %s", c.pageID, chunk)
-	got, err := c.meta.Insights(ctx, c.pageID, meta.Query{
-		Metrics: []string{metricFollowers, metricFollows, metricUnfollows, c.reachMetric},
-		Period:  periodDay,
-		Since:   c.meta.DayStart(chunk.From),
-		Until:   c.meta.DayStart(chunk.To.AddDate(0, 0, 1)),
-	}, what)
+	got, err := c.series(ctx, chunk, today, what)
 	var rejected *meta.MetricsRejectedError
 	errors.As(err, &rejected)
 	if got == nil {

@@ -51,8 +51,7 @@ func Kind() collectors.Kind {
 		New:          New,
 		Interval:     6 * time.Hour, // the daily snapshot needs at least one run a day
 		LookbackDays: 3,             // Instagram's figures can be 48 hours late
-		// A step of 29 days is one reach series request (Instagram serves 30 days at most).
-		ChunkDays: seriesDays,
+		ChunkDays:    31,
 	}
 }
 

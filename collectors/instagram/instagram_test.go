@@ -390,7 +390,7 @@ func TestSettingsValidation(t *testing.T) {
 		}
 	}
 	k := Kind()
-	if k.Name != "instagram" || k.Interval != 6*time.Hour || k.LookbackDays != 3 || k.ChunkDays != 29 || k.New == nil {
+	if k.Name != "instagram" || k.Interval != 6*time.Hour || k.LookbackDays != 3 || k.ChunkDays != 31 || k.New == nil {
 		t.Errorf("Kind() = %+v", k)
 	}
 }

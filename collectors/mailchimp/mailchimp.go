@@ -42,9 +42,7 @@ func Kind() collectors.Kind {
 		New:          New,
 		Interval:     6 * time.Hour,
 		LookbackDays: 3,
-		// Mailchimp's answers are not per day: the reports of a whole backfill come in pages of
-		// 1000 and the growth history in one, so a backfill of up to ten years is one step.
-		ChunkDays: 3660,
+		ChunkDays:    31,
 	}
 }
 

@@ -43,9 +43,7 @@ func Kind() collectors.Kind {
 		Interval:    6 * time.Hour,
 		// Reports appear up to an hour after an event and registrants trickle in: re-read two weeks.
 		LookbackDays: 14,
-		// A step of 29 days and a day either side is one meeting-report request (Zoom serves a
-		// month at most).
-		ChunkDays: 29,
+		ChunkDays:    31,
 	}
 }
 

@@ -716,7 +716,7 @@ func TestSettings(t *testing.T) {
 		t.Errorf("defaults: %+v", c)
 	}
 	k := Kind()
-	if k.Name != "zoom" || k.Interval != 6*time.Hour || k.LookbackDays != 14 || k.ChunkDays != 29 {
+	if k.Name != "zoom" || k.Interval != 6*time.Hour || k.LookbackDays != 14 || k.ChunkDays != 31 {
 		t.Errorf("Kind() = %+v", k)
 	}
 }
