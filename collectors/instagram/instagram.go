@@ -88,6 +88,9 @@ type collector struct {
 	movements map[time.Time]movement
 	// count is the last followers_count asked for.
 	count measuredCount
+	// reach holds the daily reach asked for, reachAsked when each day was asked (see collectReach).
+	reach      map[time.Time]uint64
+	reachAsked map[time.Time]time.Time
 }
 
 // movement is a day's follows and unfollows; known is false when Instagram reported nothing.
@@ -144,7 +147,8 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		return nil, fmt.Errorf("instagram: %w", err)
 	}
 	return &collector{igUserID: set.IGUserID, account: set.Account, meta: client, loc: s.Zone(), now: s.Clock(),
-		state: s.State, movements: map[time.Time]movement{}}, nil
+		state: s.State, movements: map[time.Time]movement{},
+		reach: map[time.Time]uint64{}, reachAsked: map[time.Time]time.Time{}}, nil
 }
 
 // Collect measures today's follower count (kept in the state dir and added as today's row when the
@@ -188,13 +192,7 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 			if last.Before(window.From) {
 				return nil
 			}
-			var errs meta.Errors
-			for _, chunk := range (days.Range{From: window.From, To: last}).Chunks(seriesDays) {
-				if errs.Add(c.collectReach(ctx, chunk, sink)) {
-					break
-				}
-			}
-			return errs.Err()
+			return c.collectReach(ctx, days.Range{From: window.From, To: last}, today, sink)
 		}},
 		collectors.Family{Name: "reach per month", Run: func(ctx context.Context) error {
 			var errs meta.Errors
@@ -395,22 +393,49 @@ func readMovement(m meta.Metric) (movement, error) {
 	return movement{}, nil
 }
 
-// collectReach adds each day's reach in chunk (a time series; days Instagram leaves out get no row).
-func (c *collector) collectReach(ctx context.Context, chunk days.Range, sink *collectors.Sink) error {
-	what := fmt.Sprintf("account %s reach %s", c.igUserID, chunk)
-	got, err := c.meta.Insights(ctx, c.igUserID, meta.Query{
-		Metrics: []string{metricReach}, Period: periodDay, MetricType: "time_series",
-		Since: c.meta.DayStart(chunk.From), Until: c.meta.DayStart(chunk.To.AddDate(0, 0, 1)),
-	}, what)
-	if err != nil {
-		return err
+// collectReach adds each day's reach in r (a time series; days Instagram leaves out get no row).
+// A backfill goes a month per step, but Instagram serves seriesDays per request: each request
+// reaches on past the days still needed (up to yesterday), and the days it brought stand for the
+// steps that follow within cacheFor, so every day is asked once.
+func (c *collector) collectReach(ctx context.Context, r days.Range, today time.Time, sink *collectors.Sink) error {
+	for d := r.From; !d.After(r.To); d = d.AddDate(0, 0, 1) {
+		c.mu.Lock()
+		at, asked := c.reachAsked[d]
+		c.mu.Unlock()
+		if asked && c.now().Sub(at) < cacheFor && !c.now().Before(at) {
+			continue
+		}
+		// r ends before today, so the span holds d.
+		span := days.Range{From: d, To: days.Earlier(d.AddDate(0, 0, seriesDays-1), today.AddDate(0, 0, -1))}
+		what := fmt.Sprintf("account %s reach %s", c.igUserID, span)
+		got, err := c.meta.Insights(ctx, c.igUserID, meta.Query{
+			Metrics: []string{metricReach}, Period: periodDay, MetricType: "time_series",
+			Since: c.meta.DayStart(span.From), Until: c.meta.DayStart(span.To.AddDate(0, 0, 1)),
+		}, what)
+		if err != nil {
+			return err
+		}
+		daily, err := c.meta.Daily(got[metricReach])
+		if err != nil {
+			return fmt.Errorf("instagram: %s: %w", what, err)
+		}
+		now := c.now()
+		c.mu.Lock()
+		span.Each(func(day time.Time) {
+			c.reachAsked[day] = now
+			if v, ok := daily[day]; ok {
+				c.reach[day] = v
+			} else {
+				delete(c.reach, day)
+			}
+		})
+		c.mu.Unlock()
+		d = span.To
 	}
-	daily, err := c.meta.Daily(got[metricReach])
-	if err != nil {
-		return fmt.Errorf("instagram: %s: %w", what, err)
-	}
-	chunk.Each(func(d time.Time) {
-		if reach, ok := daily[d]; ok {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r.Each(func(d time.Time) {
+		if reach, ok := c.reach[d]; ok {
 			sink.Add(figures.Reach{Platform: figures.PlatformInstagram, AccountID: c.account, Period: periodDay,
 				PeriodStart: d, PeriodEnd: d, Reach: reach})
 		}
