@@ -51,7 +51,10 @@ type fakeMailchimp struct {
 	served []string
 	// intercept, when set, may answer request n (1-based) itself. It runs with mu held.
 	intercept func(n int, r *http.Request, w http.ResponseWriter) bool
-	server    *httptest.Server
+	// faults, when set, picks a transport-level fault for request n (collectortest.Faulty).
+	faults func(n int, r *http.Request) collectortest.Fault
+	faulty *collectortest.Faulty
+	server *httptest.Server
 }
 
 func newFake(t *testing.T) *fakeMailchimp {
@@ -64,7 +67,16 @@ func newFake(t *testing.T) *fakeMailchimp {
 	readJSON(t, "growth_history.json", &history)
 	f.history = history.History
 	f.reports = fixtureReports(t)
-	f.server = collectortest.Server(t, http.HandlerFunc(f.serve))
+	f.faulty = &collectortest.Faulty{Handler: http.HandlerFunc(f.serve), Plan: func(n int, r *http.Request) collectortest.Fault {
+		f.mu.Lock()
+		plan := f.faults
+		f.mu.Unlock()
+		if plan == nil {
+			return collectortest.NoFault
+		}
+		return plan(n, r)
+	}}
+	f.server = collectortest.Server(t, f.faulty)
 	return f
 }
 

@@ -90,6 +90,7 @@ type collector struct {
 	mu      sync.Mutex
 	stats   cached[listStats]
 	history cached[[]growthMonth]
+	reports cached[sentReports]
 }
 
 // cacheFor is how long an answer that does not depend on the window stands within a run.
