@@ -125,7 +125,7 @@ func TestYearBackfillHasTheSizeItStartsFrom(t *testing.T) {
 // backfillCalls runs a three-year backfill step by step and returns the requests it made and the
 // fewest Mailchimp's paging allows: the audience's totals, the growth history and the reports
 // (1000 a page) once each.
-func backfillCalls(tb *testing.T) (calls, minimum int) {
+func backfillCalls(tb testing.TB) (calls, minimum int) {
 	f := newFake(tb)
 	c := newTestCollector(tb, f, io.Discard, nil)
 	c.pageSize = maxPageSize
@@ -190,4 +190,12 @@ func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
 	if strings.Count(clean, "\n") < 40 || clean != rerun {
 		t.Errorf("the faulty backfill and its re-run differ from a clean run:\nclean\n%s\nre-run\n%s", clean, rerun)
 	}
+}
+
+func BenchmarkAPICalls(b *testing.B) {
+	var calls, minimum int
+	for range b.N {
+		calls, minimum = backfillCalls(b)
+	}
+	collectortest.ReportCalls(b, "mailchimp", calls, minimum, 1.1)
 }
