@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -293,8 +294,19 @@ func (c *collector) collectMeetings(ctx context.Context, window days.Range, sink
 	path := "/report/users/" + escapeID(c.userID) + "/meetings"
 	seen := map[string]bool{}
 	var errs []error
-	// Calendar months keep every request within Zoom's one-month limit, however Zoom counts it.
-	for _, piece := range (days.Range{From: from, To: to}).Chunks(31) {
+	today := days.Of(c.now(), c.loc)
+	// A backfill goes a calendar month per step and asks for a day either side; Zoom serves a month
+	// per request. Each request reaches a month on from the first day not yet listed (up to today),
+	// and the days it listed stand for the steps that follow within cacheFor: every day is listed
+	// once.
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		c.mu.Lock()
+		at, listed := c.meetingDays[d]
+		c.mu.Unlock()
+		if listed && c.now().Sub(at) < cacheFor && !c.now().Before(at) {
+			continue
+		}
+		piece := days.Range{From: d, To: days.Earlier(d.AddDate(0, 1, -1), today)}
 		q := url.Values{"from": {days.Format(piece.From)}, "to": {days.Format(piece.To)}, "type": {"past"}}
 		meetings, err := fetchAll(ctx, c, path, q, func(p *struct {
 			listPage
@@ -307,8 +319,26 @@ func (c *collector) collectMeetings(ctx context.Context, window days.Range, sink
 			if collectors.EndsRun(ctx, err) {
 				break
 			}
+			d = piece.To
 			continue
 		}
+		now := c.now()
+		c.mu.Lock()
+		piece.Each(func(day time.Time) { c.meetingDays[day] = now })
+		for _, m := range meetings {
+			c.meetingList[m.UUID] = m
+		}
+		c.mu.Unlock()
+		d = piece.To
+	}
+	c.mu.Lock()
+	var meetings []reportSummary
+	for _, m := range c.meetingList {
+		meetings = append(meetings, m)
+	}
+	c.mu.Unlock()
+	slices.SortFunc(meetings, func(a, b reportSummary) int { return strings.Compare(a.StartTime+a.UUID, b.StartTime+b.UUID) })
+	{
 		for _, m := range meetings {
 			start, err := time.Parse(time.RFC3339, m.StartTime)
 			if err != nil {

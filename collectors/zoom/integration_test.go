@@ -34,11 +34,11 @@ func TestBackfill2025Integration(t *testing.T) {
 	src := scheduler.Source{ID: "zoom", Kind: "zoom", Collector: s.c, ChunkDays: Kind().ChunkDays}
 	year := days.Range{From: days.Date(2025, 1, 1), To: days.Date(2025, 12, 31)}
 
-	// A daily limit hit part-way: every API request after the 40th is refused until tomorrow.
+	// A daily limit hit part-way: every API request after the 20th is refused until tomorrow.
 	retryAt := time.Now().Add(3 * time.Hour).UTC().Truncate(time.Second)
 	s.fake.update(func() {
 		s.fake.intercept = func(n int, r *http.Request, w http.ResponseWriter) bool {
-			if n > 40 && strings.HasPrefix(r.URL.Path, "/v2/") {
+			if n > 20 && strings.HasPrefix(r.URL.Path, "/v2/") {
 				w.Header().Set("X-RateLimit-Type", "Daily-limit")
 				w.Header().Set("Retry-After", retryAt.Format(time.RFC3339))
 				writeFixture(t, w, http.StatusTooManyRequests, "error_429_daily.json")

@@ -101,6 +101,9 @@ type collector struct {
 	webinarList   []webinar
 	webinarListAt time.Time
 	instances     map[int64]heldList
+	// meetingList holds the meetings listed so far by UUID, meetingDays when each day was listed.
+	meetingList map[string]reportSummary
+	meetingDays map[time.Time]time.Time
 }
 
 // newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
@@ -168,6 +171,8 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	}
 	return &collector{
 		instances:     map[int64]heldList{},
+		meetingList:   map[string]reportSummary{},
+		meetingDays:   map[time.Time]time.Time{},
 		accountID:     set.AccountID,
 		clientID:      set.ClientID,
 		clientSecret:  set.ClientSecret,
