@@ -49,6 +49,9 @@ type fakeZoom struct {
 	// intercept, when set, may answer request n (1-based, token requests included) itself.
 	// It runs with mu held.
 	intercept func(n int, r *http.Request, w http.ResponseWriter) bool
+	// faults, when set, picks a transport-level fault for API request n (collectortest.Faulty).
+	faults func(n int, r *http.Request) collectortest.Fault
+	faulty *collectortest.Faulty
 }
 
 type pageToken struct {
@@ -116,7 +119,16 @@ func readFixture(t *testing.T, name string, into any) {
 }
 
 func (f *fakeZoom) server() *httptest.Server {
-	return collectortest.Server(f.t, http.HandlerFunc(f.serve))
+	f.faulty = &collectortest.Faulty{Handler: http.HandlerFunc(f.serve), Plan: func(n int, r *http.Request) collectortest.Fault {
+		f.mu.Lock()
+		plan := f.faults
+		f.mu.Unlock()
+		if plan == nil || !strings.HasPrefix(r.URL.Path, "/v2/") {
+			return collectortest.NoFault
+		}
+		return plan(n, r)
+	}}
+	return collectortest.Server(f.t, f.faulty)
 }
 
 // update changes the fake while its server may be running.

@@ -1,14 +1,18 @@
 package zoom
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/innomed/rekkevidde/collectors"
 	"github.com/innomed/rekkevidde/collectors/collectortest"
+	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
+	"github.com/innomed/rekkevidde/internal/scheduler"
 )
 
 // kinds counts the events of each kind in records.
@@ -142,5 +146,59 @@ func TestListsPageToTheEnd(t *testing.T) {
 	checkEvents(t, got[0], expected2025)
 	if len(got[0]) != len(got[1]) {
 		t.Errorf("%d records in pages of 5, %d in pages of 300", len(got[0]), len(got[1]))
+	}
+}
+
+// TestFaultyBackfillThenCleanRerunEqualsCleanRun: a three-year backfill through the runner on
+// ClickHouse with 429s (Retry-After), 503s, cut-off and malformed bodies, slow answers and a
+// refused token, then the same command again without faults, stores what a clean run stores.
+func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
+	window := days.Range{From: days.Date(2023, 1, 21), To: days.Date(2026, 1, 20)}
+	run := func(t *testing.T, faults bool) string {
+		st := chtest.Open(t)
+		s := setup(t, "", func(o *collectors.HTTPOptions) { o.RetryMax = 3 })
+		runner := scheduler.NewRunner(st, testClock().Location(), slog.New(slog.DiscardHandler))
+		runner.SetClock(testClock)
+		src := scheduler.Source{ID: "zoom", Kind: "zoom", Collector: s.c, ChunkDays: Kind().ChunkDays}
+		if faults {
+			s.fake.update(func() {
+				s.fake.faults = func(n int, _ *http.Request) collectortest.Fault {
+					return []collectortest.Fault{collectortest.ServerError, collectortest.CutOff, collectortest.NoFault,
+						collectortest.Malformed, collectortest.RateLimited, collectortest.Slow, collectortest.NoFault}[n%7]
+				}
+				s.fake.intercept = func(n int, r *http.Request, w http.ResponseWriter) bool {
+					if n == 25 && strings.HasPrefix(r.URL.Path, "/v2/") {
+						writeFixture(t, w, http.StatusUnauthorized, "error_124_invalid_token.json")
+						return true
+					}
+					return false
+				}
+			})
+			sum, err := runner.Backfill(context.Background(), src, window, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if injected := s.fake.faulty.Injected(); len(injected) < 5 {
+				t.Errorf("only %v faults injected", injected)
+			}
+			t.Logf("faulty run: %s after %d of %d steps", sum.Status, sum.Done, sum.Chunks)
+			s.fake.update(func() { s.fake.faults, s.fake.intercept = nil, nil })
+			c, _, err := build(t, s.block, nil) // the same command again: a new process
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.pageSize = 4
+			src.Collector = c
+		}
+		if sum, err := runner.Backfill(context.Background(), src, window, false, nil); err != nil || sum.Status != scheduler.StatusOK {
+			t.Fatalf("backfill: %+v, %v", sum, err)
+		}
+		return snapshot(t, st)
+	}
+	var clean, rerun string
+	t.Run("clean", func(t *testing.T) { clean = run(t, false) })
+	t.Run("faulty", func(t *testing.T) { rerun = run(t, true) })
+	if len(clean) < 200 || clean != rerun {
+		t.Errorf("the faulty backfill and its re-run differ from a clean run:\nclean  %s\nre-run %s", clean, rerun)
 	}
 }

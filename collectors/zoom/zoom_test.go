@@ -24,9 +24,10 @@ import (
 func testClock() time.Time { return time.Date(2026, 1, 20, 12, 0, 0, 0, collectortest.Oslo) }
 
 type testSetup struct {
-	fake *fakeZoom
-	c    *collector
-	logs *collectortest.LogBuffer
+	fake  *fakeZoom
+	c     *collector
+	logs  *collectortest.LogBuffer
+	block string // the settings block, to build the same collector again
 }
 
 // setup builds a collector against a fresh fake. extra is YAML appended to the settings block.
@@ -41,7 +42,7 @@ func setup(t *testing.T, extra string, tune func(*collectors.HTTPOptions)) testS
 		t.Fatal(err)
 	}
 	c.pageSize = 4 // many pages from small fixtures
-	return testSetup{fake: f, c: c, logs: logs}
+	return testSetup{fake: f, c: c, logs: logs, block: block}
 }
 
 func build(t *testing.T, block string, tune func(*collectors.HTTPOptions)) (*collector, *collectortest.LogBuffer, error) {
