@@ -62,6 +62,9 @@ type fakeLinkedIn struct {
 	fault       fault
 	requests    int
 	seen        []*http.Request
+	// faults, when set, picks a transport-level fault for API request n (collectortest.Faulty).
+	faults func(n int, r *http.Request) collectortest.Fault
+	faulty *collectortest.Faulty
 }
 
 func newFake(t *testing.T, clock *collectortest.Clock) *fakeLinkedIn {
@@ -77,7 +80,16 @@ func newFake(t *testing.T, clock *collectortest.Clock) *fakeLinkedIn {
 }
 
 func (f *fakeLinkedIn) start() *httptest.Server {
-	return collectortest.Server(f.t, f)
+	f.faulty = &collectortest.Faulty{Handler: f, Plan: func(n int, r *http.Request) collectortest.Fault {
+		f.mu.Lock()
+		plan := f.faults
+		f.mu.Unlock()
+		if plan == nil || !strings.HasPrefix(r.URL.Path, "/rest/") {
+			return collectortest.NoFault
+		}
+		return plan(n, r)
+	}}
+	return collectortest.Server(f.t, f.faulty)
 }
 
 // followersAt is the true follower count at instant t.

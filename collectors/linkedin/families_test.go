@@ -141,3 +141,58 @@ func TestAPICallsOfAThreeYearBackfill(t *testing.T) {
 	}
 	collectortest.ReportCalls(t, "linkedin", count(window.Chunks(Kind().ChunkDays)), count([]days.Range{window}), 1.1)
 }
+
+// TestFaultyBackfillThenCleanRerunEqualsCleanRun: a three-year backfill through the runner on
+// ClickHouse with 429s (Retry-After 0), 503s, cut-off and malformed bodies, slow answers and an
+// expired access token (renewed), then the same command again without faults, stores what a clean
+// run stores.
+func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
+	window := days.Range{From: day(2022, 9, 1), To: day(2025, 8, 31)}
+	run := func(t *testing.T, faults bool) []string {
+		st := chtest.Open(t)
+		e := newEnv(t, time.Date(2025, 9, 1, 20, 0, 0, 0, time.UTC))
+		e.opts.RetryMax = 3
+		f := newFake(t, e.clock)
+		gainsFixture(f, day(2024, 6, 1), 500)
+		for m := day(2024, 6, 1); m.Before(day(2025, 9, 1)); m = m.AddDate(0, 1, 0) {
+			f.months[m] = integrationMonth(m)
+		}
+		srv := f.start()
+		e.seedAnchor(t, "2025-08-20", f.followersEndOf(day(2025, 8, 20)))
+		runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
+		runner.SetClock(e.clock.Now)
+		src := scheduler.Source{ID: sourceID, Kind: "linkedin", Collector: e.collector(t, srv.URL, nil), ChunkDays: Kind().ChunkDays}
+		if faults {
+			f.mu.Lock()
+			f.faults = func(n int, _ *http.Request) collectortest.Fault {
+				return []collectortest.Fault{collectortest.ServerError, collectortest.CutOff, collectortest.NoFault,
+					collectortest.Malformed, collectortest.RateLimited, collectortest.Slow, collectortest.NoFault}[n%7]
+			}
+			f.tokens[configuredAccess] = "expired"
+			f.mu.Unlock()
+			sum, err := runner.Backfill(context.Background(), src, window, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if injected := f.faulty.Injected(); len(injected) < 5 {
+				t.Errorf("only %v faults injected", injected)
+			}
+			t.Logf("faulty run: %s after %d of %d steps", sum.Status, sum.Done, sum.Chunks)
+			f.mu.Lock()
+			f.faults = nil
+			f.mu.Unlock()
+			src.Collector = e.collector(t, srv.URL, nil) // the same command again: a new process
+		}
+		if sum, err := runner.Backfill(context.Background(), src, window, false, nil); err != nil || sum.Status != scheduler.StatusOK {
+			t.Fatalf("backfill: %+v, %v", sum, err)
+		}
+		lines := collectortest.Lines(t, st.Conn(), `SELECT concat(toString(date), ' ', toString(followers)) FROM social_followers_daily FINAL WHERE platform = 'linkedin' ORDER BY date`)
+		return append(lines, collectortest.Lines(t, st.Conn(), `SELECT concat(toString(period_start), ' ', toString(reach), ' ', ifNull(toString(impressions), '-')) FROM social_reach FINAL WHERE platform = 'linkedin' ORDER BY period_start`)...)
+	}
+	var clean, rerun []string
+	t.Run("clean", func(t *testing.T) { clean = run(t, false) })
+	t.Run("faulty", func(t *testing.T) { rerun = run(t, true) })
+	if len(clean) < 300 || strings.Join(clean, "\n") != strings.Join(rerun, "\n") {
+		t.Errorf("the faulty backfill and its re-run differ from a clean run: %d lines vs %d", len(rerun), len(clean))
+	}
+}
