@@ -163,15 +163,11 @@ func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
 		if faults {
 			s.fake.update(func() {
 				s.fake.faults = func(n int, _ *http.Request) collectortest.Fault {
+					if n == 25 {
+						s.fake.expireToken() // an hour has passed: the token is refused (code 124)
+					}
 					return []collectortest.Fault{collectortest.ServerError, collectortest.CutOff, collectortest.NoFault,
 						collectortest.Malformed, collectortest.RateLimited, collectortest.Slow, collectortest.NoFault}[n%7]
-				}
-				s.fake.intercept = func(n int, r *http.Request, w http.ResponseWriter) bool {
-					if n == 25 && strings.HasPrefix(r.URL.Path, "/v2/") {
-						writeFixture(t, w, http.StatusUnauthorized, "error_124_invalid_token.json")
-						return true
-					}
-					return false
 				}
 			})
 			sum, err := runner.Backfill(context.Background(), src, window, false, nil)
@@ -182,7 +178,7 @@ func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
 				t.Errorf("only %v faults injected", injected)
 			}
 			t.Logf("faulty run: %s after %d of %d steps", sum.Status, sum.Done, sum.Chunks)
-			s.fake.update(func() { s.fake.faults, s.fake.intercept = nil, nil })
+			s.fake.update(func() { s.fake.faults = nil })
 			c, _, err := build(t, s.block, nil) // the same command again: a new process
 			if err != nil {
 				t.Fatal(err)
