@@ -30,7 +30,7 @@ type fault func(r *http.Request, n int) (status int, body string, header http.He
 // §3 documents them: versioned headers, Rest.li 2.0 (or dotted) timeIntervals with LinkedIn's
 // window rules, start/count paging, and LinkedIn's error bodies.
 type fakeLinkedIn struct {
-	t       *testing.T
+	t       testing.TB
 	clock   *collectortest.Clock // the collector's clock too
 	orgID   string
 	version string
@@ -67,7 +67,7 @@ type fakeLinkedIn struct {
 	faulty *collectortest.Faulty
 }
 
-func newFake(t *testing.T, clock *collectortest.Clock) *fakeLinkedIn {
+func newFake(t testing.TB, clock *collectortest.Clock) *fakeLinkedIn {
 	return &fakeLinkedIn{
 		t: t, clock: clock, orgID: "2414183", version: defaultAPIVersion,
 		tokens:       map[string]string{"AQVconfigured-access-token": "ok"},

@@ -120,10 +120,10 @@ func TestQuarterBackfillShowsNewFollowers(t *testing.T) {
 	}
 }
 
-// TestAPICallsOfAThreeYearBackfill counts the requests of a three-year backfill, step by step,
-// against those of the whole span asked at once (the fewest LinkedIn's paging and 12-month window
-// allow: the gains in pages of 100, one request per month of reach LinkedIn still serves).
-func TestAPICallsOfAThreeYearBackfill(t *testing.T) {
+// backfillCalls counts the requests of a three-year backfill, step by step, and those of the whole
+// span asked at once (the fewest LinkedIn's paging and 12-month window allow: the gains in pages of
+// 100, one request per month of reach LinkedIn still serves).
+func backfillCalls(t testing.TB) (calls, minimum int) {
 	window := days.Range{From: day(2022, 9, 1), To: day(2025, 8, 31)}
 	count := func(steps []days.Range) int {
 		e := newEnv(t, time.Date(2025, 9, 1, 20, 0, 0, 0, time.UTC))
@@ -139,7 +139,20 @@ func TestAPICallsOfAThreeYearBackfill(t *testing.T) {
 		}
 		return f.requestCount()
 	}
-	collectortest.ReportCalls(t, "linkedin", count(window.Chunks(Kind().ChunkDays)), count([]days.Range{window}), 1.1)
+	return count(window.Chunks(Kind().ChunkDays)), count([]days.Range{window})
+}
+
+func TestAPICallsOfAThreeYearBackfill(t *testing.T) {
+	calls, minimum := backfillCalls(t)
+	collectortest.ReportCalls(t, "linkedin", calls, minimum, 1.1)
+}
+
+func BenchmarkAPICalls(b *testing.B) {
+	var calls, minimum int
+	for range b.N {
+		calls, minimum = backfillCalls(b)
+	}
+	collectortest.ReportCalls(b, "linkedin", calls, minimum, 1.1)
 }
 
 // TestFaultyBackfillThenCleanRerunEqualsCleanRun: a three-year backfill through the runner on

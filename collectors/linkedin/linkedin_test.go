@@ -37,7 +37,7 @@ type env struct {
 	opts     collectors.HTTPOptions
 }
 
-func newEnv(t *testing.T, now time.Time) *env {
+func newEnv(t testing.TB, now time.Time) *env {
 	return &env{
 		clock: collectortest.NewClock(now), stateDir: t.TempDir(), logs: &collectortest.LogBuffer{},
 		opts: collectors.HTTPOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond,
@@ -69,14 +69,14 @@ func settingsYAML(baseURL string, overrides map[string]string) string {
 	return b.String()
 }
 
-func (e *env) settings(t *testing.T, text string) collectors.Settings {
+func (e *env) settings(t testing.TB, text string) collectors.Settings {
 	t.Helper()
 	s := collectortest.Settings(t, sourceID, text, nil)
 	s.State.Dir, s.Log, s.Now = e.stateDir, e.logs.Logger(), e.clock.Now
 	return s
 }
 
-func (e *env) collector(t *testing.T, baseURL string, overrides map[string]string) *Collector {
+func (e *env) collector(t testing.TB, baseURL string, overrides map[string]string) *Collector {
 	t.Helper()
 	c, err := newCollector(e.settings(t, settingsYAML(baseURL, overrides)), e.opts)
 	if err != nil {
@@ -86,7 +86,7 @@ func (e *env) collector(t *testing.T, baseURL string, overrides map[string]strin
 }
 
 // seedAnchor writes the first-snapshot state as an earlier run would have.
-func (e *env) seedAnchor(t *testing.T, day string, followers int64) {
+func (e *env) seedAnchor(t testing.TB, day string, followers int64) {
 	t.Helper()
 	st := collectors.StateDir{Dir: e.stateDir, Source: sourceID}
 	d, _ := days.Parse(day)
@@ -95,7 +95,7 @@ func (e *env) seedAnchor(t *testing.T, day string, followers int64) {
 	}
 }
 
-func (e *env) assertNoSecrets(t *testing.T, err error) {
+func (e *env) assertNoSecrets(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		collectortest.NoLeak(t, "error", err.Error(), secrets...)
@@ -109,7 +109,7 @@ func collect(c *Collector, from, to time.Time) (*collectors.Sink, error) {
 	return sink, err
 }
 
-func followerRows(t *testing.T, sink *collectors.Sink) map[time.Time]uint64 {
+func followerRows(t testing.TB, sink *collectors.Sink) map[time.Time]uint64 {
 	t.Helper()
 	out := map[time.Time]uint64{}
 	for _, r := range sink.Records() {
@@ -437,7 +437,7 @@ func TestOmittedDayStaysAGap(t *testing.T) {
 }
 
 // errorCase runs one collection against a fake set up by prepare and returns its error.
-func errorCase(t *testing.T, overrides map[string]string, prepare func(f *fakeLinkedIn)) (*env, *fakeLinkedIn, *collectors.Sink, error) {
+func errorCase(t testing.TB, overrides map[string]string, prepare func(f *fakeLinkedIn)) (*env, *fakeLinkedIn, *collectors.Sink, error) {
 	t.Helper()
 	e := newEnv(t, time.Date(2025, 2, 10, 20, 0, 0, 0, time.UTC))
 	f := newFake(t, e.clock)

@@ -25,7 +25,7 @@ import (
 // hold "//", the meeting report's one-month and six-month limits, and 404 code 3001 for
 // meetings and webinars it has no report of.
 type fakeZoom struct {
-	t            *testing.T
+	t            testing.TB
 	accountID    string
 	clientID     string
 	clientSecret string
@@ -65,7 +65,7 @@ type fakeRequest struct {
 	Query  url.Values
 }
 
-func newFake(t *testing.T) *fakeZoom {
+func newFake(t testing.TB) *fakeZoom {
 	t.Helper()
 	f := &fakeZoom{
 		t: t, accountID: "Ab1Cd2Ef3Gh4Ij5Kl6Mn7", clientID: "zoom-test-client-id-7d1e", clientSecret: "zoom-test-client-secret-9f3b2a",
@@ -111,7 +111,7 @@ func newFake(t *testing.T) *fakeZoom {
 	return f
 }
 
-func readFixture(t *testing.T, name string, into any) {
+func readFixture(t testing.TB, name string, into any) {
 	t.Helper()
 	if err := json.Unmarshal(collectortest.Fixture(t, name), into); err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -336,7 +336,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeFixture(t *testing.T, w http.ResponseWriter, status int, name string) {
+func writeFixture(t testing.TB, w http.ResponseWriter, status int, name string) {
 	raw, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Errorf("fixture %s: %v", name, err)

@@ -108,7 +108,7 @@ func TestEachRefusedEndpointFailsItsFamilyOnly(t *testing.T) {
 // backfillCalls returns the API requests a three-year backfill makes step by step, and those of
 // one request per list page and event with the whole span asked at once: the fewest Zoom's paging
 // (page_size 300) and its one-month meeting report allow.
-func backfillCalls(t *testing.T) (calls, minimum int) {
+func backfillCalls(t testing.TB) (calls, minimum int) {
 	window := days.Range{From: days.Date(2023, 1, 21), To: days.Date(2026, 1, 20)}
 	count := func(steps []days.Range) int {
 		s := setup(t, "", nil)
@@ -197,4 +197,12 @@ func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
 	if len(clean) < 200 || clean != rerun {
 		t.Errorf("the faulty backfill and its re-run differ from a clean run:\nclean  %s\nre-run %s", clean, rerun)
 	}
+}
+
+func BenchmarkAPICalls(b *testing.B) {
+	var calls, minimum int
+	for range b.N {
+		calls, minimum = backfillCalls(b)
+	}
+	collectortest.ReportCalls(b, "zoom", calls, minimum, 1.1)
 }

@@ -95,7 +95,7 @@ func TestBackfill2025Integration(t *testing.T) {
 }
 
 // checkStored reads 2025's events as the dashboard does and compares them with the fixtures.
-func checkStored(t *testing.T, st *store.Store, loc *time.Location) {
+func checkStored(t testing.TB, st *store.Store, loc *time.Location) {
 	t.Helper()
 	ctx := context.Background()
 	evs, err := query.New(st.Conn()).Events(ctx, "innomed", time.Date(2025, 1, 1, 0, 0, 0, 0, loc), time.Date(2026, 1, 1, 0, 0, 0, 0, loc))
@@ -121,7 +121,7 @@ func checkStored(t *testing.T, st *store.Store, loc *time.Location) {
 }
 
 // snapshot is the stored figures as text, versions aside.
-func snapshot(t *testing.T, st *store.Store) string {
+func snapshot(t testing.TB, st *store.Store) string {
 	t.Helper()
 	var events, sectors string
 	err := st.Conn().QueryRow(context.Background(), `
@@ -137,7 +137,7 @@ SELECT
 }
 
 // personalData is every name and e-mail address in the fixtures.
-func personalData(t *testing.T) []string {
+func personalData(t testing.TB) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
