@@ -188,11 +188,18 @@ func (c *collector) series(ctx context.Context, chunk days.Range, today time.Tim
 	c.mu.Lock()
 	held := c.held
 	c.mu.Unlock()
-	if held.got != nil && !chunk.From.Before(held.span.From) && !chunk.To.After(held.span.To) &&
-		c.now().Sub(held.fetched) < time.Hour && !c.now().Before(held.fetched) {
+	fresh := held.got != nil && c.now().Sub(held.fetched) < time.Hour && !c.now().Before(held.fetched)
+	if fresh && !chunk.From.Before(held.span.From) && !chunk.To.After(held.span.To) {
 		return held.got, nil
 	}
-	span := days.Range{From: chunk.From, To: days.Earlier(chunk.From.AddDate(0, 0, seriesDays-1), today.AddDate(0, 0, -1))}
+	// The chunk starts inside the answer held and runs past it: only the days after it are asked
+	// for, and added to it.
+	extend := fresh && !chunk.From.Before(held.span.From) && !chunk.From.After(held.span.To.AddDate(0, 0, 1))
+	from := chunk.From
+	if extend {
+		from = held.span.To.AddDate(0, 0, 1)
+	}
+	span := days.Range{From: from, To: days.Earlier(from.AddDate(0, 0, seriesDays-1), today.AddDate(0, 0, -1))}
 	if span.To.Before(chunk.To) {
 		span.To = chunk.To
 	}
@@ -202,12 +209,27 @@ func (c *collector) series(ctx context.Context, chunk days.Range, today time.Tim
 		Since:   c.meta.DayStart(span.From),
 		Until:   c.meta.DayStart(span.To.AddDate(0, 0, 1)),
 	}, what)
-	if err == nil {
-		c.mu.Lock()
-		c.held = daySeries{span: span, got: got, fetched: c.now()}
-		c.mu.Unlock()
+	if err != nil {
+		return got, err
 	}
-	return got, err
+	fetched := c.now()
+	if extend {
+		merged := meta.Insights{}
+		for name, m := range held.got {
+			merged[name] = m
+		}
+		for name, m := range got {
+			old := merged[name]
+			old.Name, old.Period = m.Name, m.Period
+			old.Values = append(append([]meta.Value(nil), old.Values...), m.Values...)
+			merged[name] = old
+		}
+		got, span.From, fetched = merged, held.span.From, held.fetched
+	}
+	c.mu.Lock()
+	c.held = daySeries{span: span, got: got, fetched: fetched}
+	c.mu.Unlock()
+	return got, nil
 }
 
 // collectPeriods adds the reach of every period that ended in the window before today.
