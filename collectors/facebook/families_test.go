@@ -204,6 +204,9 @@ FROM social_reach FINAL WHERE platform = 'facebook' ORDER BY period, period_star
 // cuts and mangles answers, answers slowly and refuses the token once; then the same command runs
 // again without faults. The figures must equal those of a clean run: nothing lost, nothing doubled.
 func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs ClickHouse")
+	}
 	now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
 	window := days.Range{From: days.Date(2023, 1, 1), To: days.Date(2025, 12, 31)}
 	run := func(t *testing.T, faults bool) []string {

@@ -193,6 +193,9 @@ FROM social_reach FINAL WHERE platform = 'instagram' ORDER BY period, period_sta
 // ClickHouse with 429s, Meta's throttle, 503s, cut-off and malformed bodies, slow answers and an
 // expired token, then the same command without faults, stores what a clean run stores.
 func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs ClickHouse")
+	}
 	window := days.Range{From: days.Date(2023, 1, 1), To: days.Date(2025, 12, 31)}
 	run := func(t *testing.T, faults bool) []string {
 		st := chtest.Open(t)

@@ -160,6 +160,9 @@ func BenchmarkAPICalls(b *testing.B) {
 // expired access token (renewed), then the same command again without faults, stores what a clean
 // run stores.
 func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs ClickHouse")
+	}
 	window := days.Range{From: day(2022, 9, 1), To: day(2025, 8, 31)}
 	run := func(t *testing.T, faults bool) []string {
 		st := chtest.Open(t)

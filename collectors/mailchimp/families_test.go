@@ -147,6 +147,9 @@ func TestAPICallsOfAThreeYearBackfill(t *testing.T) {
 // ClickHouse with 429s (Retry-After), 503s, cut-off and malformed bodies, slow answers and a
 // refused key, then the same command again without faults, stores what a clean run stores.
 func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs ClickHouse")
+	}
 	window := days.Range{From: days.Date(2020, 1, 10), To: days.Of(testNow, oslo)}
 	run := func(t *testing.T, faults bool) string {
 		st := chtest.Open(t)

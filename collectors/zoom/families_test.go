@@ -153,6 +153,9 @@ func TestListsPageToTheEnd(t *testing.T) {
 // ClickHouse with 429s (Retry-After), 503s, cut-off and malformed bodies, slow answers and a
 // refused token, then the same command again without faults, stores what a clean run stores.
 func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs ClickHouse")
+	}
 	window := days.Range{From: days.Date(2023, 1, 21), To: days.Date(2026, 1, 20)}
 	run := func(t *testing.T, faults bool) string {
 		st := chtest.Open(t)
