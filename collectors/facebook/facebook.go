@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
@@ -28,7 +29,9 @@ const (
 	// seriesDays is the longest span of one day-series request: Meta serves at most 90 days, and
 	// a day less keeps clear of the hour that summer time adds.
 	seriesDays = 89
-	periodDay  = "day"
+	// pageRangeDays is Meta's documented limit of one Page Insights request: 90 days.
+	pageRangeDays = 90
+	periodDay     = "day"
 )
 
 var metricName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -73,6 +76,9 @@ type collector struct {
 	meta        *meta.Client
 	loc         *time.Location
 	now         func() time.Time
+
+	mu   sync.Mutex
+	held daySeries
 }
 
 var _ collectors.Collector = (*collector)(nil)
@@ -112,7 +118,7 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		TokenHint:   "access_token (or " + tokenEnv + ")",
 		TokenKind:   "long-lived Page access token (Graph API Explorer or Meta Business Suite: a long-lived user token, then GET /me/accounts)",
 		Permissions: "pages_read_engagement and read_insights on the Page",
-		Now:         s.Clock(), Log: s.Logger(), HTTP: tune,
+		Now:         s.Clock(), Log: s.Logger(), HTTP: tune, MaxRangeDays: pageRangeDays,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("facebook: %w", err)
@@ -123,26 +129,112 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 
 // Collect adds, for the window: today's follower snapshot (when the window reaches today), each
 // earlier day's follower total, follows, unfollows and reach from Page Insights, and the reach of
-// every month, quarter and year that ends in the window and before today. A withdrawn metric does
-// not stop the others; throttling and a refused token end the run with what was complete.
+// every month, quarter and year that ends in the window and before today. The day before the window
+// is fetched with it, so that a period starting on the window's first day has the follower count it
+// starts from. Each family of figures is fetched on its own (collectors.RunFamilies): one that
+// fails is named in a note and the others are stored; throttling and a refused token end the run
+// with what was complete.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
-	if err := c.meta.CheckToken(ctx, sink); err != nil {
-		return err
-	}
 	today := days.Of(c.now(), c.loc)
-	var errs meta.Errors
-	if !today.Before(window.From) && !today.After(window.To) {
-		if errs.Add(c.snapshot(ctx, today, sink)) {
-			return errs.Err()
-		}
-	}
-	if last := days.Earlier(window.To, today.AddDate(0, 0, -1)); !last.Before(window.From) {
-		for _, chunk := range (days.Range{From: window.From, To: last}).Chunks(seriesDays) {
-			if errs.Add(c.collectDays(ctx, chunk, today, sink)) {
-				return errs.Err()
+	defer c.meta.NoteRetries(sink)
+	return collectors.RunFamilies(ctx, sink,
+		collectors.Family{Name: "token expiry (/debug_token)", Run: func(ctx context.Context) error {
+			return c.meta.CheckToken(ctx, sink)
+		}},
+		collectors.Family{Name: "followers today (followers_count)", Run: func(ctx context.Context) error {
+			if today.Before(window.From) || today.After(window.To) {
+				return nil
 			}
+			return c.snapshot(ctx, today, sink)
+		}},
+		collectors.Family{Name: "followers, follows/unfollows and reach per day (Page Insights)", Run: func(ctx context.Context) error {
+			return c.collectDays(ctx, window, today, sink)
+		}},
+		collectors.Family{Name: "reach per month, quarter and year (Page Insights)", Run: func(ctx context.Context) error {
+			return c.collectPeriods(ctx, window, today, sink)
+		}},
+	)
+}
+
+// collectDays adds the days of the window before today, and the day before the window, from Page
+// Insights in spans of at most seriesDays.
+func (c *collector) collectDays(ctx context.Context, window days.Range, today time.Time, sink *collectors.Sink) error {
+	last := days.Earlier(window.To, today.AddDate(0, 0, -1))
+	span := days.Range{From: window.From.AddDate(0, 0, -1), To: last}
+	if last.Before(span.From) {
+		return nil
+	}
+	var errs meta.Errors
+	for _, chunk := range meta.Spans(span, seriesDays) {
+		if errs.Add(c.collectChunk(ctx, chunk, today, sink)) {
+			break
 		}
 	}
+	return errs.Err()
+}
+
+// daySeries is a day-series answer kept for the steps that follow (see series).
+type daySeries struct {
+	span    days.Range
+	got     meta.Insights
+	fetched time.Time
+}
+
+// series returns the day series covering chunk. A backfill goes a month per step, but Meta serves
+// 90 days per request: the request reaches on past the chunk (up to yesterday, seriesDays in all),
+// and the next steps take their days from the answer in hand instead of asking again. An answer
+// stands for an hour; one with a refused metric is not kept.
+func (c *collector) series(ctx context.Context, chunk days.Range, today time.Time, what string) (meta.Insights, error) {
+	c.mu.Lock()
+	held := c.held
+	c.mu.Unlock()
+	fresh := held.got != nil && c.now().Sub(held.fetched) < time.Hour && !c.now().Before(held.fetched)
+	if fresh && !chunk.From.Before(held.span.From) && !chunk.To.After(held.span.To) {
+		return held.got, nil
+	}
+	// The chunk starts inside the answer held and runs past it: only the days after it are asked
+	// for, and added to it.
+	extend := fresh && !chunk.From.Before(held.span.From) && !chunk.From.After(held.span.To.AddDate(0, 0, 1))
+	from := chunk.From
+	if extend {
+		from = held.span.To.AddDate(0, 0, 1)
+	}
+	span := days.Range{From: from, To: days.Earlier(from.AddDate(0, 0, seriesDays-1), today.AddDate(0, 0, -1))}
+	if span.To.Before(chunk.To) {
+		span.To = chunk.To
+	}
+	got, err := c.meta.Insights(ctx, c.pageID, meta.Query{
+		Metrics: []string{metricFollowers, metricFollows, metricUnfollows, c.reachMetric},
+		Period:  periodDay,
+		Since:   c.meta.DayStart(span.From),
+		Until:   c.meta.DayStart(span.To.AddDate(0, 0, 1)),
+	}, what)
+	if err != nil {
+		return got, err
+	}
+	fetched := c.now()
+	if extend {
+		merged := meta.Insights{}
+		for name, m := range held.got {
+			merged[name] = m
+		}
+		for name, m := range got {
+			old := merged[name]
+			old.Name, old.Period = m.Name, m.Period
+			old.Values = append(append([]meta.Value(nil), old.Values...), m.Values...)
+			merged[name] = old
+		}
+		got, span.From, fetched = merged, held.span.From, held.fetched
+	}
+	c.mu.Lock()
+	c.held = daySeries{span: span, got: got, fetched: fetched}
+	c.mu.Unlock()
+	return got, nil
+}
+
+// collectPeriods adds the reach of every period that ended in the window before today.
+func (c *collector) collectPeriods(ctx context.Context, window days.Range, today time.Time, sink *collectors.Sink) error {
+	var errs meta.Errors
 	for _, p := range days.CompletePeriods(window) {
 		// A period's reach is fetched once it has ended, by every window holding its last day, so
 		// Meta's revisions in the following days are picked up. A period still running is not
@@ -151,7 +243,7 @@ func (c *collector) Collect(ctx context.Context, window days.Range, sink *collec
 			continue
 		}
 		if errs.Add(c.collectPeriod(ctx, p, sink)) {
-			return errs.Err()
+			break
 		}
 	}
 	return errs.Err()
@@ -175,18 +267,15 @@ func (c *collector) snapshot(ctx context.Context, today time.Time, sink *collect
 	return nil
 }
 
-// collectDays adds the days of chunk from Page Insights. A day is written only when Meta reports
+// collectChunk adds the days of chunk from Page Insights. A day is written only when Meta reports
 // its follower total (page_follows); a day it leaves out keeps what was stored, or stays a gap.
-func (c *collector) collectDays(ctx context.Context, chunk days.Range, today time.Time, sink *collectors.Sink) error {
+// When one metric fails, the days get the others (meta.Insights asks them one by one).
+func (c *collector) collectChunk(ctx context.Context, chunk days.Range, today time.Time, sink *collectors.Sink) error {
 	what := fmt.Sprintf("page %s insights %s", c.pageID, chunk)
-	got, err := c.meta.Insights(ctx, c.pageID, meta.Query{
-		Metrics: []string{metricFollowers, metricFollows, metricUnfollows, c.reachMetric},
-		Period:  periodDay,
-		Since:   c.meta.DayStart(chunk.From),
-		Until:   c.meta.DayStart(chunk.To.AddDate(0, 0, 1)),
-	}, what)
+	got, err := c.series(ctx, chunk, today, what)
 	var rejected *meta.MetricsRejectedError
-	if err != nil && !errors.As(err, &rejected) {
+	errors.As(err, &rejected)
+	if got == nil {
 		return err
 	}
 	series := map[string]map[time.Time]uint64{}
@@ -208,7 +297,7 @@ func (c *collector) collectDays(ctx context.Context, chunk days.Range, today tim
 		if followers, ok := series[metricFollowers][d]; ok {
 			sink.Add(figures.FollowersDay{Platform: figures.PlatformFacebook, AccountID: c.account, Date: d,
 				Followers: followers, Follows: optional(metricFollows, d), Unfollows: optional(metricUnfollows, d)})
-		} else if settled(d, today) && (rejected == nil || rejected.Metrics[metricFollowers] == "") {
+		} else if _, asked := got[metricFollowers]; settled(d, today) && asked {
 			missing = append(missing, days.Format(d))
 		}
 		if reach, ok := series[c.reachMetric][d]; ok {
@@ -227,11 +316,17 @@ func (c *collector) collectDays(ctx context.Context, chunk days.Range, today tim
 func (c *collector) collectPeriod(ctx context.Context, p days.Period, sink *collectors.Sink) error {
 	span := days.Range{From: p.Start, To: p.End}
 	what := fmt.Sprintf("page %s %s reach %s", c.pageID, p.Kind, span)
+	since, until := c.meta.DayStart(p.Start), c.meta.DayStart(p.End.AddDate(0, 0, 1))
+	if ok, why := c.meta.Serves(since, until); !ok {
+		sink.Note("facebook: %s reach of %s is not stored (not asked): %s; reach counts people once, so it is never summed from shorter periods",
+			p.Kind, span, why)
+		return nil
+	}
 	got, err := c.meta.Insights(ctx, c.pageID, meta.Query{
 		Metrics: []string{c.reachMetric},
 		Period:  "total_over_range",
-		Since:   c.meta.DayStart(p.Start),
-		Until:   c.meta.DayStart(p.End.AddDate(0, 0, 1)),
+		Since:   since,
+		Until:   until,
 	}, what)
 	var rangeErr *meta.RangeError
 	if errors.As(err, &rangeErr) {

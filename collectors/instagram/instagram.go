@@ -32,6 +32,15 @@ const (
 	stateName = "followers"
 	keepDays  = 400
 	periodDay = "day"
+	// movementDays is how far back Instagram keeps follows_and_unfollows: about 30 days (the
+	// account insights' time-range limit; older days answer empty). Older days are not asked: a
+	// backfill of years would otherwise send a request per day for nothing.
+	movementDays = 30
+	// igRangeDays is Instagram's documented longest since..until span of one insights request.
+	igRangeDays = 30
+	// cacheFor is how long an answer that may still change stands within a run: the steps of a
+	// backfill follow each other within minutes, scheduled runs come hours apart.
+	cacheFor = time.Hour
 )
 
 // Kind registers the source type "instagram".
@@ -73,15 +82,28 @@ type collector struct {
 	state    collectors.StateDir
 
 	mu sync.Mutex
-	// final holds the follows and unfollows of days old enough not to change any more, so the
-	// chunks of one backfill do not ask for the same days again. It grows by a day per day.
-	final map[time.Time]movement
+	// movements holds the follows and unfollows already asked for, so the steps of one backfill
+	// do not ask for the same days again: days old enough not to change for good, others (and
+	// days Instagram had nothing for) for cacheFor. It grows by a day per day.
+	movements map[time.Time]movement
+	// count is the last followers_count asked for.
+	count measuredCount
+	// reach holds the daily reach asked for, reachAsked when each day was asked (see collectReach).
+	reach      map[time.Time]uint64
+	reachAsked map[time.Time]time.Time
 }
 
 // movement is a day's follows and unfollows; known is false when Instagram reported nothing.
 type movement struct {
 	follows, unfollows uint64
 	known              bool
+	fetched            time.Time
+}
+
+// measuredCount is a followers_count answer: the count, the day it was measured on, and when.
+type measuredCount struct {
+	at, fetched time.Time
+	n           uint64
 }
 
 // savedState is the state file: the follower count measured on each day (the day's last run wins).
@@ -119,63 +141,87 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		TokenHint:   "access_token (or " + tokenEnv + ")",
 		TokenKind:   "long-lived access token of the Page linked to the Instagram account (Graph API Explorer: a long-lived user token, then GET /me/accounts)",
 		Permissions: "instagram_basic, instagram_manage_insights and pages_read_engagement",
-		Now:         s.Clock(), Log: s.Logger(), HTTP: tune,
+		Now:         s.Clock(), Log: s.Logger(), HTTP: tune, MaxRangeDays: igRangeDays,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("instagram: %w", err)
 	}
 	return &collector{igUserID: set.IGUserID, account: set.Account, meta: client, loc: s.Zone(), now: s.Clock(),
-		state: s.State, final: map[time.Time]movement{}}, nil
+		state: s.State, movements: map[time.Time]movement{},
+		reach: map[time.Time]uint64{}, reachAsked: map[time.Time]time.Time{}}, nil
 }
 
 // Collect measures today's follower count (kept in the state dir and added as today's row when the
-// window reaches today), adds each earlier day of the window with its follows, unfollows and a
-// follower total worked back from the nearest later measured count, the days' reach, and the reach
-// of every period that ends in the window before today where Instagram gives it.
+// window reaches today), adds each earlier day of the window, and the day before it, with its
+// follows, unfollows and a follower total worked back from the nearest later measured count, the
+// days' reach, and the reach of every period that ends in the window before today where Instagram
+// gives it. Each family is fetched on its own (collectors.RunFamilies): one that fails is named in
+// a note and the others are stored.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
-	if err := c.meta.CheckToken(ctx, sink); err != nil {
-		return err
-	}
 	today := days.Of(c.now(), c.loc)
-	var errs meta.Errors
 	measured := c.loadMeasured(sink)
-	count, err := c.followersCount(ctx)
-	if errs.Add(err) {
-		return errs.Err()
-	}
-	if err == nil {
-		measured[today] = count
-		c.saveMeasured(measured, today, sink)
-		if !today.Before(window.From) && !today.After(window.To) {
-			// Today's follows are not final, so today's row carries none; later runs replace it.
-			sink.Add(figures.FollowersDay{Platform: figures.PlatformInstagram, AccountID: c.account, Date: today, Followers: count})
-		}
-	}
-	if last := days.Earlier(window.To, today.AddDate(0, 0, -1)); !last.Before(window.From) {
-		past := days.Range{From: window.From, To: last}
-		if errs.Add(c.collectFollowers(ctx, past, measured, today, sink)) {
-			return errs.Err()
-		}
-		for _, chunk := range past.Chunks(seriesDays) {
-			if errs.Add(c.collectReach(ctx, chunk, sink)) {
-				return errs.Err()
+	last := days.Earlier(window.To, today.AddDate(0, 0, -1))
+	defer c.meta.NoteRetries(sink)
+	return collectors.RunFamilies(ctx, sink,
+		collectors.Family{Name: "token expiry (/debug_token)", Run: func(ctx context.Context) error {
+			return c.meta.CheckToken(ctx, sink)
+		}},
+		collectors.Family{Name: "followers today (followers_count)", Run: func(ctx context.Context) error {
+			count, err := c.followersCount(ctx, today)
+			if err != nil {
+				return err
 			}
-		}
-	}
-	for _, p := range days.CompletePeriods(window) {
-		// Fetched once ended, by every window holding its last day (Meta revises for two days); a
-		// running period is not stored, since its figure would stand for the whole period.
-		if p.End.Before(window.From) || p.End.After(window.To) || !p.End.Before(today) {
-			continue
-		}
-		if errs.Add(c.collectPeriod(ctx, p, sink)) {
+			measured[today] = count
+			c.saveMeasured(measured, today, sink)
+			if !today.Before(window.From) && !today.After(window.To) {
+				// Today's follows are not final, so today's row carries none; later runs replace it.
+				sink.Add(figures.FollowersDay{Platform: figures.PlatformInstagram, AccountID: c.account, Date: today, Followers: count})
+			}
+			return nil
+		}},
+		collectors.Family{Name: "followers and follows/unfollows per day (follows_and_unfollows)", Run: func(ctx context.Context) error {
+			// The day before the window too: a period starting on the window's first day starts
+			// from its count.
+			past := days.Range{From: window.From.AddDate(0, 0, -1), To: last}
+			if past.To.Before(past.From) {
+				return nil
+			}
+			return c.collectFollowers(ctx, past, measured, today, sink)
+		}},
+		collectors.Family{Name: "reach per day", Run: func(ctx context.Context) error {
+			if last.Before(window.From) {
+				return nil
+			}
+			return c.collectReach(ctx, days.Range{From: window.From, To: last}, today, sink)
+		}},
+		collectors.Family{Name: "reach per month", Run: func(ctx context.Context) error {
+			var errs meta.Errors
+			for _, p := range days.CompletePeriods(window) {
+				// Fetched once ended, by every window holding its last day (Meta revises for two
+				// days); a running period is not stored, since its figure would stand for the whole
+				// period.
+				if p.End.Before(window.From) || p.End.After(window.To) || !p.End.Before(today) {
+					continue
+				}
+				if errs.Add(c.collectPeriod(ctx, p, sink)) {
+					break
+				}
+			}
 			return errs.Err()
-		}
-	}
-	return errs.Err()
+		}},
+	)
 }
 
-func (c *collector) followersCount(ctx context.Context) (uint64, error) {
+// followersCount is the account's followers_count, asked once per run: the steps of a backfill
+// within cacheFor of each other on the same day share one answer.
+func (c *collector) followersCount(ctx context.Context, today time.Time) (uint64, error) {
+	c.mu.Lock()
+	if c.count.at.Equal(today) && c.now().Sub(c.count.fetched) < cacheFor {
+		n := c.count.n
+		c.mu.Unlock()
+		return n, nil
+	}
+	c.mu.Unlock()
 	var user struct {
 		ID             string  `json:"id"`
 		FollowersCount *uint64 `json:"followers_count"`
@@ -187,6 +233,9 @@ func (c *collector) followersCount(ctx context.Context) (uint64, error) {
 	if user.FollowersCount == nil {
 		return 0, fmt.Errorf("instagram: %s: the answer has no followers_count; is ig_user_id an Instagram professional account linked to the token's Page?", what)
 	}
+	c.mu.Lock()
+	c.count = measuredCount{at: today, n: *user.FollowersCount, fetched: c.now()}
+	c.mu.Unlock()
 	return *user.FollowersCount, nil
 }
 
@@ -210,7 +259,16 @@ func (c *collector) collectFollowers(ctx context.Context, past days.Range, measu
 	var unknown, broken []string
 	var total uint64
 	known := false
-	for d := slices.MinFunc(anchors, func(a, b time.Time) int { return a.Compare(b) }); !d.Before(past.From); d = d.AddDate(0, 0, -1) {
+	horizon := movementHorizon(today)
+	if past.From.Before(horizon) {
+		beyond := days.Range{From: past.From, To: days.Earlier(past.To, horizon.AddDate(0, 0, -1))}
+		sink.Note("instagram: account %s: Instagram keeps follows and unfollows for the last %d days only, so none are asked for %s; those days keep the follower count measured by the run on each day, or stay gaps",
+			c.igUserID, movementDays, beyond)
+		if past.To.Before(horizon) {
+			return nil
+		}
+	}
+	for d := slices.MinFunc(anchors, func(a, b time.Time) int { return a.Compare(b) }); !d.Before(past.From) && !d.Before(horizon); d = d.AddDate(0, 0, -1) {
 		if n, ok := measured[d]; ok {
 			total, known = n, true
 		}
@@ -259,16 +317,18 @@ func (c *collector) collectFollowers(ctx context.Context, past days.Range, measu
 	return nil
 }
 
-// movement returns day d's follows and unfollows (follows_and_unfollows by follow_type).
+// movement returns day d's follows and unfollows (follows_and_unfollows by follow_type). A day
+// older than Instagram keeps them is not asked and comes back unknown.
 func (c *collector) movement(ctx context.Context, d, today time.Time) (movement, error) {
+	if d.Before(movementHorizon(today)) {
+		return movement{}, nil
+	}
 	final := d.Before(today.AddDate(0, 0, -finalAfterDays+1))
-	if final {
-		c.mu.Lock()
-		mv, ok := c.final[d]
-		c.mu.Unlock()
-		if ok {
-			return mv, nil
-		}
+	c.mu.Lock()
+	mv, ok := c.movements[d]
+	c.mu.Unlock()
+	if ok && ((final && mv.known) || c.now().Sub(mv.fetched) < cacheFor) {
+		return mv, nil
 	}
 	what := fmt.Sprintf("account %s follows and unfollows %s", c.igUserID, days.Format(d))
 	got, err := c.meta.Insights(ctx, c.igUserID, meta.Query{
@@ -278,19 +338,21 @@ func (c *collector) movement(ctx context.Context, d, today time.Time) (movement,
 	if err != nil {
 		return movement{}, err
 	}
-	mv, err := readMovement(got[metricFollows])
+	mv, err = readMovement(got[metricFollows])
 	if err != nil {
 		return movement{}, fmt.Errorf("instagram: %s: %w", what, err)
 	}
-	// An empty answer is not kept: Instagram may still deliver the day, and a later backfill in
-	// this process must ask again.
-	if final && mv.known {
-		c.mu.Lock()
-		c.final[d] = mv
-		c.mu.Unlock()
-	}
+	// An empty answer, or a day that may still change, stands only for cacheFor: Instagram may
+	// still deliver or revise it, and a later run must ask again.
+	mv.fetched = c.now()
+	c.mu.Lock()
+	c.movements[d] = mv
+	c.mu.Unlock()
 	return mv, nil
 }
+
+// movementHorizon is the first day Instagram still has follows and unfollows for.
+func movementHorizon(today time.Time) time.Time { return today.AddDate(0, 0, -movementDays+1) }
 
 // readMovement splits follows_and_unfollows into follows (FOLLOWER) and unfollows (NON_FOLLOWER).
 // A metric left out, or a total that cannot be split, is unknown; a type left out of a present
@@ -331,22 +393,49 @@ func readMovement(m meta.Metric) (movement, error) {
 	return movement{}, nil
 }
 
-// collectReach adds each day's reach in chunk (a time series; days Instagram leaves out get no row).
-func (c *collector) collectReach(ctx context.Context, chunk days.Range, sink *collectors.Sink) error {
-	what := fmt.Sprintf("account %s reach %s", c.igUserID, chunk)
-	got, err := c.meta.Insights(ctx, c.igUserID, meta.Query{
-		Metrics: []string{metricReach}, Period: periodDay, MetricType: "time_series",
-		Since: c.meta.DayStart(chunk.From), Until: c.meta.DayStart(chunk.To.AddDate(0, 0, 1)),
-	}, what)
-	if err != nil {
-		return err
+// collectReach adds each day's reach in r (a time series; days Instagram leaves out get no row).
+// A backfill goes a month per step, but Instagram serves seriesDays per request: each request
+// reaches on past the days still needed (up to yesterday), and the days it brought stand for the
+// steps that follow within cacheFor, so every day is asked once.
+func (c *collector) collectReach(ctx context.Context, r days.Range, today time.Time, sink *collectors.Sink) error {
+	for d := r.From; !d.After(r.To); d = d.AddDate(0, 0, 1) {
+		c.mu.Lock()
+		at, asked := c.reachAsked[d]
+		c.mu.Unlock()
+		if asked && c.now().Sub(at) < cacheFor && !c.now().Before(at) {
+			continue
+		}
+		// r ends before today, so the span holds d.
+		span := days.Range{From: d, To: days.Earlier(d.AddDate(0, 0, seriesDays-1), today.AddDate(0, 0, -1))}
+		what := fmt.Sprintf("account %s reach %s", c.igUserID, span)
+		got, err := c.meta.Insights(ctx, c.igUserID, meta.Query{
+			Metrics: []string{metricReach}, Period: periodDay, MetricType: "time_series",
+			Since: c.meta.DayStart(span.From), Until: c.meta.DayStart(span.To.AddDate(0, 0, 1)),
+		}, what)
+		if err != nil {
+			return err
+		}
+		daily, err := c.meta.Daily(got[metricReach])
+		if err != nil {
+			return fmt.Errorf("instagram: %s: %w", what, err)
+		}
+		now := c.now()
+		c.mu.Lock()
+		span.Each(func(day time.Time) {
+			c.reachAsked[day] = now
+			if v, ok := daily[day]; ok {
+				c.reach[day] = v
+			} else {
+				delete(c.reach, day)
+			}
+		})
+		c.mu.Unlock()
+		d = span.To
 	}
-	daily, err := c.meta.Daily(got[metricReach])
-	if err != nil {
-		return fmt.Errorf("instagram: %s: %w", what, err)
-	}
-	chunk.Each(func(d time.Time) {
-		if reach, ok := daily[d]; ok {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r.Each(func(d time.Time) {
+		if reach, ok := c.reach[d]; ok {
 			sink.Add(figures.Reach{Platform: figures.PlatformInstagram, AccountID: c.account, Period: periodDay,
 				PeriodStart: d, PeriodEnd: d, Reach: reach})
 		}
@@ -358,9 +447,15 @@ func (c *collector) collectReach(ctx context.Context, chunk days.Range, sink *co
 func (c *collector) collectPeriod(ctx context.Context, p days.Period, sink *collectors.Sink) error {
 	span := days.Range{From: p.Start, To: p.End}
 	what := fmt.Sprintf("account %s %s reach %s", c.igUserID, p.Kind, span)
+	since, until := c.meta.DayStart(p.Start), c.meta.DayStart(p.End.AddDate(0, 0, 1))
+	if ok, why := c.meta.Serves(since, until); !ok {
+		sink.Note("instagram: %s reach of %s is not stored (not asked): %s; reach counts people once, so it is never summed from shorter periods",
+			p.Kind, span, why)
+		return nil
+	}
 	got, err := c.meta.Insights(ctx, c.igUserID, meta.Query{
 		Metrics: []string{metricReach}, Period: periodDay, MetricType: "total_value",
-		Since: c.meta.DayStart(p.Start), Until: c.meta.DayStart(p.End.AddDate(0, 0, 1)),
+		Since: since, Until: until,
 	}, what)
 	var rangeErr *meta.RangeError
 	if errors.As(err, &rangeErr) {

@@ -30,7 +30,7 @@ type fault func(r *http.Request, n int) (status int, body string, header http.He
 // §3 documents them: versioned headers, Rest.li 2.0 (or dotted) timeIntervals with LinkedIn's
 // window rules, start/count paging, and LinkedIn's error bodies.
 type fakeLinkedIn struct {
-	t       *testing.T
+	t       testing.TB
 	clock   *collectortest.Clock // the collector's clock too
 	orgID   string
 	version string
@@ -62,9 +62,12 @@ type fakeLinkedIn struct {
 	fault       fault
 	requests    int
 	seen        []*http.Request
+	// faults, when set, picks a transport-level fault for API request n (collectortest.Faulty).
+	faults func(n int, r *http.Request) collectortest.Fault
+	faulty *collectortest.Faulty
 }
 
-func newFake(t *testing.T, clock *collectortest.Clock) *fakeLinkedIn {
+func newFake(t testing.TB, clock *collectortest.Clock) *fakeLinkedIn {
 	return &fakeLinkedIn{
 		t: t, clock: clock, orgID: "2414183", version: defaultAPIVersion,
 		tokens:       map[string]string{"AQVconfigured-access-token": "ok"},
@@ -77,7 +80,16 @@ func newFake(t *testing.T, clock *collectortest.Clock) *fakeLinkedIn {
 }
 
 func (f *fakeLinkedIn) start() *httptest.Server {
-	return collectortest.Server(f.t, f)
+	f.faulty = &collectortest.Faulty{Handler: f, Plan: func(n int, r *http.Request) collectortest.Fault {
+		f.mu.Lock()
+		plan := f.faults
+		f.mu.Unlock()
+		if plan == nil || !strings.HasPrefix(r.URL.Path, "/rest/") {
+			return collectortest.NoFault
+		}
+		return plan(n, r)
+	}}
+	return collectortest.Server(f.t, f.faulty)
 }
 
 // followersAt is the true follower count at instant t.

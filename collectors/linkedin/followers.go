@@ -34,27 +34,27 @@ type followerGain struct {
 	} `json:"followerGains"`
 }
 
-// collectFollowers adds today's snapshot when the window reaches today (or when there is no anchor
-// yet to count back from), then the reconstructed days of the window before the anchor.
-func (c *Collector) collectFollowers(ctx context.Context, window days.Range, today, now time.Time, sink *collectors.Sink) error {
+// snapshot adds today's follower count when the window reaches today, or when there is no anchor
+// yet to count back from (it then becomes the anchor). It returns the anchor, if there is one.
+func (c *Collector) snapshot(ctx context.Context, window days.Range, today, now time.Time, sink *collectors.Sink) (anchor, bool, error) {
 	a, ok, err := c.loadAnchor()
 	if err != nil {
-		return err
+		return anchor{}, false, err
 	}
 	if !window.To.Before(today) || !ok {
 		n, err := c.followerCount(ctx)
 		if err != nil {
-			return err
+			return a, ok, err
 		}
 		sink.Add(figures.FollowersDay{Platform: figures.PlatformLinkedIn, AccountID: c.orgID, Date: today, Followers: uint64(n)})
 		if !ok {
 			a = anchor{OrganizationID: c.orgID, Day: days.Format(today), Followers: n, TakenAt: now.UTC()}
 			if err := c.state.Save(anchorStateName, a); err != nil {
-				return fmt.Errorf("linkedin: organization %s: keep the first follower snapshot: %w", c.orgID, err)
+				return anchor{}, false, fmt.Errorf("linkedin: organization %s: keep the first follower snapshot: %w", c.orgID, err)
 			}
 		}
 	}
-	return c.reconstruct(ctx, window, a, now, sink)
+	return a, true, nil
 }
 
 func (c *Collector) loadAnchor() (anchor, bool, error) {
@@ -102,7 +102,7 @@ func (c *Collector) reconstruct(ctx context.Context, window days.Range, a anchor
 	if before := anchorDay.AddDate(0, 0, -1); before.Before(last) {
 		last = before
 	}
-	if last.Before(window.From) {
+	if last.Before(window.From.AddDate(0, 0, -1)) {
 		return nil
 	}
 	stats := statsWindowAt(now)
@@ -112,8 +112,9 @@ func (c *Collector) reconstruct(ctx context.Context, window days.Range, a anchor
 			"run the backfill of %s again after %s UTC", a.Day, window, ready.Format("2006-01-02 15:04"))
 		return nil
 	}
-	// The day before the first day with a gain can still be counted back to.
-	first := window.From
+	// The day before the window too: a period starting on the window's first day starts from
+	// its count. The day before the first day with a gain can still be counted back to.
+	first := window.From.AddDate(0, 0, -1)
 	if earliest := stats.First.AddDate(0, 0, -1); first.Before(earliest) {
 		first = earliest
 		if first.After(last) {
@@ -122,7 +123,7 @@ func (c *Collector) reconstruct(ctx context.Context, window days.Range, a anchor
 		}
 		sink.Note("no follower totals for %s: LinkedIn serves daily follower gains for the last 12 months only", days.Range{From: window.From, To: first.AddDate(0, 0, -1)})
 	}
-	gains, err := c.followerGains(ctx, first.AddDate(0, 0, 1), anchorDay)
+	gains, err := c.allGains(ctx, first.AddDate(0, 0, 1), anchorDay)
 	if err != nil {
 		return err
 	}
@@ -143,6 +144,36 @@ func (c *Collector) reconstruct(ctx context.Context, window days.Range, a anchor
 		}
 	}
 	return nil
+}
+
+// allGains returns the daily gains from..to. The steps of a backfill, oldest first, all count back
+// to the same anchor: the first step reads the span that holds every later one, and the later steps
+// take their days from it instead of asking again.
+func (c *Collector) allGains(ctx context.Context, from, to time.Time) (map[time.Time]int64, error) {
+	c.mu.Lock()
+	held := c.gains
+	c.mu.Unlock()
+	if !held.from.After(from) && held.to.Equal(to) && c.now().Sub(held.at) < cacheFor && !c.now().Before(held.at) {
+		return held.gains, nil
+	}
+	gains, err := c.followerGains(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.gains = gainSpan{from: from, to: to, gains: gains, at: c.now()}
+	c.mu.Unlock()
+	return gains, nil
+}
+
+// cacheFor is how long the daily gains stand: the steps of one backfill share them, a later run
+// asks again.
+const cacheFor = time.Hour
+
+// gainSpan is the daily gains of the days from..to as read at at.
+type gainSpan struct {
+	from, to, at time.Time
+	gains        map[time.Time]int64
 }
 
 // followerGains returns the net follower gain of each UTC day from..to that LinkedIn reports.

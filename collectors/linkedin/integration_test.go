@@ -82,7 +82,7 @@ type reachRow struct {
 	Impressions *uint64
 }
 
-func storedFollowers(t *testing.T, st *store.Store) []followerRow {
+func storedFollowers(t testing.TB, st *store.Store) []followerRow {
 	t.Helper()
 	rows, err := st.Conn().Query(context.Background(), `
 SELECT date, followers, follows, unfollows FROM social_followers_daily FINAL
@@ -106,7 +106,7 @@ WHERE platform = 'linkedin' AND account_id = ? ORDER BY date`, orgID)
 	return out
 }
 
-func storedReach(t *testing.T, st *store.Store) []reachRow {
+func storedReach(t testing.TB, st *store.Store) []reachRow {
 	t.Helper()
 	rows, err := st.Conn().Query(context.Background(), `
 SELECT period, period_start, period_end, reach, impressions FROM social_reach FINAL

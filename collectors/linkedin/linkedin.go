@@ -89,6 +89,7 @@ type Collector struct {
 
 	mu    sync.Mutex
 	token *tokenState // the token in use: the configured one or a refreshed one from state
+	gains gainSpan    // the daily follower gains last read (see allGains)
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -241,31 +242,43 @@ func (c *Collector) Collect(ctx context.Context, window days.Range, sink *collec
 		sink.Note("%s lies in the future: nothing to collect yet", window)
 		return nil
 	}
-	var errs []error
-	err := c.collectFollowers(ctx, window, today, now, sink)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if !c.fatal(ctx, err) {
-		if err := c.collectReach(ctx, window, today, now, sink); err != nil {
-			errs = append(errs, err)
+	var a anchor
+	haveAnchor := false
+	// A retired API version (HTTP 426) refuses every request: the families after it are not sent.
+	var retired error
+	guard := func(err error) error {
+		var apiErr *collectors.APIError
+		if errors.As(err, &apiErr) && apiErr.Status == http.StatusUpgradeRequired {
+			retired = err
 		}
+		return err
 	}
+	defer c.http.NoteRetries(sink)
+	err := collectors.RunFamilies(ctx, sink,
+		collectors.Family{Name: "followers today (networkSizes)", Run: func(ctx context.Context) error {
+			var err error
+			a, haveAnchor, err = c.snapshot(ctx, window, today, now, sink)
+			return guard(err)
+		}},
+		collectors.Family{Name: "followers per day (organizationalEntityFollowerStatistics)", Run: func(ctx context.Context) error {
+			if retired != nil || !haveAnchor {
+				return nil // the family before said why
+			}
+			return guard(c.reconstruct(ctx, window, a, now, sink))
+		}},
+		collectors.Family{Name: "reach per month (organizationalEntityShareStatistics)", Run: func(ctx context.Context) error {
+			if retired != nil {
+				return nil
+			}
+			return guard(c.collectReach(ctx, window, today, now, sink))
+		}},
+	)
 	// The expiry goes with the figures; a run that got nothing must stay a failure (a lone
 	// credential row would make it "partial" and let a backfill step past a gap).
-	if len(errs) == 0 || len(sink.Records()) > 0 {
+	if err == nil || len(sink.Records()) > 0 {
 		sink.Add(c.credential(now))
 	}
-	return errors.Join(errs...)
-}
-
-// fatal tells whether err ends the run.
-func (c *Collector) fatal(ctx context.Context, err error) bool {
-	if err == nil {
-		return false
-	}
-	var apiErr *collectors.APIError
-	return collectors.EndsRun(ctx, err) || (errors.As(err, &apiErr) && apiErr.Status == http.StatusUpgradeRequired)
+	return err
 }
 
 // credentialName is the row the token's expiries are recorded under, the same name as the other

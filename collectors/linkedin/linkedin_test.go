@@ -37,7 +37,7 @@ type env struct {
 	opts     collectors.HTTPOptions
 }
 
-func newEnv(t *testing.T, now time.Time) *env {
+func newEnv(t testing.TB, now time.Time) *env {
 	return &env{
 		clock: collectortest.NewClock(now), stateDir: t.TempDir(), logs: &collectortest.LogBuffer{},
 		opts: collectors.HTTPOptions{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond,
@@ -69,14 +69,14 @@ func settingsYAML(baseURL string, overrides map[string]string) string {
 	return b.String()
 }
 
-func (e *env) settings(t *testing.T, text string) collectors.Settings {
+func (e *env) settings(t testing.TB, text string) collectors.Settings {
 	t.Helper()
 	s := collectortest.Settings(t, sourceID, text, nil)
 	s.State.Dir, s.Log, s.Now = e.stateDir, e.logs.Logger(), e.clock.Now
 	return s
 }
 
-func (e *env) collector(t *testing.T, baseURL string, overrides map[string]string) *Collector {
+func (e *env) collector(t testing.TB, baseURL string, overrides map[string]string) *Collector {
 	t.Helper()
 	c, err := newCollector(e.settings(t, settingsYAML(baseURL, overrides)), e.opts)
 	if err != nil {
@@ -86,7 +86,7 @@ func (e *env) collector(t *testing.T, baseURL string, overrides map[string]strin
 }
 
 // seedAnchor writes the first-snapshot state as an earlier run would have.
-func (e *env) seedAnchor(t *testing.T, day string, followers int64) {
+func (e *env) seedAnchor(t testing.TB, day string, followers int64) {
 	t.Helper()
 	st := collectors.StateDir{Dir: e.stateDir, Source: sourceID}
 	d, _ := days.Parse(day)
@@ -95,7 +95,7 @@ func (e *env) seedAnchor(t *testing.T, day string, followers int64) {
 	}
 }
 
-func (e *env) assertNoSecrets(t *testing.T, err error) {
+func (e *env) assertNoSecrets(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		collectortest.NoLeak(t, "error", err.Error(), secrets...)
@@ -109,7 +109,7 @@ func collect(c *Collector, from, to time.Time) (*collectors.Sink, error) {
 	return sink, err
 }
 
-func followerRows(t *testing.T, sink *collectors.Sink) map[time.Time]uint64 {
+func followerRows(t testing.TB, sink *collectors.Sink) map[time.Time]uint64 {
 	t.Helper()
 	out := map[time.Time]uint64{}
 	for _, r := range sink.Records() {
@@ -175,7 +175,7 @@ func TestFixtures(t *testing.T) {
 		case "/rest/networkSizes/urn%3Ali%3Aorganization%3A2414183":
 			file = "network_size.json"
 		case "/rest/organizationalEntityFollowerStatistics":
-			// Jan 29 00:00 UTC to Feb 8 00:00 UTC: the days after the window's first, to the anchor day.
+			// Jan 29 00:00 UTC to Feb 8 00:00 UTC: the window's days from its first, to the anchor day.
 			want := "q=organizationalEntity&organizationalEntity=urn%3Ali%3Aorganization%3A2414183" +
 				"&timeIntervals=(timeRange:(start:1738108800000,end:1738972800000),timeGranularityType:DAY)"
 			if !strings.HasPrefix(r.URL.RawQuery, want) {
@@ -200,7 +200,8 @@ func TestFixtures(t *testing.T) {
 	c := e.collector(t, srv.URL, map[string]string{"access_token_expires_at": "2025-03-20"})
 	c.pageSize = 4
 
-	sink, err := collect(c, day(2025, 1, 28), day(2025, 2, 10))
+	// From 29 January: 28 January, the day the window starts from, is counted back too.
+	sink, err := collect(c, day(2025, 1, 29), day(2025, 2, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,11 +269,12 @@ func TestPagingAcrossManyPages(t *testing.T) {
 				t.Fatalf("ignoreCount=%v: %s: %d followers, want %d", ignoreCount, days.Format(d), got[d], want)
 			}
 		}
-		if len(got) != 181 {
-			t.Errorf("ignoreCount=%v: %d days, want 181", ignoreCount, len(got))
+		// January to June and 31 December, the day the first half-year starts from.
+		if len(got) != 182 || got[day(2024, 12, 31)] != uint64(f.followersEndOf(day(2024, 12, 31))) {
+			t.Errorf("ignoreCount=%v: %d days, want 182 with 31 December", ignoreCount, len(got))
 		}
-		// Gains of 2 Jan … 20 Aug are 231 days: 33 full pages of 7 and the empty page that shows the
-		// end, or one page when count is ignored; then one request per month of reach (January … June).
+		// Gains of 1 Jan … 20 Aug are 232 days: 34 pages of 7 (the last one short shows the end),
+		// or one page when count is ignored; then one request per month of reach (January … June).
 		wantRequests := 34 + 6
 		if ignoreCount {
 			wantRequests = 1 + 6
@@ -435,7 +437,7 @@ func TestOmittedDayStaysAGap(t *testing.T) {
 }
 
 // errorCase runs one collection against a fake set up by prepare and returns its error.
-func errorCase(t *testing.T, overrides map[string]string, prepare func(f *fakeLinkedIn)) (*env, *fakeLinkedIn, *collectors.Sink, error) {
+func errorCase(t testing.TB, overrides map[string]string, prepare func(f *fakeLinkedIn)) (*env, *fakeLinkedIn, *collectors.Sink, error) {
 	t.Helper()
 	e := newEnv(t, time.Date(2025, 2, 10, 20, 0, 0, 0, time.UTC))
 	f := newFake(t, e.clock)
@@ -510,8 +512,9 @@ func TestServerErrorBurstRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The anchor is 20 January: the 19 days before it are counted back.
-	if rows := followerRows(t, sink); len(rows) != 19 || rows[day(2025, 1, 5)] != uint64(f.followersEndOf(day(2025, 1, 5))) {
+	// The anchor is 20 January: the 19 days before it, and the day before the window, are
+	// counted back.
+	if rows := followerRows(t, sink); len(rows) != 20 || rows[day(2025, 1, 5)] != uint64(f.followersEndOf(day(2025, 1, 5))) {
 		t.Errorf("rows after the burst: %v", rows)
 	}
 }
@@ -575,7 +578,7 @@ func TestExpiredTokenIsRenewedKeptAndReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(followerRows(t, sink)) != 19 || f.refreshCalls != 1 {
+	if len(followerRows(t, sink)) != 20 || f.refreshCalls != 1 {
 		t.Errorf("%d rows, %d refreshes after an expired token", len(followerRows(t, sink)), f.refreshCalls)
 	}
 	creds := credentialRows(sink)

@@ -38,8 +38,15 @@ func (s listStats) snapshot(listID string, day time.Time) figures.SubscribersDay
 
 func (c *collector) listPath() string { return "/lists/" + url.PathEscape(c.listID) }
 
-// listStats fetches the audience's current counts. Mailchimp caches them for a few minutes.
+// listStats fetches the audience's current counts, once per run. Mailchimp caches them for a few
+// minutes itself.
 func (c *collector) listStats(ctx context.Context) (listStats, error) {
+	c.mu.Lock()
+	held := c.stats
+	c.mu.Unlock()
+	if held.fresh(c.now()) {
+		return held.value, nil
+	}
 	var a listAnswer
 	if err := c.get(ctx, c.listPath(), url.Values{"fields": {listFields}}, "audience", &a); err != nil {
 		return listStats{}, err
@@ -48,7 +55,11 @@ func (c *collector) listStats(ctx context.Context) (listStats, error) {
 	if st.MemberCount == nil || st.UnsubscribeCount == nil || st.CleanedCount == nil {
 		return listStats{}, fmt.Errorf("mailchimp: list %s: audience: the answer lacks stats.member_count, unsubscribe_count or cleaned_count; check that base_url points at the Mailchimp Marketing API", c.listID)
 	}
-	return listStats{subscribed: *st.MemberCount, unsubscribed: *st.UnsubscribeCount, cleaned: *st.CleanedCount}, nil
+	out := listStats{subscribed: *st.MemberCount, unsubscribed: *st.UnsubscribeCount, cleaned: *st.CleanedCount}
+	c.mu.Lock()
+	c.stats = cached[listStats]{value: out, fetched: c.now()}
+	c.mu.Unlock()
+	return out, nil
 }
 
 // growthMonth is one month of GET /lists/{id}/growth-history.
@@ -78,8 +89,7 @@ const growthFields = "history.month,history.subscribed,history.unsubscribed,hist
 // taking off the unsubscribes and cleans of every later month; members who came back or were
 // deleted since make them approximate. Months the history lacks stay gaps.
 func (c *collector) collectGrowth(ctx context.Context, window days.Range, today time.Time, now listStats, sink *collectors.Sink) error {
-	path := c.listPath() + "/growth-history"
-	history, err := getAll[growthMonth](ctx, c, path, url.Values{"fields": {growthFields}}, "history", "growth history")
+	history, err := c.growthHistory(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,6 +127,25 @@ func (c *collector) collectGrowth(ctx context.Context, window days.Range, today 
 		sink.Note("mailchimp: Mailchimp's growth history has no figures for %d month end(s) in %s (before the audience existed?); they stay empty", missing, window)
 	}
 	return nil
+}
+
+// growthHistory is the audience's whole monthly growth history, asked once per run.
+func (c *collector) growthHistory(ctx context.Context) ([]growthMonth, error) {
+	c.mu.Lock()
+	held := c.history
+	c.mu.Unlock()
+	if held.fresh(c.now()) {
+		return held.value, nil
+	}
+	path := c.listPath() + "/growth-history"
+	history, err := getAll[growthMonth](ctx, c, path, url.Values{"fields": {growthFields}}, "history", "growth history")
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.history = cached[[]growthMonth]{value: history, fetched: c.now()}
+	c.mu.Unlock()
+	return history, nil
 }
 
 // missingMonthEnds counts the completed month ends in window that the history does not cover.

@@ -76,18 +76,12 @@ func mailchimpTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04
 func (c *collector) collectCampaigns(ctx context.Context, window days.Range, now time.Time, sink *collectors.Sink) error {
 	windowSpan := span{from: days.Start(window.From, c.loc), to: days.Start(window.To.AddDate(0, 0, 1), c.loc)}
 	recent := span{from: now.AddDate(0, 0, -c.refreshDays), to: now}
+	spans := sendSpans(windowSpan, recent)
 	seen := map[string]bool{}
 	var errs []error
-	for _, s := range sendSpans(windowSpan, recent) {
-		what := fmt.Sprintf("campaign reports sent %s..%s", mailchimpTime(s.from), mailchimpTime(s.to))
-		query := url.Values{
-			"fields": {reportFields},
-			// A second's overlap: whether Mailchimp's bounds are inclusive is not documented, and a
-			// campaign on a boundary fetched twice is stored once.
-			"since_send_time":  {mailchimpTime(s.from.Add(-time.Second))},
-			"before_send_time": {mailchimpTime(s.to)},
-		}
-		reports, err := getAll[report](ctx, c, "/reports", query, "reports", what)
+	var mine *sentReports // what this call has fetched
+	for _, s := range spans {
+		reports, err := c.reportsSent(ctx, s, now, window, &mine)
 		if err != nil {
 			return errors.Join(append(errs, err)...)
 		}
@@ -106,6 +100,79 @@ func (c *collector) collectCampaigns(ctx context.Context, window days.Range, now
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// reportsSent returns the reports of the campaigns sent in s. A backfill goes a month per step, but
+// Mailchimp pages 1000 reports at a time: the first step asks for everything sent from its start
+// until now, and the steps after it, and the span of young campaigns, take their reports from that
+// answer while it is fresh (cacheFor) instead of asking again. Only the step that follows uses it
+// (and passes it on): any other run, such as the next scheduled one, asks afresh, since young
+// campaigns' figures grow.
+func (c *collector) reportsSent(ctx context.Context, s span, now time.Time, window days.Range, mine **sentReports) ([]report, error) {
+	// A second's overlap: whether Mailchimp's bounds are inclusive is not documented, and a
+	// campaign on a boundary fetched twice is stored once.
+	from := s.from.Add(-time.Second)
+	// Nothing is sent after now: an answer up to now covers a span that ends later.
+	to := s.to
+	if to.After(now) {
+		to = now
+	}
+	c.mu.Lock()
+	held := c.reports
+	c.mu.Unlock()
+	covers := held.fresh(c.now()) && !held.value.from.After(from) && !held.value.to.Before(to)
+	if m := *mine; m != nil && !m.from.After(from) && !m.to.Before(to) {
+		held, covers = cached[sentReports]{value: *m, fetched: c.now()}, true
+		held.value.step = days.Range{} // fetched by this call: usable whatever the window
+	} else if covers && held.value.step.To.AddDate(0, 0, 1).Equal(window.From) {
+		// The next step of the backfill that asked: the answer passes on to it.
+		c.mu.Lock()
+		c.reports.value.step = window
+		c.mu.Unlock()
+		passed := held.value
+		*mine = &passed
+	} else {
+		to := now
+		if s.to.After(to) {
+			to = s.to
+		}
+		what := fmt.Sprintf("campaign reports sent %s..%s", mailchimpTime(s.from), mailchimpTime(to))
+		query := url.Values{
+			"fields":           {reportFields},
+			"since_send_time":  {mailchimpTime(from)},
+			"before_send_time": {mailchimpTime(to)},
+		}
+		reports, err := getAll[report](ctx, c, "/reports", query, "reports", what)
+		if err != nil {
+			return nil, err
+		}
+		fetched := cached[sentReports]{value: sentReports{from: from, to: to, reports: reports, step: window}, fetched: c.now()}
+		if !covers {
+			// Kept for the next steps; an answer that merely refreshed part of the held one (the
+			// young campaigns, asked again by a run of the same window) does not replace it.
+			c.mu.Lock()
+			c.reports = fetched
+			c.mu.Unlock()
+		}
+		held = fetched
+		*mine = &fetched.value
+	}
+	var out []report
+	for _, r := range held.value.reports {
+		// A send time that cannot be read is kept: campaign() names the problem.
+		if t, err := time.Parse(time.RFC3339, r.SendTime); err == nil && (t.Before(from) || !t.Before(s.to)) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// sentReports is a /reports answer: the reports sent from..to, asked by the step of window step.
+type sentReports struct {
+	from, to time.Time
+	reports  []report
+	step     days.Range
 }
 
 // campaign turns a report into the stored counts. Delivered is emails_sent less hard and soft

@@ -37,7 +37,7 @@ var testNow = time.Date(2023, time.January, 10, 12, 0, 0, 0, oslo)
 // unencoded, and the fields parameter honoured, so a field the collector reads but does not ask
 // for comes back missing, as it would from the real API.
 type fakeMailchimp struct {
-	t      *testing.T
+	t      testing.TB
 	key    string
 	listID string
 
@@ -51,10 +51,13 @@ type fakeMailchimp struct {
 	served []string
 	// intercept, when set, may answer request n (1-based) itself. It runs with mu held.
 	intercept func(n int, r *http.Request, w http.ResponseWriter) bool
-	server    *httptest.Server
+	// faults, when set, picks a transport-level fault for request n (collectortest.Faulty).
+	faults func(n int, r *http.Request) collectortest.Fault
+	faulty *collectortest.Faulty
+	server *httptest.Server
 }
 
-func newFake(t *testing.T) *fakeMailchimp {
+func newFake(t testing.TB) *fakeMailchimp {
 	t.Helper()
 	f := &fakeMailchimp{t: t, key: testKey, listID: testListID}
 	readJSON(t, "list.json", &f.list)
@@ -64,7 +67,16 @@ func newFake(t *testing.T) *fakeMailchimp {
 	readJSON(t, "growth_history.json", &history)
 	f.history = history.History
 	f.reports = fixtureReports(t)
-	f.server = collectortest.Server(t, http.HandlerFunc(f.serve))
+	f.faulty = &collectortest.Faulty{Handler: http.HandlerFunc(f.serve), Plan: func(n int, r *http.Request) collectortest.Fault {
+		f.mu.Lock()
+		plan := f.faults
+		f.mu.Unlock()
+		if plan == nil {
+			return collectortest.NoFault
+		}
+		return plan(n, r)
+	}}
+	f.server = collectortest.Server(t, f.faulty)
 	return f
 }
 
@@ -244,7 +256,7 @@ func problemAnswer(w http.ResponseWriter, status int, fixture string) {
 	_, _ = w.Write(body)
 }
 
-func readJSON(t *testing.T, name string, v any) {
+func readJSON(t testing.TB, name string, v any) {
 	t.Helper()
 	if err := json.Unmarshal(collectortest.Fixture(t, name), v); err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -252,7 +264,7 @@ func readJSON(t *testing.T, name string, v any) {
 }
 
 // fixtureReports returns the raw report objects of testdata/reports.json.
-func fixtureReports(t *testing.T) []map[string]any {
+func fixtureReports(t testing.TB) []map[string]any {
 	var all struct {
 		Reports []map[string]any `json:"reports"`
 	}
@@ -261,7 +273,7 @@ func fixtureReports(t *testing.T) []map[string]any {
 }
 
 // testSettings builds the settings of source id from a YAML settings block.
-func testSettings(t *testing.T, id, block string, log io.Writer) collectors.Settings {
+func testSettings(t testing.TB, id, block string, log io.Writer) collectors.Settings {
 	t.Helper()
 	s := collectortest.Settings(t, id, block, nil)
 	s.Log = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -279,7 +291,7 @@ func fastHTTP(o *collectors.HTTPOptions) {
 }
 
 // newTestCollector builds a collector against the fake with a page size that forces paging.
-func newTestCollector(t *testing.T, f *fakeMailchimp, log io.Writer, tune func(*collectors.HTTPOptions)) *collector {
+func newTestCollector(t testing.TB, f *fakeMailchimp, log io.Writer, tune func(*collectors.HTTPOptions)) *collector {
 	t.Helper()
 	block := "list_id: " + testListID + "\napi_key: " + testKey + "\nbase_url: " + f.base() + "\n"
 	if tune == nil {

@@ -169,8 +169,15 @@ func TestIntegrationQuotaStopResumes(t *testing.T) {
 	c := newTestCollector(t, f, &collectortest.LogBuffer{}, nil)
 	runner := scheduler.NewRunner(st, oslo, slog.New(slog.DiscardHandler))
 	src := scheduler.Source{ID: "newsletter", Kind: "mailchimp", Collector: c, ChunkDays: 31}
+	// Mailchimp refuses from the growth history on, with an hour's Retry-After. The first step asks
+	// for everything a backfill needs (the audience, the reports of the whole span, the history),
+	// so that is where the run stops: the steps after it would ask for nothing more.
+	refusing := false
 	f.intercept = func(n int, r *http.Request, w http.ResponseWriter) bool {
-		if n > 20 {
+		if strings.HasSuffix(r.URL.Path, "/growth-history") {
+			refusing = true
+		}
+		if refusing {
 			w.Header().Set("Retry-After", "3600")
 			problemAnswer(w, http.StatusTooManyRequests, "error_429.json")
 			return true
@@ -184,8 +191,8 @@ func TestIntegrationQuotaStopResumes(t *testing.T) {
 	stoppedAt := sum.ResumeAt
 	f.update(func() { f.intercept = nil })
 	sum, err = runner.Backfill(ctx, src, year2022, false, nil)
-	if err != nil || sum.Status != scheduler.StatusOK || sum.Skipped == 0 {
-		t.Fatalf("resumed backfill: %+v, %v; want it to skip the done months", sum, err)
+	if err != nil || sum.Status != scheduler.StatusOK {
+		t.Fatalf("resumed backfill: %+v, %v", sum, err)
 	}
 	if resumed := year2022.Chunks(31)[sum.Skipped].From; !resumed.Equal(stoppedAt) {
 		t.Errorf("resumed at %s, stopped at %s", days.Format(resumed), days.Format(stoppedAt))

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
@@ -82,6 +83,28 @@ type collector struct {
 	loc      *time.Location
 	now      func() time.Time
 	log      *slog.Logger
+
+	// Answers that do not depend on the window stand for cacheFor, so the steps of one backfill ask
+	// for them once: the audience's totals and its growth history. A scheduled run, hours later,
+	// asks again.
+	mu      sync.Mutex
+	stats   cached[listStats]
+	history cached[[]growthMonth]
+	reports cached[sentReports]
+}
+
+// cacheFor is how long an answer that does not depend on the window stands within a run.
+const cacheFor = time.Hour
+
+// cached is an answer and when it was fetched (zero: never).
+type cached[T any] struct {
+	value   T
+	fetched time.Time
+}
+
+// fresh tells whether the answer was fetched less than cacheFor before now.
+func (a cached[T]) fresh(now time.Time) bool {
+	return !a.fetched.IsZero() && now.Sub(a.fetched) < cacheFor && !now.Before(a.fetched)
 }
 
 // newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
@@ -149,25 +172,43 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 }
 
 // Collect adds the list's size (today's snapshot when the window reaches today, month-end sizes
-// for the completed months whose last day is in the window) and the reports of the campaigns sent
-// in the window or in the last campaign_refresh_days. It stops at the first failed request and
-// keeps what was complete by then.
+// for the completed months whose last day is in the window or is the day before it) and the
+// reports of the campaigns sent in the window or in the last campaign_refresh_days. Each family is
+// fetched on its own (collectors.RunFamilies), the core ones (audience, campaigns) first and the
+// growth history after: one that fails is named in a note and the others are stored.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
 	now := c.now()
 	today := days.Of(now, c.loc)
-	stats, err := c.listStats(ctx)
-	if err != nil {
-		return err
-	}
-	if !window.To.Before(today) {
-		sink.Add(stats.snapshot(c.listID, today))
-	}
-	if hasCompletedMonthEnd(window, today) {
-		if err := c.collectGrowth(ctx, window, today, stats, sink); err != nil {
-			return err
-		}
-	}
-	return c.collectCampaigns(ctx, window, now, sink)
+	var stats *listStats
+	defer c.http.NoteRetries(sink)
+	return collectors.RunFamilies(ctx, sink,
+		collectors.Family{Name: "audience size today (GET /lists/{id})", Run: func(ctx context.Context) error {
+			st, err := c.listStats(ctx)
+			if err != nil {
+				return err
+			}
+			stats = &st
+			if !window.To.Before(today) {
+				sink.Add(st.snapshot(c.listID, today))
+			}
+			return nil
+		}},
+		collectors.Family{Name: "campaign reports (GET /reports)", Run: func(ctx context.Context) error {
+			return c.collectCampaigns(ctx, window, now, sink)
+		}},
+		collectors.Family{Name: "month-end audience sizes (GET /lists/{id}/growth-history)", Run: func(ctx context.Context) error {
+			// The day before the window too: a period starting on the window's first day (a
+			// year from 1 January) starts from the size at the end of the month before.
+			growth := days.Range{From: window.From.AddDate(0, 0, -1), To: window.To}
+			if !hasCompletedMonthEnd(growth, today) {
+				return nil
+			}
+			if stats == nil {
+				return fmt.Errorf("mailchimp: list %s: month-end sizes need the audience's totals today, which could not be read", c.listID)
+			}
+			return c.collectGrowth(ctx, growth, today, *stats, sink)
+		}},
+	)
 }
 
 // hasCompletedMonthEnd tells whether window holds the last day of a month that ended before today.

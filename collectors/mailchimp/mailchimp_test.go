@@ -165,9 +165,10 @@ func TestCollectsWindowRecentCampaignsAndMonthEnd(t *testing.T) {
 		}
 	}
 	// Month end 31 December from the growth history; no snapshot of today (the window ends before).
+	// 31 December, and 30 November: the day before the window, which December starts from.
 	subs := subscriberDays(sink)
-	if len(subs) != 1 {
-		t.Fatalf("subscriber days %v, want 31 December only", subs)
+	if _, ok := subs[days.Date(2022, 11, 30)]; len(subs) != 2 || !ok {
+		t.Fatalf("subscriber days %v, want 30 November and 31 December", subs)
 	}
 	var history struct {
 		History []map[string]any `json:"history"`
@@ -254,9 +255,9 @@ func TestPagingAcrossManyPages(t *testing.T) {
 	if pages < 8 {
 		t.Errorf("%d report pages, want the campaigns spread over many pages of 2", pages)
 	}
-	// Ten month ends, one per completed month in the window.
-	if n := len(subscriberDays(sink)); n != 10 {
-		t.Errorf("%d month-end sizes, want 10", n)
+	// Ten month ends, one per completed month in the window, and the one before the window.
+	if n := len(subscriberDays(sink)); n != 11 {
+		t.Errorf("%d month-end sizes, want 11", n)
 	}
 }
 
@@ -322,7 +323,7 @@ func TestEmptyWindow(t *testing.T) {
 	if len(sink.Records()) != 0 {
 		t.Errorf("records %v for months before the audience existed", sink.Records())
 	}
-	if notes := strings.Join(sink.Notes(), "\n"); !strings.Contains(notes, "no figures for 2 month end(s)") {
+	if notes := strings.Join(sink.Notes(), "\n"); !strings.Contains(notes, "no figures for 3 month end(s)") {
 		t.Errorf("notes %q, want the gap named", notes)
 	}
 }
@@ -485,8 +486,8 @@ func TestServerErrorThatPersists(t *testing.T) {
 	if errors.Is(err, collectors.ErrUnauthorized) || errors.Is(err, collectors.ErrRateLimited) {
 		t.Error("a 500 is neither a credential nor a rate problem")
 	}
-	// The month-end size was complete before the reports failed: kept, so the run is partial.
-	if len(subscriberDays(sink)) != 1 {
+	// The month-end sizes do not depend on the reports: kept, so the run is partial.
+	if len(subscriberDays(sink)) != 2 {
 		t.Error("the month-end size got before the failure was dropped")
 	}
 }
@@ -522,7 +523,7 @@ func TestMalformedJSON(t *testing.T) {
 		return false
 	}
 	_, err := collect(t, c, days.Date(2022, 12, 1), days.Date(2022, 12, 31))
-	if err == nil || !strings.Contains(err.Error(), "malformed JSON") || !strings.HasPrefix(err.Error(), "mailchimp: ") {
+	if err == nil || !strings.Contains(err.Error(), "malformed JSON") || !strings.HasPrefix(err.Error(), "campaign reports (GET /reports): mailchimp: ") {
 		t.Fatalf("error %v, want malformed JSON named", err)
 	}
 }

@@ -7,6 +7,18 @@ import (
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
+// Spans splits r into consecutive ranges of at most n days. Unlike days.Range.Chunks they cross
+// month boundaries: Meta's limit is a number of days, not a calendar month.
+func Spans(r days.Range, n int) []days.Range {
+	var out []days.Range
+	for from := r.From; !from.After(r.To); {
+		to := days.Earlier(from.AddDate(0, 0, n-1), r.To)
+		out = append(out, days.Range{From: from, To: to})
+		from = to.AddDate(0, 0, 1)
+	}
+	return out
+}
+
 // EndTimeLayout is Meta's timestamp format: 2025-09-02T07:00:00+0000, an offset without a colon.
 const EndTimeLayout = "2006-01-02T15:04:05-0700"
 

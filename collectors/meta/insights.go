@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/innomed/rekkevidde/collectors"
 )
 
 // maxPages bounds the paging of one insights request; a day series of 90 days never comes near it,
@@ -100,12 +102,19 @@ func (c *Client) Insights(ctx context.Context, node string, q Query, what string
 		one.Metrics = asked
 		got, err := c.insights(ctx, node, one, what)
 		var rej *metricRejection
+		var rangeErr *RangeError
 		switch {
 		case err == nil:
 			out = got
 		case errors.As(err, &rej) && len(asked) == 1:
 			rejected[asked[0]] = rej.said
-		case errors.As(err, &rej):
+		case len(asked) == 1, collectors.EndsRun(ctx, err), errors.As(err, &rangeErr):
+			return nil, c.withRejected(node, rejected, err)
+		default:
+			// A refused metric, or an answer that failed for another reason (a 500, a body cut off
+			// after the retries), could be one metric's doing: each is asked alone, so the others
+			// are not lost with it. This costs requests only when something already failed.
+			var failed []error
 			for _, m := range asked {
 				one.Metrics = []string{m}
 				got, err := c.insights(ctx, node, one, what)
@@ -114,17 +123,44 @@ func (c *Client) Insights(ctx context.Context, node string, q Query, what string
 					continue
 				}
 				if err != nil {
-					return out, c.withRejected(node, rejected, err)
+					failed = append(failed, fmt.Errorf("metric %s: %w", m, err))
+					if collectors.EndsRun(ctx, err) {
+						break
+					}
+					continue
 				}
 				for name, metric := range got {
 					out[name] = metric
 				}
 			}
-		default:
-			return nil, c.withRejected(node, rejected, err)
+			return out, c.withRejected(node, rejected, errors.Join(failed...))
 		}
 	}
 	return out, c.withRejected(node, rejected, nil)
+}
+
+// Serves tells whether Meta gives one figure for since..until in one request: the span is within
+// the documented limit and no shorter span was refused earlier. A span it does not serve is not
+// asked for (each such request would only be refused and count against the quota); the reason is
+// for the run's note.
+func (c *Client) Serves(since, until time.Time) (bool, string) {
+	c.mu.Lock()
+	limit := c.maxSpan
+	c.mu.Unlock()
+	if limit <= 0 || until.Sub(since) <= limit {
+		return true, ""
+	}
+	return false, fmt.Sprintf("Meta serves one figure for at most %d days (%d s) between since and until, and this span is longer",
+		int(limit/(24*time.Hour)), int64(limit/time.Second))
+}
+
+// learnSpan lowers the longest span asked for after Meta refused one of this length.
+func (c *Client) learnSpan(span time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.maxSpan <= 0 || span-time.Second < c.maxSpan {
+		c.maxSpan = span - time.Second
+	}
 }
 
 // withRejected remembers rejected metrics and adds their report to err.
@@ -165,7 +201,12 @@ func (c *Client) insights(ctx context.Context, node string, q Query, what string
 	for page := 1; ; page++ {
 		var resp insightsPage
 		if err := c.get(ctx, u, c.token, &resp, what); err != nil {
-			return nil, c.classifyInsightsError(err, what)
+			err = c.classifyInsightsError(err, what)
+			var rangeErr *RangeError
+			if page == 1 && errors.As(err, &rangeErr) {
+				c.learnSpan(q.Until.Sub(q.Since))
+			}
+			return nil, err
 		}
 		fresh := 0
 		var lastEnd time.Time

@@ -6,6 +6,7 @@
 package meta
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,6 +91,9 @@ type Config struct {
 	Log         *slog.Logger
 	// HTTP, when set, adjusts the HTTP options (tests shorten the waits).
 	HTTP func(*collectors.HTTPOptions)
+	// MaxRangeDays is the longest since..until span Meta documents for this node's insights (90
+	// days for Pages, 30 for Instagram accounts); 0 means no known limit.
+	MaxRangeDays int
 }
 
 // Client talks to the Graph API for one source.
@@ -114,6 +118,11 @@ type Client struct {
 	// rejected are metrics Meta refused on this API version; they are not asked for again but
 	// still reported on every run until the configuration changes.
 	rejected map[string]string
+	// tokenChecked is when CheckToken last found the token valid (zero: not yet).
+	tokenChecked time.Time
+	// maxSpan is the longest since..until span Meta serves in one request: the documented limit,
+	// lowered when Meta refuses a shorter one. Longer spans are not asked for (see Serves).
+	maxSpan time.Duration
 }
 
 // NewClient validates base_url and api_version and builds the client. Errors name the setting.
@@ -150,6 +159,7 @@ func NewClient(cfg Config) (*Client, error) {
 		source: cfg.Source, root: u, version: version, token: cfg.Token, appToken: cfg.AppToken,
 		tokenHint: cfg.TokenHint, tokenKind: cfg.TokenKind, permissions: cfg.Permissions,
 		pacific: pacific, now: now, log: log, rejected: map[string]string{},
+		maxSpan: time.Duration(cfg.MaxRangeDays) * 24 * time.Hour,
 	}
 	opts := collectors.HTTPOptions{
 		Source:            cfg.Source,
@@ -169,6 +179,9 @@ func NewClient(cfg Config) (*Client, error) {
 	c.http = collectors.NewHTTPClient(opts)
 	return c, nil
 }
+
+// NoteRetries notes the transient faults retried since the last call (see collectors.HTTPClient).
+func (c *Client) NoteRetries(sink *collectors.Sink) { c.http.NoteRetries(sink) }
 
 // APIVersion is the Graph API version in use.
 func (c *Client) APIVersion() string { return c.version }
@@ -194,28 +207,37 @@ func (c *Client) get(ctx context.Context, u *url.URL, bearer config.Secret, out 
 	if err := c.checkPause(u.Path, what); err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return fmt.Errorf("%s: %s: build request: %s", c.source, what, c.Redact(err.Error()))
+	build := func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+bearer.Value())
+		req.Header.Set("Accept", "application/json")
+		return req, nil
 	}
-	req.Header.Set("Authorization", "Bearer "+bearer.Value())
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
+	var raw json.RawMessage
+	var status int
+	// Fetch asks again when the answer arrives cut off or malformed; each answer's usage headers
+	// are read, so a quota nearly used up stops the run after it.
+	err := c.http.Fetch(ctx, build, func(resp *http.Response, body []byte) error {
+		c.observeUsage(resp.Header)
+		status = resp.StatusCode
+		return collectors.DecodeJSON(c.source, u.Path, bytes.NewReader(body), &raw)
+	})
+	var apiErr *collectors.APIError
+	if errors.As(err, &apiErr) {
 		return c.explain(err, what)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	c.observeUsage(resp.Header)
-	var raw json.RawMessage
-	if err := collectors.DecodeJSON(c.source, u.Path, resp.Body, &raw); err != nil {
-		return fmt.Errorf("%s: %s: %s", c.source, what, c.Redact(err.Error()))
+	if err != nil {
+		return &metaError{msg: fmt.Sprintf("%s: %s: %s", c.source, what, c.Redact(err.Error())), errs: []error{err}}
 	}
 	// Meta sends errors with a non-2xx status, but a proxy may not; an error body is never data.
 	var probe struct {
 		Error *Error `json:"error"`
 	}
 	if json.Unmarshal(raw, &probe) == nil && probe.Error != nil {
-		return fmt.Errorf("%s: %s: Meta answered an error with HTTP %d: %s", c.source, what, resp.StatusCode, c.Redact(probe.Error.String()))
+		return fmt.Errorf("%s: %s: Meta answered an error with HTTP %d: %s", c.source, what, status, c.Redact(probe.Error.String()))
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("%s: %s: %s answered JSON of an unexpected shape (%v): %.120q", c.source, what, u.Path, err, c.Redact(string(raw)))

@@ -204,6 +204,13 @@ func TestRangeBeyondMetaLimit(t *testing.T) {
 	if !errors.As(err, &rangeErr) || !strings.Contains(rangeErr.Said, "90 days") {
 		t.Fatalf("err = %v, want a *RangeError quoting Meta", err)
 	}
+	// The refusal is learnt: that span, and longer ones, are not asked again; shorter ones are.
+	if ok, why := f.c.Serves(q.Since, q.Until); ok || !strings.Contains(why, "at most 90 days") {
+		t.Errorf("a refused span is still served: %v %q", ok, why)
+	}
+	if ok, _ := f.c.Serves(f.c.DayStart(days.Date(2025, 1, 1)), f.c.DayStart(days.Date(2025, 4, 1))); !ok {
+		t.Error("a 90-day span is no longer served")
+	}
 	q.Until = f.c.DayStart(days.Date(2025, 5, 1))
 	got, err := f.c.Insights(context.Background(), pageID, q, "month reach")
 	if err != nil {
@@ -603,4 +610,41 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 		t.Fatal("no error")
 	}
 	f.noSecret(t, "error", err.Error())
+}
+
+// TestTokenCheckedOncePerRun: the steps of a backfill share one /debug_token check for an hour;
+// a refused token is asked about again.
+func TestTokenCheckedOncePerRun(t *testing.T) {
+	f := newFixture(t)
+	checks := func() int {
+		n := 0
+		for _, r := range f.srv.Requests() {
+			if strings.HasPrefix(r, "/v25.0/debug_token") {
+				n++
+			}
+		}
+		return n
+	}
+	for range 5 {
+		if err := f.c.CheckToken(context.Background(), &collectors.Sink{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := checks(); n != 1 {
+		t.Errorf("%d token checks in one run, want 1", n)
+	}
+	f.now = f.now.Add(2 * time.Hour)
+	if err := f.c.CheckToken(context.Background(), &collectors.Sink{}); err != nil || checks() != 2 {
+		t.Errorf("the next run's check: %v, %d checks", err, checks())
+	}
+	f.srv.Update(func(s *metafake.Server) { s.TokenExpired = true })
+	f.now = f.now.Add(2 * time.Hour)
+	for range 2 {
+		if err := f.c.CheckToken(context.Background(), &collectors.Sink{}); !errors.Is(err, collectors.ErrUnauthorized) {
+			t.Errorf("expired token: %v", err)
+		}
+	}
+	if n := checks(); n != 4 {
+		t.Errorf("%d checks, want a refused token asked about again (4)", n)
+	}
 }

@@ -17,6 +17,12 @@ const CredentialName = "access_token"
 // dataAccessWarning is how long before Meta's data access for a token ends that each run says so.
 const dataAccessWarning = 30 * 24 * time.Hour
 
+// tokenCheckEvery is how long one check of the token stands. A backfill makes many steps within
+// minutes; asking /debug_token in each would only add requests against the app's hourly quota, so
+// the token is checked once per run (a scheduled run comes every few hours) and again after a
+// refusal.
+const tokenCheckEvery = time.Hour
+
 type debugToken struct {
 	Data struct {
 		Type                string `json:"type"`
@@ -46,7 +52,27 @@ func isTokenRefused(err error) bool {
 // (no expiry for tokens that never expire, expires_at 0). A token Meta calls invalid or refuses ends
 // the run with an error that wraps collectors.ErrUnauthorized; any other failure only leaves a note,
 // since the figures can still be collected.
+//
+// A check that succeeded, or that Meta refused for a reason other than the token, stands for
+// tokenCheckEvery: the next steps of the same run do not ask again (a refused token is asked again,
+// since every other request fails too until it is replaced).
 func (c *Client) CheckToken(ctx context.Context, sink *collectors.Sink) error {
+	c.mu.Lock()
+	fresh := !c.tokenChecked.IsZero() && c.now().Sub(c.tokenChecked) < tokenCheckEvery
+	c.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	err := c.checkToken(ctx, sink)
+	if err == nil {
+		c.mu.Lock()
+		c.tokenChecked = c.now()
+		c.mu.Unlock()
+	}
+	return err
+}
+
+func (c *Client) checkToken(ctx context.Context, sink *collectors.Sink) error {
 	inspector := c.appToken
 	if !inspector.IsSet() {
 		inspector = c.token

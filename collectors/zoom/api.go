@@ -152,29 +152,27 @@ func (c *collector) getOnce(ctx context.Context, path string, q url.Values, out 
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fmt.Errorf("zoom: build request: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if status, _, _ := apiCode(err); status == http.StatusUnauthorized {
-			c.dropToken(token)
+	build := func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
 		}
-		return err
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept", "application/json")
+		return req, nil
 	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("zoom: read %s: %w", pathForLog(path), err)
+	// Fetch asks again when an answer arrives cut off or malformed.
+	err = c.http.Fetch(ctx, build, func(_ *http.Response, raw []byte) error {
+		// Answers hold names and e-mail addresses: a decoding error says where, never what.
+		if err := json.Unmarshal(raw, out); err != nil {
+			return collectors.Explain(fmt.Sprintf("zoom: GET %s answered malformed JSON (%s)", pathForLog(path), jsonProblem(err)), err)
+		}
+		return nil
+	})
+	if status, _, _ := apiCode(err); status == http.StatusUnauthorized {
+		c.dropToken(token)
 	}
-	// Answers hold names and e-mail addresses: a decoding error says where, never what.
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("zoom: GET %s answered malformed JSON (%s)", pathForLog(path), jsonProblem(err))
-	}
-	return nil
+	return err
 }
 
 // jsonProblem describes a decoding error without quoting the input.

@@ -2,8 +2,10 @@ package zoom
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +47,67 @@ type reportSummary struct {
 }
 
 // collectWebinars finds the webinar instances held in window and adds each with its attendance.
-// Zoom lists a host's webinars (unexpired ones), and each webinar's held instances.
+// Zoom lists a host's webinars (unexpired ones), and each webinar's held instances. A webinar that
+// fails does not cost the others theirs: its failure is returned with the others' once all are
+// done, unless it ends the run (token, rate limit).
 func (c *collector) collectWebinars(ctx context.Context, window days.Range, sink *collectors.Sink) error {
+	webinars, err := c.webinars(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, w := range webinars {
+		if !c.mayHaveInstanceIn(w, window) {
+			continue
+		}
+		held, err := c.heldInstances(ctx, w.ID)
+		if isGone(err) {
+			_, _, said := apiCode(err)
+			if c.shouldHaveBeenHeld(w, window) {
+				// Scheduled once, in this window and in the past: Zoom should list it as held.
+				errs = append(errs, fmt.Errorf("zoom: webinar %d %q scheduled %s: Zoom answered that it has no held instances (%s); its attendance is not stored",
+					w.ID, collectors.HideEmailAddresses(w.Topic), localDay(w.StartTime, c.loc), said))
+				continue
+			}
+			sink.Note("zoom: webinar %d %q: Zoom has no held instances of it (%s): not held in %s, or Zoom no longer has them; nothing is stored for it",
+				w.ID, collectors.HideEmailAddresses(w.Topic), said, window)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("zoom: held instances of webinar %d: %w", w.ID, err))
+			if collectors.EndsRun(ctx, err) {
+				break
+			}
+			continue
+		}
+		for _, inst := range held {
+			start, err := time.Parse(time.RFC3339, inst.StartTime)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("zoom: webinar %d: instance start_time %q is not a time", w.ID, inst.StartTime))
+				continue
+			}
+			if !c.inWindow(start, window) {
+				continue
+			}
+			if err := c.addWebinar(ctx, w, inst, sink); err != nil {
+				errs = append(errs, err)
+				if collectors.EndsRun(ctx, err) {
+					return errors.Join(errs...)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// webinars lists the host's webinars, once per run: the steps of a backfill share the list.
+func (c *collector) webinars(ctx context.Context) ([]webinar, error) {
+	c.mu.Lock()
+	held, ok := c.webinarList, c.now().Sub(c.webinarListAt) < cacheFor
+	c.mu.Unlock()
+	if ok && held != nil {
+		return held, nil
+	}
 	path := "/users/" + escapeID(c.userID) + "/webinars"
 	webinars, err := fetchAll(ctx, c, path, url.Values{"type": {"scheduled"}},
 		func(p *struct {
@@ -56,36 +117,49 @@ func (c *collector) collectWebinars(ctx context.Context, window days.Range, sink
 			return p.Webinars, p.listPage
 		})
 	if err != nil {
-		return fmt.Errorf("zoom: list the webinars of user %s: %w", c.userID, err)
+		return nil, fmt.Errorf("zoom: list the webinars of user %s: %w", c.userID, err)
 	}
-	for _, w := range webinars {
-		if !c.mayHaveInstanceIn(w, window) {
-			continue
-		}
-		var held struct {
-			Webinars []instance `json:"webinars"`
-		}
-		err := c.get(ctx, "/past_webinars/"+escapeID(strconv.FormatInt(w.ID, 10))+"/instances", nil, &held)
-		if isGone(err) {
-			continue // not held (yet)
-		}
-		if err != nil {
-			return fmt.Errorf("zoom: held instances of webinar %d: %w", w.ID, err)
-		}
-		for _, inst := range held.Webinars {
-			start, err := time.Parse(time.RFC3339, inst.StartTime)
-			if err != nil {
-				return fmt.Errorf("zoom: webinar %d: instance start_time %q is not a time", w.ID, inst.StartTime)
-			}
-			if !c.inWindow(start, window) {
-				continue
-			}
-			if err := c.addWebinar(ctx, w, inst, sink); err != nil {
-				return err
-			}
-		}
+	if webinars == nil {
+		webinars = []webinar{}
 	}
-	return nil
+	c.mu.Lock()
+	c.webinarList, c.webinarListAt = webinars, c.now()
+	c.mu.Unlock()
+	return webinars, nil
+}
+
+// heldInstances lists a webinar's held instances, once per run.
+func (c *collector) heldInstances(ctx context.Context, id int64) ([]instance, error) {
+	c.mu.Lock()
+	h, ok := c.instances[id]
+	c.mu.Unlock()
+	if ok && c.now().Sub(h.at) < cacheFor {
+		return h.list, h.err
+	}
+	var held struct {
+		Webinars []instance `json:"webinars"`
+	}
+	err := c.get(ctx, "/past_webinars/"+escapeID(strconv.FormatInt(id, 10))+"/instances", nil, &held)
+	if err == nil || isGone(err) {
+		// A 404 stands too: asking again within the run would get the same answer.
+		c.mu.Lock()
+		c.instances[id] = heldList{list: held.Webinars, err: err, at: c.now()}
+		c.mu.Unlock()
+	}
+	return held.Webinars, err
+}
+
+// shouldHaveBeenHeld tells whether a one-time webinar was scheduled on a day of window before today.
+func (c *collector) shouldHaveBeenHeld(w webinar, window days.Range) bool {
+	if w.Type != webinarOnce {
+		return false
+	}
+	start, err := time.Parse(time.RFC3339, w.StartTime)
+	if err != nil {
+		return false
+	}
+	d := days.Of(start, c.loc)
+	return c.inWindow(start, window) && d.Before(days.Of(c.now(), c.loc))
 }
 
 // mayHaveInstanceIn skips webinars that cannot have been held in window: a one-time webinar is
@@ -98,6 +172,9 @@ func (c *collector) mayHaveInstanceIn(w webinar, window days.Range) bool {
 	start, err := time.Parse(time.RFC3339, w.StartTime)
 	if err != nil {
 		return true
+	}
+	if start.After(c.now()) {
+		return false // not held yet: nothing to ask
 	}
 	d := days.Of(start, c.loc)
 	return !d.Before(window.From.AddDate(0, 0, -1)) && !d.After(window.To.AddDate(0, 0, 1))
@@ -123,13 +200,18 @@ func (c *collector) addWebinar(ctx context.Context, w webinar, inst instance, si
 	}
 	var registered *sectors.Counts
 	var bySector map[string]string
+	// A failed registrant list costs the webinar its registrations only: its attendance is still
+	// stored, and the failure makes the run partial.
+	var registrantsErr error
 	if w.Type == webinarOnce {
 		counts, sectorOf, err := c.registrants(ctx, w.ID)
 		switch {
 		case isGone(err):
 			sink.Note("zoom: %s: Zoom no longer lists its registrants; registrations are left empty", what)
-		case err != nil:
+		case err != nil && collectors.EndsRun(ctx, err):
 			return fmt.Errorf("zoom: %s: registrants: %w", what, err)
+		case err != nil:
+			registrantsErr = fmt.Errorf("zoom: %s: registrants not stored (its attendance is): %w", what, err)
 		default:
 			registered, bySector = &counts, sectorOf
 		}
@@ -142,9 +224,9 @@ func (c *collector) addWebinar(ctx context.Context, w webinar, inst instance, si
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("zoom: %s: participants: %w", what, err)
+		return errors.Join(fmt.Errorf("zoom: %s: participants: %w", what, err), registrantsErr)
 	}
-	return c.addEvent(figures.KindWebinar, "zoom-"+inst.UUID, summary, registered, attended, sink)
+	return errors.Join(c.addEvent(figures.KindWebinar, "zoom-"+inst.UUID, summary, registered, attended, sink), registrantsErr)
 }
 
 // reportExpired tells whether Zoom refused a report because it no longer has it: "does not
@@ -211,8 +293,20 @@ func (c *collector) collectMeetings(ctx context.Context, window days.Range, sink
 	}
 	path := "/report/users/" + escapeID(c.userID) + "/meetings"
 	seen := map[string]bool{}
-	// Calendar months keep every request within Zoom's one-month limit, however Zoom counts it.
-	for _, piece := range (days.Range{From: from, To: to}).Chunks(31) {
+	var errs []error
+	today := days.Of(c.now(), c.loc)
+	// A backfill goes a calendar month per step and asks for a day either side; Zoom serves a month
+	// per request. Each request reaches a month on from the first day not yet listed (up to today),
+	// and the days it listed stand for the steps that follow within cacheFor: every day is listed
+	// once.
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		c.mu.Lock()
+		at, listed := c.meetingDays[d]
+		c.mu.Unlock()
+		if listed && c.now().Sub(at) < cacheFor && !c.now().Before(at) {
+			continue
+		}
+		piece := days.Range{From: d, To: days.Earlier(d.AddDate(0, 1, -1), today)}
 		q := url.Values{"from": {days.Format(piece.From)}, "to": {days.Format(piece.To)}, "type": {"past"}}
 		meetings, err := fetchAll(ctx, c, path, q, func(p *struct {
 			listPage
@@ -221,8 +315,30 @@ func (c *collector) collectMeetings(ctx context.Context, window days.Range, sink
 			return p.Meetings, p.listPage
 		})
 		if err != nil {
-			return fmt.Errorf("zoom: list the meetings of user %s %s: %w", c.userID, piece, err)
+			errs = append(errs, fmt.Errorf("zoom: list the meetings of user %s %s: %w", c.userID, piece, err))
+			if collectors.EndsRun(ctx, err) {
+				break
+			}
+			d = piece.To
+			continue
 		}
+		now := c.now()
+		c.mu.Lock()
+		piece.Each(func(day time.Time) { c.meetingDays[day] = now })
+		for _, m := range meetings {
+			c.meetingList[m.UUID] = m
+		}
+		c.mu.Unlock()
+		d = piece.To
+	}
+	c.mu.Lock()
+	var meetings []reportSummary
+	for _, m := range c.meetingList {
+		meetings = append(meetings, m)
+	}
+	c.mu.Unlock()
+	slices.SortFunc(meetings, func(a, b reportSummary) int { return strings.Compare(a.StartTime+a.UUID, b.StartTime+b.UUID) })
+	{
 		for _, m := range meetings {
 			start, err := time.Parse(time.RFC3339, m.StartTime)
 			if err != nil {
@@ -233,11 +349,14 @@ func (c *collector) collectMeetings(ctx context.Context, window days.Range, sink
 			}
 			seen[m.UUID] = true
 			if err := c.addMeeting(ctx, m, sink); err != nil {
-				return err
+				errs = append(errs, err)
+				if collectors.EndsRun(ctx, err) {
+					return errors.Join(errs...)
+				}
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // selected tells whether a meeting's topic names it as one of the configured events.

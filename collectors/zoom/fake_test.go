@@ -25,7 +25,7 @@ import (
 // hold "//", the meeting report's one-month and six-month limits, and 404 code 3001 for
 // meetings and webinars it has no report of.
 type fakeZoom struct {
-	t            *testing.T
+	t            testing.TB
 	accountID    string
 	clientID     string
 	clientSecret string
@@ -49,6 +49,9 @@ type fakeZoom struct {
 	// intercept, when set, may answer request n (1-based, token requests included) itself.
 	// It runs with mu held.
 	intercept func(n int, r *http.Request, w http.ResponseWriter) bool
+	// faults, when set, picks a transport-level fault for API request n (collectortest.Faulty).
+	faults func(n int, r *http.Request) collectortest.Fault
+	faulty *collectortest.Faulty
 }
 
 type pageToken struct {
@@ -62,7 +65,7 @@ type fakeRequest struct {
 	Query  url.Values
 }
 
-func newFake(t *testing.T) *fakeZoom {
+func newFake(t testing.TB) *fakeZoom {
 	t.Helper()
 	f := &fakeZoom{
 		t: t, accountID: "Ab1Cd2Ef3Gh4Ij5Kl6Mn7", clientID: "zoom-test-client-id-7d1e", clientSecret: "zoom-test-client-secret-9f3b2a",
@@ -108,7 +111,7 @@ func newFake(t *testing.T) *fakeZoom {
 	return f
 }
 
-func readFixture(t *testing.T, name string, into any) {
+func readFixture(t testing.TB, name string, into any) {
 	t.Helper()
 	if err := json.Unmarshal(collectortest.Fixture(t, name), into); err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -116,7 +119,16 @@ func readFixture(t *testing.T, name string, into any) {
 }
 
 func (f *fakeZoom) server() *httptest.Server {
-	return collectortest.Server(f.t, http.HandlerFunc(f.serve))
+	f.faulty = &collectortest.Faulty{Handler: http.HandlerFunc(f.serve), Plan: func(n int, r *http.Request) collectortest.Fault {
+		f.mu.Lock()
+		plan := f.faults
+		f.mu.Unlock()
+		if plan == nil || !strings.HasPrefix(r.URL.Path, "/v2/") {
+			return collectortest.NoFault
+		}
+		return plan(n, r)
+	}}
+	return collectortest.Server(f.t, f.faulty)
 }
 
 // update changes the fake while its server may be running.
@@ -324,7 +336,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeFixture(t *testing.T, w http.ResponseWriter, status int, name string) {
+func writeFixture(t testing.TB, w http.ResponseWriter, status int, name string) {
 	raw, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Errorf("fixture %s: %v", name, err)

@@ -34,11 +34,11 @@ func TestBackfill2025Integration(t *testing.T) {
 	src := scheduler.Source{ID: "zoom", Kind: "zoom", Collector: s.c, ChunkDays: Kind().ChunkDays}
 	year := days.Range{From: days.Date(2025, 1, 1), To: days.Date(2025, 12, 31)}
 
-	// A daily limit hit part-way: every API request after the 40th is refused until tomorrow.
+	// A daily limit hit part-way: every API request after the 20th is refused until tomorrow.
 	retryAt := time.Now().Add(3 * time.Hour).UTC().Truncate(time.Second)
 	s.fake.update(func() {
 		s.fake.intercept = func(n int, r *http.Request, w http.ResponseWriter) bool {
-			if n > 40 && strings.HasPrefix(r.URL.Path, "/v2/") {
+			if n > 20 && strings.HasPrefix(r.URL.Path, "/v2/") {
 				w.Header().Set("X-RateLimit-Type", "Daily-limit")
 				w.Header().Set("Retry-After", retryAt.Format(time.RFC3339))
 				writeFixture(t, w, http.StatusTooManyRequests, "error_429_daily.json")
@@ -95,7 +95,7 @@ func TestBackfill2025Integration(t *testing.T) {
 }
 
 // checkStored reads 2025's events as the dashboard does and compares them with the fixtures.
-func checkStored(t *testing.T, st *store.Store, loc *time.Location) {
+func checkStored(t testing.TB, st *store.Store, loc *time.Location) {
 	t.Helper()
 	ctx := context.Background()
 	evs, err := query.New(st.Conn()).Events(ctx, "innomed", time.Date(2025, 1, 1, 0, 0, 0, 0, loc), time.Date(2026, 1, 1, 0, 0, 0, 0, loc))
@@ -121,7 +121,7 @@ func checkStored(t *testing.T, st *store.Store, loc *time.Location) {
 }
 
 // snapshot is the stored figures as text, versions aside.
-func snapshot(t *testing.T, st *store.Store) string {
+func snapshot(t testing.TB, st *store.Store) string {
 	t.Helper()
 	var events, sectors string
 	err := st.Conn().QueryRow(context.Background(), `
@@ -137,7 +137,7 @@ SELECT
 }
 
 // personalData is every name and e-mail address in the fixtures.
-func personalData(t *testing.T) []string {
+func personalData(t testing.TB) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {

@@ -95,6 +95,15 @@ type collector struct {
 	tokenMu      sync.Mutex
 	token        string
 	tokenExpires time.Time
+
+	// mu guards what one run's steps share (see cacheFor).
+	mu            sync.Mutex
+	webinarList   []webinar
+	webinarListAt time.Time
+	instances     map[int64]heldList
+	// meetingList holds the meetings listed so far by UUID, meetingDays when each day was listed.
+	meetingList map[string]reportSummary
+	meetingDays map[time.Time]time.Time
 }
 
 // newCollector builds the collector; tune, when not nil, adjusts the HTTP options (tests shorten
@@ -161,6 +170,9 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		tune(&opts)
 	}
 	return &collector{
+		instances:     map[int64]heldList{},
+		meetingList:   map[string]reportSummary{},
+		meetingDays:   map[time.Time]time.Time{},
 		accountID:     set.AccountID,
 		clientID:      set.ClientID,
 		clientSecret:  set.ClientSecret,
@@ -203,16 +215,31 @@ func absoluteURL(key, value, fallback string) (string, error) {
 }
 
 // Collect adds every webinar instance and selected meeting held in window, each with its whole
-// sector set. It stops at the first failed request and keeps the events complete by then; an
-// event whose report Zoom no longer has is a note, not a failure.
+// sector set. Webinars and meetings are fetched on their own (collectors.RunFamilies), and within
+// them one event that fails does not cost the others theirs; an event whose report Zoom no longer
+// has is a note, not a failure.
 func (c *collector) Collect(ctx context.Context, window days.Range, sink *collectors.Sink) error {
-	if err := c.collectWebinars(ctx, window, sink); err != nil {
-		return err
+	families := []collectors.Family{{Name: "webinars (with registrants and participants)", Run: func(ctx context.Context) error {
+		return c.collectWebinars(ctx, window, sink)
+	}}}
+	if len(c.meetingTopics) > 0 {
+		families = append(families, collectors.Family{Name: "meetings (with participants)", Run: func(ctx context.Context) error {
+			return c.collectMeetings(ctx, window, sink)
+		}})
 	}
-	if len(c.meetingTopics) == 0 {
-		return nil
-	}
-	return c.collectMeetings(ctx, window, sink)
+	defer c.http.NoteRetries(sink)
+	return collectors.RunFamilies(ctx, sink, families...)
+}
+
+// cacheFor is how long the webinar list and a webinar's held instances stand: the steps of one
+// backfill share them, a scheduled run hours later asks again.
+const cacheFor = time.Hour
+
+// heldList is a webinar's held instances as Zoom answered them (a 404 included).
+type heldList struct {
+	list []instance
+	err  error
+	at   time.Time
 }
 
 // Interface guard.

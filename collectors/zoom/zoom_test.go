@@ -24,13 +24,14 @@ import (
 func testClock() time.Time { return time.Date(2026, 1, 20, 12, 0, 0, 0, collectortest.Oslo) }
 
 type testSetup struct {
-	fake *fakeZoom
-	c    *collector
-	logs *collectortest.LogBuffer
+	fake  *fakeZoom
+	c     *collector
+	logs  *collectortest.LogBuffer
+	block string // the settings block, to build the same collector again
 }
 
 // setup builds a collector against a fresh fake. extra is YAML appended to the settings block.
-func setup(t *testing.T, extra string, tune func(*collectors.HTTPOptions)) testSetup {
+func setup(t testing.TB, extra string, tune func(*collectors.HTTPOptions)) testSetup {
 	t.Helper()
 	f := newFake(t)
 	srv := f.server()
@@ -41,15 +42,15 @@ func setup(t *testing.T, extra string, tune func(*collectors.HTTPOptions)) testS
 		t.Fatal(err)
 	}
 	c.pageSize = 4 // many pages from small fixtures
-	return testSetup{fake: f, c: c, logs: logs}
+	return testSetup{fake: f, c: c, logs: logs, block: block}
 }
 
-func build(t *testing.T, block string, tune func(*collectors.HTTPOptions)) (*collector, *collectortest.LogBuffer, error) {
+func build(t testing.TB, block string, tune func(*collectors.HTTPOptions)) (*collector, *collectortest.LogBuffer, error) {
 	t.Helper()
 	return buildWithSectors(t, block, nil, tune)
 }
 
-func buildWithSectors(t *testing.T, block string, rules []config.SectorRule, tune func(*collectors.HTTPOptions)) (*collector, *collectortest.LogBuffer, error) {
+func buildWithSectors(t testing.TB, block string, rules []config.SectorRule, tune func(*collectors.HTTPOptions)) (*collector, *collectortest.LogBuffer, error) {
 	t.Helper()
 	logs := &collectortest.LogBuffer{}
 	s := collectortest.Settings(t, "zoom", block, nil)
@@ -64,7 +65,7 @@ func buildWithSectors(t *testing.T, block string, rules []config.SectorRule, tun
 	return c, logs, err
 }
 
-func collect(t *testing.T, c *collector, from, to time.Time) (*collectors.Sink, error) {
+func collect(t testing.TB, c *collector, from, to time.Time) (*collectors.Sink, error) {
 	t.Helper()
 	sink := &collectors.Sink{}
 	err := c.Collect(context.Background(), days.Range{From: from, To: to}, sink)
@@ -112,7 +113,7 @@ var expected2025 = []wantEvent{
 
 // checkEvents compares a sink's records with want, and checks that every event has its whole
 // sector set adding up to its counts.
-func checkEvents(t *testing.T, records []figures.Record, want []wantEvent) {
+func checkEvents(t testing.TB, records []figures.Record, want []wantEvent) {
 	t.Helper()
 	loc := testClock().Location()
 	var evs []figures.Event
@@ -551,7 +552,7 @@ func TestDailyLimitWithoutRetryAfterComesBackAtMidnightUTC(t *testing.T) {
 // collectUnderDailyLimit collects September to December 2025 while Zoom refuses the report of the
 // second webinar with its daily limit, sending retryAfter as Retry-After ("": none). It returns how
 // many times Zoom refused.
-func collectUnderDailyLimit(t *testing.T, retryAfter string) (*collectors.Sink, int, error) {
+func collectUnderDailyLimit(t testing.TB, retryAfter string) (*collectors.Sink, int, error) {
 	s := setup(t, "", nil)
 	refused := 0
 	s.fake.update(func() {
@@ -763,7 +764,7 @@ func TestCountPeopleDocumentedExample(t *testing.T) {
 
 // assertNoSecrets fails if text holds any of the given strings in any case: a name or an address
 // in other letters has leaked all the same.
-func assertNoSecrets(t *testing.T, text string, secrets ...string) {
+func assertNoSecrets(t testing.TB, text string, secrets ...string) {
 	t.Helper()
 	collectortest.NoLeak(t, "errors or logs", strings.ToLower(text), lowered(secrets)...)
 }

@@ -85,6 +85,11 @@ type Server struct {
 	// Intercept may answer a request itself (faults); n counts requests from 1. It is called
 	// without the server's lock held.
 	Intercept func(w http.ResponseWriter, r *http.Request, n int) bool
+	// Faults picks a transport-level fault for the n-th request (collectortest.Faulty: 429 with
+	// Retry-After 0, 503, a body cut off or malformed, a reset, a slow answer, or Meta's throttle,
+	// code 4 with HTTP 400); nil: none.
+	Faults func(n int, r *http.Request) collectortest.Fault
+	faulty *collectortest.Faulty
 }
 
 // New starts a server for the accounts, with now as its clock; it stops when the test ends.
@@ -102,9 +107,27 @@ func New(t testing.TB, now func() time.Time, accounts ...*Account) *Server {
 	for _, a := range accounts {
 		s.accounts[a.ID] = a
 	}
-	s.Server = collectortest.Server(t, http.HandlerFunc(s.serve))
+	s.faulty = &collectortest.Faulty{
+		Handler: http.HandlerFunc(s.serve),
+		Plan: func(n int, r *http.Request) collectortest.Fault {
+			s.mu.Lock()
+			plan := s.Faults
+			s.mu.Unlock()
+			if plan == nil {
+				return collectortest.NoFault
+			}
+			return plan(n, r)
+		},
+		Throttle: func(w http.ResponseWriter, _ *http.Request) {
+			Error(w, http.StatusBadRequest, 4, 0, "(#4) Application request limit reached")
+		},
+	}
+	s.Server = collectortest.Server(t, s.faulty)
 	return s
 }
+
+// Injected counts the faults Faults injected, by kind.
+func (s *Server) Injected() map[collectortest.Fault]int { return s.faulty.Injected() }
 
 // Update changes the server's settings under its lock.
 func (s *Server) Update(fn func(s *Server)) {
