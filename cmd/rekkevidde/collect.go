@@ -153,11 +153,20 @@ func printSummary(w io.Writer, s scheduler.Summary) {
 		if !s.RetryAt.IsZero() {
 			fmt.Fprintf(w, " until %s", s.RetryAt.Local().Format("2006-01-02 15:04"))
 		}
-		fmt.Fprintf(w, "; run the same command again later to resume from %s\n", days.Format(s.ResumeAt))
+		fmt.Fprintf(w, "; run the same command again later to %s\n", resumeWhere(s))
 	case s.Status == scheduler.StatusFailed || s.Status == scheduler.StatusInterrupted:
-		fmt.Fprintf(w, "%s: stopped at %s; run the same command again to resume there\n", s.Source, days.Format(s.ResumeAt))
+		fmt.Fprintf(w, "%s: stopped; run the same command again to %s\n", s.Source, resumeWhere(s))
 	}
 	if s.Err != nil && !errors.Is(s.Err, context.Canceled) {
 		fmt.Fprintf(w, "%s: last error: %v\n", s.Source, s.Err)
 	}
+}
+
+// resumeWhere names the day a rerun resumes from, when the run knows it: a zero date would send
+// the user to 0001-01-01.
+func resumeWhere(s scheduler.Summary) string {
+	if s.ResumeAt.IsZero() {
+		return "resume where it stopped"
+	}
+	return "resume from " + days.Format(s.ResumeAt)
 }

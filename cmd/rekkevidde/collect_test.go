@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/scheduler"
 )
 
 // fakePlausible answers the Stats API v2 the way Plausible does: one direct/desktop row of 10
@@ -118,5 +121,18 @@ func TestCollectBackfillPrintsProgressAndASummary(t *testing.T) {
 	out, err = runCmd(t, st, nil, "collect", "plausible", "--config", path)
 	if err == nil || !strings.Contains(out, "plausible:") || strings.Contains(out, "wrong-key") {
 		t.Fatalf("collect with a wrong key: %v\n%s", err, out)
+	}
+}
+
+func TestSummaryNamesTheResumeDayOnlyWhenKnown(t *testing.T) {
+	var out strings.Builder
+	printSummary(&out, scheduler.Summary{Source: "ga4", Status: scheduler.StatusFailed, Chunks: 12, Done: 6, Err: errors.New("insert failed")})
+	if strings.Contains(out.String(), "0001-01-01") || !strings.Contains(out.String(), "ga4: stopped; run the same command again to resume where it stopped") {
+		t.Fatalf("without a resume day:\n%s", out.String())
+	}
+	out.Reset()
+	printSummary(&out, scheduler.Summary{Source: "ga4", Status: scheduler.StatusFailed, Chunks: 12, Done: 6, ResumeAt: days.Date(2023, 7, 1)})
+	if !strings.Contains(out.String(), "resume from 2023-07-01") {
+		t.Fatalf("with a resume day:\n%s", out.String())
 	}
 }

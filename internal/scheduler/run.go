@@ -206,7 +206,9 @@ func (r *Runner) run(ctx context.Context, src Source, mode, job string, window d
 			// A partial chunk still advances: its error (a withdrawn metric, say) will not mend by
 			// re-fetching, it is shown as broken until the config is fixed and the dates backfilled.
 			if err := r.advance(ctx, src.ID, mode, job, chunk, i == len(chunks)-1); err != nil {
-				sum.Status, sum.Err = StatusFailed, err
+				// The figures are stored but the checkpoint did not move: the next run starts
+				// this step again, which replaces rather than adds.
+				sum.Status, sum.Err, sum.ResumeAt = StatusFailed, err, chunk.From
 				return sum, nil
 			}
 		default:

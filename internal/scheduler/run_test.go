@@ -293,3 +293,31 @@ type collectorFunc func(ctx context.Context, w days.Range, sink *collectors.Sink
 func (f collectorFunc) Collect(ctx context.Context, w days.Range, sink *collectors.Sink) error {
 	return f(ctx, w, sink)
 }
+
+// When the figures of a step are stored but its checkpoint cannot be, the run stops and names
+// that step as where to resume: never the zero day (it once said "stopped at 0001-01-01").
+func TestCheckpointWriteFailureNamesTheStepToResumeFrom(t *testing.T) {
+	st := chtest.Open(t)
+	proxy := chtest.NewProxy(t)
+	via := chtest.OpenVia(t, st, proxy.Addr())
+	via.SetRetryPolicy(store.RetryPolicy{Attempts: 1})
+	r := newTestRunner(t, via)
+	src := Source{ID: "fake", Collector: &fakeWeb{}, ChunkDays: 31}
+	sum, err := r.Backfill(context.Background(), src, year2022, false, func(c ChunkResult) {
+		if c.Index == 3 {
+			proxy.Cut() // after step 3's figures and run row, before its checkpoint
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != StatusFailed || sum.Done != 3 || !sum.ResumeAt.Equal(days.Date(2022, 3, 1)) {
+		t.Fatalf("after the failed checkpoint: %+v", sum)
+	}
+	proxy.Restore()
+	sum, err = r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Skipped != 2 || sum.Done != 10 {
+		t.Fatalf("resumed: %+v, %v", sum, err)
+	}
+	assertQuarters(t, st, true)
+}
