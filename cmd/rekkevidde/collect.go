@@ -131,7 +131,11 @@ func printProgress(w io.Writer) func(scheduler.ChunkResult) {
 			fmt.Fprintf(w, "%s [%d/%d] %s  already fetched by the interrupted run, skipped\n", c.Source, c.Index, c.Of, c.Window)
 			return
 		}
-		fmt.Fprintf(w, "%s [%d/%d] %s  %-9s %6d rows  %5.1fs\n", c.Source, c.Index, c.Of, c.Window, c.Status, c.Rows, c.Elapsed.Seconds())
+		fmt.Fprintf(w, "%s [%d/%d] %s  %-9s %6d rows  %5.1fs", c.Source, c.Index, c.Of, c.Window, c.Status, c.Rows, c.Elapsed.Seconds())
+		if c.Retries > 0 {
+			fmt.Fprintf(w, "  (%d ClickHouse writes retried)", c.Retries)
+		}
+		fmt.Fprintln(w)
 		for _, n := range c.Notes {
 			fmt.Fprintf(w, "    note: %s\n", n)
 		}
@@ -146,7 +150,11 @@ func printSummary(w io.Writer, s scheduler.Summary) {
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, " (%d resumed from an earlier run)", s.Skipped)
 	}
-	fmt.Fprintf(w, ", %d rows written\n", s.Rows)
+	fmt.Fprintf(w, ", %d rows written", s.Rows)
+	if s.Retries > 0 {
+		fmt.Fprintf(w, ", %d ClickHouse writes retried", s.Retries)
+	}
+	fmt.Fprintln(w)
 	switch {
 	case s.Status == scheduler.StatusThrottled:
 		fmt.Fprintf(w, "%s: stopped by the provider's rate limit", s.Source)

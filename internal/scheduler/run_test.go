@@ -172,6 +172,8 @@ func TestClickHouseOutageMidRunFailsAndIsFetchedAgain(t *testing.T) {
 	st := chtest.Open(t)
 	proxy := chtest.NewProxy(t)
 	via := chtest.OpenVia(t, st, proxy.Addr())
+	// An outage longer than the retries last.
+	via.SetRetryPolicy(store.RetryPolicy{Attempts: 2, Wait: 50 * time.Millisecond, MaxWait: 100 * time.Millisecond})
 	r := newTestRunner(t, via)
 	fake := &fakeWeb{fail: func(call int, _ days.Range) error {
 		if call == 5 {
@@ -193,6 +195,39 @@ func TestClickHouseOutageMidRunFailsAndIsFetchedAgain(t *testing.T) {
 		t.Fatalf("after recovery: %+v, %v", sum, err)
 	}
 	assertQuarters(t, st, true)
+}
+
+// An outage the retries ride out: the connection is cut while step 5 is fetched and ClickHouse
+// refuses connections for a second, as while it restarts. The run ends ok, with every figure once.
+func TestShortClickHouseOutageIsRiddenOut(t *testing.T) {
+	st := chtest.Open(t)
+	proxy := chtest.NewProxy(t)
+	via := chtest.OpenVia(t, st, proxy.Addr())
+	via.SetRetryPolicy(store.RetryPolicy{Attempts: 20, Wait: 100 * time.Millisecond, MaxWait: 400 * time.Millisecond})
+	r := newTestRunner(t, via)
+	fake := &fakeWeb{fail: func(call int, _ days.Range) error {
+		if call == 5 {
+			proxy.Cut()
+			time.AfterFunc(time.Second, proxy.Restore)
+		}
+		return nil
+	}}
+	sum, err := r.Backfill(context.Background(), Source{ID: "fake", Collector: fake, ChunkDays: 31}, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Done != 12 {
+		t.Fatalf("backfill through the outage: %+v, %v", sum, err)
+	}
+	if sum.Retries < 1 {
+		t.Fatalf("retries: %d, want the outage counted", sum.Retries)
+	}
+	assertQuarters(t, st, true)
+	var recorded uint64
+	if err := st.Conn().QueryRow(context.Background(),
+		"SELECT sum(retries) FROM collector_runs FINAL WHERE source = 'fake' AND status = 'ok'").Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if recorded < 1 {
+		t.Fatalf("collector_runs records %d retries, want at least 1", recorded)
+	}
 }
 
 func TestPartialRunStoresWhatItGotAndSaysWhy(t *testing.T) {
@@ -265,26 +300,6 @@ func TestOneRunOfASourceAtATime(t *testing.T) {
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestInterruptedRunsAreClosedAtStart(t *testing.T) {
-	st := chtest.Open(t)
-	r := newTestRunner(t, st)
-	res := ChunkResult{Status: StatusRunning}
-	if err := r.recordRun(context.Background(), "dead", "fake", ModeIncremental, year2022, time.Now().UTC().Truncate(time.Second), nil, res); err != nil {
-		t.Fatal(err)
-	}
-	n, err := r.MarkInterrupted(context.Background())
-	if err != nil || n != 1 {
-		t.Fatalf("closed %d runs, err %v; want 1", n, err)
-	}
-	var status string
-	if err := st.Conn().QueryRow(context.Background(), "SELECT status FROM collector_runs FINAL WHERE run_id = 'dead'").Scan(&status); err != nil {
-		t.Fatal(err)
-	}
-	if status != StatusInterrupted {
-		t.Fatalf("status %q, want interrupted", status)
 	}
 }
 

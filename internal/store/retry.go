@@ -127,3 +127,9 @@ func (s *Store) withRetry(ctx context.Context, what string, op func(context.Cont
 		wait = min(2*wait, p.MaxWait)
 	}
 }
+
+// RetryCountOf returns the count CountRetries put in ctx, or nil.
+func RetryCountOf(ctx context.Context) *RetryCount {
+	c, _ := ctx.Value(retryCountKey{}).(*RetryCount)
+	return c
+}
