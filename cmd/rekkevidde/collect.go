@@ -165,6 +165,9 @@ func printSummary(w io.Writer, s scheduler.Summary) {
 	case s.Status == scheduler.StatusFailed || s.Status == scheduler.StatusInterrupted:
 		fmt.Fprintf(w, "%s: stopped; run the same command again to %s\n", s.Source, resumeWhere(s))
 	}
+	if s.Note != "" {
+		fmt.Fprintf(w, "%s: %s\n", s.Source, s.Note)
+	}
 	if s.Err != nil && !errors.Is(s.Err, context.Canceled) {
 		fmt.Fprintf(w, "%s: last error: %v\n", s.Source, s.Err)
 	}

@@ -29,6 +29,10 @@ type Source struct {
 	ChunkDays    int
 	// StartDate is the first day an incremental run with no history fetches.
 	StartDate time.Time
+	// From and Until (zero: unbounded) are the only days the source collects, so two sources of
+	// one site never write the same site-days: backfills are clipped to them, incremental runs
+	// start no earlier than From and stop once Until is held.
+	From, Until time.Time
 	// Disabled sources run only when started by hand.
 	Disabled bool
 }
@@ -82,6 +86,8 @@ type Summary struct {
 	ResumeAt time.Time // first day not yet collected, when the run stopped early
 	// Retries counts the ClickHouse writes of the run that had to be tried again.
 	Retries int
+	// Note says why a run did less than asked (the source's from/until), for the operator.
+	Note string
 }
 
 // Runner runs sources against one store. A source runs at most once at a time: within this
@@ -148,6 +154,14 @@ func (r *Runner) Incremental(ctx context.Context, src Source, progress func(Chun
 	if err != nil {
 		return Summary{}, err
 	}
+	switch {
+	case !src.From.IsZero() && today.Before(src.From):
+		return Summary{Source: src.ID, Status: StatusOK, Note: fmt.Sprintf("nothing to do: the source starts on %s (from)", days.Format(src.From))}, nil
+	case !src.Until.IsZero() && ok && !last.Before(src.Until):
+		return Summary{Source: src.ID, Status: StatusOK, Note: fmt.Sprintf("nothing to do: the source ended on %s (until), and holds every day up to it", days.Format(src.Until))}, nil
+	case !src.Until.IsZero() && today.After(src.Until):
+		today = src.Until
+	}
 	lookback := max(src.LookbackDays, 1)
 	from := today.AddDate(0, 0, -lookback+1)
 	switch {
@@ -155,6 +169,9 @@ func (r *Runner) Incremental(ctx context.Context, src Source, progress func(Chun
 		from = last.AddDate(0, 0, -lookback+1)
 	case !src.StartDate.IsZero():
 		from = src.StartDate
+	}
+	if from.Before(src.From) {
+		from = src.From
 	}
 	if from.After(today) {
 		from = today
@@ -165,9 +182,42 @@ func (r *Runner) Incremental(ctx context.Context, src Source, progress func(Chun
 
 // Backfill fetches window in chunks. If an earlier backfill of the same window stopped part-way
 // (crash, quota), it resumes after the last chunk that succeeded; restart starts over.
+//
+// The window is clipped to the source's from/until: a source never writes a day outside them.
 func (r *Runner) Backfill(ctx context.Context, src Source, window days.Range, restart bool, progress func(ChunkResult)) (Summary, error) {
-	job := fmt.Sprintf("%s:%s", ModeBackfill, window)
-	return r.run(ctx, src, ModeBackfill, job, window, restart, progress)
+	clipped, ok := clip(window, src.From, src.Until)
+	if !ok {
+		return Summary{Source: src.ID, Window: window, Status: StatusOK,
+			Note: fmt.Sprintf("nothing to do: %s is outside the source's days (%s)", window, spanOf(src))}, nil
+	}
+	job := fmt.Sprintf("%s:%s", ModeBackfill, clipped)
+	sum, err := r.run(ctx, src, ModeBackfill, job, clipped, restart, progress)
+	if err == nil && (!clipped.From.Equal(window.From) || !clipped.To.Equal(window.To)) {
+		sum.Note = fmt.Sprintf("fetched %s only: the source collects %s", clipped, spanOf(src))
+	}
+	return sum, err
+}
+
+// clip narrows w to from..until (zero: unbounded); ok is false when nothing is left.
+func clip(w days.Range, from, until time.Time) (days.Range, bool) {
+	if !from.IsZero() && w.From.Before(from) {
+		w.From = from
+	}
+	if !until.IsZero() && w.To.After(until) {
+		w.To = until
+	}
+	return w, !w.To.Before(w.From)
+}
+
+func spanOf(src Source) string {
+	switch {
+	case src.From.IsZero():
+		return "up to " + days.Format(src.Until)
+	case src.Until.IsZero():
+		return "from " + days.Format(src.From)
+	default:
+		return days.Format(src.From) + ".." + days.Format(src.Until)
+	}
 }
 
 func (r *Runner) run(ctx context.Context, src Source, mode, job string, window days.Range, restart bool, progress func(ChunkResult)) (Summary, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -335,4 +336,60 @@ func TestCheckpointWriteFailureNamesTheStepToResumeFrom(t *testing.T) {
 		t.Fatalf("resumed: %+v, %v", sum, err)
 	}
 	assertQuarters(t, st, true)
+}
+
+func TestBackfillNeverLeavesTheSourceDates(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	fake := &fakeWeb{}
+	src := Source{ID: "fake", Collector: fake, ChunkDays: 31, From: days.Date(2022, 3, 15), Until: days.Date(2022, 5, 10)}
+	sum, err := r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Chunks != 3 || !strings.Contains(sum.Note, "fetched 2022-03-15..2022-05-10 only") {
+		t.Fatalf("clipped backfill: %+v, %v", sum, err)
+	}
+	if first, last := fake.calls[0], fake.calls[len(fake.calls)-1]; !first.From.Equal(src.From) || !last.To.Equal(src.Until) {
+		t.Fatalf("fetched %s … %s, want 2022-03-15 … 2022-05-10", first, last)
+	}
+	var outside uint64
+	if err := st.Conn().QueryRow(context.Background(),
+		"SELECT count() FROM web_traffic_daily WHERE date < '2022-03-15' OR date > '2022-05-10'").Scan(&outside); err != nil {
+		t.Fatal(err)
+	}
+	if outside != 0 {
+		t.Fatalf("%d rows written outside the source's dates", outside)
+	}
+	sum, err = r.Backfill(context.Background(), src, days.Range{From: days.Date(2021, 1, 1), To: days.Date(2021, 12, 31)}, false, nil)
+	if err != nil || sum.Chunks != 0 || !strings.Contains(sum.Note, "nothing to do") || len(fake.calls) != 3 {
+		t.Fatalf("backfill outside the dates: %+v, %v, %d calls", sum, err, len(fake.calls))
+	}
+}
+
+func TestIncrementalRunsStopAfterUntilAndWaitForFrom(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st) // today is 2023-06-15
+	fake := &fakeWeb{}
+	ended := Source{ID: "ended", Collector: fake, ChunkDays: 31, LookbackDays: 3, StartDate: days.Date(2023, 6, 1), Until: days.Date(2023, 6, 10)}
+	if _, err := r.Incremental(context.Background(), ended, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.calls[0]; !got.From.Equal(days.Date(2023, 6, 1)) || !got.To.Equal(days.Date(2023, 6, 10)) {
+		t.Fatalf("fetched %s, want 2023-06-01..2023-06-10", got)
+	}
+	sum, err := r.Incremental(context.Background(), ended, nil)
+	if err != nil || len(fake.calls) != 1 || !strings.Contains(sum.Note, "ended on 2023-06-10") {
+		t.Fatalf("after until: %+v, %v, %d calls", sum, err, len(fake.calls))
+	}
+	// A source whose from lies ahead fetches nothing yet; one whose from is inside the lookback
+	// starts at from.
+	later := Source{ID: "later", Collector: fake, ChunkDays: 31, LookbackDays: 3, From: days.Date(2023, 7, 1)}
+	if sum, err := r.Incremental(context.Background(), later, nil); err != nil || len(fake.calls) != 1 || !strings.Contains(sum.Note, "starts on 2023-07-01") {
+		t.Fatalf("before from: %+v, %v", sum, err)
+	}
+	fresh := Source{ID: "fresh", Collector: fake, ChunkDays: 31, LookbackDays: 10, From: days.Date(2023, 6, 12)}
+	if _, err := r.Incremental(context.Background(), fresh, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.calls[1]; !got.From.Equal(days.Date(2023, 6, 12)) {
+		t.Fatalf("fetched %s, want from 2023-06-12", got)
+	}
 }
