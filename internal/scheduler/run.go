@@ -1,6 +1,9 @@
 // Package scheduler runs collectors: one-off runs and backfills in chunks that resume after a crash
 // or a quota stop, incremental runs that re-fetch a lookback window, and the schedule inside
-// `serve`. Every run leaves a collector_runs row; a failing source never stops another.
+// `serve`. Every run leaves a collector_runs row naming its owner, with a heartbeat and the
+// ClickHouse writes it retried; a failing source never stops another. A lease per source in
+// ClickHouse (lease.go) keeps two processes from running one source, and only runs whose owner's
+// lease ran out are marked interrupted. A source's from/until bound every run. See README.md.
 package scheduler
 
 import (
