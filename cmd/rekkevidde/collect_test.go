@@ -152,7 +152,7 @@ func TestCollectRefusesASourceAnotherProcessRuns(t *testing.T) {
 	}
 	ctx := context.Background()
 	serve := store.Claimant{Owner: "dash-1:777:beef", Host: "dash-1", PID: 777, Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	if held, _, err := st.ClaimLease(ctx, "plausible", serve, time.Minute, store.NewVersion()); err != nil || !held {
+	if held, _, _, err := st.ClaimLease(ctx, "plausible", serve, time.Minute, store.NewVersion()); err != nil || !held {
 		t.Fatalf("claim: %v, %v", held, err)
 	}
 	out, err := runCmd(t, st, nil, "collect", "plausible", "--config", path)

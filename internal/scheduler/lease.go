@@ -79,7 +79,7 @@ func (r *Runner) claim(ctx context.Context, source string) (*heldLease, error) {
 	me.Since = r.now().UTC()
 	l := &heldLease{r: r, source: source, me: me}
 	start := time.Now()
-	held, holder, err := r.store.ClaimLease(ctx, source, me, r.leaseTTL, l.nextVersion())
+	held, holder, stale, err := r.store.ClaimLease(ctx, source, me, r.leaseTTL, l.nextVersion())
 	if err != nil {
 		return nil, fmt.Errorf("claim %s: %w", source, err)
 	}
@@ -87,7 +87,30 @@ func (r *Runner) claim(ctx context.Context, source string) (*heldLease, error) {
 		return nil, &BusyError{Source: source, Holder: holder}
 	}
 	l.validUntil = start.Add(r.leaseTTL - time.Second)
+	l.version += 5 // ClaimLease uses up to version+5 to withdraw and claim again
+	if len(stale) > 0 {
+		r.closeAfterDeadOwners(ctx, source, stale)
+	}
 	return l, nil
+}
+
+// closeAfterDeadOwners closes the runs that processes which died while holding source left open,
+// then releases their expired claims so this happens once.
+func (r *Runner) closeAfterDeadOwners(ctx context.Context, source string, stale []store.Lease) {
+	n, err := r.closeDeadRuns(ctx, source)
+	if err != nil {
+		r.log.Warn("could not close runs left open by a process that stopped", "source", source, "err", err)
+		return
+	}
+	if n > 0 {
+		r.log.Warn("closed runs left open by a process that stopped (its heartbeat ran out)", "source", source, "runs", n)
+	}
+	for _, l := range stale {
+		dead := store.Claimant{Owner: l.Owner, Host: l.Host, PID: l.PID, Since: l.Since}
+		if err := r.store.ReleaseLease(ctx, source, dead, store.NewVersion()); err != nil {
+			r.log.Warn("could not release an expired claim", "source", source, "owner", l.Owner, "err", err)
+		}
+	}
 }
 
 func (l *heldLease) nextVersion() uint64 {
@@ -134,16 +157,24 @@ func (l *heldLease) keep(ctx context.Context) (context.Context, func()) {
 	}
 }
 
-// beat renews the lease and the step's heartbeat; it reports whether the lease is still held.
+// beat renews the lease and the step's heartbeat; it reports whether the lease is still held. A
+// renewal counts only if it was stored before the lease could have expired: after that another
+// process may have claimed the source, and this one must stop.
 func (l *heldLease) beat(ctx context.Context) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	beatCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.r.heartbeat)
 	defer cancel()
 	start := time.Now()
-	if err := l.r.store.RenewLease(beatCtx, l.source, l.me, l.r.leaseTTL, l.nextVersion()); err != nil {
-		l.r.log.Warn("could not renew the lease", "source", l.source, "err", err)
-		return time.Now().Before(l.validUntil)
+	if !start.Before(l.validUntil) {
+		return false
+	}
+	err := l.r.store.RenewLease(beatCtx, l.source, l.me, l.r.leaseTTL, l.nextVersion())
+	if stored := time.Now(); err != nil || !stored.Before(l.validUntil) {
+		if err != nil {
+			l.r.log.Warn("could not renew the lease", "source", l.source, "err", err)
+		}
+		return stored.Before(l.validUntil) // a failed renewal is tried again at the next beat
 	}
 	l.validUntil = start.Add(l.r.leaseTTL - time.Second)
 	if l.step != nil {

@@ -153,12 +153,17 @@ func TestHeartbeatKeepsTheLeaseAndAnExpiredOneIsFree(t *testing.T) {
 	ctx := context.Background()
 	// A process that claimed a source and died without releasing it: refused until it expires.
 	dead := store.Claimant{Owner: "gone:1:x", Host: "gone", PID: 1, Since: time.Now()}
-	if held, _, err := st.ClaimLease(ctx, "fake", dead, 2*time.Second, store.NewVersion()); err != nil || !held {
+	if held, _, _, err := st.ClaimLease(ctx, "fake", dead, 2*time.Second, store.NewVersion()); err != nil || !held {
 		t.Fatalf("claim: %v %v", held, err)
 	}
 	r := newTestRunner(t, st)
 	r.SetClock(time.Now)
 	r.SetLeaseTiming(3*time.Second, 300*time.Millisecond)
+	gone := runRecord{ID: "gonerun", Source: "fake", Mode: ModeIncremental, Window: jan2022, Started: time.Now().UTC().Truncate(time.Second),
+		Owner: dead.Owner, Res: ChunkResult{Status: StatusRunning}}
+	if err := r.recordRun(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.Backfill(ctx, Source{ID: "fake", Collector: &fakeWeb{}, ChunkDays: 366}, jan2022, false, nil); !errors.Is(err, ErrAlreadyRunning) ||
 		!strings.Contains(err.Error(), "host gone, pid 1") {
 		t.Fatalf("while the dead claim lives: %v", err)
@@ -175,6 +180,10 @@ func TestHeartbeatKeepsTheLeaseAndAnExpiredOneIsFree(t *testing.T) {
 		done <- err
 	}()
 	<-slow.started
+	// The new holder closed what the dead one left open.
+	if got := runStatus(t, st, "run_id = 'gonerun'"); len(got) != 1 || got[0] != StatusInterrupted {
+		t.Fatalf("the dead owner's run: %v, want interrupted", got)
+	}
 	time.Sleep(4 * time.Second)
 	other := secondProcess(t, st)
 	if _, err := other.Backfill(ctx, Source{ID: "fake", Collector: &fakeWeb{}, ChunkDays: 366}, jan2022, false, nil); !errors.Is(err, ErrAlreadyRunning) {
@@ -182,7 +191,7 @@ func TestHeartbeatKeepsTheLeaseAndAnExpiredOneIsFree(t *testing.T) {
 	}
 	var started time.Time
 	var heartbeat *time.Time
-	if err := st.Conn().QueryRow(ctx, "SELECT started_at, heartbeat_at FROM collector_runs FINAL WHERE source = 'fake'").Scan(&started, &heartbeat); err != nil {
+	if err := st.Conn().QueryRow(ctx, "SELECT started_at, heartbeat_at FROM collector_runs FINAL WHERE source = 'fake' AND run_id != 'gonerun'").Scan(&started, &heartbeat); err != nil {
 		t.Fatal(err)
 	}
 	if heartbeat == nil || heartbeat.Sub(started) < 3*time.Second {

@@ -234,10 +234,6 @@ func (r *Runner) run(ctx context.Context, src Source, mode, job string, window d
 	}
 	ctx, stop := lease.keep(ctx)
 	defer stop()
-	// Holding the lease, any run of this source still marked running is a dead process's.
-	if _, err := r.closeDeadRuns(ctx, src.ID); err != nil {
-		r.log.Warn("could not close runs left open by a process that stopped", "source", src.ID, "err", err)
-	}
 
 	resumeFrom := window.From
 	if mode == ModeBackfill && !restart {

@@ -29,51 +29,53 @@ type Claimant struct {
 }
 
 // ClaimLease tries to make c the one process that runs source for the next ttl. It returns held
-// when c holds the lease (a claim c already held is renewed), else the live lease of the process
-// that does.
+// when c holds the lease, else the live lease of the process that does. Stale lists the claims of
+// other owners that expired without being released — processes that died — so the caller can
+// close what they left open (and release them, so they are reported once).
 //
-// ClickHouse has no transactions, so the claim is check, insert, check: c claims only when it
-// sees no live claim of another owner, and keeps it only when, after its own claim is stored, it
-// still sees none. Two claimants that both got past the first check see each other's claim in
-// the second and both withdraw (and try again after a random pause, a few times); one that sees none after storing its own
-// can never be overtaken, because any later claimant's second check sees it. Expiry compares the
-// server's own now(), so the hosts' clocks never meet. On a cluster the same statements need
-// insert_quorum and select_sequential_consistency (integer settings) so the second check reads
-// every replica's claims: the protocol itself is unchanged.
-func (s *Store) ClaimLease(ctx context.Context, source string, c Claimant, ttl time.Duration, version uint64) (held bool, holder Lease, err error) {
+// ClickHouse has no transactions, so a claim is insert, then check: c keeps its claim only when,
+// once it is stored, c sees no live claim of another owner. One that sees none can never be
+// overtaken, because any later claimant's check sees it; two that claim at the same moment see
+// each other and both withdraw, then try again after a random pause (a few times). A holder keeps
+// its lease by renewing it before it expires (RenewLease), and never checks for rivals, so a
+// newcomer's claim that is withdrawn at once disturbs nobody. Expiry compares the server's own
+// now(), so the hosts' clocks never meet. On a cluster the same statements need insert_quorum and
+// select_sequential_consistency (integer settings) so the check reads every replica's claims: the
+// protocol itself is unchanged.
+func (s *Store) ClaimLease(ctx context.Context, source string, c Claimant, ttl time.Duration, version uint64) (held bool, holder Lease, stale []Lease, err error) {
 	for attempt := 0; ; attempt++ {
-		others, err := s.otherLeases(ctx, source, c.Owner)
-		if err != nil || len(others) > 0 {
-			return false, first(others), err
-		}
 		if err := s.writeLease(ctx, source, c, ttl, version); err != nil {
-			return false, Lease{}, err
+			return false, Lease{}, nil, err
 		}
-		if others, err = s.otherLeases(ctx, source, c.Owner); err != nil {
-			return false, Lease{}, err
+		live, stale, err := s.otherLeases(ctx, source, c.Owner)
+		if err != nil {
+			return false, Lease{}, nil, err
 		}
-		if len(others) == 0 {
-			return true, Lease{}, nil
+		if len(live) == 0 {
+			return true, Lease{}, stale, nil
 		}
-		// Claimed at the same moment as another: both withdraw, and try again after a random
-		// pause, so that one of them usually wins within a few rounds.
+		// Another holds it, or claimed at the same moment: withdraw at once. A rival that was
+		// there first keeps it; two newcomers both withdraw and try again after a random pause.
 		version += 2
-		if err := s.ReleaseLease(ctx, source, c, version-1); err != nil || attempt == 2 {
-			return false, first(others), err
+		if err := s.ReleaseLease(ctx, source, c, version-1); err != nil {
+			return false, live[0], nil, err
+		}
+		if attempt == 2 || live[0].Since.Before(c.Since) {
+			return false, live[0], nil, nil
 		}
 		timer := time.NewTimer(time.Duration(20+rand.IntN(300)) * time.Millisecond)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return false, first(others), ctx.Err()
+			return false, live[0], nil, ctx.Err()
 		case <-timer.C:
 		}
 	}
 }
 
-// RenewLease moves c's claim on source ttl ahead of the server's now. The caller knows it still
-// holds the lease while less than ttl has passed since its last renewal began: nobody can claim
-// before then.
+// RenewLease moves c's claim on source ttl ahead of the server's now. The caller still holds the
+// lease only if the renewal was stored before its previous expiry — before less than ttl had
+// passed since its last renewal (or claim) began: nobody can have claimed before then.
 func (s *Store) RenewLease(ctx context.Context, source string, c Claimant, ttl time.Duration, version uint64) error {
 	return s.writeLease(ctx, source, c, ttl, version)
 }
@@ -86,12 +88,17 @@ func (s *Store) ReleaseLease(ctx context.Context, source string, c Claimant, ver
 
 // LiveLeases lists the unexpired claims on source, oldest first.
 func (s *Store) LiveLeases(ctx context.Context, source string) ([]Lease, error) {
-	var out []Lease
-	err := s.withRetry(ctx, "read leases of "+source, func(ctx context.Context) error {
-		out = out[:0]
+	live, _, err := s.leases(ctx, source)
+	return live, err
+}
+
+// leases lists source's claims that are live, and those that expired without being released.
+func (s *Store) leases(ctx context.Context, source string) (live, stale []Lease, err error) {
+	err = s.withRetry(ctx, "read leases of "+source, func(ctx context.Context) error {
+		live, stale = nil, nil
 		rows, err := s.conn.Query(ctx, `
-SELECT owner, host, pid, since, expires_at FROM collector_leases FINAL
-WHERE source = ? AND expires_at > now()
+SELECT owner, host, pid, since, expires_at, expires_at > now() FROM collector_leases FINAL
+WHERE source = ? AND expires_at > toDateTime(0)
 ORDER BY since, owner`, source)
 		if err != nil {
 			return err
@@ -99,35 +106,36 @@ ORDER BY since, owner`, source)
 		defer func() { _ = rows.Close() }()
 		for rows.Next() {
 			l := Lease{Source: source}
-			if err := rows.Scan(&l.Owner, &l.Host, &l.PID, &l.Since, &l.ExpiresAt); err != nil {
+			var alive uint8
+			if err := rows.Scan(&l.Owner, &l.Host, &l.PID, &l.Since, &l.ExpiresAt, &alive); err != nil {
 				return err
 			}
-			out = append(out, l)
+			if alive == 1 {
+				live = append(live, l)
+			} else {
+				stale = append(stale, l)
+			}
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read leases of %s: %w", source, err)
+		return nil, nil, fmt.Errorf("read leases of %s: %w", source, err)
 	}
-	return out, nil
+	return live, stale, nil
 }
 
-func (s *Store) otherLeases(ctx context.Context, source, owner string) ([]Lease, error) {
-	live, err := s.LiveLeases(ctx, source)
-	others := live[:0]
-	for _, l := range live {
-		if l.Owner != owner {
-			others = append(others, l)
+func (s *Store) otherLeases(ctx context.Context, source, owner string) (live, stale []Lease, err error) {
+	all, allStale, err := s.leases(ctx, source)
+	others := func(ls []Lease) []Lease {
+		var out []Lease
+		for _, l := range ls {
+			if l.Owner != owner {
+				out = append(out, l)
+			}
 		}
+		return out
 	}
-	return others, err
-}
-
-func first(ls []Lease) Lease {
-	if len(ls) == 0 {
-		return Lease{}
-	}
-	return ls[0]
+	return others(all), others(allStale), err
 }
 
 // writeLease stores c's claim with an expiry ttl after the server's now; ttl 0 releases it.

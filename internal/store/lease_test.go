@@ -28,7 +28,7 @@ func TestAtMostOneClaimantHoldsASource(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				c := store.Claimant{Owner: fmt.Sprintf("h%d:%d:x", i, i), Host: fmt.Sprintf("h%d", i), PID: uint32(i), Since: time.Now()}
-				held, holder, err := stores[i%2].ClaimLease(ctx, source, c, time.Minute, store.NewVersion())
+				held, holder, _, err := stores[i%2].ClaimLease(ctx, source, c, time.Minute, store.NewVersion())
 				if err != nil {
 					t.Error(err)
 					return
