@@ -131,7 +131,11 @@ func printProgress(w io.Writer) func(scheduler.ChunkResult) {
 			fmt.Fprintf(w, "%s [%d/%d] %s  already fetched by the interrupted run, skipped\n", c.Source, c.Index, c.Of, c.Window)
 			return
 		}
-		fmt.Fprintf(w, "%s [%d/%d] %s  %-9s %6d rows  %5.1fs\n", c.Source, c.Index, c.Of, c.Window, c.Status, c.Rows, c.Elapsed.Seconds())
+		fmt.Fprintf(w, "%s [%d/%d] %s  %-9s %6d rows  %5.1fs", c.Source, c.Index, c.Of, c.Window, c.Status, c.Rows, c.Elapsed.Seconds())
+		if c.Retries > 0 {
+			fmt.Fprintf(w, "  (%d ClickHouse writes retried)", c.Retries)
+		}
+		fmt.Fprintln(w)
 		for _, n := range c.Notes {
 			fmt.Fprintf(w, "    note: %s\n", n)
 		}
@@ -146,18 +150,34 @@ func printSummary(w io.Writer, s scheduler.Summary) {
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, " (%d resumed from an earlier run)", s.Skipped)
 	}
-	fmt.Fprintf(w, ", %d rows written\n", s.Rows)
+	fmt.Fprintf(w, ", %d rows written", s.Rows)
+	if s.Retries > 0 {
+		fmt.Fprintf(w, ", %d ClickHouse writes retried", s.Retries)
+	}
+	fmt.Fprintln(w)
 	switch {
 	case s.Status == scheduler.StatusThrottled:
 		fmt.Fprintf(w, "%s: stopped by the provider's rate limit", s.Source)
 		if !s.RetryAt.IsZero() {
 			fmt.Fprintf(w, " until %s", s.RetryAt.Local().Format("2006-01-02 15:04"))
 		}
-		fmt.Fprintf(w, "; run the same command again later to resume from %s\n", days.Format(s.ResumeAt))
+		fmt.Fprintf(w, "; run the same command again later to %s\n", resumeWhere(s))
 	case s.Status == scheduler.StatusFailed || s.Status == scheduler.StatusInterrupted:
-		fmt.Fprintf(w, "%s: stopped at %s; run the same command again to resume there\n", s.Source, days.Format(s.ResumeAt))
+		fmt.Fprintf(w, "%s: stopped; run the same command again to %s\n", s.Source, resumeWhere(s))
+	}
+	if s.Note != "" {
+		fmt.Fprintf(w, "%s: %s\n", s.Source, s.Note)
 	}
 	if s.Err != nil && !errors.Is(s.Err, context.Canceled) {
 		fmt.Fprintf(w, "%s: last error: %v\n", s.Source, s.Err)
 	}
+}
+
+// resumeWhere names the day a rerun resumes from, when the run knows it: a zero date would send
+// the user to 0001-01-01.
+func resumeWhere(s scheduler.Summary) string {
+	if s.ResumeAt.IsZero() {
+		return "resume where it stopped"
+	}
+	return "resume from " + days.Format(s.ResumeAt)
 }

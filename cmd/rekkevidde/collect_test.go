@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +13,9 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/scheduler"
+	"github.com/innomed/rekkevidde/internal/store"
 )
 
 // fakePlausible answers the Stats API v2 the way Plausible does: one direct/desktop row of 10
@@ -118,5 +123,47 @@ func TestCollectBackfillPrintsProgressAndASummary(t *testing.T) {
 	out, err = runCmd(t, st, nil, "collect", "plausible", "--config", path)
 	if err == nil || !strings.Contains(out, "plausible:") || strings.Contains(out, "wrong-key") {
 		t.Fatalf("collect with a wrong key: %v\n%s", err, out)
+	}
+}
+
+func TestSummaryNamesTheResumeDayOnlyWhenKnown(t *testing.T) {
+	var out strings.Builder
+	printSummary(&out, scheduler.Summary{Source: "ga4", Status: scheduler.StatusFailed, Chunks: 12, Done: 6, Err: errors.New("insert failed")})
+	if strings.Contains(out.String(), "0001-01-01") || !strings.Contains(out.String(), "ga4: stopped; run the same command again to resume where it stopped") {
+		t.Fatalf("without a resume day:\n%s", out.String())
+	}
+	out.Reset()
+	printSummary(&out, scheduler.Summary{Source: "ga4", Status: scheduler.StatusFailed, Chunks: 12, Done: 6, ResumeAt: days.Date(2023, 7, 1)})
+	if !strings.Contains(out.String(), "resume from 2023-07-01") {
+		t.Fatalf("with a resume day:\n%s", out.String())
+	}
+}
+
+// `rekkevidde collect` beside a process that runs the same source (serve, another collect) is
+// refused with the holder named, and runs once the holder is done.
+func TestCollectRefusesASourceAnotherProcessRuns(t *testing.T) {
+	st := chtest.Open(t)
+	fake := fakePlausible(t)
+	defer fake.Close()
+	path := filepath.Join(t.TempDir(), "rekkevidde.yaml")
+	cfg := "sources:\n  - id: plausible\n    type: plausible\n    settings:\n      site: innomed.no\n      api_key: test-key\n      requests_per_hour: 360000\n      base_url: " + fake.URL + "\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	serve := store.Claimant{Owner: "dash-1:777:beef", Host: "dash-1", PID: 777, Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if held, _, _, err := st.ClaimLease(ctx, "plausible", serve, time.Minute, store.NewVersion()); err != nil || !held {
+		t.Fatalf("claim: %v, %v", held, err)
+	}
+	out, err := runCmd(t, st, nil, "collect", "plausible", "--config", path)
+	want := "plausible: already being collected by another process: host dash-1, pid 777, since 2026-01-02 03:04:05 UTC"
+	if err == nil || !strings.Contains(out, want) {
+		t.Fatalf("collect beside another process: %v\n%s", err, out)
+	}
+	if err := st.ReleaseLease(ctx, "plausible", serve, store.NewVersion()); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCmd(t, st, nil, "collect", "plausible", "--from", "2022-01-01", "--to", "2022-01-31", "--config", path); err != nil {
+		t.Fatalf("collect after the other process ended: %v\n%s", err, out)
 	}
 }

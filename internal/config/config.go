@@ -188,8 +188,13 @@ type Source struct {
 	// ChunkDays is how many days one backfill step covers; 0 takes the type's default.
 	ChunkDays int `yaml:"chunk_days"`
 	// StartDate is the first day fetched when the source holds nothing yet (YYYY-MM-DD).
-	StartDate string    `yaml:"start_date"`
-	Settings  yaml.Node `yaml:"settings"`
+	StartDate string `yaml:"start_date"`
+	// From and Until (YYYY-MM-DD, both included, either may be empty) are the only days the source
+	// ever collects: backfills are clipped to them and incremental runs stop after Until. They let
+	// a site switch analytics provider without two sources writing the same site-days.
+	From     string    `yaml:"from"`
+	Until    string    `yaml:"until"`
+	Settings yaml.Node `yaml:"settings"`
 }
 
 // Defaults returns the configuration used when the file leaves a key out: a local install
@@ -438,8 +443,135 @@ func (c *Config) validate() error {
 				bad(key+".start_date", "must be a date YYYY-MM-DD, got %q", src.StartDate)
 			}
 		}
+		c.validateSourceDates(key, src, bad)
 	}
+	c.refuseOverlappingWebSources(bad)
 	return errors.Join(errs...)
+}
+
+// validateSourceDates checks a source's from/until and that start_date lies between them.
+func (c *Config) validateSourceDates(key string, src Source, bad func(key, format string, args ...any)) {
+	dates := map[string]time.Time{}
+	for _, f := range []struct{ name, value string }{{"from", src.From}, {"until", src.Until}, {"start_date", src.StartDate}} {
+		if f.value == "" {
+			continue
+		}
+		d, err := time.Parse(time.DateOnly, f.value)
+		if err != nil {
+			if f.name != "start_date" { // start_date is reported above
+				bad(key+"."+f.name, "must be a date YYYY-MM-DD, got %q", f.value)
+			}
+			continue
+		}
+		dates[f.name] = d
+	}
+	from, hasFrom := dates["from"]
+	until, hasUntil := dates["until"]
+	if hasFrom && hasUntil && until.Before(from) {
+		bad(key+".until", "%s is before from %s", src.Until, src.From)
+	}
+	if start, ok := dates["start_date"]; ok {
+		if hasFrom && start.Before(from) {
+			bad(key+".start_date", "%s is before from %s: the source collects nothing before from", src.StartDate, src.From)
+		}
+		if hasUntil && start.After(until) {
+			bad(key+".start_date", "%s is after until %s: the source collects nothing after until", src.StartDate, src.Until)
+		}
+	}
+}
+
+// webSourceTypes are the source types that write a site's traffic (each names its site in the
+// setting "site"). Two of them must never write the same site-days: the newer one's figures
+// would silently replace the other's, day by day.
+var webSourceTypes = []string{"ga4", "matomo", "plausible"}
+
+// refuseOverlappingWebSources refuses two web sources of one site whose from..until ranges share
+// a day. Disabled sources count: they are the ones run by hand for history.
+func (c *Config) refuseOverlappingWebSources(bad func(key, format string, args ...any)) {
+	type span struct {
+		index    int
+		id       string
+		from, to time.Time // zero: unbounded
+	}
+	bySite := map[string][]span{}
+	var sites []string
+	for i, src := range c.Sources {
+		site := settingString(src.Settings, "site")
+		if !slices.Contains(webSourceTypes, src.Type) || site == "" {
+			continue
+		}
+		from, errFrom := parseOptionalDate(src.From)
+		to, errTo := parseOptionalDate(src.Until)
+		if errFrom != nil || errTo != nil {
+			continue // reported already
+		}
+		if _, ok := bySite[site]; !ok {
+			sites = append(sites, site)
+		}
+		bySite[site] = append(bySite[site], span{index: i, id: src.ID, from: from, to: to})
+	}
+	for _, site := range sites {
+		spans := bySite[site]
+		for i, a := range spans {
+			for _, b := range spans[i+1:] {
+				from, to := laterOf(a.from, b.from), earlierOf(a.to, b.to)
+				if !from.IsZero() && !to.IsZero() && to.Before(from) {
+					continue
+				}
+				bad(fmt.Sprintf("sources[%d] (%s) and sources[%d] (%s)", a.index, a.id, b.index, b.id),
+					"both collect site %s %s; give them from/until dates that do not overlap, e.g. until: on the older "+
+						"provider's source and from: the next day on the newer one's", site, describeSpan(from, to))
+			}
+		}
+	}
+}
+
+func describeSpan(from, to time.Time) string {
+	switch {
+	case from.IsZero() && to.IsZero():
+		return "on every day (neither has from/until)"
+	case from.IsZero():
+		return "on every day up to " + to.Format(time.DateOnly)
+	case to.IsZero():
+		return "on every day from " + from.Format(time.DateOnly)
+	default:
+		return "from " + from.Format(time.DateOnly) + " to " + to.Format(time.DateOnly)
+	}
+}
+
+// laterOf and earlierOf treat the zero time as unbounded.
+func laterOf(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.After(a)) {
+		return b
+	}
+	return a
+}
+
+func earlierOf(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+func parseOptionalDate(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+// settingString reads a plain string key of a source's settings block ("" when absent).
+func settingString(node yaml.Node, key string) string {
+	if node.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key && node.Content[i+1].Kind == yaml.ScalarNode {
+			return strings.TrimSpace(node.Content[i+1].Value)
+		}
+	}
+	return ""
 }
 
 // sectorNames repeats figures.Sectors() because config must not depend on the figure types.

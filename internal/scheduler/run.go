@@ -1,6 +1,9 @@
 // Package scheduler runs collectors: one-off runs and backfills in chunks that resume after a crash
 // or a quota stop, incremental runs that re-fetch a lookback window, and the schedule inside
-// `serve`. Every run leaves a collector_runs row; a failing source never stops another.
+// `serve`. Every run leaves a collector_runs row naming its owner, with a heartbeat and the
+// ClickHouse writes it retried; a failing source never stops another. A lease per source in
+// ClickHouse (lease.go) keeps two processes from running one source, and only runs whose owner's
+// lease ran out are marked interrupted. A source's from/until bound every run. See README.md.
 package scheduler
 
 import (
@@ -29,6 +32,10 @@ type Source struct {
 	ChunkDays    int
 	// StartDate is the first day an incremental run with no history fetches.
 	StartDate time.Time
+	// From and Until (zero: unbounded) are the only days the source collects, so two sources of
+	// one site never write the same site-days: backfills are clipped to them, incremental runs
+	// start no earlier than From and stop once Until is held.
+	From, Until time.Time
 	// Disabled sources run only when started by hand.
 	Disabled bool
 }
@@ -62,6 +69,8 @@ type ChunkResult struct {
 	RetryAt time.Time
 	Elapsed time.Duration
 	Skipped bool // done by an earlier, interrupted run of the same backfill
+	// Retries counts the ClickHouse writes of this step that had to be tried again.
+	Retries int
 }
 
 // Summary is the outcome of a whole run.
@@ -78,15 +87,23 @@ type Summary struct {
 	Err      error
 	RetryAt  time.Time
 	ResumeAt time.Time // first day not yet collected, when the run stopped early
+	// Retries counts the ClickHouse writes of the run that had to be tried again.
+	Retries int
+	// Note says why a run did less than asked (the source's from/until), for the operator.
+	Note string
 }
 
-// Runner runs sources against one store. A source runs at most once at a time, whether started by
-// the schedule, by an admin or from the command line in the same process.
+// Runner runs sources against one store. A source runs at most once at a time: within this
+// process (the schedule, an admin, the command line) by a lock, and across processes (`serve` and
+// `rekkevidde collect` side by side, or several servers) by a lease in ClickHouse.
 type Runner struct {
 	store *store.Store
 	loc   *time.Location
 	log   *slog.Logger
 	now   func() time.Time
+	owner store.Claimant
+
+	leaseTTL, heartbeat time.Duration
 
 	mu      sync.Mutex
 	running map[string]bool
@@ -94,7 +111,8 @@ type Runner struct {
 
 // NewRunner returns a runner writing to st; days are counted in loc.
 func NewRunner(st *store.Store, loc *time.Location, log *slog.Logger) *Runner {
-	return &Runner{store: st, loc: loc, log: log, now: time.Now, running: map[string]bool{}}
+	return &Runner{store: st, loc: loc, log: log, now: time.Now, running: map[string]bool{},
+		owner: processOwner(), leaseTTL: DefaultLeaseTTL, heartbeat: DefaultHeartbeat}
 }
 
 // SetClock replaces the runner's clock (default time.Now). The clock decides which day is today for
@@ -103,7 +121,8 @@ func NewRunner(st *store.Store, loc *time.Location, log *slog.Logger) *Runner {
 // while one is under way; a clock that changes by itself must be safe for concurrent use.
 func (r *Runner) SetClock(now func() time.Time) { r.now = now }
 
-// ErrAlreadyRunning is returned when a source is started while a run of it is under way.
+// ErrAlreadyRunning is returned when a source is started while a run of it is under way, in this
+// process or (as a *BusyError naming the holder) in another.
 var ErrAlreadyRunning = errors.New("a run of this source is already under way")
 
 func (r *Runner) acquire(id string) bool {
@@ -138,6 +157,14 @@ func (r *Runner) Incremental(ctx context.Context, src Source, progress func(Chun
 	if err != nil {
 		return Summary{}, err
 	}
+	switch {
+	case !src.From.IsZero() && today.Before(src.From):
+		return Summary{Source: src.ID, Status: StatusOK, Note: fmt.Sprintf("nothing to do: the source starts on %s (from)", days.Format(src.From))}, nil
+	case !src.Until.IsZero() && ok && !last.Before(src.Until):
+		return Summary{Source: src.ID, Status: StatusOK, Note: fmt.Sprintf("nothing to do: the source ended on %s (until), and holds every day up to it", days.Format(src.Until))}, nil
+	case !src.Until.IsZero() && today.After(src.Until):
+		today = src.Until
+	}
 	lookback := max(src.LookbackDays, 1)
 	from := today.AddDate(0, 0, -lookback+1)
 	switch {
@@ -145,6 +172,9 @@ func (r *Runner) Incremental(ctx context.Context, src Source, progress func(Chun
 		from = last.AddDate(0, 0, -lookback+1)
 	case !src.StartDate.IsZero():
 		from = src.StartDate
+	}
+	if from.Before(src.From) {
+		from = src.From
 	}
 	if from.After(today) {
 		from = today
@@ -155,9 +185,42 @@ func (r *Runner) Incremental(ctx context.Context, src Source, progress func(Chun
 
 // Backfill fetches window in chunks. If an earlier backfill of the same window stopped part-way
 // (crash, quota), it resumes after the last chunk that succeeded; restart starts over.
+//
+// The window is clipped to the source's from/until: a source never writes a day outside them.
 func (r *Runner) Backfill(ctx context.Context, src Source, window days.Range, restart bool, progress func(ChunkResult)) (Summary, error) {
-	job := fmt.Sprintf("%s:%s", ModeBackfill, window)
-	return r.run(ctx, src, ModeBackfill, job, window, restart, progress)
+	clipped, ok := clip(window, src.From, src.Until)
+	if !ok {
+		return Summary{Source: src.ID, Window: window, Status: StatusOK,
+			Note: fmt.Sprintf("nothing to do: %s is outside the source's days (%s)", window, spanOf(src))}, nil
+	}
+	job := fmt.Sprintf("%s:%s", ModeBackfill, clipped)
+	sum, err := r.run(ctx, src, ModeBackfill, job, clipped, restart, progress)
+	if err == nil && (!clipped.From.Equal(window.From) || !clipped.To.Equal(window.To)) {
+		sum.Note = fmt.Sprintf("fetched %s only: the source collects %s", clipped, spanOf(src))
+	}
+	return sum, err
+}
+
+// clip narrows w to from..until (zero: unbounded); ok is false when nothing is left.
+func clip(w days.Range, from, until time.Time) (days.Range, bool) {
+	if !from.IsZero() && w.From.Before(from) {
+		w.From = from
+	}
+	if !until.IsZero() && w.To.After(until) {
+		w.To = until
+	}
+	return w, !w.To.Before(w.From)
+}
+
+func spanOf(src Source) string {
+	switch {
+	case src.From.IsZero():
+		return "up to " + days.Format(src.Until)
+	case src.Until.IsZero():
+		return "from " + days.Format(src.From)
+	default:
+		return days.Format(src.From) + ".." + days.Format(src.Until)
+	}
 }
 
 func (r *Runner) run(ctx context.Context, src Source, mode, job string, window days.Range, restart bool, progress func(ChunkResult)) (Summary, error) {
@@ -165,6 +228,12 @@ func (r *Runner) run(ctx context.Context, src Source, mode, job string, window d
 		return Summary{}, fmt.Errorf("%s: %w", src.ID, ErrAlreadyRunning)
 	}
 	defer r.release(src.ID)
+	lease, err := r.claim(ctx, src.ID)
+	if err != nil {
+		return Summary{}, err
+	}
+	ctx, stop := lease.keep(ctx)
+	defer stop()
 
 	resumeFrom := window.From
 	if mode == ModeBackfill && !restart {
@@ -187,10 +256,11 @@ func (r *Runner) run(ctx context.Context, src Source, mode, job string, window d
 			continue
 		}
 		if ctx.Err() != nil {
-			sum.Status, sum.Err, sum.ResumeAt = StatusInterrupted, ctx.Err(), chunk.From
+			sum.Status, sum.Err, sum.ResumeAt = StatusInterrupted, context.Cause(ctx), chunk.From
 			return sum, nil
 		}
-		res := r.chunk(ctx, src, mode, chunk)
+		stepCtx, retries := store.CountRetries(ctx)
+		res := r.chunk(stepCtx, lease, src, mode, chunk)
 		res.Index, res.Of = i+1, len(chunks)
 		if progress != nil {
 			progress(res)
@@ -205,13 +275,18 @@ func (r *Runner) run(ctx context.Context, src Source, mode, job string, window d
 			}
 			// A partial chunk still advances: its error (a withdrawn metric, say) will not mend by
 			// re-fetching, it is shown as broken until the config is fixed and the dates backfilled.
-			if err := r.advance(ctx, src.ID, mode, job, chunk, i == len(chunks)-1); err != nil {
-				sum.Status, sum.Err = StatusFailed, err
+			err := r.advance(stepCtx, src.ID, mode, job, chunk, i == len(chunks)-1)
+			sum.Retries += retries.N()
+			if err != nil {
+				// The figures are stored but the checkpoint did not move: the next run starts
+				// this step again, which replaces rather than adds.
+				sum.Status, sum.Err, sum.ResumeAt = StatusFailed, err, chunk.From
 				return sum, nil
 			}
 		default:
 			// Failed or throttled: stop here, so the next run or backfill resumes at this chunk
 			// and nothing after a gap is marked as held.
+			sum.Retries += retries.N()
 			sum.Failed++
 			sum.Status, sum.Err, sum.RetryAt, sum.ResumeAt = res.Status, res.Err, res.RetryAt, chunk.From
 			return sum, nil
@@ -221,16 +296,21 @@ func (r *Runner) run(ctx context.Context, src Source, mode, job string, window d
 }
 
 // chunk runs the collector over one window and stores what it returned, recording the run.
-func (r *Runner) chunk(ctx context.Context, src Source, mode string, window days.Range) ChunkResult {
+func (r *Runner) chunk(ctx context.Context, lease *heldLease, src Source, mode string, window days.Range) ChunkResult {
 	started := r.now().UTC().Truncate(time.Second)
-	runID := newRunID()
-	res := ChunkResult{Source: src.ID, Window: window, Status: StatusRunning}
-	if err := r.recordRun(ctx, runID, src.ID, mode, window, started, nil, res); err != nil {
+	rec := runRecord{ID: newRunID(), Source: src.ID, Mode: mode, Window: window, Started: started, Heartbeat: started,
+		Owner: r.owner.Owner, Res: ChunkResult{Source: src.ID, Window: window, Status: StatusRunning}}
+	res := rec.Res
+	if err := r.recordRun(ctx, rec); err != nil {
 		res.Status, res.Err = StatusFailed, err
 		return res
 	}
+	lease.setStep(&rec)
 	sink := &collectors.Sink{}
 	collectErr := safeCollect(ctx, src.Collector, window, sink)
+	if cause := context.Cause(ctx); collectErr != nil && cause != nil && !errors.Is(collectErr, cause) {
+		collectErr = fmt.Errorf("%w (%w)", collectErr, cause) // say why the run was cut: a lost lease
+	}
 	records := sink.Records()
 	res.Notes = sink.Notes()
 	var storeErr error
@@ -256,10 +336,15 @@ func (r *Runner) chunk(ctx context.Context, src Source, mode string, window days
 	}
 	finished := r.now().UTC().Truncate(time.Second)
 	res.Elapsed = r.now().Sub(started)
+	if c := store.RetryCountOf(ctx); c != nil {
+		res.Retries = c.N()
+	}
+	lease.setStep(nil) // no heartbeat may follow the final row
+	rec.Finished, rec.Heartbeat, rec.Res = &finished, finished, res
 	// The run row is written with a fresh context: a cancelled run must still say it ended.
-	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if err := r.recordRun(recordCtx, runID, src.ID, mode, window, started, &finished, res); err != nil {
+	if err := r.recordRun(recordCtx, rec); err != nil {
 		r.log.Error("could not record collector run", "source", src.ID, "err", err)
 	}
 	level := slog.LevelInfo
@@ -267,7 +352,7 @@ func (r *Runner) chunk(ctx context.Context, src Source, mode string, window days
 		level = slog.LevelWarn
 	}
 	r.log.Log(ctx, level, "collector run", "source", src.ID, "window", window.String(), "status", res.Status,
-		"rows", res.Rows, "notes", strings.Join(res.Notes, "; "), "err", res.Err)
+		"rows", res.Rows, "retries", res.Retries, "notes", strings.Join(res.Notes, "; "), "err", res.Err)
 	return res
 }
 
@@ -281,21 +366,37 @@ func safeCollect(ctx context.Context, c collectors.Collector, window days.Range,
 	return c.Collect(ctx, window, sink)
 }
 
-func (r *Runner) recordRun(ctx context.Context, runID, source, mode string, window days.Range, started time.Time, finished *time.Time, res ChunkResult) error {
+// runRecord is one collector_runs row: a step of a run, as it starts, beats and ends.
+type runRecord struct {
+	ID, Source, Mode string
+	Window           days.Range
+	Started          time.Time
+	Finished         *time.Time
+	Heartbeat        time.Time
+	// Owner is the process running the step (host:pid:instance).
+	Owner string
+	Res   ChunkResult
+}
+
+func (r *Runner) recordRun(ctx context.Context, rec runRecord) error {
+	res := rec.Res
 	errText := ""
 	if res.Err != nil {
 		errText = res.Err.Error()
 	}
-	var retryAt *time.Time
+	var retryAt, heartbeat *time.Time
 	if !res.RetryAt.IsZero() {
 		t := res.RetryAt.UTC()
 		retryAt = &t
 	}
+	if !rec.Heartbeat.IsZero() {
+		heartbeat = &rec.Heartbeat
+	}
 	return r.store.Insert(ctx, "collector_runs",
 		[]string{"run_id", "source", "mode", "window_from", "window_to", "started_at", "finished_at", "status",
-			"rows_written", "error", "notes", "retry_at", "version"},
-		[][]any{{runID, source, mode, window.From, window.To, started, finished, res.Status,
-			uint64(res.Rows), errText, strings.Join(res.Notes, "\n"), retryAt, store.NewVersion()}})
+			"rows_written", "error", "notes", "retry_at", "owner", "heartbeat_at", "retries", "version"},
+		[][]any{{rec.ID, rec.Source, rec.Mode, rec.Window.From, rec.Window.To, rec.Started, rec.Finished, res.Status,
+			uint64(res.Rows), errText, strings.Join(res.Notes, "\n"), retryAt, rec.Owner, heartbeat, uint32(res.Retries), store.NewVersion()}})
 }
 
 // advance records that the source now holds chunk completely. The incremental checkpoint never
@@ -329,57 +430,100 @@ func (r *Runner) checkpoint(ctx context.Context, source, job string) (time.Time,
 }
 
 func (r *Runner) backfillState(ctx context.Context, source, job string) (last time.Time, ok, done bool, err error) {
-	rows, err := r.store.Conn().Query(ctx,
-		"SELECT last_day, done FROM collector_checkpoints FINAL WHERE source = ? AND job = ?", source, job)
+	err = r.store.Retry(ctx, "read checkpoint of "+source, func(ctx context.Context) error {
+		ok, done = false, false
+		rows, err := r.store.Conn().Query(ctx,
+			"SELECT last_day, done FROM collector_checkpoints FINAL WHERE source = ? AND job = ?", source, job)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = rows.Close() }()
+		if rows.Next() {
+			var d uint8
+			if err := rows.Scan(&last, &d); err != nil {
+				return err
+			}
+			last, ok, done = last.UTC(), true, d == 1
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return time.Time{}, false, false, fmt.Errorf("read checkpoint of %s: %w", source, err)
 	}
-	defer func() { _ = rows.Close() }()
-	if rows.Next() {
-		var d uint8
-		if err := rows.Scan(&last, &d); err != nil {
-			return time.Time{}, false, false, fmt.Errorf("read checkpoint of %s: %w", source, err)
-		}
-		return last.UTC(), true, d == 1, nil
-	}
-	return time.Time{}, false, false, rows.Err()
+	return last, ok, done, nil
 }
 
-// MarkInterrupted closes runs left "running" by a process that died, so the health view does not
-// show them as under way forever. Call it once at start-up, before any run starts.
+// MarkInterrupted closes runs left "running" by a process that stopped, so the health view does
+// not show them as under way forever. A run is taken as stopped only when its owner no longer holds
+// a live lease on its source (its heartbeat ran out): a run another process (`rekkevidde collect`
+// beside `serve`) still has open is left alone. Runs written before runs had owners are closed.
 func (r *Runner) MarkInterrupted(ctx context.Context) (int, error) {
-	rows, err := r.store.Conn().Query(ctx, `
-SELECT run_id, source, mode, window_from, window_to, started_at, rows_written
-FROM collector_runs FINAL WHERE status = 'running'`)
+	return r.closeDeadRuns(ctx, "")
+}
+
+// closeDeadRuns closes the running rows of source (every source when empty) whose owner holds no
+// live lease.
+func (r *Runner) closeDeadRuns(ctx context.Context, source string) (int, error) {
+	query := `
+SELECT run_id, source, mode, window_from, window_to, started_at, rows_written, owner, retries, heartbeat_at
+FROM collector_runs FINAL WHERE status = 'running'`
+	var args []any
+	if source != "" {
+		query += " AND source = ?"
+		args = append(args, source)
+	}
+	var found []runRecord
+	err := r.store.Retry(ctx, "find interrupted runs", func(ctx context.Context) error {
+		found = found[:0]
+		rows, err := r.store.Conn().Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var rec runRecord
+			var n uint64
+			var retries uint32
+			var heartbeat *time.Time
+			if err := rows.Scan(&rec.ID, &rec.Source, &rec.Mode, &rec.Window.From, &rec.Window.To, &rec.Started, &n, &rec.Owner, &retries, &heartbeat); err != nil {
+				return err
+			}
+			if heartbeat != nil {
+				rec.Heartbeat = heartbeat.UTC()
+			}
+			rec.Res = ChunkResult{Status: StatusInterrupted, Rows: int(n), Retries: int(retries),
+				Err: errors.New("the process stopped before this run ended (its heartbeat ran out)")}
+			found = append(found, rec)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return 0, fmt.Errorf("find interrupted runs: %w", err)
 	}
-	type stale struct {
-		runID, source, mode string
-		from, to, started   time.Time
-		rows                uint64
-	}
-	var found []stale
-	for rows.Next() {
-		var s stale
-		if err := rows.Scan(&s.runID, &s.source, &s.mode, &s.from, &s.to, &s.started, &s.rows); err != nil {
-			_ = rows.Close()
-			return 0, fmt.Errorf("find interrupted runs: %w", err)
-		}
-		found = append(found, s)
-	}
-	_ = rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("find interrupted runs: %w", err)
-	}
+	live := map[string]map[string]bool{} // source → owners holding a live lease
+	closed := 0
 	now := r.now().UTC().Truncate(time.Second)
-	for _, s := range found {
-		res := ChunkResult{Status: StatusInterrupted, Rows: int(s.rows), Err: errors.New("the process stopped before this run ended")}
-		if err := r.recordRun(ctx, s.runID, s.source, s.mode, days.Range{From: s.from, To: s.to}, s.started, &now, res); err != nil {
-			return 0, err
+	for _, rec := range found {
+		if _, ok := live[rec.Source]; !ok {
+			leases, err := r.store.LiveLeases(ctx, rec.Source)
+			if err != nil {
+				return closed, err
+			}
+			live[rec.Source] = map[string]bool{}
+			for _, l := range leases {
+				live[rec.Source][l.Owner] = true
+			}
 		}
+		if rec.Owner != "" && live[rec.Source][rec.Owner] {
+			continue
+		}
+		rec.Finished = &now
+		if err := r.recordRun(ctx, rec); err != nil {
+			return closed, err
+		}
+		closed++
 	}
-	return len(found), nil
+	return closed, nil
 }
 
 func newRunID() string {

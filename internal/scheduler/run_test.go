@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -172,6 +173,8 @@ func TestClickHouseOutageMidRunFailsAndIsFetchedAgain(t *testing.T) {
 	st := chtest.Open(t)
 	proxy := chtest.NewProxy(t)
 	via := chtest.OpenVia(t, st, proxy.Addr())
+	// An outage longer than the retries last.
+	via.SetRetryPolicy(store.RetryPolicy{Attempts: 2, Wait: 50 * time.Millisecond, MaxWait: 100 * time.Millisecond})
 	r := newTestRunner(t, via)
 	fake := &fakeWeb{fail: func(call int, _ days.Range) error {
 		if call == 5 {
@@ -193,6 +196,39 @@ func TestClickHouseOutageMidRunFailsAndIsFetchedAgain(t *testing.T) {
 		t.Fatalf("after recovery: %+v, %v", sum, err)
 	}
 	assertQuarters(t, st, true)
+}
+
+// An outage the retries ride out: the connection is cut while step 5 is fetched and ClickHouse
+// refuses connections for a second, as while it restarts. The run ends ok, with every figure once.
+func TestShortClickHouseOutageIsRiddenOut(t *testing.T) {
+	st := chtest.Open(t)
+	proxy := chtest.NewProxy(t)
+	via := chtest.OpenVia(t, st, proxy.Addr())
+	via.SetRetryPolicy(store.RetryPolicy{Attempts: 20, Wait: 100 * time.Millisecond, MaxWait: 400 * time.Millisecond})
+	r := newTestRunner(t, via)
+	fake := &fakeWeb{fail: func(call int, _ days.Range) error {
+		if call == 5 {
+			proxy.Cut()
+			time.AfterFunc(time.Second, proxy.Restore)
+		}
+		return nil
+	}}
+	sum, err := r.Backfill(context.Background(), Source{ID: "fake", Collector: fake, ChunkDays: 31}, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Done != 12 {
+		t.Fatalf("backfill through the outage: %+v, %v", sum, err)
+	}
+	if sum.Retries < 1 {
+		t.Fatalf("retries: %d, want the outage counted", sum.Retries)
+	}
+	assertQuarters(t, st, true)
+	var recorded uint64
+	if err := st.Conn().QueryRow(context.Background(),
+		"SELECT sum(retries) FROM collector_runs FINAL WHERE source = 'fake' AND status = 'ok'").Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if recorded < 1 {
+		t.Fatalf("collector_runs records %d retries, want at least 1", recorded)
+	}
 }
 
 func TestPartialRunStoresWhatItGotAndSaysWhy(t *testing.T) {
@@ -268,28 +304,92 @@ func TestOneRunOfASourceAtATime(t *testing.T) {
 	}
 }
 
-func TestInterruptedRunsAreClosedAtStart(t *testing.T) {
-	st := chtest.Open(t)
-	r := newTestRunner(t, st)
-	res := ChunkResult{Status: StatusRunning}
-	if err := r.recordRun(context.Background(), "dead", "fake", ModeIncremental, year2022, time.Now().UTC().Truncate(time.Second), nil, res); err != nil {
-		t.Fatal(err)
-	}
-	n, err := r.MarkInterrupted(context.Background())
-	if err != nil || n != 1 {
-		t.Fatalf("closed %d runs, err %v; want 1", n, err)
-	}
-	var status string
-	if err := st.Conn().QueryRow(context.Background(), "SELECT status FROM collector_runs FINAL WHERE run_id = 'dead'").Scan(&status); err != nil {
-		t.Fatal(err)
-	}
-	if status != StatusInterrupted {
-		t.Fatalf("status %q, want interrupted", status)
-	}
-}
-
 type collectorFunc func(ctx context.Context, w days.Range, sink *collectors.Sink) error
 
 func (f collectorFunc) Collect(ctx context.Context, w days.Range, sink *collectors.Sink) error {
 	return f(ctx, w, sink)
+}
+
+// When the figures of a step are stored but its checkpoint cannot be, the run stops and names
+// that step as where to resume: never the zero day (it once said "stopped at 0001-01-01").
+func TestCheckpointWriteFailureNamesTheStepToResumeFrom(t *testing.T) {
+	st := chtest.Open(t)
+	proxy := chtest.NewProxy(t)
+	via := chtest.OpenVia(t, st, proxy.Addr())
+	via.SetRetryPolicy(store.RetryPolicy{Attempts: 1})
+	r := newTestRunner(t, via)
+	src := Source{ID: "fake", Collector: &fakeWeb{}, ChunkDays: 31}
+	sum, err := r.Backfill(context.Background(), src, year2022, false, func(c ChunkResult) {
+		if c.Index == 3 {
+			proxy.Cut() // after step 3's figures and run row, before its checkpoint
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != StatusFailed || sum.Done != 3 || !sum.ResumeAt.Equal(days.Date(2022, 3, 1)) {
+		t.Fatalf("after the failed checkpoint: %+v", sum)
+	}
+	proxy.Restore()
+	sum, err = r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Skipped != 2 || sum.Done != 10 {
+		t.Fatalf("resumed: %+v, %v", sum, err)
+	}
+	assertQuarters(t, st, true)
+}
+
+func TestBackfillNeverLeavesTheSourceDates(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	fake := &fakeWeb{}
+	src := Source{ID: "fake", Collector: fake, ChunkDays: 31, From: days.Date(2022, 3, 15), Until: days.Date(2022, 5, 10)}
+	sum, err := r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Chunks != 3 || !strings.Contains(sum.Note, "fetched 2022-03-15..2022-05-10 only") {
+		t.Fatalf("clipped backfill: %+v, %v", sum, err)
+	}
+	if first, last := fake.calls[0], fake.calls[len(fake.calls)-1]; !first.From.Equal(src.From) || !last.To.Equal(src.Until) {
+		t.Fatalf("fetched %s … %s, want 2022-03-15 … 2022-05-10", first, last)
+	}
+	var outside uint64
+	if err := st.Conn().QueryRow(context.Background(),
+		"SELECT count() FROM web_traffic_daily WHERE date < '2022-03-15' OR date > '2022-05-10'").Scan(&outside); err != nil {
+		t.Fatal(err)
+	}
+	if outside != 0 {
+		t.Fatalf("%d rows written outside the source's dates", outside)
+	}
+	sum, err = r.Backfill(context.Background(), src, days.Range{From: days.Date(2021, 1, 1), To: days.Date(2021, 12, 31)}, false, nil)
+	if err != nil || sum.Chunks != 0 || !strings.Contains(sum.Note, "nothing to do") || len(fake.calls) != 3 {
+		t.Fatalf("backfill outside the dates: %+v, %v, %d calls", sum, err, len(fake.calls))
+	}
+}
+
+func TestIncrementalRunsStopAfterUntilAndWaitForFrom(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st) // today is 2023-06-15
+	fake := &fakeWeb{}
+	ended := Source{ID: "ended", Collector: fake, ChunkDays: 31, LookbackDays: 3, StartDate: days.Date(2023, 6, 1), Until: days.Date(2023, 6, 10)}
+	if _, err := r.Incremental(context.Background(), ended, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.calls[0]; !got.From.Equal(days.Date(2023, 6, 1)) || !got.To.Equal(days.Date(2023, 6, 10)) {
+		t.Fatalf("fetched %s, want 2023-06-01..2023-06-10", got)
+	}
+	sum, err := r.Incremental(context.Background(), ended, nil)
+	if err != nil || len(fake.calls) != 1 || !strings.Contains(sum.Note, "ended on 2023-06-10") {
+		t.Fatalf("after until: %+v, %v, %d calls", sum, err, len(fake.calls))
+	}
+	// A source whose from lies ahead fetches nothing yet; one whose from is inside the lookback
+	// starts at from.
+	later := Source{ID: "later", Collector: fake, ChunkDays: 31, LookbackDays: 3, From: days.Date(2023, 7, 1)}
+	if sum, err := r.Incremental(context.Background(), later, nil); err != nil || len(fake.calls) != 1 || !strings.Contains(sum.Note, "starts on 2023-07-01") {
+		t.Fatalf("before from: %+v, %v", sum, err)
+	}
+	fresh := Source{ID: "fresh", Collector: fake, ChunkDays: 31, LookbackDays: 10, From: days.Date(2023, 6, 12)}
+	if _, err := r.Incremental(context.Background(), fresh, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.calls[1]; !got.From.Equal(days.Date(2023, 6, 12)) {
+		t.Fatalf("fetched %s, want from 2023-06-12", got)
+	}
 }

@@ -78,9 +78,9 @@ func (s *Scheduler) Trigger(id string) error {
 // Run blocks until ctx ends, running each source on its interval.
 func (s *Scheduler) Run(ctx context.Context) {
 	if n, err := s.runner.MarkInterrupted(ctx); err != nil {
-		s.log.Error("could not close runs left open by an earlier process", "err", err)
+		s.log.Error("could not close runs left open by a process that stopped", "err", err)
 	} else if n > 0 {
-		s.log.Warn("closed runs left open by an earlier process", "runs", n)
+		s.log.Warn("closed runs left open by a process that stopped (their heartbeat ran out)", "runs", n)
 	}
 	var wg sync.WaitGroup
 	for _, src := range s.sources {
@@ -112,7 +112,14 @@ func (s *Scheduler) loop(ctx context.Context, src Source) {
 		sum, err := s.runner.Incremental(ctx, src, s.track(src.ID))
 		s.untrack(src.ID)
 		wait = src.Interval + jitter(src.Interval/10) - src.Interval/20
+		var busy *BusyError
 		switch {
+		case errors.As(err, &busy):
+			// `rekkevidde collect` or another server runs it: look again soon, not a whole
+			// interval later, so the schedule resumes shortly after that run ends.
+			s.log.Info("skipped scheduled run: another process is running this source", "source", src.ID,
+				"host", busy.Holder.Host, "pid", busy.Holder.PID, "since", busy.Holder.Since)
+			wait = min(wait, busyRetry+jitter(busyRetry/10))
 		case errors.Is(err, ErrAlreadyRunning):
 			s.log.Info("skipped scheduled run: one is under way", "source", src.ID)
 		case err != nil:
@@ -125,6 +132,9 @@ func (s *Scheduler) loop(ctx context.Context, src Source) {
 		}
 	}
 }
+
+// busyRetry is how soon a source another process was running is tried again.
+const busyRetry = 5 * time.Minute
 
 func jitter(d time.Duration) time.Duration {
 	if d <= 0 {

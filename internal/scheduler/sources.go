@@ -37,8 +37,15 @@ func BuildSources(cfg config.Config, reg collectors.Registry, log *slog.Logger, 
 			ChunkDays:    orDefault(sc.ChunkDays, kind.ChunkDays, 31),
 			Disabled:     sc.Disabled,
 		}
+		// Dates are validated with the config.
 		if sc.StartDate != "" {
-			src.StartDate, _ = time.Parse(time.DateOnly, sc.StartDate) // validated with the config
+			src.StartDate, _ = time.Parse(time.DateOnly, sc.StartDate)
+		}
+		if sc.From != "" {
+			src.From, _ = time.Parse(time.DateOnly, sc.From)
+		}
+		if sc.Until != "" {
+			src.Until, _ = time.Parse(time.DateOnly, sc.Until)
 		}
 		out = append(out, src)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // Migration is one numbered schema file.
@@ -95,7 +98,7 @@ func (s *Store) Migrate(ctx context.Context, migrations []Migration) ([]string, 
 			return done, err
 		}
 		for i, stmt := range SplitStatements(sql) {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.conn.Exec(ctx, stmt); err != nil && !columnAlreadyAdded(stmt, err) {
 				return done, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
 			}
 		}
@@ -107,6 +110,16 @@ func (s *Store) Migrate(ctx context.Context, migrations []Migration) ([]string, 
 		done = append(done, m.Name)
 	}
 	return done, nil
+}
+
+var addColumn = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s.*\sADD\s+COLUMN\s`)
+
+// columnAlreadyAdded tells whether stmt is an ADD COLUMN that failed because an earlier, half-done
+// run of the same migration added the column: 18.16 has no ADD COLUMN IF NOT EXISTS, so this is
+// how such a statement stays idempotent.
+func columnAlreadyAdded(stmt string, err error) bool {
+	var ex *clickhouse.Exception
+	return addColumn.MatchString(stmt) && errors.As(err, &ex) && ex.Code == 44 && strings.Contains(ex.Message, "already exists")
 }
 
 func (s *Store) appliedMigrations(ctx context.Context) (map[uint32]string, error) {

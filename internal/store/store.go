@@ -23,6 +23,7 @@ type Store struct {
 	conn     driver.Conn
 	database string
 	log      *slog.Logger
+	retry    RetryPolicy
 	// written is the data version this store read right after its own latest write (see
 	// bumpVersion), so caches in this process move on at once instead of at their next poll.
 	written atomic.Uint64
@@ -50,7 +51,7 @@ func Open(ctx context.Context, cfg config.ClickHouse, log *slog.Logger) (*Store,
 	if v, err := conn.ServerVersion(); err == nil {
 		log.Debug("connected to ClickHouse", "addr", cfg.Addr, "database", cfg.Database, "server_version", v.String())
 	}
-	return &Store{conn: conn, database: cfg.Database, log: log}, nil
+	return &Store{conn: conn, database: cfg.Database, log: log, retry: DefaultRetryPolicy()}, nil
 }
 
 func dial(ctx context.Context, cfg config.ClickHouse, database string) (driver.Conn, error) {
@@ -59,6 +60,9 @@ func dial(ctx context.Context, cfg config.ClickHouse, database string) (driver.C
 		Protocol:    clickhouse.Native,
 		Auth:        clickhouse.Auth{Database: database, Username: cfg.Username, Password: cfg.Password.Value()},
 		DialTimeout: cfg.DialTimeout,
+		// Writes run under a context that is never cancelled (see Insert), so this is what bounds
+		// one that hangs: no single read of a server's answer may take longer.
+		ReadTimeout: writeReadTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 	}
 	if cfg.Secure {
@@ -96,9 +100,22 @@ func (s *Store) Close() error { return s.conn.Close() }
 // highest version, so a later collection of the same key always replaces an earlier one.
 func NewVersion() uint64 { return uint64(time.Now().UnixNano()) }
 
+// writeReadTimeout bounds each read of ClickHouse's answer (the driver's own default, made explicit).
+const writeReadTimeout = 5 * time.Minute
+
 // Insert writes rows to table in one batch (one INSERT), naming the columns explicitly because
 // ClickHouse 18.16 needs the column list for batch appends. Either the whole batch is stored or none.
 // It then bumps the data version (see bumpVersion), so every dashboard's cache sees the change.
+// A transient fault (closed or refused connection, timeout) is retried under the store's
+// RetryPolicy; rows carry their version, so a retried batch replaces rather than adds.
+//
+// The driver never sees ctx's cancellation. clickhouse-go's batch Send watches its context in a
+// goroutine that closes the TCP connection when the context ends; when that goroutine is
+// scheduled late (a busy machine), it still sees the context end after Send returned — the
+// caller's deferred cancel — and closes the connection that is by then back in the pool and
+// carrying the next INSERT ("failed to read first block packet … use of closed network
+// connection", and a broken pipe in ClickHouse's log). So an INSERT once begun is finished,
+// bounded by the driver's read timeout, and ctx is honoured between attempts.
 func (s *Store) Insert(ctx context.Context, table string, columns []string, rows [][]any) error {
 	if err := s.insert(ctx, table, columns, rows); err != nil {
 		return err
@@ -113,6 +130,17 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, rows
 	if len(rows) == 0 {
 		return nil
 	}
+	for i, row := range rows {
+		if len(row) != len(columns) {
+			return fmt.Errorf("insert into %s: row %d has %d values for %d columns", table, i, len(row), len(columns))
+		}
+	}
+	return s.withRetry(ctx, "insert into "+table, func(ctx context.Context) error {
+		return s.insertOnce(ctx, table, columns, rows)
+	})
+}
+
+func (s *Store) insertOnce(ctx context.Context, table string, columns []string, rows [][]any) error {
 	query := fmt.Sprintf("INSERT INTO %s (%s)", quoteIdent(table), strings.Join(columns, ", "))
 	batch, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
@@ -120,9 +148,6 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, rows
 	}
 	defer func() { _ = batch.Close() }()
 	for i, row := range rows {
-		if len(row) != len(columns) {
-			return fmt.Errorf("insert into %s: row %d has %d values for %d columns", table, i, len(row), len(columns))
-		}
 		if err := batch.Append(row...); err != nil {
 			return fmt.Errorf("insert into %s: row %d: %w", table, i, err)
 		}

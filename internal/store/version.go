@@ -11,10 +11,12 @@ const versionTable = "data_version"
 
 // unversioned are the tables whose writes change nothing a page shows: the migration record (which
 // is written before data_version exists), a read-API token's last use (written on every API call,
-// so bumping on it would empty every cache all day) and the version table itself.
+// so bumping on it would empty every cache all day), a collector's lease (claimed, renewed and
+// released around every run) and the version table itself.
 var unversioned = map[string]bool{
 	"schema_migrations": true,
 	"api_token_use":     true,
+	"collector_leases":  true,
 	versionTable:        true,
 }
 
