@@ -327,6 +327,11 @@ func (r *Runner) chunk(ctx context.Context, lease *heldLease, src Source, mode s
 		if errors.As(collectErr, &apiErr) {
 			res.RetryAt = apiErr.RetryAt
 		}
+	case collectErr != nil && collectors.EndsRun(ctx, collectErr):
+		// Credentials refused or the run cut part-way: what arrived is stored, but the step is not
+		// done — the families after the failure were never asked — so it must not advance the
+		// checkpoint; the next run or the same backfill again fetches the whole step anew.
+		res.Status, res.Err, res.Rows = StatusFailed, collectErr, len(records)
 	case collectErr != nil && len(records) > 0:
 		res.Status, res.Err, res.Rows = StatusPartial, collectErr, len(records)
 	case collectErr != nil:

@@ -257,6 +257,34 @@ func TestPartialRunStoresWhatItGotAndSaysWhy(t *testing.T) {
 	}
 }
 
+// Credentials refused part-way through a step: the families already fetched are stored, but the
+// step is not marked done, so the same command again fetches it whole and nothing stays missing.
+func TestStepCutByRefusedCredentialsIsNotMarkedDone(t *testing.T) {
+	st := chtest.Open(t)
+	r := newTestRunner(t, st)
+	refuse := true
+	cut := collectorFunc(func(ctx context.Context, w days.Range, sink *collectors.Sink) error {
+		if err := (&fakeWeb{}).Collect(ctx, w, sink); err != nil {
+			return err
+		}
+		if refuse && w.From.Month() == time.May {
+			return fmt.Errorf("fake: top pages: %w", collectors.ErrUnauthorized)
+		}
+		return nil
+	})
+	src := Source{ID: "fake", Collector: cut, ChunkDays: 31}
+	sum, err := r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil || sum.Status != StatusFailed || !sum.ResumeAt.Equal(days.Date(2022, 5, 1)) || sum.Done != 4 {
+		t.Fatalf("cut backfill: %+v, %v; want failed at May with four steps done", sum, err)
+	}
+	refuse = false
+	sum, err = r.Backfill(context.Background(), src, year2022, false, nil)
+	if err != nil || sum.Status != StatusOK || sum.Skipped != 4 || sum.Done != 8 {
+		t.Fatalf("resumed backfill: %+v, %v; want May fetched again and the rest done", sum, err)
+	}
+	assertQuarters(t, st, true)
+}
+
 func TestIncrementalRefetchesTheLookbackWindow(t *testing.T) {
 	st := chtest.Open(t)
 	r := newTestRunner(t, st) // today is 2023-06-15 in Oslo
