@@ -17,6 +17,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/pdf"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/store"
 )
@@ -48,6 +49,9 @@ type Deps struct {
 	Cache *cache.Cache
 	// DataVersion is the current data version (cache.Versions.Current).
 	DataVersion func() uint64
+	// PDF prints the reports (pdf.go); nil makes one from Config.PDF (the browser looked up on
+	// PATH when no path is configured).
+	PDF *pdf.Renderer
 }
 
 // Collections is what the freshness strip needs from the scheduler. An implementation may also
@@ -71,6 +75,7 @@ type handler struct {
 	auth        *auth.Auth
 	store       *store.Store
 	collections Collections
+	printer     *printer
 	// secureCookies: the listener is not loopback, so cookies are Secure whatever the request says.
 	secureCookies bool
 	cache         *cache.Cache
@@ -117,6 +122,10 @@ func build(deps Deps) (*handler, *fiber.App) {
 	if err != nil {
 		panic(err)
 	}
+	renderer := deps.PDF
+	if renderer == nil {
+		renderer = pdf.New(pdf.Options{Chromium: deps.Config.PDF.Chromium, Timeout: deps.Config.PDF.Timeout, Log: log})
+	}
 	h := &handler{
 		queries:     deps.Queries,
 		ready:       deps.Ready,
@@ -128,6 +137,7 @@ func build(deps Deps) (*handler, *fiber.App) {
 		auth:        authn,
 		store:       deps.Store,
 		collections: deps.Collections,
+		printer:     newPrinter(renderer),
 		// Decided once from http.listen; see setCookie.
 		secureCookies: !auth.IsLoopback(deps.Config.HTTP.Listen),
 		cache:         deps.Cache,
@@ -146,6 +156,7 @@ func build(deps Deps) (*handler, *fiber.App) {
 		IdleTimeout:  2 * time.Minute,
 	})
 	h.routes(app)
+	h.printer.app = app
 	return h, app
 }
 
@@ -166,6 +177,7 @@ func (h *handler) routes(app *fiber.App) {
 	// request there that changes anything needs the session's CSRF token: pageRoutes' pages are
 	// protected without doing anything themselves. Roles are per route (requireRole).
 	app.Use(h.loadSession)
+	app.Use(h.renderSession) // the PDF printer's own requests (pdf.go)
 	h.authRoutes(app)
 	app.Use(h.requireSession, h.checkCSRF)
 	h.pageRoutes(app)

@@ -29,11 +29,14 @@ import (
 func (h *handler) reportRoutes(r fiber.Router) {
 	r.Get("/rapporter", h.reportsIndex)
 	// Reports and their downloads are cached like the pages (pagecache.go): role is in the key,
-	// and publishing is a write, which moves the data version.
+	// and publishing is a write, which moves the data version. The PDF is not cached: it is made
+	// from the (cached) page by a browser (pdf.go).
 	r.Get("/rapporter/ar/:year", h.cached(h.reportPage(false)))
+	r.Get("/rapporter/ar/:year/pdf", h.reportPDF(false)) // before :format (pdf.go)
 	r.Get("/rapporter/ar/:year/:format", h.cached(h.reportDownload(false)))
 	r.Post("/rapporter/ar/:year/publiser", h.requireRole(auth.Editor), h.publishAnnualReport)
 	r.Get("/rapporter/kvartal/:period", h.cached(h.reportPage(true)))
+	r.Get("/rapporter/kvartal/:period/pdf", h.reportPDF(true)) // before :format (pdf.go)
 	r.Get("/rapporter/kvartal/:period/:format", h.cached(h.reportDownload(true)))
 	r.Post("/rapporter/kvartal/:period/publiser", h.requireRole(auth.Editor), h.publishQuarterlyReport)
 }
@@ -236,6 +239,8 @@ type reportPage struct {
 	Changes   int
 	Added     int
 	Downloads []actionLink
+	// PDF is "Last ned PDF"'s address; PDFNote says why there is none (no Chromium).
+	PDF, PDFNote string
 	// Publish form: shown to editors when publishing is set up.
 	CanPublish  bool
 	PublishURL  string
@@ -320,6 +325,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 	for _, f := range []string{"csv", "xlsx", "json"} {
 		page.Downloads = append(page.Downloads, actionLink{URL: base + "/" + f + query, Label: strings.ToUpper(f)})
 	}
+	page.PDF, page.PDFNote = h.pdfLink(lang, base, query)
 	if u := currentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && h.reportWriter() != nil {
 		page.CanPublish, page.PublishURL = true, base+"/publiser"+query
 	}

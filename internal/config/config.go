@@ -46,6 +46,8 @@ type Config struct {
 	Targets []Target `yaml:"targets"`
 	// Email sends the quarterly report by e-mail after each quarter closes.
 	Email Email `yaml:"email"`
+	// PDF prints the reports to PDF with headless Chromium (internal/pdf).
+	PDF PDF `yaml:"pdf"`
 
 	location *time.Location
 }
@@ -71,6 +73,16 @@ type HTTP struct {
 type Cache struct {
 	// MaxBytes is the most the cache holds (pages and figures, counted by size); 0 turns it off.
 	MaxBytes int64 `yaml:"max_bytes"`
+}
+
+// PDF configures printing the reports to PDF ("Last ned PDF", the quarterly e-mail's attachment).
+// Without a browser the reports are offered as HTML, CSV, XLSX and JSON only.
+type PDF struct {
+	// Chromium is the browser's path; empty looks up chromium, chromium-browser or google-chrome
+	// on PATH.
+	Chromium string `yaml:"chromium"`
+	// Timeout bounds one render; 0 takes 60s.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Site is one website whose traffic is collected and shown.
@@ -304,6 +316,8 @@ func sectionName(goType string) string {
 		return "targets[]"
 	case "Email":
 		return "email"
+	case "PDF":
+		return "pdf"
 	default:
 		return strings.ToLower(goType)
 	}
@@ -363,6 +377,9 @@ func (c *Config) validate() error {
 	}
 	if c.ClickHouse.Username == "" {
 		bad("clickhouse.username", "must not be empty")
+	}
+	if c.PDF.Timeout < 0 {
+		bad("pdf.timeout", "must be a positive duration such as 60s, or left out")
 	}
 	if c.ClickHouse.DialTimeout <= 0 {
 		bad("clickhouse.dial_timeout", "must be a positive duration such as 5s")

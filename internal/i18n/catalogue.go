@@ -710,6 +710,11 @@ var catalogue = map[Lang]map[string]string{
 		"sources.status.failed":           "feilet",
 		"sources.status.throttled":        "venter på kvote",
 		"sources.status.interrupted":      "avbrutt",
+		// --- print and PDF, guarded publishing, entry (issue 12; branch reports) ---
+		"report.pdf_download": "Last ned PDF",
+		"report.pdf_missing":  "PDF er ikke tilgjengelig: serveren har ikke Chromium. Installer det (Debian/Ubuntu: apt-get install chromium) eller sett pdf.chromium i konfigurasjonen. Skriv ut siden fra nettleseren, eller last ned CSV.",
+		"report.pdf_failed":   "PDF-en kunne ikke lages akkurat nå (se serverloggen). Prøv igjen om litt, eller skriv ut siden fra nettleseren.",
+		// --- end of issue 12 (branch reports) ---
 	},
 	EN: {
 		"app.name":        "Rekkevidde",
@@ -1417,5 +1422,10 @@ var catalogue = map[Lang]map[string]string{
 		"sources.status.failed":           "failed",
 		"sources.status.throttled":        "waiting for quota",
 		"sources.status.interrupted":      "interrupted",
+		// --- print and PDF, guarded publishing, entry (issue 12; branch reports) ---
+		"report.pdf_download": "Download PDF",
+		"report.pdf_missing":  "PDF is not available: the server has no Chromium. Install it (Debian/Ubuntu: apt-get install chromium) or set pdf.chromium in the configuration. Print the page from the browser, or download the CSV.",
+		"report.pdf_failed":   "The PDF could not be made just now (see the server log). Try again shortly, or print the page from the browser.",
+		// --- end of issue 12 (branch reports) ---
 	},
 }
