@@ -39,6 +39,7 @@ func (h *handler) reportRoutes(r fiber.Router) {
 	r.Get("/rapporter/kvartal/:period/pdf", h.reportPDF(true)) // before :format (pdf.go)
 	r.Get("/rapporter/kvartal/:period/:format", h.cached(h.reportDownload(true)))
 	r.Post("/rapporter/kvartal/:period/publiser", h.requireRole(auth.Editor), h.publishQuarterlyReport)
+	h.withdrawRoutes(r) // publish_guard.go
 }
 
 // reportWriter is where publications are written: the dashboard's store, or nil without one
@@ -219,7 +220,7 @@ func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, repo
 		return err
 	}
 	if err := publish(b, w, user.Name); err != nil {
-		return fmt.Errorf("publish report: %w", err)
+		return h.publishError(err) // publish_guard.go: an open period is refused with a message
 	}
 	back := strings.TrimSuffix(c.Path(), "/publiser") + "?publisert=1"
 	if site := c.Query("site"); site != "" {
@@ -248,6 +249,10 @@ type reportPage struct {
 	Flash       string
 	Imported    bool
 	Partial     bool
+
+	// PublishNote says why an open period has no publish form (publish_guard.go); WithdrawURL is
+	// the admin's withdraw form; Withdrawn tells of the newest withdrawal while nothing is in force.
+	PublishNote, WithdrawURL, Withdrawn string
 }
 
 // reportSection is a printed page's worth of tables (the web, social media, …).
@@ -329,6 +334,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 	if u := currentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && h.reportWriter() != nil {
 		page.CanPublish, page.PublishURL = true, base+"/publiser"+query
 	}
+	h.guardPublishing(c, lang, v, &page)
 	charts, err := h.reportCharts(lang, v.Shown())
 	if err != nil {
 		return err

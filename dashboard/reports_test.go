@@ -119,7 +119,7 @@ func TestReportDownloadsAndPrintCSS(t *testing.T) {
 	if q.status != 200 || !strings.Contains(q.body, ">9 634<") || !strings.Contains(q.body, ">7 435<") {
 		t.Errorf("quarterly page: %d, lacks Q3 2022 visits 9 634 or unique 7 435", q.status)
 	}
-	for _, bad := range []string{"/rapporter/ar/22", "/rapporter/ar/2022-Q3", "/rapporter/kvartal/2022", "/rapporter/kvartal/2022-Q5", "/rapporter/ar/2022/pdf"} {
+	for _, bad := range []string{"/rapporter/ar/22", "/rapporter/ar/2022-Q3", "/rapporter/kvartal/2022", "/rapporter/kvartal/2022-Q5", "/rapporter/ar/2022/doc"} {
 		if r := get(t, app, bad); r.status != 400 {
 			t.Errorf("%s: status %d, want 400", bad, r.status)
 		}
@@ -134,7 +134,7 @@ func TestReportDownloadsAndPrintCSS(t *testing.T) {
 		t.Fatalf("stylesheet: %d", css.status)
 	}
 	print := css.body[strings.Index(css.body, "reports (dashboard/reports.go"):]
-	for _, want := range []string{"@page { size: A4", "@media print", ".site-header", "form", ".report-section { break-before: page"} {
+	for _, want := range []string{"@page { size: A4", "@media print", ".site-header", "form", ".chart, .chart-side, .report-chart .chart { width: 180mm", "break-inside: avoid"} {
 		if !strings.Contains(print, want) {
 			t.Errorf("print CSS lacks %q", want)
 		}

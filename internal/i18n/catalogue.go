@@ -711,9 +711,18 @@ var catalogue = map[Lang]map[string]string{
 		"sources.status.throttled":        "venter på kvote",
 		"sources.status.interrupted":      "avbrutt",
 		// --- print and PDF, guarded publishing, entry (issue 12; branch reports) ---
-		"report.pdf_download": "Last ned PDF",
-		"report.pdf_missing":  "PDF er ikke tilgjengelig: serveren har ikke Chromium. Installer det (Debian/Ubuntu: apt-get install chromium) eller sett pdf.chromium i konfigurasjonen. Skriv ut siden fra nettleseren, eller last ned CSV.",
-		"report.pdf_failed":   "PDF-en kunne ikke lages akkurat nå (se serverloggen). Prøv igjen om litt, eller skriv ut siden fra nettleseren.",
+		"report.pdf_download":           "Last ned PDF",
+		"report.pdf_missing":            "PDF er ikke tilgjengelig: serveren har ikke Chromium. Installer det (Debian/Ubuntu: apt-get install chromium) eller sett pdf.chromium i konfigurasjonen. Skriv ut siden fra nettleseren, eller last ned CSV.",
+		"report.pdf_failed":             "PDF-en kunne ikke lages akkurat nå (se serverloggen). Prøv igjen om litt, eller skriv ut siden fra nettleseren.",
+		"report.publish_open":           "%s pågår ennå og kan ikke publiseres før perioden er over. Den kan publiseres fra %s.",
+		"report.publish_future":         "%s har ikke begynt og kan ikke publiseres. Den kan publiseres fra %s.",
+		"report.withdraw_help":          "Trekk tilbake publiseringen hvis tallene ikke skal stå som publisert. Ingenting slettes: publiseringen og grunnen blir stående i loggen, og rapporten kan publiseres på nytt.",
+		"report.withdraw_reason":        "Grunn (vises på rapporten)",
+		"report.withdraw_button":        "Trekk tilbake publiseringen",
+		"report.withdraw_reason_needed": "Skriv en grunn for å trekke tilbake publiseringen (3 til %d tegn).",
+		"report.withdraw_nothing":       "Rapporten for %s har ingen publisering som gjelder, og ingenting å trekke tilbake.",
+		"report.withdrawn":              "Publiseringen fra %s ble trukket tilbake %s av %s: «%s». Tallene under er dagens.",
+		"report.withdrawn_ok":           "Publiseringen av %s er trukket tilbake.",
 		// --- end of issue 12 (branch reports) ---
 	},
 	EN: {
@@ -1423,9 +1432,18 @@ var catalogue = map[Lang]map[string]string{
 		"sources.status.throttled":        "waiting for quota",
 		"sources.status.interrupted":      "interrupted",
 		// --- print and PDF, guarded publishing, entry (issue 12; branch reports) ---
-		"report.pdf_download": "Download PDF",
-		"report.pdf_missing":  "PDF is not available: the server has no Chromium. Install it (Debian/Ubuntu: apt-get install chromium) or set pdf.chromium in the configuration. Print the page from the browser, or download the CSV.",
-		"report.pdf_failed":   "The PDF could not be made just now (see the server log). Try again shortly, or print the page from the browser.",
+		"report.pdf_download":           "Download PDF",
+		"report.pdf_missing":            "PDF is not available: the server has no Chromium. Install it (Debian/Ubuntu: apt-get install chromium) or set pdf.chromium in the configuration. Print the page from the browser, or download the CSV.",
+		"report.pdf_failed":             "The PDF could not be made just now (see the server log). Try again shortly, or print the page from the browser.",
+		"report.publish_open":           "%s is still running and cannot be published before it is over. It can be published from %s.",
+		"report.publish_future":         "%s has not begun and cannot be published. It can be published from %s.",
+		"report.withdraw_help":          "Withdraw the publication if the figures should no longer stand as published. Nothing is deleted: the publication and the reason stay on record, and the report can be published again.",
+		"report.withdraw_reason":        "Reason (shown on the report)",
+		"report.withdraw_button":        "Withdraw the publication",
+		"report.withdraw_reason_needed": "Give a reason for withdrawing the publication (3 to %d characters).",
+		"report.withdraw_nothing":       "The report for %s has no publication in force, so there is nothing to withdraw.",
+		"report.withdrawn":              "The publication of %s was withdrawn %s by %s: “%s”. The figures below are today's.",
+		"report.withdrawn_ok":           "The publication of %s has been withdrawn.",
 		// --- end of issue 12 (branch reports) ---
 	},
 }

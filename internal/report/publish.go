@@ -64,6 +64,9 @@ func (b *Builder) publish(ctx context.Context, w Inserter, kind, period string, 
 
 // PublishAnnual builds the annual report for year from today's figures and publishes it.
 func (b *Builder) PublishAnnual(ctx context.Context, w Inserter, year int, by string) (*Annual, *Publication, error) {
+	if err := b.Closed(year, 0); err != nil {
+		return nil, nil, err
+	}
 	a, err := b.Annual(ctx, year)
 	if err != nil {
 		return nil, nil, err
@@ -74,6 +77,9 @@ func (b *Builder) PublishAnnual(ctx context.Context, w Inserter, year int, by st
 
 // PublishQuarterly builds the quarterly review and publishes it.
 func (b *Builder) PublishQuarterly(ctx context.Context, w Inserter, year, quarter int, by string) (*Quarterly, *Publication, error) {
+	if err := b.Closed(year, quarter); err != nil {
+		return nil, nil, err
+	}
 	r, err := b.Quarterly(ctx, year, quarter)
 	if err != nil {
 		return nil, nil, err
@@ -82,16 +88,13 @@ func (b *Builder) PublishQuarterly(ctx context.Context, w Inserter, year, quarte
 	return r, p, err
 }
 
-// published reads the newest publication of kind and period into doc; nil when there is none.
+// published reads the publication in force of kind and period into doc (see inForce); nil when
+// there is none.
 func (b *Builder) published(ctx context.Context, kind, period string, doc any) (*Publication, error) {
-	rows, err := b.q.PublishedReports(ctx, kind, b.site.ID, period)
-	if err != nil {
+	r, _, err := b.inForce(ctx, kind, period)
+	if err != nil || r == nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	r := rows[0]
 	if err := json.Unmarshal([]byte(r.Body), doc); err != nil {
 		return nil, fmt.Errorf("published %s report %s (%s): %w", kind, period, r.PublishedAt.Format(time.RFC3339), err)
 	}
@@ -108,6 +111,8 @@ type View struct {
 	// Published is the report as published, nil when the period has not been.
 	Published   Document
 	Publication *Publication
+	// Withdrawal is the newest withdrawal of the period's publications (guard.go); nil when none.
+	Withdrawal *Withdrawal
 }
 
 // Shown is what the view prints: the published report, else today's.
@@ -139,6 +144,9 @@ func (b *Builder) AnnualView(ctx context.Context, year int) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
+	if _, v.Withdrawal, err = b.inForce(ctx, KindAnnual, v.Period); err != nil {
+		return View{}, err
+	}
 	if p != nil {
 		v.Published, v.Publication = &pub, p
 	}
@@ -155,6 +163,9 @@ func (b *Builder) QuarterlyView(ctx context.Context, year, quarter int) (View, e
 	var pub Quarterly
 	p, err := b.published(ctx, KindQuarterly, v.Period, &pub)
 	if err != nil {
+		return View{}, err
+	}
+	if _, v.Withdrawal, err = b.inForce(ctx, KindQuarterly, v.Period); err != nil {
 		return View{}, err
 	}
 	if p != nil {

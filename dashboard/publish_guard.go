@@ -1,0 +1,120 @@
+package dashboard
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/report"
+)
+
+// Guarded publishing (internal/report/guard.go): the publish form is offered only for a closed
+// period, a publish request for an open one is refused with the day it can be published, and an
+// admin can withdraw the publication in force with a reason.
+
+// withdrawRoutes registers the withdrawal of a publication; admins only.
+func (h *handler) withdrawRoutes(r fiber.Router) {
+	r.Post("/rapporter/ar/:year/trekk-tilbake", h.requireRole(auth.Admin), h.withdrawReport(false))
+	r.Post("/rapporter/kvartal/:period/trekk-tilbake", h.requireRole(auth.Admin), h.withdrawReport(true))
+}
+
+// publishError turns the builder's refusal of an open period into a message for the reader.
+func (h *handler) publishError(err error) error {
+	var open *report.OpenPeriodError
+	if errors.As(err, &open) {
+		key := "report.publish_open"
+		if open.Future {
+			key = "report.publish_future"
+		}
+		return &userError{status: fiber.StatusConflict, key: key, args: []any{open.Period, dayText(open.Closes)}}
+	}
+	return fmt.Errorf("publish report: %w", err)
+}
+
+// dayText is the day a period can be published, as both languages write a date in a sentence.
+func dayText(t time.Time) string { return t.Format("02.01.2006") }
+
+func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		year, quarter, err := reportPeriod(c, quarterly)
+		if err != nil {
+			return err
+		}
+		w := h.reportWriter()
+		if w == nil {
+			return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+		}
+		user := currentUser(c)
+		if user == nil {
+			return h.requireSession(c)
+		}
+		b, err := h.reportBuilder(c)
+		if err != nil {
+			return err
+		}
+		kind := report.KindAnnual
+		if quarterly {
+			kind = report.KindQuarterly
+		}
+		_, err = b.Withdraw(c.UserContext(), w, kind, year, quarter, user.Name, c.FormValue("reason"))
+		switch {
+		case errors.Is(err, report.ErrBadReason):
+			return badRequest("report.withdraw_reason_needed", report.MaxReason)
+		case errors.Is(err, report.ErrNotPublished):
+			return &userError{status: fiber.StatusConflict, key: "report.withdraw_nothing", args: []any{report.PeriodName(year, quarter)}}
+		case err != nil:
+			return fmt.Errorf("withdraw report: %w", err)
+		}
+		h.log.InfoContext(c.UserContext(), "report publication withdrawn", "report", kind, "period", report.PeriodName(year, quarter), "by", user.Name)
+		back := strings.TrimSuffix(c.Path(), "/trekk-tilbake") + "?trukket=1"
+		if site := c.Query("site"); site != "" {
+			back += "&site=" + site
+		}
+		return c.Redirect(back, fiber.StatusSeeOther)
+	}
+}
+
+// guardPublishing fills the report page's publishing state: no publish form for an open period
+// (a note says from when), the withdraw form for admins while a publication is in force, and the
+// newest withdrawal while none is.
+func (h *handler) guardPublishing(c *fiber.Ctx, lang i18n.Lang, v report.View, page *reportPage) {
+	year, quarter, err := report.ParsePeriod(v.Period)
+	if err != nil {
+		return
+	}
+	if b, err := h.reportBuilder(c); err == nil {
+		var open *report.OpenPeriodError
+		if errors.As(b.Closed(year, quarter), &open) && page.CanPublish {
+			key := "report.publish_open"
+			if open.Future {
+				key = "report.publish_future"
+			}
+			page.CanPublish = false
+			page.PublishNote = lang.T(key, open.Period, dayText(open.Closes))
+		}
+	}
+	u := currentUser(c)
+	if v.Publication != nil && u != nil && u.Role.AtLeast(auth.Admin) && h.reportWriter() != nil {
+		page.WithdrawURL = withdrawURL(c)
+	}
+	if w := v.Withdrawal; w != nil && v.Publication == nil {
+		page.Withdrawn = lang.T("report.withdrawn", dateTime(lang, w.PublishedAt, h.location()),
+			dateTime(lang, w.WithdrawnAt, h.location()), w.WithdrawnBy, w.Reason)
+	}
+	if c.Query("trukket") == "1" && v.Publication == nil {
+		page.Flash = lang.T("report.withdrawn_ok", v.Period)
+	}
+}
+
+func withdrawURL(c *fiber.Ctx) string {
+	u := c.Path() + "/trekk-tilbake"
+	if site := c.Query("site"); site != "" {
+		u += "?site=" + site
+	}
+	return u
+}
