@@ -56,14 +56,6 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	runner := scheduler.NewRunner(a.store, a.cfg.Location(), a.log)
 	sched := scheduler.New(runner, sources, a.log)
-	// The quarterly report by e-mail (config email), checked in its own goroutine below.
-	var deliverer *delivery.Deliverer
-	if a.cfg.Email.Enabled {
-		if deliverer, err = newDeliverer(a); err != nil {
-			return err
-		}
-	}
-
 	// An unknown KPI in targets is a config mistake: refuse it like any other.
 	if _, err := dashboard.ValidateTargets(a.cfg.Targets); err != nil {
 		return err
@@ -73,7 +65,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	app := dashboard.New(dashboard.Deps{
+	app, printer := dashboard.NewWithPrinter(dashboard.Deps{
 		Queries:    query.New(a.store.Conn()),
 		Ready:      a.store.Ping,
 		Config:     a.cfg,
@@ -85,6 +77,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Cache:       pageCache,
 		DataVersion: versions.Current,
 	})
+	// The quarterly report by e-mail (config email), checked in its own goroutine below; the PDF
+	// beside its CSV is the dashboard's own print of the report.
+	var deliverer *delivery.Deliverer
+	if a.cfg.Email.Enabled {
+		if deliverer, err = newDeliverer(a, printer); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s (http.listen): %w", a.cfg.HTTP.Listen, err)

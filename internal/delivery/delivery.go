@@ -87,6 +87,8 @@ type Options struct {
 	Log     *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// PDF prints the report to attach beside the CSV (pdf.go); nil sends HTML and CSV only.
+	PDF PDF
 }
 
 // Deliverer sends the quarterly report when it is due. It holds no state between checks: the
@@ -258,6 +260,7 @@ func (d *Deliverer) send(ctx context.Context, year, quarter int, a Attempt) erro
 	if err != nil {
 		return err
 	}
+	d.attachPDF(ctx, msg, view, year, quarter)
 	sendCtx, cancel := context.WithTimeout(ctx, SendTimeout)
 	defer cancel()
 	return d.mailer.send(sendCtx, msg)

@@ -282,6 +282,8 @@ type message struct {
 	html, text  string
 	csv         []byte
 	csvName     string
+	pdf         []byte
+	pdfName     string
 	attachments int
 }
 
@@ -296,7 +298,11 @@ func parseMessage(t *testing.T, data string) message {
 		t.Fatal(err)
 	}
 	walkParts(t, m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), "", m.Body, &out)
-	if out.html == "" || out.text == "" || out.csv == nil || out.attachments != 1 {
+	want := 1
+	if out.pdf != nil {
+		want = 2 // the report printed to PDF, beside the CSV (pdf_test.go)
+	}
+	if out.html == "" || out.text == "" || out.csv == nil || out.attachments != want {
 		t.Fatalf("message parts: html %d bytes, text %d bytes, csv %d bytes, %d attachments\n%s",
 			len(out.html), len(out.text), len(out.csv), out.attachments, data)
 	}
@@ -330,8 +336,11 @@ func walkParts(t *testing.T, contentType, encoding, disposition string, body io.
 	switch {
 	case disp == "attachment":
 		out.attachments++
-		if mediaType == "text/csv" {
+		switch mediaType {
+		case "text/csv":
 			out.csv, out.csvName = raw, dparams["filename"]
+		case "application/pdf":
+			out.pdf, out.pdfName = raw, dparams["filename"]
 		}
 	case mediaType == "text/html":
 		out.html = string(raw)
