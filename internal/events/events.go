@@ -63,6 +63,8 @@ type Input struct {
 	Registered      string
 	AttendedOnSite  string
 	AttendedDigital string
+	// Sectors are attendees by sector (figures.Sectors), as typed; see sectors.go.
+	Sectors map[string]string
 	// Zone is the organisation's time zone (config timezone): local dates and times are read in it.
 	Zone *time.Location
 }
@@ -170,6 +172,7 @@ func (in Input) Event() (figures.Event, error) {
 	if kind == figures.KindWebinar && onSite != nil {
 		bad(FieldAttendedOnSite, "a webinar has no on-site attendance: leave it empty and give attended_digital")
 	}
+	in.checkSectors(onSite, digital, &errs)
 	if len(errs) > 0 {
 		return figures.Event{}, errs
 	}
@@ -317,7 +320,7 @@ func Save(ctx context.Context, st *store.Store, in Input, by string) (figures.Ev
 	if err != nil {
 		return figures.Event{}, err
 	}
-	if err := st.Write(ctx, by, store.NewVersion(), []figures.Record{ev}); err != nil {
+	if err := st.Write(ctx, by, store.NewVersion(), in.Records(ev)); err != nil {
 		return figures.Event{}, fmt.Errorf("save event %s: %w", ev.EventID, err)
 	}
 	return ev, nil

@@ -28,6 +28,11 @@ func eventsKind() Kind {
 			{events.FieldRegistered, false, "count; empty: unknown"},
 			{events.FieldAttendedOnSite, false, "count; empty: unknown or not applicable (always empty for a webinar)"},
 			{events.FieldAttendedDigital, false, "count; empty: unknown or not applicable"},
+			{events.FieldSector(figures.SectorMunicipality), false, "attendees from municipalities (sector columns: all or none; together at most the attendance)"},
+			{events.FieldSector(figures.SectorHealthTrust), false, "attendees from health trusts"},
+			{events.FieldSector(figures.SectorRegionalHealthAuthority), false, "attendees from regional health authorities"},
+			{events.FieldSector(figures.SectorKS), false, "attendees from KS"},
+			{events.FieldSector(figures.SectorOther), false, "attendees from elsewhere"},
 		},
 		needs: func(opts Options) error {
 			if strings.TrimSpace(opts.AccountID) == "" {
@@ -47,7 +52,11 @@ func eventsKind() Kind {
 				Registered:      r.get(events.FieldRegistered),
 				AttendedOnSite:  r.get(events.FieldAttendedOnSite),
 				AttendedDigital: r.get(events.FieldAttendedDigital),
+				Sectors:         map[string]string{},
 				Zone:            opts.Zone,
+			}
+			for _, s := range figures.Sectors() {
+				in.Sectors[s] = r.get(events.FieldSector(s))
 			}
 			ev, err := in.Event()
 			if err != nil {
@@ -61,7 +70,7 @@ func eventsKind() Kind {
 				}
 				return parsed{}, problems
 			}
-			return parsed{key: ev.EventID, records: []figures.Record{ev}, what: "the same event (kind, date and title)"}, nil
+			return parsed{key: ev.EventID, records: in.Records(ev), what: "the same event (kind, date and title)"}, nil
 		},
 	}
 }
