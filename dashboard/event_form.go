@@ -64,6 +64,8 @@ type eventForms struct {
 type eventFormValues struct {
 	Kind, Title, Date, StartTime, EndDate, EndTime string
 	Registered, OnSite, Digital                    string
+	// Sectors are attendees by sector as typed (event_sectors.go).
+	Sectors map[string]string
 }
 
 func formValuesOf(c *fiber.Ctx) eventFormValues {
@@ -73,13 +75,14 @@ func formValuesOf(c *fiber.Ctx) eventFormValues {
 		EndDate: c.FormValue(events.FieldEndDate), EndTime: c.FormValue(events.FieldEndTime),
 		Registered: c.FormValue(events.FieldRegistered), OnSite: c.FormValue(events.FieldAttendedOnSite),
 		Digital: c.FormValue(events.FieldAttendedDigital),
+		Sectors: sectorValuesOf(c),
 	}
 }
 
 func (v eventFormValues) input(account, id string, zone *time.Location) events.Input {
 	return events.Input{AccountID: account, EventID: id, Kind: v.Kind, Title: v.Title, Date: v.Date,
 		StartTime: v.StartTime, EndDate: v.EndDate, EndTime: v.EndTime, Registered: v.Registered,
-		AttendedOnSite: v.OnSite, AttendedDigital: v.Digital, Zone: zone}
+		AttendedOnSite: v.OnSite, AttendedDigital: v.Digital, Sectors: v.Sectors, Zone: zone}
 }
 
 // storedValues fills the form from a stored event, in the organisation's zone. Midnight is left
@@ -302,6 +305,11 @@ func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *q
 	v.Action, v.DeleteURL = editURL(account, e.EventID), deleteURL(account, e.EventID)
 	v.BackURL = eventsPageURL(account, e.StartsAt.In(zoneOf(f.h.cfg)))
 	v.V = storedValues(e, zoneOf(f.h.cfg))
+	sectors, err := f.h.queries.EventSectors(c.UserContext(), account, e.EventID)
+	if err != nil {
+		return v, err
+	}
+	v.V.Sectors = storedSectors(sectors)
 	if f.h.fromAPI(e) {
 		v.ReadOnly = lang.T("eventform.api", e.Source)
 	}
@@ -429,6 +437,13 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 	value := map[string]string{events.FieldDate: v.Date, events.FieldEndDate: v.EndDate,
 		events.FieldStartTime: v.StartTime, events.FieldEndTime: v.EndTime, events.FieldRegistered: v.Registered,
 		events.FieldAttendedOnSite: v.OnSite, events.FieldAttendedDigital: v.Digital}[fe.Field]
+	if sector, ok := strings.CutPrefix(fe.Field, events.SectorPrefix); ok {
+		value = v.Sectors[sector]
+		fe.Field = events.FieldRegistered // worded as any other count
+	}
+	if fe.Field == events.FieldSectors {
+		return sectorMessage(l, fe)
+	}
 	value = clip(strings.TrimSpace(value))
 	switch fe.Field {
 	case events.FieldTitle:
