@@ -33,6 +33,7 @@ func (h *handler) pageRoutes(r fiber.Router) {
 	h.reportRoutes(r)
 	h.adminRoutes(r)
 	h.changeRoutes(r) // the events entry form and starting sources (event_form.go, source_runs.go)
+	h.noteRoutes(r)   // manual notes on the time charts (notes.go)
 }
 
 // pages holds what every page handler shares; it is built once and read-only afterwards.

@@ -1,0 +1,258 @@
+package dashboard
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/innomed/rekkevidde/internal/annotations"
+	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/events"
+	"github.com/innomed/rekkevidde/internal/i18n"
+)
+
+// Manual notes (/markeringer): editors add, change and delete the markers the time charts show
+// (internal/annotations keeps every change in annotation_changes). The charts read them through
+// internal/query.Annotations like every other marker.
+
+const notesPath = "/markeringer"
+
+func (h *handler) noteRoutes(r fiber.Router) {
+	editor := h.requireRole(auth.Editor)
+	r.Get(notesPath, editor, h.notesPage)
+	r.Post(notesPath, editor, h.createNote)
+	r.Get(notesPath+"/:scope/:id", editor, h.notePage)
+	r.Post(notesPath+"/:scope/:id", editor, h.updateNote)
+	r.Post(notesPath+"/:scope/:id/slett", editor, h.deleteNote)
+}
+
+// notesView is the data of templates/notes.html: the list with the new-note form, or one note's
+// edit form with its changes.
+type notesView struct {
+	layout
+	Heading, Intro string
+	Notice         string
+	ErrorSummary   string
+	Errors         map[string]fieldErr
+	Action         string
+	V              annotations.Input
+	Scopes         []actionLink // URL is the value
+	Notes          []noteRow
+	// Editing: one note's page (DeleteURL, Changes).
+	Editing   bool
+	DeleteURL string
+	Changes   []changeRow
+}
+
+type noteRow struct {
+	Date, Scope, Title, Link, EditURL string
+}
+
+func (h *handler) noteScopes() []string {
+	out := []string{}
+	for _, s := range h.cfg.Sites {
+		out = append(out, s.ID)
+	}
+	return append(out, annotations.GlobalScope)
+}
+
+func (h *handler) notesView(c *fiber.Ctx, lang i18n.Lang, heading string) notesView {
+	v := notesView{layout: h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{}}
+	for _, s := range h.noteScopes() {
+		label := s
+		if s == annotations.GlobalScope {
+			label = lang.T("notes.scope_global")
+		}
+		v.Scopes = append(v.Scopes, actionLink{URL: s, Label: label})
+	}
+	return v
+}
+
+func noteURL(n annotations.Note) string {
+	return notesPath + "/" + url.PathEscape(n.Scope) + "/" + url.PathEscape(n.ID)
+}
+
+func (h *handler) notesPage(c *fiber.Ctx) error {
+	lang := langOf(c, h.defaultLang)
+	if h.store == nil {
+		return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+	}
+	v := h.notesView(c, lang, lang.T("notes.title"))
+	v.Intro, v.Action = lang.T("notes.intro"), notesPath
+	v.V.Scope = h.noteScopes()[0]
+	switch {
+	case c.Query("lagret") != "":
+		v.Notice = lang.T("notes.saved")
+	case c.Query("slettet") != "":
+		v.Notice = lang.T("notes.deleted")
+	}
+	return h.sendNotes(c, v)
+}
+
+func (h *handler) sendNotes(c *fiber.Ctx, v notesView) error {
+	if !v.Editing {
+		notes, err := annotations.List(c.UserContext(), h.store.Conn(), h.noteScopes())
+		if err != nil {
+			return err
+		}
+		for _, n := range notes {
+			v.Notes = append(v.Notes, noteRow{Date: shortDate(v.Lang, n.Date), Scope: n.Scope, Title: n.Title, Link: n.Link, EditURL: noteURL(n)})
+		}
+	}
+	return h.sendPage(c, "notes", v)
+}
+
+func noteInput(c *fiber.Ctx, scopes []string) annotations.Input {
+	return annotations.Input{Scope: c.FormValue(annotations.FieldScope), Date: c.FormValue(annotations.FieldDate),
+		Title: c.FormValue(annotations.FieldTitle), Link: c.FormValue(annotations.FieldLink), Scopes: scopes}
+}
+
+// refusedNote shows the form again with what was typed and a message per field; nothing was written.
+func (h *handler) refusedNote(c *fiber.Ctx, v notesView, err error) error {
+	var errs annotations.Errors
+	if !errors.As(err, &errs) {
+		return err
+	}
+	for _, fe := range errs {
+		v.Errors[fe.Field] = fieldErr{Field: fe.Field, Message: noteMessage(v.Lang, fe)}
+	}
+	v.ErrorSummary = v.Lang.T("eventform.errors", len(v.Errors))
+	c.Status(fiber.StatusUnprocessableEntity)
+	return h.sendNotes(c, v)
+}
+
+func noteMessage(l i18n.Lang, fe events.FieldError) string {
+	switch fe.Field {
+	case annotations.FieldDate:
+		if strings.Contains(fe.Reason, "required") {
+			return l.T("eventform.err.date_required")
+		}
+		return l.T("notes.err.date")
+	case annotations.FieldTitle:
+		if strings.Contains(fe.Reason, "required") {
+			return l.T("eventform.err.title_required")
+		}
+		return l.T("notes.err.title", annotations.MaxTitle)
+	case annotations.FieldLink:
+		return l.T("notes.err.link")
+	case annotations.FieldScope:
+		return l.T("notes.err.scope")
+	}
+	return l.T("eventform.err.other", fe.Reason)
+}
+
+func (h *handler) createNote(c *fiber.Ctx) error {
+	lang := langOf(c, h.defaultLang)
+	if h.store == nil {
+		return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+	}
+	v := h.notesView(c, lang, lang.T("notes.title"))
+	v.Intro, v.Action, v.V = lang.T("notes.intro"), notesPath, noteInput(c, h.noteScopes())
+	n, err := v.V.Note("")
+	if err != nil {
+		return h.refusedNote(c, v, err)
+	}
+	if err := annotations.Save(c.UserContext(), h.store, n, nil, editorName(c)); err != nil {
+		return err
+	}
+	h.log.InfoContext(c.UserContext(), "note added", "scope", n.Scope, "note", n.ID, "by", editorName(c))
+	return c.Redirect(notesPath+"?lagret=1", fiber.StatusSeeOther)
+}
+
+// storedNote is the note the path names; a missing one is a 404.
+func (h *handler) storedNote(c *fiber.Ctx) (*annotations.Note, error) {
+	if h.store == nil {
+		return nil, &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+	}
+	n, err := annotations.Get(c.UserContext(), h.store.Conn(), c.Params("scope"), c.Params("id"))
+	if err != nil {
+		return nil, err
+	}
+	if n == nil || n.Deleted {
+		return nil, fiber.ErrNotFound
+	}
+	return n, nil
+}
+
+func (h *handler) editNoteView(c *fiber.Ctx, lang i18n.Lang, n *annotations.Note) (notesView, error) {
+	v := h.notesView(c, lang, lang.T("notes.edit_title"))
+	v.Editing, v.Action, v.DeleteURL = true, noteURL(*n), noteURL(*n)+"/slett"
+	v.V = annotations.Input{Scope: n.Scope, Date: n.Date.Format("2006-01-02"), Title: n.Title, Link: n.Link}
+	changes, err := annotations.Changes(c.UserContext(), h.store.Conn(), n.Scope, n.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, ch := range changes {
+		row := changeRow{When: dateTime(lang, ch.At, h.location()), By: ch.By, Action: lang.T("eventform.action." + ch.Action)}
+		if ch.Before != nil && ch.After != nil && ch.Action == annotations.ActionUpdated {
+			if ch.Before.Title != ch.After.Title {
+				row.What = append(row.What, fmt.Sprintf("%s → %s", ch.Before.Title, ch.After.Title))
+			}
+			if !ch.Before.Date.Equal(ch.After.Date) {
+				row.What = append(row.What, fmt.Sprintf("%s → %s", shortDate(lang, ch.Before.Date), shortDate(lang, ch.After.Date)))
+			}
+			if ch.Before.Link != ch.After.Link {
+				row.What = append(row.What, fmt.Sprintf("%s → %s", ch.Before.Link, ch.After.Link))
+			}
+		} else if ch.After != nil {
+			row.What = append(row.What, shortDate(lang, ch.After.Date)+": "+ch.After.Title)
+		}
+		v.Changes = append(v.Changes, row)
+	}
+	return v, nil
+}
+
+func (h *handler) notePage(c *fiber.Ctx) error {
+	lang := langOf(c, h.defaultLang)
+	n, err := h.storedNote(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.editNoteView(c, lang, n)
+	if err != nil {
+		return err
+	}
+	if c.Query("lagret") != "" {
+		v.Notice = lang.T("notes.saved")
+	}
+	return h.sendNotes(c, v)
+}
+
+func (h *handler) updateNote(c *fiber.Ctx) error {
+	lang := langOf(c, h.defaultLang)
+	before, err := h.storedNote(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.editNoteView(c, lang, before)
+	if err != nil {
+		return err
+	}
+	// The scope is part of the note's key: it stays; a note for another site is a new note.
+	v.V = noteInput(c, []string{before.Scope})
+	v.V.Scope = before.Scope
+	n, err := v.V.Note(before.ID)
+	if err != nil {
+		return h.refusedNote(c, v, err)
+	}
+	if err := annotations.Save(c.UserContext(), h.store, n, before, editorName(c)); err != nil {
+		return err
+	}
+	h.log.InfoContext(c.UserContext(), "note changed", "scope", n.Scope, "note", n.ID, "by", editorName(c))
+	return c.Redirect(noteURL(n)+"?lagret=1", fiber.StatusSeeOther)
+}
+
+func (h *handler) deleteNote(c *fiber.Ctx) error {
+	n, err := h.storedNote(c)
+	if err != nil {
+		return err
+	}
+	if err := annotations.Delete(c.UserContext(), h.store, *n, editorName(c)); err != nil {
+		return err
+	}
+	h.log.InfoContext(c.UserContext(), "note deleted", "scope", n.Scope, "note", n.ID, "by", editorName(c))
+	return c.Redirect(notesPath+"?slettet=1", fiber.StatusSeeOther)
+}
