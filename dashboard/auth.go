@@ -49,6 +49,8 @@ type account struct {
 	Name string
 	Role string // in the page's language
 	CSRF string
+	// level is the role itself, for the admin menu (admin_nav.go).
+	level auth.Role
 }
 
 func accountOf(c *fiber.Ctx, lang i18n.Lang) *account {
@@ -56,7 +58,7 @@ func accountOf(c *fiber.Ctx, lang i18n.Lang) *account {
 	if s == nil {
 		return nil
 	}
-	return &account{Name: s.Name, Role: lang.T("role." + string(s.Role)), CSRF: s.CSRF.Token()}
+	return &account{Name: s.Name, Role: lang.T("role." + string(s.Role)), CSRF: s.CSRF.Token(), level: s.Role}
 }
 
 // authRoutes registers the public sign-in endpoints.

@@ -340,9 +340,9 @@ func TestPageIsSelfContainedAndScriptsCarryTheNonce(t *testing.T) {
 	if m == nil || !strings.Contains(csp, "default-src 'self'") {
 		t.Fatalf("CSP = %q", csp)
 	}
-	// ECharts once, then one inline script per chart.
+	// ECharts once, then one inline script per chart, then print.js (charts sized for paper).
 	tags := scriptTag.FindAllString(r.body, -1)
-	if len(tags) < 2 || len(scriptSrc.FindAllString(r.body, -1)) != 1 {
+	if len(tags) < 2 || len(scriptSrc.FindAllString(r.body, -1)) != 2 || strings.Count(r.body, "echarts.min.js") != 1 {
 		t.Errorf("want ECharts once and the charts' scripts, got %q", tags)
 	}
 	for _, tag := range tags {

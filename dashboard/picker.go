@@ -108,10 +108,10 @@ func navPages() [][2]string {
 	}
 }
 
-// MainNav is the navigation shown under the header on the dashboard's own pages (and on their
-// error pages), with links that keep the chosen period. It reads the current address from the
-// language links, which every page's layout carries, so no page type needs a field for it; on
-// other pages (sign-in) it is empty and the layout shows no navigation.
+// MainNav is the navigation shown under the header on every signed-in page (and on error pages),
+// with links that keep the chosen period. It reads the current address from the language links,
+// which every page's layout carries, so no page type needs a field for it; the layout shows it only
+// to a signed-in person.
 func (l layout) MainNav() []navLink {
 	if len(l.Languages) == 0 {
 		return nil
@@ -126,9 +126,7 @@ func (l layout) MainNav() []navLink {
 			current = p[0]
 		}
 	}
-	if current == "" {
-		return nil
-	}
+	// Every signed-in page has the navigation (the admin pages too, with nothing marked current).
 	keep := url.Values{}
 	for _, k := range periodParams() {
 		if v := u.Query().Get(k); v != "" {

@@ -130,6 +130,33 @@ func TestReportsPrintInsideA4(t *testing.T) {
 			b.open(t, p.path)
 			b.waitForCharts(t, p.path+" (phone)", 1, true)
 			b.screenshot(t, p.name+"-390")
+			// On a phone nothing sticks out of the page; a wide table scrolls in its own box
+			// with its first column fixed, so scrolled to its end every column is in view.
+			if o := eval[overflow](t, b, jsCall(jsOverflow)); len(o.Culprits) > 0 {
+				t.Errorf("at 390 px the page scrolls sideways: %+v", o)
+			}
+			type scrolled struct {
+				Tables, Sticky, Outside int
+			}
+			got := eval[scrolled](t, b, `(() => {
+  let tables = 0, sticky = 0, outside = 0;
+  for (const wrap of document.querySelectorAll('.report .table-wrap')) {
+    if (wrap.scrollWidth <= wrap.clientWidth) continue;
+    tables++;
+    wrap.scrollLeft = wrap.scrollWidth;
+    const box = wrap.getBoundingClientRect();
+    const first = wrap.querySelector('tbody th[scope=row]');
+    if (first && getComputedStyle(first).position === 'sticky' && first.getBoundingClientRect().left >= box.left - 1) sticky++;
+    const last = wrap.querySelector('tbody tr > :last-child');
+    if (last && last.getBoundingClientRect().right > document.documentElement.clientWidth + 1) outside++;
+  }
+  return {Tables: tables, Sticky: sticky, Outside: outside};
+})()`)
+			if got.Sticky != got.Tables || got.Outside > 0 {
+				t.Errorf("at 390 px: %d wide tables, %d keep their first column in view, %d leave their last column outside the screen", got.Tables, got.Sticky, got.Outside)
+			}
+			eval[bool](t, b, `(() => { document.querySelectorAll('.report .table-wrap').forEach(w => w.scrollLeft = w.scrollWidth / 2); return true; })()`)
+			b.screenshot(t, p.name+"-390-scrolled")
 			b.assertClean(t, p.path+" (phone)")
 			b.viewport(t, false)
 		})

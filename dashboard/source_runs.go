@@ -28,6 +28,7 @@ const (
 
 func (h *handler) sourceRoutes(r fiber.Router) {
 	admin := h.requireRole(auth.Admin)
+	h.sourcesIndexRoute(r) // admin_nav.go
 	r.Get(sourcesPath+"/:id", admin, h.sourceRunsPage)
 	r.Post(sourcesPath+"/:id/start", admin, h.startSource)
 }

@@ -750,6 +750,16 @@ var catalogue = map[Lang]map[string]string{
 		"notes.err.link":                        "Lenken må være en nettadresse som begynner med https:// (høyst 500 tegn), eller stå tom.",
 		"notes.err.scope":                       "Velg et nettsted eller «Alle nettsteder».",
 		"nav.notes":                             "Markeringer",
+		"nav.sources":                           "Kilder",
+		"nav.api_tokens":                        "API-nøkler",
+		"nav.admin":                             "Administrasjon",
+		"sources.index_intro":                   "Kildene i konfigurasjonen. Velg en for å se de siste kjøringene og starte en innhenting nå.",
+		"sources.index_id":                      "Kilde",
+		"sources.index_type":                    "Type",
+		"sources.index_state":                   "Tidsplan",
+		"sources.index_disabled":                "slått av",
+		"sources.index_scheduled":               "etter tidsplan",
+		"sources.index_none":                    "Ingen kilder er satt opp (sources i konfigurasjonen).",
 		// --- end of issue 12 (branch reports) ---
 	},
 	EN: {
@@ -1498,6 +1508,16 @@ var catalogue = map[Lang]map[string]string{
 		"notes.err.link":                        "The link must be a web address starting with https:// (at most 500 characters), or be left empty.",
 		"notes.err.scope":                       "Choose a site or “Every site”.",
 		"nav.notes":                             "Notes",
+		"nav.sources":                           "Sources",
+		"nav.api_tokens":                        "API keys",
+		"nav.admin":                             "Administration",
+		"sources.index_intro":                   "The sources in the configuration. Choose one to see its latest runs and start a collection now.",
+		"sources.index_id":                      "Source",
+		"sources.index_type":                    "Type",
+		"sources.index_state":                   "Schedule",
+		"sources.index_disabled":                "disabled",
+		"sources.index_scheduled":               "on schedule",
+		"sources.index_none":                    "No sources are configured (sources in the configuration).",
 		// --- end of issue 12 (branch reports) ---
 	},
 }
