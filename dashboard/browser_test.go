@@ -947,6 +947,14 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("source page heading %q, want %q", h, nb.T("sources.title", browserSource))
 			}
 		}},
+		// Notes, the sources index (branch reports: notes.go, admin_nav.go).
+		{name: "markeringer", path: "/markeringer", check: func(t *testing.T, b *chromeTab) {
+			if n := eval[int](t, b, `document.querySelectorAll('.notes-table tbody tr').length`); n == 0 {
+				t.Error("the notes page lists none of the demo's notes")
+			}
+		}},
+		{name: "markering", path: "/markeringer/innomed.no/demo-2022-09-01-linkedin-kampanje"},
+		{name: "admin-kilder", path: "/admin/kilder"},
 		{name: "admin-api-nokler", path: "/admin/api-tokens", check: func(t *testing.T, b *chromeTab) {
 			if n := eval[int](t, b, `document.querySelectorAll('form[action="/admin/api-tokens"] input[name=csrf]').length`); n != 1 {
 				t.Errorf("the token form has %d CSRF fields, want 1", n)
@@ -961,8 +969,8 @@ func TestBrowser(t *testing.T) {
 	// this fails.
 	param := regexp.MustCompile(`:[^/]+`)
 	for _, r := range app.routes {
-		if publicPath.MatchString(r) || strings.Contains(r, ".") || strings.Contains(r, ":format") {
-			continue // public, or a download
+		if publicPath.MatchString(r) || strings.Contains(r, ".") || strings.Contains(r, ":format") || strings.HasSuffix(r, "/pdf") {
+			continue // public, or a download (the PDFs: pdf_test.go, print_browser_test.go)
 		}
 		route := regexp.MustCompile("^" + param.ReplaceAllString(regexp.QuoteMeta(r), "[^/]+") + "$")
 		if !slices.ContainsFunc(pages, func(p browserPage) bool { return route.MatchString(strings.SplitN(p.path, "?", 2)[0]) }) {
