@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// ReportWithdrawal is one withdrawn publication (schemas/0007_withdrawals_and_notes.sql).
+// ReportWithdrawal is one withdrawn publication (schemas/0008_withdrawals_and_notes.sql).
 type ReportWithdrawal struct {
 	Report, Scope, Period string
 	// PublishedAt and Checksum name the publication that was in force when it was withdrawn.
