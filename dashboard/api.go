@@ -16,6 +16,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -426,13 +427,13 @@ func (a *api) kpis(c *fiber.Ctx) error {
 	if to.Before(from) {
 		return badParam("to", "%s is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
 	}
-	span, err := query.CustomSpan(from, to)
+	span, err := days.CustomSpan(from, to)
 	if err != nil {
-		return badParam("from", "the range from..to must be at most %d days", query.MaxCustomDays)
+		return badParam("from", "the range from..to must be at most %d days", days.MaxCustomDays)
 	}
-	grain := query.SeriesMonth
+	var grain days.Kind = days.Month
 	if raw := c.Query("granularity"); raw != "" {
-		g, ok := query.ParseSeriesGrain(raw)
+		g, ok := days.ParseGrain(raw)
 		if !ok {
 			return badParam("granularity", "must be day, week, month, quarter or year, got %q", clip(raw))
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -117,7 +118,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	}
 	view.Overview.NoSources = len(view.Overview.Sources) == 0
 
-	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, query.DefaultGrain(r.span), p.targets)
+	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
 	if err != nil {
 		return fmt.Errorf("overview: %w", err)
 	}
@@ -159,7 +160,7 @@ func (p *pages) overviewCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, query.DefaultGrain(r.span), p.targets)
+	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
 	if err != nil {
 		return fmt.Errorf("overview csv: %w", err)
 	}

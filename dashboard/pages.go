@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -183,13 +184,13 @@ func sendCSV(c *fiber.Ctx, r *request, name string, t *table) error {
 }
 
 // spanFileName is the span in a file name: 2022-03, 2022-q1, 2022, 2022-03-01_2022-03-10.
-func spanFileName(s query.Span) string {
+func spanFileName(s days.Span) string {
 	switch s.Kind {
-	case query.SpanMonth:
+	case days.Month:
 		return s.From.Format("2006-01")
-	case query.SpanQuarter:
-		return fmt.Sprintf("%d-q%d", s.From.Year(), (int(s.From.Month())-1)/3+1)
-	case query.SpanYear:
+	case days.Quarter:
+		return fmt.Sprintf("%d-q%d", s.From.Year(), s.Quarter())
+	case days.Year:
 		return s.From.Format("2006")
 	}
 	return s.From.Format(time.DateOnly) + "_" + s.End.Format(time.DateOnly)

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -55,11 +56,11 @@ type request struct {
 	site   config.Site
 	extent query.DataExtent
 
-	span    query.Span
+	span    days.Span
 	compare string
 	// cmp is the span compared with: span.Previous() or span.YearEarlier().
-	cmp        query.Span
-	grain      query.Grain
+	cmp        days.Span
+	grain      days.Kind
 	grainGiven bool
 
 	social   []query.SocialAccount
@@ -117,11 +118,11 @@ func (r *request) parseSpan() error {
 	c := r.c
 	kind := c.Query("period")
 	if kind == "" && c.Query("year") != "" {
-		kind = string(query.SpanYear)
+		kind = string(days.Year)
 	}
 	ref := r.reference()
 	year := ref.Year()
-	if raw := c.Query("year"); raw != "" && kind != string(query.SpanCustom) {
+	if raw := c.Query("year"); raw != "" && kind != string(days.Custom) {
 		y, err := strconv.Atoi(raw)
 		if err != nil || y < 1900 || y > 9999 {
 			return badRequest("error.bad_year", clip(raw))
@@ -135,24 +136,24 @@ func (r *request) parseSpan() error {
 		}
 		year = y
 	}
-	switch query.SpanKind(kind) {
+	switch days.Kind(kind) {
 	case "":
-		r.span = query.MonthSpan(ref.Year(), ref.Month())
-	case query.SpanMonth:
+		r.span = days.MonthSpan(ref.Year(), ref.Month())
+	case days.Month:
 		m, err := intParam(c.Query("month"), 1, 12)
 		if err != nil {
 			return badRequest("error.bad_month", clip(c.Query("month")))
 		}
-		r.span = query.MonthSpan(year, time.Month(m))
-	case query.SpanQuarter:
+		r.span = days.MonthSpan(year, time.Month(m))
+	case days.Quarter:
 		q, err := intParam(c.Query("quarter"), 1, 4)
 		if err != nil {
 			return badRequest("error.bad_quarter", clip(c.Query("quarter")))
 		}
-		r.span = query.QuarterSpan(year, q)
-	case query.SpanYear:
-		r.span = query.YearSpan(year)
-	case query.SpanCustom:
+		r.span = days.QuarterSpan(year, q)
+	case days.Year:
+		r.span = days.YearSpan(year)
+	case days.Custom:
 		from, err := dateParam(c.Query("from"))
 		if err != nil {
 			return badRequest("error.bad_date", "from", clip(c.Query("from")))
@@ -164,9 +165,9 @@ func (r *request) parseSpan() error {
 		if to.Before(from) {
 			return badRequest("error.range_backwards", c.Query("from"), c.Query("to"))
 		}
-		s, err := query.CustomSpan(from, to)
+		s, err := days.CustomSpan(from, to)
 		if err != nil {
-			return badRequest("error.range_too_long", query.MaxCustomDays)
+			return badRequest("error.range_too_long", days.MaxCustomDays)
 		}
 		r.span = s
 	default:
@@ -183,10 +184,10 @@ func (r *request) parseSpan() error {
 		return badRequest("error.bad_compare", clip(cmp))
 	}
 
-	switch g := query.Grain(c.Query("grain")); g {
+	switch g := days.Kind(c.Query("grain")); g {
 	case "":
-		r.grain = query.DefaultGrain(r.span)
-	case query.GrainDay, query.GrainWeek, query.GrainMonth:
+		r.grain = days.DefaultGrain(r.span)
+	case days.Day, days.Week, days.Month:
 		r.grain, r.grainGiven = g, true
 	default:
 		return badRequest("error.bad_grain", clip(string(g)))
@@ -256,13 +257,13 @@ func (r *request) params() url.Values {
 	s := r.span
 	v.Set("period", string(s.Kind))
 	switch s.Kind {
-	case query.SpanMonth:
+	case days.Month:
 		v.Set("year", strconv.Itoa(s.From.Year()))
 		v.Set("month", strconv.Itoa(int(s.From.Month())))
-	case query.SpanQuarter:
+	case days.Quarter:
 		v.Set("year", strconv.Itoa(s.From.Year()))
-		v.Set("quarter", strconv.Itoa((int(s.From.Month())-1)/3+1))
-	case query.SpanYear:
+		v.Set("quarter", strconv.Itoa(s.Quarter()))
+	case days.Year:
 		v.Set("year", strconv.Itoa(s.From.Year()))
 	default:
 		v.Set("from", s.From.Format(time.DateOnly))

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"fmt"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -16,7 +17,7 @@ type sourceNote struct {
 const demoSource = "demo"
 
 // sources describes where the rows of dataset d for keys over span s came from.
-func (p *pages) sources(r *request, d query.Dataset, keys []string, s query.Span) ([]sourceNote, error) {
+func (p *pages) sources(r *request, d query.Dataset, keys []string, s days.Span) ([]sourceNote, error) {
 	uses, err := p.h.queries.Provenance(r.ctx, d, keys, s, r.loc)
 	if err != nil {
 		return nil, fmt.Errorf("sources: %w", err)
@@ -49,7 +50,7 @@ func (p *pages) sources(r *request, d query.Dataset, keys []string, s query.Span
 }
 
 // allSources joins the notes of several datasets.
-func (p *pages) allSources(r *request, s query.Span, sets ...datasetKeys) ([]sourceNote, error) {
+func (p *pages) allSources(r *request, s days.Span, sets ...datasetKeys) ([]sourceNote, error) {
 	var out []sourceNote
 	for _, set := range sets {
 		notes, err := p.sources(r, set.d, set.keys, s)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // Campaign is one newsletter send with its provider counts.
@@ -78,7 +80,8 @@ func (q *Queries) NewsletterYear(ctx context.Context, listID string, year int, l
 	if loc == nil {
 		return y, errors.New("newsletter year: nil time zone")
 	}
-	first, last := yearBounds(year)
+	ys := days.YearSpan(year)
+	first, last := ys.From, ys.To
 	var nStart, atStart, nEnd, atEnd uint64
 	err := q.conn.QueryRow(ctx, `
 SELECT countIf(date < toDate(?)), argMaxIf(subscribers, date, date < toDate(?)), count(), argMax(subscribers, date)

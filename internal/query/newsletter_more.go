@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // OpenRate is our open rate of one send: UniqueOpens / Delivered, 0–1; nil when nothing was
@@ -50,11 +52,11 @@ func SumCampaigns(cs []Campaign) CampaignTotals {
 }
 
 // SpanCampaigns returns a list's campaigns sent on the days of span s in loc, oldest first.
-func (q *Queries) SpanCampaigns(ctx context.Context, listID string, s Span, loc *time.Location) ([]Campaign, error) {
+func (q *Queries) SpanCampaigns(ctx context.Context, listID string, s days.Span, loc *time.Location) ([]Campaign, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("campaigns of %s: nil time zone", listID)
 	}
-	from, to := localBounds(s, loc)
+	from, to := s.Instants(loc)
 	return q.Campaigns(ctx, listID, from, to)
 }
 
@@ -106,14 +108,14 @@ type subscriberHistory struct {
 
 func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to time.Time) (subscriberHistory, error) {
 	var h subscriberHistory
-	days, err := q.Subscribers(ctx, listID, from, to)
+	snaps, err := q.Subscribers(ctx, listID, from, to)
 	if err != nil {
 		return h, err
 	}
-	for i := range days {
-		days[i].Date = days[i].Date.UTC()
+	for i := range snaps {
+		snaps[i].Date = snaps[i].Date.UTC()
 	}
-	h.days = days
+	h.days = snaps
 	var n, subs uint64
 	var d time.Time
 	err = q.conn.QueryRow(ctx, `

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // Dataset names a figure table as the provenance notes under each figure see it: which rows of
@@ -58,7 +60,7 @@ type SourceUse struct {
 
 // Provenance lists the sources of a dataset's rows for keys over span s (newest version per key,
 // as every figure reads them), largest share first. Keys empty means every key.
-func (q *Queries) Provenance(ctx context.Context, d Dataset, keys []string, s Span, loc *time.Location) ([]SourceUse, error) {
+func (q *Queries) Provenance(ctx context.Context, d Dataset, keys []string, s days.Span, loc *time.Location) ([]SourceUse, error) {
 	def, ok := datasetSQL[d]
 	if !ok {
 		return nil, fmt.Errorf("provenance: unknown dataset %q", d)

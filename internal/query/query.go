@@ -4,6 +4,8 @@ package query
 
 import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // Queries reads from one database.
@@ -12,4 +14,12 @@ type Queries struct {
 }
 
 // New returns the query layer over an open connection.
-func New(conn driver.Conn) *Queries { return &Queries{conn: conn} }
+func New(conn driver.Conn) *Queries { return &Queries{conn: countingConn{conn}} }
+
+// The provider period kinds under the names collectors' integration tests call; the calendar
+// itself is internal/days.
+const (
+	PeriodMonth   = days.Month
+	PeriodQuarter = days.Quarter
+	PeriodYear    = days.Year
+)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // FollowerGrowth is how one social account's followers changed over a period.
@@ -32,7 +34,8 @@ type FollowerGrowth struct {
 
 // FollowerGrowth returns an account's follower growth over a calendar year.
 func (q *Queries) FollowerGrowth(ctx context.Context, platform, accountID string, year int) (FollowerGrowth, error) {
-	first, last := yearBounds(year)
+	ys := days.YearSpan(year)
+	first, last := ys.From, ys.To
 	return q.FollowerGrowthBetween(ctx, platform, accountID, first, last)
 }
 
@@ -120,7 +123,7 @@ ORDER BY date`, platform, accountID, dateArg(from), dateArg(to))
 // Reach is one provider row of people reached in a period. Reach counts people, so a quarter's
 // reach is not the sum of its months; impressions (views) are additive.
 type Reach struct {
-	Period      Period
+	Period      days.Kind
 	Start, End  time.Time
 	Reach       uint64
 	Impressions *uint64 // nil when the platform does not report them
@@ -128,8 +131,9 @@ type Reach struct {
 
 // ReachByPeriod returns an account's reach rows of one period length whose start lies in year,
 // in date order.
-func (q *Queries) ReachByPeriod(ctx context.Context, platform, accountID string, period Period, year int) ([]Reach, error) {
-	first, last := yearBounds(year)
+func (q *Queries) ReachByPeriod(ctx context.Context, platform, accountID string, period days.Kind, year int) ([]Reach, error) {
+	ys := days.YearSpan(year)
+	first, last := ys.From, ys.To
 	rows, err := q.conn.Query(ctx, `
 SELECT period_start, period_end, reach, impressions
 FROM social_reach FINAL
@@ -155,7 +159,7 @@ ORDER BY period_start`, platform, accountID, string(period), dateArg(first), dat
 
 // MonthlyReach returns an account's month rows of year.
 func (q *Queries) MonthlyReach(ctx context.Context, platform, accountID string, year int) ([]Reach, error) {
-	return q.ReachByPeriod(ctx, platform, accountID, PeriodMonth, year)
+	return q.ReachByPeriod(ctx, platform, accountID, days.Month, year)
 }
 
 // AverageReach is the report's "Rekkevidde per måned".

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // followerHistory is an account's snapshots over a range plus the last one before it, enough to
@@ -15,11 +17,11 @@ type followerHistory struct {
 
 func (q *Queries) followerHistory(ctx context.Context, platform, accountID string, from, to time.Time) (followerHistory, error) {
 	var h followerHistory
-	days, err := q.Followers(ctx, platform, accountID, from, to)
+	snaps, err := q.Followers(ctx, platform, accountID, from, to)
 	if err != nil {
 		return h, err
 	}
-	h.days = days
+	h.days = snaps
 	var n, followers uint64
 	var d time.Time
 	err = q.conn.QueryRow(ctx, `
@@ -70,8 +72,8 @@ type MonthFollowers struct {
 // MonthlyNewFollowers returns an account's net new followers per calendar month for every month
 // that overlaps from..to, in order (months are whole even when from..to cuts them).
 func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID string, from, to time.Time) ([]MonthFollowers, error) {
-	first := utcDay(from.Year(), from.Month(), 1)
-	last := utcDay(to.Year(), to.Month(), 1).AddDate(0, 1, -1)
+	first := days.Date(from.Year(), from.Month(), 1)
+	last := days.Date(to.Year(), to.Month(), 1).AddDate(0, 1, -1)
 	h, err := q.followerHistory(ctx, platform, accountID, first, last)
 	if err != nil {
 		return nil, err
@@ -91,7 +93,7 @@ func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID s
 
 // ReachBetween returns an account's reach rows of one period length that start from..to (both
 // included), in date order.
-func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, period Period, from, to time.Time) ([]Reach, error) {
+func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, period days.Kind, from, to time.Time) ([]Reach, error) {
 	rows, err := q.conn.Query(ctx, `
 SELECT period_start, period_end, reach, impressions
 FROM social_reach FINAL

@@ -3,17 +3,30 @@ package query
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
-// latestWebTraffic keeps, for every site and day, only the rows of the newest collection of that day.
-// A re-collection writes the day's whole channel × device set under one new version, so a
-// combination that disappeared from the provider's answer disappears here too, and nothing is counted twice.
+// latestWebTraffic keeps, for one site and the days from..to, only the rows of the newest
+// collection of each day. A re-collection writes the day's whole channel × device set under one new
+// version, so a combination that disappeared from the provider's answer disappears here too, and
+// nothing is counted twice. Both reads are bounded by the site and the days (the table's sort key),
+// so a page's cost follows the period it shows, not the site's whole history. Its arguments come
+// from trafficArgs.
 const latestWebTraffic = `(
     SELECT * FROM web_traffic_daily
-    WHERE (site_id, date, version) IN (
-        SELECT site_id, date, max(version) FROM web_traffic_daily WHERE site_id = ? GROUP BY site_id, date
+    WHERE site_id = ? AND date >= toDate(?) AND date <= toDate(?) AND (site_id, date, version) IN (
+        SELECT site_id, date, max(version) FROM web_traffic_daily
+        WHERE site_id = ? AND date >= toDate(?) AND date <= toDate(?)
+        GROUP BY site_id, date
     )
 )`
+
+// trafficArgs are latestWebTraffic's (and latestTopPages') arguments for one site from..to.
+func trafficArgs(siteID string, from, to time.Time) []any {
+	return []any{siteID, dateArg(from), dateArg(to), siteID, dateArg(from), dateArg(to)}
+}
 
 // QuarterVisitors is one row of the annual report's "Besøkende per kvartal".
 type QuarterVisitors struct {
@@ -32,7 +45,6 @@ SELECT quarter, sum(visits) AS visits, max(has_unique) AS has_unique, max(unique
 FROM (
     SELECT toUInt8(toQuarter(date)) AS quarter, sum(sessions) AS visits, toUInt8(0) AS has_unique, toUInt64(0) AS unique_visitors
     FROM ` + latestWebTraffic + `
-    WHERE toYear(date) = ?
     GROUP BY quarter
     UNION ALL
     SELECT toUInt8(toQuarter(period_start)) AS quarter, toUInt64(0) AS visits, toUInt8(1) AS has_unique, assumeNotNull(visitors) AS unique_visitors
@@ -41,7 +53,8 @@ FROM (
 )
 GROUP BY quarter
 ORDER BY quarter`
-	rows, err := q.conn.Query(ctx, query, siteID, uint16(year), siteID, uint16(year))
+	y := days.YearSpan(year)
+	rows, err := q.conn.Query(ctx, query, append(trafficArgs(siteID, y.From, y.To), siteID, uint16(year))...)
 	if err != nil {
 		return nil, fmt.Errorf("quarterly visitors for %s %d: %w", siteID, year, err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // Quarterly is the resource group's quarterly review: every KPI for the quarter against the
@@ -33,7 +33,7 @@ func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly,
 	if quarter < 1 || quarter > 4 {
 		return nil, fmt.Errorf("%w: quarter %d", ErrBadPeriod, quarter)
 	}
-	cur := query.QuarterSpan(year, quarter)
+	cur := days.QuarterSpan(year, quarter)
 	p := periods{current: cur, previous: cur.Previous(), yearEarlier: cur.YearEarlier(), quarterly: true}
 	h, err := b.loadHistory(ctx, year-1, year)
 	if err != nil {
@@ -43,7 +43,7 @@ func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly,
 		Report: KindQuarterly, Year: year, Quarter: quarter, Site: Site{ID: b.site.ID, Name: b.site.Name},
 		GeneratedAt:       b.now().UTC(),
 		Period:            PeriodName(year, quarter),
-		PreviousPeriod:    PeriodName(p.previous.From.Year(), quarterOf(p.previous.From)),
+		PreviousPeriod:    PeriodName(p.previous.From.Year(), days.QuarterOf(p.previous.From)),
 		YearEarlierPeriod: PeriodName(year-1, quarter),
 	}
 	if r.KPIs, err = b.kpiRows(ctx, p, h); err != nil {
@@ -52,5 +52,3 @@ func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly,
 	r.Summary = summarise(r.KPIs, true)
 	return r, nil
 }
-
-func quarterOf(d time.Time) int { return (int(d.Month())-1)/3 + 1 }
