@@ -687,7 +687,8 @@ func TestBrowser(t *testing.T) {
 	app := serveDashboard(t, st)
 	year := days.YearSpan(2022)
 	q3 := days.QuarterSpan(2022, 3)
-	social, err := q.SocialAccounts(ctx)
+	d, err := q.Discover(ctx, "innomed.no", oslo)
+	social := d.Social
 	if err != nil || len(social) == 0 {
 		t.Fatalf("social accounts %v: %v", social, err)
 	}
@@ -897,8 +898,9 @@ func TestBrowser(t *testing.T) {
 			}
 		}},
 		{name: "rapporter", path: "/rapporter", check: func(t *testing.T, b *chromeTab) {
-			extent, err := q.DataExtent(ctx, "innomed.no", oslo)
+			d, err := q.Discover(ctx, "innomed.no", oslo)
 			must(t, err)
+			extent := d.Extent
 			history, err := q.HistoryYears(ctx)
 			must(t, err)
 			rows := b.rows(t, "table.report-index")

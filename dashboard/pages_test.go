@@ -147,10 +147,11 @@ func TestOverviewShowsTheQueryLayersFigures(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d\n%s", r.status, r.body)
 	}
-	social, err := q.SocialAccounts(ctx)
+	d, err := q.Discover(ctx, "innomed.no", oslo)
 	if err != nil {
 		t.Fatal(err)
 	}
+	social := d.Social
 	scope := query.KPIScope{SiteID: "innomed.no", Social: social, ListID: demo.ListID, EventAccount: demo.AccountID,
 		Feeds: []string{demo.FeedID}, Location: oslo}
 	values, err := q.KPIValues(ctx, query.KPIs(), scope, days.YearSpan(2022), days.Month, nil)

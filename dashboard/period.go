@@ -88,13 +88,15 @@ func (p *pages) parseRequest(c *fiber.Ctx) (*request, error) {
 		return nil, err
 	}
 	r.site = site
-	if r.extent, err = p.h.dataExtent(r.ctx, site.ID, r.loc); err != nil {
+	d, err := p.h.discovery(r.ctx, site.ID, r.loc)
+	if err != nil {
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
+	r.extent = d.Extent
 	if err := r.parseSpan(); err != nil {
 		return nil, err
 	}
-	if err := r.discover(p.h); err != nil {
+	if err := r.discover(d); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -211,23 +213,11 @@ func dateParam(raw string) (time.Time, error) {
 	return d, nil
 }
 
-// discover finds the accounts, lists, registers and feeds that hold figures, and resolves ?list=
+// discover keeps the accounts, lists, registers and feeds that hold figures, and resolves ?list=
 // and ?account= among them.
-func (r *request) discover(h *handler) error {
-	q := h.queries
+func (r *request) discover(d query.Discovery) error {
+	r.social, r.lists, r.accounts, r.feeds = d.Social, d.Lists, d.EventAccounts, d.Feeds
 	var err error
-	if r.social, err = remember(h, "social", func() ([]query.SocialAccount, error) { return q.SocialAccounts(r.ctx) }); err != nil {
-		return fmt.Errorf("parse request: %w", err)
-	}
-	if r.lists, err = remember(h, "lists", func() ([]string, error) { return q.NewsletterLists(r.ctx) }); err != nil {
-		return fmt.Errorf("parse request: %w", err)
-	}
-	if r.accounts, err = remember(h, "accounts", func() ([]string, error) { return q.EventAccounts(r.ctx) }); err != nil {
-		return fmt.Errorf("parse request: %w", err)
-	}
-	if r.feeds, err = remember(h, "feeds", func() ([]string, error) { return q.Feeds(r.ctx) }); err != nil {
-		return fmt.Errorf("parse request: %w", err)
-	}
 	if r.list, err = pick(r.c.Query("list"), r.lists, "error.unknown_list"); err != nil {
 		return err
 	}

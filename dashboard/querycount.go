@@ -8,13 +8,13 @@ import (
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
-// countQueries counts the ClickHouse queries each request makes (query.Counter) and reports them
-// in the standard Server-Timing header, where the browser's developer tools and `make bench` read
-// them: `Server-Timing: db;desc="12 queries"`.
+// countQueries gives each request a query.Request, which counts its ClickHouse queries and shares
+// its discovery, and reports the count in the standard Server-Timing header, where the browser's
+// developer tools and `make bench` read it: `Server-Timing: db;desc="12 queries"`.
 func (h *handler) countQueries(c *fiber.Ctx) error {
-	ctx, counter := query.WithCounter(c.UserContext())
+	ctx, qr := query.NewRequest(c.UserContext())
 	c.SetUserContext(ctx)
 	err := c.Next()
-	c.Append(fiber.HeaderServerTiming, `db;desc="`+strconv.FormatInt(counter.Queries(), 10)+` queries"`)
+	c.Append(fiber.HeaderServerTiming, `db;desc="`+strconv.FormatInt(qr.Queries(), 10)+` queries"`)
 	return err
 }

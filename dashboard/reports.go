@@ -513,7 +513,7 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	extent, err := h.dataExtent(c.UserContext(), site.ID, h.location())
+	d, err := h.discovery(c.UserContext(), site.ID, h.location())
 	if err != nil {
 		return fmt.Errorf("reports index: %w", err)
 	}
@@ -523,7 +523,7 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 	}
 	seen := map[int]bool{}
 	var years []int
-	for _, y := range append(extent.Years(), history...) {
+	for _, y := range append(d.Extent.Years(), history...) {
 		if !seen[y] {
 			seen[y] = true
 			years = append(years, y)

@@ -2,44 +2,98 @@ package query
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
-
+	
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// Counter counts the ClickHouse queries made with a context, across goroutines: how many queries a
-// page, a report or a download costs. Attach one with WithCounter; `make bench` and the query-count
-// tests read it, and the dashboard reports it in the Server-Timing header.
-type Counter struct{ n atomic.Int64 }
+// Request is what one page, report or download shares across the queries it makes, on any
+// goroutine: the count of its ClickHouse queries (how much it costs: `make bench`, the query-count
+// tests and the dashboard's Server-Timing header read it), and its discovery, looked up once
+// however many parts of it need it. Attach one with NewRequest.
+type Request struct {
+	n atomic.Int64
 
-// Queries is the number of queries counted so far.
-func (c *Counter) Queries() int64 { return c.n.Load() }
-
-type counterKey struct{}
-
-// WithCounter returns ctx carrying a new counter. A context that already carries one keeps it, so
-// a page's counter also counts the queries of the helpers it calls.
-func WithCounter(ctx context.Context) (context.Context, *Counter) {
-	if c := CounterOf(ctx); c != nil {
-		return ctx, c
-	}
-	c := &Counter{}
-	return context.WithValue(ctx, counterKey{}, c), c
+	mu   sync.Mutex
+	memo map[string]*memoEntry
 }
 
-// CounterOf is ctx's counter, nil when none is attached.
-func CounterOf(ctx context.Context) *Counter {
-	c, _ := ctx.Value(counterKey{}).(*Counter)
-	return c
+// memoEntry is one read shared within a request; done is closed when v and err are set.
+type memoEntry struct {
+	done chan struct{}
+	v    any
+	err  error
+}
+
+// Queries is the number of queries counted so far.
+func (r *Request) Queries() int64 { return r.n.Load() }
+
+type requestKey struct{}
+
+// NewRequest returns ctx carrying a new Request. A context that already carries one keeps it, so a
+// page's request also covers the report builder or helpers it calls.
+func NewRequest(ctx context.Context) (context.Context, *Request) {
+	if r := RequestOf(ctx); r != nil {
+		return ctx, r
+	}
+	r := &Request{}
+	return context.WithValue(ctx, requestKey{}, r), r
+}
+
+// RequestOf is ctx's Request, nil when none is attached.
+func RequestOf(ctx context.Context) *Request {
+	r, _ := ctx.Value(requestKey{}).(*Request)
+	return r
+}
+
+// once runs read at most once per request and key, also when parts of the request ask at the same
+// time; without a Request (r nil) it runs every time. A failed read is not kept.
+func once[T any](ctx context.Context, key string, read func() (T, error)) (T, error) {
+	r := RequestOf(ctx)
+	if r == nil {
+		return read()
+	}
+	r.mu.Lock()
+	e, ok := r.memo[key]
+	if !ok {
+		e = &memoEntry{done: make(chan struct{})}
+		if r.memo == nil {
+			r.memo = map[string]*memoEntry{}
+		}
+		r.memo[key] = e
+	}
+	r.mu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		if e.err == nil {
+			return e.v.(T), nil
+		}
+		return read()
+	}
+	v, err := read()
+	e.v, e.err = v, err
+	if err != nil {
+		r.mu.Lock()
+		delete(r.memo, key)
+		r.mu.Unlock()
+	}
+	close(e.done)
+	return v, err
 }
 
 func count(ctx context.Context) {
-	if c := CounterOf(ctx); c != nil {
-		c.n.Add(1)
+	if r := RequestOf(ctx); r != nil {
+		r.n.Add(1)
 	}
 }
 
-// countingConn counts every read through the query layer on the context's counter.
+// countingConn counts every read through the query layer on the context's Request.
 type countingConn struct{ driver.Conn }
 
 func (c countingConn) Query(ctx context.Context, q string, args ...any) (driver.Rows, error) {

@@ -150,29 +150,33 @@ func TestDemoPagesQueries(t *testing.T) {
 	})
 
 	t.Run("discovery lists what the demo wrote", func(t *testing.T) {
-		accounts, err := q.SocialAccounts(ctx)
+		d, err := q.Discover(ctx, demoSite, loc)
 		if err != nil {
 			t.Fatal(err)
 		}
+		accounts, lists, registers, feeds, ext := d.Social, d.Lists, d.EventAccounts, d.Feeds, d.Extent
 		want := []query.SocialAccount{{"facebook", "innomed"}, {"instagram", "innomed"}, {"linkedin", "innomed"}}
 		if len(accounts) != 3 || accounts[0] != want[0] || accounts[1] != want[1] || accounts[2] != want[2] {
 			t.Errorf("accounts %+v", accounts)
 		}
-		lists, err := q.NewsletterLists(ctx)
-		if err != nil || len(lists) != 1 || lists[0] != demo.ListID {
-			t.Errorf("lists %q %v", lists, err)
+		if len(lists) != 1 || lists[0] != demo.ListID {
+			t.Errorf("lists %q", lists)
 		}
-		registers, err := q.EventAccounts(ctx)
-		if err != nil || len(registers) != 1 || registers[0] != demo.AccountID {
-			t.Errorf("event accounts %q %v", registers, err)
+		if len(registers) != 1 || registers[0] != demo.AccountID {
+			t.Errorf("event accounts %q", registers)
 		}
-		feeds, err := q.Feeds(ctx)
-		if err != nil || len(feeds) != 1 || feeds[0] != demo.FeedID {
-			t.Errorf("feeds %q %v", feeds, err)
+		if len(feeds) != 1 || feeds[0] != demo.FeedID {
+			t.Errorf("feeds %q", feeds)
 		}
-		ext, err := q.DataExtent(ctx, demoSite, loc)
-		if err != nil {
-			t.Fatal(err)
+		// Within one request the discovery is one query, however often it is asked for.
+		rctx, req := query.NewRequest(ctx)
+		for range 3 {
+			if _, err := q.Discover(rctx, demoSite, loc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if req.Queries() != 1 {
+			t.Errorf("three discoveries in one request made %d queries, want 1", req.Queries())
 		}
 		if ext.Empty || !ext.First.Equal(day(2021, time.January, 1)) || !ext.Last.Equal(day(2023, time.December, 31)) {
 			t.Errorf("extent %+v, want 2021-01-01..2023-12-31", ext)

@@ -59,8 +59,14 @@ type SourceUse struct {
 }
 
 // Provenance lists the sources of a dataset's rows for keys over span s (newest version per key,
-// as every figure reads them), largest share first. Keys empty means every key.
+// as every figure reads them), largest share first. Keys empty means every key. Figures of one
+// request that read the same rows share one query (query.Request).
 func (q *Queries) Provenance(ctx context.Context, d Dataset, keys []string, s days.Span, loc *time.Location) ([]SourceUse, error) {
+	key := fmt.Sprintf("provenance\x00%s\x00%q\x00%s\x00%s", d, keys, s.Range(), loc)
+	return once(ctx, key, func() ([]SourceUse, error) { return q.provenance(ctx, d, keys, s, loc) })
+}
+
+func (q *Queries) provenance(ctx context.Context, d Dataset, keys []string, s days.Span, loc *time.Location) ([]SourceUse, error) {
 	def, ok := datasetSQL[d]
 	if !ok {
 		return nil, fmt.Errorf("provenance: unknown dataset %q", d)

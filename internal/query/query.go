@@ -11,10 +11,16 @@ import (
 // Queries reads from one database.
 type Queries struct {
 	conn driver.Conn
+	// discover is Discover's implementation: discoverOnce, or a cache around it (WrapDiscover).
+	discover DiscoverFunc
 }
 
 // New returns the query layer over an open connection.
-func New(conn driver.Conn) *Queries { return &Queries{conn: countingConn{conn}} }
+func New(conn driver.Conn) *Queries {
+	q := &Queries{conn: countingConn{conn}}
+	q.discover = q.discoverOnce
+	return q
+}
 
 // The provider period kinds under the names collectors' integration tests call; the calendar
 // itself is internal/days.

@@ -105,27 +105,9 @@ func (q *Queries) reachSeries(ctx context.Context, a SocialAccount, s days.Span,
 // every social account, the first newsletter list and events register, and every feed — the
 // scope the reports use (internal/report), found from what the database holds.
 func (q *Queries) DefaultKPIScope(ctx context.Context, siteID string, loc *time.Location) (KPIScope, error) {
-	s := KPIScope{SiteID: siteID, Location: loc}
-	var err error
-	if s.Social, err = q.SocialAccounts(ctx); err != nil {
-		return s, err
-	}
-	lists, err := q.NewsletterLists(ctx)
+	d, err := q.Discover(ctx, siteID, loc)
 	if err != nil {
-		return s, err
+		return KPIScope{}, err
 	}
-	if len(lists) > 0 {
-		s.ListID = lists[0]
-	}
-	accounts, err := q.EventAccounts(ctx)
-	if err != nil {
-		return s, err
-	}
-	if len(accounts) > 0 {
-		s.EventAccount = accounts[0]
-	}
-	if s.Feeds, err = q.Feeds(ctx); err != nil {
-		return s, err
-	}
-	return s, nil
+	return d.Scope(siteID, loc), nil
 }

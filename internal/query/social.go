@@ -130,31 +130,10 @@ type Reach struct {
 }
 
 // ReachByPeriod returns an account's reach rows of one period length whose start lies in year,
-// in date order.
+// in date order (ReachBetween over the year).
 func (q *Queries) ReachByPeriod(ctx context.Context, platform, accountID string, period days.Kind, year int) ([]Reach, error) {
-	ys := days.YearSpan(year)
-	first, last := ys.From, ys.To
-	rows, err := q.conn.Query(ctx, `
-SELECT period_start, period_end, reach, impressions
-FROM social_reach FINAL
-WHERE platform = ? AND account_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start`, platform, accountID, string(period), dateArg(first), dateArg(last))
-	if err != nil {
-		return nil, fmt.Errorf("%s reach of %s/%s %d: %w", period, platform, accountID, year, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []Reach
-	for rows.Next() {
-		r := Reach{Period: period}
-		if err := rows.Scan(&r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
-			return nil, fmt.Errorf("%s reach of %s/%s %d: %w", period, platform, accountID, year, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s reach of %s/%s %d: %w", period, platform, accountID, year, err)
-	}
-	return out, nil
+	y := days.YearSpan(year)
+	return q.ReachBetween(ctx, platform, accountID, period, y.From, y.To)
 }
 
 // MonthlyReach returns an account's month rows of year.

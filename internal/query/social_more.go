@@ -92,28 +92,50 @@ func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID s
 }
 
 // ReachBetween returns an account's reach rows of one period length that start from..to (both
-// included), in date order.
+// included), in date order. It reads whole years of rows (reachYear), shared within a request.
 func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, period days.Kind, from, to time.Time) ([]Reach, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT period_start, period_end, reach, impressions
-FROM social_reach FINAL
-WHERE platform = ? AND account_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start`, platform, accountID, string(period), dateArg(from), dateArg(to))
-	if err != nil {
-		return nil, fmt.Errorf("%s reach of %s/%s %s..%s: %w", period, platform, accountID, dateArg(from), dateArg(to), err)
-	}
-	defer func() { _ = rows.Close() }()
 	var out []Reach
-	for rows.Next() {
-		r := Reach{Period: period}
-		if err := rows.Scan(&r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
-			return nil, fmt.Errorf("%s reach of %s/%s: %w", period, platform, accountID, err)
+	for y := from.Year(); y <= to.Year(); y++ {
+		rows, err := q.reachYear(ctx, platform, accountID, y)
+		if err != nil {
+			return nil, err
 		}
-		r.Start, r.End = r.Start.UTC(), r.End.UTC()
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s reach of %s/%s: %w", period, platform, accountID, err)
+		for _, r := range rows {
+			if r.Period == period && !r.Start.Before(from) && !r.Start.After(to) {
+				out = append(out, r)
+			}
+		}
 	}
 	return out, nil
+}
+
+// reachYear is every reach row of an account whose period starts in year, by period start; read
+// once per request (query.Request).
+func (q *Queries) reachYear(ctx context.Context, platform, accountID string, year int) ([]Reach, error) {
+	return once(ctx, fmt.Sprintf("reach\x00%s\x00%s\x00%d", platform, accountID, year), func() ([]Reach, error) {
+		y := days.YearSpan(year)
+		rows, err := q.conn.Query(ctx, `
+SELECT period, period_start, period_end, reach, impressions
+FROM social_reach FINAL
+WHERE platform = ? AND account_id = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
+ORDER BY period_start, period`, platform, accountID, dateArg(y.From), dateArg(y.To))
+		if err != nil {
+			return nil, fmt.Errorf("reach of %s/%s %d: %w", platform, accountID, year, err)
+		}
+		defer func() { _ = rows.Close() }()
+		var out []Reach
+		for rows.Next() {
+			var r Reach
+			var kind string
+			if err := rows.Scan(&kind, &r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
+				return nil, fmt.Errorf("reach of %s/%s %d: %w", platform, accountID, year, err)
+			}
+			r.Period, r.Start, r.End = days.Kind(kind), r.Start.UTC(), r.End.UTC()
+			out = append(out, r)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("reach of %s/%s %d: %w", platform, accountID, year, err)
+		}
+		return out, nil
+	})
 }

@@ -117,49 +117,10 @@ type PeriodVisitors struct {
 	ReturningVisitors *uint64
 }
 
-// VisitorsByPeriod returns a site's unique-visitor rows of one period length whose start lies in
-// year, in date order.
-func (q *Queries) VisitorsByPeriod(ctx context.Context, siteID string, period days.Kind, year int) ([]PeriodVisitors, error) {
-	ys := days.YearSpan(year)
-	first, last := ys.From, ys.To
-	rows, err := q.conn.Query(ctx, `
-SELECT period_start, period_end, visitors, new_visitors, returning_visitors
-FROM web_visitors_period FINAL
-WHERE site_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start`, siteID, string(period), dateArg(first), dateArg(last))
-	if err != nil {
-		return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []PeriodVisitors
-	for rows.Next() {
-		p := PeriodVisitors{Period: period}
-		if err := rows.Scan(&p.Start, &p.End, &p.Visitors, &p.NewVisitors, &p.ReturningVisitors); err != nil {
-			return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
-	}
-	return out, nil
-}
-
 // YearVisitors returns the provider's row for the whole calendar year (unique, new and returning
 // visitors), or nil when there is none. It is never derived from quarters or days.
 func (q *Queries) YearVisitors(ctx context.Context, siteID string, year int) (*PeriodVisitors, error) {
-	rows, err := q.VisitorsByPeriod(ctx, siteID, days.Year, year)
-	if err != nil {
-		return nil, err
-	}
-	ys := days.YearSpan(year)
-	first, last := ys.From, ys.To
-	for i := range rows {
-		if rows[i].Start.Equal(first) && rows[i].End.Equal(last) {
-			return &rows[i], nil
-		}
-	}
-	return nil, nil
+	return q.SpanVisitors(ctx, siteID, days.YearSpan(year))
 }
 
 // TopPage is one page's pageviews over a range of months.

@@ -80,30 +80,53 @@ ORDER BY date`, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to)
 }
 
 // PeriodVisitorsBetween returns a site's unique-visitor rows of one period length that start
-// from..to (both included), in date order — e.g. the provider's monthly figures for a chart.
+// from..to (both included), in date order — e.g. the provider's monthly figures for a chart. It
+// reads whole years of rows (visitorYear), which the parts of one request share.
 func (q *Queries) PeriodVisitorsBetween(ctx context.Context, siteID string, period days.Kind, from, to time.Time) ([]PeriodVisitors, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT period_start, period_end, visitors, new_visitors, returning_visitors
-FROM web_visitors_period FINAL
-WHERE site_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start`, siteID, string(period), dateArg(from), dateArg(to))
-	if err != nil {
-		return nil, fmt.Errorf("%s visitors for %s %s..%s: %w", period, siteID, dateArg(from), dateArg(to), err)
-	}
-	defer func() { _ = rows.Close() }()
 	var out []PeriodVisitors
-	for rows.Next() {
-		p := PeriodVisitors{Period: period}
-		if err := rows.Scan(&p.Start, &p.End, &p.Visitors, &p.NewVisitors, &p.ReturningVisitors); err != nil {
-			return nil, fmt.Errorf("%s visitors for %s: %w", period, siteID, err)
+	for y := from.Year(); y <= to.Year(); y++ {
+		rows, err := q.visitorYear(ctx, siteID, y)
+		if err != nil {
+			return nil, err
 		}
-		p.Start, p.End = p.Start.UTC(), p.End.UTC()
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s visitors for %s: %w", period, siteID, err)
+		for _, r := range rows {
+			if r.Period == period && !r.Start.Before(from) && !r.Start.After(to) {
+				out = append(out, r)
+			}
+		}
 	}
 	return out, nil
+}
+
+// visitorYear is every unique-visitor row of a site whose period starts in year (months, quarters
+// and the year), by period start; read once per request (query.Request).
+func (q *Queries) visitorYear(ctx context.Context, siteID string, year int) ([]PeriodVisitors, error) {
+	return once(ctx, fmt.Sprintf("visitors\x00%s\x00%d", siteID, year), func() ([]PeriodVisitors, error) {
+		y := days.YearSpan(year)
+		rows, err := q.conn.Query(ctx, `
+SELECT period, period_start, period_end, visitors, new_visitors, returning_visitors
+FROM web_visitors_period FINAL
+WHERE site_id = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
+ORDER BY period_start, period`, siteID, dateArg(y.From), dateArg(y.To))
+		if err != nil {
+			return nil, fmt.Errorf("visitors for %s %d: %w", siteID, year, err)
+		}
+		defer func() { _ = rows.Close() }()
+		var out []PeriodVisitors
+		for rows.Next() {
+			var p PeriodVisitors
+			var kind string
+			if err := rows.Scan(&kind, &p.Start, &p.End, &p.Visitors, &p.NewVisitors, &p.ReturningVisitors); err != nil {
+				return nil, fmt.Errorf("visitors for %s %d: %w", siteID, year, err)
+			}
+			p.Period, p.Start, p.End = days.Kind(kind), p.Start.UTC(), p.End.UTC()
+			out = append(out, p)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("visitors for %s %d: %w", siteID, year, err)
+		}
+		return out, nil
+	})
 }
 
 // SpanVisitors returns the provider's unique visitors (with new and returning) for span s when s

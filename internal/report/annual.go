@@ -147,6 +147,7 @@ type SectorTotal struct {
 
 // Annual builds the annual report for year.
 func (b *Builder) Annual(ctx context.Context, year int) (*Annual, error) {
+	ctx, _ = query.NewRequest(ctx)
 	if err := checkYear(year); err != nil {
 		return nil, err
 	}
@@ -392,11 +393,11 @@ func (b *Builder) annualTopPages(ctx context.Context, a *Annual, h history) erro
 }
 
 func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) Compared) error {
-	accounts, err := b.q.SocialAccounts(ctx)
+	d, err := b.discover(ctx)
 	if err != nil {
 		return err
 	}
-	s := days.YearSpan(a.Year)
+	accounts, s := d.Social, days.YearSpan(a.Year)
 	for _, platform := range reportPlatforms() {
 		p := Platform{
 			Platform:      platform,
@@ -457,10 +458,11 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 }
 
 func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p periods, kpi func(string) Compared) error {
-	lists, err := b.q.NewsletterLists(ctx)
+	d, err := b.discover(ctx)
 	if err != nil {
 		return err
 	}
+	lists := d.Lists
 	n := Newsletter{Subscribers: kpi(string(query.KPINewsletterSubscribers)), ClickRate: kpi(string(query.KPINewsletterClickRate))}
 	if len(lists) > 0 {
 		n.ListID = lists[0]
@@ -493,10 +495,11 @@ func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p 
 
 func (b *Builder) annualEvents(ctx context.Context, a *Annual, kpi func(string) Compared) error {
 	e := Events{Held: kpi(string(query.KPIEventsHeld)), Attendance: kpi(string(query.KPIEventAttendance))}
-	accounts, err := b.q.EventAccounts(ctx)
+	d, err := b.discover(ctx)
 	if err != nil {
 		return err
 	}
+	accounts := d.EventAccounts
 	if len(accounts) == 0 {
 		a.Events = e
 		return nil

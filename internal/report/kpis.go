@@ -71,32 +71,9 @@ func reportPlatforms() []string {
 	return []string{figures.PlatformFacebook, figures.PlatformLinkedIn, figures.PlatformInstagram}
 }
 
-// kpiScope finds whose figures the KPIs read: the site, every social account, the first
-// newsletter list and events register, every feed.
-func (b *Builder) kpiScope(ctx context.Context) (query.KPIScope, error) {
-	s := query.KPIScope{SiteID: b.site.ID, Location: b.loc}
-	var err error
-	if s.Social, err = b.q.SocialAccounts(ctx); err != nil {
-		return s, err
-	}
-	lists, err := b.q.NewsletterLists(ctx)
-	if err != nil {
-		return s, err
-	}
-	if len(lists) > 0 {
-		s.ListID = lists[0]
-	}
-	accounts, err := b.q.EventAccounts(ctx)
-	if err != nil {
-		return s, err
-	}
-	if len(accounts) > 0 {
-		s.EventAccount = accounts[0]
-	}
-	if s.Feeds, err = b.q.Feeds(ctx); err != nil {
-		return s, err
-	}
-	return s, nil
+// discover is what the database holds for the site, looked up once per request (query.Request).
+func (b *Builder) discover(ctx context.Context) (query.Discovery, error) {
+	return b.q.Discover(ctx, b.site.ID, b.loc)
 }
 
 // queryTargets converts the configured targets (rates in percent) into the query layer's.
@@ -150,7 +127,7 @@ func (p periods) of(c Compared, s days.Span) Figure {
 
 // kpiRows computes every KPI over p with the precedence of resolve.go.
 func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, error) {
-	scope, err := b.kpiScope(ctx)
+	scope, err := b.q.DefaultKPIScope(ctx, b.site.ID, b.loc)
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
 	}
@@ -246,10 +223,11 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 	newShare.Target = b.target(query.KPIDef{Name: query.KPI(newShare.Name), Shape: newShare.Shape}, nil, newShare.Current, p)
 	out = append(out, newShare)
 
-	accounts, err := b.q.SocialAccounts(ctx)
+	d, err := b.discover(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
 	}
+	accounts := d.Social
 	for _, platform := range reportPlatforms() {
 		followers, fok := byName["social.followers."+platform]
 		newFollowers, nok := byName["social.new_followers."+platform]

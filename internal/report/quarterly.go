@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/query"
 )
 
 // Quarterly is the resource group's quarterly review: every KPI for the quarter against the
@@ -27,6 +28,7 @@ type Quarterly struct {
 
 // Quarterly builds the review of quarter (1–4) of year.
 func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly, error) {
+	ctx, _ = query.NewRequest(ctx)
 	if err := checkYear(year); err != nil {
 		return nil, err
 	}
