@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	
+
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
