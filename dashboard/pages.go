@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -141,11 +142,26 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 		view.Actions = t.actions(p, r)
 	}
 	r.markers = t.markers
-	for _, f := range t.figures {
-		fig, err := f.build(p, r, true)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", t.path, f.slug, err)
-		}
+	// The figures read independent rows: build them side by side, a few at a time so one page
+	// cannot take every ClickHouse connection.
+	figs := make([]*figure, len(t.figures))
+	g, _ := errgroup.WithContext(r.ctx)
+	g.SetLimit(figureConcurrency)
+	for i, f := range t.figures {
+		g.Go(func() error {
+			fig, err := f.build(p, r, true)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", t.path, f.slug, err)
+			}
+			figs[i] = fig
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for i, f := range t.figures {
+		fig := figs[i]
 		fig.ID, fig.Lang = f.slug, r.lang
 		fig.CSV = r.link(t.path + "/" + f.slug + ".csv")
 		view.Figures = append(view.Figures, fig)
@@ -156,6 +172,9 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 	}
 	return p.h.sendPage(c, "dashboard", view)
 }
+
+// figureConcurrency bounds how many of a page's figures are built at once.
+const figureConcurrency = 4
 
 // figureCSV answers <page>/<slug>.csv with the figure's table.
 func (p *pages) figureCSV(c *fiber.Ctx, t *topic, f figureDef) error {

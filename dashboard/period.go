@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -71,9 +72,11 @@ type request struct {
 	feeds    []string
 
 	// markers are the annotation kinds the page shows; anns caches them, since several charts of a
-	// page show them.
-	markers []query.AnnotationKind
-	anns    *[]query.Annotation
+	// page show them, built at the same time (topicPage).
+	markers  []query.AnnotationKind
+	annsOnce sync.Once
+	anns     []query.Annotation
+	annsErr  error
 }
 
 // parseRequest resolves and checks the parameters; a wrong one is a 400 naming the problem.

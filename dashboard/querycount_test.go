@@ -21,21 +21,21 @@ func queriesOf(t *testing.T, r response) int {
 }
 
 // TestQueriesPerPage counts the ClickHouse queries of every dashboard page and of the reports on
-// the demo data (the targets: ≤ 10 per page, ≤ 15 per uncached annual report). The bounds
-// are what each page costs today; a change that adds queries fails here and says by how many.
+// the demo data. The bounds are what each page costs today (a ratchet: lower them as pages get
+// cheaper); the targets are ≤ 10 per page and ≤ 15 per uncached annual report.
 func TestQueriesPerPage(t *testing.T) {
 	_, _, fetch := demoApp(t)
 	cases := []struct {
 		path string
 		max  int
 	}{
-		{"/?period=year&year=2022", 0},
-		{"/nettsted?period=year&year=2022", 0},
-		{"/sosiale-medier?period=year&year=2022", 0},
-		{"/nyhetsbrev?period=year&year=2022", 0},
-		{"/arrangementer?period=year&year=2022", 0},
-		{"/rapporter/ar/2022", 0},
-		{"/rapporter/kvartal/2022-q3", 0},
+		{"/?period=year&year=2022", 29},
+		{"/nettsted?period=year&year=2022", 17},
+		{"/sosiale-medier?period=year&year=2022", 20},
+		{"/nyhetsbrev?period=year&year=2022", 8},
+		{"/arrangementer?period=year&year=2022", 13},
+		{"/rapporter/ar/2022", 41},
+		{"/rapporter/kvartal/2022-q3", 24},
 	}
 	for _, c := range cases {
 		r := fetch(c.path)
@@ -45,7 +45,7 @@ func TestQueriesPerPage(t *testing.T) {
 		}
 		n := queriesOf(t, r)
 		t.Logf("%s: %d queries", c.path, n)
-		if c.max > 0 && n > c.max {
+		if n > c.max {
 			t.Errorf("GET %s made %d queries, more than %d", c.path, n, c.max)
 		}
 	}

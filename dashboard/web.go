@@ -455,23 +455,21 @@ func sourceLabel(l i18n.Lang, src string) string {
 
 // annotations are the span's markers, read once per request.
 func (r *request) annotations(p *pages) ([]query.Annotation, error) {
-	if r.anns != nil {
-		return *r.anns, nil
-	}
-	scope := query.AnnotationScope{Scopes: []string{r.site.ID, globalScope}, ListID: r.list, EventAccount: r.account,
-		Feeds: r.feeds, Location: r.loc}
-	all, err := p.h.queries.Annotations(r.ctx, scope, r.span)
-	if err != nil {
-		return nil, fmt.Errorf("annotations: %w", err)
-	}
-	anns := make([]query.Annotation, 0, len(all))
-	for _, a := range all {
-		if slices.Contains(r.markers, a.Kind) {
-			anns = append(anns, a)
+	r.annsOnce.Do(func() {
+		scope := query.AnnotationScope{Scopes: []string{r.site.ID, globalScope}, ListID: r.list, EventAccount: r.account,
+			Feeds: r.feeds, Location: r.loc}
+		all, err := p.h.queries.Annotations(r.ctx, scope, r.span)
+		if err != nil {
+			r.annsErr = fmt.Errorf("annotations: %w", err)
+			return
 		}
-	}
-	r.anns = &anns
-	return anns, nil
+		for _, a := range all {
+			if slices.Contains(r.markers, a.Kind) {
+				r.anns = append(r.anns, a)
+			}
+		}
+	})
+	return r.anns, r.annsErr
 }
 
 // allMarkers: web traffic reacts to everything the team does.

@@ -109,33 +109,35 @@ func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, 
 	return out, nil
 }
 
-// reachYear is every reach row of an account whose period starts in year, by period start; read
-// once per request (query.Request).
+// reachYear is every account's reach rows whose period starts in year, by period start; read once
+// per request (query.Request): the accounts are few, so one read serves them all.
 func (q *Queries) reachYear(ctx context.Context, platform, accountID string, year int) ([]Reach, error) {
-	return once(ctx, fmt.Sprintf("reach\x00%s\x00%s\x00%d", platform, accountID, year), func() ([]Reach, error) {
+	all, err := once(ctx, fmt.Sprintf("reach\x00%d", year), func() (map[SocialAccount][]Reach, error) {
 		y := days.YearSpan(year)
 		rows, err := q.conn.Query(ctx, `
-SELECT period, period_start, period_end, reach, impressions
+SELECT platform, account_id, period, period_start, period_end, reach, impressions
 FROM social_reach FINAL
-WHERE platform = ? AND account_id = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start, period`, platform, accountID, dateArg(y.From), dateArg(y.To))
+WHERE period_start >= toDate(?) AND period_start <= toDate(?)
+ORDER BY platform, account_id, period_start, period`, dateArg(y.From), dateArg(y.To))
 		if err != nil {
-			return nil, fmt.Errorf("reach of %s/%s %d: %w", platform, accountID, year, err)
+			return nil, fmt.Errorf("reach %d: %w", year, err)
 		}
 		defer func() { _ = rows.Close() }()
-		var out []Reach
+		out := map[SocialAccount][]Reach{}
 		for rows.Next() {
+			var a SocialAccount
 			var r Reach
 			var kind string
-			if err := rows.Scan(&kind, &r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
-				return nil, fmt.Errorf("reach of %s/%s %d: %w", platform, accountID, year, err)
+			if err := rows.Scan(&a.Platform, &a.AccountID, &kind, &r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
+				return nil, fmt.Errorf("reach %d: %w", year, err)
 			}
 			r.Period, r.Start, r.End = days.Kind(kind), r.Start.UTC(), r.End.UTC()
-			out = append(out, r)
+			out[a] = append(out[a], r)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("reach of %s/%s %d: %w", platform, accountID, year, err)
+			return nil, fmt.Errorf("reach %d: %w", year, err)
 		}
 		return out, nil
 	})
+	return all[SocialAccount{Platform: platform, AccountID: accountID}], err
 }
