@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -164,7 +165,7 @@ func (p *pages) overviewCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("overview csv: %w", err)
 	}
-	return sendCSV(c, r, "oversikt-"+spanFileName(r.span), p.kpiFigure(r, values).Table)
+	return sendCSV(c, r, export.FileName("csv", "oversikt", spanFileName(r.span)), p.kpiFigure(r, values).Table)
 }
 
 // kpiName is a KPI's name on screen.

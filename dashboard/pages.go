@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -187,19 +188,22 @@ func (p *pages) figureCSV(c *fiber.Ctx, t *topic, f figureDef) error {
 	if err != nil {
 		return fmt.Errorf("%s %s.csv: %w", t.path, f.slug, err)
 	}
-	name := t.file + "-" + f.slug + "-" + spanFileName(r.span)
 	if fig.Table == nil {
 		fig.Table = &table{}
 	}
-	return sendCSV(c, r, name, fig.Table)
+	return sendCSV(c, r, export.FileName("csv", t.file, f.slug, spanFileName(r.span)), fig.Table)
 }
 
 // sendCSV answers with a table as a CSV attachment (see table.CSV for the format).
 func sendCSV(c *fiber.Ctx, r *request, name string, t *table) error {
+	body, err := t.CSV(r.lang)
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(t.CSV(r.lang))
+	return c.Send(body)
 }
 
 // spanFileName is the span in a file name: 2022-03, 2022-q1, 2022, 2022-03-01_2022-03-10.

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -396,8 +395,8 @@ func TestCSVCellsCannotStartFormulas(t *testing.T) {
 				if i == 1 || i == 0 {
 					continue
 				}
-				// Figures are plain numbers in the language's notation.
-				if !regexp.MustCompile(`^-?[0-9]+([.,][0-9]+)?$|^$`).MatchString(cell) {
+				// Figures are plain numbers in the language's notation (a negative one escaped).
+				if !regexp.MustCompile(`^'?-?[0-9]+([.,][0-9]+)?$|^$`).MatchString(cell) {
 					t.Errorf("numeric cell %d is %q", i, cell)
 				}
 			}
@@ -580,16 +579,23 @@ func TestCSVTable(t *testing.T) {
 		}
 		return tb
 	}
-	tb := build(i18n.NB)
-	got := string(tb.CSV(i18n.NB))
-	want := "\ufeffNavn;Antall;Andel (%)\r\n'=1+1;10234;46,2\r\n\"a;b\"\"c\nd\";;-5\r\n"
+	csvOf := func(tb *table, l i18n.Lang) string {
+		b, err := tb.CSV(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// internal/export's rules: every cell starting with a formula character is escaped, numbers too.
+	got := csvOf(build(i18n.NB), i18n.NB)
+	want := "\ufeffNavn;Antall;Andel (%)\r\n'=1+1;10234;46,2\r\n\"a;b\"\"c\r\nd\";;'-5\r\n"
 	if got != want {
 		t.Errorf("CSV\n got %q\nwant %q", got, want)
 	}
-	if got := string(build(i18n.EN).CSV(i18n.EN)); !strings.Contains(got, "'=1+1,10234,46.2\r\n") || !strings.Contains(got, "\"a;b\"\"c\nd\",,-5") {
+	if got := csvOf(build(i18n.EN), i18n.EN); !strings.Contains(got, "'=1+1,10234,46.2\r\n") || !strings.Contains(got, "\"a;b\"\"c\r\nd\",,'-5") {
 		t.Errorf("English CSV %q", got)
 	}
-	if !bytes.HasPrefix(tb.CSV(i18n.EN), []byte{0xEF, 0xBB, 0xBF}) {
+	if !strings.HasPrefix(csvOf(build(i18n.EN), i18n.EN), "\xEF\xBB\xBF") {
 		t.Error("no BOM bytes")
 	}
 }

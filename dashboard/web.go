@@ -47,7 +47,7 @@ func (p *pages) webQuarterly(r *request, withChart bool) (*figure, error) {
 		t.Rows = append(t.Rows, []cell{
 			{Text: l.Quarter(row.Quarter), CSV: strconv.Itoa(year) + "-Q" + strconv.Itoa(row.Quarter), RowHeader: true},
 			countCell(l, row.Visits),
-			optCountCell(l, row.UniqueVisitors, l.T("visitors.no_unique")),
+			optCountCell(l, row.UniqueVisitors, uniqueMissing(l, row.Running)),
 		})
 		caveat = caveat || row.UniqueVisitors == nil
 	}
@@ -67,6 +67,15 @@ func (p *pages) webQuarterly(r *request, withChart bool) (*figure, error) {
 			visitorsChartID, l.T("visitors.chart_label", site.Name, year))
 	}
 	return f, err
+}
+
+// uniqueMissing says why a period has no unique visitors: the provider gave none, or gave it only
+// while the period was running (query.PeriodVisitors.Running).
+func uniqueMissing(l i18n.Lang, running bool) string {
+	if running {
+		return l.T("visitors.running")
+	}
+	return l.T("visitors.no_unique")
 }
 
 // webVisits is visits (sessions) per day, week or month, next to the comparison span's, with the

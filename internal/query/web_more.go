@@ -115,6 +115,10 @@ type PeriodVisitors struct {
 	Visitors          *uint64
 	NewVisitors       *uint64
 	ReturningVisitors *uint64
+	// Running is true when the newest row was fetched before the period was over (before 00:00
+	// UTC after its last day): a figure that would still grow. Its figures are then nil, on every
+	// page, report and API alike, until a collection after the period's end gives the final one.
+	Running bool
 }
 
 // YearVisitors returns the provider's row for the whole calendar year (unique, new and returning

@@ -104,7 +104,8 @@ func (q *Queries) visitorYear(ctx context.Context, siteID string, year int) ([]P
 	return once(ctx, fmt.Sprintf("visitors\x00%s\x00%d", siteID, year), func() ([]PeriodVisitors, error) {
 		y := days.YearSpan(year)
 		rows, err := q.conn.Query(ctx, `
-SELECT period, period_start, period_end, visitors, new_visitors, returning_visitors
+SELECT period, period_start, period_end, visitors, new_visitors, returning_visitors,
+       version < toUInt64(toUnixTimestamp(toDateTime(period_end + 1, 'UTC'))) * 1000000000 AS running
 FROM web_visitors_period FINAL
 WHERE site_id = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
 ORDER BY period_start, period`, siteID, dateArg(y.From), dateArg(y.To))
@@ -116,10 +117,14 @@ ORDER BY period_start, period`, siteID, dateArg(y.From), dateArg(y.To))
 		for rows.Next() {
 			var p PeriodVisitors
 			var kind string
-			if err := rows.Scan(&kind, &p.Start, &p.End, &p.Visitors, &p.NewVisitors, &p.ReturningVisitors); err != nil {
+			var running uint8
+			if err := rows.Scan(&kind, &p.Start, &p.End, &p.Visitors, &p.NewVisitors, &p.ReturningVisitors, &running); err != nil {
 				return nil, fmt.Errorf("visitors for %s %d: %w", siteID, year, err)
 			}
 			p.Period, p.Start, p.End = days.Kind(kind), p.Start.UTC(), p.End.UTC()
+			if running == 1 {
+				p.Running, p.Visitors, p.NewVisitors, p.ReturningVisitors = true, nil, nil, nil
+			}
 			out = append(out, p)
 		}
 		if err := rows.Err(); err != nil {
