@@ -318,12 +318,13 @@ func (p *pages) webNewReturning(r *request, withChart bool) (*figure, error) {
 		}
 		return []*uint64{pv.NewVisitors, pv.ReturningVisitors, pv.Visitors}[which]
 	}
+	// Shares of new + returning (query.PeriodVisitors.Shares), which add up to 100 %.
 	share := func(pv *query.PeriodVisitors, which int) *float64 {
-		n, all := pick(pv, which), pick(pv, 2)
-		if n == nil || all == nil || *all == 0 {
+		n, r := pv.Shares()
+		if n == nil {
 			return nil
 		}
-		return fptr(float64(*n) / float64(*all))
+		return []*float64{n, r, fptr(1)}[which]
 	}
 	why := l.T("web.newret.missing")
 	for i, key := range []string{"web.newret.new", "web.newret.returning", "web.newret.all"} {

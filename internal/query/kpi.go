@@ -77,6 +77,15 @@ type KPIDef struct {
 // Percent tells whether the KPI is a rate shown (and targeted) in percent.
 func (d KPIDef) Percent() bool { return d.Shape == ShapeRate }
 
+// Target is a configured yearly target for the KPI in the KPI's own unit: the one place a rate's
+// target, configured in percent (22 means 22 %), becomes a fraction.
+func (d KPIDef) Target(year int, configured float64) Target {
+	if d.Percent() {
+		configured /= 100
+	}
+	return Target{KPI: d.Name, Year: year, Value: configured}
+}
+
 // KPIs lists every KPI in the overview's order.
 func KPIs() []KPIDef {
 	return []KPIDef{

@@ -127,6 +127,19 @@ func (q *Queries) YearVisitors(ctx context.Context, siteID string, year int) (*P
 	return q.SpanVisitors(ctx, siteID, days.YearSpan(year))
 }
 
+// Shares are the new and the returning visitors as shares of new + returning, which add up to
+// 100 % (issue 11): providers count a person who was both new and returning in a period in both,
+// so shares of Visitors could add up to more. The one definition of "share of new visitors" for
+// the dashboard, the reports and the API; nil when either count is missing or both are 0.
+func (p *PeriodVisitors) Shares() (newShare, returning *float64) {
+	if p == nil || p.NewVisitors == nil || p.ReturningVisitors == nil || *p.NewVisitors+*p.ReturningVisitors == 0 {
+		return nil, nil
+	}
+	all := float64(*p.NewVisitors + *p.ReturningVisitors)
+	n, r := float64(*p.NewVisitors)/all, float64(*p.ReturningVisitors)/all
+	return &n, &r
+}
+
 // TopPage is one page's pageviews over a range of months.
 type TopPage struct {
 	Path  string

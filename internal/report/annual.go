@@ -253,15 +253,7 @@ func (b *Builder) annualVisitors(ctx context.Context, a *Annual, h history, kpi 
 		if err != nil {
 			return err
 		}
-		var newShare, returning *float64
-		if pv != nil && pv.Visitors != nil && *pv.Visitors > 0 {
-			if pv.NewVisitors != nil {
-				newShare = f64(float64(*pv.NewVisitors) / float64(*pv.Visitors))
-			}
-			if pv.ReturningVisitors != nil {
-				returning = f64(float64(*pv.ReturningVisitors) / float64(*pv.Visitors))
-			}
-		}
+		newShare, returning := pv.Shares()
 		s := days.YearSpan(y)
 		n := pick(newShare, whole(newShare), h.figure(query.HistoryWebNewShare, s, "", b.site.ID))
 		r := pick(returning, whole(returning), h.figure(query.HistoryWebReturningShare, s, "", b.site.ID))

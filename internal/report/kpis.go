@@ -80,11 +80,11 @@ func (b *Builder) discover(ctx context.Context) (query.Discovery, error) {
 func (b *Builder) queryTargets() []query.Target {
 	var out []query.Target
 	for _, t := range b.targets {
-		v := t.Value
-		if d, ok := query.LookupKPI(t.KPI); ok && d.Percent() {
-			v /= 100
+		d, ok := query.LookupKPI(t.KPI)
+		if !ok {
+			d = query.KPIDef{Name: query.KPI(t.KPI)} // a report-only KPI: read by target below
 		}
-		out = append(out, query.Target{KPI: query.KPI(t.KPI), Year: t.Year, Value: v})
+		out = append(out, d.Target(t.Year, t.Value))
 	}
 	return out
 }
@@ -211,10 +211,7 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 		}
 		var pv *query.PeriodVisitors
 		pv, err = b.q.SpanVisitors(ctx, b.site.ID, s)
-		var c *float64
-		if pv != nil && pv.Visitors != nil && pv.NewVisitors != nil && *pv.Visitors > 0 {
-			c = f64(float64(*pv.NewVisitors) / float64(*pv.Visitors))
-		}
+		c, _ := pv.Shares()
 		return pick(c, whole(c), h.figure(KPIWebNewShare, s, "", b.site.ID))
 	})
 	if err != nil {
@@ -331,11 +328,7 @@ func (b *Builder) target(d query.KPIDef, collected *query.TargetProgress, curren
 		if ct.KPI != string(d.Name) || ct.Year != year {
 			continue
 		}
-		v := ct.Value
-		if d.Shape == query.ShapeRate {
-			v /= 100
-		}
-		t = &Target{Year: year, Value: v}
+		t = &Target{Year: year, Value: d.Target(year, ct.Value).Value}
 	}
 	if t == nil {
 		return nil
