@@ -197,7 +197,9 @@ func (p *pages) newsletterSummary(r *request, withChart bool) (*figure, error) {
 	why := l.T("newsletter.rate_missing")
 	t.Rows = append(t.Rows,
 		[]cell{{Text: l.T("newsletter.open_rate"), CSV: l.T("newsletter.open_rate_pct"), RowHeader: true}, pctCell(l, a.OpenRate, 1, why), pctCell(l, b.OpenRate, 1, why)},
-		[]cell{{Text: l.T("newsletter.click_rate"), CSV: l.T("newsletter.click_rate_pct"), RowHeader: true}, pctCell(l, a.ClickRate, 1, why), pctCell(l, b.ClickRate, 1, why)})
+		[]cell{{Text: l.T("newsletter.click_rate"), CSV: l.T("newsletter.click_rate_pct"), RowHeader: true}, pctCell(l, a.ClickRate, 1, why), pctCell(l, b.ClickRate, 1, why)},
+		[]cell{{Text: l.T("newsletter.mean_click_rate"), CSV: l.T("newsletter.mean_click_rate_pct"), RowHeader: true}, pctCell(l, a.MeanClickRate, 1, why), pctCell(l, b.MeanClickRate, 1, why)})
+	f.Notes = append(f.Notes, l.T("newsletter.pooled_note"))
 	f.Table = t
 	if a.Campaigns == 0 && b.Campaigns == 0 {
 		f.Empty = l.T("newsletter.no_campaigns", spanName(l, r.span))

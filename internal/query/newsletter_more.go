@@ -30,10 +30,14 @@ type CampaignTotals struct {
 	EmailsSent, Delivered     uint64
 	UniqueOpens, UniqueClicks uint64
 	Unsubscribed              uint64
-	// OpenRate and ClickRate are Σ UniqueOpens / Σ Delivered and Σ UniqueClicks / Σ Delivered, as
-	// NewsletterYear defines them: every delivered email weighs the same. Nil when nothing was
-	// delivered.
+	// OpenRate and ClickRate are the pooled rates Σ UniqueOpens / Σ Delivered and Σ UniqueClicks /
+	// Σ Delivered — the one definition of a set of sends' rates (KPIs, reports, NewsletterYear):
+	// every delivered email weighs the same. Nil when nothing was delivered.
 	OpenRate, ClickRate *float64
+	// MeanClickRate is the plain mean of the sends' own click rates (Campaign.ClickRate), shown
+	// beside the pooled rate and labelled as such: a small send counts as much as a large one.
+	// Nil when no send was delivered.
+	MeanClickRate *float64
 }
 
 // SumCampaigns adds up campaigns.
@@ -48,6 +52,18 @@ func SumCampaigns(cs []Campaign) CampaignTotals {
 		t.Unsubscribed += c.Unsubscribed
 	}
 	t.OpenRate, t.ClickRate = ratio(t.UniqueOpens, t.Delivered), ratio(t.UniqueClicks, t.Delivered)
+	var sum float64
+	n := 0
+	for _, c := range cs {
+		if r := c.ClickRate(); r != nil {
+			sum += *r
+			n++
+		}
+	}
+	if n > 0 {
+		mean := sum / float64(n)
+		t.MeanClickRate = &mean
+	}
 	return t
 }
 
