@@ -225,8 +225,8 @@ type kpiReader struct {
 	lo, hi time.Time
 
 	traffic   map[time.Time]uint64
-	followers map[string][]followerHistory
-	subs      *subscriberHistory
+	followers map[string][]levels
+	subs      *levels
 	campaigns []Campaign
 	events    []Event
 	pubs      []Publication
@@ -310,7 +310,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 		KPINewFollowersFacebook, KPINewFollowersInstagram, KPINewFollowersLinkedIn:
 		err := r.once("followers:"+d.Platform, func() error {
 			if r.followers == nil {
-				r.followers = map[string][]followerHistory{}
+				r.followers = map[string][]levels{}
 			}
 			for _, a := range r.scope.Social {
 				if a.Platform != d.Platform {

@@ -116,22 +116,16 @@ LIMIT 1`, listID, before.Unix())
 	return nil, fmt.Errorf("last campaign of %s: %s vanished between two reads", listID, id)
 }
 
-// subscriberHistory mirrors followerHistory for a newsletter list.
-type subscriberHistory struct {
-	before *SubscriberSnapshot
-	days   []SubscriberSnapshot
-}
-
-func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to time.Time) (subscriberHistory, error) {
-	var h subscriberHistory
+// subscriberHistory is a list's subscriber levels over from..to.
+func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to time.Time) (levels, error) {
+	var h levels
 	snaps, err := q.Subscribers(ctx, listID, from, to)
 	if err != nil {
 		return h, err
 	}
-	for i := range snaps {
-		snaps[i].Date = snaps[i].Date.UTC()
+	for _, s := range snaps {
+		h.days = append(h.days, level{s.Date.UTC(), s.Subscribers})
 	}
-	h.days = snaps
 	var n, subs uint64
 	var d time.Time
 	err = q.conn.QueryRow(ctx, `
@@ -142,25 +136,7 @@ WHERE list_id = ? AND date < toDate(?)`, listID, dateArg(from)).Scan(&n, &subs, 
 		return h, fmt.Errorf("subscribers of %s before %s: %w", listID, dateArg(from), err)
 	}
 	if n > 0 {
-		h.before = &SubscriberSnapshot{Date: d.UTC(), Subscribers: subs}
+		h.before = &level{d.UTC(), subs}
 	}
 	return h, nil
-}
-
-// at is the list size on day d: the last snapshot on or before d, as NewsletterYear defines
-// SubscribersAtEnd. Nil when there is none.
-func (h subscriberHistory) at(d time.Time) *uint64 {
-	var found *uint64
-	if h.before != nil && !h.before.Date.After(d) {
-		v := h.before.Subscribers
-		found = &v
-	}
-	for _, s := range h.days {
-		if s.Date.After(d) {
-			break
-		}
-		v := s.Subscribers
-		found = &v
-	}
-	return found
 }

@@ -16,19 +16,9 @@ import (
 // A period's visits or channel shares cover the whole period only when this equals its length.
 // It reads whole years (trafficYear), which the parts of one request share.
 func (q *Queries) TrafficDays(ctx context.Context, siteID string, from, to time.Time) (int, error) {
-	n := 0
-	for y := from.Year(); y <= to.Year(); y++ {
-		covered, err := q.trafficYear(ctx, siteID, y)
-		if err != nil {
-			return 0, err
-		}
-		for _, d := range covered {
-			if !d.Before(from) && !d.After(to) {
-				n++
-			}
-		}
-	}
-	return n, nil
+	read := func(y int) ([]time.Time, error) { return q.trafficYear(ctx, siteID, y) }
+	covered, err := inYears(from, to, read, func(d time.Time) bool { return !d.Before(from) && !d.After(to) })
+	return len(covered), err
 }
 
 // trafficYear lists the days of year on which a site has any web traffic row; read once per

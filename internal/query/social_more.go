@@ -8,20 +8,46 @@ import (
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
-// followerHistory is an account's snapshots over a range plus the last one before it, enough to
-// answer "followers on day d" (the last snapshot on or before d) for any d in the range.
-type followerHistory struct {
-	before *FollowerSnapshot // newest snapshot before the range; nil when none
-	days   []FollowerSnapshot
+// levels are a count's daily snapshots over a range plus the last one before it, enough to answer
+// "the count on day d" (the last snapshot on or before d) for any d in the range: the definition
+// of followers and of subscribers at a day (FollowersAtEnd, SubscribersAtEnd).
+type levels struct {
+	before *level // newest snapshot before the range; nil when none
+	days   []level
 }
 
-func (q *Queries) followerHistory(ctx context.Context, platform, accountID string, from, to time.Time) (followerHistory, error) {
-	var h followerHistory
+type level struct {
+	day time.Time
+	n   uint64
+}
+
+// at is the count on day d; nil when there is no snapshot on or before it.
+func (h levels) at(d time.Time) *uint64 {
+	var found *uint64
+	if h.before != nil && !h.before.day.After(d) {
+		v := h.before.n
+		found = &v
+	}
+	for _, s := range h.days {
+		if s.day.After(d) {
+			break
+		}
+		v := s.n
+		found = &v
+	}
+	return found
+}
+
+// followerHistory is an account's follower levels over from..to.
+func (q *Queries) followerHistory(ctx context.Context, platform, accountID string, from, to time.Time) (levels, error) {
+	var h levels
 	snaps, err := q.Followers(ctx, platform, accountID, from, to)
 	if err != nil {
 		return h, err
 	}
-	h.days = snaps
+	for _, s := range snaps {
+		h.days = append(h.days, level{s.Date.UTC(), s.Followers})
+	}
 	var n, followers uint64
 	var d time.Time
 	err = q.conn.QueryRow(ctx, `
@@ -32,30 +58,9 @@ WHERE platform = ? AND account_id = ? AND date < toDate(?)`, platform, accountID
 		return h, fmt.Errorf("followers of %s/%s before %s: %w", platform, accountID, dateArg(from), err)
 	}
 	if n > 0 {
-		h.before = &FollowerSnapshot{Date: d.UTC(), Followers: followers}
-	}
-	for i := range h.days {
-		h.days[i].Date = h.days[i].Date.UTC()
+		h.before = &level{d.UTC(), followers}
 	}
 	return h, nil
-}
-
-// at is the follower count on day d: the last snapshot on or before d, as FollowerGrowthBetween
-// defines FollowersAtEnd. Nil when there is none.
-func (h followerHistory) at(d time.Time) *uint64 {
-	var found *uint64
-	if h.before != nil && !h.before.Date.After(d) {
-		v := h.before.Followers
-		found = &v
-	}
-	for _, s := range h.days {
-		if s.Date.After(d) {
-			break
-		}
-		v := s.Followers
-		found = &v
-	}
-	return found
 }
 
 // MonthFollowers is one month of an account's follower growth.
@@ -94,19 +99,10 @@ func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID s
 // ReachBetween returns an account's reach rows of one period length that start from..to (both
 // included), in date order. It reads whole years of rows (reachYear), shared within a request.
 func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, period days.Kind, from, to time.Time) ([]Reach, error) {
-	var out []Reach
-	for y := from.Year(); y <= to.Year(); y++ {
-		rows, err := q.reachYear(ctx, platform, accountID, y)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if r.Period == period && !r.Start.Before(from) && !r.Start.After(to) {
-				out = append(out, r)
-			}
-		}
-	}
-	return out, nil
+	read := func(y int) ([]Reach, error) { return q.reachYear(ctx, platform, accountID, y) }
+	return inYears(from, to, read, func(r Reach) bool {
+		return r.Period == period && !r.Start.Before(from) && !r.Start.After(to)
+	})
 }
 
 // reachYear is every account's reach rows whose period starts in year, by period start; read once

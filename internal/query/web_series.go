@@ -83,19 +83,10 @@ ORDER BY date`, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to)
 // from..to (both included), in date order — e.g. the provider's monthly figures for a chart. It
 // reads whole years of rows (visitorYear), which the parts of one request share.
 func (q *Queries) PeriodVisitorsBetween(ctx context.Context, siteID string, period days.Kind, from, to time.Time) ([]PeriodVisitors, error) {
-	var out []PeriodVisitors
-	for y := from.Year(); y <= to.Year(); y++ {
-		rows, err := q.visitorYear(ctx, siteID, y)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if r.Period == period && !r.Start.Before(from) && !r.Start.After(to) {
-				out = append(out, r)
-			}
-		}
-	}
-	return out, nil
+	read := func(y int) ([]PeriodVisitors, error) { return q.visitorYear(ctx, siteID, y) }
+	return inYears(from, to, read, func(r PeriodVisitors) bool {
+		return r.Period == period && !r.Start.Before(from) && !r.Start.After(to)
+	})
 }
 
 // visitorYear is every unique-visitor row of a site whose period starts in year (months, quarters
