@@ -130,3 +130,63 @@ func inYears[T any](from, to time.Time, read func(year int) ([]T, error), keep f
 	}
 	return out, nil
 }
+
+// onceEach is once for a batch: read is called once with the indexes of the keys no part of the
+// request has read yet (or is reading), and returns their values in that order; the others are
+// waited for and shared. Without a Request every key is read.
+func onceEach[T any](ctx context.Context, keys []string, read func(missing []int) ([]T, error)) ([]T, error) {
+	out := make([]T, len(keys))
+	r := RequestOf(ctx)
+	if r == nil {
+		all := make([]int, len(keys))
+		for i := range all {
+			all[i] = i
+		}
+		return read(all)
+	}
+	entries := make([]*memoEntry, len(keys))
+	var mine []int
+	r.mu.Lock()
+	if r.memo == nil {
+		r.memo = map[string]*memoEntry{}
+	}
+	for i, k := range keys {
+		e, ok := r.memo[k]
+		if !ok {
+			e = &memoEntry{done: make(chan struct{})}
+			r.memo[k] = e
+			mine = append(mine, i)
+		}
+		entries[i] = e
+	}
+	r.mu.Unlock()
+	if len(mine) > 0 {
+		vs, err := read(mine)
+		r.mu.Lock()
+		for j, i := range mine {
+			if err != nil {
+				entries[i].err = err
+				delete(r.memo, keys[i])
+			} else {
+				entries[i].v = vs[j]
+			}
+			close(entries[i].done)
+		}
+		r.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	for i, e := range entries {
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if e.err != nil {
+			return nil, e.err
+		}
+		out[i] = e.v.(T)
+	}
+	return out, nil
+}
