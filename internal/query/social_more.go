@@ -38,7 +38,9 @@ func (h levels) at(d time.Time) *uint64 {
 	return found
 }
 
-// followerHistory is an account's follower levels over from..to.
+// followerHistory is an account's follower levels over from..to. The level before from is the
+// last snapshot of the year before from, read with the years (followerYear); only when that year
+// has none either is the whole history asked.
 func (q *Queries) followerHistory(ctx context.Context, platform, accountID string, from, to time.Time) (levels, error) {
 	var h levels
 	snaps, err := q.Followers(ctx, platform, accountID, from, to)
@@ -46,7 +48,23 @@ func (q *Queries) followerHistory(ctx context.Context, platform, accountID strin
 		return h, err
 	}
 	for _, s := range snaps {
-		h.days = append(h.days, level{s.Date.UTC(), s.Followers})
+		h.days = append(h.days, level{s.Date, s.Followers})
+	}
+	dayBefore := from.AddDate(0, 0, -1)
+	earlier, err := q.Followers(ctx, platform, accountID, days.Date(dayBefore.Year()-1, time.January, 1), dayBefore)
+	if err != nil {
+		return h, err
+	}
+	if n := len(earlier); n > 0 {
+		h.before = &level{earlier[n-1].Date, earlier[n-1].Followers}
+		return h, nil
+	}
+	first, err := q.followerFirstDays(ctx)
+	if err != nil {
+		return h, err
+	}
+	if f, ok := first[SocialAccount{Platform: platform, AccountID: accountID}]; !ok || !f.Before(from) {
+		return h, nil // nothing before from
 	}
 	var n, followers uint64
 	var d time.Time
@@ -61,6 +79,27 @@ WHERE platform = ? AND account_id = ? AND date < toDate(?)`, platform, accountID
 		h.before = &level{d.UTC(), followers}
 	}
 	return h, nil
+}
+
+// followerFirstDays is every account's first snapshot day; read once per request.
+func (q *Queries) followerFirstDays(ctx context.Context) (map[SocialAccount]time.Time, error) {
+	return once(ctx, "followers-first", func() (map[SocialAccount]time.Time, error) {
+		rows, err := q.conn.Query(ctx, `SELECT platform, account_id, min(date) FROM social_followers_daily GROUP BY platform, account_id`)
+		if err != nil {
+			return nil, fmt.Errorf("first follower snapshots: %w", err)
+		}
+		defer func() { _ = rows.Close() }()
+		out := map[SocialAccount]time.Time{}
+		for rows.Next() {
+			var a SocialAccount
+			var d time.Time
+			if err := rows.Scan(&a.Platform, &a.AccountID, &d); err != nil {
+				return nil, fmt.Errorf("first follower snapshots: %w", err)
+			}
+			out[a] = d.UTC()
+		}
+		return out, rows.Err()
+	})
 }
 
 // MonthFollowers is one month of an account's follower growth.
