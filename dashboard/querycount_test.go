@@ -22,7 +22,9 @@ func queriesOf(t *testing.T, r response) int {
 
 // TestQueriesPerPage counts the ClickHouse queries of every dashboard page and of the reports on
 // the demo data. The bounds are what each page costs today (a ratchet: lower them as pages get
-// cheaper); the targets are ≤ 10 per page and ≤ 15 per uncached annual report.
+// cheaper); the targets are ≤ 10 per page and ≤ 15 per uncached annual report. A page's
+// figures are built concurrently, so a read two figures share is sometimes one query and sometimes
+// two: each bound is the worst case.
 func TestQueriesPerPage(t *testing.T) {
 	_, _, fetch := demoApp(t)
 	cases := []struct {
@@ -30,7 +32,7 @@ func TestQueriesPerPage(t *testing.T) {
 		max  int
 	}{
 		{"/?period=year&year=2022", 22},
-		{"/nettsted?period=year&year=2022", 16},
+		{"/nettsted?period=year&year=2022", 17}, // 16 or 17: figures built at once may split a shared provenance read
 		{"/sosiale-medier?period=year&year=2022", 10},
 		{"/nyhetsbrev?period=year&year=2022", 8},
 		{"/arrangementer?period=year&year=2022", 13},
