@@ -12,7 +12,7 @@ export REKKEVIDDE_CH_HTTP_PORT := $(CH_HTTP_PORT)
 export REKKEVIDDE_CLICKHOUSE_ADDR ?= 127.0.0.1:$(CH_TCP_PORT)
 export REKKEVIDDE_TEST_CLICKHOUSE ?= 127.0.0.1:$(CH_TCP_PORT)
 
-.PHONY: help build run test test-short bench vet fmt fmt-check tidy-check clickhouse-start clickhouse-stop clickhouse-status migrate demo clean
+.PHONY: help build run test test-short bench vet lint fmt fmt-check tidy-check clickhouse-start clickhouse-stop clickhouse-status migrate demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ run: clickhouse-start build ## start ClickHouse, migrate, load demo data if empt
 
 # scripts/chromium.sh installs Debian's Chromium on first use and prints its path for the browser
 # test (dashboard/browser_test.go); if it fails, make stops rather than run a test that can only fail.
-test: clickhouse-start vet fmt-check ## vet, format check, and every test (integration ones on the local ClickHouse, the browser test in Chromium) with -race
+test: clickhouse-start vet lint fmt-check tidy-check ## vet, staticcheck, format and go.mod checks, and every test (integration ones on the local ClickHouse, the browser test in Chromium) with -race
 	@scripts/clickhouse.sh drop-test-databases
 	chromium="$$(scripts/chromium.sh)" && REKKEVIDDE_CHROMIUM="$$chromium" $(GO) test -race -count=1 ./...
 
@@ -42,6 +42,9 @@ bench: clickhouse-start build ## Go benchmarks, then the speed and memory target
 
 vet: ## go vet
 	$(GO) vet ./...
+
+lint: ## staticcheck at the pinned version (scripts/staticcheck.sh installs it on first use)
+	$$(scripts/staticcheck.sh) ./...
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

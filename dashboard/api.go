@@ -3,7 +3,6 @@ package dashboard
 import (
 	"bytes"
 	_ "embed"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -330,11 +330,11 @@ func (a *api) sendReport(c *fiber.Ctx, v report.View, format string, lang i18n.L
 	}
 	if format == "csv" {
 		var buf bytes.Buffer
-		if err := export.ReportCSV(&buf, lang, v); err != nil {
+		if err := report.CSV(&buf, lang, v); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+export.FileName(lang, v, site)+`"`)
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+report.FileName(lang, v, site, "csv")+`"`)
 		return c.Send(buf.Bytes())
 	}
 	body := apiReport{Kind: v.Kind, Period: v.Period, Site: site, Status: "provisional", Report: v.Shown(),
@@ -426,13 +426,13 @@ func (a *api) kpis(c *fiber.Ctx) error {
 	if to.Before(from) {
 		return badParam("to", "%s is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
 	}
-	span, err := query.CustomSpan(from, to)
+	span, err := days.CustomSpan(from, to)
 	if err != nil {
-		return badParam("from", "the range from..to must be at most %d days", query.MaxCustomDays)
+		return badParam("from", "the range from..to must be at most %d days", days.MaxCustomDays)
 	}
-	grain := query.SeriesMonth
+	var grain days.Kind = days.Month
 	if raw := c.Query("granularity"); raw != "" {
-		g, ok := query.ParseSeriesGrain(raw)
+		g, ok := days.ParseGrain(raw)
 		if !ok {
 			return badParam("granularity", "must be day, week, month, quarter or year, got %q", clip(raw))
 		}
@@ -505,15 +505,19 @@ func kpiFilter(raw string) (defs []query.KPIDef, reach bool, wanted map[string]b
 	return defs, reach, wanted, nil
 }
 
-// sendSeriesCSV writes one line per point: kpi,platform,account,start,end,full,value. Numbers are
-// plain with a decimal point, an unknown value is empty, and every cell is safe (export.SafeCell).
+// sendSeriesCSV writes one line per point: kpi,platform,account,start,end,full,value. It is the
+// API's file for programs, so it is written in English notation ("," and a decimal point) whatever
+// the configured language, by the same rules as every other file (internal/export): byte-order
+// mark, CRLF, every cell escaped; an unknown value is empty.
 func sendSeriesCSV(c *fiber.Ctx, s kpiSeriesJSON) error {
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
+	w, err := export.NewCSV(&buf, i18n.EN)
+	if err != nil {
+		return fmt.Errorf("api kpis csv: %w", err)
+	}
 	write := func(rec ...string) {
 		for i := range rec {
-			rec[i] = export.SafeCell(rec[i])
+			rec[i] = export.Cell(rec[i])
 		}
 		_ = w.Write(rec) // a bytes.Buffer does not fail; w.Error reports anything else
 	}
@@ -532,6 +536,6 @@ func sendSeriesCSV(c *fiber.Ctx, s kpiSeriesJSON) error {
 		return fmt.Errorf("api kpis csv: %w", err)
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="kpis-`+s.Site+"-"+s.From+"_"+s.To+"-"+s.Granularity+`.csv"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+export.FileName("csv", "kpis", s.Site, s.From+"_"+s.To, s.Granularity)+`"`)
 	return c.Send(buf.Bytes())
 }

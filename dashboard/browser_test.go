@@ -33,6 +33,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/demo"
 	"github.com/innomed/rekkevidde/internal/events"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -684,9 +685,10 @@ func TestBrowser(t *testing.T) {
 	insertHostileTitle(t, st)
 	q := query.New(st.Conn())
 	app := serveDashboard(t, st)
-	year := query.YearSpan(2022)
-	q3 := query.QuarterSpan(2022, 3)
-	social, err := q.SocialAccounts(ctx)
+	year := days.YearSpan(2022)
+	q3 := days.QuarterSpan(2022, 3)
+	d, err := q.Discover(ctx, "innomed.no", oslo)
+	social := d.Social
 	if err != nil || len(social) == 0 {
 		t.Fatalf("social accounts %v: %v", social, err)
 	}
@@ -742,7 +744,7 @@ func TestBrowser(t *testing.T) {
 
 	pages := []browserPage{
 		{name: "oversikt", path: "/?period=year&year=2022", check: func(t *testing.T, b *chromeTab) {
-			values, err := q.KPIValues(ctx, query.KPIs(), scope, year, query.DefaultGrain(year), nil)
+			values, err := q.KPIValues(ctx, query.KPIs(), scope, year, days.DefaultGrain(year), nil)
 			must(t, err)
 			type card struct{ Title, Value string }
 			cards := eval[[]card](t, b, `Array.from(document.querySelectorAll('.card')).map(c => ({
@@ -896,8 +898,9 @@ func TestBrowser(t *testing.T) {
 			}
 		}},
 		{name: "rapporter", path: "/rapporter", check: func(t *testing.T, b *chromeTab) {
-			extent, err := q.DataExtent(ctx, "innomed.no", oslo)
+			d, err := q.Discover(ctx, "innomed.no", oslo)
 			must(t, err)
+			extent := d.Extent
 			history, err := q.HistoryYears(ctx)
 			must(t, err)
 			rows := b.rows(t, "table.report-index")
@@ -926,7 +929,7 @@ func TestBrowser(t *testing.T) {
 			}
 		}},
 		{name: "kvartalsrapport-2022-q3", path: "/rapporter/kvartal/2022-Q3", charts: 1, check: func(t *testing.T, b *chromeTab) {
-			values, err := q.KPIValues(ctx, query.KPIs(), scope, q3, query.DefaultGrain(q3), nil)
+			values, err := q.KPIValues(ctx, query.KPIs(), scope, q3, days.DefaultGrain(q3), nil)
 			must(t, err)
 			rows := b.rows(t, "#table-kpis table")
 			checked := 0

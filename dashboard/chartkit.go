@@ -8,6 +8,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/go-echarts/go-echarts/v2/types"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -251,10 +252,10 @@ const maxTitlesPerMark = 4
 // annotationMarks groups the annotations by the chart point they fall in and returns one marker
 // line per point. Titles come from sources and users: chartText cleans them, and scriptBody
 // escapes the whole script for HTML.
-func annotationMarks(lang i18n.Lang, anns []query.Annotation, g query.Grain, buckets []query.Bucket, labels []string) charts.SeriesOpts {
+func annotationMarks(lang i18n.Lang, anns []query.Annotation, g days.Kind, buckets []days.Bucket, labels []string) charts.SeriesOpts {
 	index := map[string]int{}
 	for i, b := range buckets {
-		index[query.BucketStart(g, b.Start).Format("2006-01-02")] = i
+		index[days.BucketStart(g, b.Start).Format("2006-01-02")] = i
 	}
 	type group struct {
 		titles []string
@@ -263,7 +264,7 @@ func annotationMarks(lang i18n.Lang, anns []query.Annotation, g query.Grain, buc
 	groups := map[int]*group{}
 	var order []int
 	for _, a := range anns {
-		i, ok := index[query.BucketStart(g, a.Day).Format("2006-01-02")]
+		i, ok := index[days.BucketStart(g, a.Day).Format("2006-01-02")]
 		if !ok {
 			continue
 		}

@@ -164,7 +164,7 @@ func build(deps Deps) (*handler, *fiber.App) {
 func (h *handler) routes(app *fiber.App) {
 	// go-echarts panics when its templates fail; recover turns that into an error for handleError.
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: h.logPanic}))
-	app.Use(h.securityHeaders)
+	app.Use(h.securityHeaders, h.countQueries)
 
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)

@@ -169,11 +169,15 @@ func (f *eventForms) account(c *fiber.Ctx, raw string) (string, error) {
 	if raw == "" || raw == events.DefaultAccount {
 		return events.DefaultAccount, nil
 	}
-	known, err := f.h.queries.EventAccounts(c.UserContext())
+	site, err := f.h.site("")
 	if err != nil {
 		return "", err
 	}
-	if !slices.Contains(known, raw) {
+	d, err := f.h.queries.Discover(c.UserContext(), site.ID, f.h.location())
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(d.EventAccounts, raw) {
 		return "", badRequest("eventform.bad_account", clip(raw))
 	}
 	return raw, nil

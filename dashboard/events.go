@@ -6,6 +6,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -30,7 +31,7 @@ func eventKinds() []string {
 // attendanceColours are on site and digital, stacked.
 func attendanceColours() []string { return []string{"#D55E00", "#0072B2"} }
 
-func (p *pages) spanEvents(r *request, s query.Span) ([]query.Event, error) {
+func (p *pages) spanEvents(r *request, s days.Span) ([]query.Event, error) {
 	if r.account == "" {
 		return nil, nil
 	}
@@ -246,7 +247,7 @@ func (p *pages) eventsBySector(r *request, withChart bool) (*figure, error) {
 // site and digital stacked: the resource group's quarterly view.
 func (p *pages) eventsByQuarter(r *request, withChart bool) (*figure, error) {
 	l := r.lang
-	years := query.Span{Kind: query.SpanCustom, From: query.YearSpan(r.span.From.Year()).From, To: query.YearSpan(r.span.To.Year()).End}
+	years := days.Span{Kind: days.Custom, From: days.YearSpan(r.span.From.Year()).From, To: days.YearSpan(r.span.To.Year()).End}
 	years.End = years.To
 	title := l.T("events.quarters.title", strconv.Itoa(r.span.From.Year()))
 	if r.span.From.Year() != r.span.To.Year() {

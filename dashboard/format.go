@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -139,24 +140,24 @@ func dateTime(l i18n.Lang, t time.Time, loc *time.Location) string {
 
 // spanName names a span: "mars 2022", "1. kvartal 2022", "2022", "01.03.2022–10.03.2022"; a
 // clipped span adds its last day ("mars 2023 til og med 15.03.2023").
-func spanName(l i18n.Lang, s query.Span) string {
+func spanName(l i18n.Lang, s days.Span) string {
 	name := periodName(l, s)
-	if s.Clipped() && s.Kind != query.SpanCustom {
+	if s.Clipped() && s.Kind != days.Custom {
 		name += " " + l.T("period.so_far", shortDate(l, s.To))
 	}
 	return name
 }
 
 // periodName is the calendar period's name without the clipping.
-func periodName(l i18n.Lang, s query.Span) string {
+func periodName(l i18n.Lang, s days.Span) string {
 	var name string
 	switch s.Kind {
-	case query.SpanMonth:
+	case days.Month:
 		// Lower case in bokmål ("mars 2022"), as the month stands inside a sentence.
 		name = l.Month(s.From.Month()) + " " + strconv.Itoa(s.From.Year())
-	case query.SpanQuarter:
-		name = l.Quarter((int(s.From.Month())-1)/3+1) + " " + strconv.Itoa(s.From.Year())
-	case query.SpanYear:
+	case days.Quarter:
+		name = l.Quarter(s.Quarter()) + " " + strconv.Itoa(s.From.Year())
+	case days.Year:
 		name = strconv.Itoa(s.From.Year())
 	default:
 		return shortDate(l, s.From) + "–" + shortDate(l, s.To)
@@ -165,7 +166,7 @@ func periodName(l i18n.Lang, s query.Span) string {
 }
 
 // showing is the line that says which period a page shows.
-func showing(l i18n.Lang, s query.Span) string {
+func showing(l i18n.Lang, s days.Span) string {
 	if s.Clipped() {
 		return l.T("period.showing_so_far", periodName(l, s), spanDates(l, s))
 	}
@@ -173,7 +174,7 @@ func showing(l i18n.Lang, s query.Span) string {
 }
 
 // spanDates is the span's days written out: "1.1.2022–31.3.2022".
-func spanDates(l i18n.Lang, s query.Span) string {
+func spanDates(l i18n.Lang, s days.Span) string {
 	if s.From.Equal(s.To) {
 		return shortDate(l, s.From)
 	}
@@ -182,10 +183,10 @@ func spanDates(l i18n.Lang, s query.Span) string {
 
 // bucketLabel names one chart point. Labels carry the year when the span crosses a year, so every
 // label of a chart is distinct (annotation lines are placed by label).
-func bucketLabel(l i18n.Lang, g query.Grain, b query.Bucket, withYear bool) string {
+func bucketLabel(l i18n.Lang, g days.Kind, b days.Bucket, withYear bool) string {
 	var s string
 	switch g {
-	case query.GrainWeek:
+	case days.Week:
 		_, w := b.Start.ISOWeek()
 		s = l.T("grain.week_n", w)
 		if withYear {
@@ -193,7 +194,7 @@ func bucketLabel(l i18n.Lang, g query.Grain, b query.Bucket, withYear bool) stri
 			s += " " + strconv.Itoa(y)
 		}
 		return s
-	case query.GrainMonth:
+	case days.Month:
 		s = monthShort(l, b.Start.Month())
 		if withYear {
 			s += " " + strconv.Itoa(b.Start.Year())
@@ -213,10 +214,10 @@ func bucketLabel(l i18n.Lang, g query.Grain, b query.Bucket, withYear bool) stri
 
 // labelsNeedYear tells whether bucket labels of grain g need the year to be distinct: weeks are
 // counted in ISO years, so a calendar year starting on a Saturday begins with week 52.
-func labelsNeedYear(s query.Span, g query.Grain) bool {
-	if g == query.GrainWeek {
-		first, _ := query.BucketStart(g, s.From).ISOWeek()
-		last, _ := query.BucketStart(g, s.To).ISOWeek()
+func labelsNeedYear(s days.Span, g days.Kind) bool {
+	if g == days.Week {
+		first, _ := days.BucketStart(g, s.From).ISOWeek()
+		last, _ := days.BucketStart(g, s.To).ISOWeek()
 		return first != last
 	}
 	return s.From.Year() != s.To.Year()

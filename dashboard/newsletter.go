@@ -4,6 +4,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -37,17 +38,17 @@ func (p *pages) newsletterSubscribers(r *request, withChart bool) (*figure, erro
 	for _, s := range snaps {
 		byDay[s.Date.Format("2006-01-02")] = s
 	}
-	days := query.Buckets(r.span, query.GrainDay)
-	labels := make([]string, len(days))
-	values := make([]*float64, len(days))
-	withYear := labelsNeedYear(r.span, query.GrainDay)
+	daily := days.Buckets(r.span, days.Day)
+	labels := make([]string, len(daily))
+	values := make([]*float64, len(daily))
+	withYear := labelsNeedYear(r.span, days.Day)
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("table.date")},
 		{Label: l.T("newsletter.subs.subscribers"), Num: true}, {Label: l.T("newsletter.subs.unsubscribed"), Num: true},
 		{Label: l.T("newsletter.subs.cleaned"), Num: true}}}
 	gaps := 0
 	why := l.T("newsletter.subs.no_snapshot")
-	for i, d := range days {
-		labels[i] = bucketLabel(l, query.GrainDay, d, withYear)
+	for i, d := range daily {
+		labels[i] = bucketLabel(l, days.Day, d, withYear)
 		s, ok := byDay[d.Start.Format("2006-01-02")]
 		if !ok {
 			gaps++
@@ -76,7 +77,7 @@ func (p *pages) newsletterSubscribers(r *request, withChart bool) (*figure, erro
 		filename: "nyhetsbrev-abonnenter-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile), level: true}
 	c := spec.newLine(labels)
 	c.AddSeries(chartText(l.T("newsletter.subs.subscribers")), lineData(values),
-		append(lineOpts(len(labels), false), annotationMarks(l, anns, query.GrainDay, days, labels))...)
+		append(lineOpts(len(labels), false), annotationMarks(l, anns, days.Day, daily, labels))...)
 	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
 	return f, err
 }
@@ -196,7 +197,9 @@ func (p *pages) newsletterSummary(r *request, withChart bool) (*figure, error) {
 	why := l.T("newsletter.rate_missing")
 	t.Rows = append(t.Rows,
 		[]cell{{Text: l.T("newsletter.open_rate"), CSV: l.T("newsletter.open_rate_pct"), RowHeader: true}, pctCell(l, a.OpenRate, 1, why), pctCell(l, b.OpenRate, 1, why)},
-		[]cell{{Text: l.T("newsletter.click_rate"), CSV: l.T("newsletter.click_rate_pct"), RowHeader: true}, pctCell(l, a.ClickRate, 1, why), pctCell(l, b.ClickRate, 1, why)})
+		[]cell{{Text: l.T("newsletter.click_rate"), CSV: l.T("newsletter.click_rate_pct"), RowHeader: true}, pctCell(l, a.ClickRate, 1, why), pctCell(l, b.ClickRate, 1, why)},
+		[]cell{{Text: l.T("newsletter.mean_click_rate"), CSV: l.T("newsletter.mean_click_rate_pct"), RowHeader: true}, pctCell(l, a.MeanClickRate, 1, why), pctCell(l, b.MeanClickRate, 1, why)})
+	f.Notes = append(f.Notes, l.T("newsletter.pooled_note"))
 	f.Table = t
 	if a.Campaigns == 0 && b.Campaigns == 0 {
 		f.Empty = l.T("newsletter.no_campaigns", spanName(l, r.span))

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -117,7 +119,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	}
 	view.Overview.NoSources = len(view.Overview.Sources) == 0
 
-	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, query.DefaultGrain(r.span), p.targets)
+	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
 	if err != nil {
 		return fmt.Errorf("overview: %w", err)
 	}
@@ -159,11 +161,11 @@ func (p *pages) overviewCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, query.DefaultGrain(r.span), p.targets)
+	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
 	if err != nil {
 		return fmt.Errorf("overview csv: %w", err)
 	}
-	return sendCSV(c, r, "oversikt-"+spanFileName(r.span), p.kpiFigure(r, values).Table)
+	return sendCSV(c, r, export.FileName("csv", "oversikt", spanFileName(r.span)), p.kpiFigure(r, values).Table)
 }
 
 // kpiName is a KPI's name on screen.

@@ -215,10 +215,11 @@ func remember[T any](h *handler, key string, get func() (T, error)) (T, error) {
 	return cache.Do(h.cache, "q|"+key+"|"+strconv.FormatUint(h.version(), 10), func(T) int64 { return 1 << 10 }, get)
 }
 
-// dataExtent is the site's data extent, cached under the data version.
-func (h *handler) dataExtent(ctx context.Context, siteID string, loc *time.Location) (query.DataExtent, error) {
-	return remember(h, "extent|"+siteID+"|"+loc.String(), func() (query.DataExtent, error) {
-		return h.queries.DataExtent(ctx, siteID, loc)
+// discovery is the site's data extent, accounts, lists, registers and feeds (one query,
+// query.Queries.Discover), cached under the data version.
+func (h *handler) discovery(ctx context.Context, siteID string, loc *time.Location) (query.Discovery, error) {
+	return remember(h, "discover|"+siteID+"|"+loc.String(), func() (query.Discovery, error) {
+		return h.queries.Discover(ctx, siteID, loc)
 	})
 }
 

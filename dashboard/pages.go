@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -141,11 +144,26 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 		view.Actions = t.actions(p, r)
 	}
 	r.markers = t.markers
-	for _, f := range t.figures {
-		fig, err := f.build(p, r, true)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", t.path, f.slug, err)
-		}
+	// The figures read independent rows: build them side by side, a few at a time so one page
+	// cannot take every ClickHouse connection.
+	figs := make([]*figure, len(t.figures))
+	g, _ := errgroup.WithContext(r.ctx)
+	g.SetLimit(figureConcurrency)
+	for i, f := range t.figures {
+		g.Go(func() error {
+			fig, err := f.build(p, r, true)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", t.path, f.slug, err)
+			}
+			figs[i] = fig
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for i, f := range t.figures {
+		fig := figs[i]
 		fig.ID, fig.Lang = f.slug, r.lang
 		fig.CSV = r.link(t.path + "/" + f.slug + ".csv")
 		view.Figures = append(view.Figures, fig)
@@ -156,6 +174,9 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 	}
 	return p.h.sendPage(c, "dashboard", view)
 }
+
+// figureConcurrency bounds how many of a page's figures are built at once.
+const figureConcurrency = 4
 
 // figureCSV answers <page>/<slug>.csv with the figure's table.
 func (p *pages) figureCSV(c *fiber.Ctx, t *topic, f figureDef) error {
@@ -168,29 +189,32 @@ func (p *pages) figureCSV(c *fiber.Ctx, t *topic, f figureDef) error {
 	if err != nil {
 		return fmt.Errorf("%s %s.csv: %w", t.path, f.slug, err)
 	}
-	name := t.file + "-" + f.slug + "-" + spanFileName(r.span)
 	if fig.Table == nil {
 		fig.Table = &table{}
 	}
-	return sendCSV(c, r, name, fig.Table)
+	return sendCSV(c, r, export.FileName("csv", t.file, f.slug, spanFileName(r.span)), fig.Table)
 }
 
 // sendCSV answers with a table as a CSV attachment (see table.CSV for the format).
 func sendCSV(c *fiber.Ctx, r *request, name string, t *table) error {
+	body, err := t.CSV(r.lang)
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(t.CSV(r.lang))
+	return c.Send(body)
 }
 
 // spanFileName is the span in a file name: 2022-03, 2022-q1, 2022, 2022-03-01_2022-03-10.
-func spanFileName(s query.Span) string {
+func spanFileName(s days.Span) string {
 	switch s.Kind {
-	case query.SpanMonth:
+	case days.Month:
 		return s.From.Format("2006-01")
-	case query.SpanQuarter:
-		return fmt.Sprintf("%d-q%d", s.From.Year(), (int(s.From.Month())-1)/3+1)
-	case query.SpanYear:
+	case days.Quarter:
+		return fmt.Sprintf("%d-q%d", s.From.Year(), s.Quarter())
+	case days.Year:
 		return s.From.Format("2006")
 	}
 	return s.From.Format(time.DateOnly) + "_" + s.End.Format(time.DateOnly)

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/demo"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -146,13 +146,14 @@ func TestOverviewShowsTheQueryLayersFigures(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d\n%s", r.status, r.body)
 	}
-	social, err := q.SocialAccounts(ctx)
+	d, err := q.Discover(ctx, "innomed.no", oslo)
 	if err != nil {
 		t.Fatal(err)
 	}
+	social := d.Social
 	scope := query.KPIScope{SiteID: "innomed.no", Social: social, ListID: demo.ListID, EventAccount: demo.AccountID,
 		Feeds: []string{demo.FeedID}, Location: oslo}
-	values, err := q.KPIValues(ctx, query.KPIs(), scope, query.YearSpan(2022), query.GrainMonth, nil)
+	values, err := q.KPIValues(ctx, query.KPIs(), scope, days.YearSpan(2022), days.Month, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestWebPageFiguresMatchTheQueryLayer(t *testing.T) {
 	if got := tableRows(r.body); !equalRows(got, want) {
 		t.Errorf("quarterly rows %q, want the report's %q", got, want)
 	}
-	shares, err := q.ChannelShares(ctx, "innomed.no", query.YearSpan(2022).From, query.YearSpan(2022).To)
+	shares, err := q.ChannelShares(ctx, "innomed.no", days.YearSpan(2022).From, days.YearSpan(2022).To)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,8 +261,13 @@ func TestWebPageFiguresMatchTheQueryLayer(t *testing.T) {
 	if nr := figureHTML(r.body, "nye-og-gjenvendende"); !strings.Contains(nr, `<th scope="row">Nye</th><td class="num">3 977</td><td class="num">15 %</td>`) {
 		t.Errorf("new vs returning: %s", nr)
 	}
-	// Unique visitors are never summed: a custom range shows none, with the reason.
+	// A custom range that is exactly a quarter is that quarter (issue 12): its provider figures.
 	r = fetch("/nettsted?period=custom&from=2022-01-01&to=2022-03-31")
+	if strings.Contains(figureHTML(r.body, "nye-og-gjenvendende"), "finnes bare for hele måneder, kvartaler og år") {
+		t.Error("a custom range that is exactly Q1 shows no new and returning visitors")
+	}
+	// Unique visitors are never summed: any other custom range shows none, with the reason.
+	r = fetch("/nettsted?period=custom&from=2022-01-01&to=2022-03-30")
 	if !strings.Contains(figureHTML(r.body, "nye-og-gjenvendende"), "finnes bare for hele måneder, kvartaler og år") {
 		t.Error("a custom range shows new and returning visitors")
 	}
@@ -389,8 +395,8 @@ func TestCSVCellsCannotStartFormulas(t *testing.T) {
 				if i == 1 || i == 0 {
 					continue
 				}
-				// Figures are plain numbers in the language's notation.
-				if !regexp.MustCompile(`^-?[0-9]+([.,][0-9]+)?$|^$`).MatchString(cell) {
+				// Figures are plain numbers in the language's notation (a negative one escaped).
+				if !regexp.MustCompile(`^'?-?[0-9]+([.,][0-9]+)?$|^$`).MatchString(cell) {
 					t.Errorf("numeric cell %d is %q", i, cell)
 				}
 			}
@@ -573,16 +579,23 @@ func TestCSVTable(t *testing.T) {
 		}
 		return tb
 	}
-	tb := build(i18n.NB)
-	got := string(tb.CSV(i18n.NB))
-	want := "\ufeffNavn;Antall;Andel (%)\r\n'=1+1;10234;46,2\r\n\"a;b\"\"c\nd\";;-5\r\n"
+	csvOf := func(tb *table, l i18n.Lang) string {
+		b, err := tb.CSV(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// internal/export's rules: every cell starting with a formula character is escaped, numbers too.
+	got := csvOf(build(i18n.NB), i18n.NB)
+	want := "\ufeffNavn;Antall;Andel (%)\r\n'=1+1;10234;46,2\r\n\"a;b\"\"c\r\nd\";;'-5\r\n"
 	if got != want {
 		t.Errorf("CSV\n got %q\nwant %q", got, want)
 	}
-	if got := string(build(i18n.EN).CSV(i18n.EN)); !strings.Contains(got, "'=1+1,10234,46.2\r\n") || !strings.Contains(got, "\"a;b\"\"c\nd\",,-5") {
+	if got := csvOf(build(i18n.EN), i18n.EN); !strings.Contains(got, "'=1+1,10234,46.2\r\n") || !strings.Contains(got, "\"a;b\"\"c\r\nd\",,'-5") {
 		t.Errorf("English CSV %q", got)
 	}
-	if !bytes.HasPrefix(tb.CSV(i18n.EN), []byte{0xEF, 0xBB, 0xBF}) {
+	if !strings.HasPrefix(csvOf(build(i18n.EN), i18n.EN), "\xEF\xBB\xBF") {
 		t.Error("no BOM bytes")
 	}
 }
@@ -593,20 +606,20 @@ func TestFormatting(t *testing.T) {
 		{decimal(nb, 10234.5, 1), "10 234,5"}, {decimal(en, 10234.5, 1), "10,234.5"}, {decimal(nb, -0.04, 1), "0,0"},
 		{percent(nb, 0.204, 1), "20,4 %"}, {percent(en, 0.204, 1), "20.4%"},
 		{shortDate(nb, time.Date(2022, 3, 1, 0, 0, 0, 0, time.UTC)), "01.03.2022"},
-		{spanName(nb, query.MonthSpan(2022, time.March)), "mars 2022"},
-		{spanName(nb, query.QuarterSpan(2022, 1)), "1. kvartal 2022"}, {spanName(en, query.QuarterSpan(2022, 1)), "Q1 2022"},
-		{spanName(nb, query.MonthSpan(2023, time.March).Clip(time.Date(2023, 3, 15, 0, 0, 0, 0, time.UTC))), "mars 2023 til og med 15.03.2023"},
+		{spanName(nb, days.MonthSpan(2022, time.March)), "mars 2022"},
+		{spanName(nb, days.QuarterSpan(2022, 1)), "1. kvartal 2022"}, {spanName(en, days.QuarterSpan(2022, 1)), "Q1 2022"},
+		{spanName(nb, days.MonthSpan(2023, time.March).Clip(time.Date(2023, 3, 15, 0, 0, 0, 0, time.UTC))), "mars 2023 til og med 15.03.2023"},
 		{changeText(nb, query.KPIDef{Shape: query.ShapeSum}, query.KPIDef{Shape: query.ShapeSum}.Compare(fptr(9068), fptr(10234))), "−11 %"},
 		{changeText(nb, query.KPIDef{Shape: query.ShapeRate}, query.KPIDef{Shape: query.ShapeRate}.Compare(fptr(0.204), fptr(0.187))), "+1,7 prosentpoeng"},
 		{changeText(en, query.KPIDef{Shape: query.ShapeSum}, query.KPIDef{Shape: query.ShapeSum}.Compare(fptr(5), fptr(0))), "+5"},
-		{bucketLabel(nb, query.GrainWeek, query.Bucket{Start: time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC)}, false), "uke 1"},
+		{bucketLabel(nb, days.Week, days.Bucket{Start: time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC)}, false), "uke 1"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
 	// A year starting on a Saturday begins in ISO week 52: weekly labels then need the year.
-	if !labelsNeedYear(query.YearSpan(2022), query.GrainWeek) || labelsNeedYear(query.QuarterSpan(2022, 2), query.GrainWeek) {
+	if !labelsNeedYear(days.YearSpan(2022), days.Week) || labelsNeedYear(days.QuarterSpan(2022, 2), days.Week) {
 		t.Error("labelsNeedYear for weeks")
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -55,11 +57,11 @@ type request struct {
 	site   config.Site
 	extent query.DataExtent
 
-	span    query.Span
+	span    days.Span
 	compare string
 	// cmp is the span compared with: span.Previous() or span.YearEarlier().
-	cmp        query.Span
-	grain      query.Grain
+	cmp        days.Span
+	grain      days.Kind
 	grainGiven bool
 
 	social   []query.SocialAccount
@@ -70,9 +72,11 @@ type request struct {
 	feeds    []string
 
 	// markers are the annotation kinds the page shows; anns caches them, since several charts of a
-	// page show them.
-	markers []query.AnnotationKind
-	anns    *[]query.Annotation
+	// page show them, built at the same time (topicPage).
+	markers  []query.AnnotationKind
+	annsOnce sync.Once
+	anns     []query.Annotation
+	annsErr  error
 }
 
 // parseRequest resolves and checks the parameters; a wrong one is a 400 naming the problem.
@@ -87,13 +91,15 @@ func (p *pages) parseRequest(c *fiber.Ctx) (*request, error) {
 		return nil, err
 	}
 	r.site = site
-	if r.extent, err = p.h.dataExtent(r.ctx, site.ID, r.loc); err != nil {
+	d, err := p.h.discovery(r.ctx, site.ID, r.loc)
+	if err != nil {
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
+	r.extent = d.Extent
 	if err := r.parseSpan(); err != nil {
 		return nil, err
 	}
-	if err := r.discover(p.h); err != nil {
+	if err := r.discover(d); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -117,11 +123,11 @@ func (r *request) parseSpan() error {
 	c := r.c
 	kind := c.Query("period")
 	if kind == "" && c.Query("year") != "" {
-		kind = string(query.SpanYear)
+		kind = string(days.Year)
 	}
 	ref := r.reference()
 	year := ref.Year()
-	if raw := c.Query("year"); raw != "" && kind != string(query.SpanCustom) {
+	if raw := c.Query("year"); raw != "" && kind != string(days.Custom) {
 		y, err := strconv.Atoi(raw)
 		if err != nil || y < 1900 || y > 9999 {
 			return badRequest("error.bad_year", clip(raw))
@@ -135,24 +141,24 @@ func (r *request) parseSpan() error {
 		}
 		year = y
 	}
-	switch query.SpanKind(kind) {
+	switch days.Kind(kind) {
 	case "":
-		r.span = query.MonthSpan(ref.Year(), ref.Month())
-	case query.SpanMonth:
+		r.span = days.MonthSpan(ref.Year(), ref.Month())
+	case days.Month:
 		m, err := intParam(c.Query("month"), 1, 12)
 		if err != nil {
 			return badRequest("error.bad_month", clip(c.Query("month")))
 		}
-		r.span = query.MonthSpan(year, time.Month(m))
-	case query.SpanQuarter:
+		r.span = days.MonthSpan(year, time.Month(m))
+	case days.Quarter:
 		q, err := intParam(c.Query("quarter"), 1, 4)
 		if err != nil {
 			return badRequest("error.bad_quarter", clip(c.Query("quarter")))
 		}
-		r.span = query.QuarterSpan(year, q)
-	case query.SpanYear:
-		r.span = query.YearSpan(year)
-	case query.SpanCustom:
+		r.span = days.QuarterSpan(year, q)
+	case days.Year:
+		r.span = days.YearSpan(year)
+	case days.Custom:
 		from, err := dateParam(c.Query("from"))
 		if err != nil {
 			return badRequest("error.bad_date", "from", clip(c.Query("from")))
@@ -164,9 +170,9 @@ func (r *request) parseSpan() error {
 		if to.Before(from) {
 			return badRequest("error.range_backwards", c.Query("from"), c.Query("to"))
 		}
-		s, err := query.CustomSpan(from, to)
+		s, err := days.CustomSpan(from, to)
 		if err != nil {
-			return badRequest("error.range_too_long", query.MaxCustomDays)
+			return badRequest("error.range_too_long", days.MaxCustomDays)
 		}
 		r.span = s
 	default:
@@ -183,10 +189,10 @@ func (r *request) parseSpan() error {
 		return badRequest("error.bad_compare", clip(cmp))
 	}
 
-	switch g := query.Grain(c.Query("grain")); g {
+	switch g := days.Kind(c.Query("grain")); g {
 	case "":
-		r.grain = query.DefaultGrain(r.span)
-	case query.GrainDay, query.GrainWeek, query.GrainMonth:
+		r.grain = days.DefaultGrain(r.span)
+	case days.Day, days.Week, days.Month:
 		r.grain, r.grainGiven = g, true
 	default:
 		return badRequest("error.bad_grain", clip(string(g)))
@@ -210,23 +216,11 @@ func dateParam(raw string) (time.Time, error) {
 	return d, nil
 }
 
-// discover finds the accounts, lists, registers and feeds that hold figures, and resolves ?list=
+// discover keeps the accounts, lists, registers and feeds that hold figures, and resolves ?list=
 // and ?account= among them.
-func (r *request) discover(h *handler) error {
-	q := h.queries
+func (r *request) discover(d query.Discovery) error {
+	r.social, r.lists, r.accounts, r.feeds = d.Social, d.Lists, d.EventAccounts, d.Feeds
 	var err error
-	if r.social, err = remember(h, "social", func() ([]query.SocialAccount, error) { return q.SocialAccounts(r.ctx) }); err != nil {
-		return fmt.Errorf("parse request: %w", err)
-	}
-	if r.lists, err = remember(h, "lists", func() ([]string, error) { return q.NewsletterLists(r.ctx) }); err != nil {
-		return fmt.Errorf("parse request: %w", err)
-	}
-	if r.accounts, err = remember(h, "accounts", func() ([]string, error) { return q.EventAccounts(r.ctx) }); err != nil {
-		return fmt.Errorf("parse request: %w", err)
-	}
-	if r.feeds, err = remember(h, "feeds", func() ([]string, error) { return q.Feeds(r.ctx) }); err != nil {
-		return fmt.Errorf("parse request: %w", err)
-	}
 	if r.list, err = pick(r.c.Query("list"), r.lists, "error.unknown_list"); err != nil {
 		return err
 	}
@@ -256,13 +250,13 @@ func (r *request) params() url.Values {
 	s := r.span
 	v.Set("period", string(s.Kind))
 	switch s.Kind {
-	case query.SpanMonth:
+	case days.Month:
 		v.Set("year", strconv.Itoa(s.From.Year()))
 		v.Set("month", strconv.Itoa(int(s.From.Month())))
-	case query.SpanQuarter:
+	case days.Quarter:
 		v.Set("year", strconv.Itoa(s.From.Year()))
-		v.Set("quarter", strconv.Itoa((int(s.From.Month())-1)/3+1))
-	case query.SpanYear:
+		v.Set("quarter", strconv.Itoa(s.Quarter()))
+	case days.Year:
 		v.Set("year", strconv.Itoa(s.From.Year()))
 	default:
 		v.Set("from", s.From.Format(time.DateOnly))

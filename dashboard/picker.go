@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/config"
-	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // pickerView is the period picker form: a plain GET form, so it works without JavaScript; CSS
@@ -48,7 +48,7 @@ func (p *pages) picker(r *request, action string, grain bool) pickerView {
 		Kind:      string(r.span.Kind),
 		Year:      r.span.To.Year(),
 		Month:     strconv.Itoa(int(r.span.From.Month())),
-		Quarter:   strconv.Itoa((int(r.span.From.Month())-1)/3 + 1),
+		Quarter:   strconv.Itoa(r.span.Quarter()),
 		From:      r.span.From.Format(time.DateOnly),
 		To:        r.span.End.Format(time.DateOnly),
 		Compare:   r.compare,
@@ -63,7 +63,7 @@ func (p *pages) picker(r *request, action string, grain bool) pickerView {
 	if r.grainGiven {
 		v.Grain = string(r.grain)
 	}
-	for _, k := range []query.SpanKind{query.SpanMonth, query.SpanQuarter, query.SpanYear, query.SpanCustom} {
+	for _, k := range []days.Kind{days.Month, days.Quarter, days.Year, days.Custom} {
 		v.Kinds = append(v.Kinds, option{string(k), l.T("period.kind." + string(k))})
 	}
 	for m := time.January; m <= time.December; m++ {
@@ -73,7 +73,7 @@ func (p *pages) picker(r *request, action string, grain bool) pickerView {
 		v.Quarters = append(v.Quarters, option{strconv.Itoa(q), l.Quarter(q)})
 	}
 	v.Grains = []option{{"", l.T("grain.auto")}}
-	for _, g := range []query.Grain{query.GrainDay, query.GrainWeek, query.GrainMonth} {
+	for _, g := range []days.Kind{days.Day, days.Week, days.Month} {
 		v.Grains = append(v.Grains, option{string(g), l.T("grain." + string(g))})
 	}
 	v.Years = r.extent.Years()

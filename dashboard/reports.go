@@ -139,11 +139,10 @@ type reportJSON struct {
 func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
 	lang := langOf(c, h.defaultLang)
 	format := c.Params("format")
-	tables := v.Tables(lang)
-	if v.Published != nil {
-		if changes := report.ChangesTable(lang, tables); len(changes.Rows) > 0 {
-			tables = append(tables, changes)
-		}
+	tables := report.DownloadTables(lang, v)
+	site, err := h.site(c.Query("site"))
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	var contentType string
@@ -172,7 +171,7 @@ func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
 	default:
 		return badRequest("report.bad_format", clip(format))
 	}
-	name := lang.T("report.filename", v.Kind, strings.ToLower(v.Period)) + "." + format
+	name := report.FileName(lang, v, site.ID, format)
 	c.Set(fiber.HeaderContentType, contentType)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -525,7 +524,7 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	extent, err := h.dataExtent(c.UserContext(), site.ID, h.location())
+	d, err := h.discovery(c.UserContext(), site.ID, h.location())
 	if err != nil {
 		return fmt.Errorf("reports index: %w", err)
 	}
@@ -535,7 +534,7 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 	}
 	seen := map[int]bool{}
 	var years []int
-	for _, y := range append(extent.Years(), history...) {
+	for _, y := range append(d.Extent.Years(), history...) {
 		if !seen[y] {
 			seen[y] = true
 			years = append(years, y)

@@ -84,10 +84,10 @@ func TestReportDownloadsAndPrintCSS(t *testing.T) {
 
 	csv := get(t, app, "/rapporter/ar/2022/csv")
 	if csv.status != 200 || !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") ||
-		!strings.Contains(csv.header.Get("Content-Disposition"), "rekkevidde-annual-2022.csv") {
+		!strings.Contains(csv.header.Get("Content-Disposition"), "arsrapport-2022-innomed.no.csv") {
 		t.Fatalf("csv: %d %v", csv.status, csv.header)
 	}
-	for _, want := range []string{"Antall besøkende av nettsiden i 2022\n", "1. kvartal;10234;8001;;;importert\n", "Organisk søk;46 %;;importert\n"} {
+	for _, want := range []string{"Antall besøkende av nettsiden i 2022\r\n", "1. kvartal;10234;8001;;;importert\r\n", "Organisk søk;46 %;;importert\r\n"} {
 		if !strings.Contains(csv.body, want) {
 			t.Errorf("csv lacks %q:\n%.600s", want, csv.body)
 		}

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -60,11 +61,11 @@ func socialKeys(accounts []query.SocialAccount) []string {
 func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("social.followers.title"), Intro: l.T("social.followers.intro")}
-	days := query.Buckets(r.span, query.GrainDay)
-	labels := make([]string, len(days))
-	withYear := labelsNeedYear(r.span, query.GrainDay)
-	for i, d := range days {
-		labels[i] = bucketLabel(l, query.GrainDay, d, withYear)
+	daily := days.Buckets(r.span, days.Day)
+	labels := make([]string, len(daily))
+	withYear := labelsNeedYear(r.span, days.Day)
+	for i, d := range daily {
+		labels[i] = bucketLabel(l, days.Day, d, withYear)
 	}
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("table.date")}}}
 	series := make([][]*float64, len(r.social))
@@ -79,9 +80,9 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 		for _, s := range snaps {
 			byDay[s.Date.Format("2006-01-02")] = s.Followers
 		}
-		series[ai] = make([]*float64, len(days))
+		series[ai] = make([]*float64, len(daily))
 		missingDays := 0
-		for i, d := range days {
+		for i, d := range daily {
 			if v, ok := byDay[d.Start.Format("2006-01-02")]; ok {
 				series[ai][i] = fptr(float64(v))
 			} else {
@@ -93,7 +94,7 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 			f.Notes = append(f.Notes, l.T("social.followers.gaps", accountName(l, a, r.social), missingDays))
 		}
 	}
-	for i, d := range days {
+	for i, d := range daily {
 		row := []cell{dateCell(l, d.Start)}
 		for ai := range r.social {
 			if v := series[ai][i]; v != nil {
@@ -127,7 +128,7 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 	for ai, a := range r.social {
 		o := lineOpts(len(labels), false)
 		if ai == 0 {
-			o = append(o, annotationMarks(l, anns, query.GrainDay, days, labels))
+			o = append(o, annotationMarks(l, anns, days.Day, daily, labels))
 		}
 		c.AddSeries(chartText(accountName(l, a, r.social)), lineData(series[ai]), o...)
 	}
@@ -136,20 +137,20 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 }
 
 // monthsOf is the whole months the span touches.
-func monthsOf(s query.Span) query.Span {
-	from := query.BucketStart(query.GrainMonth, s.From)
-	to := query.BucketStart(query.GrainMonth, s.To).AddDate(0, 1, -1)
-	return query.Span{Kind: query.SpanCustom, From: from, To: to, End: to}
+func monthsOf(s days.Span) days.Span {
+	from := days.BucketStart(days.Month, s.From)
+	to := days.BucketStart(days.Month, s.To).AddDate(0, 1, -1)
+	return days.Span{Kind: days.Custom, From: from, To: to, End: to}
 }
 
 // socialNewFollowers is the net new followers per month of every account.
 func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("social.new.title"), Intro: l.T("social.new.intro")}
-	months := query.Buckets(monthsOf(r.span), query.GrainMonth)
+	months := days.Buckets(monthsOf(r.span), days.Month)
 	labels := make([]string, len(months))
 	for i, m := range months {
-		labels[i] = bucketLabel(l, query.GrainMonth, m, labelsNeedYear(r.span, query.GrainMonth))
+		labels[i] = bucketLabel(l, days.Month, m, labelsNeedYear(r.span, days.Month))
 	}
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")}}}
 	series := make([][]*float64, len(r.social))
@@ -270,10 +271,10 @@ func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("social.reach.title"), Intro: l.T("social.reach.intro")}
-	months := query.Buckets(monthsOf(r.span), query.GrainMonth)
+	months := days.Buckets(monthsOf(r.span), days.Month)
 	labels := make([]string, len(months))
 	for i, m := range months {
-		labels[i] = bucketLabel(l, query.GrainMonth, m, labelsNeedYear(r.span, query.GrainMonth))
+		labels[i] = bucketLabel(l, days.Month, m, labelsNeedYear(r.span, days.Month))
 	}
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")}}}
 	series := make([][]*float64, len(r.social))
@@ -281,7 +282,7 @@ func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
 	found, anyWhole := false, false
 	for ai, a := range r.social {
 		t.Head = append(t.Head, column{Label: accountName(l, a, r.social), Num: true})
-		rows, err := p.h.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, query.PeriodMonth, months[0].Start, months[len(months)-1].Start)
+		rows, err := p.h.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, days.Month, months[0].Start, months[len(months)-1].Start)
 		if err != nil {
 			return nil, err
 		}
@@ -296,8 +297,8 @@ func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
 				found = true
 			}
 		}
-		if r.span.Whole() && r.span.Kind != query.SpanMonth {
-			rows, err := p.h.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, query.Period(r.span.Kind), r.span.From, r.span.From)
+		if cal, ok := r.span.Calendar(); ok && cal.Kind != days.Month {
+			rows, err := p.h.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, cal.Kind, cal.From, cal.From)
 			if err != nil {
 				return nil, err
 			}

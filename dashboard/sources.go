@@ -3,6 +3,7 @@ package dashboard
 import (
 	"fmt"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -16,14 +17,32 @@ type sourceNote struct {
 const demoSource = "demo"
 
 // sources describes where the rows of dataset d for keys over span s came from.
-func (p *pages) sources(r *request, d query.Dataset, keys []string, s query.Span) ([]sourceNote, error) {
-	uses, err := p.h.queries.Provenance(r.ctx, d, keys, s, r.loc)
+func (p *pages) sources(r *request, d query.Dataset, keys []string, s days.Span) ([]sourceNote, error) {
+	return p.allSources(r, s, datasetKeys{d, keys})
+}
+
+// allSources is the notes of several datasets, read in one query (query.Queries.ProvenanceOf).
+func (p *pages) allSources(r *request, s days.Span, sets ...datasetKeys) ([]sourceNote, error) {
+	ps := make([]query.ProvenanceSet, len(sets))
+	for i, set := range sets {
+		ps[i] = query.ProvenanceSet{Dataset: set.d, Keys: set.keys}
+	}
+	uses, err := p.h.queries.ProvenanceOf(r.ctx, ps, s, r.loc)
 	if err != nil {
 		return nil, fmt.Errorf("sources: %w", err)
 	}
+	var out []sourceNote
+	for i, set := range sets {
+		out = append(out, sourceNotes(r, set.d, uses[i])...)
+	}
+	return out, nil
+}
+
+// sourceNotes words one dataset's provenance.
+func sourceNotes(r *request, d query.Dataset, uses []query.SourceUse) []sourceNote {
 	l := r.lang
 	if len(uses) == 0 {
-		return []sourceNote{{Text: l.T("source.none", string(d))}}, nil
+		return []sourceNote{{Text: l.T("source.none", string(d))}}
 	}
 	var out []sourceNote
 	for _, u := range uses {
@@ -45,20 +64,7 @@ func (p *pages) sources(r *request, d query.Dataset, keys []string, s query.Span
 		}
 		out = append(out, sourceNote{Text: text})
 	}
-	return out, nil
-}
-
-// allSources joins the notes of several datasets.
-func (p *pages) allSources(r *request, s query.Span, sets ...datasetKeys) ([]sourceNote, error) {
-	var out []sourceNote
-	for _, set := range sets {
-		notes, err := p.sources(r, set.d, set.keys, s)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, notes...)
-	}
-	return out, nil
+	return out
 }
 
 type datasetKeys struct {

@@ -2,10 +2,11 @@ package dashboard
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
@@ -91,55 +92,14 @@ func dateCell(l i18n.Lang, d time.Time) cell {
 	return cell{Text: shortDate(l, d), CSV: d.Format(time.DateOnly), RowHeader: true}
 }
 
-// csvSeparator: bokmål spreadsheets (Excel with Norwegian regional settings) use the comma as
-// decimal mark and therefore ";" between fields; English ones use "," and ".".
-func csvSeparator(l i18n.Lang) byte {
-	if l == i18n.EN {
-		return ','
-	}
-	return ';'
-}
-
-// utf8BOM makes Excel read the file as UTF-8 (æ, ø, å) instead of the system code page.
-const utf8BOM = "\ufeff"
-
-// csvFormulaStart are the first characters with which a spreadsheet reads a cell as a formula
-// (OWASP "CSV injection"): =, +, -, @, and tab and carriage return, which some programs strip
-// before looking again.
-const csvFormulaStart = "=+-@\t\r"
-
-// csvText neutralises a text cell for spreadsheets: one that could start a formula gets a leading
-// apostrophe, which spreadsheets show as text and do not evaluate.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune(csvFormulaStart, rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// csvField quotes a field when it holds the separator, a quote or a line break (RFC 4180).
-func csvField(s string, sep byte) string {
-	if strings.IndexByte(s, sep) < 0 && !strings.ContainsAny(s, "\"\r\n") {
-		return s
-	}
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
-// CSV writes the table: UTF-8 with a byte-order mark, the language's separator, CRLF line ends
-// (RFC 4180), one header row, then rows and totals. Text cells are neutralised against formula
-// injection; numeric cells hold only digits, a sign and the decimal mark, which we wrote ourselves.
-func (t *table) CSV(l i18n.Lang) []byte {
-	sep := csvSeparator(l)
+// CSV writes the table by internal/export's rules (the same as the reports', the API's and the
+// e-mail's): the language's separator and decimal mark, a byte-order mark, CRLF line ends, every
+// cell escaped against formula injection. One header row, then rows and totals.
+func (t *table) CSV(l i18n.Lang) ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteString(utf8BOM)
-	line := func(fields []string) {
-		for i, f := range fields {
-			if i > 0 {
-				b.WriteByte(sep)
-			}
-			b.WriteString(csvField(f, sep))
-		}
-		b.WriteString("\r\n")
+	w, err := export.NewCSV(&b, l)
+	if err != nil {
+		return nil, err
 	}
 	head := make([]string, len(t.Head))
 	for i, c := range t.Head {
@@ -147,24 +107,23 @@ func (t *table) CSV(l i18n.Lang) []byte {
 		if c.CSVLabel != "" {
 			label = c.CSVLabel
 		}
-		head[i] = csvText(label)
+		head[i] = export.Cell(label)
 	}
-	line(head)
+	_ = w.Write(head) // a bytes.Buffer does not fail; w.Error reports anything else
 	for _, rows := range [][][]cell{t.Rows, t.Foot} {
 		for _, r := range rows {
 			fields := make([]string, len(r))
 			for i, c := range r {
-				switch {
-				case c.Missing:
-					fields[i] = ""
-				case c.Num:
-					fields[i] = c.CSV
-				default:
-					fields[i] = csvText(c.CSV)
+				if !c.Missing {
+					fields[i] = export.Cell(c.CSV)
 				}
 			}
-			line(fields)
+			_ = w.Write(fields)
 		}
 	}
-	return b.Bytes()
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return nil, fmt.Errorf("csv: %w", err)
+	}
+	return b.Bytes(), nil
 }

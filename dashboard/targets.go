@@ -31,15 +31,11 @@ func ValidateTargets(targets []config.Target) ([]query.Target, error) {
 			continue
 		}
 		seen[id] = i
-		value := t.Value
-		if def.Percent() {
-			if value <= 0 || value > 100 {
-				errs = append(errs, fmt.Errorf("config: %s.value: %s is a rate given in percent (22 means 22 %%), got %v", key, t.KPI, t.Value))
-				continue
-			}
-			value /= 100
+		if def.Percent() && (t.Value <= 0 || t.Value > 100) {
+			errs = append(errs, fmt.Errorf("config: %s.value: %s is a rate given in percent (22 means 22 %%), got %v", key, t.KPI, t.Value))
+			continue
 		}
-		out = append(out, query.Target{KPI: def.Name, Year: t.Year, Value: value})
+		out = append(out, def.Target(t.Year, t.Value))
 	}
 	return out, errors.Join(errs...)
 }

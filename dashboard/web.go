@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -35,7 +36,7 @@ func (p *pages) webQuarterly(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, query.YearSpan(year),
+	if f.Sources, err = p.allSources(r, days.YearSpan(year),
 		datasetKeys{query.DatasetWebTraffic, []string{site.ID}}, datasetKeys{query.DatasetWebVisitors, []string{site.ID}}); err != nil {
 		return nil, err
 	}
@@ -46,7 +47,7 @@ func (p *pages) webQuarterly(r *request, withChart bool) (*figure, error) {
 		t.Rows = append(t.Rows, []cell{
 			{Text: l.Quarter(row.Quarter), CSV: strconv.Itoa(year) + "-Q" + strconv.Itoa(row.Quarter), RowHeader: true},
 			countCell(l, row.Visits),
-			optCountCell(l, row.UniqueVisitors, l.T("visitors.no_unique")),
+			optCountCell(l, row.UniqueVisitors, uniqueMissing(l, row.Running)),
 		})
 		caveat = caveat || row.UniqueVisitors == nil
 	}
@@ -68,6 +69,15 @@ func (p *pages) webQuarterly(r *request, withChart bool) (*figure, error) {
 	return f, err
 }
 
+// uniqueMissing says why a period has no unique visitors: the provider gave none, or gave it only
+// while the period was running (query.PeriodVisitors.Running).
+func uniqueMissing(l i18n.Lang, running bool) string {
+	if running {
+		return l.T("visitors.running")
+	}
+	return l.T("visitors.no_unique")
+}
+
 // webVisits is visits (sessions) per day, week or month, next to the comparison span's, with the
 // provider's monthly unique visitors when the points are months.
 func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
@@ -85,8 +95,8 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 		return nil, err
 	}
 	var uniques map[string]*uint64
-	if r.grain == query.GrainMonth {
-		rows, err := q.PeriodVisitorsBetween(r.ctx, r.site.ID, query.PeriodMonth, r.span.From, r.span.To)
+	if r.grain == days.Month {
+		rows, err := q.PeriodVisitorsBetween(r.ctx, r.site.ID, days.Month, r.span.From, r.span.To)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +115,7 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 	}
 
 	withYear := labelsNeedYear(r.span, r.grain)
-	buckets := make([]query.Bucket, len(cur))
+	buckets := make([]days.Bucket, len(cur))
 	labels := make([]string, len(cur))
 	visits, prev, uniq := make([]*float64, len(cur)), make([]*float64, len(cur)), make([]*float64, len(cur))
 	head := []column{{Label: l.T("grain.heading." + string(r.grain))}, {Label: l.T("web.visits.series"), Num: true},
@@ -114,7 +124,7 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 		head = append(head, column{Label: l.T("visitors.unique"), Num: true})
 	}
 	// Weeks and months cut by the period's edges hold fewer days: say how many.
-	if r.grain != query.GrainDay {
+	if r.grain != days.Day {
 		head = append(head, column{Label: l.T("grain.days"), Num: true})
 	}
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: head}
@@ -150,7 +160,7 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 				row = append(row, missingCell(l.T("web.visits.partial_month")))
 			}
 		}
-		if r.grain != query.GrainDay {
+		if r.grain != days.Day {
 			row = append(row, countCell(l, uint64(pt.End.Sub(pt.Start).Hours()/24)+1))
 		}
 		t.Rows = append(t.Rows, row)
@@ -308,12 +318,13 @@ func (p *pages) webNewReturning(r *request, withChart bool) (*figure, error) {
 		}
 		return []*uint64{pv.NewVisitors, pv.ReturningVisitors, pv.Visitors}[which]
 	}
+	// Shares of new + returning (query.PeriodVisitors.Shares), which add up to 100 %.
 	share := func(pv *query.PeriodVisitors, which int) *float64 {
-		n, all := pick(pv, which), pick(pv, 2)
-		if n == nil || all == nil || *all == 0 {
+		n, r := pv.Shares()
+		if n == nil {
 			return nil
 		}
-		return fptr(float64(*n) / float64(*all))
+		return []*float64{n, r, fptr(1)}[which]
 	}
 	why := l.T("web.newret.missing")
 	for i, key := range []string{"web.newret.new", "web.newret.returning", "web.newret.all"} {
@@ -350,7 +361,7 @@ func (p *pages) webTopPages(r *request, _ bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, query.Span{Kind: query.SpanCustom, From: query.BucketStart(query.GrainMonth, r.span.From), To: r.span.To, End: r.span.To},
+	if f.Sources, err = p.allSources(r, days.Span{Kind: days.Custom, From: days.BucketStart(days.Month, r.span.From), To: r.span.To, End: r.span.To},
 		datasetKeys{query.DatasetTopPages, []string{r.site.ID}}); err != nil {
 		return nil, err
 	}
@@ -391,7 +402,7 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 	values := make([]*float64, len(months))
 	total, without := 0, 0
 	for i, m := range months {
-		labels[i] = bucketLabel(l, query.GrainMonth, query.Bucket{Start: m.Month}, labelsNeedYear(r.span, query.GrainMonth))
+		labels[i] = bucketLabel(l, days.Month, days.Bucket{Start: m.Month}, labelsNeedYear(r.span, days.Month))
 		values[i] = fptr(float64(m.Count))
 		total += m.Count
 		if m.Count == 0 {
@@ -406,7 +417,7 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 	if without > 0 {
 		f.Notes = append(f.Notes, l.T("web.pubs.months_without", without))
 	}
-	if !r.span.From.Equal(query.BucketStart(query.GrainMonth, r.span.From)) || !r.span.To.Equal(query.BucketStart(query.GrainMonth, r.span.To).AddDate(0, 1, -1)) {
+	if !r.span.From.Equal(days.BucketStart(days.Month, r.span.From)) || !r.span.To.Equal(days.BucketStart(days.Month, r.span.To).AddDate(0, 1, -1)) {
 		f.Notes = append(f.Notes, l.T("social.whole_months"))
 	}
 	if withChart && len(months) > 1 {
@@ -454,23 +465,21 @@ func sourceLabel(l i18n.Lang, src string) string {
 
 // annotations are the span's markers, read once per request.
 func (r *request) annotations(p *pages) ([]query.Annotation, error) {
-	if r.anns != nil {
-		return *r.anns, nil
-	}
-	scope := query.AnnotationScope{Scopes: []string{r.site.ID, globalScope}, ListID: r.list, EventAccount: r.account,
-		Feeds: r.feeds, Location: r.loc}
-	all, err := p.h.queries.Annotations(r.ctx, scope, r.span)
-	if err != nil {
-		return nil, fmt.Errorf("annotations: %w", err)
-	}
-	anns := make([]query.Annotation, 0, len(all))
-	for _, a := range all {
-		if slices.Contains(r.markers, a.Kind) {
-			anns = append(anns, a)
+	r.annsOnce.Do(func() {
+		scope := query.AnnotationScope{Scopes: []string{r.site.ID, globalScope}, ListID: r.list, EventAccount: r.account,
+			Feeds: r.feeds, Location: r.loc}
+		all, err := p.h.queries.Annotations(r.ctx, scope, r.span)
+		if err != nil {
+			r.annsErr = fmt.Errorf("annotations: %w", err)
+			return
 		}
-	}
-	r.anns = &anns
-	return anns, nil
+		for _, a := range all {
+			if slices.Contains(r.markers, a.Kind) {
+				r.anns = append(r.anns, a)
+			}
+		}
+	})
+	return r.anns, r.annsErr
 }
 
 // allMarkers: web traffic reacts to everything the team does.

@@ -10,7 +10,6 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/report"
 )
@@ -70,7 +69,7 @@ func compose(opts Options, view report.View, messageID string, now time.Time) (*
 		return nil, fmt.Errorf("compose %s: %w", view.Period, err)
 	}
 	var csv bytes.Buffer
-	if err := export.ReportCSV(&csv, lang, view); err != nil {
+	if err := report.CSV(&csv, lang, view); err != nil {
 		return nil, fmt.Errorf("compose %s: %w", view.Period, err)
 	}
 
@@ -89,7 +88,7 @@ func compose(opts Options, view report.View, messageID string, now time.Time) (*
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
 	m.SetBodyString(gomail.TypeTextPlain, plainText(p))
 	m.AddAlternativeString(gomail.TypeTextHTML, html.String())
-	name := export.FileName(lang, view, opts.Site.ID)
+	name := report.FileName(lang, view, opts.Site.ID, "csv")
 	if err := m.AttachReader(name, &csv, gomail.WithFileContentType("text/csv; charset=utf-8")); err != nil {
 		return nil, fmt.Errorf("compose %s: attach %s: %w", view.Period, name, err)
 	}
@@ -111,7 +110,7 @@ func newPage(lang i18n.Lang, opts Options, view report.View, q *report.Quarterly
 		Summary:        q.Summary.In(lang),
 		Footer:         lang.T("delivery.footer"),
 	}
-	p.Attachment = lang.T("delivery.attachment", export.FileName(lang, view, opts.Site.ID))
+	p.Attachment = lang.T("delivery.attachment", report.FileName(lang, view, opts.Site.ID, "csv"))
 	if pub := view.Publication; pub != nil {
 		p.Status = lang.T("delivery.published", formatDay(lang, pub.PublishedAt.In(opts.Location)), pub.PublishedBy)
 		if n := len(report.Differences(lang, view.Tables(lang))); n > 0 {
@@ -120,7 +119,7 @@ func newPage(lang i18n.Lang, opts Options, view report.View, q *report.Quarterly
 	} else {
 		p.Status = lang.T("delivery.not_published", formatDay(lang, now.In(opts.Location)))
 	}
-	for _, t := range export.Tables(lang, view) {
+	for _, t := range report.DownloadTables(lang, view) {
 		out := table{Title: t.Title, Columns: t.Columns, Notes: t.Notes}
 		for _, r := range t.Rows {
 			rv := row{Header: r.Header}

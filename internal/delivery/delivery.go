@@ -28,6 +28,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/report"
 )
@@ -153,13 +154,13 @@ func (d *Deliverer) Run(ctx context.Context) {
 // sent late over the next one.
 func Due(now time.Time, loc *time.Location, sendDay, sendHour int) (year, quarter int, at time.Time, ok bool) {
 	local := now.In(loc)
-	q := (int(local.Month())-1)/3 + 1
+	q := days.QuarterOf(local)
 	year, quarter = local.Year(), q-1
 	if quarter == 0 {
 		year, quarter = year-1, 4
 	}
 	// The previous quarter's last day is the day before this quarter's first.
-	first := time.Date(local.Year(), time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, loc)
+	first := days.Start(days.QuarterStart(local.Year(), q), loc)
 	last := first.AddDate(0, 0, -1)
 	at = time.Date(last.Year(), last.Month(), last.Day()+sendDay, sendHour, 0, 0, 0, loc)
 	return year, quarter, at, !now.Before(at)

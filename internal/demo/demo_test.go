@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/demo"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -150,11 +151,11 @@ func TestDemoReproducesTheAnnualReport2022(t *testing.T) {
 	})
 
 	t.Run("unique visitors are not additive", func(t *testing.T) {
-		quarters, err := q.VisitorsByPeriod(ctx, siteID, query.PeriodQuarter, 2022)
+		quarters, err := q.PeriodVisitorsBetween(ctx, siteID, days.Quarter, date(2022, 1, 1), date(2022, 12, 31))
 		if err != nil {
 			t.Fatal(err)
 		}
-		months, err := q.VisitorsByPeriod(ctx, siteID, query.PeriodMonth, 2022)
+		months, err := q.PeriodVisitorsBetween(ctx, siteID, days.Month, date(2022, 1, 1), date(2022, 12, 31))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -442,15 +443,15 @@ FROM publications FINAL WHERE feed_id = ? GROUP BY m ORDER BY m`, demo.FeedID)
 func assertReachNotAdditive(t *testing.T, q *query.Queries, platform string, year int) {
 	t.Helper()
 	ctx := context.Background()
-	months, err := q.ReachByPeriod(ctx, platform, demo.AccountID, query.PeriodMonth, year)
+	months, err := q.ReachByPeriod(ctx, platform, demo.AccountID, days.Month, year)
 	if err != nil {
 		t.Fatal(err)
 	}
-	quarters, err := q.ReachByPeriod(ctx, platform, demo.AccountID, query.PeriodQuarter, year)
+	quarters, err := q.ReachByPeriod(ctx, platform, demo.AccountID, days.Quarter, year)
 	if err != nil {
 		t.Fatal(err)
 	}
-	years, err := q.ReachByPeriod(ctx, platform, demo.AccountID, query.PeriodYear, year)
+	years, err := q.ReachByPeriod(ctx, platform, demo.AccountID, days.Year, year)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -701,9 +702,9 @@ func figures(t *testing.T, q *query.Queries, loc *time.Location) map[string]stri
 		put(key("DeviceShares"), v3, err)
 		v4, err := q.WebTrafficTotals(ctx, siteID, first, last)
 		put(key("WebTrafficTotals"), v4, err)
-		for _, p := range []query.Period{query.PeriodMonth, query.PeriodQuarter, query.PeriodYear} {
-			v, err := q.VisitorsByPeriod(ctx, siteID, p, y)
-			put(key("VisitorsByPeriod "+string(p)), v, err)
+		for _, p := range []days.Kind{days.Month, days.Quarter, days.Year} {
+			v, err := q.PeriodVisitorsBetween(ctx, siteID, p, first, last)
+			put(key("PeriodVisitorsBetween "+string(p)), v, err)
 		}
 		v5, err := q.YearVisitors(ctx, siteID, y)
 		put(key("YearVisitors"), v5, err)
@@ -714,7 +715,7 @@ func figures(t *testing.T, q *query.Queries, loc *time.Location) map[string]stri
 			put(key("FollowerGrowth "+platform), g, err)
 			f, err := q.Followers(ctx, platform, demo.AccountID, first, last)
 			put(key("Followers "+platform), f, err)
-			for _, p := range []query.Period{query.PeriodMonth, query.PeriodQuarter, query.PeriodYear} {
+			for _, p := range []days.Kind{days.Month, days.Quarter, days.Year} {
 				r, err := q.ReachByPeriod(ctx, platform, demo.AccountID, p, y)
 				put(key("ReachByPeriod "+platform+" "+string(p)), r, err)
 			}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // seedSalt is mixed into every stream's seed. Changing it changes every generated figure except the
@@ -156,11 +158,9 @@ func daysOf(first, last time.Time) []time.Time {
 	return out
 }
 
-func quarterOf(d time.Time) int { return (int(d.Month())-1)/3 + 1 }
+func quarterOf(d time.Time) int { return days.QuarterOf(d) }
 
-func quarterStart(year, quarter int) time.Time {
-	return day(year, time.Month(3*(quarter-1)+1), 1)
-}
+func quarterStart(year, quarter int) time.Time { return days.QuarterStart(year, quarter) }
 
 func monthEnd(monthStart time.Time) time.Time { return monthStart.AddDate(0, 1, -1) }
 

@@ -259,7 +259,7 @@ func fillVisitors(r *rand.Rand, y webYear, cells []webCell) error {
 		target := int(float64(y.uniques[q-1])*dailyVisitorsOverQuarterUniques + 0.5)
 		extra := target - withSessions
 		if extra < 0 {
-			return fmt.Errorf("Q%d: %d rows with sessions need more visitors than the %d planned", q, withSessions, target)
+			return fmt.Errorf("quarter %d: %d rows with sessions need more visitors than the %d planned", q, withSessions, target)
 		}
 		for k, n := range allocate(extra, w) {
 			c := &cells[idx[k]]

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -138,7 +139,7 @@ func parseHistoryPeriod(s string) (period string, start, end time.Time, err erro
 			return "", start, end, err
 		}
 		start = time.Date(y, time.January, 1, 0, 0, 0, 0, time.UTC)
-		return string(query.PeriodYear), start, start.AddDate(1, 0, -1), nil
+		return string(days.Year), start, start.AddDate(1, 0, -1), nil
 	case quarterPattern.MatchString(s):
 		m := quarterPattern.FindStringSubmatch(s)
 		y, err := year(m[1])
@@ -146,8 +147,8 @@ func parseHistoryPeriod(s string) (period string, start, end time.Time, err erro
 			return "", start, end, err
 		}
 		q, _ := strconv.Atoi(m[2])
-		start = time.Date(y, time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, time.UTC)
-		return string(query.PeriodQuarter), start, start.AddDate(0, 3, -1), nil
+		start = days.QuarterStart(y, q)
+		return string(days.Quarter), start, start.AddDate(0, 3, -1), nil
 	case monthPattern.MatchString(s):
 		m := monthPattern.FindStringSubmatch(s)
 		y, err := year(m[1])
@@ -159,7 +160,7 @@ func parseHistoryPeriod(s string) (period string, start, end time.Time, err erro
 			return "", start, end, fmt.Errorf("%q: there is no month %d", s, mo)
 		}
 		start = time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, time.UTC)
-		return string(query.PeriodMonth), start, start.AddDate(0, 1, -1), nil
+		return string(days.Month), start, start.AddDate(0, 1, -1), nil
 	}
 	return "", start, end, fmt.Errorf("%q is not a period: write 2022 (a year), 2022-Q3 (a quarter) or 2022-03 (a month)", s)
 }

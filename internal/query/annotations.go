@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // AnnotationKind says where an annotation comes from.
@@ -46,11 +48,11 @@ type AnnotationScope struct {
 // Annotations returns the markers for span s: newsletter sends of the list, events of the account
 // (deleted ones left out), items of the feeds, and manual annotations of the scopes (deleted ones
 // left out), ordered by day, then kind, then title.
-func (q *Queries) Annotations(ctx context.Context, scope AnnotationScope, s Span) ([]Annotation, error) {
+func (q *Queries) Annotations(ctx context.Context, scope AnnotationScope, s days.Span) ([]Annotation, error) {
 	if scope.Location == nil {
 		return nil, fmt.Errorf("annotations: nil time zone")
 	}
-	from, to := localBounds(s, scope.Location)
+	from, to := s.Instants(scope.Location)
 	fromU, toU := from.Unix(), to.Unix()
 	// Instants are handed back as instants and turned into local days here, the same way every
 	// other query of this package does it; manual annotations are days already.
@@ -90,9 +92,9 @@ SELECT kind, at, day, title, link, source FROM (
 		}
 		a.Kind = AnnotationKind(kind)
 		if a.Kind == AnnotationManual {
-			a.Day = utcDay(d.Date())
+			a.Day = days.Date(d.Date())
 		} else {
-			a.Day = localDay(at, scope.Location)
+			a.Day = days.Of(at, scope.Location)
 		}
 		out = append(out, a)
 	}

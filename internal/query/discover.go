@@ -6,82 +6,13 @@ import (
 	"time"
 )
 
-// What the database holds figures for. Social accounts, newsletter lists, event registers and
+// What the database holds figures for (Discover). Social accounts, newsletter lists, event registers and
 // feeds are not configured for the dashboard: it shows whatever the collectors and imports wrote.
 
 // SocialAccount is one platform account that has follower snapshots or reach rows.
 type SocialAccount struct {
 	Platform  string
 	AccountID string
-}
-
-// SocialAccounts lists the accounts with any follower or reach figure, by platform then account.
-func (q *Queries) SocialAccounts(ctx context.Context) ([]SocialAccount, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT DISTINCT platform, account_id FROM (
-    SELECT platform, account_id FROM social_followers_daily
-    UNION ALL
-    SELECT platform, account_id FROM social_reach
-)
-ORDER BY platform, account_id`)
-	if err != nil {
-		return nil, fmt.Errorf("social accounts: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []SocialAccount
-	for rows.Next() {
-		var a SocialAccount
-		if err := rows.Scan(&a.Platform, &a.AccountID); err != nil {
-			return nil, fmt.Errorf("social accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("social accounts: %w", err)
-	}
-	return out, nil
-}
-
-// NewsletterLists lists the newsletter lists with subscriber or campaign figures.
-func (q *Queries) NewsletterLists(ctx context.Context) ([]string, error) {
-	return q.distinct(ctx, "newsletter lists", `
-SELECT DISTINCT list_id FROM (
-    SELECT list_id FROM newsletter_subscribers_daily
-    UNION ALL
-    SELECT list_id FROM newsletter_campaigns
-)
-ORDER BY list_id`)
-}
-
-// EventAccounts lists the event registers (account ids) that hold events, deleted ones included
-// (a register whose every event was withdrawn still exists).
-func (q *Queries) EventAccounts(ctx context.Context) ([]string, error) {
-	return q.distinct(ctx, "event accounts", `SELECT DISTINCT account_id FROM events ORDER BY account_id`)
-}
-
-// Feeds lists the publication feeds that hold items.
-func (q *Queries) Feeds(ctx context.Context) ([]string, error) {
-	return q.distinct(ctx, "feeds", `SELECT DISTINCT feed_id FROM publications ORDER BY feed_id`)
-}
-
-func (q *Queries) distinct(ctx context.Context, what, query string, args ...any) ([]string, error) {
-	rows, err := q.conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
 }
 
 // DataExtent is the first and last day with any figure for a site's dashboard: web traffic of the
@@ -104,27 +35,112 @@ func (e DataExtent) Years() []int {
 	return out
 }
 
-// DataExtent returns the span of days that hold figures. Instants (campaign sends, event starts,
-// publications) count on their day in loc. Events entered ahead of time do not extend Last: Last
-// says how far the collected figures reach, which decides the dashboard's default period.
-func (q *Queries) DataExtent(ctx context.Context, siteID string, loc *time.Location) (DataExtent, error) {
+// Discovery is what the database holds for a site's pages, reports and API: the extent of its
+// figures and the accounts, lists, registers and feeds that have any. Every request needs it first,
+// so it is one query (Discover), and a cache may wrap it (WrapDiscover).
+type Discovery struct {
+	Extent DataExtent
+	// Social are the accounts with any follower or reach figure, by platform then account.
+	Social []SocialAccount
+	// Lists are the newsletter lists with subscriber or campaign figures.
+	Lists []string
+	// EventAccounts are the event registers that hold events, deleted ones included (a register
+	// whose every event was withdrawn still exists).
+	EventAccounts []string
+	// Feeds are the publication feeds that hold items.
+	Feeds []string
+}
+
+// Scope is whose figures the KPIs read when nothing narrower is asked for: the site, every social
+// account, the first newsletter list and events register, and every feed.
+func (d Discovery) Scope(siteID string, loc *time.Location) KPIScope {
+	s := KPIScope{SiteID: siteID, Social: d.Social, Feeds: d.Feeds, Location: loc}
+	if len(d.Lists) > 0 {
+		s.ListID = d.Lists[0]
+	}
+	if len(d.EventAccounts) > 0 {
+		s.EventAccount = d.EventAccounts[0]
+	}
+	return s
+}
+
+// DiscoverFunc is the shape of Queries.Discover, for a cache to wrap.
+type DiscoverFunc func(ctx context.Context, siteID string, loc *time.Location) (Discovery, error)
+
+// WrapDiscover returns a copy of q whose Discover goes through wrap (typically a cache keyed by
+// the data version); every page, report and API read made through the copy shares it.
+func (q *Queries) WrapDiscover(wrap func(DiscoverFunc) DiscoverFunc) *Queries {
+	c := *q
+	c.discover = wrap(q.discover)
+	return &c
+}
+
+// Discover returns the Discovery for a site in one query, once per Request. Instants (campaign sends, event starts,
+// publications) count on their day in loc. Events entered ahead of time do not extend the extent's
+// Last: it says how far the collected figures reach, which decides the dashboard's default period.
+func (q *Queries) Discover(ctx context.Context, siteID string, loc *time.Location) (Discovery, error) {
+	if loc == nil {
+		return Discovery{}, fmt.Errorf("discover %s: nil time zone", siteID)
+	}
+	return once(ctx, "discover\x00"+siteID+"\x00"+loc.String(), func() (Discovery, error) { return q.discover(ctx, siteID, loc) })
+}
+
+func (q *Queries) discoverOnce(ctx context.Context, siteID string, loc *time.Location) (Discovery, error) {
 	tz := loc.String()
-	var n uint64
-	var first, last time.Time
-	err := q.conn.QueryRow(ctx, `
-SELECT count(), min(d), max(d) FROM (
-    SELECT date AS d FROM web_traffic_daily WHERE site_id = ?
-    UNION ALL SELECT date AS d FROM social_followers_daily
-    UNION ALL SELECT date AS d FROM newsletter_subscribers_daily
-    UNION ALL SELECT toDate(send_time, ?) AS d FROM newsletter_campaigns
-    UNION ALL SELECT toDate(starts_at, ?) AS d FROM events WHERE deleted = 0 AND starts_at <= now()
-    UNION ALL SELECT toDate(published_at, ?) AS d FROM publications
-)`, siteID, tz, tz, tz).Scan(&n, &first, &last)
+	rows, err := q.conn.Query(ctx, `
+SELECT kind, a, b, n, first, last FROM (
+    SELECT 'extent' AS kind, '' AS a, '' AS b, count() AS n, min(d) AS first, max(d) AS last FROM (
+        SELECT date AS d FROM web_traffic_daily WHERE site_id = ?
+        UNION ALL SELECT date AS d FROM social_followers_daily
+        UNION ALL SELECT date AS d FROM newsletter_subscribers_daily
+        UNION ALL SELECT toDate(send_time, ?) AS d FROM newsletter_campaigns
+        UNION ALL SELECT toDate(starts_at, ?) AS d FROM events WHERE deleted = 0 AND starts_at <= now()
+        UNION ALL SELECT toDate(published_at, ?) AS d FROM publications
+    )
+    UNION ALL
+    SELECT DISTINCT 'social', platform, account_id, toUInt64(0), toDate(0), toDate(0) FROM (
+        SELECT platform, account_id FROM social_followers_daily
+        UNION ALL SELECT platform, account_id FROM social_reach
+    )
+    UNION ALL
+    SELECT DISTINCT 'list', list_id, '', toUInt64(0), toDate(0), toDate(0) FROM (
+        SELECT list_id FROM newsletter_subscribers_daily
+        UNION ALL SELECT list_id FROM newsletter_campaigns
+    )
+    UNION ALL SELECT DISTINCT 'register', account_id, '', toUInt64(0), toDate(0), toDate(0) FROM events
+    UNION ALL SELECT DISTINCT 'feed', feed_id, '', toUInt64(0), toDate(0), toDate(0) FROM publications
+)
+ORDER BY kind, a, b`, siteID, tz, tz, tz)
 	if err != nil {
-		return DataExtent{}, fmt.Errorf("data extent for %s: %w", siteID, err)
+		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
 	}
-	if n == 0 {
-		return DataExtent{Empty: true}, nil
+	defer func() { _ = rows.Close() }()
+	var d Discovery
+	for rows.Next() {
+		var kind, a, b string
+		var n uint64
+		var first, last time.Time
+		if err := rows.Scan(&kind, &a, &b, &n, &first, &last); err != nil {
+			return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
+		}
+		switch kind {
+		case "extent":
+			d.Extent = DataExtent{Empty: n == 0}
+			if n > 0 {
+				d.Extent.First, d.Extent.Last = first.UTC(), last.UTC()
+			}
+		case "social":
+			d.Social = append(d.Social, SocialAccount{Platform: a, AccountID: b})
+		case "list":
+			d.Lists = append(d.Lists, a)
+		case "register":
+			d.EventAccounts = append(d.EventAccounts, a)
+		case "feed":
+			d.Feeds = append(d.Feeds, a)
+		}
 	}
-	return DataExtent{First: first.UTC(), Last: last.UTC()}, nil
+	if err := rows.Err(); err != nil {
+		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
+	}
+	return d, nil
 }

@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // SpanEvents returns an account's held events that start on the days of span s in loc, oldest
 // first, with their sector breakdowns.
-func (q *Queries) SpanEvents(ctx context.Context, accountID string, s Span, loc *time.Location) ([]Event, error) {
+func (q *Queries) SpanEvents(ctx context.Context, accountID string, s days.Span, loc *time.Location) ([]Event, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("events of %s: nil time zone", accountID)
 	}
-	from, to := localBounds(s, loc)
+	from, to := s.Instants(loc)
 	return q.Events(ctx, accountID, from, to)
 }
 
@@ -84,14 +86,14 @@ type QuarterEvents struct {
 func EventsByQuarter(events []Event, from, to time.Time, loc *time.Location) []QuarterEvents {
 	var out []QuarterEvents
 	index := map[[2]int]int{}
-	for q := quarterOf(from); !q.From.After(to); q = quarterOf(q.End.AddDate(0, 0, 1)) {
-		key := [2]int{q.From.Year(), quarterNumber(q.From)}
+	for q, _ := days.SpanOf(days.Quarter, from); !q.From.After(to); q = q.Next() {
+		key := [2]int{q.From.Year(), days.QuarterOf(q.From)}
 		index[key] = len(out)
 		out = append(out, QuarterEvents{Year: key[0], Quarter: key[1]})
 	}
 	for _, e := range events {
-		d := localDay(e.StartsAt, loc)
-		if i, ok := index[[2]int{d.Year(), quarterNumber(d)}]; ok {
+		d := days.Of(e.StartsAt, loc)
+		if i, ok := index[[2]int{d.Year(), days.QuarterOf(d)}]; ok {
 			out[i].Add(e)
 		}
 	}
@@ -172,9 +174,3 @@ func kindRank(rank map[string]int, kind string, n int) int {
 	}
 	return n
 }
-
-// quarterNumber is the quarter (1–4) day falls in.
-func quarterNumber(day time.Time) int { return (int(day.Month())-1)/3 + 1 }
-
-// quarterOf is the calendar quarter holding day.
-func quarterOf(day time.Time) Span { return QuarterSpan(day.Year(), quarterNumber(day)) }

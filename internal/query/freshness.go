@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // Run statuses as the scheduler writes them to collector_runs.status (internal/scheduler).
@@ -148,7 +150,7 @@ func (q *Queries) SourceFreshness(ctx context.Context, o FreshnessOptions) ([]Fr
 		f := get(c.Source)
 		f.Credentials = append(f.Credentials, c)
 	}
-	today := localDay(o.Now, o.Location)
+	today := days.Of(o.Now, o.Location)
 	out := make([]Freshness, 0, len(by))
 	for src, f := range by {
 		if disabled[src] {
@@ -261,7 +263,7 @@ ORDER BY source`)
 		}
 		r.LastStarted = r.LastStarted.UTC()
 		if nOK > 0 {
-			lastOK, through = lastOK.UTC(), utcDay(through.Date())
+			lastOK, through = lastOK.UTC(), days.Date(through.Date())
 			r.LastOK, r.DataThrough = &lastOK, &through
 		}
 		out = append(out, r)

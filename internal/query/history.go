@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // History figures are period totals of past years known only from old reports and spreadsheets,
@@ -119,7 +121,7 @@ type HistoryFigure struct {
 	KPI string
 	// Scope is the site, account or list the figure belongs to; empty applies it to the only one.
 	Scope  string
-	Period Period
+	Period days.Kind
 	// Start and End are the period's first and last day.
 	Start, End time.Time
 	Item       string
@@ -157,7 +159,7 @@ ORDER BY kpi, scope, period_start, period, item`, dateArg(from), dateArg(to))
 			&h.Note, &h.Source, &version); err != nil {
 			return nil, fmt.Errorf("history figures: %w", err)
 		}
-		h.Period, h.Start, h.End = Period(period), h.Start.UTC(), h.End.UTC()
+		h.Period, h.Start, h.End = days.Kind(period), h.Start.UTC(), h.End.UTC()
 		h.Imported = time.Unix(0, int64(version)).UTC()
 		out = append(out, h)
 	}

@@ -1,6 +1,8 @@
 package query
 
 import (
+	"github.com/innomed/rekkevidde/internal/days"
+
 	"context"
 	"fmt"
 	"math"
@@ -75,6 +77,15 @@ type KPIDef struct {
 // Percent tells whether the KPI is a rate shown (and targeted) in percent.
 func (d KPIDef) Percent() bool { return d.Shape == ShapeRate }
 
+// Target is a configured yearly target for the KPI in the KPI's own unit: the one place a rate's
+// target, configured in percent (22 means 22 %), becomes a fraction.
+func (d KPIDef) Target(year int, configured float64) Target {
+	if d.Percent() {
+		configured /= 100
+	}
+	return Target{KPI: d.Name, Year: year, Value: configured}
+}
+
 // KPIs lists every KPI in the overview's order.
 func KPIs() []KPIDef {
 	return []KPIDef{
@@ -127,15 +138,15 @@ type KPIScope struct {
 
 // KPIPoint is a KPI's value over one bucket of the span (a sparkline point).
 type KPIPoint struct {
-	Bucket
+	days.Bucket
 	Value *float64
 }
 
 // KPIValue is one KPI over a span with its comparisons.
 type KPIValue struct {
 	Def KPIDef
-	// Span, Previous and YearEarlier are the spans compared (see Span.Previous, Span.YearEarlier).
-	Span, PreviousSpan, YearEarlierSpan Span
+	// Span, Previous and YearEarlier are the spans compared (see days.Span.Previous, days.Span.YearEarlier).
+	Span, PreviousSpan, YearEarlierSpan days.Span
 	// Current, Previous and YearEarlier are the KPI over those spans; nil when unknown (no figures,
 	// or a figure that does not exist for the span, such as unique visitors of a custom range).
 	Current, Previous, YearEarlier *float64
@@ -165,7 +176,7 @@ type TargetProgress struct {
 // KPIValues computes the KPIs defs over span s with points of grain g, and progress towards
 // targets. A family's figures are read once over the whole stretch the comparisons need, and every
 // value is computed from them the same way.
-func (q *Queries) KPIValues(ctx context.Context, defs []KPIDef, scope KPIScope, s Span, g Grain, targets []Target) ([]KPIValue, error) {
+func (q *Queries) KPIValues(ctx context.Context, defs []KPIDef, scope KPIScope, s days.Span, g days.Kind, targets []Target) ([]KPIValue, error) {
 	if scope.Location == nil {
 		return nil, fmt.Errorf("kpis: nil time zone")
 	}
@@ -181,8 +192,8 @@ func (q *Queries) KPIValues(ctx context.Context, defs []KPIDef, scope KPIScope, 
 		}
 		v := KPIValue{Def: d, Span: s, PreviousSpan: prev, YearEarlierSpan: yoy,
 			Current: f(s), Previous: f(prev), YearEarlier: f(yoy)}
-		for _, b := range Buckets(s, g) {
-			v.Points = append(v.Points, KPIPoint{Bucket: b, Value: f(Span{Kind: SpanCustom, From: b.Start, To: b.End, End: b.End})})
+		for _, b := range days.Buckets(s, g) {
+			v.Points = append(v.Points, KPIPoint{Bucket: b, Value: f(days.Span{Kind: days.Custom, From: b.Start, To: b.End, End: b.End})})
 		}
 		for _, t := range targets {
 			if t.KPI != d.Name || t.Year != s.To.Year() {
@@ -214,15 +225,15 @@ type kpiReader struct {
 	lo, hi time.Time
 
 	traffic   map[time.Time]uint64
-	followers map[string][]followerHistory
-	subs      *subscriberHistory
+	followers map[string][]levels
+	subs      *levels
 	campaigns []Campaign
 	events    []Event
 	pubs      []Publication
 	loaded    map[string]bool
 }
 
-type kpiFunc func(Span) *float64
+type kpiFunc func(days.Span) *float64
 
 func (r *kpiReader) once(family string, load func() error) error {
 	if r.loaded == nil {
@@ -245,18 +256,18 @@ func f64(v uint64) *float64 {
 
 func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 	loc := r.scope.Location
-	whole := Span{Kind: SpanCustom, From: r.lo, To: r.hi, End: r.hi}
+	whole := days.Span{Kind: days.Custom, From: r.lo, To: r.hi, End: r.hi}
 	switch d.Name {
 	case KPIWebVisits:
 		err := r.once("traffic", func() error {
-			days, err := r.q.dailyTraffic(ctx, r.scope.SiteID, r.lo, r.hi)
+			daily, err := r.q.dailyTraffic(ctx, r.scope.SiteID, r.lo, r.hi)
 			r.traffic = map[time.Time]uint64{}
-			for _, t := range days {
+			for _, t := range daily {
 				r.traffic[t.day] = t.sessions
 			}
 			return err
 		})
-		return func(s Span) *float64 {
+		return func(s days.Span) *float64 {
 			var sum uint64
 			found := false
 			for d := s.From; !d.After(s.To); d = d.AddDate(0, 0, 1) {
@@ -272,23 +283,22 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 
 	case KPIWebUniqueVisitors:
 		// Provider rows for whole periods only; the spans compared are few, so read them directly.
-		byKind := map[Period][]PeriodVisitors{}
-		for _, p := range []Period{PeriodMonth, PeriodQuarter, PeriodYear} {
+		byKind := map[days.Kind][]PeriodVisitors{}
+		for _, p := range []days.Kind{days.Month, days.Quarter, days.Year} {
 			rows, err := r.q.PeriodVisitorsBetween(ctx, r.scope.SiteID, p, r.lo, r.hi)
 			if err != nil {
 				return nil, err
 			}
 			byKind[p] = rows
 		}
-		return func(s Span) *float64 {
-			if !s.Whole() {
-				// A bucket is a custom span; a whole calendar month is one too for a sparkline.
-				if !(s.From.Day() == 1 && s.To.Equal(s.From.AddDate(0, 1, -1))) {
-					return nil
-				}
-				s = MonthSpan(s.From.Year(), s.From.Month())
+		return func(s days.Span) *float64 {
+			// Only a span that is exactly one calendar period has the provider's figure; a sparkline
+			// bucket that is a whole month is such a span too (days.Span.Calendar).
+			s, ok := s.Calendar()
+			if !ok {
+				return nil
 			}
-			for _, p := range byKind[Period(s.Kind)] {
+			for _, p := range byKind[s.Kind] {
 				if p.Start.Equal(s.From) && p.End.Equal(s.End) && p.Visitors != nil {
 					return f64(*p.Visitors)
 				}
@@ -300,7 +310,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 		KPINewFollowersFacebook, KPINewFollowersInstagram, KPINewFollowersLinkedIn:
 		err := r.once("followers:"+d.Platform, func() error {
 			if r.followers == nil {
-				r.followers = map[string][]followerHistory{}
+				r.followers = map[string][]levels{}
 			}
 			for _, a := range r.scope.Social {
 				if a.Platform != d.Platform {
@@ -329,14 +339,14 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return &sum
 		}
 		if d.Shape == ShapeLevel {
-			return func(s Span) *float64 {
+			return func(s days.Span) *float64 {
 				if v := at(s.To); v != nil {
 					return f64(*v)
 				}
 				return nil
 			}, err
 		}
-		return func(s Span) *float64 {
+		return func(s days.Span) *float64 {
 			end, start := at(s.To), at(s.From.AddDate(0, 0, -1))
 			if end == nil || start == nil {
 				return nil
@@ -354,7 +364,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			r.subs = &h
 			return err
 		})
-		return func(s Span) *float64 {
+		return func(s days.Span) *float64 {
 			if v := r.subs.at(s.To); v != nil {
 				return f64(*v)
 			}
@@ -374,10 +384,10 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return nil, err
 		}
 		if d.Name == KPINewsletterClickRate {
-			return func(s Span) *float64 {
+			return func(s days.Span) *float64 {
 				var in []Campaign
 				for _, c := range r.campaigns {
-					if s.Contains(localDay(c.SendTime, loc)) {
+					if s.Contains(days.Of(c.SendTime, loc)) {
 						in = append(in, c)
 					}
 				}
@@ -389,13 +399,13 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(s Span) *float64 {
+		return func(s days.Span) *float64 {
 			var last *Campaign
 			if before != nil {
 				last = before
 			}
 			for i := range r.campaigns {
-				if !localDay(r.campaigns[i].SendTime, loc).After(s.To) {
+				if !days.Of(r.campaigns[i].SendTime, loc).After(s.To) {
 					last = &r.campaigns[i]
 				}
 			}
@@ -414,10 +424,10 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			r.events = es
 			return err
 		})
-		return func(s Span) *float64 {
+		return func(s days.Span) *float64 {
 			var in []Event
 			for _, e := range r.events {
-				if s.Contains(localDay(e.StartsAt, loc)) {
+				if s.Contains(days.Of(e.StartsAt, loc)) {
 					in = append(in, e)
 				}
 			}
@@ -440,7 +450,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			r.pubs = ps
 			return err
 		})
-		return func(s Span) *float64 {
+		return func(s days.Span) *float64 {
 			n := 0
 			for _, p := range r.pubs {
 				if s.Contains(p.Day) {
@@ -453,17 +463,17 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 	return nil, fmt.Errorf("no definition for KPI %q", d.Name)
 }
 
-func unknownKPI(Span) *float64 { return nil }
+func unknownKPI(days.Span) *float64 { return nil }
 
 // progress reads a target's progress as of asOf (the span's last day) from the KPI function f,
 // which covers the year up to asOf because the reader's stretch starts a year before the span.
 func (r *kpiReader) progress(ctx context.Context, d KPIDef, f kpiFunc, t Target, asOf time.Time) (*TargetProgress, error) {
-	year := YearSpan(t.Year)
+	year := days.YearSpan(t.Year)
 	ytd := year.Clip(asOf)
 	p := &TargetProgress{Year: t.Year, Target: t.Value, AsOf: ytd.To}
 	if d.Shape == ShapePeriod {
 		// The provider's row for the year (collectors fetch a running year again until it ends).
-		rows, err := r.q.PeriodVisitorsBetween(ctx, r.scope.SiteID, PeriodYear, year.From, year.From)
+		rows, err := r.q.PeriodVisitorsBetween(ctx, r.scope.SiteID, days.Year, year.From, year.From)
 		if err != nil {
 			return nil, err
 		}
@@ -473,7 +483,7 @@ func (r *kpiReader) progress(ctx context.Context, d KPIDef, f kpiFunc, t Target,
 			}
 		}
 	} else {
-		p.Value = f(Span{Kind: SpanCustom, From: ytd.From, To: ytd.To, End: ytd.To})
+		p.Value = f(days.Span{Kind: days.Custom, From: ytd.From, To: ytd.To, End: ytd.To})
 	}
 	if p.Value != nil && t.Value > 0 {
 		share := *p.Value / t.Value

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // Campaign is one newsletter send with its provider counts.
@@ -64,11 +66,9 @@ type NewsletterYear struct {
 	UniqueOpens  uint64
 	UniqueClicks uint64
 	Unsubscribed uint64
-	// ClickRate is Σ UniqueClicks / Σ Delivered over the year's campaigns, 0–1: every delivered
-	// email weighs the same, unlike an average of per-campaign rates. Nil when nothing was delivered.
+	// ClickRate and OpenRate are SumCampaigns' pooled rates over the year's campaigns.
 	ClickRate *float64
-	// OpenRate is Σ UniqueOpens / Σ Delivered, likewise.
-	OpenRate *float64
+	OpenRate  *float64
 }
 
 // NewsletterYear returns a list's figures for a calendar year in loc (the organisation's time zone,
@@ -78,7 +78,8 @@ func (q *Queries) NewsletterYear(ctx context.Context, listID string, year int, l
 	if loc == nil {
 		return y, errors.New("newsletter year: nil time zone")
 	}
-	first, last := yearBounds(year)
+	ys := days.YearSpan(year)
+	first, last := ys.From, ys.To
 	var nStart, atStart, nEnd, atEnd uint64
 	err := q.conn.QueryRow(ctx, `
 SELECT countIf(date < toDate(?)), argMaxIf(subscribers, date, date < toDate(?)), count(), argMax(subscribers, date)
@@ -99,19 +100,11 @@ WHERE list_id = ? AND date <= toDate(?)`, dateArg(first), dateArg(first), listID
 	if err != nil {
 		return y, err
 	}
-	for _, c := range campaigns {
-		y.Campaigns++
-		y.EmailsSent += c.EmailsSent
-		y.Delivered += c.Delivered
-		y.UniqueOpens += c.UniqueOpens
-		y.UniqueClicks += c.UniqueClicks
-		y.Unsubscribed += c.Unsubscribed
-	}
-	if y.Delivered > 0 {
-		clicks := float64(y.UniqueClicks) / float64(y.Delivered)
-		opens := float64(y.UniqueOpens) / float64(y.Delivered)
-		y.ClickRate, y.OpenRate = &clicks, &opens
-	}
+	// The year's totals and rates are SumCampaigns', the one definition of the pooled rates.
+	t := SumCampaigns(campaigns)
+	y.Campaigns, y.EmailsSent, y.Delivered, y.UniqueOpens, y.UniqueClicks, y.Unsubscribed =
+		t.Campaigns, t.EmailsSent, t.Delivered, t.UniqueOpens, t.UniqueClicks, t.Unsubscribed
+	y.ClickRate, y.OpenRate = t.ClickRate, t.OpenRate
 	return y, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // OpenRate is our open rate of one send: UniqueOpens / Delivered, 0–1; nil when nothing was
@@ -28,10 +30,14 @@ type CampaignTotals struct {
 	EmailsSent, Delivered     uint64
 	UniqueOpens, UniqueClicks uint64
 	Unsubscribed              uint64
-	// OpenRate and ClickRate are Σ UniqueOpens / Σ Delivered and Σ UniqueClicks / Σ Delivered, as
-	// NewsletterYear defines them: every delivered email weighs the same. Nil when nothing was
-	// delivered.
+	// OpenRate and ClickRate are the pooled rates Σ UniqueOpens / Σ Delivered and Σ UniqueClicks /
+	// Σ Delivered — the one definition of a set of sends' rates (KPIs, reports, NewsletterYear):
+	// every delivered email weighs the same. Nil when nothing was delivered.
 	OpenRate, ClickRate *float64
+	// MeanClickRate is the plain mean of the sends' own click rates (Campaign.ClickRate), shown
+	// beside the pooled rate and labelled as such: a small send counts as much as a large one.
+	// Nil when no send was delivered.
+	MeanClickRate *float64
 }
 
 // SumCampaigns adds up campaigns.
@@ -46,15 +52,27 @@ func SumCampaigns(cs []Campaign) CampaignTotals {
 		t.Unsubscribed += c.Unsubscribed
 	}
 	t.OpenRate, t.ClickRate = ratio(t.UniqueOpens, t.Delivered), ratio(t.UniqueClicks, t.Delivered)
+	var sum float64
+	n := 0
+	for _, c := range cs {
+		if r := c.ClickRate(); r != nil {
+			sum += *r
+			n++
+		}
+	}
+	if n > 0 {
+		mean := sum / float64(n)
+		t.MeanClickRate = &mean
+	}
 	return t
 }
 
 // SpanCampaigns returns a list's campaigns sent on the days of span s in loc, oldest first.
-func (q *Queries) SpanCampaigns(ctx context.Context, listID string, s Span, loc *time.Location) ([]Campaign, error) {
+func (q *Queries) SpanCampaigns(ctx context.Context, listID string, s days.Span, loc *time.Location) ([]Campaign, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("campaigns of %s: nil time zone", listID)
 	}
-	from, to := localBounds(s, loc)
+	from, to := s.Instants(loc)
 	return q.Campaigns(ctx, listID, from, to)
 }
 
@@ -98,22 +116,16 @@ LIMIT 1`, listID, before.Unix())
 	return nil, fmt.Errorf("last campaign of %s: %s vanished between two reads", listID, id)
 }
 
-// subscriberHistory mirrors followerHistory for a newsletter list.
-type subscriberHistory struct {
-	before *SubscriberSnapshot
-	days   []SubscriberSnapshot
-}
-
-func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to time.Time) (subscriberHistory, error) {
-	var h subscriberHistory
-	days, err := q.Subscribers(ctx, listID, from, to)
+// subscriberHistory is a list's subscriber levels over from..to.
+func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to time.Time) (levels, error) {
+	var h levels
+	snaps, err := q.Subscribers(ctx, listID, from, to)
 	if err != nil {
 		return h, err
 	}
-	for i := range days {
-		days[i].Date = days[i].Date.UTC()
+	for _, s := range snaps {
+		h.days = append(h.days, level{s.Date.UTC(), s.Subscribers})
 	}
-	h.days = days
 	var n, subs uint64
 	var d time.Time
 	err = q.conn.QueryRow(ctx, `
@@ -124,25 +136,7 @@ WHERE list_id = ? AND date < toDate(?)`, listID, dateArg(from)).Scan(&n, &subs, 
 		return h, fmt.Errorf("subscribers of %s before %s: %w", listID, dateArg(from), err)
 	}
 	if n > 0 {
-		h.before = &SubscriberSnapshot{Date: d.UTC(), Subscribers: subs}
+		h.before = &level{d.UTC(), subs}
 	}
 	return h, nil
-}
-
-// at is the list size on day d: the last snapshot on or before d, as NewsletterYear defines
-// SubscribersAtEnd. Nil when there is none.
-func (h subscriberHistory) at(d time.Time) *uint64 {
-	var found *uint64
-	if h.before != nil && !h.before.Date.After(d) {
-		v := h.before.Subscribers
-		found = &v
-	}
-	for _, s := range h.days {
-		if s.Date.After(d) {
-			break
-		}
-		v := s.Subscribers
-		found = &v
-	}
-	return found
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/demo"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -64,7 +65,7 @@ func TestDemoPagesQueries(t *testing.T) {
 
 	t.Run("visits series adds up to the report's quarters and never to a unique figure", func(t *testing.T) {
 		report := []uint64{10234, 9068, 9634, 9709}
-		months, err := q.VisitsSeries(ctx, demoSite, query.YearSpan(2022), query.GrainMonth)
+		months, err := q.VisitsSeries(ctx, demoSite, days.YearSpan(2022), days.Month)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +84,7 @@ func TestDemoPagesQueries(t *testing.T) {
 				t.Errorf("Q%d visits from months %d, want %d", qtr+1, sum, report[qtr])
 			}
 		}
-		weeks, err := q.VisitsSeries(ctx, demoSite, query.QuarterSpan(2022, 3), query.GrainWeek)
+		weeks, err := q.VisitsSeries(ctx, demoSite, days.QuarterSpan(2022, 3), days.Week)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func TestDemoPagesQueries(t *testing.T) {
 		if sum != 9634 {
 			t.Errorf("Q3 weeks add up to %d, want 9 634", sum)
 		}
-		feb, err := q.VisitsSeries(ctx, demoSite, query.MonthSpan(2022, time.February), query.GrainDay)
+		feb, err := q.VisitsSeries(ctx, demoSite, days.MonthSpan(2022, time.February), days.Day)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +104,7 @@ func TestDemoPagesQueries(t *testing.T) {
 			t.Errorf("14 February: %+v, want %v visits", feb[13], want)
 		}
 		// Outside the demo's years every point is a gap, not zero.
-		gap, err := q.VisitsSeries(ctx, demoSite, query.MonthSpan(2020, time.May), query.GrainDay)
+		gap, err := q.VisitsSeries(ctx, demoSite, days.MonthSpan(2020, time.May), days.Day)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,22 +116,27 @@ func TestDemoPagesQueries(t *testing.T) {
 	})
 
 	t.Run("unique visitors only for whole calendar periods", func(t *testing.T) {
-		q1, err := q.SpanVisitors(ctx, demoSite, query.QuarterSpan(2022, 1))
+		q1, err := q.SpanVisitors(ctx, demoSite, days.QuarterSpan(2022, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if q1 == nil || q1.Visitors == nil || *q1.Visitors != 8001 {
 			t.Errorf("Q1 2022 uniques %+v, want 8 001", q1)
 		}
-		custom, _ := query.CustomSpan(day(2022, time.January, 1), day(2022, time.March, 31))
-		if v, err := q.SpanVisitors(ctx, demoSite, custom); err != nil || v != nil {
-			t.Errorf("a custom range that happens to be Q1 got %+v (%v); want none", v, err)
+		// A custom range that is exactly Q1 is Q1 (issue 12): the same provider figure.
+		custom, _ := days.CustomSpan(day(2022, time.January, 1), day(2022, time.March, 31))
+		if v, err := q.SpanVisitors(ctx, demoSite, custom); err != nil || v == nil || v.Visitors == nil || *v.Visitors != *q1.Visitors {
+			t.Errorf("a custom range that is exactly Q1 got %+v (%v); want Q1's figure", v, err)
 		}
-		running := query.QuarterSpan(2022, 1).Clip(day(2022, time.February, 10))
+		notQ1, _ := days.CustomSpan(day(2022, time.January, 2), day(2022, time.March, 31))
+		if v, err := q.SpanVisitors(ctx, demoSite, notQ1); err != nil || v != nil {
+			t.Errorf("a custom range one day short of Q1 got %+v (%v); want none", v, err)
+		}
+		running := days.QuarterSpan(2022, 1).Clip(day(2022, time.February, 10))
 		if v, err := q.SpanVisitors(ctx, demoSite, running); err != nil || v != nil {
 			t.Errorf("a clipped quarter got %+v (%v); want none", v, err)
 		}
-		year, err := q.SpanVisitors(ctx, demoSite, query.YearSpan(2022))
+		year, err := q.SpanVisitors(ctx, demoSite, days.YearSpan(2022))
 		if err != nil || year == nil || year.NewVisitors == nil || year.ReturningVisitors == nil {
 			t.Fatalf("year 2022: %+v %v", year, err)
 		}
@@ -144,29 +150,33 @@ func TestDemoPagesQueries(t *testing.T) {
 	})
 
 	t.Run("discovery lists what the demo wrote", func(t *testing.T) {
-		accounts, err := q.SocialAccounts(ctx)
+		d, err := q.Discover(ctx, demoSite, loc)
 		if err != nil {
 			t.Fatal(err)
 		}
+		accounts, lists, registers, feeds, ext := d.Social, d.Lists, d.EventAccounts, d.Feeds, d.Extent
 		want := []query.SocialAccount{{"facebook", "innomed"}, {"instagram", "innomed"}, {"linkedin", "innomed"}}
 		if len(accounts) != 3 || accounts[0] != want[0] || accounts[1] != want[1] || accounts[2] != want[2] {
 			t.Errorf("accounts %+v", accounts)
 		}
-		lists, err := q.NewsletterLists(ctx)
-		if err != nil || len(lists) != 1 || lists[0] != demo.ListID {
-			t.Errorf("lists %q %v", lists, err)
+		if len(lists) != 1 || lists[0] != demo.ListID {
+			t.Errorf("lists %q", lists)
 		}
-		registers, err := q.EventAccounts(ctx)
-		if err != nil || len(registers) != 1 || registers[0] != demo.AccountID {
-			t.Errorf("event accounts %q %v", registers, err)
+		if len(registers) != 1 || registers[0] != demo.AccountID {
+			t.Errorf("event accounts %q", registers)
 		}
-		feeds, err := q.Feeds(ctx)
-		if err != nil || len(feeds) != 1 || feeds[0] != demo.FeedID {
-			t.Errorf("feeds %q %v", feeds, err)
+		if len(feeds) != 1 || feeds[0] != demo.FeedID {
+			t.Errorf("feeds %q", feeds)
 		}
-		ext, err := q.DataExtent(ctx, demoSite, loc)
-		if err != nil {
-			t.Fatal(err)
+		// Within one request the discovery is one query, however often it is asked for.
+		rctx, req := query.NewRequest(ctx)
+		for range 3 {
+			if _, err := q.Discover(rctx, demoSite, loc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if req.Queries() != 1 {
+			t.Errorf("three discoveries in one request made %d queries, want 1", req.Queries())
 		}
 		if ext.Empty || !ext.First.Equal(day(2021, time.January, 1)) || !ext.Last.Equal(day(2023, time.December, 31)) {
 			t.Errorf("extent %+v, want 2021-01-01..2023-12-31", ext)
@@ -182,7 +192,7 @@ func TestDemoPagesQueries(t *testing.T) {
 			Social: []query.SocialAccount{{"facebook", "innomed"}, {"instagram", "innomed"}, {"linkedin", "innomed"}}}
 		targets := []query.Target{{KPI: query.KPIFollowersLinkedIn, Year: 2022, Value: 700},
 			{KPI: query.KPIWebVisits, Year: 2022, Value: 40000}, {KPI: query.KPIWebVisits, Year: 2023, Value: 1}}
-		values, err := q.KPIValues(ctx, query.KPIs(), scope, query.YearSpan(2022), query.GrainMonth, targets)
+		values, err := q.KPIValues(ctx, query.KPIs(), scope, days.YearSpan(2022), days.Month, targets)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +266,7 @@ func TestDemoPagesQueries(t *testing.T) {
 	t.Run("quarter comparisons and a running quarter", func(t *testing.T) {
 		scope := query.KPIScope{SiteID: demoSite, Location: loc}
 		defs := []query.KPIDef{{Name: query.KPIWebVisits, Shape: query.ShapeSum}, {Name: query.KPIWebUniqueVisitors, Shape: query.ShapePeriod}}
-		values, err := q.KPIValues(ctx, defs, scope, query.QuarterSpan(2022, 2), query.GrainWeek, nil)
+		values, err := q.KPIValues(ctx, defs, scope, days.QuarterSpan(2022, 2), days.Week, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,8 +281,8 @@ func TestDemoPagesQueries(t *testing.T) {
 		if ch == nil || ch.Delta != 9068-10234 || !near(*ch.Relative, (9068.0-10234)/10234) {
 			t.Errorf("change %+v", ch)
 		}
-		running := query.QuarterSpan(2022, 2).Clip(day(2022, time.May, 10))
-		values, err = q.KPIValues(ctx, defs, scope, running, query.GrainWeek, nil)
+		running := days.QuarterSpan(2022, 2).Clip(day(2022, time.May, 10))
+		values, err = q.KPIValues(ctx, defs, scope, running, days.Week, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,7 +326,7 @@ func TestDemoPagesQueries(t *testing.T) {
 	})
 
 	t.Run("events by quarter, kind and sector", func(t *testing.T) {
-		events, err := q.SpanEvents(ctx, demo.AccountID, query.YearSpan(2022), loc)
+		events, err := q.SpanEvents(ctx, demo.AccountID, days.YearSpan(2022), loc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +365,7 @@ func TestDemoPagesQueries(t *testing.T) {
 	})
 
 	t.Run("reach per month is the report's, and publications fall on local days", func(t *testing.T) {
-		months, err := q.ReachBetween(ctx, "facebook", "innomed", query.PeriodMonth, day(2022, time.January, 1), day(2022, time.December, 1))
+		months, err := q.ReachBetween(ctx, "facebook", "innomed", days.Month, day(2022, time.January, 1), day(2022, time.December, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,7 +377,7 @@ func TestDemoPagesQueries(t *testing.T) {
 		if len(months) != 12 || sum != 3600 {
 			t.Errorf("%d months, Σ %d; want 12 and 3 600", len(months), sum)
 		}
-		pubs, err := q.SpanPublications(ctx, nil, query.YearSpan(2022), loc)
+		pubs, err := q.SpanPublications(ctx, nil, days.YearSpan(2022), loc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +390,7 @@ func TestDemoPagesQueries(t *testing.T) {
 				t.Errorf("%q: day %s, published %s", p.Title, p.Day, p.PublishedAt)
 			}
 		}
-		perMonth, err := q.PublicationsPerMonth(ctx, []string{demo.FeedID}, query.QuarterSpan(2022, 1), loc)
+		perMonth, err := q.PublicationsPerMonth(ctx, []string{demo.FeedID}, days.QuarterSpan(2022, 1), loc)
 		if err != nil || len(perMonth) != 3 {
 			t.Fatalf("per month %+v %v", perMonth, err)
 		}
@@ -398,7 +408,7 @@ func TestDemoPagesQueries(t *testing.T) {
 	})
 
 	t.Run("provenance names the demo and when it was loaded", func(t *testing.T) {
-		uses, err := q.Provenance(ctx, query.DatasetWebTraffic, []string{demoSite}, query.YearSpan(2022), loc)
+		uses, err := q.Provenance(ctx, query.DatasetWebTraffic, []string{demoSite}, days.YearSpan(2022), loc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -410,12 +420,12 @@ func TestDemoPagesQueries(t *testing.T) {
 		for _, d := range []query.Dataset{query.DatasetWebVisitors, query.DatasetTopPages, query.DatasetFollowers,
 			query.DatasetReach, query.DatasetSubscribers, query.DatasetCampaigns, query.DatasetEvents, query.DatasetSectors,
 			query.DatasetPublications} {
-			uses, err := q.Provenance(ctx, d, nil, query.YearSpan(2022), loc)
+			uses, err := q.Provenance(ctx, d, nil, days.YearSpan(2022), loc)
 			if err != nil || len(uses) != 1 || uses[0].Rows == 0 {
 				t.Errorf("%s: %+v %v", d, uses, err)
 			}
 		}
-		if _, err := q.Provenance(ctx, "collector_runs; DROP TABLE x", nil, query.YearSpan(2022), loc); err == nil {
+		if _, err := q.Provenance(ctx, "collector_runs; DROP TABLE x", nil, days.YearSpan(2022), loc); err == nil {
 			t.Error("an unknown dataset was accepted")
 		}
 	})
@@ -469,7 +479,7 @@ func TestAnnotationsUnionExcludesDeleted(t *testing.T) {
 
 	scope := query.AnnotationScope{Scopes: []string{"site", "global"}, ListID: "list", EventAccount: "acc",
 		Feeds: []string{"feed"}, Location: loc}
-	got, err := q.Annotations(ctx, scope, query.MonthSpan(2022, time.June))
+	got, err := q.Annotations(ctx, scope, days.MonthSpan(2022, time.June))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +498,7 @@ func TestAnnotationsUnionExcludesDeleted(t *testing.T) {
 		}
 	}
 	// With nothing in scope, nothing comes back (and the empty lists are valid SQL on 18.16).
-	none, err := q.Annotations(ctx, query.AnnotationScope{Location: loc}, query.MonthSpan(2022, time.June))
+	none, err := q.Annotations(ctx, query.AnnotationScope{Location: loc}, days.MonthSpan(2022, time.June))
 	if err != nil || len(none) != 0 {
 		t.Errorf("empty scope: %+v %v", none, err)
 	}

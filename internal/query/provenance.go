@@ -3,7 +3,10 @@ package query
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // Dataset names a figure table as the provenance notes under each figure see it: which rows of
@@ -56,38 +59,76 @@ type SourceUse struct {
 	LastOK *time.Time
 }
 
+// ProvenanceSet is one dataset's rows for some keys (all keys when Keys is empty).
+type ProvenanceSet struct {
+	Dataset Dataset
+	Keys    []string
+}
+
 // Provenance lists the sources of a dataset's rows for keys over span s (newest version per key,
 // as every figure reads them), largest share first. Keys empty means every key.
-func (q *Queries) Provenance(ctx context.Context, d Dataset, keys []string, s Span, loc *time.Location) ([]SourceUse, error) {
-	def, ok := datasetSQL[d]
-	if !ok {
-		return nil, fmt.Errorf("provenance: unknown dataset %q", d)
+func (q *Queries) Provenance(ctx context.Context, d Dataset, keys []string, s days.Span, loc *time.Location) ([]SourceUse, error) {
+	uses, err := q.ProvenanceOf(ctx, []ProvenanceSet{{d, keys}}, s, loc)
+	if err != nil {
+		return nil, err
 	}
-	if loc == nil {
-		return nil, fmt.Errorf("provenance of %s: nil time zone", d)
+	return uses[0], nil
+}
+
+// ProvenanceOf is Provenance for several sets at once, in one query: a page's or a figure's whole
+// "source and definition" note. Parts of one request share what they both ask for
+// (query.Request): only the sets no other part has read are read, together.
+func (q *Queries) ProvenanceOf(ctx context.Context, sets []ProvenanceSet, s days.Span, loc *time.Location) ([][]SourceUse, error) {
+	keys := make([]string, len(sets))
+	for i, set := range sets {
+		keys[i] = fmt.Sprintf("provenance\x00%s\x00%q\x00%s\x00%s", set.Dataset, set.Keys, s.Range(), loc)
 	}
-	where := "(? = 0 OR has(?, " + def.key + "))"
-	args := []any{len(keys), keyList(keys)}
-	if def.day != "" {
-		where += " AND " + def.day + " >= toDate(?) AND " + def.day + " <= toDate(?)"
-		if def.local {
-			args = append(args, loc.String(), dateArg(s.From), loc.String(), dateArg(s.To))
-		} else {
-			args = append(args, dateArg(s.From), dateArg(s.To))
+	return onceEach(ctx, keys, func(missing []int) ([][]SourceUse, error) {
+		want := make([]ProvenanceSet, len(missing))
+		for j, i := range missing {
+			want[j] = sets[i]
 		}
+		return q.provenance(ctx, want, s, loc)
+	})
+}
+
+func (q *Queries) provenance(ctx context.Context, sets []ProvenanceSet, s days.Span, loc *time.Location) ([][]SourceUse, error) {
+	if loc == nil {
+		return nil, fmt.Errorf("provenance: nil time zone")
 	}
-	if d == DatasetSectors {
-		// Sector rows carry no date: they belong to events, so take those of the span's events.
-		where += " AND (account_id, event_id) IN (SELECT account_id, event_id FROM events FINAL WHERE deleted = 0 AND toDate(starts_at, ?) >= toDate(?) AND toDate(starts_at, ?) <= toDate(?))"
-		args = append(args, loc.String(), dateArg(s.From), loc.String(), dateArg(s.To))
+	if len(sets) == 0 || len(sets) > 255 {
+		return nil, fmt.Errorf("provenance: %d datasets (1 to 255)", len(sets))
+	}
+	var parts []string
+	var args []any
+	for i, set := range sets {
+		def, ok := datasetSQL[set.Dataset]
+		if !ok {
+			return nil, fmt.Errorf("provenance: unknown dataset %q", set.Dataset)
+		}
+		where := "(? = 0 OR has(?, " + def.key + "))"
+		args = append(args, len(set.Keys), keyList(set.Keys))
+		if def.day != "" {
+			where += " AND " + def.day + " >= toDate(?) AND " + def.day + " <= toDate(?)"
+			if def.local {
+				args = append(args, loc.String(), dateArg(s.From), loc.String(), dateArg(s.To))
+			} else {
+				args = append(args, dateArg(s.From), dateArg(s.To))
+			}
+		}
+		if set.Dataset == DatasetSectors {
+			// Sector rows carry no date: they belong to events, so take those of the span's events.
+			where += " AND (account_id, event_id) IN (SELECT account_id, event_id FROM events FINAL WHERE deleted = 0 AND toDate(starts_at, ?) >= toDate(?) AND toDate(starts_at, ?) <= toDate(?))"
+			args = append(args, loc.String(), dateArg(s.From), loc.String(), dateArg(s.To))
+		}
+		// Only the fixed strings of datasetSQL and the dataset's own name reach the SQL text.
+		parts = append(parts, fmt.Sprintf("SELECT toUInt8(%d) AS part, source, count() AS n, max(version) AS fetched FROM %s FINAL WHERE %s GROUP BY source",
+			i, string(set.Dataset), where))
 	}
 	rows, err := q.conn.Query(ctx, `
-SELECT p.source, p.n, p.fetched, r.n_ok, r.last_ok
+SELECT p.part, p.source, p.n, p.fetched, r.n_ok, r.last_ok
 FROM (
-    SELECT source, count() AS n, max(version) AS fetched
-    FROM `+string(d)+` FINAL
-    WHERE `+where+`
-    GROUP BY source
+    `+strings.Join(parts, "\n    UNION ALL\n    ")+`
 ) AS p
 ANY LEFT JOIN (
     SELECT source, countIf(status IN ('ok', 'partial') AND finished_at IS NOT NULL) AS n_ok,
@@ -95,28 +136,29 @@ ANY LEFT JOIN (
     FROM collector_runs FINAL
     GROUP BY source
 ) AS r USING source
-ORDER BY p.n DESC, p.source`, args...)
+ORDER BY p.part, p.n DESC, p.source`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("provenance of %s: %w", d, err)
+		return nil, fmt.Errorf("provenance: %w", err)
 	}
 	defer func() { _ = rows.Close() }()
-	var out []SourceUse
+	out := make([][]SourceUse, len(sets))
 	for rows.Next() {
 		var u SourceUse
+		var part uint8
 		var version, nOK uint64
 		var lastOK time.Time
-		if err := rows.Scan(&u.Source, &u.Rows, &version, &nOK, &lastOK); err != nil {
-			return nil, fmt.Errorf("provenance of %s: %w", d, err)
+		if err := rows.Scan(&part, &u.Source, &u.Rows, &version, &nOK, &lastOK); err != nil {
+			return nil, fmt.Errorf("provenance: %w", err)
 		}
 		u.Fetched = time.Unix(0, int64(version)).UTC()
 		if nOK > 0 {
 			t := lastOK.UTC()
 			u.LastOK = &t
 		}
-		out = append(out, u)
+		out[part] = append(out[part], u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("provenance of %s: %w", d, err)
+		return nil, fmt.Errorf("provenance: %w", err)
 	}
 	return out, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // Publication is one item of a configured feed.
@@ -20,11 +22,11 @@ type Publication struct {
 // SpanPublications returns the items of the given feeds (empty: every feed) published on the days
 // of span s in loc, oldest first. An item is counted once, whatever number of times its feed
 // repeats it (publications is keyed by feed and item).
-func (q *Queries) SpanPublications(ctx context.Context, feeds []string, s Span, loc *time.Location) ([]Publication, error) {
+func (q *Queries) SpanPublications(ctx context.Context, feeds []string, s days.Span, loc *time.Location) ([]Publication, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("publications: nil time zone")
 	}
-	from, to := localBounds(s, loc)
+	from, to := s.Instants(loc)
 	rows, err := q.conn.Query(ctx, `
 SELECT feed_id, title, link, category, published_at
 FROM publications FINAL
@@ -41,7 +43,7 @@ ORDER BY published_at, feed_id, item_key`, len(feeds), keyList(feeds), from.Unix
 			return nil, fmt.Errorf("publications: %w", err)
 		}
 		p.PublishedAt = p.PublishedAt.UTC()
-		p.Day = localDay(p.PublishedAt, loc)
+		p.Day = days.Of(p.PublishedAt, loc)
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -59,10 +61,10 @@ type MonthCount struct {
 // PublicationsPerMonth counts the items of the feeds (empty: every feed) per local calendar month,
 // for every month span s touches, months without items included as 0 (nothing published is a real
 // zero once a feed is collected). Items are counted on their local day, as SpanPublications does.
-func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s Span, loc *time.Location) ([]MonthCount, error) {
-	first := utcDay(s.From.Year(), s.From.Month(), 1)
-	last := utcDay(s.To.Year(), s.To.Month(), 1)
-	whole := Span{Kind: SpanCustom, From: first, To: last.AddDate(0, 1, -1), End: last.AddDate(0, 1, -1)}
+func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s days.Span, loc *time.Location) ([]MonthCount, error) {
+	first := days.Date(s.From.Year(), s.From.Month(), 1)
+	last := days.Date(s.To.Year(), s.To.Month(), 1)
+	whole := days.Span{Kind: days.Custom, From: first, To: last.AddDate(0, 1, -1), End: last.AddDate(0, 1, -1)}
 	items, err := q.SpanPublications(ctx, feeds, whole, loc)
 	if err != nil {
 		return nil, err
@@ -74,7 +76,7 @@ func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s Sp
 		out = append(out, MonthCount{Month: m})
 	}
 	for _, it := range items {
-		out[index[utcDay(it.Day.Year(), it.Day.Month(), 1)]].Count++
+		out[index[days.Date(it.Day.Year(), it.Day.Month(), 1)]].Count++
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/store"
 )
@@ -88,4 +89,57 @@ func TestQueriesReadTheNewestVersionAndKeepNullsApart(t *testing.T) {
 			t.Errorf("events %+v; want only the course, attended 12 on site, registered and digital nil", events)
 		}
 	})
+}
+
+// A quarter's unique visitors fetched while the quarter was running are not its figure: every
+// reader that shows quarter uniques (the quarterly table and chart, the KPI cards, the API series)
+// shows none for it, and says why; a later fetch after the quarter's end gives the figure to all.
+func TestRunningQuarterUniquesAreAbsentEverywhere(t *testing.T) {
+	st := chtest.Open(t)
+	q := query.New(st.Conn())
+	ctx := context.Background()
+	oslo, _ := time.LoadLocation("Europe/Oslo")
+	cols := []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"}
+	fetched := func(y int, m time.Month, d int) uint64 { return uint64(day(y, m, d).UnixNano()) }
+	insert(t, st, "web_visitors_period", cols,
+		// Q1 2024 fetched on 15 February (running), Q2 fetched on 1 July (over).
+		[]any{"s", "quarter", day(2024, 1, 1), day(2024, 3, 31), u64(900), u64(600), u64(300), "test", fetched(2024, 2, 15)},
+		[]any{"s", "quarter", day(2024, 4, 1), day(2024, 6, 30), u64(2000), u64(1500), u64(500), "test", fetched(2024, 7, 1)})
+	insert(t, st, "web_traffic_daily", []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"},
+		[]any{"s", day(2024, 2, 1), "direct", "desktop", uint64(10), uint64(20), uint64(9), uint64(5), "test", fetched(2024, 2, 2)})
+
+	quarters, err := q.QuarterlyVisitors(ctx, "s", 2024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(quarters) != 2 || !quarters[0].Running || quarters[0].UniqueVisitors != nil || quarters[0].Visits != 10 ||
+		quarters[1].Running || quarters[1].UniqueVisitors == nil || *quarters[1].UniqueVisitors != 2000 {
+		t.Errorf("quarterly visitors %+v", quarters)
+	}
+	for quarter, want := range map[int]*uint64{1: nil, 2: u64(2000)} {
+		s := days.QuarterSpan(2024, quarter)
+		v, err := q.SpanVisitors(ctx, "s", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (want == nil) != (v == nil || v.Visitors == nil) || want != nil && *v.Visitors != *want {
+			t.Errorf("Q%d span visitors %+v, want %v", quarter, v, want)
+		}
+		def, _ := query.LookupKPI(string(query.KPIWebUniqueVisitors))
+		series, err := q.KPISeries(ctx, []query.KPIDef{def}, query.KPIScope{SiteID: "s", Location: oslo}, days.YearSpan(2024), days.Quarter, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := series[0].Points[quarter-1].Value
+		if (want == nil) != (got == nil) || want != nil && *got != float64(*want) {
+			t.Errorf("Q%d API series point %v, want %v", quarter, got, want)
+		}
+		values, err := q.KPIValues(ctx, []query.KPIDef{def}, query.KPIScope{SiteID: "s", Location: oslo}, s, days.Month, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur := values[0].Current; (want == nil) != (cur == nil) || want != nil && *cur != float64(*want) {
+			t.Errorf("Q%d KPI card %v, want %v", quarter, cur, want)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // What the reports need besides the figures themselves: how much of a period the collected tables
@@ -12,15 +14,35 @@ import (
 
 // TrafficDays counts the days from..to (both included) on which a site has any web traffic row.
 // A period's visits or channel shares cover the whole period only when this equals its length.
+// It reads whole years (trafficYear), which the parts of one request share.
 func (q *Queries) TrafficDays(ctx context.Context, siteID string, from, to time.Time) (int, error) {
-	var n uint64
-	err := q.conn.QueryRow(ctx, `
-SELECT uniqExact(date) FROM web_traffic_daily
-WHERE site_id = ? AND date >= toDate(?) AND date <= toDate(?)`, siteID, dateArg(from), dateArg(to)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("traffic days for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
-	}
-	return int(n), nil
+	read := func(y int) ([]time.Time, error) { return q.trafficYear(ctx, siteID, y) }
+	covered, err := inYears(from, to, read, func(d time.Time) bool { return !d.Before(from) && !d.After(to) })
+	return len(covered), err
+}
+
+// trafficYear lists the days of year on which a site has any web traffic row; read once per
+// request (query.Request).
+func (q *Queries) trafficYear(ctx context.Context, siteID string, year int) ([]time.Time, error) {
+	return once(ctx, fmt.Sprintf("trafficdays\x00%s\x00%d", siteID, year), func() ([]time.Time, error) {
+		y := days.YearSpan(year)
+		rows, err := q.conn.Query(ctx, `
+SELECT DISTINCT date FROM web_traffic_daily
+WHERE site_id = ? AND date >= toDate(?) AND date <= toDate(?)`, siteID, dateArg(y.From), dateArg(y.To))
+		if err != nil {
+			return nil, fmt.Errorf("traffic days for %s %d: %w", siteID, year, err)
+		}
+		defer func() { _ = rows.Close() }()
+		var out []time.Time
+		for rows.Next() {
+			var d time.Time
+			if err := rows.Scan(&d); err != nil {
+				return nil, fmt.Errorf("traffic days for %s %d: %w", siteID, year, err)
+			}
+			out = append(out, d.UTC())
+		}
+		return out, rows.Err()
+	})
 }
 
 // TopPageMonths counts the months overlapping from..to for which a site has a top-pages list.

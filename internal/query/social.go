@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // FollowerGrowth is how one social account's followers changed over a period.
@@ -32,54 +34,54 @@ type FollowerGrowth struct {
 
 // FollowerGrowth returns an account's follower growth over a calendar year.
 func (q *Queries) FollowerGrowth(ctx context.Context, platform, accountID string, year int) (FollowerGrowth, error) {
-	first, last := yearBounds(year)
+	ys := days.YearSpan(year)
+	first, last := ys.From, ys.To
 	return q.FollowerGrowthBetween(ctx, platform, accountID, first, last)
 }
 
 // FollowerGrowthBetween returns an account's follower growth from..to (calendar days, both
-// included), e.g. for the quarterly review. See FollowerGrowth's fields for the definitions.
+// included), e.g. for the quarterly review. See FollowerGrowth's fields for the definitions. It
+// reads the account's levels (followerHistory), shared with the other follower figures of a request.
 func (q *Queries) FollowerGrowthBetween(ctx context.Context, platform, accountID string, from, to time.Time) (FollowerGrowth, error) {
 	g := FollowerGrowth{Platform: platform, AccountID: accountID, From: from, To: to}
-	f, t := dateArg(from), dateArg(to)
-	var nEnd, atEnd, nStart, atStart, nFollows, follows, nUnfollows, unfollows uint64
-	err := q.conn.QueryRow(ctx, `
-SELECT
-    count() AS n_end,
-    argMax(followers, date) AS followers_at_end,
-    countIf(date < toDate(?)) AS n_start,
-    argMaxIf(followers, date, date < toDate(?)) AS followers_at_start,
-    countIf(date >= toDate(?) AND follows IS NOT NULL) AS n_follows,
-    sumIf(assumeNotNull(follows), date >= toDate(?) AND follows IS NOT NULL) AS gross_follows,
-    countIf(date >= toDate(?) AND unfollows IS NOT NULL) AS n_unfollows,
-    sumIf(assumeNotNull(unfollows), date >= toDate(?) AND unfollows IS NOT NULL) AS gross_unfollows
-FROM social_followers_daily FINAL
-WHERE platform = ? AND account_id = ? AND date <= toDate(?)`,
-		f, f, f, f, f, f, platform, accountID, t).
-		Scan(&nEnd, &atEnd, &nStart, &atStart, &nFollows, &follows, &nUnfollows, &unfollows)
+	h, err := q.followerHistory(ctx, platform, accountID, from, to)
 	if err != nil {
-		return g, fmt.Errorf("follower growth for %s/%s %s..%s: %w", platform, accountID, f, t, err)
+		return g, fmt.Errorf("follower growth for %s/%s %s..%s: %w", platform, accountID, dateArg(from), dateArg(to), err)
 	}
-	if nEnd > 0 {
-		g.FollowersAtEnd = &atEnd
+	if h.before != nil {
+		v := h.before.n
+		g.FollowersAtStart = &v
 	}
-	if nStart > 0 {
-		g.FollowersAtStart = &atStart
+	g.FollowersAtEnd = h.at(to)
+	snaps, err := q.Followers(ctx, platform, accountID, from, to)
+	if err != nil {
+		return g, err
 	}
-	if nFollows > 0 {
-		g.GrossFollows = &follows
-	}
-	if nUnfollows > 0 {
-		g.GrossUnfollows = &unfollows
+	for _, s := range snaps {
+		if s.Follows != nil {
+			g.GrossFollows = addTo(g.GrossFollows, *s.Follows)
+		}
+		if s.Unfollows != nil {
+			g.GrossUnfollows = addTo(g.GrossUnfollows, *s.Unfollows)
+		}
 	}
 	if g.FollowersAtEnd != nil && g.FollowersAtStart != nil {
-		n := int64(atEnd) - int64(atStart)
+		n := int64(*g.FollowersAtEnd) - int64(*g.FollowersAtStart)
 		g.NewFollowers = &n
-		if atStart > 0 {
-			pct := 100 * float64(n) / float64(atStart)
+		if *g.FollowersAtStart > 0 {
+			pct := 100 * float64(n) / float64(*g.FollowersAtStart)
 			g.GrowthPercent = &pct
 		}
 	}
 	return g, nil
+}
+
+func addTo(sum *uint64, n uint64) *uint64 {
+	v := n
+	if sum != nil {
+		v += *sum
+	}
+	return &v
 }
 
 // FollowerSnapshot is one day's follower count as collected.
@@ -92,70 +94,66 @@ type FollowerSnapshot struct {
 }
 
 // Followers returns an account's daily snapshots from..to (both included), oldest first. Days
-// without a snapshot are absent: gaps stay gaps, nothing is filled in.
+// without a snapshot are absent: gaps stay gaps, nothing is filled in. It reads whole years of
+// every account's snapshots (followerYear), shared within a request.
 func (q *Queries) Followers(ctx context.Context, platform, accountID string, from, to time.Time) ([]FollowerSnapshot, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT date, followers, follows, unfollows
+	a := SocialAccount{Platform: platform, AccountID: accountID}
+	read := func(y int) ([]FollowerSnapshot, error) {
+		all, err := q.followerYear(ctx, y)
+		return all[a], err
+	}
+	return inYears(from, to, read, func(s FollowerSnapshot) bool { return !s.Date.Before(from) && !s.Date.After(to) })
+}
+
+// followerYear is every account's follower snapshots of year, oldest first; read once per request.
+func (q *Queries) followerYear(ctx context.Context, year int) (map[SocialAccount][]FollowerSnapshot, error) {
+	return once(ctx, fmt.Sprintf("followers\x00%d", year), func() (map[SocialAccount][]FollowerSnapshot, error) {
+		y := days.YearSpan(year)
+		rows, err := q.conn.Query(ctx, `
+SELECT platform, account_id, date, followers, follows, unfollows
 FROM social_followers_daily FINAL
-WHERE platform = ? AND account_id = ? AND date >= toDate(?) AND date <= toDate(?)
-ORDER BY date`, platform, accountID, dateArg(from), dateArg(to))
-	if err != nil {
-		return nil, fmt.Errorf("followers of %s/%s: %w", platform, accountID, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []FollowerSnapshot
-	for rows.Next() {
-		var s FollowerSnapshot
-		if err := rows.Scan(&s.Date, &s.Followers, &s.Follows, &s.Unfollows); err != nil {
-			return nil, fmt.Errorf("followers of %s/%s: %w", platform, accountID, err)
+WHERE date >= toDate(?) AND date <= toDate(?)
+ORDER BY platform, account_id, date`, dateArg(y.From), dateArg(y.To))
+		if err != nil {
+			return nil, fmt.Errorf("followers %d: %w", year, err)
 		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("followers of %s/%s: %w", platform, accountID, err)
-	}
-	return out, nil
+		defer func() { _ = rows.Close() }()
+		out := map[SocialAccount][]FollowerSnapshot{}
+		for rows.Next() {
+			var a SocialAccount
+			var s FollowerSnapshot
+			if err := rows.Scan(&a.Platform, &a.AccountID, &s.Date, &s.Followers, &s.Follows, &s.Unfollows); err != nil {
+				return nil, fmt.Errorf("followers %d: %w", year, err)
+			}
+			s.Date = s.Date.UTC()
+			out[a] = append(out[a], s)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("followers %d: %w", year, err)
+		}
+		return out, nil
+	})
 }
 
 // Reach is one provider row of people reached in a period. Reach counts people, so a quarter's
 // reach is not the sum of its months; impressions (views) are additive.
 type Reach struct {
-	Period      Period
+	Period      days.Kind
 	Start, End  time.Time
 	Reach       uint64
 	Impressions *uint64 // nil when the platform does not report them
 }
 
 // ReachByPeriod returns an account's reach rows of one period length whose start lies in year,
-// in date order.
-func (q *Queries) ReachByPeriod(ctx context.Context, platform, accountID string, period Period, year int) ([]Reach, error) {
-	first, last := yearBounds(year)
-	rows, err := q.conn.Query(ctx, `
-SELECT period_start, period_end, reach, impressions
-FROM social_reach FINAL
-WHERE platform = ? AND account_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start`, platform, accountID, string(period), dateArg(first), dateArg(last))
-	if err != nil {
-		return nil, fmt.Errorf("%s reach of %s/%s %d: %w", period, platform, accountID, year, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []Reach
-	for rows.Next() {
-		r := Reach{Period: period}
-		if err := rows.Scan(&r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
-			return nil, fmt.Errorf("%s reach of %s/%s %d: %w", period, platform, accountID, year, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s reach of %s/%s %d: %w", period, platform, accountID, year, err)
-	}
-	return out, nil
+// in date order (ReachBetween over the year).
+func (q *Queries) ReachByPeriod(ctx context.Context, platform, accountID string, period days.Kind, year int) ([]Reach, error) {
+	y := days.YearSpan(year)
+	return q.ReachBetween(ctx, platform, accountID, period, y.From, y.To)
 }
 
 // MonthlyReach returns an account's month rows of year.
 func (q *Queries) MonthlyReach(ctx context.Context, platform, accountID string, year int) ([]Reach, error) {
-	return q.ReachByPeriod(ctx, platform, accountID, PeriodMonth, year)
+	return q.ReachByPeriod(ctx, platform, accountID, days.Month, year)
 }
 
 // AverageReach is the report's "Rekkevidde per måned".

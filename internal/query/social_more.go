@@ -4,22 +4,68 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
-// followerHistory is an account's snapshots over a range plus the last one before it, enough to
-// answer "followers on day d" (the last snapshot on or before d) for any d in the range.
-type followerHistory struct {
-	before *FollowerSnapshot // newest snapshot before the range; nil when none
-	days   []FollowerSnapshot
+// levels are a count's daily snapshots over a range plus the last one before it, enough to answer
+// "the count on day d" (the last snapshot on or before d) for any d in the range: the definition
+// of followers and of subscribers at a day (FollowersAtEnd, SubscribersAtEnd).
+type levels struct {
+	before *level // newest snapshot before the range; nil when none
+	days   []level
 }
 
-func (q *Queries) followerHistory(ctx context.Context, platform, accountID string, from, to time.Time) (followerHistory, error) {
-	var h followerHistory
-	days, err := q.Followers(ctx, platform, accountID, from, to)
+type level struct {
+	day time.Time
+	n   uint64
+}
+
+// at is the count on day d; nil when there is no snapshot on or before it.
+func (h levels) at(d time.Time) *uint64 {
+	var found *uint64
+	if h.before != nil && !h.before.day.After(d) {
+		v := h.before.n
+		found = &v
+	}
+	for _, s := range h.days {
+		if s.day.After(d) {
+			break
+		}
+		v := s.n
+		found = &v
+	}
+	return found
+}
+
+// followerHistory is an account's follower levels over from..to. The level before from is the
+// last snapshot of the year before from, read with the years (followerYear); only when that year
+// has none either is the whole history asked.
+func (q *Queries) followerHistory(ctx context.Context, platform, accountID string, from, to time.Time) (levels, error) {
+	var h levels
+	snaps, err := q.Followers(ctx, platform, accountID, from, to)
 	if err != nil {
 		return h, err
 	}
-	h.days = days
+	for _, s := range snaps {
+		h.days = append(h.days, level{s.Date, s.Followers})
+	}
+	dayBefore := from.AddDate(0, 0, -1)
+	earlier, err := q.Followers(ctx, platform, accountID, days.Date(dayBefore.Year()-1, time.January, 1), dayBefore)
+	if err != nil {
+		return h, err
+	}
+	if n := len(earlier); n > 0 {
+		h.before = &level{earlier[n-1].Date, earlier[n-1].Followers}
+		return h, nil
+	}
+	first, err := q.followerFirstDays(ctx)
+	if err != nil {
+		return h, err
+	}
+	if f, ok := first[SocialAccount{Platform: platform, AccountID: accountID}]; !ok || !f.Before(from) {
+		return h, nil // nothing before from
+	}
 	var n, followers uint64
 	var d time.Time
 	err = q.conn.QueryRow(ctx, `
@@ -30,30 +76,30 @@ WHERE platform = ? AND account_id = ? AND date < toDate(?)`, platform, accountID
 		return h, fmt.Errorf("followers of %s/%s before %s: %w", platform, accountID, dateArg(from), err)
 	}
 	if n > 0 {
-		h.before = &FollowerSnapshot{Date: d.UTC(), Followers: followers}
-	}
-	for i := range h.days {
-		h.days[i].Date = h.days[i].Date.UTC()
+		h.before = &level{d.UTC(), followers}
 	}
 	return h, nil
 }
 
-// at is the follower count on day d: the last snapshot on or before d, as FollowerGrowthBetween
-// defines FollowersAtEnd. Nil when there is none.
-func (h followerHistory) at(d time.Time) *uint64 {
-	var found *uint64
-	if h.before != nil && !h.before.Date.After(d) {
-		v := h.before.Followers
-		found = &v
-	}
-	for _, s := range h.days {
-		if s.Date.After(d) {
-			break
+// followerFirstDays is every account's first snapshot day; read once per request.
+func (q *Queries) followerFirstDays(ctx context.Context) (map[SocialAccount]time.Time, error) {
+	return once(ctx, "followers-first", func() (map[SocialAccount]time.Time, error) {
+		rows, err := q.conn.Query(ctx, `SELECT platform, account_id, min(date) FROM social_followers_daily GROUP BY platform, account_id`)
+		if err != nil {
+			return nil, fmt.Errorf("first follower snapshots: %w", err)
 		}
-		v := s.Followers
-		found = &v
-	}
-	return found
+		defer func() { _ = rows.Close() }()
+		out := map[SocialAccount]time.Time{}
+		for rows.Next() {
+			var a SocialAccount
+			var d time.Time
+			if err := rows.Scan(&a.Platform, &a.AccountID, &d); err != nil {
+				return nil, fmt.Errorf("first follower snapshots: %w", err)
+			}
+			out[a] = d.UTC()
+		}
+		return out, rows.Err()
+	})
 }
 
 // MonthFollowers is one month of an account's follower growth.
@@ -70,8 +116,8 @@ type MonthFollowers struct {
 // MonthlyNewFollowers returns an account's net new followers per calendar month for every month
 // that overlaps from..to, in order (months are whole even when from..to cuts them).
 func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID string, from, to time.Time) ([]MonthFollowers, error) {
-	first := utcDay(from.Year(), from.Month(), 1)
-	last := utcDay(to.Year(), to.Month(), 1).AddDate(0, 1, -1)
+	first := days.Date(from.Year(), from.Month(), 1)
+	last := days.Date(to.Year(), to.Month(), 1).AddDate(0, 1, -1)
 	h, err := q.followerHistory(ctx, platform, accountID, first, last)
 	if err != nil {
 		return nil, err
@@ -90,28 +136,43 @@ func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID s
 }
 
 // ReachBetween returns an account's reach rows of one period length that start from..to (both
-// included), in date order.
-func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, period Period, from, to time.Time) ([]Reach, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT period_start, period_end, reach, impressions
+// included), in date order. It reads whole years of rows (reachYear), shared within a request.
+func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, period days.Kind, from, to time.Time) ([]Reach, error) {
+	read := func(y int) ([]Reach, error) { return q.reachYear(ctx, platform, accountID, y) }
+	return inYears(from, to, read, func(r Reach) bool {
+		return r.Period == period && !r.Start.Before(from) && !r.Start.After(to)
+	})
+}
+
+// reachYear is every account's reach rows whose period starts in year, by period start; read once
+// per request (query.Request): the accounts are few, so one read serves them all.
+func (q *Queries) reachYear(ctx context.Context, platform, accountID string, year int) ([]Reach, error) {
+	all, err := once(ctx, fmt.Sprintf("reach\x00%d", year), func() (map[SocialAccount][]Reach, error) {
+		y := days.YearSpan(year)
+		rows, err := q.conn.Query(ctx, `
+SELECT platform, account_id, period, period_start, period_end, reach, impressions
 FROM social_reach FINAL
-WHERE platform = ? AND account_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start`, platform, accountID, string(period), dateArg(from), dateArg(to))
-	if err != nil {
-		return nil, fmt.Errorf("%s reach of %s/%s %s..%s: %w", period, platform, accountID, dateArg(from), dateArg(to), err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []Reach
-	for rows.Next() {
-		r := Reach{Period: period}
-		if err := rows.Scan(&r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
-			return nil, fmt.Errorf("%s reach of %s/%s: %w", period, platform, accountID, err)
+WHERE period_start >= toDate(?) AND period_start <= toDate(?)
+ORDER BY platform, account_id, period_start, period`, dateArg(y.From), dateArg(y.To))
+		if err != nil {
+			return nil, fmt.Errorf("reach %d: %w", year, err)
 		}
-		r.Start, r.End = r.Start.UTC(), r.End.UTC()
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s reach of %s/%s: %w", period, platform, accountID, err)
-	}
-	return out, nil
+		defer func() { _ = rows.Close() }()
+		out := map[SocialAccount][]Reach{}
+		for rows.Next() {
+			var a SocialAccount
+			var r Reach
+			var kind string
+			if err := rows.Scan(&a.Platform, &a.AccountID, &kind, &r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
+				return nil, fmt.Errorf("reach %d: %w", year, err)
+			}
+			r.Period, r.Start, r.End = days.Kind(kind), r.Start.UTC(), r.End.UTC()
+			out[a] = append(out[a], r)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("reach %d: %w", year, err)
+		}
+		return out, nil
+	})
+	return all[SocialAccount{Platform: platform, AccountID: accountID}], err
 }

@@ -5,36 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
-// Period is the length of a row in the period tables (web_visitors_period, social_reach).
-// A row covers period_start to period_end, both days included.
-type Period string
-
-// The periods that providers report.
-const (
-	PeriodMonth   Period = "month"
-	PeriodQuarter Period = "quarter"
-	PeriodYear    Period = "year"
-)
-
-// latestTopPages keeps, for every site and month, only the newest collection's pages, like
-// latestWebTraffic: a page that dropped out of a month's top list disappears with it.
+// latestTopPages keeps, for one site and the months that overlap from..to, only the newest
+// collection's pages, like latestWebTraffic (and bounded like it, with trafficArgs): a page that
+// dropped out of a month's top list disappears with it.
 const latestTopPages = `(
     SELECT * FROM web_top_pages
-    WHERE (site_id, month, version) IN (
-        SELECT site_id, month, max(version) FROM web_top_pages WHERE site_id = ? GROUP BY site_id, month
+    WHERE site_id = ? AND month >= toStartOfMonth(toDate(?)) AND month <= toDate(?) AND (site_id, month, version) IN (
+        SELECT site_id, month, max(version) FROM web_top_pages
+        WHERE site_id = ? AND month >= toStartOfMonth(toDate(?)) AND month <= toDate(?)
+        GROUP BY site_id, month
     )
 )`
 
 // dateArg formats a calendar day for toDate(?): only its year, month and day count, so callers may
 // pass a time in any zone.
 func dateArg(t time.Time) string { return t.Format("2006-01-02") }
-
-// yearBounds are the first and last day of a year.
-func yearBounds(year int) (first, last time.Time) {
-	return time.Date(year, time.January, 1, 0, 0, 0, 0, time.UTC), time.Date(year, time.December, 31, 0, 0, 0, 0, time.UTC)
-}
 
 // Share is one channel's or device's part of a site's visits.
 type Share struct {
@@ -66,7 +55,7 @@ FROM ` + latestWebTraffic + `
 WHERE date >= toDate(?) AND date <= toDate(?)
 GROUP BY dimension_key
 ORDER BY visits DESC, dimension_key`
-	rows, err := q.conn.Query(ctx, query, siteID, dateArg(from), dateArg(to))
+	rows, err := q.conn.Query(ctx, query, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s shares for %s %s..%s: %w", column, siteID, dateArg(from), dateArg(to), err)
 	}
@@ -109,7 +98,7 @@ SELECT sum(sessions), sum(pageviews), sum(visitors), sum(new_visitors)
 FROM ` + latestWebTraffic + `
 WHERE date >= toDate(?) AND date <= toDate(?)`
 	var t WebTotals
-	err := q.conn.QueryRow(ctx, query, siteID, dateArg(from), dateArg(to)).Scan(&t.Sessions, &t.Pageviews, &t.VisitorDays, &t.NewVisitorDays)
+	err := q.conn.QueryRow(ctx, query, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to))...).Scan(&t.Sessions, &t.Pageviews, &t.VisitorDays, &t.NewVisitorDays)
 	if err != nil {
 		return WebTotals{}, fmt.Errorf("web traffic totals for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
 	}
@@ -118,7 +107,7 @@ WHERE date >= toDate(?) AND date <= toDate(?)`
 
 // PeriodVisitors is one provider row of deduplicated visitors for a whole period.
 type PeriodVisitors struct {
-	Period Period
+	Period days.Kind
 	Start  time.Time
 	End    time.Time
 	// Visitors are unique over the whole period (each person once), so never the sum of shorter
@@ -126,49 +115,29 @@ type PeriodVisitors struct {
 	Visitors          *uint64
 	NewVisitors       *uint64
 	ReturningVisitors *uint64
-}
-
-// VisitorsByPeriod returns a site's unique-visitor rows of one period length whose start lies in
-// year, in date order.
-func (q *Queries) VisitorsByPeriod(ctx context.Context, siteID string, period Period, year int) ([]PeriodVisitors, error) {
-	first, last := yearBounds(year)
-	rows, err := q.conn.Query(ctx, `
-SELECT period_start, period_end, visitors, new_visitors, returning_visitors
-FROM web_visitors_period FINAL
-WHERE site_id = ? AND period = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start`, siteID, string(period), dateArg(first), dateArg(last))
-	if err != nil {
-		return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []PeriodVisitors
-	for rows.Next() {
-		p := PeriodVisitors{Period: period}
-		if err := rows.Scan(&p.Start, &p.End, &p.Visitors, &p.NewVisitors, &p.ReturningVisitors); err != nil {
-			return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s visitors for %s %d: %w", period, siteID, year, err)
-	}
-	return out, nil
+	// Running is true when the newest row was fetched before the period was over (before 00:00
+	// UTC after its last day): a figure that would still grow. Its figures are then nil, on every
+	// page, report and API alike, until a collection after the period's end gives the final one.
+	Running bool
 }
 
 // YearVisitors returns the provider's row for the whole calendar year (unique, new and returning
 // visitors), or nil when there is none. It is never derived from quarters or days.
 func (q *Queries) YearVisitors(ctx context.Context, siteID string, year int) (*PeriodVisitors, error) {
-	rows, err := q.VisitorsByPeriod(ctx, siteID, PeriodYear, year)
-	if err != nil {
-		return nil, err
+	return q.SpanVisitors(ctx, siteID, days.YearSpan(year))
+}
+
+// Shares are the new and the returning visitors as shares of new + returning, which add up to
+// 100 % (issue 11): providers count a person who was both new and returning in a period in both,
+// so shares of Visitors could add up to more. The one definition of "share of new visitors" for
+// the dashboard, the reports and the API; nil when either count is missing or both are 0.
+func (p *PeriodVisitors) Shares() (newShare, returning *float64) {
+	if p == nil || p.NewVisitors == nil || p.ReturningVisitors == nil || *p.NewVisitors+*p.ReturningVisitors == 0 {
+		return nil, nil
 	}
-	first, last := yearBounds(year)
-	for i := range rows {
-		if rows[i].Start.Equal(first) && rows[i].End.Equal(last) {
-			return &rows[i], nil
-		}
-	}
-	return nil, nil
+	all := float64(*p.NewVisitors + *p.ReturningVisitors)
+	n, r := float64(*p.NewVisitors)/all, float64(*p.ReturningVisitors)/all
+	return &n, &r
 }
 
 // TopPage is one page's pageviews over a range of months.
@@ -196,7 +165,7 @@ WHERE month >= toStartOfMonth(toDate(?)) AND month <= toDate(?)
 GROUP BY path
 ORDER BY views DESC, path
 LIMIT ?`
-	rows, err := q.conn.Query(ctx, query, siteID, dateArg(from), dateArg(to), limit)
+	rows, err := q.conn.Query(ctx, query, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("top pages for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -146,6 +147,7 @@ type SectorTotal struct {
 
 // Annual builds the annual report for year.
 func (b *Builder) Annual(ctx context.Context, year int) (*Annual, error) {
+	ctx, _ = query.NewRequest(ctx)
 	if err := checkYear(year); err != nil {
 		return nil, err
 	}
@@ -153,7 +155,7 @@ func (b *Builder) Annual(ctx context.Context, year int) (*Annual, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := periods{current: query.YearSpan(year), previous: query.YearSpan(year - 1)}
+	p := periods{current: days.YearSpan(year), previous: days.YearSpan(year - 1)}
 	a := &Annual{Report: KindAnnual, Year: year, Site: Site{ID: b.site.ID, Name: b.site.Name}, GeneratedAt: b.now().UTC()}
 	if a.KPIs, err = b.kpiRows(ctx, p, h); err != nil {
 		return nil, err
@@ -198,7 +200,7 @@ func (b *Builder) annualVisitors(ctx context.Context, a *Annual, h history, kpi 
 	for quarter := 1; quarter <= 4; quarter++ {
 		row := QuarterVisitors{Quarter: quarter}
 		for i, y := range []int{a.Year, a.Year - 1} {
-			s := query.QuarterSpan(y, quarter)
+			s := days.QuarterSpan(y, quarter)
 			var visits, unique *float64
 			if r, ok := rows[y][quarter]; ok {
 				visits, unique = f64(float64(r.Visits)), u64p(r.UniqueVisitors)
@@ -251,16 +253,8 @@ func (b *Builder) annualVisitors(ctx context.Context, a *Annual, h history, kpi 
 		if err != nil {
 			return err
 		}
-		var newShare, returning *float64
-		if pv != nil && pv.Visitors != nil && *pv.Visitors > 0 {
-			if pv.NewVisitors != nil {
-				newShare = f64(float64(*pv.NewVisitors) / float64(*pv.Visitors))
-			}
-			if pv.ReturningVisitors != nil {
-				returning = f64(float64(*pv.ReturningVisitors) / float64(*pv.Visitors))
-			}
-		}
-		s := query.YearSpan(y)
+		newShare, returning := pv.Shares()
+		s := days.YearSpan(y)
 		n := pick(newShare, whole(newShare), h.figure(query.HistoryWebNewShare, s, "", b.site.ID))
 		r := pick(returning, whole(returning), h.figure(query.HistoryWebReturningShare, s, "", b.site.ID))
 		if y == a.Year {
@@ -300,7 +294,7 @@ func (b *Builder) annualShares(ctx context.Context, a *Annual, h history) error 
 	} {
 		byYear := map[int]map[string]Figure{}
 		for _, y := range []int{a.Year, a.Year - 1} {
-			s := query.YearSpan(y)
+			s := days.YearSpan(y)
 			shares, err := st.read(ctx, b.site.ID, s.From, s.To)
 			if err != nil {
 				return err
@@ -359,7 +353,7 @@ func (b *Builder) annualShares(ctx context.Context, a *Annual, h history) error 
 const topPagesLimit = 10
 
 func (b *Builder) annualTopPages(ctx context.Context, a *Annual, h history) error {
-	s := query.YearSpan(a.Year)
+	s := days.YearSpan(a.Year)
 	pages, err := b.q.TopPages(ctx, b.site.ID, s.From, s.To, topPagesLimit)
 	if err != nil {
 		return err
@@ -391,11 +385,11 @@ func (b *Builder) annualTopPages(ctx context.Context, a *Annual, h history) erro
 }
 
 func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) Compared) error {
-	accounts, err := b.q.SocialAccounts(ctx)
+	d, err := b.discover(ctx)
 	if err != nil {
 		return err
 	}
-	s := query.YearSpan(a.Year)
+	accounts, s := d.Social, days.YearSpan(a.Year)
 	for _, platform := range reportPlatforms() {
 		p := Platform{
 			Platform:      platform,
@@ -433,7 +427,7 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 					add(&months[i].NewFollowers, float64(*m.NewFollowers))
 				}
 			}
-			reach, err := b.q.ReachBetween(ctx, acc.Platform, acc.AccountID, query.PeriodMonth, s.From, s.To)
+			reach, err := b.q.ReachBetween(ctx, acc.Platform, acc.AccountID, days.Month, s.From, s.To)
 			if err != nil {
 				return err
 			}
@@ -456,10 +450,11 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 }
 
 func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p periods, kpi func(string) Compared) error {
-	lists, err := b.q.NewsletterLists(ctx)
+	d, err := b.discover(ctx)
 	if err != nil {
 		return err
 	}
+	lists := d.Lists
 	n := Newsletter{Subscribers: kpi(string(query.KPINewsletterSubscribers)), ClickRate: kpi(string(query.KPINewsletterClickRate))}
 	if len(lists) > 0 {
 		n.ListID = lists[0]
@@ -475,11 +470,11 @@ func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p 
 		}
 		totals[s.From] = query.SumCampaigns(cs)
 	}
-	n.OpenRate = p.compared(func(s query.Span) Figure {
+	n.OpenRate = p.compared(func(s days.Span) Figure {
 		c := totals[s.From].OpenRate
 		return pick(c, whole(c), h.figure(query.HistoryOpenRate, s, "", n.ListID))
 	})
-	n.Campaigns = p.compared(func(s query.Span) Figure {
+	n.Campaigns = p.compared(func(s days.Span) Figure {
 		imp := h.figure(query.HistoryCampaigns, s, "", n.ListID)
 		if t := totals[s.From]; t.Campaigns > 0 || !imp.Known() && n.ListID != "" {
 			return Figure{Value: f64(float64(t.Campaigns)), Origin: Collected}
@@ -492,16 +487,17 @@ func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p 
 
 func (b *Builder) annualEvents(ctx context.Context, a *Annual, kpi func(string) Compared) error {
 	e := Events{Held: kpi(string(query.KPIEventsHeld)), Attendance: kpi(string(query.KPIEventAttendance))}
-	accounts, err := b.q.EventAccounts(ctx)
+	d, err := b.discover(ctx)
 	if err != nil {
 		return err
 	}
+	accounts := d.EventAccounts
 	if len(accounts) == 0 {
 		a.Events = e
 		return nil
 	}
 	e.AccountID = accounts[0]
-	items, err := b.q.SpanEvents(ctx, e.AccountID, query.YearSpan(a.Year), b.loc)
+	items, err := b.q.SpanEvents(ctx, e.AccountID, days.YearSpan(a.Year), b.loc)
 	if err != nil {
 		return err
 	}

@@ -1,60 +1,56 @@
 package report
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 
+	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
 // WriteCSV writes tables as one CSV file in sections: each table's title on a line of its own, its
-// header line, its rows, and an empty line. It is written for a spreadsheet in lang: bokmål gets
-// ";" between fields and a decimal comma, as Norwegian Excel expects, English "," and a point; both
-// start with a byte-order mark so Excel reads UTF-8.
+// header line, its rows, and an empty line, by internal/export's rules (separator, decimal mark,
+// byte-order mark, escaping) — the same for the dashboard's download, the API and the e-mail.
 //
-// Numbers stay numbers ("10234", "46 %", which Excel reads as 0.46); the last column, Source,
-// says which figures of the row are imported or cover part of the period, and how an inexact
-// figure was stated. Text that a spreadsheet would take for a formula is escaped (EscapeText).
+// Numbers are written plainly ("10234", "46 %", which Excel reads as 0.46); the last column,
+// Source, says which figures of the row are imported or cover part of the period, and how an
+// inexact figure was stated. Every cell is escaped by export.Cell.
 func WriteCSV(w io.Writer, lang i18n.Lang, tables []Table) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+	cw, err := export.NewCSV(w, lang)
+	if err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
-	cw := csv.NewWriter(w)
-	decimal := "."
-	if lang != i18n.EN {
-		cw.Comma, decimal = ';', ","
-	}
+	decimal := export.Decimal(lang)
 	for i, t := range tables {
 		if i > 0 {
 			if err := cw.Write([]string{""}); err != nil {
 				return fmt.Errorf("write csv: %w", err)
 			}
 		}
-		if err := cw.Write([]string{EscapeText(t.Title)}); err != nil {
+		if err := cw.Write([]string{export.Cell(t.Title)}); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}
 		header := make([]string, 0, len(t.Columns)+1)
 		for _, c := range t.Columns {
-			header = append(header, EscapeText(c.Label))
+			header = append(header, export.Cell(c.Label))
 		}
-		if err := cw.Write(append(header, EscapeText(lang.T("report.col.source")))); err != nil {
+		if err := cw.Write(append(header, export.Cell(lang.T("report.col.source")))); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}
 		for _, r := range t.Rows {
-			line := []string{EscapeText(r.Header)}
+			line := []string{export.Cell(r.Header)}
 			for _, c := range r.Cells {
-				line = append(line, csvValue(lang, c, decimal))
+				line = append(line, export.Cell(csvValue(lang, c, decimal)))
 			}
-			if err := cw.Write(append(line, EscapeText(SourceNote(lang, t, r)))); err != nil {
+			if err := cw.Write(append(line, export.Cell(SourceNote(lang, t, r)))); err != nil {
 				return fmt.Errorf("write csv: %w", err)
 			}
 		}
 		for _, n := range t.Notes {
-			if err := cw.Write([]string{EscapeText(n)}); err != nil {
+			if err := cw.Write([]string{export.Cell(n)}); err != nil {
 				return fmt.Errorf("write csv: %w", err)
 			}
 		}
@@ -66,10 +62,10 @@ func WriteCSV(w io.Writer, lang i18n.Lang, tables []Table) error {
 	return nil
 }
 
-// csvValue writes a cell's number plainly (no grouping, full precision) or its text escaped.
+// csvValue writes a cell's number plainly (no grouping, full precision) or its text.
 func csvValue(lang i18n.Lang, c Cell, decimal string) string {
 	if c.Unit == UnitText {
-		return EscapeText(c.Text)
+		return c.Text
 	}
 	if c.Value == nil {
 		return ""
@@ -90,18 +86,39 @@ func csvValue(lang i18n.Lang, c Cell, decimal string) string {
 	return s
 }
 
-// EscapeText keeps a spreadsheet from reading text as a formula: text starting with =, +, -, @,
-// a tab or a carriage return gets a leading apostrophe. Only text is escaped; numbers are written
-// as numbers and stay numbers.
-func EscapeText(s string) string {
-	if s == "" {
-		return s
+// DownloadTables are what a report's files hold (CSV, XLSX, the e-mailed attachment): the shown
+// report's tables and, for a published report whose figures have changed since, the table of those
+// changes.
+func DownloadTables(lang i18n.Lang, v View) []Table {
+	tables := v.Tables(lang)
+	if v.Published != nil {
+		if changes := ChangesTable(lang, tables); len(changes.Rows) > 0 {
+			tables = append(tables, changes)
+		}
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
+	return tables
+}
+
+// CSV writes view v's download as CSV in lang (WriteCSV of DownloadTables).
+func CSV(w io.Writer, lang i18n.Lang, v View) error {
+	if err := WriteCSV(w, lang, DownloadTables(lang, v)); err != nil {
+		return fmt.Errorf("%s report %s: %w", v.Kind, v.Period, err)
 	}
-	return s
+	return nil
+}
+
+// FileName is the name of view v's download with extension ext, for the dashboard, the API and the
+// e-mail alike: "kvartalsrapport-2023-q1-innomed.no.csv", in English
+// "quarterly-report-2023-q1-innomed.no.csv".
+func FileName(lang i18n.Lang, v View, site, ext string) string {
+	kind := "arsrapport"
+	if v.Kind == KindQuarterly {
+		kind = "kvartalsrapport"
+	}
+	if lang == i18n.EN {
+		kind = v.Kind + "-report"
+	}
+	return export.FileName(ext, kind, v.Period, site)
 }
 
 // SourceNote says where a row's figures come from, for the downloads' Source column: empty when

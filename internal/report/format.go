@@ -2,7 +2,6 @@ package report
 
 import (
 	"math"
-	"strings"
 
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -48,22 +47,6 @@ func FormatValue(lang i18n.Lang, unit Unit, v *float64, qualifier string) string
 // FormatFigure writes a figure; see FormatValue.
 func FormatFigure(lang i18n.Lang, unit Unit, f Figure) string {
 	return FormatValue(lang, unit, f.Value, f.Qualifier)
-}
-
-// formatChange writes a change: "+12 %" for a count, "+2 prosentpoeng" for a rate.
-func formatChange(lang i18n.Lang, percent bool, c *Change) string {
-	if c == nil {
-		return "–"
-	}
-	if percent {
-		pts := math.Round(c.Delta * 100)
-		return sign(pts) + lang.T("report.points", lang.Number(int64(math.Abs(pts))))
-	}
-	if c.Relative == nil {
-		return sign(c.Delta) + lang.Number(int64(math.Abs(math.Round(c.Delta))))
-	}
-	r := math.Round(*c.Relative * 100)
-	return sign(r) + strings.TrimPrefix(lang.Percent(math.Abs(r)/100), "-")
 }
 
 func sign(x float64) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -70,62 +71,39 @@ func reportPlatforms() []string {
 	return []string{figures.PlatformFacebook, figures.PlatformLinkedIn, figures.PlatformInstagram}
 }
 
-// kpiScope finds whose figures the KPIs read: the site, every social account, the first
-// newsletter list and events register, every feed.
-func (b *Builder) kpiScope(ctx context.Context) (query.KPIScope, error) {
-	s := query.KPIScope{SiteID: b.site.ID, Location: b.loc}
-	var err error
-	if s.Social, err = b.q.SocialAccounts(ctx); err != nil {
-		return s, err
-	}
-	lists, err := b.q.NewsletterLists(ctx)
-	if err != nil {
-		return s, err
-	}
-	if len(lists) > 0 {
-		s.ListID = lists[0]
-	}
-	accounts, err := b.q.EventAccounts(ctx)
-	if err != nil {
-		return s, err
-	}
-	if len(accounts) > 0 {
-		s.EventAccount = accounts[0]
-	}
-	if s.Feeds, err = b.q.Feeds(ctx); err != nil {
-		return s, err
-	}
-	return s, nil
+// discover is what the database holds for the site, looked up once per request (query.Request).
+func (b *Builder) discover(ctx context.Context) (query.Discovery, error) {
+	return b.q.Discover(ctx, b.site.ID, b.loc)
 }
 
 // queryTargets converts the configured targets (rates in percent) into the query layer's.
 func (b *Builder) queryTargets() []query.Target {
 	var out []query.Target
 	for _, t := range b.targets {
-		v := t.Value
-		if d, ok := query.LookupKPI(t.KPI); ok && d.Percent() {
-			v /= 100
+		d, ok := query.LookupKPI(t.KPI)
+		if !ok {
+			d = query.KPIDef{Name: query.KPI(t.KPI)} // a report-only KPI: read by target below
 		}
-		out = append(out, query.Target{KPI: query.KPI(t.KPI), Year: t.Year, Value: v})
+		out = append(out, d.Target(t.Year, t.Value))
 	}
 	return out
 }
 
 // periods are the spans a report compares: its own, the one before, and (quarterly) a year before.
 type periods struct {
-	current, previous, yearEarlier query.Span
+	current, previous, yearEarlier days.Span
 	quarterly                      bool
 }
 
-func (p periods) spans() []query.Span {
+func (p periods) spans() []days.Span {
 	if p.quarterly {
-		return []query.Span{p.current, p.previous, p.yearEarlier}
+		return []days.Span{p.current, p.previous, p.yearEarlier}
 	}
-	return []query.Span{p.current, p.previous}
+	return []days.Span{p.current, p.previous}
 }
 
 // compared builds a Compared from one figure per span of p.
-func (p periods) compared(f func(query.Span) Figure) Compared {
+func (p periods) compared(f func(days.Span) Figure) Compared {
 	c := Compared{Current: f(p.current), Previous: f(p.previous)}
 	if p.quarterly {
 		y := f(p.yearEarlier)
@@ -135,7 +113,7 @@ func (p periods) compared(f func(query.Span) Figure) Compared {
 }
 
 // of picks the figure of span s out of c.
-func (p periods) of(c Compared, s query.Span) Figure {
+func (p periods) of(c Compared, s days.Span) Figure {
 	switch {
 	case s == p.current:
 		return c.Current
@@ -149,12 +127,12 @@ func (p periods) of(c Compared, s query.Span) Figure {
 
 // kpiRows computes every KPI over p with the precedence of resolve.go.
 func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, error) {
-	scope, err := b.kpiScope(ctx)
+	scope, err := b.q.DefaultKPIScope(ctx, b.site.ID, b.loc)
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
 	}
 	defs := query.KPIs()
-	values, err := b.q.KPIValues(ctx, defs, scope, p.current, query.GrainMonth, b.queryTargets())
+	values, err := b.q.KPIValues(ctx, defs, scope, p.current, days.Month, b.queryTargets())
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
 	}
@@ -180,7 +158,7 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 		}
 		collected := map[time.Time]*float64{p.current.From: v.Current, p.previous.From: v.Previous, p.yearEarlier.From: v.YearEarlier}
 		k := KPI{Name: name, Shape: d.Shape, Platform: d.Platform}
-		k.Compared = p.compared(func(s query.Span) Figure {
+		k.Compared = p.compared(func(s days.Span) Figure {
 			c := collected[s.From]
 			imp := h.figure(name, s, "", scopeKey)
 			switch d.Name {
@@ -227,16 +205,13 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 	var out []KPI
 	newShare := KPI{Name: KPIWebNewShare, Shape: query.ShapeRate}
 	var err error
-	newShare.Compared = p.compared(func(s query.Span) Figure {
+	newShare.Compared = p.compared(func(s days.Span) Figure {
 		if err != nil {
 			return Figure{}
 		}
 		var pv *query.PeriodVisitors
 		pv, err = b.q.SpanVisitors(ctx, b.site.ID, s)
-		var c *float64
-		if pv != nil && pv.Visitors != nil && pv.NewVisitors != nil && *pv.Visitors > 0 {
-			c = f64(float64(*pv.NewVisitors) / float64(*pv.Visitors))
-		}
+		c, _ := pv.Shares()
 		return pick(c, whole(c), h.figure(KPIWebNewShare, s, "", b.site.ID))
 	})
 	if err != nil {
@@ -245,16 +220,17 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 	newShare.Target = b.target(query.KPIDef{Name: query.KPI(newShare.Name), Shape: newShare.Shape}, nil, newShare.Current, p)
 	out = append(out, newShare)
 
-	accounts, err := b.q.SocialAccounts(ctx)
+	d, err := b.discover(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
 	}
+	accounts := d.Social
 	for _, platform := range reportPlatforms() {
 		followers, fok := byName["social.followers."+platform]
 		newFollowers, nok := byName["social.new_followers."+platform]
 		if fok && nok {
 			g := KPI{Name: KPIGrowthPrefix + platform, Shape: query.ShapeRate, Platform: platform}
-			g.Compared = p.compared(func(s query.Span) Figure {
+			g.Compared = p.compared(func(s days.Span) Figure {
 				return growth(p.of(base[followers].Compared, s), p.of(base[newFollowers].Compared, s), h.figure(g.Name, s, "", ""))
 			})
 			g.Target = b.target(query.KPIDef{Name: query.KPI(g.Name), Shape: g.Shape}, nil, g.Current, p)
@@ -267,7 +243,7 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 			}
 		}
 		r := KPI{Name: KPIReachPerMonthPrefix + platform, Shape: query.ShapePeriod, Platform: platform}
-		r.Compared = p.compared(func(s query.Span) Figure {
+		r.Compared = p.compared(func(s days.Span) Figure {
 			if err != nil {
 				return Figure{}
 			}
@@ -310,7 +286,7 @@ func growth(followers, newFollowers, imported Figure) Figure {
 // reachPerMonth is the report's "Rekkevidde per måned" over span s: the mean of the months that
 // have a month row (query.AverageMonthlyReach's definition), summed over the platform's accounts.
 // It covers s when every account has every month.
-func (b *Builder) reachPerMonth(ctx context.Context, accounts []query.SocialAccount, s query.Span) (*float64, coverage, error) {
+func (b *Builder) reachPerMonth(ctx context.Context, accounts []query.SocialAccount, s days.Span) (*float64, coverage, error) {
 	months := 0
 	for m := s.From; !m.After(s.To); m = m.AddDate(0, 1, 0) {
 		months++
@@ -318,7 +294,7 @@ func (b *Builder) reachPerMonth(ctx context.Context, accounts []query.SocialAcco
 	var sum float64
 	found, cov := false, coverWhole
 	for _, a := range accounts {
-		rows, err := b.q.ReachBetween(ctx, a.Platform, a.AccountID, query.PeriodMonth, s.From, s.To)
+		rows, err := b.q.ReachBetween(ctx, a.Platform, a.AccountID, days.Month, s.From, s.To)
 		if err != nil {
 			return nil, coverNone, err
 		}
@@ -352,11 +328,7 @@ func (b *Builder) target(d query.KPIDef, collected *query.TargetProgress, curren
 		if ct.KPI != string(d.Name) || ct.Year != year {
 			continue
 		}
-		v := ct.Value
-		if d.Shape == query.ShapeRate {
-			v /= 100
-		}
-		t = &Target{Year: year, Value: v}
+		t = &Target{Year: year, Value: d.Target(year, ct.Value).Value}
 	}
 	if t == nil {
 		return nil
@@ -369,12 +341,12 @@ func (b *Builder) target(d query.KPIDef, collected *query.TargetProgress, curren
 			t.Progress = current.Value
 		}
 		if d.Shape == query.ShapeSum {
-			yearSpan := query.YearSpan(year)
+			yearSpan := days.YearSpan(year)
 			e := t.Value * float64(p.current.To.Sub(yearSpan.From).Hours()/24+1) / float64(yearSpan.Days())
 			t.Expected = &e
 		}
 	}
-	yearOver := p.current.To.Equal(query.YearSpan(year).End)
+	yearOver := p.current.To.Equal(days.YearSpan(year).End)
 	t.Status = status(d.Shape, t, yearOver)
 	if t.Progress != nil && t.Value > 0 {
 		t.Share = f64(*t.Progress / t.Value)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -27,13 +28,14 @@ type Quarterly struct {
 
 // Quarterly builds the review of quarter (1–4) of year.
 func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly, error) {
+	ctx, _ = query.NewRequest(ctx)
 	if err := checkYear(year); err != nil {
 		return nil, err
 	}
 	if quarter < 1 || quarter > 4 {
 		return nil, fmt.Errorf("%w: quarter %d", ErrBadPeriod, quarter)
 	}
-	cur := query.QuarterSpan(year, quarter)
+	cur := days.QuarterSpan(year, quarter)
 	p := periods{current: cur, previous: cur.Previous(), yearEarlier: cur.YearEarlier(), quarterly: true}
 	h, err := b.loadHistory(ctx, year-1, year)
 	if err != nil {
@@ -43,7 +45,7 @@ func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly,
 		Report: KindQuarterly, Year: year, Quarter: quarter, Site: Site{ID: b.site.ID, Name: b.site.Name},
 		GeneratedAt:       b.now().UTC(),
 		Period:            PeriodName(year, quarter),
-		PreviousPeriod:    PeriodName(p.previous.From.Year(), quarterOf(p.previous.From)),
+		PreviousPeriod:    PeriodName(p.previous.From.Year(), days.QuarterOf(p.previous.From)),
 		YearEarlierPeriod: PeriodName(year-1, quarter),
 	}
 	if r.KPIs, err = b.kpiRows(ctx, p, h); err != nil {
@@ -52,5 +54,3 @@ func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly,
 	r.Summary = summarise(r.KPIs, true)
 	return r, nil
 }
-
-func quarterOf(d time.Time) int { return (int(d.Month())-1)/3 + 1 }

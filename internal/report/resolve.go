@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -82,7 +83,7 @@ func (b *Builder) loadHistory(ctx context.Context, fromYear, toYear int) (histor
 func scoped(rowScope, scope string) bool { return rowScope == "" || scope == "" || rowScope == scope }
 
 // find returns the imported row of kpi for exactly span s with item, or nil.
-func (h history) find(kpi string, s query.Span, item, scope string) *query.HistoryFigure {
+func (h history) find(kpi string, s days.Span, item, scope string) *query.HistoryFigure {
 	for i := range h.rows {
 		r := &h.rows[i]
 		if r.KPI == kpi && r.Item == item && r.Start.Equal(s.From) && r.End.Equal(s.End) && scoped(r.Scope, scope) {
@@ -93,7 +94,7 @@ func (h history) find(kpi string, s query.Span, item, scope string) *query.Histo
 }
 
 // items returns the imported rows of kpi for span s, every item, in import order (by item).
-func (h history) items(kpi string, s query.Span, scope string) []query.HistoryFigure {
+func (h history) items(kpi string, s days.Span, scope string) []query.HistoryFigure {
 	var out []query.HistoryFigure
 	for _, r := range h.rows {
 		if r.KPI == kpi && r.Start.Equal(s.From) && r.End.Equal(s.End) && scoped(r.Scope, scope) {
@@ -104,7 +105,7 @@ func (h history) items(kpi string, s query.Span, scope string) []query.HistoryFi
 }
 
 // figure turns an imported row into a Figure in report units: a percentage becomes a fraction.
-func (h history) figure(kpi string, s query.Span, item, scope string) Figure {
+func (h history) figure(kpi string, s days.Span, item, scope string) Figure {
 	return importedFigure(h.find(kpi, s, item, scope))
 }
 

@@ -427,11 +427,8 @@ func formatDate(lang i18n.Lang, day string) string {
 }
 
 func capitalise(s string) string {
-	for i, r := range s {
-		if r >= 'a' && r <= 'z' {
-			return string(r-'a'+'A') + s[i+1:]
-		}
-		return s
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
 	}
 	return s
 }

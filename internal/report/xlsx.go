@@ -8,6 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
@@ -15,7 +16,7 @@ import (
 // in row 2, then the rows, then the notes. Numbers are numbers with number formats ("# ##0",
 // "0 %"); an imported figure stated inexactly keeps its word in the format ("over "# ##0), so the
 // cell still holds the number 300 but reads "over 300". The last column, Source, marks imported
-// figures. Text is escaped like the CSV's (EscapeText).
+// figures. Text is escaped like the CSV's (export.Cell).
 func WriteXLSX(w io.Writer, lang i18n.Lang, tables []Table) error {
 	f := excelize.NewFile()
 	defer func() { _ = f.Close() }()
@@ -52,7 +53,7 @@ func WriteXLSX(w io.Writer, lang i18n.Lang, tables []Table) error {
 			}
 			return f.SetCellStyle(name, cell, cell, id)
 		}
-		if err := set(1, 1, EscapeText(t.Title)); err != nil {
+		if err := set(1, 1, export.Cell(t.Title)); err != nil {
 			return fmt.Errorf("write xlsx %s: %w", name, err)
 		}
 		if err := style(1, 1, title); err != nil {
@@ -61,7 +62,7 @@ func WriteXLSX(w io.Writer, lang i18n.Lang, tables []Table) error {
 		headers := append([]Column{}, t.Columns...)
 		headers = append(headers, Column{Label: lang.T("report.col.source")})
 		for c, col := range headers {
-			if err := set(c+1, 2, EscapeText(col.Label)); err != nil {
+			if err := set(c+1, 2, export.Cell(col.Label)); err != nil {
 				return fmt.Errorf("write xlsx %s: %w", name, err)
 			}
 			if err := style(c+1, 2, bold); err != nil {
@@ -78,13 +79,13 @@ func WriteXLSX(w io.Writer, lang i18n.Lang, tables []Table) error {
 		}
 		for ri, r := range t.Rows {
 			row := ri + 3
-			if err := set(1, row, EscapeText(r.Header)); err != nil {
+			if err := set(1, row, export.Cell(r.Header)); err != nil {
 				return fmt.Errorf("write xlsx %s: %w", name, err)
 			}
 			for ci, c := range r.Cells {
 				col := ci + 2
 				if c.Unit == UnitText {
-					if err := set(col, row, EscapeText(c.Text)); err != nil {
+					if err := set(col, row, export.Cell(c.Text)); err != nil {
 						return fmt.Errorf("write xlsx %s: %w", name, err)
 					}
 					continue
@@ -104,13 +105,13 @@ func WriteXLSX(w io.Writer, lang i18n.Lang, tables []Table) error {
 				}
 			}
 			if note := SourceNote(lang, t, r); note != "" {
-				if err := set(len(t.Columns)+1, row, EscapeText(note)); err != nil {
+				if err := set(len(t.Columns)+1, row, export.Cell(note)); err != nil {
 					return fmt.Errorf("write xlsx %s: %w", name, err)
 				}
 			}
 		}
 		for ni, n := range t.Notes {
-			if err := set(1, len(t.Rows)+4+ni, EscapeText(n)); err != nil {
+			if err := set(1, len(t.Rows)+4+ni, export.Cell(n)); err != nil {
 				return fmt.Errorf("write xlsx %s: %w", name, err)
 			}
 		}
