@@ -145,11 +145,15 @@ func (h *handler) reportPDF(quarterly bool) fiber.Handler {
 			h.log.ErrorContext(c.UserContext(), "report PDF failed", "path", c.Path(), "err", err)
 			return &userError{status: fiber.StatusServiceUnavailable, key: "report.pdf_failed"}
 		}
+		site, err := h.site(c.Query("site"))
+		if err != nil {
+			return err
+		}
 		kind := report.KindAnnual
 		if quarterly {
 			kind = report.KindQuarterly
 		}
-		file := lang.T("report.filename", kind, strings.ToLower(report.PeriodName(year, quarter))) + ".pdf"
+		file := report.FileName(lang, report.View{Kind: kind, Period: report.PeriodName(year, quarter)}, site.ID, "pdf")
 		c.Set(fiber.HeaderContentType, "application/pdf")
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+file+`"`)
 		c.Set(fiber.HeaderCacheControl, "no-store")

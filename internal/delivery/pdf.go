@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/pdf"
 	"github.com/innomed/rekkevidde/internal/report"
 )
@@ -36,7 +34,7 @@ func (d *Deliverer) attachPDF(ctx context.Context, m *gomail.Msg, view report.Vi
 		log.ErrorContext(ctx, "quarterly report sent without PDF: printing failed", "err", err)
 		return
 	}
-	name := strings.TrimSuffix(export.FileName(d.opts.Lang, view, d.opts.Site.ID), ".csv") + ".pdf"
+	name := report.FileName(d.opts.Lang, view, d.opts.Site.ID, "pdf")
 	if err := m.AttachReader(name, bytes.NewReader(data), gomail.WithFileContentType("application/pdf")); err != nil {
 		log.ErrorContext(ctx, "quarterly report sent without PDF", "err", fmt.Errorf("attach %s: %w", name, err))
 	}
