@@ -92,8 +92,8 @@ func TestReportsDownloadAsPDF(t *testing.T) {
 		maxPages   int
 	}{
 		// The 2022 demo is InnoMed's annual report: its figures must be in the PDF as text.
-		{"/rapporter/ar/2022/pdf", "rekkevidde-annual-2022.pdf", []string{"Kommunikasjon 2022", "10 234", "8 001", "9 068", "7 157"}, 5},
-		{"/rapporter/kvartal/2022-Q3/pdf", "rekkevidde-quarterly-2022-q3.pdf", []string{"Kvartalsrapport", "3. kvartal 2022"}, 3},
+		{"/rapporter/ar/2022/pdf", "arsrapport-2022-innomed.no.pdf", []string{"Kommunikasjon 2022", "10 234", "8 001", "9 068", "7 157"}, 5},
+		{"/rapporter/kvartal/2022-Q3/pdf", "kvartalsrapport-2022-q3-innomed.no.pdf", []string{"Kvartalsrapport", "3. kvartal 2022"}, 3},
 	} {
 		r := get(t, app, c.path)
 		if r.status != 200 {
