@@ -158,6 +158,9 @@ func (a *api) noStore(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// badTokenMessage answers every token that is not valid: unknown, wrong, malformed or revoked.
+const badTokenMessage = "invalid token"
+
 // authenticate lets a request through with a valid bearer token and refuses everything else with
 // 401. Tokens are never logged; the token's id is.
 func (a *api) authenticate(c *fiber.Ctx) error {
@@ -174,11 +177,13 @@ func (a *api) authenticate(c *fiber.Ctx) error {
 	}
 	tok, err := a.tokens.Authenticate(c.UserContext(), strings.TrimSpace(token))
 	switch {
-	case errors.Is(err, apitokens.ErrInvalid):
-		return apiErrorf(fiber.StatusUnauthorized, "invalid token")
 	case errors.Is(err, apitokens.ErrRevoked):
+		// Logged for the admin, but answered like any other bad token: the answer must not tell
+		// someone holding a leaked token whether it ever was a real one.
 		a.h.log.InfoContext(c.UserContext(), "api request with a revoked token", "token_id", tok.ID, "path", c.Path())
-		return apiErrorf(fiber.StatusUnauthorized, "token revoked")
+		return apiErrorf(fiber.StatusUnauthorized, badTokenMessage)
+	case errors.Is(err, apitokens.ErrInvalid):
+		return apiErrorf(fiber.StatusUnauthorized, badTokenMessage)
 	case err != nil:
 		return fmt.Errorf("check api token: %w", err)
 	}

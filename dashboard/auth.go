@@ -3,7 +3,7 @@ package dashboard
 import (
 	"errors"
 	"math"
-	"net"
+	"net/netip"
 	"net/url"
 	"path"
 	"strconv"
@@ -260,7 +260,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 	page := h.newLoginPage(c, next, csrf)
 	page.Username = clip(strings.TrimSpace(name))
 
-	s, err := h.auth.Login(c.UserContext(), loginIP(c), name, c.FormValue("password"))
+	s, err := h.auth.Login(c.UserContext(), h.clientIP(c), name, c.FormValue("password"))
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
@@ -362,7 +362,7 @@ func (h *handler) startSession(c *fiber.Ctx, s *auth.Session) error {
 }
 
 // setCookie sets one of our cookies. Secure is set when the request came over HTTPS (directly or
-// as X-Forwarded-Proto says), and always when the dashboard listens on anything but loopback: such
+// as a trusted proxy's X-Forwarded-Proto says), and always when the dashboard listens on anything but loopback: such
 // an install is reached from other machines, and its session must never cross a network in clear.
 // A plain-HTTP install on a non-loopback address therefore cannot sign in at all, by design; put
 // TLS in front of it. A loopback listener (make run, or behind a local proxy that says https)
@@ -409,21 +409,48 @@ func safeNext(next string) string {
 	return next
 }
 
-// loginIP is the address a sign-in attempt is throttled by.
-func loginIP(c *fiber.Ctx) string {
-	return clientAddr(c.Context().RemoteIP(), c.Get(fiber.HeaderXForwardedFor))
-}
-
-// clientAddr is the peer's address, unless the peer is loopback: such a request came through a
-// reverse proxy on this host (or from someone on it, who could fake anything anyway), so the last
-// X-Forwarded-For entry — the address that proxy saw — is believed. From any other peer the header
-// is ignored, since a client could write anything there.
-func clientAddr(peer net.IP, forwardedFor string) string {
-	if peer.IsLoopback() && forwardedFor != "" {
-		last := strings.TrimSpace(forwardedFor[strings.LastIndexByte(forwardedFor, ',')+1:])
-		if ip := net.ParseIP(last); ip != nil {
-			return ip.String()
+// clientIP is the address a sign-in attempt is throttled by: the peer's own, unless the peer is a
+// trusted proxy (http.trusted_proxies). Then it is the nearest X-Forwarded-For entry that is not
+// itself a trusted proxy: proxies append the address they saw, so entries further left were
+// written by the client and could be anything.
+func (h *handler) clientIP(c *fiber.Ctx) string {
+	peer := c.Context().RemoteIP().String()
+	if len(h.trustedProxies) == 0 || !c.IsProxyTrusted() {
+		return peer
+	}
+	ips := c.IPs() // fiber's parse of X-Forwarded-For, invalid entries dropped (EnableIPValidation)
+	for i := len(ips) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(ips[i])
+		if err != nil {
+			break
+		}
+		if !h.isTrustedProxy(a) {
+			return a.Unmap().String()
 		}
 	}
-	return peer.String()
+	return peer
+}
+
+func (h *handler) isTrustedProxy(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range h.trustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// proxyPrefixes parses http.trusted_proxies, which config.Load has validated; a single address
+// becomes a prefix of its full length.
+func proxyPrefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		} else if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
 }

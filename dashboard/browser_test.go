@@ -401,6 +401,32 @@ const jsCharts = `() => Array.from(document.querySelectorAll('div.chart[role=img
     instance: !!inst, done: !!inst && inst.getZr().animation.isFinished(), plot: plot, repeated: repeated};
 })`
 
+// jsShowTips opens each chart's tooltip on a data point in the middle of its first series, as
+// hovering does, and returns the ids of charts that drew none.
+const jsShowTips = `() => Array.from(document.querySelectorAll('div.chart[role=img]')).map(el => {
+  const inst = echarts.getInstanceByDom(el);
+  const series = (inst && inst.getOption().series) || [];
+  const data = (series[0] && series[0].data) || [];
+  if (!data.length) return null;
+  inst.dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: Math.floor(data.length / 2)});
+  return el.id;
+}).filter(id => id !== null)`
+
+// showTooltips opens every chart's tooltip: what ECharts writes for one must pass the CSP too
+// (assertClean reports a violation, which the browser logs as an error).
+func (b *chromeTab) showTooltips(t *testing.T, what string) {
+	t.Helper()
+	shown := eval[[]string](t, b, jsCall(jsShowTips))
+	ctx, cancel := b.within(5 * time.Second)
+	defer cancel()
+	// The tooltip is drawn on a later frame; two frames are plenty.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`,
+		chromedp.EvalAwaitPromise)); err != nil {
+		t.Errorf("%s: waiting for tooltips: %v", what, err)
+	}
+	t.Logf("%s: tooltips shown on %d charts", what, len(shown))
+}
+
 // waitForCharts waits until every chart has been drawn, then checks that there are at least min
 // charts, each a canvas of some size whose plotting area has room and whose value axes never
 // repeat a label. With settle it also waits for the charts' animations to end:
@@ -992,6 +1018,7 @@ func TestBrowser(t *testing.T) {
 			b.open(t, p.path)
 			b.waitForCharts(t, p.path+" at desktop width", p.charts, shots)
 			b.screenshot(t, p.name+"-desktop")
+			b.showTooltips(t, p.path)
 			if p.check != nil {
 				p.check(t, b)
 			}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/go-echarts/go-echarts/v2/render"
 	"github.com/go-echarts/go-echarts/v2/types"
@@ -27,6 +28,22 @@ type chartView struct {
 type snippetChart interface {
 	RenderSnippet() render.ChartSnippet
 	GetAssets() opts.Assets
+	Accept(charts.ConfigurationVisitor)
+}
+
+// canvasTooltips has ECharts draw every tooltip on the chart's canvas (renderMode "richText")
+// rather than as HTML: ECharts writes its HTML tooltips with style attributes, which the CSP
+// refuses (middleware.go). go-echarts' Tooltip has no field for the mode, so this visitor, the
+// library's hook for options it does not model, adds it.
+type canvasTooltips struct {
+	charts.BaseConfigurationVisitor
+}
+
+func (canvasTooltips) VisitTooltipOpt(t opts.Tooltip) any {
+	return struct {
+		opts.Tooltip
+		RenderMode string `json:"renderMode"`
+	}{t, "richText"}
 }
 
 // jsIdentifier: go-echarts turns ChartID into `let goecharts_<ID>`, so anything else is a syntax error.
@@ -38,6 +55,7 @@ func renderChart(c snippetChart, id, label, assetsDir string) (*chartView, error
 	if !jsIdentifier.MatchString(id) {
 		return nil, fmt.Errorf("chart id %q is not a JavaScript identifier", id)
 	}
+	c.Accept(canvasTooltips{})
 	snippet := c.RenderSnippet()
 	script, err := scriptBody(snippet.Script)
 	if err != nil {

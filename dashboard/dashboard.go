@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -81,6 +82,8 @@ type handler struct {
 	cache         *cache.Cache
 	version       func() uint64
 	ph            placeholders
+	// trustedProxies is http.trusted_proxies, for finding the client in X-Forwarded-For.
+	trustedProxies []netip.Prefix
 }
 
 // New builds the dashboard application. It panics only on a programming error in the embedded
@@ -139,10 +142,11 @@ func build(deps Deps) (*handler, *fiber.App) {
 		collections: deps.Collections,
 		printer:     newPrinter(renderer),
 		// Decided once from http.listen; see setCookie.
-		secureCookies: !auth.IsLoopback(deps.Config.HTTP.Listen),
-		cache:         deps.Cache,
-		version:       deps.DataVersion,
-		ph:            newPlaceholders(),
+		secureCookies:  !auth.IsLoopback(deps.Config.HTTP.Listen),
+		cache:          deps.Cache,
+		version:        deps.DataVersion,
+		ph:             newPlaceholders(),
+		trustedProxies: proxyPrefixes(deps.Config.HTTP.TrustedProxies),
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "rekkevidde",
@@ -154,6 +158,13 @@ func build(deps Deps) (*handler, *fiber.App) {
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
+		// Forwarded headers are believed only from the proxies http.trusted_proxies names (none by
+		// default): c.Protocol() then reads X-Forwarded-Proto, c.IPs() X-Forwarded-For. From anyone
+		// else they are ignored, since a client can write them.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          deps.Config.HTTP.TrustedProxies,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
+		EnableIPValidation:      true,
 	})
 	h.routes(app)
 	h.printer.app = app

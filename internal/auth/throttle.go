@@ -5,13 +5,19 @@ import (
 	"time"
 )
 
-// Login throttling. Failures are counted per user name and per client address; once a key reaches
-// its limit it is locked, first for firstLockout and twice as long after every further failure, up
+// Login throttling. Failures are counted per (user name, client address) pair and per client
+// address; once a key reaches its limit it is locked, first for firstLockout and twice as long after every further failure, up
 // to failureWindow. A key's failures are forgotten failureWindow after its last failure or the end
 // of its lock, whichever is later, and a successful sign-in forgets both of its keys. A persistent
 // guesser therefore gets one try per failureWindow once the backoff has reached it.
 //
-// The address limit is higher than the name limit because a health trust's staff reach us from
+// There is deliberately no limit per name alone: it would let anyone who knows a colleague's name
+// lock them out from anywhere by failing five times. Counting per (name, address) stops a guesser
+// at one address just as fast, and the person signing in from their own address is not affected.
+// The price is that a guesser with many addresses gets five tries per name from each; the bcrypt
+// cost and the passwords' minimum length (12 characters) keep that hopeless.
+//
+// The address limit is higher than the pair limit because a health trust's staff reach us from
 // one NAT address: a few colleagues' typos must not lock the whole trust out, while one address
 // trying many names is still stopped.
 const (
@@ -31,7 +37,7 @@ type throttleKey struct {
 func loginKeys(clientIP, name string) []throttleKey {
 	return []throttleKey{
 		{key: "ip " + clientIP, limit: ipFailureLimit},
-		{key: "user " + normaliseName(name), limit: userFailureLimit},
+		{key: "user " + clientIP + " " + normaliseName(name), limit: userFailureLimit},
 	}
 }
 

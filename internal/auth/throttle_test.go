@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func TestLoginIsThrottledPerUserName(t *testing.T) {
+func TestLoginIsThrottledPerUserNameAndAddress(t *testing.T) {
 	c := newClock()
 	a := newAuth(t, c, testUsers(t))
 	ctx := context.Background()
@@ -18,38 +18,43 @@ func TestLoginIsThrottledPerUserName(t *testing.T) {
 		_, err := a.Login(ctx, ip, "Kari", "feil-passord-igjen")
 		return err
 	}
-	// Five failures from five addresses: each is an ordinary refusal.
+	// Five failures from one address: each is an ordinary refusal.
 	for i := range userFailureLimit {
-		if err := fail(fmt.Sprintf("10.0.0.%d", i)); !errors.Is(err, ErrBadCredentials) {
+		if err := fail("10.0.0.1"); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: %v", i+1, err)
 		}
 	}
-	// Now even the right password is refused without being looked at, from anywhere.
-	_, err := a.Login(ctx, "10.9.9.9", "kari", "kari-sitt-passord")
+	// Now even the right password is refused from that address without being looked at.
+	_, err := a.Login(ctx, "10.0.0.1", "kari", "kari-sitt-passord")
 	var te *ThrottledError
 	if !errors.As(err, &te) || te.Wait != firstLockout {
 		t.Fatalf("after %d failures: %v, want a %s wait", userFailureLimit, err, firstLockout)
 	}
-	// Another user is not affected.
-	if _, err := a.Login(ctx, "10.9.9.9", "ola", "olas-lange-passord"); err != nil {
-		t.Errorf("another user: %v", err)
+	// Kari herself, at her own address, is not locked out by someone else's failures: a known
+	// name is no lever to lock its owner out.
+	if _, err := a.Login(ctx, "10.9.9.9", "kari", "kari-sitt-passord"); err != nil {
+		t.Fatalf("the right password from another address: %v", err)
+	}
+	// Another user at the guessing address is not affected either.
+	if _, err := a.Login(ctx, "10.0.0.1", "ola", "olas-lange-passord"); err != nil {
+		t.Errorf("another user at the same address: %v", err)
 	}
 	// Refused attempts do not lengthen the lock.
 	for range 10 {
-		_, _ = a.Login(ctx, "10.9.9.9", "kari", "x")
+		_, _ = a.Login(ctx, "10.0.0.1", "kari", "x")
 	}
 	c.advance(firstLockout)
 	// The lock is over; one more failure locks for twice as long.
 	if err := fail("10.0.0.1"); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("after the lock: %v", err)
 	}
-	if _, err := a.Login(ctx, "10.9.9.9", "kari", "kari-sitt-passord"); !errors.As(err, &te) || te.Wait != 2*firstLockout {
+	if _, err := a.Login(ctx, "10.0.0.1", "kari", "kari-sitt-passord"); !errors.As(err, &te) || te.Wait != 2*firstLockout {
 		t.Fatalf("second lock: %v, want %s", err, 2*firstLockout)
 	}
 	// The backoff doubles up to the window and stays there.
 	var waits []time.Duration
 	for range 6 {
-		_, err := a.Login(ctx, "10.9.9.9", "kari", "x")
+		_, err := a.Login(ctx, "10.0.0.1", "kari", "x")
 		if !errors.As(err, &te) {
 			t.Fatalf("while locked: %v", err)
 		}
@@ -66,7 +71,7 @@ func TestLoginIsThrottledPerUserName(t *testing.T) {
 	c.advance(failureWindow)
 	// Once the lock is over, the right password works and clears the record.
 	c.advance(failureWindow)
-	if _, err := a.Login(ctx, "10.9.9.9", "kari", "kari-sitt-passord"); err != nil {
+	if _, err := a.Login(ctx, "10.0.0.1", "kari", "kari-sitt-passord"); err != nil {
 		t.Fatalf("after a quiet window: %v", err)
 	}
 }
@@ -134,7 +139,7 @@ func TestThrottleMemoryIsBounded(t *testing.T) {
 		t.Errorf("%d entries, bound 100", n)
 	}
 	// The newest keys are the ones kept.
-	if th.entries["user n999"] == nil {
+	if th.entries["user 10.0.3.231 n999"] == nil {
 		t.Error("the latest failure was evicted")
 	}
 }

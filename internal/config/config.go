@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"os"
 	"regexp"
 	"slices"
@@ -66,6 +67,10 @@ type ClickHouse struct {
 // HTTP configures the dashboard's listener.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For
+	// and X-Forwarded-Proto are believed. Empty (the default) believes no one: the peer's own
+	// address and the connection's own scheme count, since any client can write those headers.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Cache bounds the dashboard's cache. Entries are keyed by the data version, so the bound is only
@@ -389,6 +394,13 @@ func (c *Config) validate() error {
 	}
 	if c.Cache.MaxBytes < 0 {
 		bad("cache.max_bytes", "must be 0 (no cache) or a size in bytes, got %d", c.Cache.MaxBytes)
+	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if _, err := netip.ParseAddr(p); err != nil {
+			if _, err := netip.ParsePrefix(p); err != nil {
+				bad("http.trusted_proxies", "must be IP addresses or CIDR ranges (10.0.0.0/8), got %q", p)
+			}
+		}
 	}
 	if len(c.Sites) == 0 {
 		bad("sites", "at least one site is needed")

@@ -50,6 +50,7 @@ func TestMistakesAreNamed(t *testing.T) {
 		{"bad start date", "sources:\n  - id: x\n    type: ga4\n    start_date: 2022-13-01\n", "sources[0].start_date"},
 		{"duplicate source", "sources:\n  - id: x\n    type: ga4\n  - id: x\n    type: ga4\n", `sources[1].id: "x" is listed twice`},
 		{"not YAML", "clickhouse: [\n", "not valid YAML"},
+		{"bad trusted proxy", "http:\n  trusted_proxies: [10.0.0.1, proxy.local]\n", `http.trusted_proxies: must be IP addresses or CIDR ranges (10.0.0.0/8), got "proxy.local"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
