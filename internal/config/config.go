@@ -55,6 +55,8 @@ type Config struct {
 
 // ClickHouse says where the figures live.
 type ClickHouse struct {
+	// Addr is host:port, or several separated by commas (servers of one cluster): a connection
+	// goes to the first that answers.
 	Addr     string `yaml:"addr"`
 	Database string `yaml:"database"`
 	Username string `yaml:"username"`
@@ -62,6 +64,9 @@ type ClickHouse struct {
 	// Secure switches the native protocol to TLS (ClickHouse Cloud, port 9440).
 	Secure      bool          `yaml:"secure"`
 	DialTimeout time.Duration `yaml:"dial_timeout"`
+	// Cluster, when set, is the <remote_servers> cluster the schema is created on: Replicated
+	// tables per shard and Distributed tables over them (internal/store/ddl.go). Empty: one server.
+	Cluster string `yaml:"cluster"`
 }
 
 // HTTP configures the dashboard's listener.
@@ -336,6 +341,9 @@ func (c *Config) applyEnv(env func(string) string) error {
 	if v := env("REKKEVIDDE_CLICKHOUSE_DATABASE"); v != "" {
 		c.ClickHouse.Database = v
 	}
+	if v := env("REKKEVIDDE_CLICKHOUSE_CLUSTER"); v != "" {
+		c.ClickHouse.Cluster = v
+	}
 	if v := env("REKKEVIDDE_CLICKHOUSE_USERNAME"); v != "" {
 		c.ClickHouse.Username = v
 	}
@@ -374,8 +382,14 @@ func (c *Config) validate() error {
 	if c.Language != "nb" && c.Language != "en" {
 		bad("language", "must be \"nb\" or \"en\", got %q", c.Language)
 	}
-	if _, port, err := net.SplitHostPort(c.ClickHouse.Addr); err != nil || port == "" {
-		bad("clickhouse.addr", "must be host:port (native protocol, e.g. 127.0.0.1:9000), got %q", c.ClickHouse.Addr)
+	for _, addr := range strings.Split(c.ClickHouse.Addr, ",") {
+		if _, port, err := net.SplitHostPort(strings.TrimSpace(addr)); err != nil || port == "" {
+			bad("clickhouse.addr", "must be host:port (native protocol, e.g. 127.0.0.1:9000), or several separated by commas, got %q", c.ClickHouse.Addr)
+			break
+		}
+	}
+	if c.ClickHouse.Cluster != "" && !identifier.MatchString(c.ClickHouse.Cluster) {
+		bad("clickhouse.cluster", "must be the plain name (letters, digits, _) of a cluster in the servers' remote_servers, got %q", c.ClickHouse.Cluster)
 	}
 	if !identifier.MatchString(c.ClickHouse.Database) {
 		bad("clickhouse.database", "must be a plain identifier (letters, digits, _), got %q", c.ClickHouse.Database)

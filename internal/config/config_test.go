@@ -50,6 +50,8 @@ func TestMistakesAreNamed(t *testing.T) {
 		{"bad start date", "sources:\n  - id: x\n    type: ga4\n    start_date: 2022-13-01\n", "sources[0].start_date"},
 		{"duplicate source", "sources:\n  - id: x\n    type: ga4\n  - id: x\n    type: ga4\n", `sources[1].id: "x" is listed twice`},
 		{"not YAML", "clickhouse: [\n", "not valid YAML"},
+		{"bad cluster name", "clickhouse:\n  cluster: my cluster\n", "clickhouse.cluster: must be the plain name"},
+		{"bad address in a list", "clickhouse:\n  addr: a:9000,b\n", "clickhouse.addr: must be host:port"},
 		{"bad trusted proxy", "http:\n  trusted_proxies: [10.0.0.1, proxy.local]\n", `http.trusted_proxies: must be IP addresses or CIDR ranges (10.0.0.0/8), got "proxy.local"`},
 	}
 	for _, tc := range cases {

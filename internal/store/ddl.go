@@ -2,22 +2,70 @@ package store
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 )
 
-// DDL renders migration templates. It is the one place that knows how engines and the ON CLUSTER
-// clause differ between a single server and a cluster: with Cluster set, every table gets the
-// Replicated variant of its engine and every statement runs ON CLUSTER. Cluster mode is not yet
-// offered in the config; it needs Distributed tables and a cluster to test against first.
+// DDL renders migration templates. It is the one place that knows how a single server and a
+// cluster differ. On a single server a migration runs as written, with plain engines. On a cluster
+// (clickhouse.cluster) every table becomes two, so that no query elsewhere changes:
+//
+//   - NAME_local, on every server (ON CLUSTER), with the Replicated variant of its engine, kept in
+//     ZooKeeper under /clickhouse/tables/{shard}/DATABASE/NAME, so each shard's replicas hold the
+//     same rows;
+//   - NAME, a Distributed table over NAME_local on every shard, which reads and writes go through.
+//
+// Rows are spread over the shards by shardKeys, which hashes the leading columns of each table's
+// key: all versions of one key (one site, one account, one list) land on one shard. That is what
+// keeps reads correct: FINAL and "the newest version per (site, day)" run on each shard separately,
+// and only see every version of a key if they all live there. schema_migrations is the exception:
+// one replicated copy on every server (no Distributed table), so each server knows what has been
+// applied.
 type DDL struct {
 	// Cluster is the name from <remote_servers>; empty means a single server.
 	Cluster string
-	// Database is needed for the replication path in ZooKeeper.
+	// Database is needed for the replication path in ZooKeeper and the Distributed tables.
 	Database string
 }
 
-// Render fills {{ engine "TABLE" "KIND" "VERSION" }} and {{ on_cluster }} in one migration.
+// LocalSuffix names a distributed table's per-server table in cluster mode.
+const LocalSuffix = "_local"
+
+// shardKeys is each table's sharding expression in cluster mode. Every expression uses only the
+// leading columns of the table's ORDER BY (schemas/README.md), so the versions of one key never
+// straddle shards; TestShardKeysComeFromTheTableKeys checks that against the migrations. A new
+// table must be added here before it can be created on a cluster.
+var shardKeys = map[string]string{
+	"web_traffic_daily":            "cityHash64(site_id)",
+	"web_visitors_period":          "cityHash64(site_id)",
+	"web_top_pages":                "cityHash64(site_id)",
+	"social_followers_daily":       "cityHash64(platform, account_id)",
+	"social_reach":                 "cityHash64(platform, account_id)",
+	"newsletter_subscribers_daily": "cityHash64(list_id)",
+	"newsletter_campaigns":         "cityHash64(list_id)",
+	"events":                       "cityHash64(account_id)",
+	"event_attendance_by_sector":   "cityHash64(account_id)",
+	"publications":                 "cityHash64(feed_id)",
+	"annotations":                  "cityHash64(scope)",
+	"collector_runs":               "cityHash64(source)",
+	"collector_checkpoints":        "cityHash64(source)",
+	"credentials":                  "cityHash64(source)",
+	"history_figures":              "cityHash64(kpi, scope)",
+	"report_publications":          "cityHash64(report, scope)",
+	"api_tokens":                   "cityHash64(id)",
+	"api_token_use":                "cityHash64(token_id)",
+	"report_deliveries":            "cityHash64(report, scope, period)",
+	"event_changes":                "cityHash64(account_id)",
+	// The data version (cache-bench) is a count of rows: any spread will do.
+	"data_version": "rand()",
+}
+
+// everywhere are the tables kept whole on every server instead of sharded.
+var everywhere = map[string]bool{"schema_migrations": true}
+
+// Render fills {{ engine "TABLE" "KIND" "VERSION" }} and {{ on_cluster }} in one migration and, in
+// cluster mode, turns each CREATE TABLE into its local and Distributed pair.
 func (d DDL) Render(name, text string) (string, error) {
 	tpl, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
 		"engine":     d.engine,
@@ -30,7 +78,47 @@ func (d DDL) Render(name, text string) (string, error) {
 	if err := tpl.Execute(&out, nil); err != nil {
 		return "", fmt.Errorf("render migration %s: %w", name, err)
 	}
-	return out.String(), nil
+	if d.Cluster == "" {
+		return out.String(), nil
+	}
+	var stmts []string
+	for _, stmt := range SplitStatements(out.String()) {
+		pair, err := d.distribute(stmt)
+		if err != nil {
+			return "", fmt.Errorf("render migration %s for cluster %s: %w", name, d.Cluster, err)
+		}
+		stmts = append(stmts, pair...)
+	}
+	return strings.Join(stmts, ";\n\n") + ";\n", nil
+}
+
+// createTable matches the statements migrations are made of: CREATE TABLE IF NOT EXISTS NAME
+// ON CLUSTER … (columns…) ENGINE = …
+var createTable = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS ([A-Za-z_][A-Za-z0-9_]*) (ON CLUSTER \S+) (\(.*)$`)
+
+// distribute rewrites one cluster statement into the local table and its Distributed table. Any
+// other kind of statement is refused rather than run half-right: a migration that alters a table
+// must alter both, and this is where that is to be taught.
+func (d DDL) distribute(stmt string) ([]string, error) {
+	m := createTable.FindStringSubmatch(stmt)
+	if m == nil {
+		return nil, fmt.Errorf("only CREATE TABLE IF NOT EXISTS … {{ on_cluster }} can run on a cluster yet; extend internal/store/ddl.go for: %.80s", stmt)
+	}
+	table, onCluster, rest := m[1], m[2], m[3]
+	db := quoteIdent(d.Database)
+	if everywhere[table] {
+		return []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s %s", db, table, onCluster, rest)}, nil
+	}
+	key, ok := shardKeys[table]
+	if !ok {
+		return nil, fmt.Errorf("table %s has no sharding key in internal/store/ddl.go (shardKeys)", table)
+	}
+	local := table + LocalSuffix
+	return []string{
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s %s", db, local, onCluster, rest),
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s AS %s.%s ENGINE = Distributed(%s, %s, %s, %s)",
+			db, table, onCluster, db, local, quoteString(d.Cluster), quoteString(d.Database), quoteString(local), key),
+	}, nil
 }
 
 func (d DDL) onCluster() string {
@@ -50,7 +138,13 @@ func (d DDL) engine(table, kind, version string) (string, error) {
 	if d.Cluster == "" {
 		return kind + "(" + version + ")", nil
 	}
-	args := []string{fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s'", d.Database, table), "'{replica}'"}
+	// A sharded table is replicated within its shard; a table kept everywhere is one replica set
+	// over all servers, so its replica names must be unique across the cluster.
+	path, replica := fmt.Sprintf("/clickhouse/tables/{shard}/%s/%s", d.Database, table), "{replica}"
+	if everywhere[table] {
+		path, replica = fmt.Sprintf("/clickhouse/tables/all/%s/%s", d.Database, table), "{shard}-{replica}"
+	}
+	args := []string{"'" + path + "'", "'" + replica + "'"}
 	if version != "" {
 		args = append(args, version)
 	}
@@ -59,4 +153,8 @@ func (d DDL) engine(table, kind, version string) (string, error) {
 
 func quoteIdent(s string) string {
 	return "`" + strings.ReplaceAll(s, "`", "\\`") + "`"
+}
+
+func quoteString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'"
 }

@@ -71,8 +71,13 @@ ORDER BY version`
 // ClickHouse has no transactional DDL, so every statement is written to be idempotent (IF NOT
 // EXISTS) and a migration is recorded only after all its statements succeeded: a run that stops
 // half-way is simply repeated. A recorded migration whose text has changed is refused.
+//
+// That also makes it safe for several instances to migrate at once (a cluster with more than one
+// app instance starting together): ON CLUSTER statements queue in ZooKeeper and each server runs
+// them one after the other, so the second CREATE … IF NOT EXISTS finds the table and does nothing,
+// and a migration recorded twice is read as one (appliedMigrations groups by version).
 func (s *Store) Migrate(ctx context.Context, migrations []Migration) ([]string, error) {
-	ddl := DDL{Database: s.database}
+	ddl := DDL{Database: s.database, Cluster: s.cluster}
 	create, err := ddl.Render("schema_migrations", migrationsTable)
 	if err != nil {
 		return nil, err

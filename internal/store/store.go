@@ -27,6 +27,8 @@ type Store struct {
 	// written is the data version this store read right after its own latest write (see
 	// bumpVersion), so caches in this process move on at once instead of at their next poll.
 	written atomic.Uint64
+	// cluster is clickhouse.cluster: empty for one server (see ddl.go for what changes).
+	cluster string
 }
 
 // Open connects over the native protocol (the only one ClickHouse 18.16 and current releases both
@@ -36,7 +38,11 @@ func Open(ctx context.Context, cfg config.ClickHouse, log *slog.Logger) (*Store,
 	if err != nil {
 		return nil, err
 	}
-	createErr := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(cfg.Database))
+	create := "CREATE DATABASE IF NOT EXISTS " + quoteIdent(cfg.Database)
+	if cfg.Cluster != "" {
+		create += " ON CLUSTER " + quoteIdent(cfg.Cluster)
+	}
+	createErr := admin.Exec(ctx, create)
 	closeErr := admin.Close()
 	if createErr != nil {
 		return nil, fmt.Errorf("clickhouse %s: create database %s: %w", cfg.Addr, cfg.Database, createErr)
@@ -51,12 +57,42 @@ func Open(ctx context.Context, cfg config.ClickHouse, log *slog.Logger) (*Store,
 	if v, err := conn.ServerVersion(); err == nil {
 		log.Debug("connected to ClickHouse", "addr", cfg.Addr, "database", cfg.Database, "server_version", v.String())
 	}
-	return &Store{conn: conn, database: cfg.Database, log: log, retry: DefaultRetryPolicy()}, nil
+	s := &Store{conn: conn, database: cfg.Database, cluster: cfg.Cluster, log: log, retry: DefaultRetryPolicy()}
+	if cfg.Cluster != "" {
+		if err := s.checkClusterSettings(ctx); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// checkClusterSettings refuses a cluster whose user profile would answer some queries wrongly or
+// not at all. A query such as "the rows of the newest version per (site, day)" reads a Distributed
+// table inside an IN over another; ClickHouse refuses that by default (distributed_product_mode
+// deny). 'local' runs the inner query on each shard's own rows, which is right because the
+// sharding keys keep every key's versions together; 'global' is right too, only dearer. It is a
+// string setting, which the native driver cannot send with 18.16, so it must come from the
+// profile (scripts/cluster.sh and the README show it).
+func (s *Store) checkClusterSettings(ctx context.Context) error {
+	var mode string
+	if err := s.conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'distributed_product_mode'").Scan(&mode); err != nil {
+		return fmt.Errorf("clickhouse cluster %s: read settings: %w", s.cluster, err)
+	}
+	if mode != "local" && mode != "global" {
+		return fmt.Errorf("clickhouse cluster %s: the user's profile has distributed_product_mode = %q; set it to 'local' "+
+			"(<distributed_product_mode>local</distributed_product_mode> in the profile of this user), or some reads fail", s.cluster, mode)
+	}
+	return nil
 }
 
 func dial(ctx context.Context, cfg config.ClickHouse, database string) (driver.Conn, error) {
+	var addrs []string
+	for _, a := range strings.Split(cfg.Addr, ",") {
+		addrs = append(addrs, strings.TrimSpace(a))
+	}
 	opts := &clickhouse.Options{
-		Addr:        []string{cfg.Addr},
+		Addr:        addrs,
 		Protocol:    clickhouse.Native,
 		Auth:        clickhouse.Auth{Database: database, Username: cfg.Username, Password: cfg.Password.Value()},
 		DialTimeout: cfg.DialTimeout,
@@ -81,6 +117,9 @@ func dial(ctx context.Context, cfg config.ClickHouse, database string) (driver.C
 
 // Conn is the driver connection, for internal/query.
 func (s *Store) Conn() driver.Conn { return s.conn }
+
+// Cluster is the cluster the schema lives on, or empty for a single server.
+func (s *Store) Cluster() string { return s.cluster }
 
 // Database is the database this store writes to.
 func (s *Store) Database() string { return s.database }
@@ -169,6 +208,9 @@ func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
 
 // IsEmpty tells whether none of the figure tables hold a row, which is when `demo` may load.
 func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
+	if s.cluster != "" {
+		return s.clusterIsEmpty(ctx)
+	}
 	var n uint64
 	err := s.conn.QueryRow(ctx,
 		"SELECT count() FROM system.parts WHERE database = ? AND active AND table != 'schema_migrations'",
@@ -177,6 +219,38 @@ func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
 	}
 	return n == 0, nil
+}
+
+// clusterIsEmpty counts through the Distributed tables: this server's own parts hold only its
+// shard's rows.
+func (s *Store) clusterIsEmpty(ctx context.Context) (bool, error) {
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine = 'Distributed'", s.database)
+	if err != nil {
+		return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			_ = rows.Close()
+			return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
+		}
+		tables = append(tables, name)
+	}
+	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
+	}
+	for _, t := range tables {
+		var n uint64
+		if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+quoteIdent(t)).Scan(&n); err != nil {
+			return false, fmt.Errorf("check whether %s is empty: %w", t, err)
+		}
+		if n > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // ErrMigrationChanged means an applied migration's text differs from what the binary holds.
