@@ -12,7 +12,7 @@ export REKKEVIDDE_CH_HTTP_PORT := $(CH_HTTP_PORT)
 export REKKEVIDDE_CLICKHOUSE_ADDR ?= 127.0.0.1:$(CH_TCP_PORT)
 export REKKEVIDDE_TEST_CLICKHOUSE ?= 127.0.0.1:$(CH_TCP_PORT)
 
-.PHONY: help build run test test-short bench vet lint fmt fmt-check tidy-check clickhouse-start clickhouse-stop clickhouse-status migrate demo clean
+.PHONY: help build run test test-cluster test-compat test-short bench vet lint fmt fmt-check tidy-check clickhouse-start clickhouse-stop clickhouse-status migrate demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,6 +30,11 @@ run: clickhouse-start build ## start ClickHouse, migrate, load demo data if empt
 test: clickhouse-start vet lint fmt-check tidy-check ## vet, staticcheck, format and go.mod checks, and every test (integration ones on the local ClickHouse, the browser test in Chromium) with -race
 	@scripts/clickhouse.sh drop-test-databases
 	chromium="$$(scripts/chromium.sh)" && REKKEVIDDE_CHROMIUM="$$chromium" $(GO) test -race -count=1 ./...
+
+# The cluster never touches the private ClickHouse of `make run`/`make test`: its own ZooKeeper and
+# four servers on other ports, under ./var/cluster, started and stopped by the script.
+test-cluster: ## start ZooKeeper and a 2×2 ClickHouse cluster (installs them on first use) and test Rekkevidde on it
+	scripts/cluster.sh test
 
 test-short: ## unit tests only, no ClickHouse
 	$(GO) test -short -count=1 ./...

@@ -227,6 +227,18 @@ func plausibleSources(a, b *httptest.Server) string {
 	return "sources:\n" + src("plausible-innomed", siteA, a.URL) + src("plausible-vest", siteB, b.URL)
 }
 
+// childEnv is this process's environment for the binary, without the overrides `make` exports
+// for the single-node tests (REKKEVIDDE_CLICKHOUSE_ADDR would point it at the wrong server).
+func childEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "REKKEVIDDE_CLICKHOUSE_") && !strings.HasPrefix(kv, "REKKEVIDDE_HTTP_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
 // serveInstance is one `rekkevidde serve` process.
 type serveInstance struct {
 	base string
@@ -256,7 +268,7 @@ func (h *harness) serve(t *testing.T, name string, port int, sources string) *se
 	cfg := h.config(t, name, true, port, sources)
 	s := &serveInstance{base: fmt.Sprintf("http://127.0.0.1:%d", port), out: &lockedBuffer{}}
 	s.cmd = exec.Command(h.bin, "serve", "--config", cfg)
-	s.cmd.Env = append(os.Environ(), "REKKEVIDDE_LOG_LEVEL=info")
+	s.cmd.Env = childEnv("REKKEVIDDE_LOG_LEVEL=info")
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -449,7 +461,7 @@ func TestCluster(t *testing.T) {
 	collect := func(cluster bool, onLine func(string)) (string, error) {
 		cfg := h.config(t, fmt.Sprintf("collect-%v", cluster), cluster, 18479, sources)
 		cmd := exec.Command(h.bin, "collect", "plausible-innomed", "plausible-vest", "--from", "2022-01-01", "--to", "2023-12-31", "--config", cfg)
-		cmd.Env = append(os.Environ(), "REKKEVIDDE_LOG_LEVEL=error")
+		cmd.Env = childEnv("REKKEVIDDE_LOG_LEVEL=error")
 		pipe, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
