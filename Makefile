@@ -36,6 +36,10 @@ test: clickhouse-start vet lint fmt-check tidy-check ## vet, staticcheck, format
 test-cluster: ## start ZooKeeper and a 2×2 ClickHouse cluster (installs them on first use) and test Rekkevidde on it
 	scripts/cluster.sh test
 
+# libchdb.so (npm @chdb/lib-linux-x64-gnu, ~530 MB) is fetched once into ./var/chdb.
+test-compat: clickhouse-start ## schema and every read-layer query on 18.16 and on a current ClickHouse (chdb), results compared
+	scripts/compat.sh
+
 test-short: ## unit tests only, no ClickHouse
 	$(GO) test -short -count=1 ./...
 

@@ -102,6 +102,10 @@ var pages = []string{
 	"/rapporter/ar/2022/csv", "/rapporter/kvartal/2022-Q3/csv",
 }
 
+// zeroDate: 18.16 writes the zero Date and DateTime (what max() of no rows is) as 0000-00-00,
+// current releases as the same instant, 1970-01-01. Text only: the driver reads both as one time.
+var zeroDate = strings.NewReplacer("0000-00-00 00:00:00", "1970-01-01 00:00:00", "0000-00-00", "1970-01-01")
+
 var csvLink = regexp.MustCompile(`href="(/[^"]+\.csv[^"]*)"`)
 
 func TestCompat(t *testing.T) {
@@ -159,6 +163,9 @@ func TestCompat(t *testing.T) {
 	}
 	copied := 0
 	for _, table := range tables {
+		if table == "schema_migrations" {
+			continue // written by Migrate, not a migration; nothing reads it but Migrate
+		}
 		values, err := oldRaw(httpAddr, st.Database(), "SELECT * FROM "+table+" FORMAT Values")
 		if err != nil {
 			t.Fatal(err)
@@ -244,10 +251,15 @@ func TestCompat(t *testing.T) {
 	t.Logf("QUERIES: %d distinct queries captured from %d pages and downloads", len(queries), len(seen))
 	for i, q := range queries {
 		a, errA := old(t, httpAddr, st.Database(), q)
+		a = zeroDate.Replace(a)
 		b, errB := current(session, q)
 		switch {
 		case errA != nil || errB != nil:
 			t.Errorf("query %d fails: 18.16: %v; current: %v\n%s", i+1, errA, errB, q)
+		case a != b && !topLevelOrder(q) && sortedLines(a) == sortedLines(b):
+			// Without ORDER BY the order of rows is the engine's to choose (the read layer sorts
+			// such results itself, e.g. the chart markers); the rows must still be the same.
+			t.Logf("  %3d equal as a set of rows (%d rows; no ORDER BY): %.160s", i+1, strings.Count(a, "\n"), strings.Join(strings.Fields(q), " "))
 		case a != b:
 			t.Errorf("query %d answers differently:\n%s\n18.16:\n%.600s\ncurrent:\n%.600s", i+1, q, a, b)
 		default:
@@ -272,4 +284,29 @@ func strings_(ctx context.Context, conn driver.Conn, q string, args ...any) ([]s
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// topLevelOrder tells whether the query's outermost SELECT has an ORDER BY (one outside every
+// parenthesis).
+func topLevelOrder(q string) bool {
+	depth := 0
+	for i := 0; i < len(q); i++ {
+		switch q[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case 'O':
+			if depth == 0 && strings.HasPrefix(q[i:], "ORDER BY") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func sortedLines(s string) string {
+	lines := strings.Split(s, "\n")
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }
