@@ -54,36 +54,14 @@ func Open(ctx context.Context, cfg config.ClickHouse, log *slog.Logger) (*Store,
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCluster(ctx, conn, cfg.Cluster); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
 	if v, err := conn.ServerVersion(); err == nil {
 		log.Debug("connected to ClickHouse", "addr", cfg.Addr, "database", cfg.Database, "server_version", v.String())
 	}
-	s := &Store{conn: conn, database: cfg.Database, cluster: cfg.Cluster, log: log, retry: DefaultRetryPolicy()}
-	if cfg.Cluster != "" {
-		if err := s.checkClusterSettings(ctx); err != nil {
-			_ = conn.Close()
-			return nil, err
-		}
-	}
-	return s, nil
-}
-
-// checkClusterSettings refuses a cluster whose user profile would answer some queries wrongly or
-// not at all. A query such as "the rows of the newest version per (site, day)" reads a Distributed
-// table inside an IN over another; ClickHouse refuses that by default (distributed_product_mode
-// deny). 'local' runs the inner query on each shard's own rows, which is right because the
-// sharding keys keep every key's versions together; 'global' is right too, only dearer. It is a
-// string setting, which the native driver cannot send with 18.16, so it must come from the
-// profile (scripts/cluster.sh and the README show it).
-func (s *Store) checkClusterSettings(ctx context.Context) error {
-	var mode string
-	if err := s.conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'distributed_product_mode'").Scan(&mode); err != nil {
-		return fmt.Errorf("clickhouse cluster %s: read settings: %w", s.cluster, err)
-	}
-	if mode != "local" && mode != "global" {
-		return fmt.Errorf("clickhouse cluster %s: the user's profile has distributed_product_mode = %q; set it to 'local' "+
-			"(<distributed_product_mode>local</distributed_product_mode> in the profile of this user), or some reads fail", s.cluster, mode)
-	}
-	return nil
+	return &Store{conn: conn, database: cfg.Database, cluster: cfg.Cluster, log: log, retry: DefaultRetryPolicy()}, nil
 }
 
 func dial(ctx context.Context, cfg config.ClickHouse, database string) (driver.Conn, error) {
@@ -100,6 +78,9 @@ func dial(ctx context.Context, cfg config.ClickHouse, database string) (driver.C
 		// one that hangs: no single read of a server's answer may take longer.
 		ReadTimeout: writeReadTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+	}
+	if cfg.Cluster != "" {
+		opts.Settings = clusterSettings
 	}
 	if cfg.Secure {
 		opts.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -219,38 +200,6 @@ func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
 	}
 	return n == 0, nil
-}
-
-// clusterIsEmpty counts through the Distributed tables: this server's own parts hold only its
-// shard's rows.
-func (s *Store) clusterIsEmpty(ctx context.Context) (bool, error) {
-	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine = 'Distributed'", s.database)
-	if err != nil {
-		return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			_ = rows.Close()
-			return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
-		}
-		tables = append(tables, name)
-	}
-	_ = rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("check whether database %s is empty: %w", s.database, err)
-	}
-	for _, t := range tables {
-		var n uint64
-		if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+quoteIdent(t)).Scan(&n); err != nil {
-			return false, fmt.Errorf("check whether %s is empty: %w", t, err)
-		}
-		if n > 0 {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // ErrMigrationChanged means an applied migration's text differs from what the binary holds.
