@@ -206,7 +206,7 @@ func normaliseName(name string) string {
 }
 
 // Login checks a user name and password from the sign-in form. clientIP is the address the
-// attempt came from; both it and the name are throttled. Every attempt counts as a failure until
+// attempt came from; the address, and the name at that address, are throttled. Every attempt counts as a failure until
 // it succeeds, so a burst of parallel guesses cannot slip past the limit.
 func (a *Auth) Login(ctx context.Context, clientIP, name, password string) (*Session, error) {
 	keys := loginKeys(clientIP, name)
