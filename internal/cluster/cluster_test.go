@@ -482,6 +482,7 @@ func TestCluster(t *testing.T) {
 	}
 
 	var (
+		atKill   uint64 // web_traffic_daily rows on the killed server's replica when it died
 		killedAt time.Time
 		probes   struct {
 			sync.Mutex
@@ -518,6 +519,7 @@ func TestCluster(t *testing.T) {
 			t.Logf("  %s", line)
 		}
 		if killedAt.IsZero() && strings.Contains(line, "plausible-innomed [4/") {
+			atKill = localCount(t, h.store(t, twin, true), "web_traffic_daily")
 			h.run(t, "kill-node", fmt.Sprint(killed))
 			killedAt = time.Now()
 			t.Logf("KILL: server %d (shard 02, first replica) killed with SIGKILL in the middle of the backfill", killed)
@@ -542,11 +544,14 @@ func TestCluster(t *testing.T) {
 	t.Logf("DASHBOARD: %d requests (/readyz, overview, web page) answered 200 while server %d was down", probes.ok, killed)
 
 	// The killed server comes back and fetches what its replica took in meanwhile.
+	missed := localCount(t, h.store(t, twin, true), "web_traffic_daily") - atKill
+	if missed == 0 {
+		t.Fatalf("server %d missed nothing while down: the kill came too late to test a catch-up", killed)
+	}
+	t.Logf("CATCH-UP: while server %d was down, its replica (server %d) took %d web_traffic_daily rows it never saw", killed, twin, missed)
 	restart := time.Now()
 	h.run(t, "start-node", fmt.Sprint(killed))
 	back, twinSt := h.store(t, killed, true), h.store(t, twin, true)
-	t.Logf("CATCH-UP: server %d restarted; web_traffic_daily_local holds %d rows there, %d on server %d",
-		killed, localCount(t, back, "web_traffic_daily"), localCount(t, twinSt, "web_traffic_daily"), twin)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		behind := []string{}
