@@ -8,12 +8,17 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// clusterSettings go with every query in cluster mode. A Distributed table otherwise queues an
-// insert and answers at once: a read right after the write (the next page, the next backfill
-// step's checkpoint) could miss the rows, and a failure would go unreported. Synchronous, an
-// insert returns once its shards have the rows. (An integer setting, which the native protocol
-// carries on 18.16 too.)
-var clusterSettings = clickhouse.Settings{"insert_distributed_sync": 1}
+// clusterSettings go with every query in cluster mode (integer settings, which the native
+// protocol carries to 18.16 too):
+//
+//   - insert_distributed_sync: a Distributed table otherwise queues an insert and answers at
+//     once, so a read right after the write (the next page, the next backfill step's checkpoint)
+//     could miss the rows, and a failure would go unreported. Synchronous, an insert returns once
+//     its shards have the rows.
+//   - prefer_localhost_replica=0: the server's own shard is then queried like the others, through
+//     its SQL, instead of by a shortcut that on 18.16 fails for FINAL without the version column
+//     among those selected ("Cannot find column version in source stream") — which most reads are.
+var clusterSettings = clickhouse.Settings{"insert_distributed_sync": 1, "prefer_localhost_replica": 0}
 
 // checkCluster refuses a cluster whose user profile would answer some reads wrongly or not at
 // all; it does nothing for a single server. A read such as "the rows of the newest version per
