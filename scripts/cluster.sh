@@ -44,6 +44,14 @@ install_packages() {
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+zk_ready() {
+  local reply
+  # In a subshell: a refused connection must not end this script. ZooKeeper answers "imok"
+  # without a newline and closes, so read's status is ignored.
+  reply="$( (exec 3<>"/dev/tcp/127.0.0.1/$zk_port" || exit 1; printf 'ruok' >&3; r=""; read -r -t 2 r <&3; printf '%s' "$r") 2>/dev/null || true)"
+  [ "$reply" = "imok" ]
+}
+
 pid_alive() { # pid_alive FILE WORD: the pid in FILE runs and its command line has WORD
   [ -f "$1" ] || return 1
   local pid
@@ -56,6 +64,7 @@ pid_alive() { # pid_alive FILE WORD: the pid in FILE runs and its command line h
 start_zookeeper() {
   local dir="$base/zookeeper"
   if pid_alive "$dir/zookeeper.pid" QuorumPeerMain >/dev/null; then return 0; fi
+  rm -f "$dir/zookeeper.pid"
   if port_taken "$zk_port"; then
     say "port 127.0.0.1:$zk_port is taken by another program; choose REKKEVIDDE_CLUSTER_ZK_PORT"
     exit 1
@@ -76,8 +85,10 @@ CFG
     -cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar \
     org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$dir/log/stdout.log" 2>&1 &
   echo $! >"$dir/zookeeper.pid"
+  # An open port is not yet a serving ZooKeeper; a ClickHouse server that starts before the
+  # handshake works gives up on its replicated tables and exits.
   for _ in $(seq 1 120); do
-    port_taken "$zk_port" && return 0
+    zk_ready && return 0
     pid_alive "$dir/zookeeper.pid" QuorumPeerMain >/dev/null || { tail -20 "$dir/log/stdout.log" >&2; exit 1; }
     sleep 0.25
   done
@@ -174,15 +185,17 @@ start_node() {
   done
   write_node_config "$n"
   clickhouse-server --daemon --config-file="$dir/config.xml" --pid-file="$dir/clickhouse.pid" >>"$dir/log/stdout.log" 2>&1
+  # --daemon forks; the pid file appears a moment later.
+  for _ in $(seq 1 40); do [ -s "$dir/clickhouse.pid" ] && break; sleep 0.25; done
 }
 
-wait_node() {
+wait_node() { # returns 1 when the server died or did not answer in time
   local n=$1 deadline=$((SECONDS + 90))
   until node_answers "$n"; do
-    if [ $SECONDS -ge $deadline ]; then
-      say "server $n did not answer on 127.0.0.1:$(tcp_port "$n"); last log lines:"
-      tail -n 20 "$base/node$n/log/clickhouse-server.err.log" >&2 2>/dev/null || true
-      exit 1
+    if [ $SECONDS -ge $deadline ] || ! pid_alive "$base/node$n/clickhouse.pid" clickhouse >/dev/null; then
+      say "server $n did not come up on 127.0.0.1:$(tcp_port "$n"); last log lines:"
+      tail -n 5 "$base/node$n/log/clickhouse-server.err.log" >&2 2>/dev/null || true
+      return 1
     fi
     sleep 0.5
   done
@@ -204,7 +217,11 @@ start() {
   [ -f "$root/var/go.mod" ] || printf '// Local data, not code: keeps ./... patterns out of this folder.\nmodule local/var\n' >"$root/var/go.mod"
   start_zookeeper
   for n in 1 2 3 4; do start_node "$n"; done
-  for n in 1 2 3 4; do wait_node "$n"; done
+  for n in 1 2 3 4; do
+    # A server restarted on old data sometimes loses its first ZooKeeper handshake and exits;
+    # a second start, with ZooKeeper settled, comes up.
+    wait_node "$n" || { say "starting server $n again"; start_node "$n"; wait_node "$n" || exit 1; }
+  done
   say "ready: 2 shards × 2 replicas on 127.0.0.1:$(tcp_port 1),$(tcp_port 2),$(tcp_port 3),$(tcp_port 4); ZooKeeper :$zk_port"
 }
 
