@@ -50,6 +50,7 @@ var shardKeys = map[string]string{
 	"annotations":                  "cityHash64(scope)",
 	"collector_runs":               "cityHash64(source)",
 	"collector_checkpoints":        "cityHash64(source)",
+	"collector_leases":             "cityHash64(source)",
 	"credentials":                  "cityHash64(source)",
 	"history_figures":              "cityHash64(kpi, scope)",
 	"report_publications":          "cityHash64(report, scope)",
@@ -96,16 +97,30 @@ func (d DDL) Render(name, text string) (string, error) {
 // ON CLUSTER … (columns…) ENGINE = …
 var createTable = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS ([A-Za-z_][A-Za-z0-9_]*) (ON CLUSTER \S+) (\(.*)$`)
 
+// alterAddColumn matches ALTER TABLE NAME ON CLUSTER … ADD COLUMN …, which must change both
+// tables: the local one holds the data, the Distributed one must know the column to read it.
+var alterAddColumn = regexp.MustCompile(`(?s)^ALTER TABLE ([A-Za-z_][A-Za-z0-9_]*) (ON CLUSTER \S+) (ADD COLUMN .*)$`)
+
 // distribute rewrites one cluster statement into the local table and its Distributed table. Any
-// other kind of statement is refused rather than run half-right: a migration that alters a table
-// must alter both, and this is where that is to be taught.
+// other kind of statement is refused rather than run half-right: this is where a new kind is to
+// be taught.
 func (d DDL) distribute(stmt string) ([]string, error) {
+	db := quoteIdent(d.Database)
+	if a := alterAddColumn.FindStringSubmatch(stmt); a != nil {
+		table, onCluster, rest := a[1], a[2], a[3]
+		if everywhere[table] {
+			return []string{fmt.Sprintf("ALTER TABLE %s.%s %s %s", db, table, onCluster, rest)}, nil
+		}
+		return []string{
+			fmt.Sprintf("ALTER TABLE %s.%s %s %s", db, table+LocalSuffix, onCluster, rest),
+			fmt.Sprintf("ALTER TABLE %s.%s %s %s", db, table, onCluster, rest),
+		}, nil
+	}
 	m := createTable.FindStringSubmatch(stmt)
 	if m == nil {
-		return nil, fmt.Errorf("only CREATE TABLE IF NOT EXISTS … {{ on_cluster }} can run on a cluster yet; extend internal/store/ddl.go for: %.80s", stmt)
+		return nil, fmt.Errorf("only CREATE TABLE IF NOT EXISTS and ALTER TABLE … ADD COLUMN with {{ on_cluster }} can run on a cluster yet; extend internal/store/ddl.go for: %.80s", stmt)
 	}
 	table, onCluster, rest := m[1], m[2], m[3]
-	db := quoteIdent(d.Database)
 	if everywhere[table] {
 		return []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s %s", db, table, onCluster, rest)}, nil
 	}
