@@ -111,9 +111,17 @@ func (d DDL) distribute(stmt string) ([]string, error) {
 		if everywhere[table] {
 			return []string{fmt.Sprintf("ALTER TABLE %s.%s %s %s", db, table, onCluster, rest)}, nil
 		}
+		key, ok := shardKeys[table]
+		if !ok {
+			return nil, fmt.Errorf("table %s has no sharding key in internal/store/ddl.go (shardKeys)", table)
+		}
+		// 18.16 refuses ALTER … ON CLUSTER on a Distributed table over replicated shards, so the
+		// Distributed table, which holds no rows (inserts are synchronous), is made again from
+		// the altered local table.
 		return []string{
 			fmt.Sprintf("ALTER TABLE %s.%s %s %s", db, table+LocalSuffix, onCluster, rest),
-			fmt.Sprintf("ALTER TABLE %s.%s %s %s", db, table, onCluster, rest),
+			fmt.Sprintf("DROP TABLE IF EXISTS %s.%s %s", db, table, onCluster),
+			d.distributedTable(table, onCluster, key),
 		}, nil
 	}
 	m := createTable.FindStringSubmatch(stmt)
@@ -131,9 +139,15 @@ func (d DDL) distribute(stmt string) ([]string, error) {
 	local := table + LocalSuffix
 	return []string{
 		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s %s", db, local, onCluster, rest),
-		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s AS %s.%s ENGINE = Distributed(%s, %s, %s, %s)",
-			db, table, onCluster, db, local, quoteString(d.Cluster), quoteString(d.Database), quoteString(local), key),
+		d.distributedTable(table, onCluster, key),
 	}, nil
+}
+
+// distributedTable creates NAME over NAME_local on every shard.
+func (d DDL) distributedTable(table, onCluster, key string) string {
+	db, local := quoteIdent(d.Database), table+LocalSuffix
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s AS %s.%s ENGINE = Distributed(%s, %s, %s, %s)",
+		db, table, onCluster, db, local, quoteString(d.Cluster), quoteString(d.Database), quoteString(local), key)
 }
 
 func (d DDL) onCluster() string {
