@@ -64,7 +64,8 @@ func Transient(err error) bool {
 	var ex *clickhouse.Exception
 	if errors.As(err, &ex) {
 		switch ex.Code {
-		case 159, // TIMEOUT_EXCEEDED
+		case 32, // ATTEMPT_TO_READ_AFTER_EOF: on a cluster, a shard's server died under a Distributed insert
+			159, // TIMEOUT_EXCEEDED
 			202, // TOO_MANY_SIMULTANEOUS_QUERIES
 			209, // SOCKET_TIMEOUT
 			210, // NETWORK_ERROR
