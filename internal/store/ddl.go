@@ -58,6 +58,8 @@ var shardKeys = map[string]string{
 	"api_token_use":                "cityHash64(token_id)",
 	"report_deliveries":            "cityHash64(report, scope, period)",
 	"event_changes":                "cityHash64(account_id)",
+	"report_withdrawals":           "cityHash64(report, scope)",
+	"annotation_changes":           "cityHash64(scope)",
 	// The data version (cache-bench) is a count of rows: any spread will do.
 	"data_version": "rand()",
 }
