@@ -303,3 +303,28 @@ func (c *captured) text() string {
 }
 
 var jan2022 = days.Range{From: days.Date(2022, 1, 1), To: days.Date(2022, 1, 31)}
+
+// Instances share one schedule: once any process has run a source's scheduled run, every other
+// process finds it not due for the rest of the interval, so behind a load balancer a source runs
+// once per interval, not once per instance.
+func TestScheduleIsSharedBetweenProcesses(t *testing.T) {
+	st := chtest.Open(t)
+	a, b := newTestRunner(t, st), secondProcess(t, st)
+	a.SetClock(time.Now)
+	b.SetClock(time.Now)
+	src := Source{ID: "fake", Collector: &fakeWeb{}, ChunkDays: 31, Interval: 6 * time.Hour,
+		StartDate: days.Date(time.Now().Year(), time.Now().Month(), 1).AddDate(0, -1, 0)}
+	if left, err := b.dueIn(context.Background(), src); err != nil || left != 0 {
+		t.Fatalf("never run: due in %v, %v; want now", left, err)
+	}
+	if _, err := a.Incremental(context.Background(), src, nil); err != nil {
+		t.Fatal(err)
+	}
+	left, err := b.dueIn(context.Background(), src)
+	if err != nil || left < 5*time.Hour || left > 5*time.Hour+24*time.Minute {
+		t.Fatalf("just run by the other process: due in %v, %v; want about 5 h 24 min", left, err)
+	}
+	if other, err := b.dueIn(context.Background(), Source{ID: "other", Interval: 6 * time.Hour}); err != nil || other != 0 {
+		t.Fatalf("another source: due in %v, %v; want now", other, err)
+	}
+}

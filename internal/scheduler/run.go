@@ -429,6 +429,25 @@ func (r *Runner) advance(ctx context.Context, source, mode, job string, chunk da
 		[][]any{{source, job, day, done, store.NewVersion()}})
 }
 
+// dueIn is how long until src's next scheduled run is due, counted on ClickHouse's clock from
+// the start of its latest incremental run by any process: zero when it is due now. A run counts
+// from its start whatever its outcome (a failed one is retried on the next schedule, not at once);
+// the tenth of the interval the schedule jitters by is forgiven so instances do not skip a run
+// that is only a little early.
+func (r *Runner) dueIn(ctx context.Context, src Source) (time.Duration, error) {
+	var ago int64
+	err := r.store.Retry(ctx, "read last scheduled run of "+src.ID, func(ctx context.Context) error {
+		return r.store.Conn().QueryRow(ctx,
+			"SELECT toInt64(now()) - toInt64(max(started_at)) FROM collector_runs WHERE source = ? AND mode = ?",
+			src.ID, ModeIncremental).Scan(&ago)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("last scheduled run of %s: %w", src.ID, err)
+	}
+	left := src.Interval - src.Interval/10 - time.Duration(ago)*time.Second
+	return max(left, 0), nil
+}
+
 func (r *Runner) checkpoint(ctx context.Context, source, job string) (time.Time, bool, error) {
 	last, ok, _, err := r.backfillState(ctx, source, job)
 	return last, ok, err

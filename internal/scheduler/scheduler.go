@@ -106,6 +106,15 @@ func (s *Scheduler) loop(ctx context.Context, src Source) {
 			timer.Stop()
 			return
 		case <-timer.C:
+			// The schedule is shared by every instance against this database: when another
+			// instance (or this one before a restart) ran the source less than an interval ago,
+			// wait out the rest of that interval instead of running it again.
+			if left, err := s.runner.dueIn(ctx, src); err != nil {
+				s.log.Warn("could not read the source's last scheduled run; running it now", "source", src.ID, "err", err)
+			} else if left > 0 {
+				wait = left + jitter(src.Interval/20)
+				continue
+			}
 		case <-s.triggers[src.ID]:
 			timer.Stop()
 		}
