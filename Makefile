@@ -47,6 +47,8 @@ test-short: ## unit tests only, no ClickHouse
 # prints PASS/FAIL per speed and memory target (README "Performance"); about two minutes.
 bench: clickhouse-start build ## Go benchmarks, then the speed and memory targets measured on loopback (rekkevidde bench)
 	$(GO) test -run '^$$' -bench . -benchtime 0.5s -benchmem ./internal/cache/ ./dashboard/
+	@# API calls of a three-year backfill per source against its fake vs the provider's minimum (≤ 1.1×).
+	$(GO) test -run '^$$' -bench APICalls -benchtime 1x ./collectors/...
 	$(BIN) bench
 
 vet: ## go vet
