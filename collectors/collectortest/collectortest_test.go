@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/store"
 )
 
 func TestSettingsAsTheConfigLoaderHandsThemOver(t *testing.T) {
@@ -107,5 +109,49 @@ func TestFaultyInjectsEveryFaultAndTheClientMendsThem(t *testing.T) {
 	// reset may be mended below the client's count.
 	if retried < 5 || retried > 6 {
 		t.Fatalf("retries %v, want 429, 503, cut off, malformed, throttle (and the reset)", c.Retries())
+	}
+}
+
+func TestCutClickHouseIsMetAndRiddenOut(t *testing.T) {
+	st := chtest.Open(t)
+	ctx := context.Background()
+	write := func(via *store.Store, job string) error {
+		return via.Insert(ctx, "collector_checkpoints", []string{"source", "job", "last_day", "done", "version"},
+			[][]any{{"fake", job, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), uint8(1), store.NewVersion()}})
+	}
+	via, cut := CutClickHouse(t, st)
+	if err := write(via, "before"); err != nil {
+		t.Fatal(err)
+	}
+	cut()
+	cut() // once only: a second call neither cuts again nor blocks
+	started := time.Now()
+	if err := write(via, "during"); err != nil {
+		t.Fatalf("a write met by the cut is not ridden out: %v", err)
+	}
+	if took := time.Since(started); took < cutAfterMet || took > cutLongest {
+		t.Errorf("the write through the outage took %s: the cut was not met, or lasted too long", took)
+	}
+	jobs := Lines(t, st.Conn(), "SELECT job FROM collector_checkpoints ORDER BY job")
+	if strings.Join(jobs, ",") != "before,during" {
+		t.Errorf("stored %q, want each write once", jobs)
+	}
+
+	// A cut never made, or made while nothing wrote, fails the test.
+	var never, unmet *recorder
+	t.Run("never cut", func(t *testing.T) {
+		never = &recorder{TB: t}
+		CutClickHouse(never, st)
+	})
+	t.Run("unmet cut", func(t *testing.T) {
+		unmet = &recorder{TB: t}
+		_, cut := CutClickHouse(unmet, st)
+		cut()
+	})
+	if len(never.failures) != 1 || !strings.Contains(never.failures[0], "never cut") {
+		t.Errorf("no cut: failures %q", never.failures)
+	}
+	if len(unmet.failures) != 1 || !strings.Contains(unmet.failures[0], "met the outage") {
+		t.Errorf("a cut nothing met: failures %q", unmet.failures)
 	}
 }

@@ -44,8 +44,8 @@ func backfillWindow(t *testing.T, st *store.Store, c *Collector, window days.Ran
 // TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration backfills three years through the
 // scheduler into ClickHouse against a clean fake, and against the same fake with faults injected
 // into the Data API's answers (503 bursts, cut-off and malformed bodies, dropped connections,
-// 429 with Retry-After, GA's concurrent-requests 429, slow answers), then access tokens that
-// expire between two steps, followed by the same command again without faults: both databases
+// 429 with Retry-After, GA's concurrent-requests 429, slow answers), its ClickHouse connection cut
+// once mid-run, then access tokens that expire between two steps, followed by the same command again without faults: both databases
 // must hold the same figures.
 func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 	window := days.Range{From: days.Date(2023, 1, 1), To: days.Date(2025, 12, 31)}
@@ -66,6 +66,8 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 	}
 
 	st := chtest.Open(t)
+	// The runner writes through a proxy, cut once mid-run.
+	via, cutClickHouse := collectortest.CutClickHouse(t, st)
 	f := newFakeGA(t)
 	var faultsOn, expired atomic.Bool
 	faultsOn.Store(true)
@@ -75,6 +77,9 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 			Plan: func(n int, r *http.Request) collectortest.Fault {
 				if !faultsOn.Load() || !strings.HasSuffix(r.URL.Path, ":runReport") {
 					return collectortest.NoFault // the token endpoint's faults are tested elsewhere
+				}
+				if n == 60 {
+					cutClickHouse()
 				}
 				return collectortest.SpreadFaults(n, r)
 			},
@@ -95,7 +100,7 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 		return &fakeAnswer{status: http.StatusBadRequest, body: []byte(`{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`)}
 	})
 	src := testSource(c)
-	runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
+	runner := scheduler.NewRunner(via, collectortest.Oslo, slog.New(slog.DiscardHandler))
 	var notes []string
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -175,12 +175,19 @@ func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
 		}
 		srv := f.start()
 		e.seedAnchor(t, "2025-08-20", f.followersEndOf(day(2025, 8, 20)))
-		runner := scheduler.NewRunner(st, collectortest.Oslo, slog.New(slog.DiscardHandler))
+		db, cutClickHouse := st, func() {}
+		if faults { // the runner writes through a proxy, cut once mid-run
+			db, cutClickHouse = collectortest.CutClickHouse(t, st)
+		}
+		runner := scheduler.NewRunner(db, collectortest.Oslo, slog.New(slog.DiscardHandler))
 		runner.SetClock(e.clock.Now)
 		src := scheduler.Source{ID: sourceID, Kind: "linkedin", Collector: e.collector(t, srv.URL, nil), ChunkDays: Kind().ChunkDays}
 		if faults {
 			f.mu.Lock()
 			f.faults = func(n int, _ *http.Request) collectortest.Fault {
+				if n == 15 {
+					cutClickHouse()
+				}
 				return []collectortest.Fault{collectortest.ServerError, collectortest.CutOff, collectortest.NoFault,
 					collectortest.Malformed, collectortest.RateLimited, collectortest.Slow, collectortest.NoFault}[n%7]
 			}

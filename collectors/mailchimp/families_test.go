@@ -154,12 +154,19 @@ func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
 	run := func(t *testing.T, faults bool) string {
 		st := chtest.Open(t)
 		f := newFake(t)
-		runner := scheduler.NewRunner(st, oslo, collectortest.Settings(t, "x", "", nil).Logger())
+		db, cutClickHouse := st, func() {}
+		if faults { // the runner writes through a proxy, cut once mid-run
+			db, cutClickHouse = collectortest.CutClickHouse(t, st)
+		}
+		runner := scheduler.NewRunner(db, oslo, collectortest.Settings(t, "x", "", nil).Logger())
 		runner.SetClock(func() time.Time { return testNow })
 		src := scheduler.Source{ID: "newsletter", Kind: "mailchimp", Collector: newTestCollector(t, f, io.Discard, nil), ChunkDays: Kind().ChunkDays}
 		if faults {
 			f.update(func() {
 				f.faults = func(n int, _ *http.Request) collectortest.Fault {
+					if n == 5 {
+						cutClickHouse()
+					}
 					return []collectortest.Fault{collectortest.ServerError, collectortest.CutOff, collectortest.NoFault,
 						collectortest.Malformed, collectortest.RateLimited, collectortest.Slow, collectortest.NoFault}[n%7]
 				}

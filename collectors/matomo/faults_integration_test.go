@@ -56,9 +56,9 @@ func figuresOf(t *testing.T, st *store.Store) map[string][]string {
 
 // TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration backfills three years through the
 // scheduler into ClickHouse twice: once against a clean fake, once against the same fake with
-// faults injected (transient ones throughout, then a token revoked between two steps, which
-// stops the run), followed by the same command again without faults. Both databases must hold the same figures: nothing
-// lost, nothing doubled.
+// faults injected (transient ones throughout, the ClickHouse connection cut once mid-run, then a
+// token revoked between two steps, which stops the run), followed by the same command again
+// without faults. Both databases must hold the same figures: nothing lost, nothing doubled.
 func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 	window := days.Range{From: days.Date(2023, 1, 1), To: days.Date(2025, 12, 31)}
 	w := newWorld(window.From, window.To.AddDate(0, 0, 1), 33)
@@ -81,6 +81,7 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 	}
 
 	st := chtest.Open(t)
+	via, cutClickHouse := collectortest.CutClickHouse(t, st) // the runner writes through a proxy
 	f = newFake(t, w)
 	f.rangeUniques, f.yearUniques = true, true
 	var faultsOn atomic.Bool
@@ -89,6 +90,9 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 		Plan: func(n int, r *http.Request) collectortest.Fault {
 			if !faultsOn.Load() {
 				return collectortest.NoFault
+			}
+			if n == 60 {
+				cutClickHouse()
 			}
 			return collectortest.SpreadFaults(n, r)
 		},
@@ -111,7 +115,7 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 		faulty.ServeHTTP(rw, r)
 	})
 	c, _ = newTestCollector(t, collectortest.Server(t, expired).URL, now, tune)
-	runner := scheduler.NewRunner(st, collectortest.Oslo, quiet)
+	runner := scheduler.NewRunner(via, collectortest.Oslo, quiet)
 	started = time.Now()
 	first, notes := runBackfill(t, runner, c, window)
 	t.Logf("faulty backfill: %v, %v", time.Since(started), faulty.Injected())

@@ -56,9 +56,9 @@ func backfillWith(t *testing.T, st *store.Store, c *collector, window days.Range
 
 // TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration backfills three years through the
 // scheduler into ClickHouse against a clean fake, and against the same fake with faults injected
-// (transient ones throughout, then an API key revoked between two steps that stops the run),
-// followed by the same
-// command again without faults: both databases must hold the same figures.
+// (transient ones throughout, the ClickHouse connection cut once mid-run, then an API key revoked
+// between two steps that stops the run), followed by the same command again without faults: both
+// databases must hold the same figures.
 func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 	window := days.Range{From: days.Date(2023, 1, 1), To: days.Date(2025, 12, 31)}
 	now := time.Date(2026, 3, 15, 12, 0, 0, 0, collectortest.Oslo)
@@ -79,6 +79,7 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 	}
 
 	st := chtest.Open(t)
+	via, cutClickHouse := collectortest.CutClickHouse(t, st) // the first run writes through a proxy
 	f = fakeThreeYears(t, window)
 	var faultsOn atomic.Bool
 	faultsOn.Store(true)
@@ -86,6 +87,9 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 		Plan: func(n int, r *http.Request) collectortest.Fault {
 			if !faultsOn.Load() {
 				return collectortest.NoFault
+			}
+			if n == 60 {
+				cutClickHouse()
 			}
 			return collectortest.SpreadFaults(n, r)
 		}}
@@ -105,7 +109,7 @@ func TestBackfillWithFaultsThenAgainEqualsACleanRunIntegration(t *testing.T) {
 		return revoked
 	}
 	c = newTestCollector(t, f, collectortest.Server(t, faulty).URL, testOpts{now: now, tune: tune})
-	first, notes := backfillWith(t, st, c, window)
+	first, notes := backfillWith(t, via, c, window)
 	if first.Status != scheduler.StatusFailed || first.Done == 0 || first.Done >= first.Chunks || first.Partial != 0 {
 		t.Fatalf("the faulty backfill should stop part-way at the revoked key, no chunk partial: %+v", first)
 	}

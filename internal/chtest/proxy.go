@@ -18,9 +18,10 @@ type Proxy struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	down  bool
-	conns []net.Conn
+	mu      sync.Mutex
+	down    bool
+	refused int
+	conns   []net.Conn
 }
 
 // NewProxy relays a local port to the test server until the test ends.
@@ -50,6 +51,14 @@ func (p *Proxy) Cut() {
 	p.conns = nil
 }
 
+// Refused is how many connections were refused while the proxy was cut: a client that tried to
+// reach the server during the outage, so a test can tell that the cut was met.
+func (p *Proxy) Refused() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
+}
+
 // Restore lets connections through again.
 func (p *Proxy) Restore() {
 	p.mu.Lock()
@@ -65,6 +74,7 @@ func (p *Proxy) serve() {
 		}
 		p.mu.Lock()
 		if p.down {
+			p.refused++
 			p.mu.Unlock()
 			_ = client.Close()
 			continue
