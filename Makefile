@@ -29,7 +29,7 @@ run: clickhouse-start build ## start ClickHouse, migrate, load demo data if empt
 # test (dashboard/browser_test.go); if it fails, make stops rather than run a test that can only fail.
 test: clickhouse-start vet lint fmt-check tidy-check ## vet, staticcheck, format and go.mod checks, and every test (integration ones on the local ClickHouse, the browser test in Chromium) with -race
 	@scripts/clickhouse.sh drop-test-databases
-	chromium="$$(scripts/chromium.sh)" && REKKEVIDDE_CHROMIUM="$$chromium" $(GO) test -race -count=1 ./...
+	chromium="$$(scripts/chromium.sh)" && REKKEVIDDE_CHROMIUM="$$chromium" $(GO) test -race -count=1 -timeout 40m ./...
 
 # The cluster never touches the private ClickHouse of `make run`/`make test`: its own ZooKeeper and
 # four servers on other ports, under ./var/cluster, started and stopped by the script.
