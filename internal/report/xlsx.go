@@ -129,15 +129,15 @@ type xlsxStyles struct {
 	ids  map[string]int
 }
 
-// NumberFormat is the Excel number format of a cell: grouped whole numbers, whole percentages,
+// NumberFormat is the Excel number format of a cell: grouped whole numbers, rates with one decimal (the cell keeps full precision),
 // signed changes, and an inexact figure's qualifier as literal text around the number.
 func NumberFormat(lang i18n.Lang, c Cell) string {
 	var format string
 	switch c.Unit {
 	case UnitShare:
-		format = "0 %"
+		format = "0.0 %"
 		if lang == i18n.EN {
-			format = "0%"
+			format = "0.0%"
 		}
 	case UnitChange:
 		format = "+0 %;-0 %;0 %"
@@ -157,10 +157,11 @@ func NumberFormat(lang i18n.Lang, c Cell) string {
 	return format
 }
 
-// pointsFormat shows a change of a rate in percentage points (the cell holds 2 for two points).
+// pointsFormat shows a change of a rate in percentage points with one decimal (the cell holds 2.5
+// for two and a half points).
 func pointsFormat(lang i18n.Lang) string {
 	unit := quoted(" " + lang.T("report.points_short"))
-	return "+0" + unit + ";-0" + unit + ";0" + unit
+	return "+0.0" + unit + ";-0.0" + unit + ";0.0" + unit
 }
 
 func quoted(s string) string {
