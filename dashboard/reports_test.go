@@ -51,14 +51,14 @@ func TestAnnualReportPageShowsTheImportedFiguresMarked(t *testing.T) {
 		"<h1>Kommunikasjon 2022</h1>",
 		"<caption>Antall besøkende av nettsiden i 2022</caption>",
 		">10 234<", ">8 001<", ">9 068<", ">7 157<", ">9 634<", ">7 435<", ">9 709<", ">8 059<",
-		">46 %<", ">35 %<", ">13 %<", ">6 %<", ">nesten 80 %<", ">ca. 20 %<", ">15 %<", ">85 %<",
+		">46,0 %<", ">35,0 %<", ">13,0 %<", ">6,0 %<", ">nesten 80,0 %<", ">ca. 20,0 %<", ">15,0 %<", ">85,0 %<",
 		"Mal for fremdriftsplan", "Søknadsskjema for prosessveiledning", "Om InnoMed",
-		">616<", ">514<", ">501<", ">350<", ">295<", ">380<", ">133 %<", ">135 %<", ">314 %<", ">300<", ">250<", ">200<",
-		">over 300<", ">drøyt 20 %<",
+		">616<", ">514<", ">501<", ">350<", ">295<", ">380<", ">133,0 %<", ">135,0 %<", ">314,0 %<", ">300<", ">250<", ">200<",
+		">over 300<", ">drøyt 20,0 %<",
 		"Nasjonal møteplass for DHO: oppfølging av gevinster ved DHO", ">40<", ">60<",
 		`<th scope="col" class="num">Totalt besøkende 2022</th>`,
 		"(importert)", "Importert: tall fra tidligere rapporter",
-		"132 %", // the computed growth beside the printed 133 %
+		"131,6 %", // the computed growth beside the printed 133,0 %
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("annual page lacks %q", want)
@@ -87,7 +87,7 @@ func TestReportDownloadsAndPrintCSS(t *testing.T) {
 		!strings.Contains(csv.header.Get("Content-Disposition"), "arsrapport-2022-innomed.no.csv") {
 		t.Fatalf("csv: %d %v", csv.status, csv.header)
 	}
-	for _, want := range []string{"Antall besøkende av nettsiden i 2022\r\n", "1. kvartal;10234;8001;;;importert\r\n", "Organisk søk;46 %;;importert\r\n"} {
+	for _, want := range []string{"Antall besøkende av nettsiden i 2022\r\n", "1. kvartal;10234;8001;;;importert\r\n", "Organisk søk;46,0 %;;importert\r\n"} {
 		if !strings.Contains(csv.body, want) {
 			t.Errorf("csv lacks %q:\n%.600s", want, csv.body)
 		}

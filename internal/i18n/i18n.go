@@ -133,6 +133,39 @@ func (l Lang) Percent(x float64) string {
 	return s + " %"
 }
 
+// Rate formats a rate (0.2043, a click rate or growth rate) with one decimal: "20,4 %" in bokmål,
+// "20.4%" in English. Whole percent would make "just over 20 %" read as "20 %" and keep a change in
+// percentage points from adding up. NaN and infinities show as "–".
+func (l Lang) Rate(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	s := l.Decimal1(x * 100)
+	if l.valid() == EN {
+		return s + "%"
+	}
+	return s + " %"
+}
+
+// Decimal1 writes x rounded to one decimal, with the language's decimal mark and grouping:
+// "1 234,5" in bokmål, "1,234.5" in English; "-0,0" is written "0,0".
+func (l Lang) Decimal1(x float64) string {
+	tenths := int64(math.Round(x * 10))
+	neg := tenths < 0
+	if neg {
+		tenths = -tenths
+	}
+	mark := ","
+	if l.valid() == EN {
+		mark = "."
+	}
+	s := l.Number(tenths/10) + mark + strconv.FormatInt(tenths%10, 10)
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
 // Month is the month's name as it stands inside a sentence: "januar" in bokmål (lower case, as
 // Norwegian writes it), "January" in English.
 func (l Lang) Month(m time.Month) string {

@@ -78,6 +78,35 @@ func TestPercent(t *testing.T) {
 	}
 }
 
+func TestRate(t *testing.T) {
+	cases := map[string]struct {
+		x      float64
+		nb, en string
+	}{
+		"just over 20":  {0.2043, "20,4 %", "20.4%"},
+		"whole":         {0.46, "46,0 %", "46.0%"},
+		"not 46,0008":   {0.460008, "46,0 %", "46.0%"},
+		"rounds half":   {0.12345, "12,3 %", "12.3%"},
+		"rounds up":     {0.12351, "12,4 %", "12.4%"},
+		"zero":          {0, "0,0 %", "0.0%"},
+		"grouped":       {12.3456, "1 234,6 %", "1,234.6%"},
+		"negative":      {-0.0512, "-5,1 %", "-5.1%"},
+		"tiny negative": {-0.0004, "0,0 %", "0.0%"},
+		"division by 0": {math.NaN(), "–", "–"},
+		"infinite":      {math.Inf(-1), "–", "–"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := NB.Rate(c.x); got != c.nb {
+				t.Errorf("NB.Rate(%v) = %q, want %q", c.x, got, c.nb)
+			}
+			if got := EN.Rate(c.x); got != c.en {
+				t.Errorf("EN.Rate(%v) = %q, want %q", c.x, got, c.en)
+			}
+		})
+	}
+}
+
 func TestMonthAndQuarter(t *testing.T) {
 	if got := NB.Month(time.March); got != "mars" {
 		t.Errorf("NB.Month(March) = %q", got)

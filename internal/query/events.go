@@ -8,9 +8,10 @@ import (
 
 // SectorAttendance is one sector's part of an event's sign-ups and attendance.
 type SectorAttendance struct {
-	Sector     string
-	Registered uint32
-	Attended   uint32
+	// Tagged because reports store it in their snake_case JSON.
+	Sector     string `json:"sector"`
+	Registered uint32 `json:"registered"`
+	Attended   uint32 `json:"attended"`
 }
 
 // Event is one held (not deleted) event with its attendance.

@@ -15,7 +15,7 @@ import (
 // header line, its rows, and an empty line, by internal/export's rules (separator, decimal mark,
 // byte-order mark, escaping) — the same for the dashboard's download, the API and the e-mail.
 //
-// Numbers are written plainly ("10234", "46 %", which Excel reads as 0.46); the last column,
+// Numbers are written plainly ("10234", "46,2 %", which Excel reads as 0.462); the last column,
 // Source, says which figures of the row are imported or cover part of the period, and how an
 // inexact figure was stated. Every cell is escaped by export.Cell.
 func WriteCSV(w io.Writer, lang i18n.Lang, tables []Table) error {
@@ -62,7 +62,7 @@ func WriteCSV(w io.Writer, lang i18n.Lang, tables []Table) error {
 	return nil
 }
 
-// csvValue writes a cell's number plainly (no grouping, full precision) or its text.
+// csvValue writes a cell's number plainly (no grouping, rounded as shown) or its text.
 func csvValue(lang i18n.Lang, c Cell, decimal string) string {
 	if c.Unit == UnitText {
 		return c.Text
@@ -75,7 +75,18 @@ func csvValue(lang i18n.Lang, c Cell, decimal string) string {
 	if percent {
 		v *= 100
 	}
-	s := strconv.FormatFloat(math.Round(v*10000)/10000, 'f', -1, 64)
+	// Rounded as the report shows it: a CSV cell has no display format, and "46,0008 %" reads as
+	// noise. Rates and points keep one decimal, relative changes are whole percent; other numbers
+	// keep up to four decimals.
+	var s string
+	switch c.Unit {
+	case UnitShare, UnitPoints:
+		s = strconv.FormatFloat(math.Round(v*10)/10, 'f', 1, 64)
+	case UnitChange:
+		s = strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	default:
+		s = strconv.FormatFloat(math.Round(v*10000)/10000, 'f', -1, 64)
+	}
 	s = strings.Replace(s, ".", decimal, 1)
 	if percent {
 		if lang == i18n.EN {

@@ -13,7 +13,7 @@ type Unit string
 // Units.
 const (
 	UnitCount Unit = "count" // a whole number: "10 234"
-	UnitShare Unit = "share" // a fraction shown in percent: "46 %"
+	UnitShare Unit = "share" // a fraction shown in percent with one decimal: "46,2 %"
 	UnitText  Unit = "text"
 )
 
@@ -26,7 +26,7 @@ func unitOf(k KPI) Unit {
 }
 
 // FormatValue writes v in unit for lang, with the qualifier an imported figure was stated with:
-// "10 234", "46 %", "over 300", "drøyt 20 %". Nil is "–".
+// "10 234", "46,2 %", "over 300", "drøyt 20,4 %". Nil is "–".
 func FormatValue(lang i18n.Lang, unit Unit, v *float64, qualifier string) string {
 	if v == nil || math.IsNaN(*v) {
 		return "–"
@@ -34,7 +34,7 @@ func FormatValue(lang i18n.Lang, unit Unit, v *float64, qualifier string) string
 	var s string
 	switch unit {
 	case UnitShare:
-		s = lang.Percent(*v)
+		s = lang.Rate(*v)
 	default:
 		s = lang.Number(int64(math.Round(*v)))
 	}

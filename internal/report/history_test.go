@@ -306,12 +306,12 @@ func TestAnnual2022FromImportedHistoryReproducesTheAnnualReport(t *testing.T) {
 		c := sheet("Kanaler")
 		text(c, "A3", "Organisk søk")
 		number(c, "B3", 0.46)
-		format(c, "B3", "0 %")
+		format(c, "B3", "0.0 %")
 		number(c, "B6", 0.06)
 		d := sheet("Enheter")
 		number(d, "B3", 0.80)
-		format(d, "B3", `"nesten "0 %`)
-		format(d, "B4", `"ca. "0 %`)
+		format(d, "B3", `"nesten "0.0 %`)
+		format(d, "B4", `"ca. "0.0 %`)
 		s := sheet("Sosiale medier")
 		text(s, "B2", "Facebook 2022")
 		for i, w := range [][4]float64{{616, 350, 1.33, 300}, {514, 295, 1.35, 250}, {501, 380, 3.14, 200}} {
@@ -320,14 +320,14 @@ func TestAnnual2022FromImportedHistoryReproducesTheAnnualReport(t *testing.T) {
 				number(s, col+string(rune('3'+r)), x)
 			}
 		}
-		format(s, "B5", "0 %")
+		format(s, "B5", "0.0 %")
 		format(s, "B3", "#,##0")
 		n := sheet("Nyhetsbrev")
 		number(n, "B3", 300)
 		text(n, "B3", "over 300")
 		format(n, "B3", `"over "#,##0`)
 		number(n, "B4", 0.20)
-		format(n, "B4", `"drøyt "0 %`)
+		format(n, "B4", `"drøyt "0.0 %`)
 		tp := sheet("Mest besøkte")
 		text(tp, "B3", "Mal for fremdriftsplan")
 		text(tp, "B4", "Søknadsskjema for prosessveiledning")
@@ -347,15 +347,15 @@ func TestAnnual2022FromImportedHistoryReproducesTheAnnualReport(t *testing.T) {
 			"visitors/q1/visits/2022": "10 234", "visitors/q1/unique/2022": "8 001", "visitors/q2/visits/2022": "9 068",
 			"visitors/q2/unique/2022": "7 157", "visitors/q3/visits/2022": "9 634", "visitors/q3/unique/2022": "7 435",
 			"visitors/q4/visits/2022": "9 709", "visitors/q4/unique/2022": "8 059",
-			"channels/organic_search/2022": "46 %", "channels/direct/2022": "35 %", "channels/social/2022": "13 %", "channels/referral/2022": "6 %",
-			"devices/desktop/2022": "nesten 80 %", "devices/mobile_tablet/2022": "ca. 20 %",
-			"new_returning/new/2022": "15 %", "new_returning/returning/2022": "85 %",
+			"channels/organic_search/2022": "46,0 %", "channels/direct/2022": "35,0 %", "channels/social/2022": "13,0 %", "channels/referral/2022": "6,0 %",
+			"devices/desktop/2022": "nesten 80,0 %", "devices/mobile_tablet/2022": "ca. 20,0 %",
+			"new_returning/new/2022": "15,0 %", "new_returning/returning/2022": "85,0 %",
 			"top_pages/1/title": "Mal for fremdriftsplan", "top_pages/2/title": "Søknadsskjema for prosessveiledning", "top_pages/3/title": "Om InnoMed",
 			"social/followers/facebook/2022": "616", "social/followers/linkedin/2022": "514", "social/followers/instagram/2022": "501",
 			"social/new_followers/facebook/2022": "350", "social/new_followers/linkedin/2022": "295", "social/new_followers/instagram/2022": "380",
-			"social/growth/facebook/2022": "133 %", "social/growth/linkedin/2022": "135 %", "social/growth/instagram/2022": "314 %",
+			"social/growth/facebook/2022": "133,0 %", "social/growth/linkedin/2022": "135,0 %", "social/growth/instagram/2022": "314,0 %",
 			"social/reach_per_month/facebook/2022": "300", "social/reach_per_month/linkedin/2022": "250", "social/reach_per_month/instagram/2022": "200",
-			"newsletter/subscribers/2022": "over 300", "newsletter/click_rate/2022": "drøyt 20 %",
+			"newsletter/subscribers/2022": "over 300", "newsletter/click_rate/2022": "drøyt 20,0 %",
 			"events_by_kind/webinar/events": "6", "events_by_kind/national_meeting_place/attended": "300",
 		}
 		for k, w := range want {

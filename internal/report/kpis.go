@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -20,7 +21,8 @@ type KPI struct {
 	Platform string         `json:"platform,omitempty"`
 	Compared
 	// ChangePrevious and ChangeYearEarlier are Current against Previous and YearEarlier; nil
-	// when either is unknown. A rate's change is in percentage points (Delta 0.02 = 2 points).
+	// when either is unknown. A rate's change is in percentage points (Delta 0.02 = 2 points),
+	// taken between the rates rounded to one decimal as shown.
 	ChangePrevious    *Change `json:"change_previous,omitempty"`
 	ChangeYearEarlier *Change `json:"change_year_earlier,omitempty"`
 	Target            *Target `json:"target,omitempty"`
@@ -196,8 +198,17 @@ func change(d query.KPIDef, current, earlier Figure) *Change {
 	if c == nil {
 		return nil
 	}
-	return &Change{Delta: c.Delta, Relative: c.Relative}
+	out := &Change{Delta: c.Delta, Relative: c.Relative}
+	if d.Percent() && current.Value != nil && earlier.Value != nil {
+		// The change of a rate is taken between the rates as shown (one decimal), so that
+		// "20,4 % | 16,8 % | +3,6 prosentpoeng" adds up on the page.
+		out.Delta = (shownTenths(*current.Value) - shownTenths(*earlier.Value)) / 1000
+	}
+	return out
 }
+
+// shownTenths is a rate (a fraction) in tenths of a percent, rounded as reports show it.
+func shownTenths(x float64) float64 { return math.Round(x * 1000) }
 
 // extraKPIs are the report's own KPIs: the share of new visitors, and per platform the growth
 // and the reach per month.

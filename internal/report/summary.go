@@ -83,7 +83,7 @@ func moveSentence(lang i18n.Lang, k KPI, against string) string {
 	var by string
 	if k.Percent() {
 		key += "_points"
-		by = lang.Number(int64(math.Abs(math.Round(c.Delta * 100))))
+		by = lang.Decimal1(math.Abs(c.Delta * 100))
 	} else {
 		by = lang.Percent(math.Abs(*c.Relative))
 	}

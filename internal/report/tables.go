@@ -40,7 +40,7 @@ type Row struct {
 const (
 	// UnitChange is a relative change, a fraction: "+12 %".
 	UnitChange Unit = "change"
-	// UnitPoints is a change of a rate in percentage points: 2 is "+2 prosentpoeng".
+	// UnitPoints is a change of a rate in percentage points: 2.5 is "+2,5 prosentpoeng".
 	UnitPoints Unit = "points"
 )
 
@@ -77,8 +77,8 @@ func (c Cell) Format(lang i18n.Lang) string {
 		if c.Value == nil {
 			return "–"
 		}
-		p := math.Round(*c.Value)
-		return sign(p) + lang.T("report.points", lang.Number(int64(math.Abs(p))))
+		p := math.Round(*c.Value*10) / 10
+		return sign(p) + lang.T("report.points", lang.Decimal1(math.Abs(p)))
 	}
 	return FormatValue(lang, c.Unit, c.Value, c.Qualifier)
 }
@@ -384,7 +384,7 @@ func changeCell(key string, k KPI, c *Change) Cell {
 	if k.Percent() {
 		cell := Cell{Key: key, Unit: UnitPoints}
 		if c != nil {
-			cell.Value = f64(math.Round(c.Delta*100*100) / 100)
+			cell.Value = f64(math.Round(c.Delta*1000) / 10)
 		}
 		return cell
 	}

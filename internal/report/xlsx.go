@@ -129,15 +129,15 @@ type xlsxStyles struct {
 	ids  map[string]int
 }
 
-// NumberFormat is the Excel number format of a cell: grouped whole numbers, whole percentages,
+// NumberFormat is the Excel number format of a cell: grouped whole numbers, rates with one decimal (the cell keeps full precision),
 // signed changes, and an inexact figure's qualifier as literal text around the number.
 func NumberFormat(lang i18n.Lang, c Cell) string {
 	var format string
 	switch c.Unit {
 	case UnitShare:
-		format = "0 %"
+		format = "0.0 %"
 		if lang == i18n.EN {
-			format = "0%"
+			format = "0.0%"
 		}
 	case UnitChange:
 		format = "+0 %;-0 %;0 %"
@@ -157,10 +157,11 @@ func NumberFormat(lang i18n.Lang, c Cell) string {
 	return format
 }
 
-// pointsFormat shows a change of a rate in percentage points (the cell holds 2 for two points).
+// pointsFormat shows a change of a rate in percentage points with one decimal (the cell holds 2.5
+// for two and a half points).
 func pointsFormat(lang i18n.Lang) string {
 	unit := quoted(" " + lang.T("report.points_short"))
-	return "+0" + unit + ";-0" + unit + ";0" + unit
+	return "+0.0" + unit + ";-0.0" + unit + ";0.0" + unit
 }
 
 func quoted(s string) string {
@@ -184,7 +185,9 @@ func (s xlsxStyles) number(c Cell) (int, error) {
 }
 
 // sheetName makes a valid, unique sheet name from a title: at most 31 characters, none of
-// : \ / ? * [ ].
+// : \ / ? * [ ]. A longer title is shortened by whole words while its period (the last word, when
+// it holds a digit: "2022", "2022-Q3") is kept, so "Kanaler for inngang til nettsiden i 2022"
+// becomes "Kanaler for inngang 2022" rather than losing the year.
 func sheetName(title string, used map[string]bool) string {
 	clean := strings.Map(func(r rune) rune {
 		if strings.ContainsRune(`:\/?*[]'`, r) {
@@ -196,13 +199,45 @@ func sheetName(title string, used map[string]bool) string {
 	if clean == "" {
 		clean = "Tabell"
 	}
-	name := truncate(clean, 31)
+	name := shorten(clean, 31)
 	for n := 2; used[strings.ToLower(name)]; n++ {
 		suffix := fmt.Sprintf(" (%d)", n)
-		name = truncate(clean, 31-utf8.RuneCountInString(suffix)) + suffix
+		name = shorten(clean, 31-utf8.RuneCountInString(suffix)) + suffix
 	}
 	used[strings.ToLower(name)] = true
 	return name
+}
+
+// joinWords are the small words a shortened name must not end on ("Antall besøkende av 2022").
+var joinWords = map[string]bool{"i": true, "av": true, "for": true, "til": true, "og": true, "per": true, "etter": true,
+	"in": true, "of": true, "to": true, "the": true, "by": true, "and": true}
+
+// shorten fits a title into n characters by whole words, keeping a last word that holds a digit.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	words := strings.Fields(s)
+	tail := ""
+	if last := words[len(words)-1]; strings.ContainsAny(last, "0123456789") && len(words) > 1 && utf8.RuneCountInString(last) < n-1 {
+		tail, words = " "+last, words[:len(words)-1]
+	}
+	budget := n - utf8.RuneCountInString(tail)
+	var head []string
+	for _, w := range words {
+		if utf8.RuneCountInString(strings.Join(append(head, w), " ")) > budget {
+			break
+		}
+		head = append(head, w)
+	}
+	for len(head) > 1 && joinWords[strings.ToLower(head[len(head)-1])] {
+		head = head[:len(head)-1]
+	}
+	if len(head) == 0 {
+		// One long first word: cut it.
+		return truncate(words[0], budget) + tail
+	}
+	return strings.Join(head, " ") + tail
 }
 
 func truncate(s string, n int) string {
