@@ -617,7 +617,8 @@ func settingString(node yaml.Node, key string) string {
 	return ""
 }
 
-// sectorNames repeats figures.Sectors() because config must not depend on the figure types.
+// sectorNames repeats figures.Sectors() because config must not depend on the figure types; all but
+// "unknown", which means "no address" and is never a domain rule's sector.
 func sectorNames() []string {
 	return []string{"municipality", "health_trust", "regional_health_authority", "ks", "other"}
 }

@@ -242,12 +242,17 @@ const (
 	SectorHealthTrust             = "health_trust"
 	SectorRegionalHealthAuthority = "regional_health_authority"
 	SectorKS                      = "ks"
-	SectorOther                   = "other"
+	// SectorOther is a known organisation outside the sectors above (a company, gmail).
+	SectorOther = "other"
+	// SectorUnknown is a person with no address at all (anonymous, or external without an e-mail
+	// address): kept apart from SectorOther so "we do not know who this was" is not read as "not
+	// from the public health sector".
+	SectorUnknown = "unknown"
 )
 
 // Sectors lists the sectors in display order.
 func Sectors() []string {
-	return []string{SectorMunicipality, SectorHealthTrust, SectorRegionalHealthAuthority, SectorKS, SectorOther}
+	return []string{SectorMunicipality, SectorHealthTrust, SectorRegionalHealthAuthority, SectorKS, SectorOther, SectorUnknown}
 }
 
 // EventSector counts one event's registrants and attendees from one sector. A collection writes the

@@ -1,5 +1,5 @@
 // Package sectors tells which sector (municipality, health trust, regional health authority, KS,
-// other) a registrant or participant belongs to, from the domain of their e-mail address. InnoMed
+// other, unknown) a registrant or participant belongs to, from the domain of their e-mail address. InnoMed
 // exists to connect municipalities and hospitals, so attendance is reported by sector. Addresses
 // are only looked at, never kept: callers count per sector and drop the address (see README.md).
 package sectors
@@ -41,8 +41,8 @@ func New(rules []config.SectorRule) (*Table, error) {
 		if domain == "" || strings.ContainsAny(domain, "*@ /") {
 			return nil, fmt.Errorf("%s.domain: must be a domain like ks.no or *.kommune.no, got %q", key, r.Domain)
 		}
-		if !slices.Contains(figures.Sectors(), r.Sector) {
-			return nil, fmt.Errorf("%s.sector: must be one of %s, got %q", key, strings.Join(figures.Sectors(), ", "), r.Sector)
+		if !slices.Contains(ruleSectors(), r.Sector) {
+			return nil, fmt.Errorf("%s.sector: must be one of %s, got %q", key, strings.Join(ruleSectors(), ", "), r.Sector)
 		}
 		normal := domain
 		if isSuffix {
@@ -62,9 +62,20 @@ func New(rules []config.SectorRule) (*Table, error) {
 	return t, nil
 }
 
-// Sector returns the sector of an e-mail address (or a bare domain). An empty or unparsable
-// address, and a domain no rule matches, is figures.SectorOther.
+// ruleSectors are the sectors a domain rule may map to: every one but unknown, which means "no
+// address", never a domain.
+func ruleSectors() []string {
+	return slices.DeleteFunc(figures.Sectors(), func(s string) bool { return s == figures.SectorUnknown })
+}
+
+// Sector returns the sector of an e-mail address (or a bare domain). No address at all (empty or
+// blank) is figures.SectorUnknown. An address that is given but unparsable, and a domain no rule
+// matches, is figures.SectorOther: someone gave something, and most such cases are a private or
+// company address, so they stay with the known organisations outside the sector.
 func (t *Table) Sector(email string) string {
+	if strings.TrimSpace(email) == "" {
+		return figures.SectorUnknown
+	}
 	domain := Domain(email)
 	if domain == "" {
 		return figures.SectorOther
@@ -78,6 +89,27 @@ func (t *Table) Sector(email string) string {
 		}
 	}
 	return figures.SectorOther
+}
+
+// rank orders sectors by how much they tell: unknown < other < a sector from a rule.
+func rank(s string) int {
+	switch s {
+	case figures.SectorUnknown:
+		return 0
+	case figures.SectorOther:
+		return 1
+	}
+	return 2
+}
+
+// Better returns the more informative of two sectors found for one person (a ruled sector over
+// other, other over unknown), prev on a tie, so one session or record without an address does not
+// move a person out of the sector another one placed them in.
+func Better(prev, s string) string {
+	if rank(s) > rank(prev) {
+		return s
+	}
+	return prev
 }
 
 // Domain returns the lower-cased domain of an e-mail address, or of s itself when it holds no @.

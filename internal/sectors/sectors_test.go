@@ -28,8 +28,10 @@ func TestDefaultTable(t *testing.T) {
 		"x@stolav.no.":                      figures.SectorHealthTrust,
 		"x@gmail.com":                       figures.SectorOther,
 		"x@innomed.no":                      figures.SectorOther,
-		"":                                  figures.SectorOther,
-		"not an address":                    figures.SectorOther,
+		"":                                  figures.SectorUnknown, // no address at all
+		"  ":                                figures.SectorUnknown,
+		"not an address":                    figures.SectorOther, // given, just not usable
+		"x@":                                figures.SectorOther,
 		"x@kommune.no.example.com":          figures.SectorOther,
 		"x@notkommune.no":                   figures.SectorOther,
 	}
@@ -107,6 +109,31 @@ func TestDefaultTableIsValidAndDocumented(t *testing.T) {
 	}
 }
 
+func TestUnknownIsNoRuleTarget(t *testing.T) {
+	_, err := New([]config.SectorRule{{Domain: "example.com", Sector: figures.SectorUnknown}})
+	if err == nil || !strings.Contains(err.Error(), "sectors[0].sector") {
+		t.Fatalf("a rule mapping a domain to unknown: err = %v, want a sectors[0].sector error", err)
+	}
+}
+
+func TestBetter(t *testing.T) {
+	cases := []struct{ prev, s, want string }{
+		{figures.SectorUnknown, figures.SectorOther, figures.SectorOther},
+		{figures.SectorOther, figures.SectorUnknown, figures.SectorOther},
+		{figures.SectorUnknown, figures.SectorKS, figures.SectorKS},
+		{figures.SectorOther, figures.SectorHealthTrust, figures.SectorHealthTrust},
+		{figures.SectorMunicipality, figures.SectorOther, figures.SectorMunicipality},
+		{figures.SectorMunicipality, figures.SectorUnknown, figures.SectorMunicipality},
+		{figures.SectorMunicipality, figures.SectorKS, figures.SectorMunicipality}, // a tie keeps the first
+		{figures.SectorUnknown, figures.SectorUnknown, figures.SectorUnknown},
+	}
+	for _, c := range cases {
+		if got := Better(c.prev, c.s); got != c.want {
+			t.Errorf("Better(%s, %s) = %s, want %s", c.prev, c.s, got, c.want)
+		}
+	}
+}
+
 func TestCounts(t *testing.T) {
 	c := NewCounts()
 	if len(c) != len(figures.Sectors()) || c.Total() != 0 {
@@ -114,7 +141,8 @@ func TestCounts(t *testing.T) {
 	}
 	c[figures.SectorKS] += 2
 	c[figures.SectorOther]++
-	if c.Total() != 3 {
-		t.Errorf("Total = %d, want 3", c.Total())
+	c[figures.SectorUnknown]++
+	if _, ok := c[figures.SectorUnknown]; !ok || c.Total() != 4 {
+		t.Errorf("Total = %d, want 4", c.Total())
 	}
 }
