@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
-	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/sectors"
 )
 
@@ -207,20 +206,22 @@ func countPeople(records []record, table *sectors.Table, regSectors map[string]s
 			byName[key] = i
 		}
 	}
-	// A person's sector is the first one that is not "other" among their records' addresses and
-	// registrations, so one record without an address does not move them to "other".
+	// A person's sector is the most informative one among their records' addresses and
+	// registrations (sectors.Better), so one record without an address does not move them to
+	// "unknown"; an anonymous or external attendee with neither is "unknown".
 	sectorOf := map[int]string{}
 	for i, rec := range present {
 		root := groups.find(i)
 		s := table.Sector(rec.EmailAddress)
-		if s == figures.SectorOther && rec.RegistrationID != "" {
+		if rec.RegistrationID != "" {
 			if rs, ok := regSectors[rec.RegistrationID]; ok {
-				s = rs
+				s = sectors.Better(s, rs)
 			}
 		}
-		if prev, ok := sectorOf[root]; !ok || prev == figures.SectorOther {
-			sectorOf[root] = s
+		if prev, ok := sectorOf[root]; ok {
+			s = sectors.Better(prev, s)
 		}
+		sectorOf[root] = s
 	}
 	counts := sectors.NewCounts()
 	for _, s := range sectorOf {

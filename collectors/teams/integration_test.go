@@ -109,7 +109,7 @@ func TestBackfill2025Integration(t *testing.T) {
 		t.Fatalf("incremental run: %+v %v", sum, err)
 	}
 	checkStored(t, st, loc, []wantEvent{
-		{"2026-01-19", figures.KindNetworkMeeting, "Kompetansenettverksmøte januar 2026", -1, 2, [5]uint32{}, [5]uint32{1, 0, 0, 0, 1}},
+		{"2026-01-19", figures.KindNetworkMeeting, "Kompetansenettverksmøte januar 2026", -1, 2, [6]uint32{}, [6]uint32{1, 0, 0, 0, 1, 0}},
 	})
 
 	// The secret's expiry reaches the freshness strip.

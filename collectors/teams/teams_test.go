@@ -75,40 +75,42 @@ func collect(t *testing.T, c *collector, from, to time.Time) (*collectors.Sink, 
 }
 
 // wantEvent is what the fixtures hold for one event, counted by hand. Sector arrays follow
-// figures.Sectors(): municipality, health_trust, regional_health_authority, ks, other.
+// figures.Sectors(): municipality, health_trust, regional_health_authority, ks, other, unknown.
 type wantEvent struct {
 	day, kind, title string
 	registered       int // -1: not known
 	attended         int
-	sectorRegistered [5]uint32
-	sectorAttended   [5]uint32
+	sectorRegistered [6]uint32
+	sectorAttended   [6]uint32
 }
 
 // expected2025 are the Teams events of 2025 in testdata that Graph still has (after 21 January),
 // with how each count follows from the fixture records.
 var expected2025 = []wantEvent{
 	// A report of the monthly series: Silje (organiser, innomed.no), Hilde, Geir (ahus), Mette (ks).
-	{"2025-02-12", figures.KindNetworkMeeting, "Kompetansenettverksmøte februar", -1, 4, [5]uint32{}, [5]uint32{1, 1, 0, 1, 1}},
+	{"2025-02-12", figures.KindNetworkMeeting, "Kompetansenettverksmøte februar", -1, 4, [6]uint32{}, [6]uint32{1, 1, 0, 1, 1, 0}},
 	// 8 registrations, 6 "registered" (a cancelled and a waitlisted one left out). 7 records:
 	// Kari rejoined (two intervals, one record), Ola's address in capitals, Per as an anonymous
-	// guest placed by his registration (KS), Silje, Trond anonymous and unregistered, Mona only
+	// guest placed by his registration (KS), Silje (other), Trond anonymous and unregistered (unknown), Mona only
 	// in the lobby (0 seconds).
-	{"2025-03-12", figures.KindWebinar, "Webinar: Digital hjemmeoppfølging", 6, 6, [5]uint32{2, 1, 1, 1, 1}, [5]uint32{1, 1, 1, 1, 2}},
-	{"2025-05-14", figures.KindNetworkMeeting, "Kompetansenettverksmøte mai", -1, 3, [5]uint32{}, [5]uint32{0, 1, 1, 0, 1}},
+	{"2025-03-12", figures.KindWebinar, "Webinar: Digital hjemmeoppfølging", 6, 6, [6]uint32{2, 1, 1, 1, 1, 0}, [6]uint32{1, 1, 1, 1, 1, 1}},
+	{"2025-05-14", figures.KindNetworkMeeting, "Kompetansenettverksmøte mai", -1, 3, [6]uint32{}, [6]uint32{0, 1, 1, 0, 1, 0}},
 	// Silje, Lise (sintef, an external tenant), Rune, Unni, Knut, Mette.
-	{"2025-06-05", figures.KindNationalMeetingPlace, "Nasjonal møteplass: Velferdsteknologi", -1, 6, [5]uint32{}, [5]uint32{1, 1, 1, 1, 2}},
+	{"2025-06-05", figures.KindNationalMeetingPlace, "Nasjonal møteplass: Velferdsteknologi", -1, 6, [6]uint32{}, [6]uint32{1, 1, 1, 1, 2, 0}},
 	// 10 registrations, 8 "registered" (pending and rejected left out). Two reports (restarted
 	// after a break): Hilde in both (address in capitals the second time), Geir in both (no
 	// address the second time, same Entra user), "iPhone" twice with different anonymous ids,
-	// Rune without address (placed by his registration), Bjørn external without address.
-	{"2025-09-18", figures.KindWebinar, "Webinar: Innkjøp av innovasjon", 8, 8, [5]uint32{2, 3, 1, 1, 1}, [5]uint32{2, 2, 1, 0, 3}},
-	// Two reports: Silje, Hilde twice, Eva twice, Jon, "Ukjent deltaker" twice (anonymous).
-	{"2025-10-15", figures.KindNetworkMeeting, "Kompetansenettverksmøte oktober", -1, 5, [5]uint32{}, [5]uint32{1, 2, 0, 0, 2}},
+	// Rune without address (placed by his registration), Bjørn external without address. The
+	// "iPhone" person and Bjørn have no address: unknown.
+	{"2025-09-18", figures.KindWebinar, "Webinar: Innkjøp av innovasjon", 8, 8, [6]uint32{2, 3, 1, 1, 1, 0}, [6]uint32{2, 2, 1, 0, 1, 2}},
+	// Two reports: Silje, Hilde twice, Eva twice, Jon, "Ukjent deltaker" twice (anonymous: unknown).
+	{"2025-10-15", figures.KindNetworkMeeting, "Kompetansenettverksmøte oktober", -1, 5, [6]uint32{}, [6]uint32{1, 2, 0, 0, 1, 1}},
 	// A course of two sessions: registrations are for the whole course.
-	{"2025-11-05", figures.KindCourse, "Kurs: Gevinstrealisering i praksis", -1, 3, [5]uint32{}, [5]uint32{1, 1, 0, 0, 1}},
-	{"2025-11-12", figures.KindCourse, "Kurs: Gevinstrealisering i praksis", -1, 2, [5]uint32{}, [5]uint32{1, 0, 0, 0, 1}},
-	// Silje, Kari, Anne, Per, Nina, Trude, Erik (external, no address).
-	{"2025-12-10", figures.KindNetworkMeeting, "Kompetansenettverksmøte desember", -1, 7, [5]uint32{}, [5]uint32{2, 0, 2, 1, 2}},
+	{"2025-11-05", figures.KindCourse, "Kurs: Gevinstrealisering i praksis", -1, 3, [6]uint32{}, [6]uint32{1, 1, 0, 0, 1, 0}},
+	// Hilde, and an anonymous attendee without a name or address (unknown).
+	{"2025-11-12", figures.KindCourse, "Kurs: Gevinstrealisering i praksis", -1, 2, [6]uint32{}, [6]uint32{1, 0, 0, 0, 0, 1}},
+	// Silje, Kari, Anne, Per, Nina, Trude, Erik (external, no address: unknown).
+	{"2025-12-10", figures.KindNetworkMeeting, "Kompetansenettverksmøte desember", -1, 7, [6]uint32{}, [6]uint32{2, 0, 2, 1, 1, 1}},
 }
 
 // checkEvents compares a sink's records with want, and checks that every event has its whole
@@ -297,8 +299,8 @@ func TestReportNotYetAvailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkEvents(t, sink.Records(), []wantEvent{
-		{"2026-01-19", figures.KindNetworkMeeting, "Kompetansenettverksmøte januar 2026", -1, 1, [5]uint32{}, [5]uint32{0, 0, 0, 0, 1}},
-		{"2026-01-19", figures.KindWebinar, "Webinar: KI i klinikken", 1, 2, [5]uint32{1, 0, 0, 0, 0}, [5]uint32{1, 0, 0, 0, 1}},
+		{"2026-01-19", figures.KindNetworkMeeting, "Kompetansenettverksmøte januar 2026", -1, 1, [6]uint32{}, [6]uint32{0, 0, 0, 0, 1, 0}},
+		{"2026-01-19", figures.KindWebinar, "Webinar: KI i klinikken", 1, 2, [6]uint32{1, 0, 0, 0, 0, 0}, [6]uint32{1, 0, 0, 0, 1, 0}},
 	})
 	if strings.Contains(notes(sink), "no attendance report yet") {
 		t.Errorf("notes after the reports appeared: %s", notes(sink))
@@ -325,7 +327,7 @@ func TestLaterReportReplacesTheCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := expected2025[8]
-	want.attended, want.sectorAttended = 8, [5]uint32{3, 0, 2, 1, 2}
+	want.attended, want.sectorAttended = 8, [6]uint32{3, 0, 2, 1, 1, 1}
 	checkEvents(t, second.Records(), []wantEvent{want})
 	if firstID, secondID := eventIDs(first)[0], eventIDs(second)[0]; firstID != secondID {
 		t.Errorf("the event's id changed between runs: %s, %s", firstID, secondID)
@@ -690,10 +692,13 @@ func TestCountPeople(t *testing.T) {
 		{Identity: &id{"", "", ""}},                                  // nothing to match on
 		{EmailAddress: "e@gmail.com", Identity: &id{"v4", "A", ""}},  // another person named A
 		{EmailAddress: "f@helse-vest.no", TotalAttendanceInSeconds: secs(30)},
+		{Identity: &id{"u9", "G", "t"}},                                      // G first without an address,
+		{EmailAddress: "g@bergen.kommune.no", Identity: &id{"u9", "G", "t"}}, // then with one: municipality
 	}
 	got := countPeople(records, table, map[string]string{"r1": figures.SectorKS})
-	want := sectors.Counts{figures.SectorMunicipality: 1, figures.SectorHealthTrust: 1, figures.SectorRegionalHealthAuthority: 1,
-		figures.SectorKS: 1, figures.SectorOther: 3}
+	// Unknown: the anonymous guest and the record with nothing to match on; other: gmail.
+	want := sectors.Counts{figures.SectorMunicipality: 2, figures.SectorHealthTrust: 1, figures.SectorRegionalHealthAuthority: 1,
+		figures.SectorKS: 1, figures.SectorOther: 1, figures.SectorUnknown: 2}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("counts %v, want %v", got, want)
 	}

@@ -86,20 +86,22 @@ func countPeople(rows []participant, table *sectors.Table, registrantSectors map
 			byName[name] = i
 		}
 	}
-	// A person's sector is the first one that is not "other" among their sessions' addresses and
-	// registrations, so one session without an address does not move them to "other".
+	// A person's sector is the most informative one among their sessions' addresses and
+	// registrations (sectors.Better), so one session without an address does not move them to
+	// "unknown"; a guest with neither an address nor a registration is "unknown".
 	sectorOf := map[int]string{}
 	for i, p := range admitted {
 		root := groups.find(i)
 		s := table.Sector(p.Email)
-		if p.Email == "" {
+		if s == figures.SectorUnknown {
 			if rs, ok := registrantSectors[p.RegistrantID]; ok {
 				s = rs
 			}
 		}
-		if prev, ok := sectorOf[root]; !ok || prev == figures.SectorOther {
-			sectorOf[root] = s
+		if prev, ok := sectorOf[root]; ok {
+			s = sectors.Better(prev, s)
 		}
+		sectorOf[root] = s
 	}
 	counts := sectors.NewCounts()
 	for _, s := range sectorOf {

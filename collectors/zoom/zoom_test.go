@@ -73,13 +73,13 @@ func collect(t testing.TB, c *collector, from, to time.Time) (*collectors.Sink, 
 }
 
 // wantEvent is what the fixtures hold for one event, counted by hand. Sector arrays follow
-// figures.Sectors(): municipality, health_trust, regional_health_authority, ks, other.
+// figures.Sectors(): municipality, health_trust, regional_health_authority, ks, other, unknown.
 type wantEvent struct {
 	day, kind, title string
 	registered       int // -1: not known
 	attended         int
-	sectorRegistered [5]uint32
-	sectorAttended   [5]uint32
+	sectorRegistered [6]uint32
+	sectorAttended   [6]uint32
 }
 
 // expected2025 are the events of September–December 2025 in testdata, with how each count
@@ -88,27 +88,29 @@ var expected2025 = []wantEvent{
 	// Instance 1 of a recurring series (registrants not per instance). Eva (molde.kommune.no)
 	// joins twice with the same id; Rune (helse-mr.no); Unni (helse-sorost.no).
 	{"2025-09-11", figures.KindWebinar, "Webinarserie: Gevinstrealisering", -1, 3,
-		[5]uint32{}, [5]uint32{1, 1, 1, 0, 0}},
+		[6]uint32{}, [6]uint32{1, 1, 1, 0, 0, 0}},
 	// 6 registrants: stavanger.kommune, sus, helse-midt, ks, tromso.kommune, sintef. 6 rows:
 	// Kjersti twice, Mona only in the waiting room, Sindre without e-mail (placed by her
 	// registration: municipality), Trond (hnt.no) unregistered.
 	{"2025-10-16", figures.KindWebinar, "Webinar: Kunstig intelligens i klinikken", 6, 4,
-		[5]uint32{2, 1, 1, 1, 1}, [5]uint32{2, 2, 0, 0, 0}},
-	// Silje (innomed.no), Hilde (drammen.kommune.no), Frode (sshf.no), a name-only guest.
+		[6]uint32{2, 1, 1, 1, 1, 0}, [6]uint32{2, 2, 0, 0, 0, 0}},
+	// Silje (innomed.no: other), Hilde (drammen.kommune.no), Frode (sshf.no), a name-only guest
+	// (no address: unknown).
 	{"2025-10-22", figures.KindNetworkMeeting, "Kompetansenettverksmøte oktober", -1, 4,
-		[5]uint32{}, [5]uint32{1, 1, 0, 0, 2}},
-	// Eva again, and a guest with only a name.
+		[6]uint32{}, [6]uint32{1, 1, 0, 0, 1, 1}},
+	// Eva again, and a guest with only a name (unknown).
 	{"2025-11-13", figures.KindWebinar, "Webinarserie: Gevinstrealisering", -1, 2,
-		[5]uint32{}, [5]uint32{1, 0, 0, 0, 1}},
+		[6]uint32{}, [6]uint32{1, 0, 0, 0, 0, 1}},
 	// 14 registrants; 20 rows: Kari twice, Lise by e-mail then by name only, Jon failing over
 	// (same participant_user_id), Erik twice (e-mail in other case), two "iPhone" rows, Per and a
 	// "Galaxy S21" only in the waiting room, Ingrid first in the waiting room then admitted
 	// without e-mail, Ola without e-mail (his registration says health trust), Trude unregistered.
+	// The two "iPhone" rows are one person without an address: unknown.
 	{"2025-12-08", figures.KindWebinar, "Webinar: Sykehus hjemme i praksis", 14, 12,
-		[5]uint32{4, 5, 2, 1, 2}, [5]uint32{3, 3, 2, 1, 3}},
+		[6]uint32{4, 5, 2, 1, 2, 0}, [6]uint32{3, 3, 2, 1, 2, 1}},
 	// Silje, Hilde twice, Geir (ahus.no), Knut (helse-sorost.no), Mette (ks.no).
 	{"2025-12-10", figures.KindNetworkMeeting, "Kompetansenettverksmøte desember", -1, 5,
-		[5]uint32{}, [5]uint32{1, 1, 1, 1, 1}},
+		[6]uint32{}, [6]uint32{1, 1, 1, 1, 1, 0}},
 }
 
 // checkEvents compares a sink's records with want, and checks that every event has its whole
@@ -249,14 +251,14 @@ func TestConfiguredSectorTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The configured table replaces the built-in one: every .no address is "ks", Anne's gmail.com
-	// a municipality, and only the two "iPhone" sessions (one person, no address) stay "other".
+	// a municipality, and only the two "iPhone" sessions (one person, no address) are "unknown".
 	got := map[string]uint32{}
 	for _, r := range sink.Records() {
 		if row, ok := r.(figures.EventSector); ok {
 			got[row.Sector] = row.Attended
 		}
 	}
-	want := map[string]uint32{figures.SectorKS: 10, figures.SectorMunicipality: 1, figures.SectorOther: 1, figures.SectorHealthTrust: 0, figures.SectorRegionalHealthAuthority: 0}
+	want := map[string]uint32{figures.SectorKS: 10, figures.SectorMunicipality: 1, figures.SectorOther: 0, figures.SectorUnknown: 1, figures.SectorHealthTrust: 0, figures.SectorRegionalHealthAuthority: 0}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("attended by sector = %v, want %v", got, want)
 	}
