@@ -17,7 +17,7 @@ func TestEventFormTakesAttendanceBySector(t *testing.T) {
 
 	page := editor.get("/arrangementer/ny")
 	for _, want := range []string{`<input id="ev-date" name="date" type="date"`, `name="end_date" type="date"`,
-		`name="sector_municipality"`, `name="sector_health_trust"`, `name="sector_regional_health_authority"`, `name="sector_ks"`, `name="sector_other"`,
+		`name="sector_municipality"`, `name="sector_health_trust"`, `name="sector_regional_health_authority"`, `name="sector_ks"`, `name="sector_other"`, `name="sector_unknown"`, ">Ukjent<",
 		"Deltakere etter sektor", ">Regionalt helseforetak<"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("the form lacks %q", want)

@@ -24,10 +24,11 @@ const (
 	SectorRegionalHealthAuthority = "regional_health_authority"
 	SectorKS                      = "ks"
 	SectorOther                   = "other"
+	SectorUnknown                 = "unknown"
 )
 
 func sectors() []string {
-	return []string{SectorMunicipality, SectorHealthTrust, SectorRegionalHealthAuthority, SectorKS, SectorOther}
+	return []string{SectorMunicipality, SectorHealthTrust, SectorRegionalHealthAuthority, SectorKS, SectorOther, SectorUnknown}
 }
 
 // eventFormat says where people can attend, which decides which attendance column is NULL.
@@ -266,16 +267,17 @@ func attendanceFor(r *rand.Rand, e eventSpec) attendance {
 }
 
 // sectorWeights is who comes to each kind of event: municipalities and health trusts dominate.
+// Unknown (no address: guests joining without registering) is largest for open webinars.
 func sectorWeights(kind string) []float64 { // order as sectors()
 	switch kind {
 	case KindNetworkMeeting:
-		return []float64{0.28, 0.50, 0.12, 0.04, 0.06}
+		return []float64{0.28, 0.50, 0.12, 0.04, 0.05, 0.01}
 	case KindNationalMeetingPlace:
-		return []float64{0.40, 0.40, 0.09, 0.04, 0.07}
+		return []float64{0.40, 0.40, 0.09, 0.04, 0.06, 0.01}
 	case KindCourse:
-		return []float64{0.45, 0.33, 0.03, 0.02, 0.17}
+		return []float64{0.45, 0.33, 0.03, 0.02, 0.15, 0.02}
 	default:
-		return []float64{0.38, 0.33, 0.06, 0.03, 0.20}
+		return []float64{0.38, 0.33, 0.06, 0.03, 0.16, 0.04}
 	}
 }
 
@@ -283,9 +285,15 @@ func sectorWeights(kind string) []float64 { // order as sectors()
 // most its registered and both add up to the event's figures.
 func sectorSplit(r *rand.Rand, kind string, registered, attended int) (reg, att []int) {
 	base := sectorWeights(kind)
+	// Unknown shares other's noise: one draw fewer than sectors keeps the rest of the generated
+	// data (drawn from the same source afterwards) as it was before unknown existed.
 	w := make([]float64, len(base))
+	var n float64
 	for i, b := range base {
-		w[i] = b * noise(r, 0.2)
+		if sectors()[i] != SectorUnknown {
+			n = noise(r, 0.2)
+		}
+		w[i] = b * n
 	}
 	att = allocate(attended, w)
 	noShows := allocate(registered-attended, w)

@@ -237,6 +237,7 @@ var catalogue = map[Lang]map[string]string{
 		"report.sector.regional_health_authority":     "Regionalt helseforetak",
 		"report.sector.ks":                            "KS",
 		"report.sector.other":                         "Annet",
+		"report.sector.unknown":                       "Ukjent",
 		"report.status.met":                           "Nådd",
 		"report.status.on_track":                      "I rute",
 		"report.status.behind":                        "Bak skjema",
@@ -612,6 +613,7 @@ var catalogue = map[Lang]map[string]string{
 		"sector.regional_health_authority": "Regionalt helseforetak",
 		"sector.ks":                        "KS",
 		"sector.other":                     "Annet",
+		"sector.unknown":                   "Ukjent",
 
 		// The events entry form and its audit trail (dashboard/event_form.go, templates/event_form.html),
 		// and starting a source from the freshness strip (dashboard/source_runs.go, templates/source_runs.html).
@@ -998,6 +1000,7 @@ var catalogue = map[Lang]map[string]string{
 		"report.sector.regional_health_authority":     "Regional health authority",
 		"report.sector.ks":                            "KS",
 		"report.sector.other":                         "Other",
+		"report.sector.unknown":                       "Unknown",
 		"report.status.met":                           "Reached",
 		"report.status.on_track":                      "On track",
 		"report.status.behind":                        "Behind",
@@ -1373,6 +1376,7 @@ var catalogue = map[Lang]map[string]string{
 		"sector.regional_health_authority": "Regional health authority",
 		"sector.ks":                        "KS",
 		"sector.other":                     "Other",
+		"sector.unknown":                   "Unknown",
 
 		// The events entry form and its audit trail (dashboard/event_form.go, templates/event_form.html),
 		// and starting a source from the freshness strip (dashboard/source_runs.go, templates/source_runs.html).

@@ -33,6 +33,7 @@ func eventsKind() Kind {
 			{events.FieldSector(figures.SectorRegionalHealthAuthority), false, "attendees from regional health authorities"},
 			{events.FieldSector(figures.SectorKS), false, "attendees from KS"},
 			{events.FieldSector(figures.SectorOther), false, "attendees from elsewhere"},
+			{events.FieldSector(figures.SectorUnknown), false, "attendees nobody knows the organisation of (no address)"},
 		},
 		needs: func(opts Options) error {
 			if strings.TrimSpace(opts.AccountID) == "" {

@@ -42,8 +42,34 @@ func TestEventsImportTakesAttendanceBySector(t *testing.T) {
 	if err := st.Conn().QueryRow(ctx, "SELECT sum(attended), count() FROM event_attendance_by_sector FINAL").Scan(&sum, &rows); err != nil {
 		t.Fatal(err)
 	}
-	// Course A's whole breakdown (five sectors, 15 placed of 18); webinar W has none.
-	if sum != 15 || rows != 5 {
-		t.Errorf("stored %d sector rows holding %d attendees, want 5 rows and 15", rows, sum)
+	// Course A's whole breakdown (all six sectors, unknown as 0 since a file from before it existed
+	// has no sector_unknown column; 15 placed of 18); webinar W has none.
+	if sum != 15 || rows != 6 {
+		t.Errorf("stored %d sector rows holding %d attendees, want 6 rows and 15", rows, sum)
+	}
+
+	withUnknown := strings.TrimSuffix(header, "\n") + ";sector_unknown\n" + "webinar;U;2022-03-21;;40;10;5;;;20;5\n"
+	if _, err := Import(ctx, st, kind(t, "events"), strings.NewReader(withUnknown), options(t)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint32{}
+	r, err := st.Conn().Query(ctx, "SELECT sector, attended FROM event_attendance_by_sector FINAL WHERE event_id IN (SELECT event_id FROM events FINAL WHERE title = 'U')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var s string
+		var n uint32
+		if err := r.Scan(&s, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[s] = n
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 6 || got["unknown"] != 5 || got["other"] != 20 || got["municipality"] != 10 {
+		t.Errorf("webinar U's breakdown = %v, want six sectors with unknown 5, other 20, municipality 10", got)
 	}
 }
