@@ -413,9 +413,24 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 	if len(months) > 1 {
 		t.Foot = [][]cell{{headerCell(l.T("table.total")), countCell(l, uint64(total))}}
 	}
+	// Items without a publication date belong to no month: shown apart, outside the total.
+	undated, err := p.h.queries.UndatedPublications(r.ctx, r.feeds)
+	if err != nil {
+		return nil, err
+	}
+	nUndated := 0
+	for _, n := range undated {
+		nUndated += n
+	}
+	if nUndated > 0 {
+		t.Foot = append(t.Foot, []cell{headerCell(l.T("web.pubs.undated")), countCell(l, uint64(nUndated))})
+	}
 	f.Table = t
 	if without > 0 {
 		f.Notes = append(f.Notes, l.T("web.pubs.months_without", without))
+	}
+	if nUndated > 0 {
+		f.Notes = append(f.Notes, l.T("web.pubs.undated_note", nUndated))
 	}
 	if !r.span.From.Equal(days.BucketStart(days.Month, r.span.From)) || !r.span.To.Equal(days.BucketStart(days.Month, r.span.To).AddDate(0, 1, -1)) {
 		f.Notes = append(f.Notes, l.T("social.whole_months"))

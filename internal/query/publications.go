@@ -19,6 +19,11 @@ type Publication struct {
 	Day time.Time
 }
 
+// datedPublication is the SQL condition that keeps items with a publication date: an undated item
+// is stored with published_at at the column's zero (figures.Publication.Dated) and counts in no
+// day, month or extent, only in UndatedPublications.
+const datedPublication = "toUnixTimestamp(published_at) != 0"
+
 // SpanPublications returns the items of the given feeds (empty: every feed) published on the days
 // of span s in loc, oldest first. An item is counted once, whatever number of times its feed
 // repeats it (publications is keyed by feed and item).
@@ -30,7 +35,7 @@ func (q *Queries) SpanPublications(ctx context.Context, feeds []string, s days.S
 	rows, err := q.conn.Query(ctx, `
 SELECT feed_id, title, link, category, published_at
 FROM publications FINAL
-WHERE (? = 0 OR has(?, feed_id)) AND published_at >= toDateTime(?) AND published_at < toDateTime(?)
+WHERE (? = 0 OR has(?, feed_id)) AND `+datedPublication+` AND published_at >= toDateTime(?) AND published_at < toDateTime(?)
 ORDER BY published_at, feed_id, item_key`, len(feeds), keyList(feeds), from.Unix(), to.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("publications %s..%s: %w", dateArg(s.From), dateArg(s.To), err)
@@ -77,6 +82,33 @@ func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s da
 	}
 	for _, it := range items {
 		out[index[days.Date(it.Day.Year(), it.Day.Month(), 1)]].Count++
+	}
+	return out, nil
+}
+
+// UndatedPublications counts, per feed (empty: every feed), the items stored without a publication
+// date. They belong to no period, so the count is over every item collected: it is shown beside a
+// period's monthly counts as "undated", never spread over months or put on the day first seen.
+func (q *Queries) UndatedPublications(ctx context.Context, feeds []string) (map[string]int, error) {
+	rows, err := q.conn.Query(ctx, `
+SELECT feed_id, count() FROM publications FINAL
+WHERE (? = 0 OR has(?, feed_id)) AND NOT `+datedPublication+`
+GROUP BY feed_id`, len(feeds), keyList(feeds))
+	if err != nil {
+		return nil, fmt.Errorf("undated publications: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := map[string]int{}
+	for rows.Next() {
+		var feed string
+		var n uint64
+		if err := rows.Scan(&feed, &n); err != nil {
+			return nil, fmt.Errorf("undated publications: %w", err)
+		}
+		out[feed] = int(n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("undated publications: %w", err)
 	}
 	return out, nil
 }
