@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,5 +38,36 @@ func TestPublicationsShowUndatedApart(t *testing.T) {
 	}
 	if strings.Contains(r.body, `value="1970"`) || strings.Contains(r.body, ">1970<") {
 		t.Error("the page offers 1970")
+	}
+}
+
+// The visits table carries each month's pageviews: the sum of its days, adding up to the year.
+func TestVisitsTableShowsPageviewsPerMonth(t *testing.T) {
+	st, _, fetch := demoApp(t)
+	rows := csvRows(t, fetch("/nettsted/besok.csv?period=year&year=2022"), ';')
+	col := -1
+	for i, h := range rows[0] {
+		if h == "Sidevisninger" {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("no pageviews column in %q", rows[0])
+	}
+	var sum int64
+	for _, row := range rows[1:] {
+		n, err := strconv.ParseInt(strings.ReplaceAll(row[col], " ", ""), 10, 64)
+		if err != nil {
+			t.Fatalf("pageviews cell %q: %v", row[col], err)
+		}
+		sum += n
+	}
+	var want uint64
+	if err := st.Conn().QueryRow(context.Background(), `SELECT sum(pageviews) FROM web_traffic_daily FINAL
+		WHERE site_id = 'innomed.no' AND toYear(date) = 2022`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 13 || want == 0 || sum != int64(want) {
+		t.Errorf("%d months of pageviews add up to %d, want 12 months and %d", len(rows)-1, sum, want)
 	}
 }

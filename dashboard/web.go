@@ -119,7 +119,8 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 	labels := make([]string, len(cur))
 	visits, prev, uniq := make([]*float64, len(cur)), make([]*float64, len(cur)), make([]*float64, len(cur))
 	head := []column{{Label: l.T("grain.heading." + string(r.grain))}, {Label: l.T("web.visits.series"), Num: true},
-		{Label: l.T("web.visits.compare_series", spanName(l, r.cmp)), Num: true}}
+		{Label: l.T("web.visits.compare_series", spanName(l, r.cmp)), Num: true},
+		{Label: l.T("web.pages.views"), Num: true}}
 	if uniques != nil {
 		head = append(head, column{Label: l.T("visitors.unique"), Num: true})
 	}
@@ -146,6 +147,12 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 		if i < len(cmp) && cmp[i].HasData {
 			prev[i] = fptr(float64(cmp[i].Visits))
 			row = append(row, countCell(l, cmp[i].Visits))
+		} else {
+			row = append(row, missingCell(l.T("missing.no_data")))
+		}
+		// Pageviews add up over days, unlike unique visitors: every bucket has its sum.
+		if pt.HasData {
+			row = append(row, countCell(l, pt.Pageviews))
 		} else {
 			row = append(row, missingCell(l.T("missing.no_data")))
 		}

@@ -244,6 +244,7 @@ var catalogue = map[Lang]map[string]string{
 		"report.status.missed":                        "Ikke nådd",
 		"report.status.unknown":                       "Ukjent",
 		"report.kpi.web.visits":                       "Besøk på nettsiden",
+		"report.kpi.web.pageviews":                    "Sidevisninger på nettsiden",
 		"report.kpi.web.unique_visitors":              "Unike besøkende",
 		"report.kpi.web.new_visitors_share":           "Andel nye besøkende",
 		"report.kpi.social.followers.facebook":        "Facebook-følgere",
@@ -430,6 +431,7 @@ var catalogue = map[Lang]map[string]string{
 		"overview.compared":           "Forrige periode: %s. Samme periode i fjor: %s.",
 
 		"kpi.web.visits":                     "Besøk",
+		"kpi.web.pageviews":                  "Sidevisninger",
 		"kpi.web.unique_visitors":            "Unike besøkende",
 		"kpi.social.followers.facebook":      "Følgere på Facebook",
 		"kpi.social.followers.instagram":     "Følgere på Instagram",
@@ -1007,6 +1009,7 @@ var catalogue = map[Lang]map[string]string{
 		"report.status.missed":                        "Not reached",
 		"report.status.unknown":                       "Unknown",
 		"report.kpi.web.visits":                       "Website visits",
+		"report.kpi.web.pageviews":                    "Website pageviews",
 		"report.kpi.web.unique_visitors":              "Unique visitors",
 		"report.kpi.web.new_visitors_share":           "Share of new visitors",
 		"report.kpi.social.followers.facebook":        "Facebook followers",
@@ -1193,6 +1196,7 @@ var catalogue = map[Lang]map[string]string{
 		"overview.compared":           "Previous period: %s. Same period last year: %s.",
 
 		"kpi.web.visits":                     "Visits",
+		"kpi.web.pageviews":                  "Pageviews",
 		"kpi.web.unique_visitors":            "Unique visitors",
 		"kpi.social.followers.facebook":      "Followers on Facebook",
 		"kpi.social.followers.instagram":     "Followers on Instagram",
