@@ -88,6 +88,8 @@ func (h *handler) mountAPI(r fiber.Router, db apitokens.DB, perMinute int) {
 	g.Get("/reports/annual/:year", append(authed, a.annualReport)...)
 	g.Get("/reports/quarterly/:period", append(authed, a.quarterlyReport)...)
 	g.Get("/kpis", append(authed, a.kpis)...)
+	g.Get("/newsletter/campaigns", append(authed, a.campaigns)...)
+	g.Get("/publications", append(authed, a.publications)...)
 	// Last: whatever else is asked under /api/v1 gets a JSON answer here instead of falling through
 	// to the dashboard's sign-in.
 	g.All("/*", a.unknown)
@@ -409,32 +411,11 @@ type pointJSON struct {
 
 // kpis answers the raw series (internal/query.KPISeries).
 func (a *api) kpis(c *fiber.Ctx) error {
-	day := func(name string) (time.Time, error) {
-		raw := c.Query(name)
-		if raw == "" {
-			return time.Time{}, badParam(name, "is required, a day written YYYY-MM-DD")
-		}
-		d, err := time.Parse(time.DateOnly, raw)
-		if err != nil {
-			return time.Time{}, badParam(name, "must be a day written YYYY-MM-DD, got %q", clip(raw))
-		}
-		return d, nil
-	}
-	from, err := day("from")
+	span, err := apiRange(c)
 	if err != nil {
 		return err
 	}
-	to, err := day("to")
-	if err != nil {
-		return err
-	}
-	if to.Before(from) {
-		return badParam("to", "%s is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
-	}
-	span, err := days.CustomSpan(from, to)
-	if err != nil {
-		return badParam("from", "the range from..to must be at most %d days", days.MaxCustomDays)
-	}
+	from, to := span.From, span.To
 	var grain days.Kind = days.Month
 	if raw := c.Query("granularity"); raw != "" {
 		g, ok := days.ParseGrain(raw)
