@@ -496,32 +496,11 @@ func kpiFilter(raw string) (defs []query.KPIDef, reach bool, wanted map[string]b
 // the configured language, by the same rules as every other file (internal/export): byte-order
 // mark, CRLF, every cell escaped; an unknown value is empty.
 func sendSeriesCSV(c *fiber.Ctx, s kpiSeriesJSON) error {
-	var buf bytes.Buffer
-	w, err := export.NewCSV(&buf, i18n.EN)
-	if err != nil {
-		return fmt.Errorf("api kpis csv: %w", err)
-	}
-	write := func(rec ...string) {
-		for i := range rec {
-			rec[i] = export.Cell(rec[i])
-		}
-		_ = w.Write(rec) // a bytes.Buffer does not fail; w.Error reports anything else
-	}
-	write("kpi", "platform", "account", "start", "end", "full", "value")
+	rows := [][]string{{"kpi", "platform", "account", "start", "end", "full", "value"}}
 	for _, ser := range s.Series {
 		for _, p := range ser.Points {
-			v := ""
-			if p.Value != nil {
-				v = strconv.FormatFloat(*p.Value, 'f', -1, 64)
-			}
-			write(ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), v)
+			rows = append(rows, []string{ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), floatText(p.Value)})
 		}
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("api kpis csv: %w", err)
-	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+export.FileName("csv", "kpis", s.Site, s.From+"_"+s.To, s.Granularity)+`"`)
-	return c.Send(buf.Bytes())
+	return sendAPICSV(c, rows, export.FileName("csv", "kpis", s.Site, s.From+"_"+s.To, s.Granularity))
 }
