@@ -396,7 +396,7 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 		f.Empty = l.T("web.pubs.no_feed")
 		return f, nil
 	}
-	months, err := p.h.queries.PublicationsPerMonth(r.ctx, r.feeds, r.span, r.loc)
+	months, nUndated, err := p.h.queries.PublicationsPerMonth(r.ctx, r.feeds, r.span, r.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -421,14 +421,6 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 		t.Foot = [][]cell{{headerCell(l.T("table.total")), countCell(l, uint64(total))}}
 	}
 	// Items without a publication date belong to no month: shown apart, outside the total.
-	undated, err := p.h.queries.UndatedPublications(r.ctx, r.feeds)
-	if err != nil {
-		return nil, err
-	}
-	nUndated := 0
-	for _, n := range undated {
-		nUndated += n
-	}
 	if nUndated > 0 {
 		t.Foot = append(t.Foot, []cell{headerCell(l.T("web.pubs.undated")), countCell(l, uint64(nUndated))})
 	}

@@ -400,7 +400,7 @@ func TestDemoPagesQueries(t *testing.T) {
 				t.Errorf("%q: day %s, published %s", p.Title, p.Day, p.PublishedAt)
 			}
 		}
-		perMonth, err := q.PublicationsPerMonth(ctx, []string{demo.FeedID}, days.QuarterSpan(2022, 1), loc)
+		perMonth, _, err := q.PublicationsPerMonth(ctx, []string{demo.FeedID}, days.QuarterSpan(2022, 1), loc)
 		if err != nil || len(perMonth) != 3 {
 			t.Fatalf("per month %+v %v", perMonth, err)
 		}

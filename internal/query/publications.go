@@ -66,24 +66,49 @@ type MonthCount struct {
 // PublicationsPerMonth counts the items of the feeds (empty: every feed) per local calendar month,
 // for every month span s touches, months without items included as 0 (nothing published is a real
 // zero once a feed is collected). Items are counted on their local day, as SpanPublications does.
-func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s days.Span, loc *time.Location) ([]MonthCount, error) {
+// undated is the feeds' items without a publication date (as UndatedPublications), read in the
+// same query: they belong to no month.
+func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s days.Span, loc *time.Location) (months []MonthCount, undated int, err error) {
+	if loc == nil {
+		return nil, 0, fmt.Errorf("publications per month: nil time zone")
+	}
 	first := days.Date(s.From.Year(), s.From.Month(), 1)
 	last := days.Date(s.To.Year(), s.To.Month(), 1)
-	whole := days.Span{Kind: days.Custom, From: first, To: last.AddDate(0, 1, -1), End: last.AddDate(0, 1, -1)}
-	items, err := q.SpanPublications(ctx, feeds, whole, loc)
+	from, to := days.Span{Kind: days.Custom, From: first, To: last.AddDate(0, 1, -1), End: last.AddDate(0, 1, -1)}.Instants(loc)
+	rows, err := q.conn.Query(ctx, `
+SELECT toUInt8(`+datedPublication+`) AS dated, toStartOfMonth(toDate(published_at, ?)) AS month, count()
+FROM publications FINAL
+WHERE (? = 0 OR has(?, feed_id))
+  AND (NOT `+datedPublication+` OR (published_at >= toDateTime(?) AND published_at < toDateTime(?)))
+GROUP BY dated, month`, loc.String(), len(feeds), keyList(feeds), from.Unix(), to.Unix())
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("publications per month %s..%s: %w", dateArg(s.From), dateArg(s.To), err)
 	}
-	var out []MonthCount
+	defer func() { _ = rows.Close() }()
 	index := map[time.Time]int{}
 	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
-		index[m] = len(out)
-		out = append(out, MonthCount{Month: m})
+		index[m] = len(months)
+		months = append(months, MonthCount{Month: m})
 	}
-	for _, it := range items {
-		out[index[days.Date(it.Day.Year(), it.Day.Month(), 1)]].Count++
+	for rows.Next() {
+		var dated uint8
+		var month time.Time
+		var n uint64
+		if err := rows.Scan(&dated, &month, &n); err != nil {
+			return nil, 0, fmt.Errorf("publications per month: %w", err)
+		}
+		if dated == 0 {
+			undated += int(n)
+			continue
+		}
+		if i, ok := index[days.Date(month.Year(), month.Month(), 1)]; ok {
+			months[i].Count += int(n)
+		}
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("publications per month: %w", err)
+	}
+	return months, undated, nil
 }
 
 // UndatedPublications counts, per feed (empty: every feed), the items stored without a publication

@@ -50,9 +50,12 @@ func TestUndatedPublicationsCountInNoMonth(t *testing.T) {
 	}
 
 	for _, s := range []days.Span{days.YearSpan(1970), days.MonthSpan(1970, time.January), days.YearSpan(2022)} {
-		months, err := q.PublicationsPerMonth(ctx, nil, s, loc)
+		months, undated, err := q.PublicationsPerMonth(ctx, nil, s, loc)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if undated != 2 {
+			t.Errorf("%s: %d undated, want 2", s.Range(), undated)
 		}
 		total := 0
 		for _, m := range months {
