@@ -88,6 +88,8 @@ func (h *handler) mountAPI(r fiber.Router, db apitokens.DB, perMinute int) {
 	g.Get("/reports/annual/:year", append(authed, a.annualReport)...)
 	g.Get("/reports/quarterly/:period", append(authed, a.quarterlyReport)...)
 	g.Get("/kpis", append(authed, a.kpis)...)
+	g.Get("/newsletter/campaigns", append(authed, a.campaigns)...)
+	g.Get("/publications", append(authed, a.publications)...)
 	// Last: whatever else is asked under /api/v1 gets a JSON answer here instead of falling through
 	// to the dashboard's sign-in.
 	g.All("/*", a.unknown)
@@ -409,32 +411,11 @@ type pointJSON struct {
 
 // kpis answers the raw series (internal/query.KPISeries).
 func (a *api) kpis(c *fiber.Ctx) error {
-	day := func(name string) (time.Time, error) {
-		raw := c.Query(name)
-		if raw == "" {
-			return time.Time{}, badParam(name, "is required, a day written YYYY-MM-DD")
-		}
-		d, err := time.Parse(time.DateOnly, raw)
-		if err != nil {
-			return time.Time{}, badParam(name, "must be a day written YYYY-MM-DD, got %q", clip(raw))
-		}
-		return d, nil
-	}
-	from, err := day("from")
+	span, err := apiRange(c)
 	if err != nil {
 		return err
 	}
-	to, err := day("to")
-	if err != nil {
-		return err
-	}
-	if to.Before(from) {
-		return badParam("to", "%s is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
-	}
-	span, err := days.CustomSpan(from, to)
-	if err != nil {
-		return badParam("from", "the range from..to must be at most %d days", days.MaxCustomDays)
-	}
+	from, to := span.From, span.To
 	var grain days.Kind = days.Month
 	if raw := c.Query("granularity"); raw != "" {
 		g, ok := days.ParseGrain(raw)
@@ -515,32 +496,11 @@ func kpiFilter(raw string) (defs []query.KPIDef, reach bool, wanted map[string]b
 // the configured language, by the same rules as every other file (internal/export): byte-order
 // mark, CRLF, every cell escaped; an unknown value is empty.
 func sendSeriesCSV(c *fiber.Ctx, s kpiSeriesJSON) error {
-	var buf bytes.Buffer
-	w, err := export.NewCSV(&buf, i18n.EN)
-	if err != nil {
-		return fmt.Errorf("api kpis csv: %w", err)
-	}
-	write := func(rec ...string) {
-		for i := range rec {
-			rec[i] = export.Cell(rec[i])
-		}
-		_ = w.Write(rec) // a bytes.Buffer does not fail; w.Error reports anything else
-	}
-	write("kpi", "platform", "account", "start", "end", "full", "value")
+	rows := [][]string{{"kpi", "platform", "account", "start", "end", "full", "value"}}
 	for _, ser := range s.Series {
 		for _, p := range ser.Points {
-			v := ""
-			if p.Value != nil {
-				v = strconv.FormatFloat(*p.Value, 'f', -1, 64)
-			}
-			write(ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), v)
+			rows = append(rows, []string{ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), floatText(p.Value)})
 		}
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("api kpis csv: %w", err)
-	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+export.FileName("csv", "kpis", s.Site, s.From+"_"+s.To, s.Granularity)+`"`)
-	return c.Send(buf.Bytes())
+	return sendAPICSV(c, rows, export.FileName("csv", "kpis", s.Site, s.From+"_"+s.To, s.Granularity))
 }

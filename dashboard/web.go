@@ -119,7 +119,8 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 	labels := make([]string, len(cur))
 	visits, prev, uniq := make([]*float64, len(cur)), make([]*float64, len(cur)), make([]*float64, len(cur))
 	head := []column{{Label: l.T("grain.heading." + string(r.grain))}, {Label: l.T("web.visits.series"), Num: true},
-		{Label: l.T("web.visits.compare_series", spanName(l, r.cmp)), Num: true}}
+		{Label: l.T("web.visits.compare_series", spanName(l, r.cmp)), Num: true},
+		{Label: l.T("web.pages.views"), Num: true}}
 	if uniques != nil {
 		head = append(head, column{Label: l.T("visitors.unique"), Num: true})
 	}
@@ -146,6 +147,12 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 		if i < len(cmp) && cmp[i].HasData {
 			prev[i] = fptr(float64(cmp[i].Visits))
 			row = append(row, countCell(l, cmp[i].Visits))
+		} else {
+			row = append(row, missingCell(l.T("missing.no_data")))
+		}
+		// Pageviews add up over days, unlike unique visitors: every bucket has its sum.
+		if pt.HasData {
+			row = append(row, countCell(l, pt.Pageviews))
 		} else {
 			row = append(row, missingCell(l.T("missing.no_data")))
 		}
@@ -389,7 +396,7 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 		f.Empty = l.T("web.pubs.no_feed")
 		return f, nil
 	}
-	months, err := p.h.queries.PublicationsPerMonth(r.ctx, r.feeds, r.span, r.loc)
+	months, nUndated, err := p.h.queries.PublicationsPerMonth(r.ctx, r.feeds, r.span, r.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -413,9 +420,16 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 	if len(months) > 1 {
 		t.Foot = [][]cell{{headerCell(l.T("table.total")), countCell(l, uint64(total))}}
 	}
+	// Items without a publication date belong to no month: shown apart, outside the total.
+	if nUndated > 0 {
+		t.Foot = append(t.Foot, []cell{headerCell(l.T("web.pubs.undated")), countCell(l, uint64(nUndated))})
+	}
 	f.Table = t
 	if without > 0 {
 		f.Notes = append(f.Notes, l.T("web.pubs.months_without", without))
+	}
+	if nUndated > 0 {
+		f.Notes = append(f.Notes, l.T("web.pubs.undated_note", nUndated))
 	}
 	if !r.span.From.Equal(days.BucketStart(days.Month, r.span.From)) || !r.span.To.Equal(days.BucketStart(days.Month, r.span.To).AddDate(0, 1, -1)) {
 		f.Notes = append(f.Notes, l.T("social.whole_months"))

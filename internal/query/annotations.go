@@ -68,7 +68,7 @@ SELECT kind, at, day, title, link, source FROM (
     UNION ALL
     SELECT 'publication' AS kind, published_at AS at, toDate('1970-01-01') AS day, title, link, source
     FROM publications FINAL
-    WHERE has(?, feed_id) AND published_at >= toDateTime(?) AND published_at < toDateTime(?)
+    WHERE has(?, feed_id) AND `+datedPublication+` AND published_at >= toDateTime(?) AND published_at < toDateTime(?)
     UNION ALL
     SELECT 'manual' AS kind, toDateTime(0, 'UTC') AS at, date AS day, title, link, source
     FROM annotations FINAL

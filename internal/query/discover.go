@@ -95,7 +95,7 @@ SELECT kind, a, b, n, first, last FROM (
         UNION ALL SELECT date AS d FROM newsletter_subscribers_daily
         UNION ALL SELECT toDate(send_time, ?) AS d FROM newsletter_campaigns
         UNION ALL SELECT toDate(starts_at, ?) AS d FROM events WHERE deleted = 0 AND starts_at <= now()
-        UNION ALL SELECT toDate(published_at, ?) AS d FROM publications
+        UNION ALL SELECT toDate(published_at, ?) AS d FROM publications WHERE `+datedPublication+`
     )
     UNION ALL
     SELECT DISTINCT 'social', platform, account_id, toUInt64(0), toDate(0), toDate(0) FROM (

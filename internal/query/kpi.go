@@ -24,6 +24,9 @@ const (
 	// year ("Unike besøkende"); never a sum of shorter periods, and unknown for a custom range.
 	// A target compares with the provider's figure for the year (so far).
 	KPIWebUniqueVisitors KPI = "web.unique_visitors"
+	// KPIWebPageviews is the span's pageviews on the site: Σ of the days. Unlike unique visitors,
+	// pageviews add up, so a month's, quarter's or year's figure is the sum of its days.
+	KPIWebPageviews KPI = "web.pageviews"
 	// KPIFollowersFacebook and its siblings are the platform's followers on the span's last day (the
 	// last snapshot on or before it), summed over the platform's accounts.
 	KPIFollowersFacebook  KPI = "social.followers.facebook"
@@ -91,6 +94,7 @@ func KPIs() []KPIDef {
 	return []KPIDef{
 		{Name: KPIWebVisits, Shape: ShapeSum},
 		{Name: KPIWebUniqueVisitors, Shape: ShapePeriod},
+		{Name: KPIWebPageviews, Shape: ShapeSum},
 		{Name: KPIFollowersFacebook, Shape: ShapeLevel, Platform: figures.PlatformFacebook},
 		{Name: KPIFollowersInstagram, Shape: ShapeLevel, Platform: figures.PlatformInstagram},
 		{Name: KPIFollowersLinkedIn, Shape: ShapeLevel, Platform: figures.PlatformLinkedIn},
@@ -224,7 +228,7 @@ type kpiReader struct {
 	scope  KPIScope
 	lo, hi time.Time
 
-	traffic   map[time.Time]uint64
+	traffic   map[time.Time]trafficDay
 	followers map[string][]levels
 	subs      *levels
 	campaigns []Campaign
@@ -255,15 +259,15 @@ func f64(v uint64) *float64 {
 }
 
 func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
-	loc := r.scope.Location
+	loc, name := r.scope.Location, d.Name
 	whole := days.Span{Kind: days.Custom, From: r.lo, To: r.hi, End: r.hi}
 	switch d.Name {
-	case KPIWebVisits:
+	case KPIWebVisits, KPIWebPageviews:
 		err := r.once("traffic", func() error {
 			daily, err := r.q.dailyTraffic(ctx, r.scope.SiteID, r.lo, r.hi)
-			r.traffic = map[time.Time]uint64{}
+			r.traffic = map[time.Time]trafficDay{}
 			for _, t := range daily {
-				r.traffic[t.day] = t.sessions
+				r.traffic[t.day] = t
 			}
 			return err
 		})
@@ -272,7 +276,12 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			found := false
 			for d := s.From; !d.After(s.To); d = d.AddDate(0, 0, 1) {
 				if v, ok := r.traffic[d]; ok {
-					sum, found = sum+v, true
+					if name == KPIWebPageviews {
+						sum += v.pageviews
+					} else {
+						sum += v.sessions
+					}
+					found = true
 				}
 			}
 			if !found {

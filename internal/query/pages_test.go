@@ -206,8 +206,12 @@ func TestDemoPagesQueries(t *testing.T) {
 			WHERE send_time < toDateTime('2022-12-31 23:00:00', 'UTC')`)
 		publications2022 := scalar(t, st, `SELECT count() FROM publications
 			WHERE toYear(toDate(published_at, 'Europe/Oslo')) = 2022`)
+		pageviews := func(year int) float64 {
+			return scalar(t, st, `SELECT sum(pageviews) FROM web_traffic_daily FINAL WHERE site_id = ? AND toYear(date) = ?`, demoSite, year)
+		}
 		for name, want := range map[query.KPI][3]any{
 			// current, previous (2021), year earlier (2021)
+			query.KPIWebPageviews:            {pageviews(2022), pageviews(2021), pageviews(2021)},
 			query.KPIWebVisits:               {38645.0, 31810.0, 31810.0}, // Σ report quarters; 2021 Σ demo quarters
 			query.KPIWebUniqueVisitors:       {math.Round(30652 * 0.865), math.Round(25210 * 0.865), math.Round(25210 * 0.865)},
 			query.KPIFollowersFacebook:       {616.0, 266.0, 266.0},
@@ -243,9 +247,15 @@ func TestDemoPagesQueries(t *testing.T) {
 		if n := got[query.KPIFollowersFacebook]; len(n.Points) != 12 || n.Points[11].Value == nil || *n.Points[11].Value != 616 {
 			t.Errorf("Facebook sparkline %+v", n.Points)
 		}
-		var monthSum float64
+		var monthSum, pageviewMonths float64
 		for _, p := range got[query.KPIWebVisits].Points {
 			monthSum += *p.Value
+		}
+		for _, p := range got[query.KPIWebPageviews].Points {
+			pageviewMonths += *p.Value
+		}
+		if pv := pageviews(2022); pv == 0 || pageviewMonths != pv {
+			t.Errorf("pageviews: months add up to %v, the year is %v", pageviewMonths, pv)
 		}
 		if monthSum != 38645 {
 			t.Errorf("monthly visit points add up to %v", monthSum)
@@ -390,7 +400,7 @@ func TestDemoPagesQueries(t *testing.T) {
 				t.Errorf("%q: day %s, published %s", p.Title, p.Day, p.PublishedAt)
 			}
 		}
-		perMonth, err := q.PublicationsPerMonth(ctx, []string{demo.FeedID}, days.QuarterSpan(2022, 1), loc)
+		perMonth, _, err := q.PublicationsPerMonth(ctx, []string{demo.FeedID}, days.QuarterSpan(2022, 1), loc)
 		if err != nil || len(perMonth) != 3 {
 			t.Fatalf("per month %+v %v", perMonth, err)
 		}

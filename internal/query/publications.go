@@ -19,6 +19,11 @@ type Publication struct {
 	Day time.Time
 }
 
+// datedPublication is the SQL condition that keeps items with a publication date: an undated item
+// is stored with published_at at the column's zero (figures.Publication.Dated) and counts in no
+// day, month or extent, only in UndatedPublications.
+const datedPublication = "toUnixTimestamp(published_at) != 0"
+
 // SpanPublications returns the items of the given feeds (empty: every feed) published on the days
 // of span s in loc, oldest first. An item is counted once, whatever number of times its feed
 // repeats it (publications is keyed by feed and item).
@@ -30,7 +35,7 @@ func (q *Queries) SpanPublications(ctx context.Context, feeds []string, s days.S
 	rows, err := q.conn.Query(ctx, `
 SELECT feed_id, title, link, category, published_at
 FROM publications FINAL
-WHERE (? = 0 OR has(?, feed_id)) AND published_at >= toDateTime(?) AND published_at < toDateTime(?)
+WHERE (? = 0 OR has(?, feed_id)) AND `+datedPublication+` AND published_at >= toDateTime(?) AND published_at < toDateTime(?)
 ORDER BY published_at, feed_id, item_key`, len(feeds), keyList(feeds), from.Unix(), to.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("publications %s..%s: %w", dateArg(s.From), dateArg(s.To), err)
@@ -61,22 +66,74 @@ type MonthCount struct {
 // PublicationsPerMonth counts the items of the feeds (empty: every feed) per local calendar month,
 // for every month span s touches, months without items included as 0 (nothing published is a real
 // zero once a feed is collected). Items are counted on their local day, as SpanPublications does.
-func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s days.Span, loc *time.Location) ([]MonthCount, error) {
+// undated is the feeds' items without a publication date (as UndatedPublications), read in the
+// same query: they belong to no month.
+func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s days.Span, loc *time.Location) (months []MonthCount, undated int, err error) {
+	if loc == nil {
+		return nil, 0, fmt.Errorf("publications per month: nil time zone")
+	}
 	first := days.Date(s.From.Year(), s.From.Month(), 1)
 	last := days.Date(s.To.Year(), s.To.Month(), 1)
-	whole := days.Span{Kind: days.Custom, From: first, To: last.AddDate(0, 1, -1), End: last.AddDate(0, 1, -1)}
-	items, err := q.SpanPublications(ctx, feeds, whole, loc)
+	from, to := days.Span{Kind: days.Custom, From: first, To: last.AddDate(0, 1, -1), End: last.AddDate(0, 1, -1)}.Instants(loc)
+	rows, err := q.conn.Query(ctx, `
+SELECT toUInt8(`+datedPublication+`) AS dated, toStartOfMonth(toDate(published_at, ?)) AS month, count()
+FROM publications FINAL
+WHERE (? = 0 OR has(?, feed_id))
+  AND (NOT `+datedPublication+` OR (published_at >= toDateTime(?) AND published_at < toDateTime(?)))
+GROUP BY dated, month`, loc.String(), len(feeds), keyList(feeds), from.Unix(), to.Unix())
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("publications per month %s..%s: %w", dateArg(s.From), dateArg(s.To), err)
 	}
-	var out []MonthCount
+	defer func() { _ = rows.Close() }()
 	index := map[time.Time]int{}
 	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
-		index[m] = len(out)
-		out = append(out, MonthCount{Month: m})
+		index[m] = len(months)
+		months = append(months, MonthCount{Month: m})
 	}
-	for _, it := range items {
-		out[index[days.Date(it.Day.Year(), it.Day.Month(), 1)]].Count++
+	for rows.Next() {
+		var dated uint8
+		var month time.Time
+		var n uint64
+		if err := rows.Scan(&dated, &month, &n); err != nil {
+			return nil, 0, fmt.Errorf("publications per month: %w", err)
+		}
+		if dated == 0 {
+			undated += int(n)
+			continue
+		}
+		if i, ok := index[days.Date(month.Year(), month.Month(), 1)]; ok {
+			months[i].Count += int(n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("publications per month: %w", err)
+	}
+	return months, undated, nil
+}
+
+// UndatedPublications counts, per feed (empty: every feed), the items stored without a publication
+// date. They belong to no period, so the count is over every item collected: it is shown beside a
+// period's monthly counts as "undated", never spread over months or put on the day first seen.
+func (q *Queries) UndatedPublications(ctx context.Context, feeds []string) (map[string]int, error) {
+	rows, err := q.conn.Query(ctx, `
+SELECT feed_id, count() FROM publications FINAL
+WHERE (? = 0 OR has(?, feed_id)) AND NOT `+datedPublication+`
+GROUP BY feed_id`, len(feeds), keyList(feeds))
+	if err != nil {
+		return nil, fmt.Errorf("undated publications: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := map[string]int{}
+	for rows.Next() {
+		var feed string
+		var n uint64
+		if err := rows.Scan(&feed, &n); err != nil {
+			return nil, fmt.Errorf("undated publications: %w", err)
+		}
+		out[feed] = int(n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("undated publications: %w", err)
 	}
 	return out, nil
 }

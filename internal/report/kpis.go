@@ -164,7 +164,7 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 			c := collected[s.From]
 			imp := h.figure(name, s, "", scopeKey)
 			switch d.Name {
-			case query.KPIWebVisits:
+			case query.KPIWebVisits, query.KPIWebPageviews:
 				return pick(c, coverageOf(visitDays[s.From], s.Days()), imp)
 			case query.KPIEventsHeld, query.KPIEventAttendance, query.KPIPublications:
 				// No event in the register yields to an imported count for years entered as totals.
