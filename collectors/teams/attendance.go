@@ -167,7 +167,7 @@ func countPeople(records []record, table *sectors.Table, regSectors map[string]s
 			present = append(present, rec)
 		}
 	}
-	groups := newUnion(len(present))
+	groups := collectors.NewPeople(len(present))
 	owner := map[string]int{}
 	byName := map[string]int{}
 	var anonymous []int
@@ -179,7 +179,7 @@ func countPeople(records []record, table *sectors.Table, regSectors map[string]s
 		}
 		for _, k := range keys {
 			if j, ok := owner[k]; ok {
-				groups.join(i, j)
+				groups.Join(i, j)
 			} else {
 				owner[k] = i
 			}
@@ -201,7 +201,7 @@ func countPeople(records []record, table *sectors.Table, regSectors map[string]s
 			continue // nothing to match on: a person of their own
 		}
 		if j, ok := byName[key]; ok {
-			groups.join(i, j)
+			groups.Join(i, j)
 		} else {
 			byName[key] = i
 		}
@@ -211,7 +211,7 @@ func countPeople(records []record, table *sectors.Table, regSectors map[string]s
 	// "unknown"; an anonymous or external attendee with neither is "unknown".
 	sectorOf := map[int]string{}
 	for i, rec := range present {
-		root := groups.find(i)
+		root := groups.Find(i)
 		s := table.Sector(rec.EmailAddress)
 		if rec.RegistrationID != "" {
 			if rs, ok := regSectors[rec.RegistrationID]; ok {
@@ -249,29 +249,8 @@ func nameKey(rec record) string {
 	if rec.Identity == nil {
 		return ""
 	}
-	return strings.ToLower(strings.Join(strings.Fields(rec.Identity.DisplayName), " "))
+	return collectors.NameKey(rec.Identity.DisplayName)
 }
-
-// union is a disjoint-set forest over record indexes.
-type union struct{ parent []int }
-
-func newUnion(n int) *union {
-	u := &union{parent: make([]int, n)}
-	for i := range u.parent {
-		u.parent[i] = i
-	}
-	return u
-}
-
-func (u *union) find(i int) int {
-	for u.parent[i] != i {
-		u.parent[i] = u.parent[u.parent[i]]
-		i = u.parent[i]
-	}
-	return i
-}
-
-func (u *union) join(a, b int) { u.parent[u.find(a)] = u.find(b) }
 
 // addEvents adds every event whose figures are complete, in start order, and notes the rest.
 func (r *run) addEvents() {

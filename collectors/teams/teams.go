@@ -151,11 +151,11 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		start := days.Start(d, s.Zone()).UTC()
 		expires = &start
 	}
-	base, err := absoluteURL("base_url", set.BaseURL, defaultBaseURL)
+	base, err := collectors.BaseURL("teams", "base_url", set.BaseURL, defaultBaseURL)
 	if err != nil {
 		return nil, err
 	}
-	login, err := absoluteURL("login_url", set.LoginURL, defaultLoginURL)
+	login, err := collectors.BaseURL("teams", "login_url", set.LoginURL, defaultLoginURL)
 	if err != nil {
 		return nil, err
 	}
@@ -221,18 +221,6 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		now:           s.Clock(),
 		log:           s.Logger(),
 	}, nil
-}
-
-func absoluteURL(key, value, fallback string) (string, error) {
-	v := strings.TrimRight(strings.TrimSpace(value), "/")
-	if v == "" {
-		return fallback, nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("teams: settings: %s %q must be an absolute http(s) URL such as %s", key, value, fallback)
-	}
-	return v, nil
 }
 
 // Collect adds every Teams webinar session and selected meeting held in window, each with its

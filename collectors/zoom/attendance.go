@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/innomed/rekkevidde/collectors"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/sectors"
 )
@@ -52,7 +53,7 @@ func countPeople(rows []participant, table *sectors.Table, registrantSectors map
 			admitted = append(admitted, p)
 		}
 	}
-	groups := newUnion(len(admitted))
+	groups := collectors.NewPeople(len(admitted))
 	owner := map[string]int{}
 	byName := map[string]int{}
 	var nameOnly []int
@@ -64,24 +65,24 @@ func countPeople(rows []participant, table *sectors.Table, registrantSectors map
 		}
 		for _, k := range keys {
 			if j, ok := owner[k]; ok {
-				groups.join(i, j)
+				groups.Join(i, j)
 			} else {
 				owner[k] = i
 			}
 		}
-		if name := nameKey(p.Name); name != "" {
+		if name := collectors.NameKey(p.Name); name != "" {
 			if _, ok := byName[name]; !ok {
 				byName[name] = i
 			}
 		}
 	}
 	for _, i := range nameOnly {
-		name := nameKey(admitted[i].Name)
+		name := collectors.NameKey(admitted[i].Name)
 		if name == "" {
 			continue // nothing to match on: a person of their own
 		}
 		if j, ok := byName[name]; ok {
-			groups.join(i, j)
+			groups.Join(i, j)
 		} else {
 			byName[name] = i
 		}
@@ -91,7 +92,7 @@ func countPeople(rows []participant, table *sectors.Table, registrantSectors map
 	// "unknown"; a guest with neither an address nor a registration is "unknown".
 	sectorOf := map[int]string{}
 	for i, p := range admitted {
-		root := groups.find(i)
+		root := groups.Find(i)
 		s := table.Sector(p.Email)
 		if s == figures.SectorUnknown {
 			if rs, ok := registrantSectors[p.RegistrantID]; ok {
@@ -127,26 +128,3 @@ func identities(p participant) []string {
 	}
 	return keys
 }
-
-func nameKey(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
-
-// union is a disjoint-set forest over session indexes.
-type union struct{ parent []int }
-
-func newUnion(n int) *union {
-	u := &union{parent: make([]int, n)}
-	for i := range u.parent {
-		u.parent[i] = i
-	}
-	return u
-}
-
-func (u *union) find(i int) int {
-	for u.parent[i] != i {
-		u.parent[i] = u.parent[u.parent[i]]
-		i = u.parent[i]
-	}
-	return i
-}
-
-func (u *union) join(a, b int) { u.parent[u.find(a)] = u.find(b) }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -126,11 +125,11 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 	if set.UserID = strings.TrimSpace(set.UserID); set.UserID == "" {
 		set.UserID = defaultUserID
 	}
-	base, err := absoluteURL("base_url", set.BaseURL, defaultBaseURL)
+	base, err := collectors.BaseURL("zoom", "base_url", set.BaseURL, defaultBaseURL)
 	if err != nil {
 		return nil, err
 	}
-	tokenURL, err := absoluteURL("token_url", set.TokenURL, defaultTokenURL)
+	tokenURL, err := collectors.BaseURL("zoom", "token_url", set.TokenURL, defaultTokenURL)
 	if err != nil {
 		return nil, err
 	}
@@ -200,18 +199,6 @@ func dailyLimitReset(status int, header http.Header, _ []byte, now time.Time) (t
 		return time.Time{}, false
 	}
 	return days.Of(now, time.UTC).AddDate(0, 0, 1), true
-}
-
-func absoluteURL(key, value, fallback string) (string, error) {
-	v := strings.TrimRight(strings.TrimSpace(value), "/")
-	if v == "" {
-		return fallback, nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("zoom: settings: %s %q must be an absolute http(s) URL such as %s", key, value, fallback)
-	}
-	return v, nil
 }
 
 // Collect adds every webinar instance and selected meeting held in window, each with its whole
