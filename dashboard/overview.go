@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -178,10 +179,13 @@ func (p *pages) card(r *request, v query.KPIValue) kpiCard {
 	if v.Current == nil {
 		k.Missing = l.T("kpi.unknown." + string(v.Def.Shape))
 	}
-	switch v.Def.Shape {
-	case query.ShapeLevel:
+	switch {
+	case v.MeasuredOn != nil:
+		// The source's last measurement is before the span's end: say so, never "on <end>".
+		k.AsOf = l.T("overview.last_measured", shortDate(l, *v.MeasuredOn))
+	case v.Def.Shape == query.ShapeLevel:
 		k.AsOf = l.T("overview.as_of", shortDate(l, v.Span.To))
-	case query.ShapeRate:
+	case v.Def.Shape == query.ShapeRate:
 		if v.Def.Name == query.KPINewsletterLastClickRate {
 			k.AsOf = l.T("overview.last_send_before", shortDate(l, v.Span.To))
 		} else {
@@ -295,7 +299,7 @@ func (p *pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 	why := l.T("missing.no_data")
 	for _, v := range values {
 		row := []cell{{Text: kpiName(l, v.Def.Name), CSV: kpiName(l, v.Def.Name) + " (" + string(v.Def.Name) + ")", RowHeader: true},
-			kpiCell(l, v.Def, v.Current, why), kpiCell(l, v.Def, v.Previous, why),
+			measuredCell(l, kpiCell(l, v.Def, v.Current, why), v.MeasuredOn), kpiCell(l, v.Def, v.Previous, why),
 			changeCell(l, v.Def, v.Current, v.Previous), kpiCell(l, v.Def, v.YearEarlier, why),
 			changeCell(l, v.Def, v.Current, v.YearEarlier)}
 		if tp := v.Target; tp != nil {
@@ -320,6 +324,15 @@ func kpiCell(l i18n.Lang, def query.KPIDef, v *float64, why string) cell {
 	}
 	n := int64(math.Round(*v))
 	return intCell(l, n)
+}
+
+// measuredCell adds "last measured <day>" to a level read before the span's end; the CSV keeps
+// the plain number.
+func measuredCell(l i18n.Lang, c cell, on *time.Time) cell {
+	if on != nil {
+		c.Text += " (" + l.T("overview.last_measured", shortDate(l, *on)) + ")"
+	}
+	return c
 }
 
 // changeCell shows a change as text ("+12 %", "−1,2 pp") and exports the plain difference.

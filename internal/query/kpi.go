@@ -154,6 +154,12 @@ type KPIValue struct {
 	// Current, Previous and YearEarlier are the KPI over those spans; nil when unknown (no figures,
 	// or a figure that does not exist for the span, such as unique visitors of a custom range).
 	Current, Previous, YearEarlier *float64
+	// MeasuredOn is, for a level (followers, subscribers, last send's click rate), the day of the
+	// measurement Current was read from when that day is before the span's end: the figure is
+	// "last measured <day>", not "on <end>". Nil when measured on the end day or unknown. A level
+	// measured before the span's first day is no value for the span (Current is nil): carrying
+	// it forward would show a stopped source as flat growth.
+	MeasuredOn *time.Time
 	// Points are the KPI per bucket of the span, for a sparkline.
 	Points []KPIPoint
 	// Target is the progress towards the configured target for the year of the span's last day;
@@ -196,6 +202,11 @@ func (q *Queries) KPIValues(ctx context.Context, defs []KPIDef, scope KPIScope, 
 		}
 		v := KPIValue{Def: d, Span: s, PreviousSpan: prev, YearEarlierSpan: yoy,
 			Current: f(s), Previous: f(prev), YearEarlier: f(yoy)}
+		if m := reader.measured[d.Name]; m != nil && v.Current != nil {
+			if on := m(s.To); on.Before(s.To) {
+				v.MeasuredOn = &on
+			}
+		}
 		for _, b := range days.Buckets(s, g) {
 			v.Points = append(v.Points, KPIPoint{Bucket: b, Value: f(days.Span{Kind: days.Custom, From: b.Start, To: b.End, End: b.End})})
 		}
@@ -235,9 +246,31 @@ type kpiReader struct {
 	events    []Event
 	pubs      []Publication
 	loaded    map[string]bool
+	// measured holds, per level KPI, the day of the measurement read for a given day.
+	measured map[KPI]func(day time.Time) time.Time
 }
 
 type kpiFunc func(days.Span) *float64
+
+// levelAt is a level's value on a day (the last measurement on or before it) and that
+// measurement's day; nil when nothing was measured by then.
+type levelAt func(day time.Time) (*float64, time.Time)
+
+// level turns a levelAt into the KPI over a span: the value on its last day, but only when it was
+// measured inside the span. It records the measurement day for KPIValue.MeasuredOn.
+func (r *kpiReader) level(k KPI, at levelAt) kpiFunc {
+	if r.measured == nil {
+		r.measured = map[KPI]func(time.Time) time.Time{}
+	}
+	r.measured[k] = func(day time.Time) time.Time { _, on := at(day); return on }
+	return func(s days.Span) *float64 {
+		v, on := at(s.To)
+		if v == nil || on.Before(s.From) {
+			return nil
+		}
+		return v
+	}
+}
 
 func (r *kpiReader) once(family string, load func() error) error {
 	if r.loaded == nil {
@@ -334,29 +367,35 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return nil
 		})
 		histories := r.followers[d.Platform]
-		at := func(day time.Time) *uint64 {
+		// at sums the accounts' last measurements; its day is the newest of them.
+		at := func(day time.Time) (*uint64, time.Time) {
 			var sum uint64
+			var on time.Time
 			found := false
 			for _, h := range histories {
-				if v := h.at(day); v != nil {
+				if v, m := h.measuredAt(day); v != nil {
 					sum, found = sum+*v, true
+					if m.After(on) {
+						on = m
+					}
 				}
 			}
 			if !found {
-				return nil
+				return nil, on
 			}
-			return &sum
+			return &sum, on
 		}
 		if d.Shape == ShapeLevel {
-			return func(s days.Span) *float64 {
-				if v := at(s.To); v != nil {
-					return f64(*v)
+			return r.level(d.Name, func(day time.Time) (*float64, time.Time) {
+				if v, on := at(day); v != nil {
+					return f64(*v), on
 				}
-				return nil
-			}, err
+				return nil, time.Time{}
+			}), err
 		}
 		return func(s days.Span) *float64 {
-			end, start := at(s.To), at(s.From.AddDate(0, 0, -1))
+			end, _ := at(s.To)
+			start, _ := at(s.From.AddDate(0, 0, -1))
 			if end == nil || start == nil {
 				return nil
 			}
@@ -373,12 +412,12 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			r.subs = &h
 			return err
 		})
-		return func(s days.Span) *float64 {
-			if v := r.subs.at(s.To); v != nil {
-				return f64(*v)
+		return r.level(d.Name, func(day time.Time) (*float64, time.Time) {
+			if v, on := r.subs.measuredAt(day); v != nil {
+				return f64(*v), on
 			}
-			return nil
-		}, err
+			return nil, time.Time{}
+		}), err
 
 	case KPINewsletterClickRate, KPINewsletterLastClickRate:
 		if r.scope.ListID == "" {
@@ -408,21 +447,18 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(s days.Span) *float64 {
-			var last *Campaign
-			if before != nil {
-				last = before
-			}
+		return r.level(d.Name, func(day time.Time) (*float64, time.Time) {
+			last := before
 			for i := range r.campaigns {
-				if !days.Of(r.campaigns[i].SendTime, loc).After(s.To) {
+				if !days.Of(r.campaigns[i].SendTime, loc).After(day) {
 					last = &r.campaigns[i]
 				}
 			}
 			if last == nil {
-				return nil
+				return nil, time.Time{}
 			}
-			return last.ClickRate()
-		}, nil
+			return last.ClickRate(), days.Of(last.SendTime, loc)
+		}), nil
 
 	case KPIEventsHeld, KPIEventAttendance:
 		if r.scope.EventAccount == "" {

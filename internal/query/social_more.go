@@ -23,19 +23,27 @@ type level struct {
 
 // at is the count on day d; nil when there is no snapshot on or before it.
 func (h levels) at(d time.Time) *uint64 {
+	v, _ := h.measuredAt(d)
+	return v
+}
+
+// measuredAt is the count on day d and the day of the snapshot it comes from; nil when there is
+// no snapshot on or before d.
+func (h levels) measuredAt(d time.Time) (*uint64, time.Time) {
 	var found *uint64
+	var on time.Time
 	if h.before != nil && !h.before.day.After(d) {
 		v := h.before.n
-		found = &v
+		found, on = &v, h.before.day
 	}
 	for _, s := range h.days {
 		if s.day.After(d) {
 			break
 		}
 		v := s.n
-		found = &v
+		found, on = &v, s.day
 	}
-	return found
+	return found, on
 }
 
 // followerHistory is an account's follower levels over from..to. The level before from is the
