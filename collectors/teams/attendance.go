@@ -167,67 +167,21 @@ func countPeople(records []record, table *sectors.Table, regSectors map[string]s
 			present = append(present, rec)
 		}
 	}
-	groups := collectors.NewPeople(len(present))
-	owner := map[string]int{}
-	byName := map[string]int{}
-	var anonymous []int
+	people := make([]collectors.Attendee, len(present))
 	for i, rec := range present {
-		keys := identities(rec)
-		if len(keys) == 0 {
-			anonymous = append(anonymous, i)
-			continue
-		}
-		for _, k := range keys {
-			if j, ok := owner[k]; ok {
-				groups.Join(i, j)
-			} else {
-				owner[k] = i
+		p := collectors.Attendee{Keys: identities(rec), NameOfKeyed: nameKey(rec), Sector: table.Sector(rec.EmailAddress)}
+		if len(p.Keys) == 0 {
+			p.Name = nameKey(rec)
+			if p.Name == "" && rec.Identity != nil && rec.Identity.ID != "" {
+				p.Name = "anon:" + rec.Identity.ID
 			}
 		}
-		if name := nameKey(rec); name != "" {
-			if _, ok := byName[name]; !ok {
-				byName[name] = i
-			}
+		if rs, ok := regSectors[rec.RegistrationID]; ok && rec.RegistrationID != "" {
+			p.Sector = sectors.Better(p.Sector, rs)
 		}
+		people[i] = p
 	}
-	for _, i := range anonymous {
-		key := ""
-		if name := nameKey(present[i]); name != "" {
-			key = name
-		} else if present[i].Identity != nil && present[i].Identity.ID != "" {
-			key = "anon:" + present[i].Identity.ID
-		}
-		if key == "" {
-			continue // nothing to match on: a person of their own
-		}
-		if j, ok := byName[key]; ok {
-			groups.Join(i, j)
-		} else {
-			byName[key] = i
-		}
-	}
-	// A person's sector is the most informative one among their records' addresses and
-	// registrations (sectors.Better), so one record without an address does not move them to
-	// "unknown"; an anonymous or external attendee with neither is "unknown".
-	sectorOf := map[int]string{}
-	for i, rec := range present {
-		root := groups.Find(i)
-		s := table.Sector(rec.EmailAddress)
-		if rec.RegistrationID != "" {
-			if rs, ok := regSectors[rec.RegistrationID]; ok {
-				s = sectors.Better(s, rs)
-			}
-		}
-		if prev, ok := sectorOf[root]; ok {
-			s = sectors.Better(prev, s)
-		}
-		sectorOf[root] = s
-	}
-	counts := sectors.NewCounts()
-	for _, s := range sectorOf {
-		counts[s]++
-	}
-	return counts
+	return collectors.CountPeople(people)
 }
 
 // identities are the keys that tell a person apart.

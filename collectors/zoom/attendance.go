@@ -53,62 +53,21 @@ func countPeople(rows []participant, table *sectors.Table, registrantSectors map
 			admitted = append(admitted, p)
 		}
 	}
-	groups := collectors.NewPeople(len(admitted))
-	owner := map[string]int{}
-	byName := map[string]int{}
-	var nameOnly []int
+	people := make([]collectors.Attendee, len(admitted))
 	for i, p := range admitted {
-		keys := identities(p)
-		if len(keys) == 0 {
-			nameOnly = append(nameOnly, i)
-			continue
+		name := collectors.NameKey(p.Name)
+		a := collectors.Attendee{Keys: identities(p), NameOfKeyed: name, Sector: table.Sector(p.Email)}
+		if len(a.Keys) == 0 {
+			a.Name = name
 		}
-		for _, k := range keys {
-			if j, ok := owner[k]; ok {
-				groups.Join(i, j)
-			} else {
-				owner[k] = i
-			}
-		}
-		if name := collectors.NameKey(p.Name); name != "" {
-			if _, ok := byName[name]; !ok {
-				byName[name] = i
-			}
-		}
-	}
-	for _, i := range nameOnly {
-		name := collectors.NameKey(admitted[i].Name)
-		if name == "" {
-			continue // nothing to match on: a person of their own
-		}
-		if j, ok := byName[name]; ok {
-			groups.Join(i, j)
-		} else {
-			byName[name] = i
-		}
-	}
-	// A person's sector is the most informative one among their sessions' addresses and
-	// registrations (sectors.Better), so one session without an address does not move them to
-	// "unknown"; a guest with neither an address nor a registration is "unknown".
-	sectorOf := map[int]string{}
-	for i, p := range admitted {
-		root := groups.Find(i)
-		s := table.Sector(p.Email)
-		if s == figures.SectorUnknown {
+		if a.Sector == figures.SectorUnknown {
 			if rs, ok := registrantSectors[p.RegistrantID]; ok {
-				s = rs
+				a.Sector = rs
 			}
 		}
-		if prev, ok := sectorOf[root]; ok {
-			s = sectors.Better(prev, s)
-		}
-		sectorOf[root] = s
+		people[i] = a
 	}
-	counts := sectors.NewCounts()
-	for _, s := range sectorOf {
-		counts[s]++
-	}
-	return counts
+	return collectors.CountPeople(people)
 }
 
 // identities are the keys that tell a person apart, strongest first.
