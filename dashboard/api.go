@@ -18,7 +18,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
-	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/report"
 )
 
@@ -467,26 +467,29 @@ func (a *api) kpis(c *fiber.Ctx) error {
 	return sendJSON(c, out)
 }
 
-// kpiFilter reads ?kpi=a,b: which KPI definitions to compute, whether reach is wanted, and the set
-// of names to keep (nil: all).
-func kpiFilter(raw string) (defs []query.KPIDef, reach bool, wanted map[string]bool, err error) {
-	if strings.TrimSpace(raw) == "" {
-		return query.KPIs(), true, nil, nil
+// kpiFilter reads ?kpi=a,b (names of metrics.APISeries): which KPI definitions to compute, in
+// the order asked for, whether reach is wanted, and the set of names to keep (nil: all).
+func kpiFilter(raw string) (defs []metrics.Metric, reach bool, wanted map[string]bool, err error) {
+	names := metrics.Names(metrics.APISeries())
+	if strings.TrimSpace(raw) != "" {
+		names, wanted = strings.Split(raw, ","), map[string]bool{}
 	}
-	wanted = map[string]bool{}
-	for _, name := range strings.Split(raw, ",") {
+	for _, name := range names {
 		name = strings.TrimSpace(name)
-		if name == "" {
+		m, ok := metrics.Lookup(name)
+		switch {
+		case name == "" || wanted[name]:
 			continue
-		}
-		if d, ok := query.LookupKPI(name); ok {
-			defs = append(defs, d)
-		} else if platform, ok := strings.CutPrefix(name, query.KPIReachPrefix); ok && platform != "" {
-			reach = true
-		} else {
+		case !ok || !m.On(metrics.API):
 			return nil, false, nil, badParam("kpi", "%q is not a KPI; see %s/openapi.yaml for the list", clip(name), apiPrefix)
+		case m.Reader == metrics.ReadReach:
+			reach = true // every account's reach, read per account (query.KPISeries)
+		default:
+			defs = append(defs, m)
 		}
-		wanted[name] = true
+		if wanted != nil {
+			wanted[name] = true
+		}
 	}
 	return defs, reach, wanted, nil
 }

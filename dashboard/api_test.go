@@ -21,6 +21,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/demo"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/report"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -324,7 +325,7 @@ func TestAPIReportsServeTheReportBuilderAndPublishedFigures(t *testing.T) {
 	}
 	unique := -1.0
 	for _, k := range quarterly.Report.KPIs {
-		if k.Name == string(query.KPIWebUniqueVisitors) && k.Current.Value != nil {
+		if k.Name == string(metrics.WebUniqueVisitors) && k.Current.Value != nil {
 			unique = *k.Current.Value
 		}
 	}

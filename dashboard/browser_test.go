@@ -37,6 +37,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/demo"
 	"github.com/innomed/rekkevidde/internal/events"
 	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/report"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -669,7 +670,7 @@ func percent1(frac float64) string {
 }
 
 // kpiShown is a KPI value in its unit: a count, or a rate with one decimal.
-func kpiShown(def query.KPIDef, v *float64) string {
+func kpiShown(def metrics.Metric, v *float64) string {
 	switch {
 	case v == nil:
 		return "–"
@@ -770,7 +771,7 @@ func TestBrowser(t *testing.T) {
 
 	pages := []browserPage{
 		{name: "oversikt", path: "/?period=year&year=2022", check: func(t *testing.T, b *chromeTab) {
-			values, err := q.KPIValues(ctx, query.KPIs(), scope, year, days.DefaultGrain(year), nil)
+			values, err := q.KPIValues(ctx, metrics.OverviewKPIs(), scope, year, days.DefaultGrain(year), nil)
 			must(t, err)
 			type card struct{ Title, Value string }
 			cards := eval[[]card](t, b, `Array.from(document.querySelectorAll('.card')).map(c => ({
@@ -955,7 +956,7 @@ func TestBrowser(t *testing.T) {
 			}
 		}},
 		{name: "kvartalsrapport-2022-q3", path: "/rapporter/kvartal/2022-Q3", charts: 1, check: func(t *testing.T, b *chromeTab) {
-			values, err := q.KPIValues(ctx, query.KPIs(), scope, q3, days.DefaultGrain(q3), nil)
+			values, err := q.KPIValues(ctx, metrics.OverviewKPIs(), scope, q3, days.DefaultGrain(q3), nil)
 			must(t, err)
 			rows := b.rows(t, "#table-kpis table")
 			checked := 0

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/report"
 )
@@ -43,7 +44,7 @@ func TestEveryKPIAgreesAcrossSurfaces(t *testing.T) {
 		{days.QuarterSpan(2022, 3), "/api/v1/reports/quarterly/2022-Q3", "from=2022-07-01&to=2022-09-30&granularity=quarter"},
 		{days.QuarterSpan(2024, 1), "/api/v1/reports/quarterly/2024-Q1", "from=2024-01-01&to=2024-03-31&granularity=quarter"},
 	} {
-		values, err := q.KPIValues(ctx, query.KPIs(), scope, c.span, days.Month, nil)
+		values, err := q.KPIValues(ctx, metrics.OverviewKPIs(), scope, c.span, days.Month, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func TestEveryKPIAgreesAcrossSurfaces(t *testing.T) {
 				inSeries[s.KPI] = s.Points[0].Value
 			}
 		}
-		if len(values) != len(query.KPIs()) || len(inSeries) < len(values) {
+		if len(values) != len(metrics.OverviewKPIs()) || len(inSeries) < len(values) {
 			t.Fatalf("%s: %d KPI values, %d series; want every KPI on both", c.reportPath, len(values), len(inSeries))
 		}
 		known := 0
@@ -89,8 +90,8 @@ func TestEveryKPIAgreesAcrossSurfaces(t *testing.T) {
 		if c.span.From.Year() == 2022 && known < len(values)-1 {
 			t.Errorf("%s: only %d of %d KPIs known on the demo; the comparison would prove little", c.reportPath, known, len(values))
 		}
-		if c.span.From.Year() == 2024 && show(inSeries[string(query.KPIWebUniqueVisitors)]) != "none" {
-			t.Errorf("a quarter fetched while running shows unique visitors %s", show(inSeries[string(query.KPIWebUniqueVisitors)]))
+		if c.span.From.Year() == 2024 && show(inSeries[string(metrics.WebUniqueVisitors)]) != "none" {
+			t.Errorf("a quarter fetched while running shows unique visitors %s", show(inSeries[string(metrics.WebUniqueVisitors)]))
 		}
 	}
 }

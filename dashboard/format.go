@@ -8,7 +8,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
-	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/metrics"
 )
 
 // Formatting that i18n.Lang does not offer: decimals, signed changes, dates and period names.
@@ -71,7 +71,7 @@ func signed(negative, zero bool, magnitude string) string {
 
 // changeText describes how a KPI moved: "+12 %" for counts (relative, with the absolute change
 // when there is no relative one), "+1,2 pp" (percentage points) for rates.
-func changeText(l i18n.Lang, def query.KPIDef, ch *query.Change) string {
+func changeText(l i18n.Lang, def metrics.Metric, ch *metrics.Change) string {
 	if ch == nil {
 		return "–"
 	}
@@ -90,7 +90,7 @@ func changeText(l i18n.Lang, def query.KPIDef, ch *query.Change) string {
 
 // changeClass is the CSS class of a change: up, down or flat. It only colours the text; the sign
 // carries the meaning for everyone.
-func changeClass(ch *query.Change) string {
+func changeClass(ch *metrics.Change) string {
 	switch {
 	case ch == nil || ch.Delta == 0:
 		return "flat"
@@ -101,7 +101,7 @@ func changeClass(ch *query.Change) string {
 }
 
 // kpiText formats a KPI value in its unit.
-func kpiText(l i18n.Lang, def query.KPIDef, v *float64) string {
+func kpiText(l i18n.Lang, def metrics.Metric, v *float64) string {
 	if v == nil {
 		return "–"
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -53,6 +54,8 @@ type kpiCard struct {
 	Spark   template.HTML
 	Target  *targetView
 	Link    string
+	// Definition is the figure's definition from the catalogue (metrics.Metric.Definition).
+	Definition string
 }
 
 type changeView struct {
@@ -73,20 +76,20 @@ type eventLine struct {
 // overviewCards are the KPIs shown as cards, with the page each leads to.
 func overviewCards() []overviewCard {
 	return []overviewCard{
-		{query.KPIWebVisits, "/nettsted"},
-		{query.KPIWebUniqueVisitors, "/nettsted"},
-		{query.KPIFollowersFacebook, "/sosiale-medier"},
-		{query.KPIFollowersInstagram, "/sosiale-medier"},
-		{query.KPIFollowersLinkedIn, "/sosiale-medier"},
-		{query.KPINewsletterSubscribers, "/nyhetsbrev"},
-		{query.KPINewsletterLastClickRate, "/nyhetsbrev"},
-		{query.KPIEventsHeld, "/arrangementer"},
-		{query.KPIPublications, ""},
+		{metrics.WebVisits, "/nettsted"},
+		{metrics.WebUniqueVisitors, "/nettsted"},
+		{metrics.FollowersFacebook, "/sosiale-medier"},
+		{metrics.FollowersInstagram, "/sosiale-medier"},
+		{metrics.FollowersLinkedIn, "/sosiale-medier"},
+		{metrics.NewsletterSubscribers, "/nyhetsbrev"},
+		{metrics.NewsletterLastClickRate, "/nyhetsbrev"},
+		{metrics.EventsHeld, "/arrangementer"},
+		{metrics.Publications, ""},
 	}
 }
 
 type overviewCard struct {
-	kpi  query.KPI
+	kpi  metrics.Name
 	link string
 }
 
@@ -120,11 +123,11 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	}
 	view.Overview.NoSources = len(view.Overview.Sources) == 0
 
-	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
+	values, err := p.h.queries.KPIValues(r.ctx, metrics.OverviewKPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
 	if err != nil {
 		return fmt.Errorf("overview: %w", err)
 	}
-	by := map[query.KPI]query.KPIValue{}
+	by := map[metrics.Name]query.KPIValue{}
 	for _, v := range values {
 		by[v.Def.Name] = v
 	}
@@ -134,8 +137,8 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 		if card.link != "" {
 			k.Link = r.link(card.link)
 		}
-		if card.kpi == query.KPIEventsHeld {
-			if a := by[query.KPIEventAttendance]; a.Current != nil {
+		if card.kpi == metrics.EventsHeld {
+			if a := by[metrics.EventAttendance]; a.Current != nil {
 				k.Sub = l.T("overview.attendance", count(l, *a.Current))
 			}
 		}
@@ -162,7 +165,7 @@ func (p *pages) overviewCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	values, err := p.h.queries.KPIValues(r.ctx, query.KPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
+	values, err := p.h.queries.KPIValues(r.ctx, metrics.OverviewKPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
 	if err != nil {
 		return fmt.Errorf("overview csv: %w", err)
 	}
@@ -170,12 +173,12 @@ func (p *pages) overviewCSV(c *fiber.Ctx) error {
 }
 
 // kpiName is a KPI's name on screen.
-func kpiName(l i18n.Lang, k query.KPI) string { return l.T("kpi." + string(k)) }
+func kpiName(l i18n.Lang, k metrics.Name) string { return l.T("kpi." + string(k)) }
 
 // card builds one KPI card.
 func (p *pages) card(r *request, v query.KPIValue) kpiCard {
 	l := r.lang
-	k := kpiCard{Title: kpiName(l, v.Def.Name), Value: kpiText(l, v.Def, v.Current)}
+	k := kpiCard{Title: kpiName(l, v.Def.Name), Value: kpiText(l, v.Def, v.Current), Definition: v.Def.Definition.In(l)}
 	if v.Current == nil {
 		k.Missing = l.T("kpi.unknown." + string(v.Def.Shape))
 	}
@@ -183,10 +186,10 @@ func (p *pages) card(r *request, v query.KPIValue) kpiCard {
 	case v.MeasuredOn != nil:
 		// The source's last measurement is before the span's end: say so, never "on <end>".
 		k.AsOf = l.T("overview.last_measured", shortDate(l, *v.MeasuredOn))
-	case v.Def.Shape == query.ShapeLevel:
+	case v.Def.Shape == metrics.ShapeLevel:
 		k.AsOf = l.T("overview.as_of", shortDate(l, v.Span.To))
-	case v.Def.Shape == query.ShapeRate:
-		if v.Def.Name == query.KPINewsletterLastClickRate {
+	case v.Def.Shape == metrics.ShapeRate:
+		if v.Def.Name == metrics.NewsletterLastClickRate {
 			k.AsOf = l.T("overview.last_send_before", shortDate(l, v.Span.To))
 		} else {
 			k.AsOf = spanName(l, v.Span)
@@ -214,7 +217,7 @@ func (p *pages) card(r *request, v query.KPIValue) kpiCard {
 	return k
 }
 
-func changeOf(l i18n.Lang, def query.KPIDef, cur, earlier *float64, label string) changeView {
+func changeOf(l i18n.Lang, def metrics.Metric, cur, earlier *float64, label string) changeView {
 	ch := def.Compare(cur, earlier)
 	cv := changeView{Label: label, Text: changeText(l, def, ch), Class: changeClass(ch)}
 	if ch == nil {
@@ -225,7 +228,7 @@ func changeOf(l i18n.Lang, def query.KPIDef, cur, earlier *float64, label string
 	return cv
 }
 
-func targetOf(l i18n.Lang, def query.KPIDef, t *query.TargetProgress) *targetView {
+func targetOf(l i18n.Lang, def metrics.Metric, t *query.TargetProgress) *targetView {
 	tv := &targetView{}
 	target := kpiText(l, def, &t.Target)
 	if t.Share == nil {
@@ -310,12 +313,16 @@ func (p *pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 		t.Rows = append(t.Rows, row)
 	}
 	f.Table = t
-	f.Notes = []string{l.T("overview.table.note"), l.T("overview.compared", spanDates(l, r.span.Previous()), spanDates(l, r.span.YearEarlier()))}
+	// The definitions are the catalogue's, one per KPI in the table.
+	for _, v := range values {
+		f.Notes = append(f.Notes, kpiName(l, v.Def.Name)+": "+v.Def.Definition.In(l))
+	}
+	f.Notes = append(f.Notes, l.T("overview.compared", spanDates(l, r.span.Previous()), spanDates(l, r.span.YearEarlier())))
 	return f
 }
 
 // kpiCell is a KPI value in its unit: a count, or a rate in percent with one decimal.
-func kpiCell(l i18n.Lang, def query.KPIDef, v *float64, why string) cell {
+func kpiCell(l i18n.Lang, def metrics.Metric, v *float64, why string) cell {
 	if v == nil {
 		return missingCell(why)
 	}
@@ -336,7 +343,7 @@ func measuredCell(l i18n.Lang, c cell, on *time.Time) cell {
 }
 
 // changeCell shows a change as text ("+12 %", "−1,2 pp") and exports the plain difference.
-func changeCell(l i18n.Lang, def query.KPIDef, cur, earlier *float64) cell {
+func changeCell(l i18n.Lang, def metrics.Metric, cur, earlier *float64) cell {
 	ch := def.Compare(cur, earlier)
 	if ch == nil {
 		return missingCell(l.T("overview.no_comparison"))

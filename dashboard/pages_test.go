@@ -15,6 +15,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/demo"
 	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/store"
 )
@@ -153,7 +154,7 @@ func TestOverviewShowsTheQueryLayersFigures(t *testing.T) {
 	social := d.Social
 	scope := query.KPIScope{SiteID: "innomed.no", Social: social, ListID: demo.ListID, EventAccount: demo.AccountID,
 		Feeds: []string{demo.FeedID}, Location: oslo}
-	values, err := q.KPIValues(ctx, query.KPIs(), scope, days.YearSpan(2022), days.Month, nil)
+	values, err := q.KPIValues(ctx, metrics.OverviewKPIs(), scope, days.YearSpan(2022), days.Month, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -609,9 +610,9 @@ func TestFormatting(t *testing.T) {
 		{spanName(nb, days.MonthSpan(2022, time.March)), "mars 2022"},
 		{spanName(nb, days.QuarterSpan(2022, 1)), "1. kvartal 2022"}, {spanName(en, days.QuarterSpan(2022, 1)), "Q1 2022"},
 		{spanName(nb, days.MonthSpan(2023, time.March).Clip(time.Date(2023, 3, 15, 0, 0, 0, 0, time.UTC))), "mars 2023 til og med 15.03.2023"},
-		{changeText(nb, query.KPIDef{Shape: query.ShapeSum}, query.KPIDef{Shape: query.ShapeSum}.Compare(fptr(9068), fptr(10234))), "−11 %"},
-		{changeText(nb, query.KPIDef{Shape: query.ShapeRate}, query.KPIDef{Shape: query.ShapeRate}.Compare(fptr(0.204), fptr(0.187))), "+1,7 prosentpoeng"},
-		{changeText(en, query.KPIDef{Shape: query.ShapeSum}, query.KPIDef{Shape: query.ShapeSum}.Compare(fptr(5), fptr(0))), "+5"},
+		{changeText(nb, metrics.MustLookup(metrics.WebVisits), metrics.MustLookup(metrics.WebVisits).Compare(fptr(9068), fptr(10234))), "−11 %"},
+		{changeText(nb, metrics.MustLookup(metrics.NewsletterClickRate), metrics.MustLookup(metrics.NewsletterClickRate).Compare(fptr(0.204), fptr(0.187))), "+1,7 prosentpoeng"},
+		{changeText(en, metrics.MustLookup(metrics.WebVisits), metrics.MustLookup(metrics.WebVisits).Compare(fptr(5), fptr(0))), "+5"},
 		{bucketLabel(nb, days.Week, days.Bucket{Start: time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC)}, false), "uke 1"},
 	} {
 		if c.got != c.want {

@@ -6,12 +6,13 @@ import (
 	"strings"
 
 	"github.com/innomed/rekkevidde/internal/config"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
-// ValidateTargets checks the configured yearly targets against the KPIs the dashboard knows
-// (query.KPIs; listed with their definitions in dashboard/README.md) and converts them: a rate's
-// target is configured in percent (22 means 22 %) and becomes a fraction. Every problem is named
+// ValidateTargets checks the configured yearly targets against the figures a target may name
+// (metrics.Targetable; listed with their definitions in dashboard/README.md) and converts them: a
+// rate's target is configured in percent (22 means 22 %) and becomes a fraction. Every problem is named
 // with its key, all at once, like config.Load does; serve calls this before the dashboard starts,
 // and New refuses to start without it passing.
 func ValidateTargets(targets []config.Target) ([]query.Target, error) {
@@ -20,8 +21,8 @@ func ValidateTargets(targets []config.Target) ([]query.Target, error) {
 	out := make([]query.Target, 0, len(targets))
 	for i, t := range targets {
 		key := fmt.Sprintf("targets[%d]", i)
-		def, ok := query.LookupKPI(t.KPI)
-		if !ok {
+		def, ok := metrics.Lookup(t.KPI)
+		if !ok || !def.On(metrics.Target) {
 			errs = append(errs, fmt.Errorf("config: %s.kpi: unknown KPI %q; known KPIs: %s", key, t.KPI, kpiNames()))
 			continue
 		}
@@ -35,15 +36,9 @@ func ValidateTargets(targets []config.Target) ([]query.Target, error) {
 			errs = append(errs, fmt.Errorf("config: %s.value: %s is a rate given in percent (22 means 22 %%), got %v", key, t.KPI, t.Value))
 			continue
 		}
-		out = append(out, def.Target(t.Year, t.Value))
+		out = append(out, query.Target{KPI: def.Name, Year: t.Year, Value: def.FromPercent(t.Value)})
 	}
 	return out, errors.Join(errs...)
 }
 
-func kpiNames() string {
-	var names []string
-	for _, d := range query.KPIs() {
-		names = append(names, string(d.Name))
-	}
-	return strings.Join(names, ", ")
-}
+func kpiNames() string { return strings.Join(metrics.Names(metrics.Targetable()), ", ") }

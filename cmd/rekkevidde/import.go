@@ -104,5 +104,11 @@ func printImportKinds(w io.Writer) {
 			}
 			fmt.Fprintf(w, "    %-18s %s\n", name, c.Help)
 		}
+		for i, v := range k.Values {
+			if i == 0 || k.Values[i-1].Column != v.Column {
+				fmt.Fprintf(w, "    %s values:\n", v.Column)
+			}
+			fmt.Fprintf(w, "      %s: %s\n", v.Name, v.Help)
+		}
 	}
 }

@@ -429,7 +429,7 @@ var catalogue = map[Lang]map[string]string{
 		"overview.table.target":       "Mål for året",
 		"overview.table.progress":     "Nådd",
 		"overview.table.progress_pct": "Nådd (%)",
-		"overview.table.note":         "Besøk, nye følgere, arrangementer og publiseringer er summer over perioden. Følgere og abonnenter er tallet på periodens siste dag. Unike besøkende er analyseverktøyets eget tall for hele måneden, kvartalet eller året, og finnes ikke for egendefinerte perioder. Klikkrate er unike klikk delt på leverte e-poster; endringer i rater er i prosentpoeng.",
+		"overview.definition":         "Definisjon",
 		"overview.compared":           "Forrige periode: %s. Samme periode i fjor: %s.",
 
 		"kpi.web.visits":                     "Besøk",
@@ -1197,7 +1197,7 @@ var catalogue = map[Lang]map[string]string{
 		"overview.table.target":       "Target for the year",
 		"overview.table.progress":     "Reached",
 		"overview.table.progress_pct": "Reached (%)",
-		"overview.table.note":         "Visits, new followers, events and publications are totals over the period. Followers and subscribers are the count on the period's last day. Unique visitors is the analytics tool's own figure for the whole month, quarter or year, and does not exist for custom periods. Click rate is unique clicks divided by delivered emails; changes in rates are in percentage points.",
+		"overview.definition":         "Definition",
 		"overview.compared":           "Previous period: %s. Same period last year: %s.",
 
 		"kpi.web.visits":                     "Visits",

@@ -10,7 +10,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
-	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/metrics"
 )
 
 // History columns.
@@ -29,9 +29,10 @@ const (
 // channel shares, followers at year end — from old reports and spreadsheets, into history_figures.
 // internal/report/README.md documents the KPIs and how reports use them.
 func historyKind() Kind {
-	names := make([]string, 0, len(query.HistoryKPIs()))
-	for _, k := range query.HistoryKPIs() {
-		names = append(names, k.Name)
+	// The KPIs and their definitions are the catalogue's (internal/metrics).
+	var kpis []Value
+	for _, m := range metrics.Importable() {
+		kpis = append(kpis, Value{Column: colKPI, Name: string(m.Name), Help: m.Definition.EN})
 	}
 	return Kind{
 		Name:    "history",
@@ -39,7 +40,7 @@ func historyKind() Kind {
 		// The rows name their own site, account or list in scope; --account is not used.
 		Target: "account",
 		Columns: []Column{
-			{colKPI, true, strings.Join(names, ", ")},
+			{colKPI, true, "one of the KPIs below; a percentage is written as printed (46 for 46 %)"},
 			{colPeriod, true, "YYYY (a year), YYYY-Qn or YYYY-Kn (a quarter), YYYY-MM (a month)"},
 			{colScope, false, "site id, social account or newsletter list; empty: the only one"},
 			{colItem, false, "channel (web.channel_share), device (web.device_share) or rank 1, 2, … (web.top_page)"},
@@ -48,8 +49,9 @@ func historyKind() Kind {
 			{colQualifier, false, "how the source gave it: empty (exact), about, over, just_over, nearly, under (or ca., over, drøyt, nesten, under)"},
 			{colNote, false, "free text kept with the figure, e.g. where it comes from"},
 		},
-		needs: func(Options) error { return nil },
-		parse: parseHistory,
+		Values: kpis,
+		needs:  func(Options) error { return nil },
+		parse:  parseHistory,
 	}
 }
 
@@ -74,7 +76,8 @@ func (r historyRecord) Values() []any {
 func parseHistory(r row, _ Options) (parsed, []Problem) {
 	c := cells{row: r}
 	name := strings.ToLower(r.get(colKPI))
-	kpi, ok := query.LookupHistoryKPI(name)
+	kpi, ok := metrics.Lookup(name)
+	ok = ok && kpi.On(metrics.Import) // pageviews, publications, …: collected only
 	if !ok {
 		if name == "" {
 			c.bad(colKPI, "required: a KPI name such as web.visits")
@@ -95,10 +98,10 @@ func parseHistory(r row, _ Options) (parsed, []Problem) {
 	}
 	item := historyItem(&c, kpi, r.get(colItem))
 	text := strings.Join(strings.Fields(r.get(colText)), " ")
-	if kpi.TextRequired && text == "" {
+	if kpi.Import.TextRequired && text == "" {
 		c.bad(colText, "required for %s: the page title", kpi.Name)
 	}
-	if !kpi.TextRequired && text != "" {
+	if !kpi.Import.TextRequired && text != "" {
 		c.bad(colText, "only web.top_page has a text; put remarks in note")
 	}
 	value := historyValue(&c, kpi, r.get(colValue))
@@ -106,9 +109,9 @@ func parseHistory(r row, _ Options) (parsed, []Problem) {
 		return parsed{}, c.problems
 	}
 	scope := strings.TrimSpace(r.get(colScope))
-	key := strings.Join([]string{kpi.Name, strings.ToLower(scope), period, start.Format(time.DateOnly), item}, "\x00")
+	key := strings.Join([]string{string(kpi.Name), strings.ToLower(scope), period, start.Format(time.DateOnly), item}, "\x00")
 	return parsed{key: key, what: "the same figure (kpi, scope, period and item)", records: []figures.Record{historyRecord{
-		kpi: kpi.Name, scope: scope, period: period, start: start, end: end, item: item, value: value,
+		kpi: string(kpi.Name), scope: scope, period: period, start: start, end: end, item: item, value: value,
 		text: text, qualifier: qualifier, note: strings.TrimSpace(r.get(colNote)),
 	}}}, nil
 }
@@ -202,22 +205,22 @@ func deviceAliases() map[string]string {
 	return map[string]string{
 		"pc": figures.DeviceDesktop, "datamaskin": figures.DeviceDesktop, "computer": figures.DeviceDesktop,
 		"mobil": figures.DeviceMobile, "mobiltelefon": figures.DeviceMobile, "nettbrett": figures.DeviceTablet,
-		"mobile+tablet": query.DeviceMobileTablet, "mobile and tablet": query.DeviceMobileTablet,
-		"mobil og nettbrett": query.DeviceMobileTablet, "mobil/nettbrett": query.DeviceMobileTablet, "mobil eller nettbrett": query.DeviceMobileTablet,
+		"mobile+tablet": metrics.DeviceMobileTablet, "mobile and tablet": metrics.DeviceMobileTablet,
+		"mobil og nettbrett": metrics.DeviceMobileTablet, "mobil/nettbrett": metrics.DeviceMobileTablet, "mobil eller nettbrett": metrics.DeviceMobileTablet,
 		"annet": figures.DeviceOther,
 	}
 }
 
 // historyItem checks and normalises the item column for the KPI.
-func historyItem(c *cells, kpi query.HistoryKPI, raw string) string {
+func historyItem(c *cells, kpi metrics.Metric, raw string) string {
 	s := strings.ToLower(strings.Join(strings.Fields(raw), " "))
 	switch kpi.Item {
-	case query.HistoryNoItem:
+	case metrics.NoItem:
 		if s != "" {
 			c.bad(colItem, "%s has no item; leave it empty", kpi.Name)
 		}
 		return ""
-	case query.HistoryChannel:
+	case metrics.ItemChannel:
 		for _, ch := range figures.Channels() {
 			if s == ch {
 				return ch
@@ -227,8 +230,8 @@ func historyItem(c *cells, kpi query.HistoryKPI, raw string) string {
 			return ch
 		}
 		c.bad(colItem, "%q is not a channel: write one of %s", raw, strings.Join(figures.Channels(), ", "))
-	case query.HistoryDevice:
-		for _, d := range append(figures.Devices(), query.DeviceMobileTablet) {
+	case metrics.ItemDevice:
+		for _, d := range append(figures.Devices(), metrics.DeviceMobileTablet) {
 			if s == d {
 				return d
 			}
@@ -236,8 +239,8 @@ func historyItem(c *cells, kpi query.HistoryKPI, raw string) string {
 		if d, ok := deviceAliases()[s]; ok {
 			return d
 		}
-		c.bad(colItem, "%q is not a device: write one of %s", raw, strings.Join(append(figures.Devices(), query.DeviceMobileTablet), ", "))
-	case query.HistoryRank:
+		c.bad(colItem, "%q is not a device: write one of %s", raw, strings.Join(append(figures.Devices(), metrics.DeviceMobileTablet), ", "))
+	case metrics.ItemRank:
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1000 {
 			c.bad(colItem, "%q is not a rank: write the page's place in the list, 1 for the most visited", raw)
@@ -256,27 +259,27 @@ var (
 // historyValue reads the value column in the KPI's unit. Counts are whole numbers grouped with
 // spaces as the other kinds read them; a percentage or an average may have up to two decimals after
 // "," or "." — three would read as a thousands group in one language and as decimals in the other.
-func historyValue(c *cells, kpi query.HistoryKPI, raw string) *float64 {
+func historyValue(c *cells, kpi metrics.Metric, raw string) *float64 {
 	s := strings.TrimSpace(strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\u2212", "-").Replace(raw))
-	if kpi.Unit == query.HistoryPercent {
+	if kpi.Percent() {
 		s = strings.TrimSpace(strings.TrimSuffix(s, "%"))
 	}
 	if s == "" {
-		if !kpi.TextRequired {
+		if !kpi.Import.TextRequired {
 			c.bad(colValue, "required: the figure")
 		}
 		return nil
 	}
 	negative := strings.HasPrefix(s, "-")
 	if negative {
-		if !kpi.Signed {
+		if !kpi.Import.Signed {
 			c.bad(colValue, "%q is negative: %s is 0 or more", raw, kpi.Name)
 			return nil
 		}
 		s = strings.TrimSpace(s[1:])
 	}
 	pattern, form := wholePattern, "a whole number (1234 or 1 234)"
-	if kpi.Decimals {
+	if kpi.Import.Decimals {
 		pattern, form = decimalPattern, "a number with at most two decimals (46, 20,4 or 20.4)"
 	}
 	if !pattern.MatchString(s) {
@@ -291,7 +294,7 @@ func historyValue(c *cells, kpi query.HistoryKPI, raw string) *float64 {
 	if negative {
 		v = -v
 	}
-	if kpi.Unit == query.HistoryPercent && kpi.Name != query.HistoryGrowthPrefix+kpi.Platform && v > 100 {
+	if kpi.Percent() && !kpi.Import.AboveHundred && v > 100 {
 		c.bad(colValue, "%q: a share or rate is at most 100 %%", raw)
 		return nil
 	}

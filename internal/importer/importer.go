@@ -33,6 +33,9 @@ type Column struct {
 	Help     string
 }
 
+// Value is one allowed value of a column and its meaning.
+type Value struct{ Column, Name, Help string }
+
 // Kind is one kind of file.
 type Kind struct {
 	Name    string
@@ -41,6 +44,9 @@ type Kind struct {
 	// name it themselves), for help texts.
 	Target  string
 	Columns []Column
+	// Values lists a column's allowed values with what each means, for help texts (the history
+	// kind's KPIs and their definitions).
+	Values []Value
 	// parse turns one line into its records and its key (for duplicates), or field problems.
 	parse func(row row, opts Options) (parsed, []Problem)
 	// needs checks the options this kind depends on.

@@ -13,109 +13,6 @@ import (
 // collected tables: a report uses one only where no collected figure exists for the KPI and period
 // (internal/report/README.md), and marks it as imported wherever it is shown.
 
-// HistoryUnit says how a history figure's value is read.
-type HistoryUnit string
-
-// History units.
-const (
-	// HistoryCount is a number of people, visits, followers, sends or events.
-	HistoryCount HistoryUnit = "count"
-	// HistoryPercent is a percentage as printed: 46 means 46 %.
-	HistoryPercent HistoryUnit = "percent"
-)
-
-// HistoryItem says what a history figure's item names.
-type HistoryItem string
-
-// History items.
-const (
-	HistoryNoItem  HistoryItem = ""
-	HistoryChannel HistoryItem = "channel" // a canonical channel (figures.Channels)
-	HistoryDevice  HistoryItem = "device"  // a canonical device, or mobile_tablet for the two together
-	HistoryRank    HistoryItem = "rank"    // a page's place in a top list, 1 first
-)
-
-// DeviceMobileTablet is the device item for mobile and tablet counted together, as old reports
-// give them ("about 20 % mobile or tablet"). Collected figures always keep the two apart.
-const DeviceMobileTablet = "mobile_tablet"
-
-// History KPI names. Those shared with the overview's KPIs (kpi.go) mean the same figure; the rest
-// exist only as history because old reports printed them as they stood.
-const (
-	HistoryWebVisits          = string(KPIWebVisits)
-	HistoryWebUniqueVisitors  = string(KPIWebUniqueVisitors)
-	HistoryWebNewShare        = "web.new_visitors_share"
-	HistoryWebReturningShare  = "web.returning_visitors_share"
-	HistoryWebChannelShare    = "web.channel_share"
-	HistoryWebDeviceShare     = "web.device_share"
-	HistoryWebTopPage         = "web.top_page"
-	HistoryFollowersPrefix    = "social.followers."
-	HistoryNewFollowersPrefix = "social.new_followers."
-	HistoryGrowthPrefix       = "social.growth."
-	HistoryReachPrefix        = "social.reach_per_month."
-	HistorySubscribers        = string(KPINewsletterSubscribers)
-	HistoryClickRate          = string(KPINewsletterClickRate)
-	HistoryOpenRate           = "newsletter.open_rate"
-	HistoryCampaigns          = "newsletter.campaigns"
-	HistoryEventsHeld         = string(KPIEventsHeld)
-	HistoryEventAttendance    = string(KPIEventAttendance)
-)
-
-// HistoryKPI describes one KPI the history table accepts.
-type HistoryKPI struct {
-	Name string
-	Unit HistoryUnit
-	Item HistoryItem
-	// Platform is the social platform of a social KPI.
-	Platform string
-	// Signed allows a negative value (net new followers can fall); Decimals allows a fraction
-	// (an average, a percentage such as 20,4).
-	Signed, Decimals bool
-	// TextRequired: the figure is a text (a page title) and value is optional.
-	TextRequired bool
-	// Help says what the figure is, for `rekkevidde import --help` and the README.
-	Help string
-}
-
-// HistoryKPIs lists the KPIs history_figures holds, in the order the README documents them.
-func HistoryKPIs() []HistoryKPI {
-	out := []HistoryKPI{
-		{Name: HistoryWebVisits, Unit: HistoryCount, Help: "visits (sessions), \"Totalt besøkende\""},
-		{Name: HistoryWebUniqueVisitors, Unit: HistoryCount, Help: "unique visitors of the whole period, \"Unike besøkende\""},
-		{Name: HistoryWebNewShare, Unit: HistoryPercent, Decimals: true, Help: "share of the period's visitors who were new"},
-		{Name: HistoryWebReturningShare, Unit: HistoryPercent, Decimals: true, Help: "share of the period's visitors who came back"},
-		{Name: HistoryWebChannelShare, Unit: HistoryPercent, Item: HistoryChannel, Decimals: true, Help: "share of visits through one entry channel"},
-		{Name: HistoryWebDeviceShare, Unit: HistoryPercent, Item: HistoryDevice, Decimals: true, Help: "share of visits from one device"},
-		{Name: HistoryWebTopPage, Unit: HistoryCount, Item: HistoryRank, TextRequired: true, Help: "a most visited page: its title in text, its pageviews in value (optional)"},
-	}
-	for _, p := range []string{"facebook", "linkedin", "instagram"} {
-		out = append(out,
-			HistoryKPI{Name: HistoryFollowersPrefix + p, Unit: HistoryCount, Platform: p, Help: "followers at the end of the period"},
-			HistoryKPI{Name: HistoryNewFollowersPrefix + p, Unit: HistoryCount, Platform: p, Signed: true, Help: "net new followers over the period"},
-			HistoryKPI{Name: HistoryGrowthPrefix + p, Unit: HistoryPercent, Platform: p, Decimals: true, Help: "growth as printed: new followers over followers at the start"},
-			HistoryKPI{Name: HistoryReachPrefix + p, Unit: HistoryCount, Platform: p, Decimals: true, Help: "people reached per month, on average over the period"},
-		)
-	}
-	return append(out,
-		HistoryKPI{Name: HistorySubscribers, Unit: HistoryCount, Help: "newsletter subscribers at the end of the period"},
-		HistoryKPI{Name: HistoryClickRate, Unit: HistoryPercent, Decimals: true, Help: "newsletter click rate: people who clicked per delivered e-mail"},
-		HistoryKPI{Name: HistoryOpenRate, Unit: HistoryPercent, Decimals: true, Help: "newsletter open rate"},
-		HistoryKPI{Name: HistoryCampaigns, Unit: HistoryCount, Help: "newsletter sends in the period"},
-		HistoryKPI{Name: HistoryEventsHeld, Unit: HistoryCount, Help: "events held (when the events themselves are not imported)"},
-		HistoryKPI{Name: HistoryEventAttendance, Unit: HistoryCount, Help: "people who attended the period's events"},
-	)
-}
-
-// LookupHistoryKPI finds a history KPI by name.
-func LookupHistoryKPI(name string) (HistoryKPI, bool) {
-	for _, k := range HistoryKPIs() {
-		if k.Name == name {
-			return k, true
-		}
-	}
-	return HistoryKPI{}, false
-}
-
 // HistoryFigure is one imported period total.
 type HistoryFigure struct {
 	KPI string
@@ -125,7 +22,7 @@ type HistoryFigure struct {
 	// Start and End are the period's first and last day.
 	Start, End time.Time
 	Item       string
-	// Value is in the KPI's unit (a percentage as printed for HistoryPercent); nil when the
+	// Value is in the KPI's unit (a percentage as printed for a metrics.UnitFraction figure); nil when the
 	// figure is a text only (a page title without pageviews).
 	Value *float64
 	Text  string

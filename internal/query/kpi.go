@@ -5,125 +5,15 @@ import (
 
 	"context"
 	"fmt"
-	"math"
 	"time"
 
-	"github.com/innomed/rekkevidde/internal/figures"
+	"github.com/innomed/rekkevidde/internal/metrics"
 )
-
-// KPI names a key figure of the overview. The names are the `kpi` values that yearly targets
-// (config `targets`) may use; the dashboard refuses any other name at start. The list, with each
-// definition, is in dashboard/README.md.
-type KPI string
-
-// The KPIs.
-const (
-	// KPIWebVisits is the span's visits (sessions) on the site: Σ of the days ("Totalt besøkende").
-	KPIWebVisits KPI = "web.visits"
-	// KPIWebUniqueVisitors is the provider's unique visitors for a whole calendar month, quarter or
-	// year ("Unike besøkende"); never a sum of shorter periods, and unknown for a custom range.
-	// A target compares with the provider's figure for the year (so far).
-	KPIWebUniqueVisitors KPI = "web.unique_visitors"
-	// KPIWebPageviews is the span's pageviews on the site: Σ of the days. Unlike unique visitors,
-	// pageviews add up, so a month's, quarter's or year's figure is the sum of its days.
-	KPIWebPageviews KPI = "web.pageviews"
-	// KPIFollowersFacebook and its siblings are the platform's followers on the span's last day (the
-	// last snapshot on or before it), summed over the platform's accounts.
-	KPIFollowersFacebook  KPI = "social.followers.facebook"
-	KPIFollowersInstagram KPI = "social.followers.instagram"
-	KPIFollowersLinkedIn  KPI = "social.followers.linkedin"
-	// KPINewFollowersFacebook and its siblings are the net new followers over the span: followers
-	// on its last day minus followers before its first day ("Antall nye følgere").
-	KPINewFollowersFacebook  KPI = "social.new_followers.facebook"
-	KPINewFollowersInstagram KPI = "social.new_followers.instagram"
-	KPINewFollowersLinkedIn  KPI = "social.new_followers.linkedin"
-	// KPINewsletterSubscribers is the list's subscribers on the span's last day (last snapshot).
-	KPINewsletterSubscribers KPI = "newsletter.subscribers"
-	// KPINewsletterClickRate is Σ unique clicks / Σ delivered over the span's sends (0–1).
-	// Targets give it in percent: value 22 means 22 %.
-	KPINewsletterClickRate KPI = "newsletter.click_rate"
-	// KPINewsletterLastClickRate is the click rate (unique clicks / delivered) of the newest send on
-	// or before the span's last day. Targets give it in percent.
-	KPINewsletterLastClickRate KPI = "newsletter.last_click_rate"
-	// KPIEventsHeld counts the span's held (not deleted) events.
-	KPIEventsHeld KPI = "events.count"
-	// KPIEventAttendance is Σ attendance (on site + digital) of the span's events that have a count.
-	KPIEventAttendance KPI = "events.attendance"
-	// KPIPublications counts the items the feeds published in the span.
-	KPIPublications KPI = "publications.count"
-)
-
-// KPIShape is how a KPI's value over a span is formed, which decides how it is compared and how a
-// target's progress is read.
-type KPIShape string
-
-// KPI shapes.
-const (
-	// ShapeSum: an additive count over the span's days; a target is for the year's total.
-	ShapeSum KPIShape = "sum"
-	// ShapeLevel: a count at the span's last day; a target is the level to reach by year end.
-	ShapeLevel KPIShape = "level"
-	// ShapeRate: a fraction 0–1; a target is the rate to reach, given in percent.
-	ShapeRate KPIShape = "rate"
-	// ShapePeriod: the provider's deduplicated figure for a whole calendar period.
-	ShapePeriod KPIShape = "period"
-)
-
-// KPIDef describes one KPI.
-type KPIDef struct {
-	Name  KPI
-	Shape KPIShape
-	// Platform is the social platform of a followers KPI.
-	Platform string
-}
-
-// Percent tells whether the KPI is a rate shown (and targeted) in percent.
-func (d KPIDef) Percent() bool { return d.Shape == ShapeRate }
-
-// Target is a configured yearly target for the KPI in the KPI's own unit: the one place a rate's
-// target, configured in percent (22 means 22 %), becomes a fraction.
-func (d KPIDef) Target(year int, configured float64) Target {
-	if d.Percent() {
-		configured /= 100
-	}
-	return Target{KPI: d.Name, Year: year, Value: configured}
-}
-
-// KPIs lists every KPI in the overview's order.
-func KPIs() []KPIDef {
-	return []KPIDef{
-		{Name: KPIWebVisits, Shape: ShapeSum},
-		{Name: KPIWebUniqueVisitors, Shape: ShapePeriod},
-		{Name: KPIWebPageviews, Shape: ShapeSum},
-		{Name: KPIFollowersFacebook, Shape: ShapeLevel, Platform: figures.PlatformFacebook},
-		{Name: KPIFollowersInstagram, Shape: ShapeLevel, Platform: figures.PlatformInstagram},
-		{Name: KPIFollowersLinkedIn, Shape: ShapeLevel, Platform: figures.PlatformLinkedIn},
-		{Name: KPINewFollowersFacebook, Shape: ShapeSum, Platform: figures.PlatformFacebook},
-		{Name: KPINewFollowersInstagram, Shape: ShapeSum, Platform: figures.PlatformInstagram},
-		{Name: KPINewFollowersLinkedIn, Shape: ShapeSum, Platform: figures.PlatformLinkedIn},
-		{Name: KPINewsletterSubscribers, Shape: ShapeLevel},
-		{Name: KPINewsletterClickRate, Shape: ShapeRate},
-		{Name: KPINewsletterLastClickRate, Shape: ShapeRate},
-		{Name: KPIEventsHeld, Shape: ShapeSum},
-		{Name: KPIEventAttendance, Shape: ShapeSum},
-		{Name: KPIPublications, Shape: ShapeSum},
-	}
-}
-
-// LookupKPI finds a KPI by name.
-func LookupKPI(name string) (KPIDef, bool) {
-	for _, d := range KPIs() {
-		if string(d.Name) == name {
-			return d, true
-		}
-	}
-	return KPIDef{}, false
-}
 
 // Target is a yearly goal for a KPI. Value is in the KPI's own unit: a count, or for a rate a
-// fraction 0–1 (the dashboard converts the configured percent).
+// fraction 0–1 (metrics.Metric.FromPercent converts the configured percent).
 type Target struct {
-	KPI   KPI
+	KPI   metrics.Name
 	Year  int
 	Value float64
 }
@@ -148,7 +38,7 @@ type KPIPoint struct {
 
 // KPIValue is one KPI over a span with its comparisons.
 type KPIValue struct {
-	Def KPIDef
+	Def metrics.Metric
 	// Span, Previous and YearEarlier are the spans compared (see days.Span.Previous, days.Span.YearEarlier).
 	Span, PreviousSpan, YearEarlierSpan days.Span
 	// Current, Previous and YearEarlier are the KPI over those spans; nil when unknown (no figures,
@@ -186,7 +76,7 @@ type TargetProgress struct {
 // KPIValues computes the KPIs defs over span s with points of grain g, and progress towards
 // targets. A family's figures are read once over the whole stretch the comparisons need, and every
 // value is computed from them the same way.
-func (q *Queries) KPIValues(ctx context.Context, defs []KPIDef, scope KPIScope, s days.Span, g days.Kind, targets []Target) ([]KPIValue, error) {
+func (q *Queries) KPIValues(ctx context.Context, defs []metrics.Metric, scope KPIScope, s days.Span, g days.Kind, targets []Target) ([]KPIValue, error) {
 	if scope.Location == nil {
 		return nil, fmt.Errorf("kpis: nil time zone")
 	}
@@ -247,7 +137,7 @@ type kpiReader struct {
 	pubs      []Publication
 	loaded    map[string]bool
 	// measured holds, per level KPI, the day of the measurement read for a given day.
-	measured map[KPI]func(day time.Time) time.Time
+	measured map[metrics.Name]func(day time.Time) time.Time
 }
 
 type kpiFunc func(days.Span) *float64
@@ -258,9 +148,9 @@ type levelAt func(day time.Time) (*float64, time.Time)
 
 // level turns a levelAt into the KPI over a span: the value on its last day, but only when it was
 // measured inside the span. It records the measurement day for KPIValue.MeasuredOn.
-func (r *kpiReader) level(k KPI, at levelAt) kpiFunc {
+func (r *kpiReader) level(k metrics.Name, at levelAt) kpiFunc {
 	if r.measured == nil {
-		r.measured = map[KPI]func(time.Time) time.Time{}
+		r.measured = map[metrics.Name]func(time.Time) time.Time{}
 	}
 	r.measured[k] = func(day time.Time) time.Time { _, on := at(day); return on }
 	return func(s days.Span) *float64 {
@@ -291,11 +181,11 @@ func f64(v uint64) *float64 {
 	return &x
 }
 
-func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
+func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error) {
 	loc, name := r.scope.Location, d.Name
 	whole := days.Span{Kind: days.Custom, From: r.lo, To: r.hi, End: r.hi}
-	switch d.Name {
-	case KPIWebVisits, KPIWebPageviews:
+	switch d.Reader {
+	case metrics.ReadTraffic:
 		err := r.once("traffic", func() error {
 			daily, err := r.q.dailyTraffic(ctx, r.scope.SiteID, r.lo, r.hi)
 			r.traffic = map[time.Time]trafficDay{}
@@ -309,7 +199,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			found := false
 			for d := s.From; !d.After(s.To); d = d.AddDate(0, 0, 1) {
 				if v, ok := r.traffic[d]; ok {
-					if name == KPIWebPageviews {
+					if name == metrics.WebPageviews {
 						sum += v.pageviews
 					} else {
 						sum += v.sessions
@@ -323,7 +213,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return f64(sum)
 		}, err
 
-	case KPIWebUniqueVisitors:
+	case metrics.ReadPeriodVisitors:
 		// Provider rows for whole periods only; the spans compared are few, so read them directly.
 		byKind := map[days.Kind][]PeriodVisitors{}
 		for _, p := range []days.Kind{days.Month, days.Quarter, days.Year} {
@@ -348,8 +238,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return nil
 		}, nil
 
-	case KPIFollowersFacebook, KPIFollowersInstagram, KPIFollowersLinkedIn,
-		KPINewFollowersFacebook, KPINewFollowersInstagram, KPINewFollowersLinkedIn:
+	case metrics.ReadFollowers:
 		err := r.once("followers:"+d.Platform, func() error {
 			if r.followers == nil {
 				r.followers = map[string][]levels{}
@@ -385,7 +274,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			}
 			return &sum, on
 		}
-		if d.Shape == ShapeLevel {
+		if d.Shape == metrics.ShapeLevel {
 			return r.level(d.Name, func(day time.Time) (*float64, time.Time) {
 				if v, on := at(day); v != nil {
 					return f64(*v), on
@@ -403,7 +292,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return &x
 		}, err
 
-	case KPINewsletterSubscribers:
+	case metrics.ReadSubscribers:
 		if r.scope.ListID == "" {
 			return unknownKPI, nil
 		}
@@ -419,7 +308,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return nil, time.Time{}
 		}), err
 
-	case KPINewsletterClickRate, KPINewsletterLastClickRate:
+	case metrics.ReadCampaigns:
 		if r.scope.ListID == "" {
 			return unknownKPI, nil
 		}
@@ -431,7 +320,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		if d.Name == KPINewsletterClickRate {
+		if d.Name == metrics.NewsletterClickRate {
 			return func(s days.Span) *float64 {
 				var in []Campaign
 				for _, c := range r.campaigns {
@@ -460,7 +349,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return last.ClickRate(), days.Of(last.SendTime, loc)
 		}), nil
 
-	case KPIEventsHeld, KPIEventAttendance:
+	case metrics.ReadEvents:
 		if r.scope.EventAccount == "" {
 			return unknownKPI, nil
 		}
@@ -477,7 +366,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 				}
 			}
 			t := SumEvents(in)
-			if d.Name == KPIEventsHeld {
+			if d.Name == metrics.EventsHeld {
 				return f64(uint64(t.Events))
 			}
 			if t.Events > 0 && t.WithAttendance == 0 {
@@ -486,7 +375,7 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return f64(t.Attended)
 		}, err
 
-	case KPIPublications:
+	case metrics.ReadPublications:
 		if len(r.scope.Feeds) == 0 {
 			return unknownKPI, nil
 		}
@@ -505,18 +394,18 @@ func (r *kpiReader) facts(ctx context.Context, d KPIDef) (kpiFunc, error) {
 			return f64(uint64(n))
 		}, err
 	}
-	return nil, fmt.Errorf("no definition for KPI %q", d.Name)
+	return nil, fmt.Errorf("KPI %q: reader %q computes no overview KPI", d.Name, d.Reader)
 }
 
 func unknownKPI(days.Span) *float64 { return nil }
 
 // progress reads a target's progress as of asOf (the span's last day) from the KPI function f,
 // which covers the year up to asOf because the reader's stretch starts a year before the span.
-func (r *kpiReader) progress(ctx context.Context, d KPIDef, f kpiFunc, t Target, asOf time.Time) (*TargetProgress, error) {
+func (r *kpiReader) progress(ctx context.Context, d metrics.Metric, f kpiFunc, t Target, asOf time.Time) (*TargetProgress, error) {
 	year := days.YearSpan(t.Year)
 	ytd := year.Clip(asOf)
 	p := &TargetProgress{Year: t.Year, Target: t.Value, AsOf: ytd.To}
-	if d.Shape == ShapePeriod {
+	if d.Shape == metrics.ShapePeriod {
 		// The provider's row for the year (collectors fetch a running year again until it ends).
 		rows, err := r.q.PeriodVisitorsBetween(ctx, r.scope.SiteID, days.Year, year.From, year.From)
 		if err != nil {
@@ -534,32 +423,9 @@ func (r *kpiReader) progress(ctx context.Context, d KPIDef, f kpiFunc, t Target,
 		share := *p.Value / t.Value
 		p.Share = &share
 	}
-	if d.Shape == ShapeSum {
+	if d.Shape == metrics.ShapeSum {
 		e := t.Value * float64(ytd.Days()) / float64(year.Days())
 		p.Expected = &e
 	}
 	return p, nil
-}
-
-// Change is how a KPI moved between two spans.
-type Change struct {
-	// Delta is current − earlier, in the KPI's unit (for a rate: a fraction, so 0.012 is 1.2
-	// percentage points).
-	Delta float64
-	// Relative is Delta / earlier (0.12 is +12 %); nil when earlier is 0 or the KPI is a rate, whose
-	// change is read in percentage points.
-	Relative *float64
-}
-
-// Compare returns the change from earlier to current, nil when either is unknown.
-func (d KPIDef) Compare(current, earlier *float64) *Change {
-	if current == nil || earlier == nil {
-		return nil
-	}
-	c := &Change{Delta: *current - *earlier}
-	if d.Shape != ShapeRate && *earlier != 0 && !math.IsNaN(*earlier) {
-		r := c.Delta / math.Abs(*earlier)
-		c.Relative = &r
-	}
-	return c
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/demo"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/store"
 )
@@ -190,13 +191,13 @@ func TestDemoPagesQueries(t *testing.T) {
 		scope := query.KPIScope{SiteID: demoSite, ListID: demo.ListID, EventAccount: demo.AccountID,
 			Feeds: []string{demo.FeedID}, Location: loc,
 			Social: []query.SocialAccount{{"facebook", "innomed"}, {"instagram", "innomed"}, {"linkedin", "innomed"}}}
-		targets := []query.Target{{KPI: query.KPIFollowersLinkedIn, Year: 2022, Value: 700},
-			{KPI: query.KPIWebVisits, Year: 2022, Value: 40000}, {KPI: query.KPIWebVisits, Year: 2023, Value: 1}}
-		values, err := q.KPIValues(ctx, query.KPIs(), scope, days.YearSpan(2022), days.Month, targets)
+		targets := []query.Target{{KPI: metrics.FollowersLinkedIn, Year: 2022, Value: 700},
+			{KPI: metrics.WebVisits, Year: 2022, Value: 40000}, {KPI: metrics.WebVisits, Year: 2023, Value: 1}}
+		values, err := q.KPIValues(ctx, metrics.OverviewKPIs(), scope, days.YearSpan(2022), days.Month, targets)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := map[query.KPI]query.KPIValue{}
+		got := map[metrics.Name]query.KPIValue{}
 		for _, v := range values {
 			got[v.Def.Name] = v
 		}
@@ -209,22 +210,22 @@ func TestDemoPagesQueries(t *testing.T) {
 		pageviews := func(year int) float64 {
 			return scalar(t, st, `SELECT sum(pageviews) FROM web_traffic_daily FINAL WHERE site_id = ? AND toYear(date) = ?`, demoSite, year)
 		}
-		for name, want := range map[query.KPI][3]any{
+		for name, want := range map[metrics.Name][3]any{
 			// current, previous (2021), year earlier (2021)
-			query.KPIWebPageviews:            {pageviews(2022), pageviews(2021), pageviews(2021)},
-			query.KPIWebVisits:               {38645.0, 31810.0, 31810.0}, // Σ report quarters; 2021 Σ demo quarters
-			query.KPIWebUniqueVisitors:       {math.Round(30652 * 0.865), math.Round(25210 * 0.865), math.Round(25210 * 0.865)},
-			query.KPIFollowersFacebook:       {616.0, 266.0, 266.0},
-			query.KPIFollowersInstagram:      {501.0, 121.0, 121.0},
-			query.KPIFollowersLinkedIn:       {514.0, 219.0, 219.0},
-			query.KPINewFollowersFacebook:    {350.0, nil, nil}, // 2021 has no snapshot before it
-			query.KPINewFollowersInstagram:   {380.0, nil, nil},
-			query.KPINewFollowersLinkedIn:    {295.0, nil, nil},
-			query.KPINewsletterSubscribers:   {312.0, 189.0, 189.0},
-			query.KPINewsletterClickRate:     {clickRate2022, nil, nil},
-			query.KPIEventsHeld:              {20.0, nil, nil},
-			query.KPIPublications:            {publications2022, nil, nil},
-			query.KPINewsletterLastClickRate: {lastClick2022, nil, nil},
+			metrics.WebPageviews:            {pageviews(2022), pageviews(2021), pageviews(2021)},
+			metrics.WebVisits:               {38645.0, 31810.0, 31810.0}, // Σ report quarters; 2021 Σ demo quarters
+			metrics.WebUniqueVisitors:       {math.Round(30652 * 0.865), math.Round(25210 * 0.865), math.Round(25210 * 0.865)},
+			metrics.FollowersFacebook:       {616.0, 266.0, 266.0},
+			metrics.FollowersInstagram:      {501.0, 121.0, 121.0},
+			metrics.FollowersLinkedIn:       {514.0, 219.0, 219.0},
+			metrics.NewFollowersFacebook:    {350.0, nil, nil}, // 2021 has no snapshot before it
+			metrics.NewFollowersInstagram:   {380.0, nil, nil},
+			metrics.NewFollowersLinkedIn:    {295.0, nil, nil},
+			metrics.NewsletterSubscribers:   {312.0, 189.0, 189.0},
+			metrics.NewsletterClickRate:     {clickRate2022, nil, nil},
+			metrics.EventsHeld:              {20.0, nil, nil},
+			metrics.Publications:            {publications2022, nil, nil},
+			metrics.NewsletterLastClickRate: {lastClick2022, nil, nil},
 		} {
 			v, ok := got[name]
 			if !ok {
@@ -244,14 +245,14 @@ func TestDemoPagesQueries(t *testing.T) {
 			check("previous", v.Previous, want[1])
 			check("year earlier", v.YearEarlier, want[2])
 		}
-		if n := got[query.KPIFollowersFacebook]; len(n.Points) != 12 || n.Points[11].Value == nil || *n.Points[11].Value != 616 {
+		if n := got[metrics.FollowersFacebook]; len(n.Points) != 12 || n.Points[11].Value == nil || *n.Points[11].Value != 616 {
 			t.Errorf("Facebook sparkline %+v", n.Points)
 		}
 		var monthSum, pageviewMonths float64
-		for _, p := range got[query.KPIWebVisits].Points {
+		for _, p := range got[metrics.WebVisits].Points {
 			monthSum += *p.Value
 		}
-		for _, p := range got[query.KPIWebPageviews].Points {
+		for _, p := range got[metrics.WebPageviews].Points {
 			pageviewMonths += *p.Value
 		}
 		if pv := pageviews(2022); pv == 0 || pageviewMonths != pv {
@@ -260,22 +261,22 @@ func TestDemoPagesQueries(t *testing.T) {
 		if monthSum != 38645 {
 			t.Errorf("monthly visit points add up to %v", monthSum)
 		}
-		li := got[query.KPIFollowersLinkedIn].Target
+		li := got[metrics.FollowersLinkedIn].Target
 		if li == nil || li.Value == nil || *li.Value != 514 || li.Share == nil || !near(*li.Share, 514.0/700) || li.Expected != nil {
 			t.Errorf("LinkedIn target %+v", li)
 		}
-		visits := got[query.KPIWebVisits].Target
+		visits := got[metrics.WebVisits].Target
 		if visits == nil || visits.Year != 2022 || *visits.Value != 38645 || visits.Expected == nil || *visits.Expected != 40000 {
 			t.Errorf("visits target %+v (a whole year expects the whole target)", visits)
 		}
-		if got[query.KPIEventAttendance].Current == nil {
+		if got[metrics.EventAttendance].Current == nil {
 			t.Error("event attendance 2022 unknown")
 		}
 	})
 
 	t.Run("quarter comparisons and a running quarter", func(t *testing.T) {
 		scope := query.KPIScope{SiteID: demoSite, Location: loc}
-		defs := []query.KPIDef{{Name: query.KPIWebVisits, Shape: query.ShapeSum}, {Name: query.KPIWebUniqueVisitors, Shape: query.ShapePeriod}}
+		defs := []metrics.Metric{metrics.MustLookup(metrics.WebVisits), metrics.MustLookup(metrics.WebUniqueVisitors)}
 		values, err := q.KPIValues(ctx, defs, scope, days.QuarterSpan(2022, 2), days.Week, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/store"
 )
@@ -125,8 +126,8 @@ func TestRunningQuarterUniquesAreAbsentEverywhere(t *testing.T) {
 		if (want == nil) != (v == nil || v.Visitors == nil) || want != nil && *v.Visitors != *want {
 			t.Errorf("Q%d span visitors %+v, want %v", quarter, v, want)
 		}
-		def, _ := query.LookupKPI(string(query.KPIWebUniqueVisitors))
-		series, err := q.KPISeries(ctx, []query.KPIDef{def}, query.KPIScope{SiteID: "s", Location: oslo}, days.YearSpan(2024), days.Quarter, false)
+		def, _ := metrics.Lookup(string(metrics.WebUniqueVisitors))
+		series, err := q.KPISeries(ctx, []metrics.Metric{def}, query.KPIScope{SiteID: "s", Location: oslo}, days.YearSpan(2024), days.Quarter, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +135,7 @@ func TestRunningQuarterUniquesAreAbsentEverywhere(t *testing.T) {
 		if (want == nil) != (got == nil) || want != nil && *got != float64(*want) {
 			t.Errorf("Q%d API series point %v, want %v", quarter, got, want)
 		}
-		values, err := q.KPIValues(ctx, []query.KPIDef{def}, query.KPIScope{SiteID: "s", Location: oslo}, s, days.Month, nil)
+		values, err := q.KPIValues(ctx, []metrics.Metric{def}, query.KPIScope{SiteID: "s", Location: oslo}, s, days.Month, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,22 +57,6 @@ WHERE site_id = ? AND month >= toStartOfMonth(toDate(?)) AND month <= toDate(?)`
 	return int(n), nil
 }
 
-// GrowthRate is the report's "Vekst": new followers over the followers at the start, where the
-// start is the end less the new ones — FollowerGrowth.GrowthPercent's definition, as a fraction
-// (1.35 is 135 %), for figures summed over a platform's accounts. Nil when either is unknown or
-// the start is not above zero.
-func GrowthRate(followersAtEnd, newFollowers *float64) *float64 {
-	if followersAtEnd == nil || newFollowers == nil {
-		return nil
-	}
-	start := *followersAtEnd - *newFollowers
-	if start <= 0 {
-		return nil
-	}
-	g := *newFollowers / start
-	return &g
-}
-
 // PublishedReport is one publication of a report: the figures as they were printed, frozen.
 type PublishedReport struct {
 	// Report is "annual" or "quarterly"; Period "2022" or "2022-Q3"; Scope the site id.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/metrics"
 )
 
 // The read API's raw series (GET /api/v1/kpis): every KPI of the overview, and each social
@@ -20,10 +21,6 @@ import (
 // that is a whole month shows that month's figure); reach for a whole bucket of the grain asked
 // for (a day, month, quarter or year). Everything else is null.
 
-// KPIReachPrefix names an account's reach series: "social.reach.facebook". Reach is read per
-// account, never summed over accounts or periods, because it counts people.
-const KPIReachPrefix = "social.reach."
-
 // SeriesPoint is a series' value over one bucket; nil when unknown.
 type SeriesPoint struct {
 	days.Bucket
@@ -32,9 +29,9 @@ type SeriesPoint struct {
 
 // Series is one KPI per bucket.
 type Series struct {
-	// KPI is the KPI's name (KPIs) or KPIReachPrefix + platform.
+	// KPI is the figure's name (metrics.APISeries): a KPI or metrics.Reach(platform).
 	KPI   string
-	Shape KPIShape
+	Shape metrics.Shape
 	// Platform is set for followers and reach; Account for reach, which is per account.
 	Platform string
 	Account  string
@@ -43,7 +40,7 @@ type Series struct {
 
 // KPISeries computes defs, and with reach every social account's reach, per bucket of grain g
 // over span s.
-func (q *Queries) KPISeries(ctx context.Context, defs []KPIDef, scope KPIScope, s days.Span, g days.Kind, reach bool) ([]Series, error) {
+func (q *Queries) KPISeries(ctx context.Context, defs []metrics.Metric, scope KPIScope, s days.Span, g days.Kind, reach bool) ([]Series, error) {
 	if scope.Location == nil {
 		return nil, fmt.Errorf("kpi series: nil time zone")
 	}
@@ -80,7 +77,7 @@ func (q *Queries) KPISeries(ctx context.Context, defs []KPIDef, scope KPIScope, 
 // reachSeries is an account's reach per bucket: the platform's row for exactly that day, month,
 // quarter or year; nil for weeks and partial buckets.
 func (q *Queries) reachSeries(ctx context.Context, a SocialAccount, s days.Span, g days.Kind, buckets []days.Bucket) (Series, error) {
-	ser := Series{KPI: KPIReachPrefix + a.Platform, Shape: ShapePeriod, Platform: a.Platform, Account: a.AccountID,
+	ser := Series{KPI: string(metrics.Reach(a.Platform)), Shape: metrics.ShapePeriod, Platform: a.Platform, Account: a.AccountID,
 		Points: make([]SeriesPoint, len(buckets))}
 	byStart := map[time.Time]Reach{}
 	if g != days.Week {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -58,7 +59,7 @@ type QuarterVisitors struct {
 // Share is one channel's or device's part of the visits.
 type Share struct {
 	// Key is the canonical channel or device (figures.Channels, figures.Devices, or
-	// query.DeviceMobileTablet for an imported "mobile or tablet").
+	// metrics.DeviceMobileTablet for an imported "mobile or tablet").
 	Key string `json:"key"`
 	Compared
 }
@@ -209,8 +210,8 @@ func (b *Builder) annualVisitors(ctx context.Context, a *Annual, h history, kpi 
 			if err != nil {
 				return err
 			}
-			v := pick(visits, coverageOf(days, s.Days()), h.figure(query.HistoryWebVisits, s, "", b.site.ID))
-			u := pick(unique, whole(unique), h.figure(query.HistoryWebUniqueVisitors, s, "", b.site.ID))
+			v := pick(visits, coverageOf(days, s.Days()), h.figure(string(metrics.WebVisits), s, "", b.site.ID))
+			u := pick(unique, whole(unique), h.figure(string(metrics.WebUniqueVisitors), s, "", b.site.ID))
 			if i == 0 {
 				row.Visits.Current, row.Unique.Current = v, u
 			} else {
@@ -219,7 +220,7 @@ func (b *Builder) annualVisitors(ctx context.Context, a *Annual, h history, kpi 
 		}
 		a.Visitors.Quarters = append(a.Visitors.Quarters, row)
 	}
-	a.Visitors.Year = QuarterVisitors{Visits: kpi(string(query.KPIWebVisits)), Unique: kpi(string(query.KPIWebUniqueVisitors))}
+	a.Visitors.Year = QuarterVisitors{Visits: kpi(string(metrics.WebVisits)), Unique: kpi(string(metrics.WebUniqueVisitors))}
 	// Visits add up: a year known only by its quarters is their sum.
 	sum := func(get func(QuarterVisitors) Figure) Figure {
 		var total float64
@@ -255,8 +256,8 @@ func (b *Builder) annualVisitors(ctx context.Context, a *Annual, h history, kpi 
 		}
 		newShare, returning := pv.Shares()
 		s := days.YearSpan(y)
-		n := pick(newShare, whole(newShare), h.figure(query.HistoryWebNewShare, s, "", b.site.ID))
-		r := pick(returning, whole(returning), h.figure(query.HistoryWebReturningShare, s, "", b.site.ID))
+		n := pick(newShare, whole(newShare), h.figure(string(metrics.WebNewShare), s, "", b.site.ID))
+		r := pick(returning, whole(returning), h.figure(string(metrics.WebReturningShare), s, "", b.site.ID))
 		if y == a.Year {
 			a.NewVisitors.Current, a.ReturningVisitors.Current = n, r
 		} else {
@@ -289,8 +290,8 @@ func (b *Builder) annualShares(ctx context.Context, a *Annual, h history) error 
 		out   *[]Share
 	}
 	for _, st := range []set{
-		{query.HistoryWebChannelShare, figures.Channels(), b.q.ChannelShares, &a.Channels},
-		{query.HistoryWebDeviceShare, append(figures.Devices()[:1:1], query.DeviceMobileTablet, figures.DeviceMobile, figures.DeviceTablet, figures.DeviceOther), b.q.DeviceShares, &a.Devices},
+		{string(metrics.WebChannelShare), figures.Channels(), b.q.ChannelShares, &a.Channels},
+		{string(metrics.WebDeviceShare), append(figures.Devices()[:1:1], metrics.DeviceMobileTablet, figures.DeviceMobile, figures.DeviceTablet, figures.DeviceOther), b.q.DeviceShares, &a.Devices},
 	} {
 		byYear := map[int]map[string]Figure{}
 		for _, y := range []int{a.Year, a.Year - 1} {
@@ -363,7 +364,7 @@ func (b *Builder) annualTopPages(ctx context.Context, a *Annual, h history) erro
 		return err
 	}
 	cov := coverageOf(months, 12)
-	imported := h.items(query.HistoryWebTopPage, s, b.site.ID)
+	imported := h.items(string(metrics.WebTopPage), s, b.site.ID)
 	if cov == coverWhole || (len(imported) == 0 && cov == coverPartial) {
 		a.TopPagesOrigin = Collected
 		for i, p := range pages {
@@ -390,13 +391,13 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 		return err
 	}
 	accounts, s := d.Social, days.YearSpan(a.Year)
-	for _, platform := range reportPlatforms() {
+	for _, platform := range metrics.ReportPlatforms() {
 		p := Platform{
 			Platform:      platform,
-			Followers:     kpi(query.HistoryFollowersPrefix + platform),
-			NewFollowers:  kpi(query.HistoryNewFollowersPrefix + platform),
-			Growth:        kpi(KPIGrowthPrefix + platform),
-			ReachPerMonth: kpi(KPIReachPerMonthPrefix + platform),
+			Followers:     kpi(string(metrics.Followers(platform))),
+			NewFollowers:  kpi(string(metrics.NewFollowers(platform))),
+			Growth:        kpi(string(metrics.Growth(platform))),
+			ReachPerMonth: kpi(string(metrics.ReachPerMonth(platform))),
 		}
 		months := make([]SocialMonth, 12)
 		for i := range months {
@@ -455,7 +456,7 @@ func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p 
 		return err
 	}
 	lists := d.Lists
-	n := Newsletter{Subscribers: kpi(string(query.KPINewsletterSubscribers)), ClickRate: kpi(string(query.KPINewsletterClickRate))}
+	n := Newsletter{Subscribers: kpi(string(metrics.NewsletterSubscribers)), ClickRate: kpi(string(metrics.NewsletterClickRate))}
 	if len(lists) > 0 {
 		n.ListID = lists[0]
 	}
@@ -472,10 +473,10 @@ func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p 
 	}
 	n.OpenRate = p.compared(func(s days.Span) Figure {
 		c := totals[s.From].OpenRate
-		return pick(c, whole(c), h.figure(query.HistoryOpenRate, s, "", n.ListID))
+		return pick(c, whole(c), h.figure(string(metrics.NewsletterOpenRate), s, "", n.ListID))
 	})
 	n.Campaigns = p.compared(func(s days.Span) Figure {
-		imp := h.figure(query.HistoryCampaigns, s, "", n.ListID)
+		imp := h.figure(string(metrics.NewsletterCampaigns), s, "", n.ListID)
 		if t := totals[s.From]; t.Campaigns > 0 || !imp.Known() && n.ListID != "" {
 			return Figure{Value: f64(float64(t.Campaigns)), Origin: Collected}
 		}
@@ -486,7 +487,7 @@ func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p 
 }
 
 func (b *Builder) annualEvents(ctx context.Context, a *Annual, kpi func(string) Compared) error {
-	e := Events{Held: kpi(string(query.KPIEventsHeld)), Attendance: kpi(string(query.KPIEventAttendance))}
+	e := Events{Held: kpi(string(metrics.EventsHeld)), Attendance: kpi(string(metrics.EventAttendance))}
 	d, err := b.discover(ctx)
 	if err != nil {
 		return err

@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/innomed/rekkevidde/internal/i18n"
-	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/metrics"
 )
 
 // Unit says how a figure is written.
@@ -19,7 +19,7 @@ const (
 
 // unitOf is the unit a KPI is written in. Averages (reach per month) are written as whole numbers.
 func unitOf(k KPI) Unit {
-	if k.Shape == query.ShapeRate {
+	if k.Shape == metrics.ShapeRate {
 		return UnitShare
 	}
 	return UnitCount

@@ -15,6 +15,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/importer"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/report"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -124,7 +125,7 @@ func TestAnnual2022FromImportedHistoryReproducesTheAnnualReport(t *testing.T) {
 			}
 		}
 		if len(a.Devices) != 2 || a.Devices[0].Key != "desktop" || !near(*a.Devices[0].Current.Value, 0.80) ||
-			a.Devices[0].Current.Qualifier != report.QualifierNearly || a.Devices[1].Key != query.DeviceMobileTablet ||
+			a.Devices[0].Current.Qualifier != report.QualifierNearly || a.Devices[1].Key != metrics.DeviceMobileTablet ||
 			!near(*a.Devices[1].Current.Value, 0.20) || a.Devices[1].Current.Qualifier != report.QualifierAbout {
 			t.Errorf("devices %+v, want nearly 80 %% desktop, about 20 %% mobile or tablet", a.Devices)
 		}

@@ -8,17 +8,17 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
-	"github.com/innomed/rekkevidde/internal/figures"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
 // KPI is one key figure over a report's period, beside the periods it is compared with.
 type KPI struct {
-	// Name is the KPI's name as targets use it (query.KPIs, plus the report's own: growth and
-	// reach per month per platform, the share of new visitors).
-	Name     string         `json:"kpi"`
-	Shape    query.KPIShape `json:"shape"`
-	Platform string         `json:"platform,omitempty"`
+	// Name is the KPI's name (metrics.ReportKPIs): the overview's KPIs plus the report's own,
+	// the share of new visitors and per platform growth and reach per month.
+	Name     string        `json:"kpi"`
+	Shape    metrics.Shape `json:"shape"`
+	Platform string        `json:"platform,omitempty"`
 	Compared
 	// ChangePrevious and ChangeYearEarlier are Current against Previous and YearEarlier; nil
 	// when either is unknown. A rate's change is in percentage points (Delta 0.02 = 2 points),
@@ -29,7 +29,7 @@ type KPI struct {
 }
 
 // Percent tells whether the KPI is a share or rate shown in percent.
-func (k KPI) Percent() bool { return k.Shape == query.ShapeRate }
+func (k KPI) Percent() bool { return k.Shape == metrics.ShapeRate }
 
 // Change is how a KPI moved.
 type Change struct {
@@ -61,18 +61,6 @@ type Target struct {
 	Status   string   `json:"status"`
 }
 
-// Extra KPIs only reports show; targets may name them too.
-const (
-	KPIWebNewShare         = query.HistoryWebNewShare
-	KPIGrowthPrefix        = query.HistoryGrowthPrefix
-	KPIReachPerMonthPrefix = query.HistoryReachPrefix
-)
-
-// reportPlatforms are the social platforms in the annual report's column order.
-func reportPlatforms() []string {
-	return []string{figures.PlatformFacebook, figures.PlatformLinkedIn, figures.PlatformInstagram}
-}
-
 // discover is what the database holds for the site, looked up once per request (query.Request).
 func (b *Builder) discover(ctx context.Context) (query.Discovery, error) {
 	return b.q.Discover(ctx, b.site.ID, b.loc)
@@ -82,11 +70,9 @@ func (b *Builder) discover(ctx context.Context) (query.Discovery, error) {
 func (b *Builder) queryTargets() []query.Target {
 	var out []query.Target
 	for _, t := range b.targets {
-		d, ok := query.LookupKPI(t.KPI)
-		if !ok {
-			d = query.KPIDef{Name: query.KPI(t.KPI)} // a report-only KPI: read by target below
+		if m, ok := metrics.Lookup(t.KPI); ok && m.On(metrics.Target) {
+			out = append(out, query.Target{KPI: m.Name, Year: t.Year, Value: m.FromPercent(t.Value)})
 		}
-		out = append(out, d.Target(t.Year, t.Value))
 	}
 	return out
 }
@@ -133,7 +119,7 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
 	}
-	defs := query.KPIs()
+	defs := metrics.OverviewKPIs()
 	values, err := b.q.KPIValues(ctx, defs, scope, p.current, days.Month, b.queryTargets())
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
@@ -163,10 +149,10 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 		k.Compared = p.compared(func(s days.Span) Figure {
 			c := collected[s.From]
 			imp := h.figure(name, s, "", scopeKey)
-			switch d.Name {
-			case query.KPIWebVisits, query.KPIWebPageviews:
+			switch d.Reader {
+			case metrics.ReadTraffic:
 				return pick(c, coverageOf(visitDays[s.From], s.Days()), imp)
-			case query.KPIEventsHeld, query.KPIEventAttendance, query.KPIPublications:
+			case metrics.ReadEvents, metrics.ReadPublications:
 				// No event in the register yields to an imported count for years entered as totals.
 				if c != nil && *c == 0 && imp.Known() {
 					return imp
@@ -184,7 +170,7 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 	}
 	out = append(out, extras...)
 	for i := range out {
-		d := query.KPIDef{Name: query.KPI(out[i].Name), Shape: out[i].Shape}
+		d := metrics.MustLookup(metrics.Name(out[i].Name))
 		out[i].ChangePrevious = change(d, out[i].Current, out[i].Previous)
 		if out[i].YearEarlier != nil {
 			out[i].ChangeYearEarlier = change(d, out[i].Current, *out[i].YearEarlier)
@@ -193,7 +179,7 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 	return out, nil
 }
 
-func change(d query.KPIDef, current, earlier Figure) *Change {
+func change(d metrics.Metric, current, earlier Figure) *Change {
 	c := d.Compare(current.Value, earlier.Value)
 	if c == nil {
 		return nil
@@ -210,66 +196,67 @@ func change(d query.KPIDef, current, earlier Figure) *Change {
 // shownTenths is a rate (a fraction) in tenths of a percent, rounded as reports show it.
 func shownTenths(x float64) float64 { return math.Round(x * 1000) }
 
-// extraKPIs are the report's own KPIs: the share of new visitors, and per platform the growth
-// and the reach per month.
+// extraKPIs are the report's own KPIs (metrics.ReportKPIs that the overview does not show): the
+// share of new visitors, and per platform the growth and the reach per month.
 func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KPI, byName map[string]int) ([]KPI, error) {
-	var out []KPI
-	newShare := KPI{Name: KPIWebNewShare, Shape: query.ShapeRate}
-	var err error
-	newShare.Compared = p.compared(func(s days.Span) Figure {
-		if err != nil {
-			return Figure{}
-		}
-		var pv *query.PeriodVisitors
-		pv, err = b.q.SpanVisitors(ctx, b.site.ID, s)
-		c, _ := pv.Shares()
-		return pick(c, whole(c), h.figure(KPIWebNewShare, s, "", b.site.ID))
-	})
-	if err != nil {
-		return nil, fmt.Errorf("report kpis: %w", err)
-	}
-	newShare.Target = b.target(query.KPIDef{Name: query.KPI(newShare.Name), Shape: newShare.Shape}, nil, newShare.Current, p)
-	out = append(out, newShare)
-
 	d, err := b.discover(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
 	}
-	accounts := d.Social
-	for _, platform := range reportPlatforms() {
-		followers, fok := byName["social.followers."+platform]
-		newFollowers, nok := byName["social.new_followers."+platform]
-		if fok && nok {
-			g := KPI{Name: KPIGrowthPrefix + platform, Shape: query.ShapeRate, Platform: platform}
-			g.Compared = p.compared(func(s days.Span) Figure {
-				return growth(p.of(base[followers].Compared, s), p.of(base[newFollowers].Compared, s), h.figure(g.Name, s, "", ""))
+	var out []KPI
+	for _, m := range metrics.ReportKPIs() {
+		if m.On(metrics.Overview) {
+			continue // computed with the overview's KPIs (kpiRows)
+		}
+		k := KPI{Name: string(m.Name), Shape: m.Shape, Platform: m.Platform}
+		var err error
+		switch m.Reader {
+		case metrics.ReadPeriodVisitors: // the share of new visitors
+			k.Compared = p.compared(func(s days.Span) Figure {
+				if err != nil {
+					return Figure{}
+				}
+				var pv *query.PeriodVisitors
+				pv, err = b.q.SpanVisitors(ctx, b.site.ID, s)
+				c, _ := pv.Shares()
+				return pick(c, whole(c), h.figure(k.Name, s, "", b.site.ID))
 			})
-			g.Target = b.target(query.KPIDef{Name: query.KPI(g.Name), Shape: g.Shape}, nil, g.Current, p)
-			out = append(out, g)
-		}
-		var mine []query.SocialAccount
-		for _, a := range accounts {
-			if a.Platform == platform {
-				mine = append(mine, a)
+		case metrics.ReadGrowth:
+			followers, fok := byName[string(metrics.Followers(m.Platform))]
+			newFollowers, nok := byName[string(metrics.NewFollowers(m.Platform))]
+			if !fok || !nok {
+				continue
 			}
-		}
-		r := KPI{Name: KPIReachPerMonthPrefix + platform, Shape: query.ShapePeriod, Platform: platform}
-		r.Compared = p.compared(func(s days.Span) Figure {
-			if err != nil {
-				return Figure{}
+			k.Compared = p.compared(func(s days.Span) Figure {
+				return growth(p.of(base[followers].Compared, s), p.of(base[newFollowers].Compared, s), h.figure(k.Name, s, "", ""))
+			})
+		case metrics.ReadReach:
+			var mine []query.SocialAccount
+			for _, a := range d.Social {
+				if a.Platform == m.Platform {
+					mine = append(mine, a)
+				}
 			}
-			var c *float64
-			var cov coverage
-			c, cov, err = b.reachPerMonth(ctx, mine, s)
-			return pick(c, cov, h.figure(r.Name, s, "", ""))
-		})
+			k.Compared = p.compared(func(s days.Span) Figure {
+				if err != nil {
+					return Figure{}
+				}
+				var c *float64
+				var cov coverage
+				c, cov, err = b.reachPerMonth(ctx, mine, s)
+				return pick(c, cov, h.figure(k.Name, s, "", ""))
+			})
+			if err == nil && len(mine) == 0 && !k.Current.Known() && !k.Previous.Known() {
+				continue
+			}
+		default:
+			return nil, fmt.Errorf("report kpi %s: the report has no reader %q", m.Name, m.Reader)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("report kpis: %w", err)
 		}
-		r.Target = b.target(query.KPIDef{Name: query.KPI(r.Name), Shape: r.Shape}, nil, r.Current, p)
-		if len(mine) > 0 || r.Current.Known() || r.Previous.Known() {
-			out = append(out, r)
-		}
+		k.Target = b.target(m, nil, k.Current, p)
+		out = append(out, k)
 	}
 	return out, nil
 }
@@ -278,7 +265,7 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 // followers; else the imported growth as printed, with the computed one beside it where they
 // differ once rounded; else computed from imported followers and new followers.
 func growth(followers, newFollowers, imported Figure) Figure {
-	computed := query.GrowthRate(followers.Value, newFollowers.Value)
+	computed := metrics.GrowthRate(followers.Value, newFollowers.Value)
 	if followers.Origin == Collected && newFollowers.Origin == Collected && computed != nil {
 		return Figure{Value: computed, Origin: Collected, Partial: followers.Partial || newFollowers.Partial}
 	}
@@ -332,14 +319,14 @@ func (b *Builder) reachPerMonth(ctx context.Context, accounts []query.SocialAcco
 // query layer's progress on collected figures comes first; without one, the report's own figure
 // for the period stands in where it means the same thing: a level or a rate at the period's end,
 // or a sum or a period figure when the period is the whole year or its first quarter.
-func (b *Builder) target(d query.KPIDef, collected *query.TargetProgress, current Figure, p periods) *Target {
+func (b *Builder) target(d metrics.Metric, collected *query.TargetProgress, current Figure, p periods) *Target {
 	year := p.current.To.Year()
 	var t *Target
 	for _, ct := range b.targets {
 		if ct.KPI != string(d.Name) || ct.Year != year {
 			continue
 		}
-		t = &Target{Year: year, Value: d.Target(year, ct.Value).Value}
+		t = &Target{Year: year, Value: d.FromPercent(ct.Value)}
 	}
 	if t == nil {
 		return nil
@@ -348,10 +335,10 @@ func (b *Builder) target(d query.KPIDef, collected *query.TargetProgress, curren
 		t.Progress, t.Expected = collected.Value, collected.Expected
 	} else {
 		firstQuarter := p.quarterly && p.current.From.Month() == time.January
-		if d.Shape == query.ShapeLevel || d.Shape == query.ShapeRate || !p.quarterly || firstQuarter {
+		if d.Shape == metrics.ShapeLevel || d.Shape == metrics.ShapeRate || !p.quarterly || firstQuarter {
 			t.Progress = current.Value
 		}
-		if d.Shape == query.ShapeSum {
+		if d.Shape == metrics.ShapeSum {
 			yearSpan := days.YearSpan(year)
 			e := t.Value * float64(p.current.To.Sub(yearSpan.From).Hours()/24+1) / float64(yearSpan.Days())
 			t.Expected = &e
@@ -365,7 +352,7 @@ func (b *Builder) target(d query.KPIDef, collected *query.TargetProgress, curren
 	return t
 }
 
-func status(shape query.KPIShape, t *Target, yearOver bool) string {
+func status(shape metrics.Shape, t *Target, yearOver bool) string {
 	switch {
 	case t.Progress == nil:
 		return StatusUnknown
@@ -373,9 +360,9 @@ func status(shape query.KPIShape, t *Target, yearOver bool) string {
 		return StatusMet
 	case yearOver:
 		return StatusMissed
-	case shape == query.ShapeSum && t.Expected != nil && *t.Progress >= *t.Expected:
+	case shape == metrics.ShapeSum && t.Expected != nil && *t.Progress >= *t.Expected:
 		return StatusOnTrack
-	case shape == query.ShapeSum || shape == query.ShapeRate:
+	case shape == metrics.ShapeSum || shape == metrics.ShapeRate:
 		return StatusBehind
 	}
 	return StatusInProgress

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -114,8 +115,8 @@ func importedFigure(r *query.HistoryFigure) Figure {
 		return Figure{}
 	}
 	v := *r.Value
-	if def, ok := query.LookupHistoryKPI(r.KPI); ok && def.Unit == query.HistoryPercent {
-		v /= 100
+	if def, ok := metrics.Lookup(r.KPI); ok {
+		v = def.FromPercent(v) // history keeps a percentage as printed
 	}
 	return Figure{Value: &v, Origin: Imported, Qualifier: r.Qualifier}
 }

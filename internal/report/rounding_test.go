@@ -6,16 +6,16 @@ import (
 	"testing"
 
 	"github.com/innomed/rekkevidde/internal/i18n"
-	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/metrics"
 )
 
 // A rate's change is taken between the rates as shown, so the row adds up: 20,4 % against
 // 16,8 % is +3,6 points, although the unrounded difference (3,65) would round to 3,7.
 func TestRateChangeAddsUpFromTheShownValues(t *testing.T) {
-	k := KPI{Name: "newsletter_click_rate", Shape: query.ShapeRate}
+	d := metrics.MustLookup(metrics.NewsletterClickRate)
+	k := KPI{Name: string(d.Name), Shape: d.Shape}
 	k.Current = Figure{Value: f64(0.2043)}
 	k.Previous = Figure{Value: f64(0.1678)}
-	d := query.KPIDef{Name: query.KPI(k.Name), Shape: k.Shape}
 	k.ChangePrevious = change(d, k.Current, k.Previous)
 	if k.ChangePrevious == nil {
 		t.Fatal("no change between two known rates")
