@@ -1,0 +1,464 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/net/html"
+
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/metrics"
+	"github.com/innomed/rekkevidde/internal/report"
+	"github.com/innomed/rekkevidde/internal/store"
+)
+
+// Every catalogue figure the reports show has one value on every surface of a report: the page
+// (HTML), its CSV, XLSX and JSON downloads, and the read API's JSON and CSV, cell by cell, each
+// written by its surface's rule, for the year 2022, the quarter 2022-Q3 and a quarter still being
+// collected (2024-Q1: traffic for its first 45 days, unique visitors fetched mid-quarter). A
+// figure of the running quarter is absent everywhere or labelled partial everywhere. The e-mail
+// renders the same tables (internal/delivery, TestEmailShowsEveryCatalogueFigureAsTheReport);
+// TestEveryKPIAgreesAcrossSurfaces ties the reports to the overview and the API's series.
+func TestCatalogueFiguresAgreeOnEveryReportSurface(t *testing.T) {
+	st, _, fetch := demoApp(t)
+	collectRunningQuarter(t, st)
+	api := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	token := createToken(t, st)
+	nb := i18n.NB
+	for _, c := range []struct {
+		name, page, api string
+		annual          bool
+	}{
+		{"2022", "/rapporter/ar/2022", "/api/v1/reports/annual/2022", true},
+		{"2022-Q3", "/rapporter/kvartal/2022-Q3", "/api/v1/reports/quarterly/2022-Q3", false},
+		{"2024-Q1 running", "/rapporter/kvartal/2024-Q1", "/api/v1/reports/quarterly/2024-Q1", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// The read API's JSON is the reference; every other surface must show what it says.
+			ref := decodeReport(t, c.api, apiGet(t, api, c.api+"?lang=nb", token))
+			kpis := map[string]report.KPI{}
+			for _, k := range ref.doc.KPIs {
+				kpis[k.Name] = k
+			}
+			if c.name == "2022" || c.name == "2022-Q3" {
+				for _, m := range metrics.ReportKPIs() {
+					if _, ok := kpis[string(m.Name)]; !ok {
+						t.Errorf("%s: the report lacks %s", c.api, m.Name)
+					}
+				}
+			}
+			if strings.HasPrefix(c.name, "2024") {
+				// The running quarter: its unique visitors were fetched before it ended, so they are
+				// no figure; its visits cover 45 of 91 days, so they are partial.
+				if v := kpis[string(metrics.WebUniqueVisitors)].Current; v.Known() {
+					t.Errorf("running quarter's unique visitors = %v, want none", *v.Value)
+				}
+				if v := kpis[string(metrics.WebVisits)].Current; !v.Known() || !v.Partial {
+					t.Errorf("running quarter's visits %+v, want a value marked partial", v)
+				}
+			}
+
+			// The JSON download holds the same figures as the API.
+			download := decodeReport(t, c.page+"/json", fetch(c.page+"/json"))
+			for _, k := range download.doc.KPIs {
+				if want := kpis[k.Name]; !sameCompared(k.Compared, want.Compared) {
+					t.Errorf("%s/json %s: %+v, API %+v", c.page, k.Name, k.Compared, want.Compared)
+				}
+			}
+			if len(download.doc.KPIs) != len(ref.doc.KPIs) {
+				t.Errorf("%s/json has %d KPIs, the API %d", c.page, len(download.doc.KPIs), len(ref.doc.KPIs))
+			}
+
+			titles := ref.titles(t, nb)
+			page := fetch(c.page)
+			if page.status != 200 {
+				t.Fatalf("%s: %d\n%s", c.page, page.status, page.body)
+			}
+			surfaces := []struct {
+				name  string
+				cells surfaceCells
+			}{
+				{"page", htmlCells(t, page.body)},
+				{"csv", csvCells(t, fetch(c.page+"/csv").body, titles)},
+				{"api csv", csvCells(t, apiGet(t, api, c.api+"?format=csv&lang=nb", token).body, titles)},
+				{"xlsx", xlsxCells(t, fetch(c.page+"/xlsx").body, titles)},
+			}
+			type placed struct {
+				m metrics.Metric
+				place
+			}
+			var all []placed
+			// The downloads say "delvis periode" once per row, in its source column.
+			rowPartial := map[[2]string]bool{}
+			for _, m := range metrics.ReportKPIs() {
+				if k, ok := kpis[string(m.Name)]; ok {
+					for _, w := range placesOf(nb, m, k, ref.doc, c.annual) {
+						all = append(all, placed{m, w})
+						rowPartial[[2]string{w.table, w.row}] = rowPartial[[2]string{w.table, w.row}] || (w.fig.Partial && w.fig.Known())
+					}
+				}
+			}
+			checked := 0
+			for _, p := range all {
+				m, w := p.m, p.place
+				{
+					checked++
+					for _, s := range surfaces {
+						got, found := s.cells[cellRef{w.table, w.row, w.col}]
+						if w.absent {
+							if found {
+								t.Errorf("%s %s: a row for %s, which has no figure for any period: %+v", s.name, m.Name, w.row, got)
+							}
+							continue
+						}
+						if !found {
+							t.Errorf("%s %s: no cell %s / %s / %d", s.name, m.Name, w.table, w.row, w.col)
+							continue
+						}
+						if want := expectedText(nb, s.name, m, w.fig); !sameText(s.name, got.text, want) {
+							t.Errorf("%s %s (%s, column %d): %q, want %q", s.name, m.Name, w.row, w.col, got.text, want)
+						}
+						want := w.fig.Partial
+						if s.name != "page" {
+							want = rowPartial[[2]string{w.table, w.row}]
+						}
+						if got.partial != want {
+							t.Errorf("%s %s (%s, column %d): labelled partial %v, want %v (API: %v)", s.name, m.Name, w.row, w.col, got.partial, want, w.fig.Partial)
+						}
+					}
+				}
+			}
+			if checked < 10 {
+				t.Errorf("only %d cells compared: the test would prove little", checked)
+			}
+		})
+	}
+}
+
+// collectRunningQuarter stores 2024-Q1 as a collector part-way through it would: traffic for
+// 1 January–14 February, and the quarter's unique visitors fetched on 15 February.
+func collectRunningQuarter(t *testing.T, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	fetched := uint64(time.Date(2024, 2, 15, 0, 0, 0, 0, time.UTC).UnixNano())
+	var rows [][]any
+	for d := days.Date(2024, 1, 1); d.Before(days.Date(2024, 2, 15)); d = d.AddDate(0, 0, 1) {
+		rows = append(rows, []any{"innomed.no", d, "direct", "desktop", uint64(90), uint64(100), uint64(180), uint64(40), "test", fetched})
+	}
+	if err := st.Insert(ctx, "web_traffic_daily", []string{"site_id", "date", "channel", "device", "visitors", "sessions",
+		"pageviews", "new_visitors", "source", "version"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Insert(ctx, "web_visitors_period", []string{"site_id", "period", "period_start", "period_end", "visitors",
+		"new_visitors", "returning_visitors", "source", "version"},
+		[][]any{{"innomed.no", "quarter", days.Date(2024, 1, 1), days.Date(2024, 3, 31), u64p(4000), u64p(3000), u64p(1000), "test", fetched}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reportDoc is what the surfaces' JSON says of a report: its KPIs and, for the annual report,
+// the platforms in its social table's order.
+type reportDoc struct {
+	Year    int          `json:"year"`
+	Quarter int          `json:"quarter"`
+	KPIs    []report.KPI `json:"kpis"`
+	Social  []struct {
+		Platform string `json:"platform"`
+	} `json:"social"`
+}
+
+type decodedReport struct {
+	raw json.RawMessage
+	doc reportDoc
+}
+
+func decodeReport(t *testing.T, what string, r response) decodedReport {
+	t.Helper()
+	var body struct {
+		Report json.RawMessage `json:"report"`
+	}
+	var out decodedReport
+	if r.status != 200 || json.Unmarshal([]byte(r.body), &body) != nil || json.Unmarshal(body.Report, &out.doc) != nil {
+		t.Fatalf("%s: %d %.300s", what, r.status, r.body)
+	}
+	out.raw = body.Report
+	return out
+}
+
+// titles are the report's table titles in lang by table id, to find the tables in the downloads.
+func (d decodedReport) titles(t *testing.T, lang i18n.Lang) map[string]string {
+	t.Helper()
+	var tables []report.Table
+	if d.doc.Quarter != 0 {
+		var q report.Quarterly
+		if err := json.Unmarshal(d.raw, &q); err != nil {
+			t.Fatal(err)
+		}
+		tables = q.Tables(lang)
+	} else {
+		var a report.Annual
+		if err := json.Unmarshal(d.raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		tables = a.Tables(lang)
+	}
+	out := map[string]string{}
+	for _, tb := range tables {
+		out[tb.Title] = tb.ID
+	}
+	return out
+}
+
+func sameCompared(a, b report.Compared) bool {
+	same := func(x, y report.Figure) bool {
+		return show(x.Value) == show(y.Value) && x.Partial == y.Partial && x.Origin == y.Origin && x.Qualifier == y.Qualifier
+	}
+	if !same(a.Current, b.Current) || !same(a.Previous, b.Previous) || (a.YearEarlier == nil) != (b.YearEarlier == nil) {
+		return false
+	}
+	return a.YearEarlier == nil || same(*a.YearEarlier, *b.YearEarlier)
+}
+
+// cellRef is a cell by table id, row header and column (0 is the first cell after the header).
+type cellRef struct {
+	table, row string
+	col        int
+}
+
+type shownCell struct {
+	text    string
+	partial bool
+}
+
+type surfaceCells map[cellRef]shownCell
+
+// place is where a figure of the catalogue stands in a report's tables.
+type place struct {
+	table, row string
+	col        int
+	fig        report.Figure
+	// absent: the quarterly table leaves out a KPI without a figure for any of its periods.
+	absent bool
+}
+
+// placesOf knows where each catalogue figure is written: in the quarterly review's KPI table,
+// and in the annual report's tables of visitors, new visitors, social media, newsletter and
+// events. Figures the annual page does not show (pageviews, the last send's click rate,
+// publications) are compared through the JSON only.
+func placesOf(l i18n.Lang, m metrics.Metric, k report.KPI, doc reportDoc, annual bool) []place {
+	if !annual {
+		row := report.KPILabel(l, string(m.Name))
+		absent := !k.Current.Known() && !k.Previous.Known() && (k.YearEarlier == nil || !k.YearEarlier.Known())
+		out := []place{{table: "kpis", row: row, col: 0, fig: k.Current, absent: absent}, {table: "kpis", row: row, col: 1, fig: k.Previous, absent: absent}}
+		if k.YearEarlier != nil {
+			out = append(out, place{table: "kpis", row: row, col: 3, fig: *k.YearEarlier, absent: absent})
+		}
+		return out
+	}
+	both := func(table, row string, cur, prev int) []place {
+		return []place{{table: table, row: row, col: cur, fig: k.Current}, {table: table, row: row, col: prev, fig: k.Previous}}
+	}
+	switch m.Name {
+	case metrics.WebVisits:
+		return both("visitors", l.T("report.whole_year"), 0, 2)
+	case metrics.WebUniqueVisitors:
+		return both("visitors", l.T("report.whole_year"), 1, 3)
+	case metrics.WebNewShare:
+		return both("new_returning", l.T("report.visitors.new"), 0, 1)
+	case metrics.NewsletterSubscribers:
+		return both("newsletter", l.T("report.newsletter.subscribers"), 0, 1)
+	case metrics.NewsletterClickRate:
+		return both("newsletter", l.T("report.newsletter.click_rate"), 0, 1)
+	case metrics.EventsHeld:
+		return []place{{table: "events_by_kind", row: l.T("report.total"), col: 0, fig: k.Current}}
+	case metrics.EventAttendance:
+		return []place{{table: "events_by_kind", row: l.T("report.total"), col: 1, fig: k.Current}}
+	}
+	if m.Platform == "" {
+		return nil
+	}
+	kind := strings.TrimSuffix(strings.TrimPrefix(string(m.Name), "social."), "."+m.Platform)
+	for i, p := range doc.Social {
+		if p.Platform == m.Platform {
+			return both("social", l.T("report.social."+kind), i, len(doc.Social)+i)
+		}
+	}
+	return nil
+}
+
+// expectedText is a figure as a surface writes it: the page as the report formats it ("10 234",
+// "46,2 %", "over 300"); the CSVs plainly, rounded as shown ("10234", "46,2 %"); the XLSX as the
+// typed number.
+func expectedText(l i18n.Lang, surface string, m metrics.Metric, f report.Figure) string {
+	unit := report.UnitCount
+	if m.Percent() {
+		unit = report.UnitShare
+	}
+	switch surface {
+	case "page":
+		return report.FormatValue(l, unit, f.Value, f.Qualifier)
+	case "xlsx":
+		if f.Value == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*f.Value, 'g', -1, 64)
+	}
+	if f.Value == nil {
+		return ""
+	}
+	if m.Percent() {
+		return strings.Replace(strconv.FormatFloat(math.Round(*f.Value*1000)/10, 'f', 1, 64), ".", ",", 1) + " %"
+	}
+	return strings.Replace(strconv.FormatFloat(math.Round(*f.Value*10000)/10000, 'f', -1, 64), ".", ",", 1)
+}
+
+// sameText compares a surface's text with the expected one; XLSX numbers are compared as numbers.
+func sameText(surface, got, want string) bool {
+	if surface != "xlsx" || got == "" || want == "" {
+		return got == want
+	}
+	g, err1 := strconv.ParseFloat(got, 64)
+	w, err2 := strconv.ParseFloat(want, 64)
+	return err1 == nil && err2 == nil && math.Abs(g-w) <= 1e-9*math.Max(1, math.Abs(w))
+}
+
+// htmlCells reads the report page's tables: <div class="report-table" id="table-ID">, rows with a
+// <th scope="row"> header, cells whose own text is the figure and whose class says "partial".
+func htmlCells(t *testing.T, body string) surfaceCells {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := surfaceCells{}
+	var walk func(n *html.Node, table string)
+	walk = func(n *html.Node, table string) {
+		if n.Type == html.ElementNode && n.Data == "div" {
+			if id := attr(n, "id"); strings.HasPrefix(id, "table-") {
+				table = strings.TrimPrefix(id, "table-")
+			}
+		}
+		if n.Type == html.ElementNode && n.Data == "tr" && table != "" {
+			header, col := "", 0
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type != html.ElementNode {
+					continue
+				}
+				switch {
+				case c.Data == "th" && attr(c, "scope") == "row":
+					header = strings.TrimSpace(textOf(c))
+				case c.Data == "td" && header != "":
+					own := ""
+					for x := c.FirstChild; x != nil; x = x.NextSibling {
+						if x.Type == html.TextNode {
+							own += x.Data
+						}
+					}
+					out[cellRef{table, header, col}] = shownCell{text: strings.TrimSpace(own), partial: strings.Contains(" "+attr(c, "class")+" ", " partial ")}
+					col++
+				}
+			}
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, table)
+		}
+	}
+	walk(doc, "")
+	return out
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func textOf(n *html.Node) string {
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(textOf(c))
+	}
+	return b.String()
+}
+
+// csvCells reads a report CSV in bokmål: sections of a title line, a header line (whose last
+// column is the source), rows and notes; a row's source names "delvis periode" when a figure of
+// it covers part of its period.
+func csvCells(t *testing.T, body string, titles map[string]string) surfaceCells {
+	t.Helper()
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff")))
+	r.Comma, r.FieldsPerRecord = ';', -1
+	lines, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("report CSV: %v\n%s", err, body)
+	}
+	out := surfaceCells{}
+	table, width := "", 0
+	for i, line := range lines {
+		if id, ok := titles[line[0]]; ok && len(line) == 1 && i+1 < len(lines) {
+			table, width = id, len(lines[i+1])
+			continue
+		}
+		if table == "" || len(line) != width || line[0] == "" {
+			continue
+		}
+		partial := strings.Contains(line[width-1], i18n.NB.T("report.source.partial"))
+		for col, v := range line[1 : width-1] {
+			out[cellRef{table, line[0], col}] = shownCell{text: v, partial: partial}
+		}
+	}
+	return out
+}
+
+// xlsxCells reads the report's workbook: one sheet per table, its title in A1, the header in row
+// 2 (the last column the source), the rows from row 3; numbers are read raw, as typed.
+func xlsxCells(t *testing.T, body string, titles map[string]string) surfaceCells {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatalf("report XLSX: %v", err)
+	}
+	defer func() { _ = f.Close() }()
+	out := surfaceCells{}
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) < 3 || len(rows[0]) == 0 {
+			continue
+		}
+		table, ok := titles[rows[0][0]]
+		if !ok {
+			continue
+		}
+		width := len(rows[1])
+		for _, row := range rows[2:] {
+			if len(row) == 0 || row[0] == "" {
+				continue
+			}
+			row = append(row, make([]string, width-min(width, len(row)))...)
+			partial := strings.Contains(row[width-1], i18n.NB.T("report.source.partial"))
+			for col, v := range row[1 : width-1] {
+				out[cellRef{table, row[0], col}] = shownCell{text: v, partial: partial}
+			}
+		}
+	}
+	return out
+}
