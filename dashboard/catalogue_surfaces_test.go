@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -461,4 +462,32 @@ func xlsxCells(t *testing.T, body string, titles map[string]string) surfaceCells
 		}
 	}
 	return out
+}
+
+// The read API's documentation lists exactly the catalogue's API series (metrics.APISeries),
+// with `{a,b}` and `{platform}` standing for the platforms.
+func TestOpenAPIListsTheCatalogue(t *testing.T) {
+	row := regexp.MustCompile("(?m)^ *\\| `([a-z_.]+)(?:\\{([a-z,]+)\\})?` \\| (sum|level|rate|period) \\|")
+	documented := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(openAPISpec), -1) {
+		platforms := []string{""}
+		switch {
+		case m[2] == "platform":
+			platforms = metrics.Platforms()
+		case m[2] != "":
+			platforms = strings.Split(m[2], ",")
+		}
+		for _, p := range platforms {
+			documented[m[1]+p] = m[3]
+		}
+	}
+	for _, m := range metrics.APISeries() {
+		if shape, ok := documented[string(m.Name)]; !ok || shape != string(m.Shape) {
+			t.Errorf("openapi.yaml: %s documented with shape %q, want %q", m.Name, shape, m.Shape)
+		}
+		delete(documented, string(m.Name))
+	}
+	for name := range documented {
+		t.Errorf("openapi.yaml documents %s, which is no API series of internal/metrics", name)
+	}
 }
