@@ -491,3 +491,39 @@ func TestOpenAPIListsTheCatalogue(t *testing.T) {
 		t.Errorf("openapi.yaml documents %s, which is no API series of internal/metrics", name)
 	}
 }
+
+// Each KPI card and the overview's table give the figure's definition from the catalogue, in the
+// reader's language.
+func TestOverviewShowsTheCatalogueDefinitions(t *testing.T) {
+	_, _, fetch := demoApp(t)
+	for _, l := range i18n.Supported() {
+		r := fetch("/?period=year&year=2022&lang=" + string(l))
+		if r.status != 200 {
+			t.Fatalf("overview: %d", r.status)
+		}
+		body := html.UnescapeString(r.body) // html/template writes "+" as &#43;
+		cards := map[string]string{}        // title → the card's HTML
+		for _, c := range strings.Split(body, `<li class="card">`)[1:] {
+			c, _, _ = strings.Cut(c, "</section>")
+			if _, title, ok := strings.Cut(c, "<h3>"); ok {
+				title, _, _ = strings.Cut(title, "</h3>")
+				if _, inner, ok := strings.Cut(title, `">`); ok {
+					title = strings.TrimSuffix(inner, "</a>")
+				}
+				cards[title] = c
+			}
+		}
+		for _, card := range overviewCards() {
+			m := metrics.MustLookup(card.kpi)
+			want := `<details class="card-def"><summary>` + l.T("overview.definition") + `</summary><p>` + m.Definition.In(l) + `</p></details>`
+			if c, ok := cards[kpiName(l, card.kpi)]; !ok || !strings.Contains(c, want) {
+				t.Errorf("%s: the card of %s (found %v) lacks its definition %q", l, m.Name, ok, want)
+			}
+		}
+		for _, m := range metrics.OverviewKPIs() {
+			if !strings.Contains(body, "<p>"+kpiName(l, m.Name)+": "+m.Definition.In(l)+"</p>") {
+				t.Errorf("%s: the KPI table's notes lack the definition of %s", l, m.Name)
+			}
+		}
+	}
+}
