@@ -87,6 +87,15 @@ func TestEveryFigureIsComplete(t *testing.T) {
 		if !m.On(Import) && (m.Import != ImportRule{} || m.Item != NoItem) {
 			t.Errorf("%s: import rules or an item on a figure the import does not take", m.Name)
 		}
+		// Every surface that names the figure has its title in both languages.
+		for _, l := range i18n.Supported() {
+			if m.On(Overview) && !l.Has("kpi."+string(m.Name)) {
+				t.Errorf("%s: no title kpi.%s in %s", m.Name, m.Name, l)
+			}
+			if m.On(Report) && !l.Has("report.kpi."+string(m.Name)) {
+				t.Errorf("%s: no title report.kpi.%s in %s", m.Name, m.Name, l)
+			}
+		}
 		// Whatever the overview shows, the reports, the API and targets show too.
 		if m.On(Overview) && !m.On(Report|API|Target) {
 			t.Errorf("%s: an overview KPI missing from the reports, the API or targets", m.Name)
