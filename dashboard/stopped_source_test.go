@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/store"
 )
 
@@ -240,5 +241,41 @@ func TestAPIExposesWhenALevelWasLastMeasured(t *testing.T) {
 	}
 	if s := annual.Report.Newsletter.Subscribers.Current; s.Value == nil || *s.Value != 2504 || s.MeasuredOn != "2023-05-20" {
 		t.Errorf("API annual 2023 subscribers %+v, want 2504 measured 2023-05-20", s)
+	}
+}
+
+// A source that stopped delivering is flagged on the overview, even with no collector run on
+// record (imports, a collector whose runs still succeed but bring nothing): the figure, its last
+// measurement and how long it has been silent. A level measured to the span's end is not flagged.
+func TestOverviewFlagsALevelWhoseSourceStoppedDelivering(t *testing.T) {
+	st := stoppedStore(t)
+	app := newApp(t, st, testConfig())
+	silent := func(body string) string {
+		i := strings.Index(body, `<ul class="silent">`)
+		if i < 0 {
+			return ""
+		}
+		return body[i : i+strings.Index(body[i:], "</ul>")]
+	}
+	r := get(t, app, "/?period=year&year=2023")
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	s := silent(r.body)
+	// 20 May to 31 December 2023 is 225 days.
+	for _, want := range []string{"Følgere på Facebook: sist målt 20.05.2023, ingen måling på 225 dager.", "Abonnenter på nyhetsbrevet: sist målt 20.05.2023, ingen måling på 225 dager."} {
+		if !strings.Contains(s, want) {
+			t.Errorf("overview 2023 lacks %q in its notice:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "LinkedIn") {
+		t.Errorf("LinkedIn, measured to 31.12.2023, is flagged:\n%s", s)
+	}
+	if en := silent(get(t, app, "/?lang=en&period=year&year=2023").body); !strings.Contains(en, "Followers on Facebook: last measured "+shortDate(i18n.EN, stoppedOn)+", no measurement for 225 days") {
+		t.Errorf("English notice:\n%s", en)
+	}
+	// Before the stop nothing is flagged.
+	if s := silent(get(t, app, "/?period=year&year=2022").body); s != "" {
+		t.Errorf("overview 2022 flags a source:\n%s", s)
 	}
 }

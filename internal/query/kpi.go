@@ -163,6 +163,10 @@ type KPIValue struct {
 	MeasuredOn *time.Time
 	// PreviousMeasuredOn and YearEarlierMeasuredOn are MeasuredOn for Previous and YearEarlier.
 	PreviousMeasuredOn, YearEarlierMeasuredOn *time.Time
+	// LastMeasured is, for the KPIs MeasuredOn applies to, the day of the newest measurement on or
+	// before the span's end wherever it lies, also before the span (Current is nil then); nil when
+	// nothing was ever measured by then. It tells how long a source has been silent.
+	LastMeasured *time.Time
 	// Points are the KPI per bucket of the span, for a sparkline.
 	Points []KPIPoint
 	// Target is the progress towards the configured target for the year of the span's last day;
@@ -208,6 +212,11 @@ func (q *Queries) KPIValues(ctx context.Context, defs []KPIDef, scope KPIScope, 
 		v.MeasuredOn = reader.measuredOn(d.Name, s, v.Current)
 		v.PreviousMeasuredOn = reader.measuredOn(d.Name, prev, v.Previous)
 		v.YearEarlierMeasuredOn = reader.measuredOn(d.Name, yoy, v.YearEarlier)
+		if m := reader.measured[d.Name]; m != nil {
+			if on := m(s.To); !on.IsZero() {
+				v.LastMeasured = &on
+			}
+		}
 		for _, b := range days.Buckets(s, g) {
 			v.Points = append(v.Points, KPIPoint{Bucket: b, Value: f(days.Span{Kind: days.Custom, From: b.Start, To: b.End, End: b.End})})
 		}
