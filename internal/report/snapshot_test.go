@@ -233,6 +233,15 @@ func TestReportsNeverCarryALevelPastItsLastMeasurement(t *testing.T) {
 		t.Errorf("JSON writes %d empty measured_on; it is omitted when measured on the end day", n)
 	}
 
+	// The summary's sentence on Facebook's followers names the day they were last measured.
+	found = false
+	for _, line := range a.Summary.NB {
+		found = found || (strings.Contains(line, report.KPILabel(i18n.NB, "social.followers.facebook")) && strings.Contains(line, "til 1 504, sist målt 20.05.2023)"))
+	}
+	if !found {
+		t.Errorf("no summary sentence on Facebook's followers measured 20 May: %q", a.Summary.NB)
+	}
+
 	// A year after the last measurement: no count, no new followers, no growth — not the old count.
 	a24, err := b.Annual(ctx, 2024)
 	if err != nil {
