@@ -304,8 +304,8 @@ func (p *pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 	why := l.T("missing.no_data")
 	for _, v := range values {
 		row := []cell{{Text: kpiName(l, v.Def.Name), CSV: kpiName(l, v.Def.Name) + " (" + string(v.Def.Name) + ")", RowHeader: true},
-			measuredCell(l, kpiCell(l, v.Def, v.Current, why), v.MeasuredOn), kpiCell(l, v.Def, v.Previous, why),
-			changeCell(l, v.Def, v.Current, v.Previous), kpiCell(l, v.Def, v.YearEarlier, why),
+			measuredCell(l, kpiCell(l, v.Def, v.Current, why), v.MeasuredOn), measuredCell(l, kpiCell(l, v.Def, v.Previous, why), v.PreviousMeasuredOn),
+			changeCell(l, v.Def, v.Current, v.Previous), measuredCell(l, kpiCell(l, v.Def, v.YearEarlier, why), v.YearEarlierMeasuredOn),
 			changeCell(l, v.Def, v.Current, v.YearEarlier)}
 		if tp := v.Target; tp != nil {
 			row = append(row, kpiCell(l, v.Def, &tp.Target, ""), pctCell(l, tp.Share, 0, why))

@@ -167,9 +167,15 @@ func TestSocialPageLeavesMonthsAfterTheLastMeasurementEmpty(t *testing.T) {
 		t.Errorf("growth table lacks the end count's day:\n%s", g)
 	}
 	// 2024: nothing measured, so no count, no growth, no new followers for Facebook.
-	r = get(t, app, "/sosiale-medier?period=year&year=2024")
-	if g := figureHTML(r.body, "vekst"); strings.Contains(g, ">1 504<") || strings.Contains(g, "0 %") {
-		t.Errorf("2024 growth table carries the old count forward:\n%s", g)
+	r = get(t, app, "/sosiale-medier?period=custom&from=2024-01-01&to=2024-12-31")
+	if g := figureHTML(r.body, "vekst"); r.status != 200 || !strings.Contains(g, `<p class="empty">`) || strings.Contains(g, "1 504") {
+		t.Errorf("2024 growth: %d, want no figures rather than the old count carried forward:\n%s", r.status, g)
+	}
+	rows = csvRows(t, get(t, app, "/sosiale-medier/vekst.csv?period=custom&from=2024-01-01&to=2024-12-31"), ';')
+	for _, row := range rows[1:] {
+		if row[0] == "Facebook" && (row[2] != "" || row[3] != "" || row[4] != "") {
+			t.Errorf("2024 Facebook growth row %q: want no end count, new followers or growth", row)
+		}
 	}
 }
 
@@ -273,6 +279,15 @@ func TestOverviewFlagsALevelWhoseSourceStoppedDelivering(t *testing.T) {
 	}
 	if en := silent(get(t, app, "/?lang=en&period=year&year=2023").body); !strings.Contains(en, "Followers on Facebook: last measured "+shortDate(i18n.EN, stoppedOn)+", no measurement for 225 days") {
 		t.Errorf("English notice:\n%s", en)
+	}
+	// The all-KPIs table of 2024 marks the previous year's Facebook count with its day and shows
+	// none for 2024.
+	r = get(t, app, "/?period=custom&from=2024-01-01&to=2024-12-31")
+	if !strings.Contains(r.body, "1 504 (sist målt 20.05.2023)") {
+		t.Error("overview 2024: the previous year's Facebook count lacks (sist målt 20.05.2023)")
+	}
+	if s := silent(r.body); !strings.Contains(s, "Følgere på Facebook: sist målt 20.05.2023, ingen måling på 591 dager.") {
+		t.Errorf("overview 2024 notice:\n%s", s)
 	}
 	// Before the stop nothing is flagged.
 	if s := silent(get(t, app, "/?period=year&year=2022").body); s != "" {
