@@ -407,6 +407,9 @@ type pointJSON struct {
 	End   string   `json:"end"`
 	Full  bool     `json:"full"`
 	Value *float64 `json:"value"`
+	// MeasuredOn is the day a level (or new followers) was last measured when that is before the
+	// bucket's end; omitted when measured on the end day.
+	MeasuredOn string `json:"measured_on,omitempty"`
 }
 
 // kpis answers the raw series (internal/query.KPISeries).
@@ -458,6 +461,9 @@ func (a *api) kpis(c *fiber.Ctx) error {
 			Points: make([]pointJSON, len(s.Points))}
 		for i, p := range s.Points {
 			sj.Points[i] = pointJSON{Start: p.Start.Format(time.DateOnly), End: p.End.Format(time.DateOnly), Full: p.Full, Value: p.Value}
+			if p.MeasuredOn != nil {
+				sj.Points[i].MeasuredOn = p.MeasuredOn.Format(time.DateOnly)
+			}
 		}
 		out.Series = append(out.Series, sj)
 	}
@@ -494,15 +500,15 @@ func kpiFilter(raw string) (defs []metrics.Metric, reach bool, wanted map[string
 	return defs, reach, wanted, nil
 }
 
-// sendSeriesCSV writes one line per point: kpi,platform,account,start,end,full,value. It is the
+// sendSeriesCSV writes one line per point: kpi,platform,account,start,end,full,value,measured_on. It is the
 // API's file for programs, so it is written in English notation ("," and a decimal point) whatever
 // the configured language, by the same rules as every other file (internal/export): byte-order
 // mark, CRLF, every cell escaped; an unknown value is empty.
 func sendSeriesCSV(c *fiber.Ctx, s kpiSeriesJSON) error {
-	rows := [][]string{{"kpi", "platform", "account", "start", "end", "full", "value"}}
+	rows := [][]string{{"kpi", "platform", "account", "start", "end", "full", "value", "measured_on"}}
 	for _, ser := range s.Series {
 		for _, p := range ser.Points {
-			rows = append(rows, []string{ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), floatText(p.Value)})
+			rows = append(rows, []string{ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), floatText(p.Value), p.MeasuredOn})
 		}
 	}
 	return sendAPICSV(c, rows, export.FileName("csv", "kpis", s.Site, s.From+"_"+s.To, s.Granularity))

@@ -30,6 +30,10 @@ type overviewView struct {
 	Recent    []eventLine
 	// EventsLink leads to the events page with the same period.
 	EventsLink string
+	// Silent names the daily levels (followers, subscribers) whose last measurement is
+	// query.StaleAfterDays or more before the span's end (or today): a source that stopped
+	// delivering, whether or not its runs still succeed (the strip grades runs only).
+	Silent []string
 }
 
 // sourceView is one source on the freshness strip.
@@ -131,6 +135,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	for _, v := range values {
 		by[v.Def.Name] = v
 	}
+	view.Overview.Silent = silentLevels(r, values)
 	for _, card := range overviewCards() {
 		v := by[card.kpi]
 		k := p.card(r, v)
@@ -302,8 +307,8 @@ func (p *pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 	why := l.T("missing.no_data")
 	for _, v := range values {
 		row := []cell{{Text: kpiName(l, v.Def.Name), CSV: kpiName(l, v.Def.Name) + " (" + string(v.Def.Name) + ")", RowHeader: true},
-			measuredCell(l, kpiCell(l, v.Def, v.Current, why), v.MeasuredOn), kpiCell(l, v.Def, v.Previous, why),
-			changeCell(l, v.Def, v.Current, v.Previous), kpiCell(l, v.Def, v.YearEarlier, why),
+			measuredCell(l, kpiCell(l, v.Def, v.Current, why), v.MeasuredOn), measuredCell(l, kpiCell(l, v.Def, v.Previous, why), v.PreviousMeasuredOn),
+			changeCell(l, v.Def, v.Current, v.Previous), measuredCell(l, kpiCell(l, v.Def, v.YearEarlier, why), v.YearEarlierMeasuredOn),
 			changeCell(l, v.Def, v.Current, v.YearEarlier)}
 		if tp := v.Target; tp != nil {
 			row = append(row, kpiCell(l, v.Def, &tp.Target, ""), pctCell(l, tp.Share, 0, why))
@@ -353,6 +358,31 @@ func changeCell(l i18n.Lang, def metrics.Metric, cur, earlier *float64) cell {
 		raw = decimal(l, ch.Delta*100, 2)
 	}
 	return cell{Text: changeText(l, def, ch), CSV: raw, Num: true, Class: changeClass(ch)}
+}
+
+// silentLevels words every daily level whose newest measurement is StaleAfterDays or more before
+// the span's last day (today for a running span): its source has stopped delivering. Levels never
+// measured by then are left to their cards ("–").
+func silentLevels(r *request, values []query.KPIValue) []string {
+	end := r.span.To
+	if today := days.Of(r.now, r.loc); today.Before(end) {
+		end = today
+	}
+	var out []string
+	for _, v := range values {
+		switch v.Def.Name {
+		case metrics.FollowersFacebook, metrics.FollowersInstagram, metrics.FollowersLinkedIn, metrics.NewsletterSubscribers:
+		default:
+			continue // sends and events are not daily: a quiet month is no silence
+		}
+		if v.LastMeasured == nil {
+			continue
+		}
+		if lag := int(end.Sub(*v.LastMeasured).Hours() / 24); lag >= query.StaleAfterDays {
+			out = append(out, r.lang.T("overview.silent", kpiName(r.lang, v.Def.Name), shortDate(r.lang, *v.LastMeasured), lag))
+		}
+	}
+	return out
 }
 
 // freshness is the strip of sources: the configured ones and every other with runs on record.

@@ -281,6 +281,8 @@ type reportCell struct {
 	Partial  bool
 	// Today is today's figure where it differs from the published one.
 	Today string
+	// Measured is "sist målt <dag>" for a level last measured before the period's end.
+	Measured string
 }
 
 // reportSectionOf names the printed page (section) a table of a report starts or continues.
@@ -345,7 +347,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 			row := reportRow{Header: r.Header}
 			for _, cell := range r.Cells {
 				rc := reportCell{Text: cell.Format(lang), Numeric: cell.Unit != report.UnitText,
-					Imported: cell.Origin == report.Imported, Partial: cell.Partial}
+					Imported: cell.Origin == report.Imported, Partial: cell.Partial, Measured: cell.LastMeasured(lang)}
 				if cell.Today != nil {
 					rc.Today = cell.Today.Format(lang)
 					page.Changes++

@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"time"
+
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -154,6 +156,9 @@ func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) 
 	}
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")}}}
 	series := make([][]*float64, len(r.social))
+	// measured is the day a month's count was last measured, when before the month's end: the
+	// month's new followers are counted up to it. Months after the last measurement stay gaps.
+	measured := make([][]*time.Time, len(r.social))
 	found := false
 	for ai, a := range r.social {
 		t.Head = append(t.Head, column{Label: accountName(l, a, r.social), Num: true})
@@ -161,10 +166,10 @@ func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) 
 		if err != nil {
 			return nil, err
 		}
-		series[ai] = make([]*float64, len(months))
+		series[ai], measured[ai] = make([]*float64, len(months)), make([]*time.Time, len(months))
 		for i, m := range rows {
 			if i < len(months) && m.NewFollowers != nil {
-				series[ai][i] = fptr(float64(*m.NewFollowers))
+				series[ai][i], measured[ai][i] = fptr(float64(*m.NewFollowers)), m.MeasuredOn
 				found = true
 			}
 		}
@@ -173,7 +178,7 @@ func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) 
 		row := []cell{{Text: labels[i], CSV: m.Start.Format("2006-01"), RowHeader: true}}
 		for ai := range r.social {
 			if v := series[ai][i]; v != nil {
-				row = append(row, intCell(l, int64(*v)))
+				row = append(row, measuredCell(l, intCell(l, int64(*v)), measured[ai][i]))
 			} else {
 				row = append(row, missingCell(l.T("social.new.unknown")))
 			}
@@ -234,7 +239,7 @@ func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 		names = append(names, name)
 		why := l.T("social.growth.unknown")
 		t.Rows = append(t.Rows, []cell{headerCell(name),
-			optCountCell(l, g.FollowersAtStart, why), optCountCell(l, g.FollowersAtEnd, why), optIntCell(l, g.NewFollowers, why),
+			optCountCell(l, g.FollowersAtStart, why), measuredCell(l, optCountCell(l, g.FollowersAtEnd, why), g.MeasuredOn), optIntCell(l, g.NewFollowers, why),
 			pctCell(l, frac(g.GrowthPercent), 0, why), optIntCell(l, c.NewFollowers, why), pctCell(l, frac(c.GrowthPercent), 0, why)})
 		cur[i], prev[i] = g.GrowthPercent, c.GrowthPercent
 		found = found || g.FollowersAtEnd != nil

@@ -48,8 +48,15 @@ type KPIValue struct {
 	// measurement Current was read from when that day is before the span's end: the figure is
 	// "last measured <day>", not "on <end>". Nil when measured on the end day or unknown. A level
 	// measured before the span's first day is no value for the span (Current is nil): carrying
-	// it forward would show a stopped source as flat growth.
+	// it forward would show a stopped source as flat growth. New followers measured up to a day
+	// before the span's end carry that day too: the change up to the last measurement.
 	MeasuredOn *time.Time
+	// PreviousMeasuredOn and YearEarlierMeasuredOn are MeasuredOn for Previous and YearEarlier.
+	PreviousMeasuredOn, YearEarlierMeasuredOn *time.Time
+	// LastMeasured is, for the KPIs MeasuredOn applies to, the day of the newest measurement on or
+	// before the span's end wherever it lies, also before the span (Current is nil then); nil when
+	// nothing was ever measured by then. It tells how long a source has been silent.
+	LastMeasured *time.Time
 	// Points are the KPI per bucket of the span, for a sparkline.
 	Points []KPIPoint
 	// Target is the progress towards the configured target for the year of the span's last day;
@@ -92,9 +99,12 @@ func (q *Queries) KPIValues(ctx context.Context, defs []metrics.Metric, scope KP
 		}
 		v := KPIValue{Def: d, Span: s, PreviousSpan: prev, YearEarlierSpan: yoy,
 			Current: f(s), Previous: f(prev), YearEarlier: f(yoy)}
-		if m := reader.measured[d.Name]; m != nil && v.Current != nil {
-			if on := m(s.To); on.Before(s.To) {
-				v.MeasuredOn = &on
+		v.MeasuredOn = reader.measuredOn(d.Name, s, v.Current)
+		v.PreviousMeasuredOn = reader.measuredOn(d.Name, prev, v.Previous)
+		v.YearEarlierMeasuredOn = reader.measuredOn(d.Name, yoy, v.YearEarlier)
+		if m := reader.measured[d.Name]; m != nil {
+			if on := m(s.To); !on.IsZero() {
+				v.LastMeasured = &on
 			}
 		}
 		for _, b := range days.Buckets(s, g) {
@@ -136,8 +146,30 @@ type kpiReader struct {
 	events    []Event
 	pubs      []Publication
 	loaded    map[string]bool
-	// measured holds, per level KPI, the day of the measurement read for a given day.
+	// measured holds, per level KPI (and new followers), the day of the measurement read for a
+	// given day.
 	measured map[metrics.Name]func(day time.Time) time.Time
+}
+
+// measuredOn is the day the value v of KPI k over span s was measured, when that is before s's
+// last day; nil for a KPI that is not a level, an unknown value, or one measured on the last day.
+func (r *kpiReader) measuredOn(k metrics.Name, s days.Span, v *float64) *time.Time {
+	m := r.measured[k]
+	if m == nil || v == nil {
+		return nil
+	}
+	if on := m(s.To); !on.IsZero() && on.Before(s.To) {
+		return &on
+	}
+	return nil
+}
+
+// track records how KPI k finds the day of the measurement it reads for a day.
+func (r *kpiReader) track(k metrics.Name, on func(day time.Time) time.Time) {
+	if r.measured == nil {
+		r.measured = map[metrics.Name]func(time.Time) time.Time{}
+	}
+	r.measured[k] = on
 }
 
 type kpiFunc func(days.Span) *float64
@@ -149,10 +181,7 @@ type levelAt func(day time.Time) (*float64, time.Time)
 // level turns a levelAt into the KPI over a span: the value on its last day, but only when it was
 // measured inside the span. It records the measurement day for KPIValue.MeasuredOn.
 func (r *kpiReader) level(k metrics.Name, at levelAt) kpiFunc {
-	if r.measured == nil {
-		r.measured = map[metrics.Name]func(time.Time) time.Time{}
-	}
-	r.measured[k] = func(day time.Time) time.Time { _, on := at(day); return on }
+	r.track(k, func(day time.Time) time.Time { _, on := at(day); return on })
 	return func(s days.Span) *float64 {
 		v, on := at(s.To)
 		if v == nil || on.Before(s.From) {
@@ -282,10 +311,14 @@ func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error
 				return nil, time.Time{}
 			}), err
 		}
+		// New followers are the change up to the last measurement in the span (MeasuredOn says
+		// which day when it is before the span's end); a span with no measurement of its own has
+		// none: the count before it carried to its end would read as no growth.
+		r.track(d.Name, func(day time.Time) time.Time { _, on := at(day); return on })
 		return func(s days.Span) *float64 {
-			end, _ := at(s.To)
+			end, on := at(s.To)
 			start, _ := at(s.From.AddDate(0, 0, -1))
-			if end == nil || start == nil {
+			if end == nil || start == nil || on.Before(s.From) {
 				return nil
 			}
 			x := float64(int64(*end) - int64(*start))

@@ -25,6 +25,9 @@ import (
 type SeriesPoint struct {
 	days.Bucket
 	Value *float64
+	// MeasuredOn is, for a level or new followers, the day Value was measured when that is before
+	// the bucket's last day (see KPIValue.MeasuredOn); nil otherwise.
+	MeasuredOn *time.Time
 }
 
 // Series is one KPI per bucket.
@@ -57,7 +60,9 @@ func (q *Queries) KPISeries(ctx context.Context, defs []metrics.Metric, scope KP
 		}
 		ser := Series{KPI: string(d.Name), Shape: d.Shape, Platform: d.Platform, Points: make([]SeriesPoint, len(buckets))}
 		for i, b := range buckets {
-			ser.Points[i] = SeriesPoint{Bucket: b, Value: f(b.Span(g))}
+			bs := b.Span(g)
+			v := f(bs)
+			ser.Points[i] = SeriesPoint{Bucket: b, Value: v, MeasuredOn: reader.measuredOn(d.Name, bs, v)}
 		}
 		out = append(out, ser)
 	}

@@ -16,8 +16,13 @@ type FollowerGrowth struct {
 	// FollowersAtStart is the last snapshot before From (the count the period started with);
 	// nil when no snapshot exists before the period.
 	FollowersAtStart *uint64
-	// FollowersAtEnd is the last snapshot on or before To; nil when there is none.
+	// FollowersAtEnd is the last snapshot on or before To, when it is in the period; nil when
+	// there is none in it (a source that stopped before From has no count for the period, and no
+	// new followers: carrying the old count forward would read as zero growth).
 	FollowersAtEnd *uint64
+	// MeasuredOn is the day of FollowersAtEnd's snapshot when that is before To: the count is
+	// "last measured" on that day and NewFollowers the change up to it. Nil when measured on To.
+	MeasuredOn *time.Time
 	// NewFollowers is the net change, FollowersAtEnd − FollowersAtStart ("Antall nye følgere");
 	// nil when either end is missing. It can be negative.
 	NewFollowers *int64
@@ -52,7 +57,12 @@ func (q *Queries) FollowerGrowthBetween(ctx context.Context, platform, accountID
 		v := h.before.n
 		g.FollowersAtStart = &v
 	}
-	g.FollowersAtEnd = h.at(to)
+	if v, on := h.measuredAt(to); v != nil && !on.Before(from) {
+		g.FollowersAtEnd = v
+		if on.Before(to) {
+			g.MeasuredOn = &on
+		}
+	}
 	snaps, err := q.Followers(ctx, platform, accountID, from, to)
 	if err != nil {
 		return g, err

@@ -117,8 +117,14 @@ type MonthFollowers struct {
 	// month: followers at its last day minus followers before its first day; nil when either is
 	// unknown. It can be negative.
 	NewFollowers *int64
-	// FollowersAtEnd is the last snapshot on or before the month's last day.
+	// FollowersAtEnd is the last snapshot on or before the month's last day, when that snapshot
+	// is in the month: a month after the account's last snapshot has no count and no new
+	// followers (nil), never the last count carried forward as a flat line.
 	FollowersAtEnd *uint64
+	// MeasuredOn is the day of FollowersAtEnd's snapshot when it is before the month's last day
+	// (the source stopped or skipped the month's end): the count is "last measured" then, and
+	// NewFollowers the change up to that day. Nil when measured on the last day or unknown.
+	MeasuredOn *time.Time
 }
 
 // MonthlyNewFollowers returns an account's net new followers per calendar month for every month
@@ -132,7 +138,14 @@ func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID s
 	}
 	var out []MonthFollowers
 	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
-		row := MonthFollowers{Month: m, FollowersAtEnd: h.at(m.AddDate(0, 1, -1))}
+		row := MonthFollowers{Month: m}
+		end := m.AddDate(0, 1, -1)
+		if v, on := h.measuredAt(end); v != nil && !on.Before(m) {
+			row.FollowersAtEnd = v
+			if on.Before(end) {
+				row.MeasuredOn = &on
+			}
+		}
 		start := h.at(m.AddDate(0, 0, -1))
 		if start != nil && row.FollowersAtEnd != nil {
 			n := int64(*row.FollowersAtEnd) - int64(*start)

@@ -93,6 +93,10 @@ type SocialMonth struct {
 	Followers    *float64 `json:"followers"`
 	NewFollowers *float64 `json:"new_followers"`
 	Reach        *float64 `json:"reach"`
+	// MeasuredOn (YYYY-MM-DD) is the day Followers was last measured when that is before the
+	// month's last day (NewFollowers is the change up to it); empty when measured on the last day.
+	// A month after the last measurement has no followers and no new followers (null).
+	MeasuredOn string `json:"measured_on,omitempty"`
 }
 
 // Newsletter is "Nyhetsbrev": subscribers at the year's end and the year's sends.
@@ -410,6 +414,9 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 			**p += v
 		}
 		collected := false
+		// measured is, per month, the newest day an account's count was measured (as the KPIs sum
+		// accounts); the month's last day when one was measured then.
+		measured := make([]time.Time, 12)
 		for _, acc := range accounts {
 			if acc.Platform != platform {
 				continue
@@ -423,6 +430,13 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 				i := int(m.Month.Month()) - 1
 				if m.FollowersAtEnd != nil {
 					add(&months[i].Followers, float64(*m.FollowersAtEnd))
+					on := m.Month.AddDate(0, 1, -1)
+					if m.MeasuredOn != nil {
+						on = *m.MeasuredOn
+					}
+					if on.After(measured[i]) {
+						measured[i] = on
+					}
 				}
 				if m.NewFollowers != nil {
 					add(&months[i].NewFollowers, float64(*m.NewFollowers))
@@ -437,6 +451,11 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 			}
 		}
 		if collected {
+			for i := range months {
+				if last := time.Date(a.Year, time.Month(i+2), 0, 0, 0, 0, 0, time.UTC); !measured[i].IsZero() && measured[i].Before(last) {
+					months[i].MeasuredOn = measured[i].Format(time.DateOnly)
+				}
+			}
 			p.Months = months
 		}
 		known := false

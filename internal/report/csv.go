@@ -133,7 +133,8 @@ func FileName(lang i18n.Lang, v View, site, ext string) string {
 }
 
 // SourceNote says where a row's figures come from, for the downloads' Source column: empty when
-// all are collected and exact, else e.g. "importert" or "importert: over 300".
+// all are collected and exact, else e.g. "importert", "importert: over 300" or, for a level last
+// measured before its period's end, "Facebook 2023: sist målt 15.06.2023".
 func SourceNote(lang i18n.Lang, t Table, r Row) string {
 	var parts []string
 	imported, partial := 0, 0
@@ -168,6 +169,14 @@ func SourceNote(lang i18n.Lang, t Table, r Row) string {
 	for _, c := range r.Cells {
 		if c.Qualifier != "" {
 			parts = append(parts, c.Format(lang))
+		}
+	}
+	for i, c := range r.Cells {
+		if m := c.LastMeasured(lang); m != "" && c.Value != nil {
+			if i+1 < len(t.Columns) && t.Columns[i+1].Label != "" {
+				m = t.Columns[i+1].Label + ": " + m
+			}
+			parts = append(parts, m)
 		}
 	}
 	return strings.Join(parts, "; ")

@@ -160,6 +160,7 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 			}
 			return pick(c, whole(c), imp)
 		})
+		measuredOn(&k.Compared, v)
 		k.Target = b.target(d, v.Target, k.Current, p)
 		byName[name] = len(out)
 		out = append(out, k)
@@ -177,6 +178,19 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 		}
 	}
 	return out, nil
+}
+
+// measuredOn marks the collected figures of c with the day their level was last measured, when
+// that is before their period's end (query.KPIValue.MeasuredOn); imported figures are whole.
+func measuredOn(c *Compared, v query.KPIValue) {
+	set := func(f *Figure, on *time.Time) {
+		if f != nil && f.Origin == Collected {
+			f.MeasuredOn = isoDay(on)
+		}
+	}
+	set(&c.Current, v.MeasuredOn)
+	set(&c.Previous, v.PreviousMeasuredOn)
+	set(c.YearEarlier, v.YearEarlierMeasuredOn)
 }
 
 func change(d metrics.Metric, current, earlier Figure) *Change {
@@ -267,7 +281,8 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 func growth(followers, newFollowers, imported Figure) Figure {
 	computed := metrics.GrowthRate(followers.Value, newFollowers.Value)
 	if followers.Origin == Collected && newFollowers.Origin == Collected && computed != nil {
-		return Figure{Value: computed, Origin: Collected, Partial: followers.Partial || newFollowers.Partial}
+		return Figure{Value: computed, Origin: Collected, Partial: followers.Partial || newFollowers.Partial,
+			MeasuredOn: followers.MeasuredOn}
 	}
 	if imported.Known() {
 		if computed != nil && roundedDiffers(*imported.Value, *computed) {

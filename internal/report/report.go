@@ -54,6 +54,12 @@ type Figure struct {
 	// Computed is what the figure works out to from the report's other figures, set only where
 	// that differs from an imported value as printed (growth printed 133 %, 350 / 266 = 132 %).
 	Computed *float64 `json:"computed,omitempty"`
+	// MeasuredOn (YYYY-MM-DD) is, for a level read at the period's end (followers, subscribers,
+	// the last send's click rate) and for what is computed from one (new followers, growth), the
+	// day it was last measured when that is before the period's last day: the figure is "sist
+	// målt <dag>", not the count at the end. Empty when measured on the last day. A level last
+	// measured before the period began is no figure at all, never carried forward.
+	MeasuredOn string `json:"measured_on,omitempty"`
 }
 
 // Known tells whether the figure has a value.
@@ -173,6 +179,14 @@ func (s Summary) In(lang i18n.Lang) []string {
 }
 
 func f64(v float64) *float64 { return &v }
+
+// isoDay writes a measurement day for Figure.MeasuredOn; empty for nil.
+func isoDay(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
 
 func u64p(v *uint64) *float64 {
 	if v == nil {

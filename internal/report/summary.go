@@ -88,8 +88,12 @@ func moveSentence(lang i18n.Lang, k KPI, against string) string {
 		by = lang.Percent(math.Abs(*c.Relative))
 	}
 	unit := unitOf(k)
-	return lang.T(key, KPILabel(lang, k.Name), by, against,
-		FormatFigure(lang, unit, k.Previous), FormatFigure(lang, unit, k.Current))
+	current := FormatFigure(lang, unit, k.Current)
+	if k.Current.MeasuredOn != "" {
+		// A level measured before the period's end says so here too: "fra 341 til 406, sist målt …".
+		current += ", " + figureCell("", unit, k.Current).LastMeasured(lang)
+	}
+	return lang.T(key, KPILabel(lang, k.Name), by, against, FormatFigure(lang, unit, k.Previous), current)
 }
 
 // KPILabel names a KPI in lang ("LinkedIn-følgere").

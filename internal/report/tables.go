@@ -55,6 +55,9 @@ type Cell struct {
 	Partial   bool     `json:"partial,omitempty"`
 	Qualifier string   `json:"qualifier,omitempty"`
 	Computed  *float64 `json:"computed,omitempty"`
+	// MeasuredOn (YYYY-MM-DD) is the day a level was last measured, before its period's end
+	// (Figure.MeasuredOn); the page, CSV and XLSX say "sist målt <dag>".
+	MeasuredOn string `json:"measured_on,omitempty"`
 	// Today is set by Diff on a published cell whose figure differs in today's data.
 	Today *Cell `json:"today,omitempty"`
 }
@@ -83,11 +86,33 @@ func (c Cell) Format(lang i18n.Lang) string {
 	return FormatValue(lang, c.Unit, c.Value, c.Qualifier)
 }
 
+// LastMeasured is "sist målt 15.06.2023" for a cell whose level was last measured before its
+// period's end; empty otherwise.
+func (c Cell) LastMeasured(lang i18n.Lang) string {
+	if c.MeasuredOn == "" {
+		return ""
+	}
+	return lang.T("report.last_measured", formatDate(lang, c.MeasuredOn))
+}
+
+// noteMeasured adds the note explaining "sist målt" to t when one of its cells has one.
+func noteMeasured(lang i18n.Lang, t *Table) {
+	for _, r := range t.Rows {
+		for _, c := range r.Cells {
+			if c.MeasuredOn != "" {
+				t.Notes = append(t.Notes, lang.T("report.note.last_measured"))
+				return
+			}
+		}
+	}
+}
+
 // Imported tells whether the cell shows an imported figure.
 func (c Cell) Imported() bool { return c.Origin == Imported }
 
 func figureCell(key string, unit Unit, f Figure) Cell {
-	return Cell{Key: key, Unit: unit, Value: f.Value, Origin: f.Origin, Partial: f.Partial, Qualifier: f.Qualifier, Computed: f.Computed}
+	return Cell{Key: key, Unit: unit, Value: f.Value, Origin: f.Origin, Partial: f.Partial, Qualifier: f.Qualifier, Computed: f.Computed,
+		MeasuredOn: f.MeasuredOn}
 }
 
 func textCell(key, text string) Cell { return Cell{Key: key, Unit: UnitText, Text: text} }
@@ -209,8 +234,10 @@ func (a *Annual) Tables(lang i18n.Lang) []Table {
 			social.Rows = append(social.Rows, row)
 		}
 		social.Notes = append([]string{lang.T("report.note.growth")}, social.Notes...)
+		noteMeasured(lang, &social)
 		out = append(out, social)
 		if months := socialMonths(lang, a); len(months.Rows) > 0 {
+			noteMeasured(lang, &months)
 			out = append(out, months)
 		}
 	}
@@ -231,6 +258,7 @@ func (a *Annual) Tables(lang i18n.Lang) []Table {
 		nl.Rows = append(nl.Rows, Row{Key: r.key, Header: lang.T("report.newsletter." + r.key), Cells: []Cell{
 			figureCell(k+ys, r.unit, r.c.Current), figureCell(k+pys, r.unit, r.c.Previous)}})
 	}
+	noteMeasured(lang, &nl)
 	out = append(out, nl)
 
 	events := Table{ID: "events", Title: lang.T("report.table.events", y), Columns: []Column{{Label: lang.T("report.col.date")},
@@ -313,6 +341,9 @@ func socialMonths(lang i18n.Lang, a *Annual) Table {
 				c := Cell{Key: k + v.key, Unit: UnitCount, Value: v.v}
 				if v.v != nil {
 					c.Origin = Collected
+					if v.key != "reach" {
+						c.MeasuredOn = pm.MeasuredOn
+					}
 				}
 				row.Cells = append(row.Cells, c)
 			}
@@ -373,6 +404,7 @@ func (r *Quarterly) Tables(lang i18n.Lang) []Table {
 			figureCell(key+r.YearEarlierPeriod, u, ye), changeCell(key+"change_year_earlier", k, k.ChangeYearEarlier),
 		}})
 	}
+	noteMeasured(lang, &t)
 	out := []Table{t}
 	if tt := targetTable(lang, r.KPIs, r.Year); len(tt.Rows) > 0 {
 		out = append(out, tt)
