@@ -180,7 +180,7 @@ func (l *heldLease) beat(ctx context.Context) bool {
 	if l.step != nil {
 		step := *l.step
 		step.Heartbeat = l.r.now().UTC().Truncate(time.Second)
-		if err := l.r.recordRun(beatCtx, step); err != nil {
+		if err := l.r.recordHeartbeat(beatCtx, step); err != nil {
 			l.r.log.Warn("could not record the run's heartbeat", "source", l.source, "err", err)
 		}
 	}

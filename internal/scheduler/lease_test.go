@@ -328,3 +328,85 @@ func TestScheduleIsSharedBetweenProcesses(t *testing.T) {
 		t.Fatalf("another source: due in %v, %v; want now", other, err)
 	}
 }
+
+// versionWrites counts the data version's rows per table written after version v.
+func versionWrites(t *testing.T, st *store.Store, after uint64) map[string]uint64 {
+	t.Helper()
+	rows, err := st.Conn().Query(context.Background(), "SELECT tbl, count() FROM data_version WHERE version > ? GROUP BY tbl", after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var tbl string
+		var n uint64
+		if err := rows.Scan(&tbl, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[tbl] = n
+	}
+	return out
+}
+
+func latestVersion(t *testing.T, st *store.Store) uint64 {
+	t.Helper()
+	var v uint64
+	if err := st.Conn().QueryRow(context.Background(), "SELECT max(version) FROM data_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A heartbeat carries no figure: it must leave the data version (and so every page cache) alone,
+// while the run's figures and its end still move it.
+func TestHeartbeatsLeaveTheDataVersionFiguresAndTheEndMoveIt(t *testing.T) {
+	st := chtest.Open(t)
+	ctx := context.Background()
+	r := newTestRunner(t, st)
+	r.SetLeaseTiming(5*time.Second, 150*time.Millisecond)
+	slow := newBlocking()
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Backfill(ctx, Source{ID: "fake", Collector: slow, ChunkDays: 366}, jan2022, false, nil)
+		done <- err
+	}()
+	<-slow.started
+	started, err := st.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := latestVersion(t, st)
+	// Wait until the step's running row was written again by at least three heartbeats.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var written uint64
+		if err := st.Conn().QueryRow(ctx, "SELECT count() FROM collector_runs WHERE source = 'fake' AND status = 'running'").Scan(&written); err != nil {
+			t.Fatal(err)
+		}
+		if written >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(slow.release)
+			t.Fatalf("only %d running rows after 20 s: the heartbeat does not write", written)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if v, err := st.DataVersion(ctx); err != nil || v != started {
+		close(slow.release)
+		t.Fatalf("heartbeats moved the data version from %d to %d (%v): %v", started, v, err, versionWrites(t, st, since))
+	}
+	close(slow.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The step's figures and its final row each moved it once; its checkpoint did not.
+	got := versionWrites(t, st, since)
+	if got["web_traffic_daily"] != 1 || got["collector_runs"] != 1 || len(got) != 2 {
+		t.Fatalf("writes counted after the heartbeats: %v, want web_traffic_daily and collector_runs once each", got)
+	}
+	if v, _ := st.DataVersion(ctx); v != started+2 {
+		t.Fatalf("data version %d after the run, want %d", v, started+2)
+	}
+}

@@ -383,7 +383,20 @@ type runRecord struct {
 	Res   ChunkResult
 }
 
+// recordRun writes rec and bumps the data version: a run starting, ending or found interrupted
+// changes what the freshness strip shows.
 func (r *Runner) recordRun(ctx context.Context, rec runRecord) error {
+	return r.writeRun(ctx, rec, r.store.Insert)
+}
+
+// recordHeartbeat re-writes a running rec with its new heartbeat_at and leaves the data version
+// alone: a heartbeat carries no figure and changes nothing a cached page shows (the runs page,
+// which shows heartbeats, is never cached), so it must not empty every cache every 30 s.
+func (r *Runner) recordHeartbeat(ctx context.Context, rec runRecord) error {
+	return r.writeRun(ctx, rec, r.store.InsertUnversioned)
+}
+
+func (r *Runner) writeRun(ctx context.Context, rec runRecord, insert func(context.Context, string, []string, [][]any) error) error {
 	res := rec.Res
 	errText := ""
 	if res.Err != nil {
@@ -397,7 +410,7 @@ func (r *Runner) recordRun(ctx context.Context, rec runRecord) error {
 	if !rec.Heartbeat.IsZero() {
 		heartbeat = &rec.Heartbeat
 	}
-	return r.store.Insert(ctx, "collector_runs",
+	return insert(ctx, "collector_runs",
 		[]string{"run_id", "source", "mode", "window_from", "window_to", "started_at", "finished_at", "status",
 			"rows_written", "error", "notes", "retry_at", "owner", "heartbeat_at", "retries", "version"},
 		[][]any{{rec.ID, rec.Source, rec.Mode, rec.Window.From, rec.Window.To, rec.Started, rec.Finished, res.Status,

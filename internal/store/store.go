@@ -146,6 +146,15 @@ func (s *Store) Insert(ctx context.Context, table string, columns []string, rows
 	return s.bumpVersion(ctx, table)
 }
 
+// InsertUnversioned writes rows like Insert but leaves the data version alone, so no dashboard's
+// cache empties. It is for bookkeeping rows that change nothing a cached page shows — a collector
+// run's heartbeat re-records its running row every 30 s with only heartbeat_at moved, and bumping
+// on it would empty every page cache twice a minute while a run is under way. The run's start,
+// its figures and its end still go through Insert and Write.
+func (s *Store) InsertUnversioned(ctx context.Context, table string, columns []string, rows [][]any) error {
+	return s.insert(ctx, table, columns, rows)
+}
+
 func (s *Store) insert(ctx context.Context, table string, columns []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil

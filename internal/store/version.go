@@ -12,12 +12,15 @@ const versionTable = "data_version"
 // unversioned are the tables whose writes change nothing a page shows: the migration record (which
 // is written before data_version exists), a read-API token's last use (written on every API call,
 // so bumping on it would empty every cache all day), a collector's lease (claimed, renewed and
-// released around every run) and the version table itself.
+// released around every run), a collector's checkpoint (where the next run starts; no page reads
+// it, and the figures it follows bumped already) and the version table itself. Rows of a versioned
+// table that re-state what a page already shows (a run's heartbeat) go through InsertUnversioned.
 var unversioned = map[string]bool{
-	"schema_migrations": true,
-	"api_token_use":     true,
-	"collector_leases":  true,
-	versionTable:        true,
+	"schema_migrations":     true,
+	"api_token_use":         true,
+	"collector_leases":      true,
+	"collector_checkpoints": true,
+	versionTable:            true,
 }
 
 // bumpVersion records that table changed. It lives here, under Insert and Write, so that no write

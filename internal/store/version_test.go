@@ -71,3 +71,38 @@ func TestEveryWriteBumpsTheDataVersion(t *testing.T) {
 		t.Fatalf("WrittenVersion moved to %d on another connection's write", st.WrittenVersion())
 	}
 }
+
+// Bookkeeping leaves the version alone: a collector's checkpoint (no page reads it) and a row the
+// caller writes unversioned (a run's heartbeat); the same run row through Insert moves it.
+func TestBookkeepingLeavesTheDataVersion(t *testing.T) {
+	st := chtest.Open(t)
+	ctx := context.Background()
+	v0, err := st.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	if err := st.Insert(ctx, "collector_checkpoints", []string{"source", "job", "last_day", "done", "version"},
+		[][]any{{"s", "incremental", day, uint8(0), store.NewVersion()}}); err != nil {
+		t.Fatal(err)
+	}
+	cols := []string{"run_id", "source", "mode", "window_from", "window_to", "started_at", "status", "version"}
+	row := []any{"r1", "s", "incremental", day, day, time.Now().UTC().Truncate(time.Second), "running", store.NewVersion()}
+	if err := st.InsertUnversioned(ctx, "collector_runs", cols, [][]any{row}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := st.DataVersion(ctx); v != v0 || st.WrittenVersion() != 0 {
+		t.Fatalf("bookkeeping moved the version to %d (was %d; written %d)", v, v0, st.WrittenVersion())
+	}
+	var n uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM collector_runs WHERE run_id = 'r1'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the unversioned row was not stored: %d %v", n, err)
+	}
+	row[len(row)-1] = store.NewVersion()
+	if err := st.Insert(ctx, "collector_runs", cols, [][]any{row}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := st.DataVersion(ctx); v != v0+1 {
+		t.Fatalf("a run row through Insert: version %d, want %d", v, v0+1)
+	}
+}
