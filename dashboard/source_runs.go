@@ -3,7 +3,13 @@ package dashboard
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -117,6 +123,131 @@ type sourceRunsView struct {
 
 type runRow struct {
 	Started, Finished, Window, Mode, Status, StatusClass, Rows, Error, Notes, RetryAt string
+	// Owner is the process that ran it (host:pid:instance), or a dash for runs recorded before
+	// runs had owners; HeldBy says, on an interrupted run, which owner held it when it stopped.
+	Owner, HeldBy string
+	// Heartbeat is, for a run under way, when its owner last said it was alive and how long ago;
+	// Stale marks one older than a lease lives (the owner is probably gone).
+	Heartbeat string
+	Stale     bool
+	// Retries lists what the run had to try again: the provider's transient faults by kind (from
+	// its notes, which then leave them out) and ClickHouse writes.
+	Retries []string
+}
+
+// staleHeartbeat is scheduler.DefaultLeaseTTL: a run whose owner has not beaten for this long has
+// lost its lease, and the next run of the source marks it interrupted.
+const staleHeartbeat = 2 * time.Minute
+
+// retriedNote is the note collectors.HTTPClient.NoteRetries adds to a run ("3 transient faults
+// retried: 2 × HTTP 503, 1 × answer cut off"); retriedKind is one of its parts.
+var (
+	retriedNote = regexp.MustCompile(`^\d+ transient faults? retried: (.+)$`)
+	retriedKind = regexp.MustCompile(`^(\d+) × (.+)$`)
+)
+
+// faultKeys names the kinds of transient fault collectors count (collectors/http.go) in the
+// catalogue; "HTTP 503" and any kind not listed show as they came.
+var faultKeys = map[string]string{
+	"answer cut off":              "cut_off",
+	"malformed answer":            "malformed",
+	"provider asked to try again": "try_again",
+	"connection reset":            "reset",
+	"timeout":                     "timeout",
+	"network error":               "network",
+}
+
+// splitRetries takes the transient-fault notes out of a run's notes and adds their counts up by
+// kind (a source with several clients notes once per client). A line that does not parse stays a
+// note, so nothing is lost.
+func splitRetries(notes string) (counts map[string]int, rest string) {
+	counts = map[string]int{}
+	var kept []string
+	for _, line := range strings.Split(notes, "\n") {
+		m := retriedNote.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			kept = append(kept, line)
+			continue
+		}
+		parsed := map[string]int{}
+		for _, part := range strings.Split(m[1], ", ") {
+			k := retriedKind.FindStringSubmatch(part)
+			if k == nil {
+				parsed = nil
+				break
+			}
+			n, _ := strconv.Atoi(k[1]) // digits only
+			parsed[k[2]] += n
+		}
+		if parsed == nil {
+			kept = append(kept, line)
+			continue
+		}
+		for k, n := range parsed {
+			counts[k] += n
+		}
+	}
+	return counts, strings.Join(kept, "\n")
+}
+
+// retryLines says what a run tried again, one line a kind: "2 × HTTP 503", "1 × svar avbrutt",
+// "3 × skriving til ClickHouse".
+func retryLines(l i18n.Lang, counts map[string]int, writes uint32) []string {
+	var out []string
+	for _, kind := range slices.Sorted(maps.Keys(counts)) {
+		name := kind
+		if key, ok := faultKeys[kind]; ok {
+			name = l.T("sources.fault." + key)
+		}
+		out = append(out, l.T("sources.retried", counts[kind], name))
+	}
+	if writes > 0 {
+		out = append(out, l.T("sources.retried", int(writes), l.T("sources.fault.clickhouse")))
+	}
+	return out
+}
+
+// heartbeatText says when a running run's owner last beat: "kl. 10.53.12 (for 8 s siden)".
+func heartbeatText(l i18n.Lang, at, now time.Time, loc *time.Location) (string, bool) {
+	age := max(now.Sub(at), 0)
+	ago := l.T("sources.seconds", int(age.Seconds()))
+	if age >= 2*time.Minute {
+		ago = l.T("sources.minutes", int(age.Minutes()))
+	}
+	clock := at.In(loc).Format("15.04.05")
+	if l == i18n.EN {
+		clock = at.In(loc).Format("15:04:05")
+	}
+	return l.T("sources.heartbeat_ago", clock, ago), age >= staleHeartbeat
+}
+
+// runRowOf is how the runs page shows one run.
+func (h *handler) runRowOf(l i18n.Lang, r query.SourceRun, now time.Time, loc *time.Location) runRow {
+	counts, notes := splitRetries(r.Notes)
+	row := runRow{Started: dateTime(l, r.StartedAt, loc), Mode: keyName(l, "sources.mode", r.Mode),
+		Window: shortDate(l, r.WindowFrom) + "–" + shortDate(l, r.WindowTo),
+		Status: keyName(l, "sources.status", r.Status), StatusClass: "run-" + r.Status,
+		Rows: l.Count(r.Rows), Error: clipText(h.redact(r.Error), 500), Notes: notes,
+		Owner: r.Owner, Retries: retryLines(l, counts, r.Retries)}
+	if row.Owner == "" {
+		row.Owner = "–"
+	}
+	if r.Status == query.RunInterrupted {
+		row.HeldBy = l.T("sources.held_by_unknown")
+		if r.Owner != "" {
+			row.HeldBy = l.T("sources.held_by", r.Owner)
+		}
+	}
+	if r.FinishedAt != nil {
+		row.Finished = dateTime(l, *r.FinishedAt, loc)
+	}
+	if r.RetryAt != nil {
+		row.RetryAt = dateTime(l, *r.RetryAt, loc)
+	}
+	if r.Status == query.RunRunning && r.HeartbeatAt != nil {
+		row.Heartbeat, row.Stale = heartbeatText(l, *r.HeartbeatAt, now, loc)
+	}
+	return row
 }
 
 func sourceID(c *fiber.Ctx) string {
@@ -143,19 +274,10 @@ func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
 	v := sourceRunsView{layout: h.layout(c, lang, lang.T("sources.title", id)), Heading: lang.T("sources.title", id), Source: id}
 	recorded := false
 	loc := zoneOf(h.cfg)
+	now := time.Now()
 	for _, r := range runs {
 		recorded = recorded || r.Status == query.RunRunning
-		row := runRow{Started: dateTime(lang, r.StartedAt, loc), Mode: keyName(lang, "sources.mode", r.Mode),
-			Window: shortDate(lang, r.WindowFrom) + "–" + shortDate(lang, r.WindowTo),
-			Status: keyName(lang, "sources.status", r.Status), StatusClass: "run-" + r.Status,
-			Rows: lang.Count(r.Rows), Error: clipText(h.redact(r.Error), 500), Notes: r.Notes}
-		if r.FinishedAt != nil {
-			row.Finished = dateTime(lang, *r.FinishedAt, loc)
-		}
-		if r.RetryAt != nil {
-			row.RetryAt = dateTime(lang, *r.RetryAt, loc)
-		}
-		v.Runs = append(v.Runs, row)
+		v.Runs = append(v.Runs, h.runRowOf(lang, r, now, loc))
 	}
 	v.Running, v.RunningText = h.running(lang, id, recorded)
 	switch {

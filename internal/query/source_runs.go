@@ -20,13 +20,21 @@ type SourceRun struct {
 	Error      string
 	Notes      string
 	RetryAt    *time.Time
+	// Owner is the process that ran it (host:pid:instance); empty for runs recorded before 0007.
+	Owner string
+	// HeartbeatAt is when the owner last said it was alive (UTC); nil for runs before 0007.
+	HeartbeatAt *time.Time
+	// Retries counts the ClickHouse writes of the run that had to be tried again (the provider's
+	// transient faults retried are counted in Notes, by kind).
+	Retries uint32
 }
 
 // SourceRunList returns a source's newest runs, newest first, at most limit. Each run is written
 // when it starts and again when it ends; FINAL keeps the newest row of each.
 func (q *Queries) SourceRunList(ctx context.Context, source string, limit int) ([]SourceRun, error) {
 	rows, err := q.conn.Query(ctx, `
-SELECT run_id, mode, window_from, window_to, started_at, finished_at, status, rows_written, error, notes, retry_at
+SELECT run_id, mode, window_from, window_to, started_at, finished_at, status, rows_written, error, notes, retry_at,
+       owner, heartbeat_at, retries
 FROM collector_runs FINAL
 WHERE source = ?
 ORDER BY started_at DESC, run_id DESC
@@ -39,10 +47,14 @@ LIMIT ?`, source, uint64(max(limit, 1)))
 	for rows.Next() {
 		var r SourceRun
 		if err := rows.Scan(&r.RunID, &r.Mode, &r.WindowFrom, &r.WindowTo, &r.StartedAt, &r.FinishedAt, &r.Status,
-			&r.Rows, &r.Error, &r.Notes, &r.RetryAt); err != nil {
+			&r.Rows, &r.Error, &r.Notes, &r.RetryAt, &r.Owner, &r.HeartbeatAt, &r.Retries); err != nil {
 			return nil, fmt.Errorf("runs of %s: %w", source, err)
 		}
 		r.StartedAt = r.StartedAt.UTC()
+		if r.HeartbeatAt != nil {
+			h := r.HeartbeatAt.UTC()
+			r.HeartbeatAt = &h
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
