@@ -275,19 +275,9 @@ func (a *api) annualReport(c *fiber.Ctx) error {
 	if err != nil || quarter != 0 || len(raw) != 4 {
 		return badParam("year", "must be a year between 2000 and 2100 such as 2022, got %q", clip(raw))
 	}
-	format, lang, err := a.representation(c)
-	if err != nil {
-		return err
-	}
-	b, err := a.builder(c)
-	if err != nil {
-		return err
-	}
-	v, err := b.AnnualView(c.UserContext(), year)
-	if err != nil {
-		return fmt.Errorf("api annual report %d: %w", year, err)
-	}
-	return a.sendReport(c, v, format, lang)
+	return a.sendPeriod(c, "annual report "+raw, func(b *report.Builder) (report.View, error) {
+		return b.AnnualView(c.UserContext(), year)
+	})
 }
 
 func (a *api) quarterlyReport(c *fiber.Ctx) error {
@@ -296,6 +286,13 @@ func (a *api) quarterlyReport(c *fiber.Ctx) error {
 	if err != nil || quarter == 0 {
 		return badParam("period", "must be a quarter written YEAR-Qn such as 2022-Q3, got %q", clip(raw))
 	}
+	return a.sendPeriod(c, "quarterly report "+raw, func(b *report.Builder) (report.View, error) {
+		return b.QuarterlyView(c.UserContext(), year, quarter)
+	})
+}
+
+// sendPeriod answers with the report build makes for ?site=, in the representation asked for.
+func (a *api) sendPeriod(c *fiber.Ctx, what string, build func(*report.Builder) (report.View, error)) error {
 	format, lang, err := a.representation(c)
 	if err != nil {
 		return err
@@ -304,9 +301,9 @@ func (a *api) quarterlyReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := b.QuarterlyView(c.UserContext(), year, quarter)
+	v, err := build(b)
 	if err != nil {
-		return fmt.Errorf("api quarterly report %s: %w", raw, err)
+		return fmt.Errorf("api %s: %w", what, err)
 	}
 	return a.sendReport(c, v, format, lang)
 }

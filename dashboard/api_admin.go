@@ -98,13 +98,21 @@ func (p *tokenPages) view(c *fiber.Ctx) (tokensView, error) {
 }
 
 func (p *tokenPages) list(c *fiber.Ctx) error {
+	return p.show(c, fiber.StatusOK, func(v *tokensView) {
+		if id := c.Query("revoked"); id != "" {
+			v.Notice = v.Lang.T("api.tokens.revoked_ok", clip(id))
+		}
+	})
+}
+
+// show answers with the tokens page, as set tells, and status.
+func (p *tokenPages) show(c *fiber.Ctx, status int, set func(*tokensView)) error {
 	v, err := p.view(c)
 	if err != nil {
 		return err
 	}
-	if id := c.Query("revoked"); id != "" {
-		v.Notice = v.Lang.T("api.tokens.revoked_ok", clip(id))
-	}
+	set(&v)
+	c.Status(status)
 	return p.h.sendPage(c, "admin_tokens", v)
 }
 
@@ -115,55 +123,35 @@ func (p *tokenPages) create(c *fiber.Ctx) error {
 	if p.tokens == nil {
 		return p.list(c)
 	}
-	lang := langOf(c, p.h.defaultLang)
 	name := c.FormValue("name")
 	tok, secret, err := p.tokens.Create(c.UserContext(), name, adminName(c))
-	if errors.Is(err, apitokens.ErrBadName) {
-		v, verr := p.view(c)
-		if verr != nil {
-			return verr
-		}
-		v.Name, v.Error = clip(name), lang.T("api.tokens.bad_name")
-		c.Status(fiber.StatusBadRequest)
-		return p.h.sendPage(c, "admin_tokens", v)
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, apitokens.ErrBadName):
+		return p.show(c, fiber.StatusBadRequest, func(v *tokensView) {
+			v.Name, v.Error = clip(name), v.Lang.T("api.tokens.bad_name")
+		})
+	case err != nil:
 		return err
 	}
-	v, err := p.view(c)
-	if err != nil {
-		return err
-	}
-	v.New = &newToken{Name: tok.Name, Secret: secret}
-	return p.h.sendPage(c, "admin_tokens", v)
+	return p.show(c, fiber.StatusOK, func(v *tokensView) { v.New = &newToken{Name: tok.Name, Secret: secret} })
 }
 
 func (p *tokenPages) revoke(c *fiber.Ctx) error {
 	if p.tokens == nil {
 		return p.list(c)
 	}
-	lang := langOf(c, p.h.defaultLang)
 	id := c.Params("id")
 	_, err := p.tokens.Revoke(c.UserContext(), id, adminName(c))
-	var msg string
+	status, key := fiber.StatusNotFound, "api.tokens.not_found"
 	switch {
 	case err == nil:
 		return c.Redirect(adminTokensPath+"?revoked="+url.QueryEscape(id), fiber.StatusSeeOther)
-	case errors.Is(err, apitokens.ErrNotFound):
-		msg = lang.T("api.tokens.not_found", clip(id))
-		c.Status(fiber.StatusNotFound)
 	case errors.Is(err, apitokens.ErrAlreadyRevoked):
-		msg = lang.T("api.tokens.already_revoked", clip(id))
-		c.Status(fiber.StatusConflict)
-	default:
+		status, key = fiber.StatusConflict, "api.tokens.already_revoked"
+	case !errors.Is(err, apitokens.ErrNotFound):
 		return err
 	}
-	v, verr := p.view(c)
-	if verr != nil {
-		return verr
-	}
-	v.Error = msg
-	return p.h.sendPage(c, "admin_tokens", v)
+	return p.show(c, status, func(v *tokensView) { v.Error = v.Lang.T(key, clip(id)) })
 }
 
 // adminName is who created or revoked a token, as the token list shows it.

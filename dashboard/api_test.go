@@ -64,16 +64,7 @@ func apiGet(t *testing.T, app *fiber.App, target, token string, headers ...strin
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := app.Test(req, -1)
-	if err != nil {
-		t.Fatalf("GET %s: %v", target, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+	return exchange(t, app, req)
 }
 
 // apiErrorOf checks that r is a JSON error with status and returns its message.

@@ -103,17 +103,9 @@ func (b *browser) do(method, target string, form url.Values, headers ...string) 
 	for _, c := range b.cookies {
 		req.AddCookie(c)
 	}
-	resp, err := b.app.Test(req, -1)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
+	r := exchange(b.t, b.app, req)
 	b.set = map[string]*http.Cookie{}
-	for _, c := range resp.Cookies() {
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
 		b.set[c.Name] = c
 		if c.Value == "" || (!c.Expires.IsZero() && c.Expires.Before(time.Now())) {
 			delete(b.cookies, c.Name)
@@ -121,7 +113,7 @@ func (b *browser) do(method, target string, form url.Values, headers ...string) 
 			b.cookies[c.Name] = c
 		}
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(raw)}
+	return r
 }
 
 func (b *browser) get(target string) response { return b.do(http.MethodGet, target, nil) }

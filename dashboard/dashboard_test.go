@@ -97,14 +97,20 @@ func get(t *testing.T, app *fiber.App, target string, headers ...string) respons
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	req.AddCookie(testSessionCookie(t, "admin")) // auth_test.go: signed in as testConfig's admin
+	return exchange(t, app, req)
+}
+
+// exchange sends req to app and reads the whole answer.
+func exchange(t testing.TB, app *fiber.App, req *http.Request) response {
+	t.Helper()
 	resp, err := app.Test(req, -1)
 	if err != nil {
-		t.Fatalf("GET %s: %v", target, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("GET %s: read body: %v", target, err)
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
 }

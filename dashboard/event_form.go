@@ -225,37 +225,43 @@ func (f *eventForms) unavailable(c *fiber.Ctx) error {
 	return f.h.refuse(c, fiber.StatusServiceUnavailable, "eventform.unavailable_title", "eventform.unavailable")
 }
 
-func (f *eventForms) newEvent(c *fiber.Ctx) error {
+// newForm is the new-event form writing to the register raw names (see account); nil with the
+// answer already given (the page saying the form is unavailable) or an error.
+func (f *eventForms) newForm(c *fiber.Ctx, raw string) (*eventFormView, error) {
 	lang := langOf(c, f.h.defaultLang)
 	v := f.view(c, lang, lang.T("eventform.new_title"))
 	if v.Unavailable {
-		return f.unavailable(c)
+		return nil, f.unavailable(c)
 	}
-	account, err := f.account(c, c.Query("account"))
+	account, err := f.account(c, raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v.Register, v.Action, v.BackURL = account, eventsPath+"/ny", eventsPath
+	return &v, nil
+}
+
+func (f *eventForms) newEvent(c *fiber.Ctx) error {
+	v, err := f.newForm(c, c.Query("account"))
+	if v == nil {
+		return err
+	}
 	v.fillKinds()
 	return f.h.sendPage(c, "event_form", v)
 }
 
 func (f *eventForms) create(c *fiber.Ctx) error {
-	lang := langOf(c, f.h.defaultLang)
-	v := f.view(c, lang, lang.T("eventform.new_title"))
-	if v.Unavailable {
-		return f.unavailable(c)
-	}
-	account, err := f.account(c, c.FormValue("account"))
-	if err != nil {
+	v, err := f.newForm(c, c.FormValue("account"))
+	if v == nil {
 		return err
 	}
-	v.Register, v.Action, v.BackURL, v.V = account, eventsPath+"/ny", eventsPath, formValuesOf(c)
+	account := v.Register
+	v.V = formValuesOf(c)
 	ctx := c.UserContext()
 	in := v.V.input(account, "", zoneOf(f.h.cfg))
 	ev, err := in.Event()
 	if err != nil {
-		return f.refused(c, &v, err)
+		return f.refused(c, v, err)
 	}
 	// Registering an event that is already there (same kind, day and title) replaces it: the
 	// audit trail records that as a change of the existing event.
@@ -264,7 +270,7 @@ func (f *eventForms) create(c *fiber.Ctx) error {
 		return err
 	}
 	if before != nil && f.h.fromAPI(before) {
-		return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", before.Source)
+		return f.apiOwned(c, before)
 	}
 	saved, err := events.Save(ctx, f.h.store, in, formSource)
 	if err != nil {
@@ -282,8 +288,14 @@ func (f *eventForms) create(c *fiber.Ctx) error {
 	return c.Redirect(withParam(editURL(account, saved.EventID), "ny", "1"), fiber.StatusSeeOther)
 }
 
-// stored loads the event named by the path (and ?account=); a missing one is a 404 page.
-func (f *eventForms) stored(c *fiber.Ctx) (string, *query.StoredEvent, error) {
+// stored loads the event named by the path (and ?account=); a missing one is a 404 page, and
+// without a database the page says the form is unavailable. To change it (write), an event a
+// collector writes is refused: the next run would overwrite the change. A nil event means the
+// answer is given or err says why.
+func (f *eventForms) stored(c *fiber.Ctx, write bool) (string, *query.StoredEvent, error) {
+	if f.h.store == nil || f.h.queries == nil {
+		return "", nil, f.unavailable(c)
+	}
 	account, err := f.account(c, c.Query("account"))
 	if err != nil {
 		return "", nil, err
@@ -299,7 +311,15 @@ func (f *eventForms) stored(c *fiber.Ctx) (string, *query.StoredEvent, error) {
 	if e == nil {
 		return "", nil, f.h.refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", clip(id))
 	}
+	if write && f.h.fromAPI(e) {
+		return "", nil, f.apiOwned(c, e)
+	}
 	return account, e, nil
+}
+
+// apiOwned refuses to change an event a collector writes.
+func (f *eventForms) apiOwned(c *fiber.Ctx, e *query.StoredEvent) error {
+	return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
 }
 
 // editView is the edit page of e: its form (or why there is none) and its changes.
@@ -329,10 +349,7 @@ func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *q
 
 func (f *eventForms) edit(c *fiber.Ctx) error {
 	lang := langOf(c, f.h.defaultLang)
-	if f.h.store == nil || f.h.queries == nil {
-		return f.unavailable(c)
-	}
-	account, e, err := f.stored(c)
+	account, e, err := f.stored(c, false)
 	if e == nil {
 		return err
 	}
@@ -352,15 +369,9 @@ func (f *eventForms) edit(c *fiber.Ctx) error {
 
 func (f *eventForms) update(c *fiber.Ctx) error {
 	lang := langOf(c, f.h.defaultLang)
-	if f.h.store == nil || f.h.queries == nil {
-		return f.unavailable(c)
-	}
-	account, e, err := f.stored(c)
+	account, e, err := f.stored(c, true)
 	if e == nil {
 		return err
-	}
-	if f.h.fromAPI(e) {
-		return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
 	}
 	v, err := f.editView(c, lang, account, e)
 	if err != nil {
@@ -386,15 +397,9 @@ func (f *eventForms) update(c *fiber.Ctx) error {
 }
 
 func (f *eventForms) remove(c *fiber.Ctx) error {
-	if f.h.store == nil || f.h.queries == nil {
-		return f.unavailable(c)
-	}
-	account, e, err := f.stored(c)
+	account, e, err := f.stored(c, true)
 	if e == nil {
 		return err
-	}
-	if f.h.fromAPI(e) {
-		return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
 	}
 	back := eventsPageURL(account, e.StartsAt.In(zoneOf(f.h.cfg)))
 	if e.Deleted {
