@@ -44,25 +44,15 @@ type tokenPages struct {
 // tokensView is the data of templates/admin_tokens.html.
 type tokensView struct {
 	layout
-	Tokens []tokenRow
+	Tokens listTable
 	// Unavailable is set when the dashboard has no database for tokens.
 	Unavailable bool
 	// Name is the name field's value after a refused form.
-	Name   string
-	Error  string
-	Notice string
+	Name string
+	// Flash: Notice after a revocation, Error when a name or revocation was refused.
+	Flash
 	// New is the token just created, shown this once.
 	New *newToken
-}
-
-type tokenRow struct {
-	ID, Name  string
-	Created   string
-	LastUsed  string
-	Status    string
-	Revoked   bool
-	RevokeURL string
-	Label     string
 }
 
 type newToken struct {
@@ -82,17 +72,22 @@ func (p *tokenPages) view(c *fiber.Ctx) (tokensView, error) {
 	}
 	loc := zoneOf(p.h.cfg)
 	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
+	v.Tokens = listTable{Empty: lang.T("api.tokens.none"), Head: heads(lang, "api.tokens.col.id", "api.tokens.col.name",
+		"api.tokens.col.created", "api.tokens.col.last_used", "api.tokens.col.status", "api.tokens.revoke")}
+	v.Tokens.Head[5].Hidden = true
+	csrf := csrfOf(v.layout)
 	for _, t := range list {
-		row := tokenRow{ID: t.ID, Name: t.Name, Created: lang.T("api.tokens.by", stamp(t.CreatedAt), t.CreatedBy),
-			LastUsed: lang.T("api.tokens.never"), Status: lang.T("api.tokens.active"), Revoked: t.Revoked(),
-			RevokeURL: adminTokensPath + "/" + t.ID + "/revoke", Label: lang.T("api.tokens.revoke_label", t.ID, t.Name)}
+		lastUsed, status := lang.T("api.tokens.never"), lang.T("api.tokens.active")
 		if t.LastUsed != nil {
-			row.LastUsed = stamp(*t.LastUsed)
+			lastUsed = stamp(*t.LastUsed)
 		}
+		revoke := listCell{Button: &cellButton{Action: adminTokensPath + "/" + t.ID + "/revoke", Text: lang.T("api.tokens.revoke"),
+			Label: lang.T("api.tokens.revoke_label", t.ID, t.Name), CSRF: csrf}}
 		if t.RevokedAt != nil {
-			row.Status = lang.T("api.tokens.revoked", stamp(*t.RevokedAt), t.RevokedBy)
+			status, revoke = lang.T("api.tokens.revoked", stamp(*t.RevokedAt), t.RevokedBy), listCell{}
 		}
-		v.Tokens = append(v.Tokens, row)
+		v.Tokens.Rows = append(v.Tokens.Rows, listRow{Cells: []listCell{{Text: t.ID, Code: true}, {Text: t.Name, Header: true},
+			{Text: lang.T("api.tokens.by", stamp(t.CreatedAt), t.CreatedBy)}, {Text: lastUsed}, {Text: status}, revoke}})
 	}
 	return v, nil
 }

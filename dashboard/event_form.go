@@ -121,34 +121,59 @@ type eventFormView struct {
 	// Register is the events register (account id) written to.
 	Register string
 	V        eventFormValues
-	// Errors are the messages per field name (events.Field*); ErrorSummary counts them.
-	Errors       map[string]fieldErr
-	ErrorSummary string
-	Kinds        []kindOption
+	// Errors are the messages per field name (events.Field*); Flash.Error counts them.
+	Errors map[string]fieldErr
+	Kinds  []kindOption
 	// ReadOnly says why the event cannot be changed here (it comes from an API).
 	ReadOnly  string
 	Deleted   bool
 	DeleteURL string
-	Notice    string
 	BackURL   string
+	// Flash: Notice after a save, Warning on a deleted event, Error counting the fields to correct.
+	Flash
 	// Editing is true on an existing event's page, which lists its changes.
 	Editing bool
-	Changes []changeRow
+	Changes listTable
 }
 
-// fieldErr is one field's message; the zero value (a field without error) renders nothing.
-type fieldErr struct {
-	Field, Message string
+// field is the form's input id for name, with its value and message.
+func (v eventFormView) field(id, name, label, hint, kind, value string) formField {
+	return formField{ID: id, Name: name, Label: label, Hint: hint, Kind: kind, Value: value, Err: v.Errors[name]}
+}
+
+// Fields are the event's inputs after its kind: title, dates and times.
+func (v eventFormView) Fields() []formField {
+	l := v.Lang
+	title := v.field("ev-title", events.FieldTitle, l.T("eventform.title"), "", "text", v.V.Title)
+	title.MaxLength = 300
+	return []formField{title,
+		v.field("ev-date", events.FieldDate, l.T("eventform.date"), "", "date", v.V.Date),
+		v.field("ev-start", events.FieldStartTime, l.T("eventform.start_time"), l.T("eventform.time_hint"), "time", v.V.StartTime),
+		v.field("ev-end", events.FieldEndTime, l.T("eventform.end_time"), l.T("eventform.time_hint"), "time", v.V.EndTime),
+		v.field("ev-end-date", events.FieldEndDate, l.T("eventform.end_date"), l.T("eventform.end_date_hint"), "date", v.V.EndDate),
+	}
+}
+
+// DeleteBox asks before the event is deleted.
+func (v eventFormView) DeleteBox() confirmDelete {
+	l := v.Lang
+	return confirmDelete{Summary: l.T("eventform.delete"), Confirm: l.T("eventform.delete_confirm"),
+		Button: l.T("eventform.delete_button"), Action: v.DeleteURL, CSRF: csrfOf(v.layout)}
+}
+
+// CountFields are the attendance counts.
+func (v eventFormView) CountFields() []formField {
+	l := v.Lang
+	return []formField{
+		v.field("ev-registered", events.FieldRegistered, l.T("eventform.registered"), "", "count", v.V.Registered),
+		v.field("ev-on-site", events.FieldAttendedOnSite, l.T("eventform.on_site"), "", "count", v.V.OnSite),
+		v.field("ev-digital", events.FieldAttendedDigital, l.T("eventform.digital"), "", "count", v.V.Digital),
+	}
 }
 
 type kindOption struct {
 	Value, Label string
 	Selected     bool
-}
-
-type changeRow struct {
-	When, By, Action string
-	What             []string
 }
 
 func (f *eventForms) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFormView {
@@ -336,27 +361,41 @@ func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *q
 	v.V.Sectors = storedSectors(sectors)
 	if f.h.fromAPI(e) {
 		v.ReadOnly = lang.T("eventform.api", e.Source)
+	} else if e.Deleted {
+		v.Warning = lang.T("eventform.deleted_notice")
 	}
 	changes, err := f.h.queries.EventChanges(c.UserContext(), account, e.EventID, changesShown)
 	if err != nil {
 		return v, err
 	}
+	rows := make([]changeRow, 0, len(changes))
 	for _, ch := range changes {
-		v.Changes = append(v.Changes, f.changeRow(lang, ch))
+		rows = append(rows, f.changeRow(lang, ch))
 	}
+	v.Changes = changeLog(lang, rows)
 	return v, nil
 }
 
-func (f *eventForms) edit(c *fiber.Ctx) error {
-	lang := langOf(c, f.h.defaultLang)
-	account, e, err := f.stored(c, false)
+// editing is the edit page of the event the path names (see stored); nil with the answer already
+// given or an error.
+func (f *eventForms) editing(c *fiber.Ctx, write bool) (*eventFormView, *query.StoredEvent, error) {
+	account, e, err := f.stored(c, write)
 	if e == nil {
-		return err
+		return nil, nil, err
 	}
-	v, err := f.editView(c, lang, account, e)
+	v, err := f.editView(c, langOf(c, f.h.defaultLang), account, e)
 	if err != nil {
+		return nil, nil, err
+	}
+	return &v, e, nil
+}
+
+func (f *eventForms) edit(c *fiber.Ctx) error {
+	v, _, err := f.editing(c, false)
+	if v == nil {
 		return err
 	}
+	lang := v.Lang
 	switch {
 	case c.Query("ny") != "":
 		v.Notice = lang.T("eventform.created")
@@ -368,21 +407,17 @@ func (f *eventForms) edit(c *fiber.Ctx) error {
 }
 
 func (f *eventForms) update(c *fiber.Ctx) error {
-	lang := langOf(c, f.h.defaultLang)
-	account, e, err := f.stored(c, true)
-	if e == nil {
+	v, e, err := f.editing(c, true)
+	if v == nil {
 		return err
 	}
-	v, err := f.editView(c, lang, account, e)
-	if err != nil {
-		return err
-	}
+	account := v.Register
 	v.V = formValuesOf(c)
 	ctx := c.UserContext()
 	// The id is kept, so correcting the title or date changes this event instead of adding one.
 	in := v.V.input(account, e.EventID, zoneOf(f.h.cfg))
 	if _, err := in.Event(); err != nil {
-		return f.refused(c, &v, err)
+		return f.refused(c, v, err)
 	}
 	saved, err := events.Save(ctx, f.h.store, in, formSource)
 	if err != nil {
@@ -431,7 +466,7 @@ func (f *eventForms) refused(c *fiber.Ctx, v *eventFormView, err error) error {
 			v.Errors[fe.Field] = fieldErr{Field: fe.Field, Message: fieldMessage(v.Lang, fe, v.V)}
 		}
 	}
-	v.ErrorSummary = v.Lang.T("eventform.errors", len(v.Errors))
+	v.Error = v.Lang.T("eventform.errors", len(v.Errors))
 	v.fillKinds()
 	c.Status(fiber.StatusUnprocessableEntity)
 	return f.h.sendPage(c, "event_form", *v)

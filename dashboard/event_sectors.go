@@ -14,12 +14,6 @@ import (
 
 // Attendance by sector on the events entry form (rules: internal/events/sectors.go).
 
-// sectorField is one sector's input on the form.
-type sectorField struct {
-	Name, Label, Value string
-	Error              fieldErr
-}
-
 // sectorValuesOf reads the form's sector fields as typed.
 func sectorValuesOf(c *fiber.Ctx) map[string]string {
 	out := map[string]string{}
@@ -38,12 +32,12 @@ func storedSectors(rows []query.SectorAttendance) map[string]string {
 	return out
 }
 
-// sectorFields are the form's sector inputs in display order, with their values and errors.
-func (v eventFormView) SectorFields() []sectorField {
-	out := make([]sectorField, 0, len(figures.Sectors()))
+// SectorFields are the form's sector inputs in display order, with their values and errors.
+func (v eventFormView) SectorFields() []formField {
+	out := make([]formField, 0, len(figures.Sectors()))
 	for _, s := range figures.Sectors() {
 		name := events.FieldSector(s)
-		out = append(out, sectorField{Name: name, Label: v.Lang.T("sector." + s), Value: v.V.Sectors[s], Error: v.Errors[name]})
+		out = append(out, v.field("ev-"+name, name, v.Lang.T("sector."+s), "", "count", v.V.Sectors[s]))
 	}
 	return out
 }

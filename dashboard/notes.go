@@ -34,21 +34,34 @@ func (h *handler) noteRoutes(r fiber.Router) {
 type notesView struct {
 	layout
 	Heading, Intro string
-	Notice         string
-	ErrorSummary   string
-	Errors         map[string]fieldErr
-	Action         string
-	V              annotations.Input
-	Scopes         []actionLink // URL is the value
-	Notes          []noteRow
+	// Flash: Notice after a change, Error counting the fields to correct.
+	Flash
+	Errors map[string]fieldErr
+	Action string
+	V      annotations.Input
+	Scopes []actionLink // URL is the value
+	Notes  listTable
 	// Editing: one note's page (DeleteURL, Changes).
 	Editing   bool
 	DeleteURL string
-	Changes   []changeRow
+	Changes   listTable
 }
 
-type noteRow struct {
-	Date, Scope, Title, Link, EditURL string
+// DeleteBox asks before the note is deleted.
+func (v notesView) DeleteBox() confirmDelete {
+	l := v.Lang
+	return confirmDelete{Class: "narrow-36 gap-top-s", Summary: l.T("notes.delete"), Confirm: l.T("notes.delete_confirm"),
+		Button: l.T("notes.delete"), Action: v.DeleteURL, CSRF: csrfOf(v.layout)}
+}
+
+// Fields are the form's inputs after the scope.
+func (v notesView) Fields() []formField {
+	l := v.Lang
+	return []formField{
+		{ID: "note-date", Name: annotations.FieldDate, Label: l.T("notes.date"), Kind: "date", Value: v.V.Date, Err: v.Errors[annotations.FieldDate]},
+		{ID: "note-title", Name: annotations.FieldTitle, Label: l.T("notes.text"), MaxLength: 200, Value: v.V.Title, Err: v.Errors[annotations.FieldTitle]},
+		{ID: "note-link", Name: annotations.FieldLink, Label: l.T("notes.link"), Kind: "url", MaxLength: 500, Value: v.V.Link, Err: v.Errors[annotations.FieldLink]},
+	}
 }
 
 func (h *handler) noteScopes() []string {
@@ -98,8 +111,13 @@ func (h *handler) sendNotes(c *fiber.Ctx, v notesView) error {
 		if err != nil {
 			return err
 		}
+		l := v.Lang
+		v.Notes = listTable{Class: "notes-table narrow-52", Empty: l.T("notes.none"),
+			Head: heads(l, "notes.date", "notes.text", "notes.scope", "notes.edit")}
+		v.Notes.Head[3].Hidden = true
 		for _, n := range notes {
-			v.Notes = append(v.Notes, noteRow{Date: shortDate(v.Lang, n.Date), Scope: n.Scope, Title: n.Title, Link: n.Link, EditURL: noteURL(n)})
+			v.Notes.Rows = append(v.Notes.Rows, listRow{Cells: []listCell{{Text: shortDate(l, n.Date)},
+				{Text: n.Title, Header: true, Link: n.Link, External: true}, {Text: n.Scope}, {Text: l.T("notes.edit"), Link: noteURL(n)}}})
 		}
 	}
 	return h.sendPage(c, "notes", v)
@@ -119,7 +137,7 @@ func (h *handler) refusedNote(c *fiber.Ctx, v notesView, err error) error {
 	for _, fe := range errs {
 		v.Errors[fe.Field] = fieldErr{Field: fe.Field, Message: noteMessage(v.Lang, fe)}
 	}
-	v.ErrorSummary = v.Lang.T("eventform.errors", len(v.Errors))
+	v.Error = v.Lang.T("eventform.errors", len(v.Errors))
 	c.Status(fiber.StatusUnprocessableEntity)
 	return h.sendNotes(c, v)
 }
@@ -185,6 +203,7 @@ func (h *handler) editNoteView(c *fiber.Ctx, lang i18n.Lang, n *annotations.Note
 	if err != nil {
 		return v, err
 	}
+	rows := make([]changeRow, 0, len(changes))
 	for _, ch := range changes {
 		row := changeRow{When: dateTime(lang, ch.At, h.location()), By: ch.By, Action: lang.T("eventform.action." + ch.Action)}
 		if ch.Before != nil && ch.After != nil && ch.Action == annotations.ActionUpdated {
@@ -200,34 +219,35 @@ func (h *handler) editNoteView(c *fiber.Ctx, lang i18n.Lang, n *annotations.Note
 		} else if ch.After != nil {
 			row.What = append(row.What, shortDate(lang, ch.After.Date)+": "+ch.After.Title)
 		}
-		v.Changes = append(v.Changes, row)
+		rows = append(rows, row)
 	}
+	v.Changes = changeLog(lang, rows)
 	return v, nil
 }
 
-func (h *handler) notePage(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
+// editingNote is the edit page of the note the path names, and the note.
+func (h *handler) editingNote(c *fiber.Ctx) (notesView, *annotations.Note, error) {
 	n, err := h.storedNote(c)
 	if err != nil {
-		return err
+		return notesView{}, nil, err
 	}
-	v, err := h.editNoteView(c, lang, n)
+	v, err := h.editNoteView(c, langOf(c, h.defaultLang), n)
+	return v, n, err
+}
+
+func (h *handler) notePage(c *fiber.Ctx) error {
+	v, _, err := h.editingNote(c)
 	if err != nil {
 		return err
 	}
 	if c.Query("lagret") != "" {
-		v.Notice = lang.T("notes.saved")
+		v.Notice = v.Lang.T("notes.saved")
 	}
 	return h.sendNotes(c, v)
 }
 
 func (h *handler) updateNote(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
-	before, err := h.storedNote(c)
-	if err != nil {
-		return err
-	}
-	v, err := h.editNoteView(c, lang, before)
+	v, before, err := h.editingNote(c)
 	if err != nil {
 		return err
 	}

@@ -116,23 +116,9 @@ type sourceRunsView struct {
 	Refresh    string
 	StartURL   string
 	StartLabel string
-	Notice     string
-	Problem    string
-	Runs       []runRow
-}
-
-type runRow struct {
-	Started, Finished, Window, Mode, Status, StatusClass, Rows, Error, Notes, RetryAt string
-	// Owner is the process that ran it (host:pid:instance), or a dash for runs recorded before
-	// runs had owners; HeldBy says, on an interrupted run, which owner held it when it stopped.
-	Owner, HeldBy string
-	// Heartbeat is, for a run under way, when its owner last said it was alive and how long ago;
-	// Stale marks one older than a lease lives (the owner is probably gone).
-	Heartbeat string
-	Stale     bool
-	// Retries lists what the run had to try again: the provider's transient faults by kind (from
-	// its notes, which then leave them out) and ClickHouse writes.
-	Retries []string
+	// Flash: Notice once a run was started here, Warning when none can be.
+	Flash
+	Runs listTable
 }
 
 // staleHeartbeat is scheduler.DefaultLeaseTTL: a run whose owner has not beaten for this long has
@@ -221,33 +207,64 @@ func heartbeatText(l i18n.Lang, at, now time.Time, loc *time.Location) (string, 
 	return l.T("sources.heartbeat_ago", clock, ago), age >= staleHeartbeat
 }
 
-// runRowOf is how the runs page shows one run.
-func (h *handler) runRowOf(l i18n.Lang, r query.SourceRun, now time.Time, loc *time.Location) runRow {
-	counts, notes := splitRetries(r.Notes)
-	row := runRow{Started: dateTime(l, r.StartedAt, loc), Mode: keyName(l, "sources.mode", r.Mode),
-		Window: shortDate(l, r.WindowFrom) + "–" + shortDate(l, r.WindowTo),
-		Status: keyName(l, "sources.status", r.Status), StatusClass: "run-" + r.Status,
-		Rows: l.Count(r.Rows), Error: clipText(h.redact(r.Error), 500), Notes: notes,
-		Owner: r.Owner, Retries: retryLines(l, counts, r.Retries)}
-	if row.Owner == "" {
-		row.Owner = "–"
+// runsTable lists runs, newest first as given.
+func (h *handler) runsTable(l i18n.Lang, source string, runs []query.SourceRun, loc *time.Location) listTable {
+	t := listTable{Caption: l.T("sources.caption", source), Class: "runs", Empty: l.T("sources.none"),
+		Head: heads(l, "sources.col.started", "sources.col.status", "sources.col.rows", "sources.col.window", "sources.col.mode",
+			"sources.col.finished", "sources.col.heartbeat", "sources.col.owner", "sources.col.retries", "sources.col.retry_at",
+			"sources.col.error", "sources.col.notes")}
+	t.Head[2].Num = true
+	now := time.Now()
+	for _, r := range runs {
+		t.Rows = append(t.Rows, listRow{Class: "run-" + r.Status, Cells: h.runCells(l, r, now, loc)})
 	}
+	return t
+}
+
+// runCells is how the runs page shows one run: besides what it did, who ran it, what it tried
+// again, its last heartbeat while under way, and who held it if it was interrupted.
+func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *time.Location) []listCell {
+	counts, notes := splitRetries(r.Notes)
+	status := listCell{Text: keyName(l, "sources.status", r.Status)}
 	if r.Status == query.RunInterrupted {
-		row.HeldBy = l.T("sources.held_by_unknown")
+		status.Warning = l.T("sources.held_by_unknown")
 		if r.Owner != "" {
-			row.HeldBy = l.T("sources.held_by", r.Owner)
+			status.Warning = l.T("sources.held_by", r.Owner)
 		}
 	}
+	var finished, retryAt string
 	if r.FinishedAt != nil {
-		row.Finished = dateTime(l, *r.FinishedAt, loc)
+		finished = dateTime(l, *r.FinishedAt, loc)
 	}
 	if r.RetryAt != nil {
-		row.RetryAt = dateTime(l, *r.RetryAt, loc)
+		retryAt = dateTime(l, *r.RetryAt, loc)
 	}
+	var heartbeat listCell
 	if r.Status == query.RunRunning && r.HeartbeatAt != nil {
-		row.Heartbeat, row.Stale = heartbeatText(l, *r.HeartbeatAt, now, loc)
+		var stale bool
+		heartbeat.Text, stale = heartbeatText(l, *r.HeartbeatAt, now, loc)
+		if stale {
+			heartbeat.Warning = l.T("sources.heartbeat_stale")
+		}
 	}
-	return row
+	owner := listCell{Text: r.Owner, Code: true, Class: "run-owner"}
+	if r.Owner == "" {
+		owner = listCell{Text: "–"}
+	}
+	return []listCell{
+		{Text: dateTime(l, r.StartedAt, loc), Header: true},
+		status,
+		{Text: l.Count(r.Rows), Num: true},
+		{Text: shortDate(l, r.WindowFrom) + "–" + shortDate(l, r.WindowTo)},
+		{Text: keyName(l, "sources.mode", r.Mode)},
+		{Text: finished},
+		heartbeat,
+		owner,
+		{Lines: retryLines(l, counts, r.Retries)},
+		{Text: retryAt},
+		{Text: clipText(h.redact(r.Error), 500), Code: true, Class: "run-error"},
+		{Text: notes, Class: "run-notes"},
+	}
 }
 
 func sourceID(c *fiber.Ctx) string {
@@ -273,19 +290,17 @@ func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
 	}
 	v := sourceRunsView{layout: h.layout(c, lang, lang.T("sources.title", id)), Heading: lang.T("sources.title", id), Source: id}
 	recorded := false
-	loc := zoneOf(h.cfg)
-	now := time.Now()
 	for _, r := range runs {
 		recorded = recorded || r.Status == query.RunRunning
-		v.Runs = append(v.Runs, h.runRowOf(lang, r, now, loc))
 	}
+	v.Runs = h.runsTable(lang, id, runs, zoneOf(h.cfg))
 	v.Running, v.RunningText = h.running(lang, id, recorded)
 	switch {
 	case !h.configured(id):
 	case h.collections == nil:
-		v.Problem = lang.T("sources.no_scheduler")
+		v.Warning = lang.T("sources.no_scheduler")
 	case !h.scheduled(id):
-		v.Problem = lang.T("sources.disabled", id, id)
+		v.Warning = lang.T("sources.disabled", id, id)
 	case !v.Running:
 		v.StartURL, v.StartLabel = sourcesPath+"/"+url.PathEscape(id)+"/start", lang.T("sources.start_label", id)
 	}

@@ -95,7 +95,7 @@ func TestRunsPageShowsOwnerHeartbeatAndRetries(t *testing.T) {
 		t.Fatalf("runs page: %d\n%s", page.status, page.body)
 	}
 	for _, want := range []string{
-		`<code class="run-owner">web1:4242:ab12cd34</code>`,
+		`<td class="run-owner"><code>web1:4242:ab12cd34</code></td>`,
 		"2 × HTTP 503<br>1 × svar avbrutt<br>3 × skriving til ClickHouse",
 		"web2:77:deadbeef hadde kjøringen da den stoppet",
 		"registrert før kjøringer fikk eier",
@@ -119,7 +119,7 @@ func TestRunsPageShowsOwnerHeartbeatAndRetries(t *testing.T) {
 
 	// A run whose owner went silent says so; in English too.
 	stale := admin.get("/admin/kilder/matomo?lang=en")
-	for _, want := range []string{`<code class="run-owner">gone:9:0badf00d</code>`, "min ago)", "No sign of life for over two minutes", "Run by", "Last sign of life"} {
+	for _, want := range []string{`<td class="run-owner"><code>gone:9:0badf00d</code></td>`, "min ago)", "No sign of life for over two minutes", "Run by", "Last sign of life"} {
 		if !strings.Contains(stale.body, want) {
 			t.Errorf("English runs page of a silent run lacks %q", want)
 		}

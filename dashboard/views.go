@@ -25,8 +25,11 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-// loadViews parses templates/layout.html together with every other templates/*.html; a page is
-// rendered by its file name without extension ("visitors").
+// partialsFile holds the blocks every page may use (partials.go); it is no page itself.
+const partialsFile = "partials.html"
+
+// loadViews parses templates/layout.html and the partials together with every other
+// templates/*.html; a page is rendered by its file name without extension ("visitors").
 func loadViews(fsys fs.FS, a *assets) (*views, error) {
 	funcs := template.FuncMap{
 		// t translates a catalogue key: {{t $.Lang "visitors.title"}}.
@@ -40,7 +43,7 @@ func loadViews(fsys fs.FS, a *assets) (*views, error) {
 		// asset is the checksummed URL of an embedded static file.
 		"asset": a.URL,
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/"+partialsFile)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard templates: %w", err)
 	}
@@ -50,7 +53,7 @@ func loadViews(fsys fs.FS, a *assets) (*views, error) {
 	}
 	v := &views{pages: map[string]*template.Template{}}
 	for _, name := range names {
-		if path.Base(name) == "layout.html" {
+		if b := path.Base(name); b == "layout.html" || b == partialsFile {
 			continue
 		}
 		page, err := template.Must(base.Clone()).ParseFS(fsys, name)
