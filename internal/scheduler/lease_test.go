@@ -365,7 +365,7 @@ func TestHeartbeatsLeaveTheDataVersionFiguresAndTheEndMoveIt(t *testing.T) {
 	ctx := context.Background()
 	r := newTestRunner(t, st)
 	r.SetClock(time.Now) // heartbeats carry the runner's clock: it must move
-	r.SetLeaseTiming(5*time.Second, 150*time.Millisecond)
+	r.SetLeaseTiming(30*time.Second, 150*time.Millisecond) // a long TTL: a loaded machine must not lose the lease
 	slow := newBlocking()
 	done := make(chan error, 1)
 	go func() {
