@@ -364,7 +364,7 @@ func TestHeartbeatsLeaveTheDataVersionFiguresAndTheEndMoveIt(t *testing.T) {
 	st := chtest.Open(t)
 	ctx := context.Background()
 	r := newTestRunner(t, st)
-	r.SetClock(time.Now) // heartbeats carry the runner's clock: it must move
+	r.SetClock(time.Now)                                   // heartbeats carry the runner's clock: it must move
 	r.SetLeaseTiming(30*time.Second, 150*time.Millisecond) // a long TTL: a loaded machine must not lose the lease
 	slow := newBlocking()
 	done := make(chan error, 1)
