@@ -22,6 +22,9 @@ type chartView struct {
 	Script template.JS
 	// Assets are the chart's script URLs (ECharts itself), all on this origin.
 	Assets []string
+	// PrintWidth and PrintHeight are the chart's printed size where it is not the full 180 mm
+	// width (print.js draws it at that size; style.css's print rules give its box the same).
+	PrintWidth, PrintHeight string
 }
 
 // snippetChart is what every go-echarts chart type offers after its options are set.

@@ -252,24 +252,37 @@ type reportPage struct {
 	// PublishNote says why an open period has no publish form (publish_guard.go); WithdrawURL is
 	// the admin's withdraw form; Withdrawn tells of the newest withdrawal while nothing is in force.
 	PublishNote, WithdrawURL, Withdrawn string
+
+	// Doc is the printed masthead, Footnotes the definitions and sources printed at the end
+	// (report_doc.go).
+	Doc       reportDoc
+	Footnotes []string
 }
 
 // reportSection is a printed page's worth of tables (the web, social media, …).
 type reportSection struct {
 	ID, Heading string
 	Tables      []reportTable
+	// Charts and Notes are a designed section's (report_doc.go): charts beside or under its
+	// tables, definitions printed as footnotes.
+	Charts []*chartView
+	Notes  []string
 }
 
 type reportTable struct {
 	ID, Title string
-	Columns   []report.Column
-	Rows      []reportRow
-	Notes     []string
-	Added     int
-	Chart     *chartView
+	// Class is an extra class of the table (kpi-figures: a quarterly channel's KPIs).
+	Class   string
+	Columns []report.Column
+	Rows    []reportRow
+	Notes   []string
+	Added   int
+	Chart   *chartView
 }
 
 type reportRow struct {
+	// Key is the row's stable key (a KPI's name), Header what it is called.
+	Key    string
 	Header string
 	Cells  []reportCell
 }
@@ -283,6 +296,8 @@ type reportCell struct {
 	Today string
 	// Measured is "sist målt <dag>" for a level last measured before the period's end.
 	Measured string
+	// Short is a change in percentage points written short ("+2,4 p.p."), for print.
+	Short string
 }
 
 // reportSectionOf names the printed page (section) a table of a report starts or continues.
@@ -344,10 +359,13 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		rt := reportTable{ID: t.ID, Title: t.Title, Columns: t.Columns, Notes: t.Notes, Added: t.Added, Chart: charts[t.ID]}
 		page.Added += t.Added
 		for _, r := range t.Rows {
-			row := reportRow{Header: r.Header}
+			row := reportRow{Key: r.Key, Header: r.Header}
 			for _, cell := range r.Cells {
 				rc := reportCell{Text: cell.Format(lang), Numeric: cell.Unit != report.UnitText,
 					Imported: cell.Origin == report.Imported, Partial: cell.Partial, Measured: cell.LastMeasured(lang)}
+				if cell.Unit == report.UnitPoints && cell.Value != nil {
+					rc.Short = shortPoints(lang, *cell.Value)
+				}
 				if cell.Today != nil {
 					rc.Today = cell.Today.Format(lang)
 					page.Changes++
@@ -368,6 +386,9 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		}
 		s := &page.Sections[len(page.Sections)-1]
 		s.Tables = append(s.Tables, rt)
+	}
+	if err := h.designReport(c, lang, v, &page); err != nil {
+		return err
 	}
 	return h.sendPage(c, "report", page)
 }
@@ -393,6 +414,10 @@ func (h *handler) reportCharts(lang i18n.Lang, d report.Document) (map[string]*c
 		v, err := renderChart(c, id, label, dir)
 		if err != nil {
 			return fmt.Errorf("report chart %s: %w", id, err)
+		}
+		// Printed beside their narrow tables (report_doc.go, style.css); the rest full width.
+		if tableID == "visitors" || tableID == "channels" {
+			v.PrintWidth, v.PrintHeight = "84mm", "54mm"
 		}
 		out[tableID] = v
 		return nil
@@ -421,7 +446,7 @@ func (h *handler) reportCharts(lang i18n.Lang, d report.Document) (map[string]*c
 				cur, prev = append(cur, percentOf(s.Current.Value)), append(prev, percentOf(s.Previous.Value))
 			}
 			spec := chartSpec{lang: lang, id: "report_channels", title: lang.T("report.table.channels", r.Year),
-				filename: "kanaler-" + y, assetsDir: dir, percent: true}
+				filename: "kanaler-" + y, assetsDir: dir, percent: true, named: true}
 			bar := spec.newBar(names)
 			bar.AddSeries(chartText(y), barData(cur)).AddSeries(chartText(strconv.Itoa(r.Year-1)), barData(prev))
 			if err := add("channels", bar, spec.id, lang.T("report.chart.channels", r.Year)); err != nil {
@@ -441,36 +466,6 @@ func (h *handler) reportCharts(lang i18n.Lang, d report.Document) (map[string]*c
 			bar.AddSeries(chartText(y), barData(cur), charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top", Formatter: jsLabelFormatter(lang)})).
 				AddSeries(chartText(strconv.Itoa(r.Year-1)), barData(prev))
 			if err := add("social", bar, spec.id, lang.T("report.chart.social", r.Year)); err != nil {
-				return nil, err
-			}
-		}
-	case *report.Quarterly:
-		var names []string
-		var cur, prev, ye []*float64
-		for _, k := range r.KPIs {
-			if !strings.HasPrefix(k.Name, "social.followers.") {
-				continue
-			}
-			names = append(names, platformTitle(k.Platform))
-			cur, prev = append(cur, k.Current.Value), append(prev, k.Previous.Value)
-			if k.YearEarlier != nil {
-				ye = append(ye, k.YearEarlier.Value)
-			} else {
-				ye = append(ye, nil)
-			}
-		}
-		if len(names) > 0 {
-			label := func(p string) string {
-				y, q, _ := report.ParsePeriod(p)
-				return lang.T("report.quarter_year", lang.Quarter(q), y)
-			}
-			spec := chartSpec{lang: lang, id: "report_kpis", title: lang.T("report.social.followers"),
-				filename: "folgere-" + strings.ToLower(r.Period), assetsDir: dir}
-			bar := spec.newBar(names)
-			bar.AddSeries(chartText(label(r.Period)), barData(cur)).
-				AddSeries(chartText(label(r.PreviousPeriod)), barData(prev)).
-				AddSeries(chartText(label(r.YearEarlierPeriod)), barData(ye))
-			if err := add("kpis", bar, spec.id, lang.T("report.chart.kpis", label(r.Period))); err != nil {
 				return nil, err
 			}
 		}

@@ -1,17 +1,21 @@
 // Charts fit the printed page: ECharts draws on a canvas sized when the chart was made, so before
 // printing every chart is redrawn, without animation, at its container's print width (the
-// @media print rules in style.css fix that width to A4's printable width), and afterwards at the
-// screen width again. matchMedia covers browsers that switch to print layout without beforeprint.
+// @media print rules in style.css fix that width: 180 mm, A4's printable width less a margin, or
+// the width its data-print-width names for the small charts of a designed report), and afterwards
+// at the screen width again. matchMedia covers browsers that switch to print layout without
+// beforeprint.
 (function () {
-  var printWidth = function () {
+  var printSize = function (el) {
     var probe = document.createElement('div');
-    probe.style.width = '180mm'; // .chart's print width in style.css
+    // .chart's print size in style.css; the attributes repeat it where a chart differs.
+    probe.style.width = el.getAttribute('data-print-width') || '180mm';
+    probe.style.height = el.getAttribute('data-print-height') || '52mm';
     probe.style.position = 'absolute';
     probe.style.visibility = 'hidden';
     document.body.appendChild(probe);
-    var w = probe.getBoundingClientRect().width;
+    var r = probe.getBoundingClientRect();
     document.body.removeChild(probe);
-    return w;
+    return r;
   };
   var each = function (fn) {
     if (typeof echarts === 'undefined') {
@@ -29,16 +33,16 @@
     chart.setOption(on ? { animation: false, toolbox: { show: false } } : { toolbox: { show: true } });
   };
   var toPrint = function () {
-    var w = printWidth();
     each(function (chart, el) {
       paper(chart, true);
-      chart.resize({ width: w, height: el.clientHeight, animation: { duration: 0 } });
+      var size = printSize(el);
+      chart.resize({ width: size.width, height: size.height, animation: { duration: 0 } });
     });
   };
   var toScreen = function () {
     each(function (chart) {
       paper(chart, false);
-      chart.resize({ width: 'auto', animation: { duration: 0 } });
+      chart.resize({ width: 'auto', height: 'auto', animation: { duration: 0 } });
     });
   };
   window.addEventListener('beforeprint', toPrint);
@@ -50,7 +54,7 @@
         // In print layout already: the containers have their print width.
         each(function (chart) {
           paper(chart, true);
-          chart.resize({ width: 'auto', animation: { duration: 0 } });
+          chart.resize({ width: 'auto', height: 'auto', animation: { duration: 0 } });
         });
       } else {
         toScreen();
