@@ -67,7 +67,7 @@ const hostileTitle = "<script>alert(1)</script>"
 
 // The two widths every page is looked at: a laptop, and an iPhone 12–15 in portrait.
 const (
-	desktopWidth, desktopHeight = 1280, 800
+	desktopWidth, desktopHeight = 1366, 800
 	phoneWidth, phoneHeight     = 390, 844
 )
 
@@ -958,7 +958,7 @@ func TestBrowser(t *testing.T) {
 		{name: "kvartalsrapport-2022-q3", path: "/rapporter/kvartal/2022-Q3", charts: 1, check: func(t *testing.T, b *chromeTab) {
 			values, err := q.KPIValues(ctx, metrics.OverviewKPIs(), scope, q3, days.DefaultGrain(q3), nil)
 			must(t, err)
-			rows := b.rows(t, "#table-kpis table")
+			rows := b.rows(t, "table.kpi-figures") // the channels' sections (report_doc.go)
 			checked := 0
 			for _, v := range values {
 				label := report.KPILabel(nb, string(v.Def.Name))

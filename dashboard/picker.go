@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,16 +77,12 @@ func (p *pages) picker(r *request, action string, grain bool) pickerView {
 	for _, g := range []days.Kind{days.Day, days.Week, days.Month} {
 		v.Grains = append(v.Grains, option{string(g), l.T("grain." + string(g))})
 	}
+	// Exactly the years that hold figures (discovery), newest first; the shown period's year is
+	// added only when it has none, so the form still says what is shown.
 	v.Years = r.extent.Years()
-	if len(v.Years) == 0 || v.Years[0] < r.today.Year() {
-		v.Years = append([]int{r.today.Year()}, v.Years...)
-	}
-	has := false
-	for _, y := range v.Years {
-		has = has || y == v.Year
-	}
-	if !has {
+	if !slices.Contains(v.Years, v.Year) {
 		v.Years = append(v.Years, v.Year)
+		slices.SortFunc(v.Years, func(a, b int) int { return b - a })
 	}
 	return v
 }

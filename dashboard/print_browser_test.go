@@ -53,15 +53,16 @@ type printedChart struct {
 }
 
 // jsPrintedCharts measures every chart against A4's printable width (186 mm: 210 mm less the
-// 12 mm margins of style.css's @page) from the left edge of <main>.
+// 12 mm margins of style.css's @page) from the left edge of <main>, and against the width it is
+// to be printed at: 180 mm, or the smaller one its data-print-width names (report_doc.go).
 const jsPrintedCharts = `(() => {
-  const mm = n => { const d = document.createElement('div'); d.style.width = n + 'mm'; d.style.position = 'absolute';
+  const len = v => { const d = document.createElement('div'); d.style.width = v; d.style.position = 'absolute';
     document.body.appendChild(d); const w = d.getBoundingClientRect().width; d.remove(); return w; };
-  const printable = mm(186), target = mm(180), left = document.querySelector('main').getBoundingClientRect().left;
+  const printable = len('186mm'), left = document.querySelector('main').getBoundingClientRect().left;
   return Array.from(document.querySelectorAll('[_echarts_instance_]')).map(el => {
     const c = el.querySelector('canvas'), r = c.getBoundingClientRect();
     return {id: el.id, left: r.left - left, right: r.right - left, canvas: r.width, box: el.getBoundingClientRect().width,
-      printable: printable, target: target};
+      printable: printable, target: len(el.getAttribute('data-print-width') || '180mm')};
   });
 })()`
 
@@ -105,7 +106,11 @@ func TestReportsPrintInsideA4(t *testing.T) {
 				if step == "beforeprint" {
 					eval[bool](t, b, `window.dispatchEvent(new Event('beforeprint'))`)
 				}
-				time.Sleep(200 * time.Millisecond) // a resize draws on the next frame
+				// A resize draws on a later frame; on a busy machine that can take a while. Wait
+				// (at most 5 s) until every canvas has its box's width, then measure.
+				ctx, cancel := b.within(5 * time.Second)
+				_, _ = chromedp.Run(ctx, chromedp.Poll[bool](`Array.from(document.querySelectorAll('[_echarts_instance_]')).every(e => { const c = e.querySelector('canvas'); return c && Math.abs(c.getBoundingClientRect().width - e.getBoundingClientRect().width) <= 1; })`, chromedp.WithPollingInterval(50*time.Millisecond)))
+				cancel()
 				shown := eval[[]printedChart](t, b, jsPrintedCharts)
 				if len(shown) != len(charts) {
 					t.Fatalf("%s: %d charts in print, %d on screen", step, len(shown), len(charts))
@@ -118,12 +123,30 @@ func TestReportsPrintInsideA4(t *testing.T) {
 						t.Errorf("%s: chart %s draws %.0f px into a %.0f px box: clipped", step, c.ID, c.Canvas, c.Box)
 					}
 					if c.Canvas < c.ChartTarget-2 {
-						t.Errorf("%s: chart %s is %.0f px wide in print, want the full %.0f px (180 mm)", step, c.ID, c.Canvas, c.ChartTarget)
+						t.Errorf("%s: chart %s is %.0f px wide in print, want the %.0f px it is to be printed at", step, c.ID, c.Canvas, c.ChartTarget)
+					}
+				}
+			}
+			// The designed document: its masthead prints (and only prints), and the quarterly
+			// review is in the channels' sections.
+			if !eval[bool](t, b, `getComputedStyle(document.querySelector('.doc-masthead')).display !== 'none'`) {
+				t.Error("the printed report has no masthead")
+			}
+			if p.name == "rapport-kvartal-2022-q3" {
+				got := eval[[]string](t, b, `Array.from(document.querySelectorAll('.report-section')).map(s => s.id)`)
+				want := []string{"section-web", "section-social", "section-newsletter", "section-events", "section-targets"}
+				for i, id := range want[:4] {
+					if i >= len(got) || got[i] != id {
+						t.Errorf("quarterly sections %q, want %q first", got, want)
+						break
 					}
 				}
 			}
 			eval[bool](t, b, `window.dispatchEvent(new Event('afterprint'))`)
 			b.media(t, "")
+			if eval[bool](t, b, `getComputedStyle(document.querySelector('.doc-masthead')).display !== 'none'`) {
+				t.Error("the printed masthead shows on the screen")
+			}
 			b.assertClean(t, p.path+" printed")
 
 			b.viewport(t, true)

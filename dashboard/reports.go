@@ -531,8 +531,10 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 	}
 	seen := map[int]bool{}
 	var years []int
+	// Years with figures (discovery) and years with imported figures; a date at a column's zero
+	// (1970) is no year of figures.
 	for _, y := range append(d.Extent.Years(), history...) {
-		if !seen[y] {
+		if y > 1970 && !seen[y] {
 			seen[y] = true
 			years = append(years, y)
 		}

@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strconv"
 	"time"
 )
 
@@ -21,12 +23,19 @@ type DataExtent struct {
 	// Empty is true when no table holds anything; First and Last are then zero.
 	Empty       bool
 	First, Last time.Time
+	// DataYears are the calendar years that hold any figure row, newest first: a year with no
+	// row between two that have some is not among them.
+	DataYears []int
 }
 
-// Years lists the calendar years First..Last, newest first.
+// Years lists the calendar years that hold figures, newest first (DataYears; First..Last for an
+// extent made without them).
 func (e DataExtent) Years() []int {
 	if e.Empty {
 		return nil
+	}
+	if len(e.DataYears) > 0 {
+		return append([]int(nil), e.DataYears...)
 	}
 	var out []int
 	for y := e.Last.Year(); y >= e.First.Year(); y-- {
@@ -89,7 +98,7 @@ func (q *Queries) discoverOnce(ctx context.Context, siteID string, loc *time.Loc
 	tz := loc.String()
 	rows, err := q.conn.Query(ctx, `
 SELECT kind, a, b, n, first, last FROM (
-    SELECT 'extent' AS kind, '' AS a, '' AS b, count() AS n, min(d) AS first, max(d) AS last FROM (
+    SELECT 'year' AS kind, toString(toYear(d)) AS a, '' AS b, count() AS n, min(d) AS first, max(d) AS last FROM (
         SELECT date AS d FROM web_traffic_daily WHERE site_id = ?
         UNION ALL SELECT date AS d FROM social_followers_daily
         UNION ALL SELECT date AS d FROM newsletter_subscribers_daily
@@ -97,6 +106,8 @@ SELECT kind, a, b, n, first, last FROM (
         UNION ALL SELECT toDate(starts_at, ?) AS d FROM events WHERE deleted = 0 AND starts_at <= now()
         UNION ALL SELECT toDate(published_at, ?) AS d FROM publications WHERE `+datedPublication+`
     )
+    WHERE d > toDate(0)
+    GROUP BY toYear(d)
     UNION ALL
     SELECT DISTINCT 'social', platform, account_id, toUInt64(0), toDate(0), toDate(0) FROM (
         SELECT platform, account_id FROM social_followers_daily
@@ -124,10 +135,19 @@ ORDER BY kind, a, b`, siteID, tz, tz, tz)
 			return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
 		}
 		switch kind {
-		case "extent":
-			d.Extent = DataExtent{Empty: n == 0}
-			if n > 0 {
-				d.Extent.First, d.Extent.Last = first.UTC(), last.UTC()
+		case "year":
+			// One row per year with figures (a date at the column's zero is no figure's): the
+			// extent is their span, the years themselves what pickers offer.
+			y, err := strconv.Atoi(a)
+			if err != nil || n == 0 {
+				continue
+			}
+			d.Extent.DataYears = append(d.Extent.DataYears, y)
+			if d.Extent.First.IsZero() || first.Before(d.Extent.First) {
+				d.Extent.First = first.UTC()
+			}
+			if last.After(d.Extent.Last) {
+				d.Extent.Last = last.UTC()
 			}
 		case "social":
 			d.Social = append(d.Social, SocialAccount{Platform: a, AccountID: b})
@@ -142,5 +162,7 @@ ORDER BY kind, a, b`, siteID, tz, tz, tz)
 	if err := rows.Err(); err != nil {
 		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
 	}
+	d.Extent.Empty = len(d.Extent.DataYears) == 0
+	sort.Sort(sort.Reverse(sort.IntSlice(d.Extent.DataYears)))
 	return d, nil
 }
