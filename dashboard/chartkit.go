@@ -2,7 +2,9 @@ package dashboard
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -119,11 +121,39 @@ func (s chartSpec) xAxis() opts.XAxis {
 	return x
 }
 
+// jsFitLegend keeps the legend below the plot clear of the x axis: a legend that wraps onto more
+// rows (a phone, a small printed chart, many series) gets the room under the plot, estimated from
+// the series' names at the chart's width, again whenever the chart is resized (the window turns,
+// print.js redraws it for paper and dispatches "chartresize"). Like every script here it avoids
+// <, > and &, which the script escaper would break.
+const jsFitLegend = `(function (c) {
+  var fit = function () {
+    var o = c.getOption(), room = c.getWidth() - 16, rows = 1, x = 0;
+    var legend = o.legend ? o.legend[0] : null;
+    if (!legend) { return; }
+    (o.series || []).forEach(function (s) {
+      var w = String(s.name || '').length * 6.6 + 40;
+      if (x !== 0) { if (Math.max(x + w - room, 0) !== 0) { rows++; x = 0; } }
+      x += w;
+    });
+    var bottom = Number(c.__fitBottom) || 40;
+    c.setOption({ grid: { bottom: bottom + 24 * (rows - 1) } });
+  };
+  c.__fitBottom = (c.getOption().grid || [{}])[0].bottom;
+  fit();
+  window.addEventListener('resize', fit);
+  c.getDom().addEventListener('chartresize', fit);
+})(%MY_ECHARTS%);`
+
+// jsEdgeLabels keeps a time axis's first and last labels inside the chart (by default they are
+// centred on their point, and the last one is cut at the right edge).
+const jsEdgeLabels = "%MY_ECHARTS%.setOption({ xAxis: { axisLabel: { alignMinLabel: 'left', alignMaxLabel: 'right' } } });"
+
 // newLine returns a line chart over the labels; add series with lineSeries.
 func (s chartSpec) newLine(labels []string) *charts.Line {
 	c := charts.NewLine()
 	c.SetGlobalOptions(s.axisGlobals()...)
-	c.AddJSFuncStrs(jsResize)
+	c.AddJSFuncStrs(jsResize, jsEdgeLabels, jsFitLegend)
 	clean := make([]string, len(labels))
 	for i, l := range labels {
 		clean[i] = chartText(l)
@@ -136,7 +166,7 @@ func (s chartSpec) newLine(labels []string) *charts.Line {
 func (s chartSpec) newBar(labels []string) *charts.Bar {
 	c := charts.NewBar()
 	c.SetGlobalOptions(s.axisGlobals()...)
-	c.AddJSFuncStrs(jsResize)
+	c.AddJSFuncStrs(jsResize, jsFitLegend)
 	if s.named { // wrapped category labels need a numeric line height (see xAxis)
 		c.AddJSFuncStrs("%MY_ECHARTS%.setOption({ xAxis: { axisLabel: { lineHeight: 14 } } });")
 	}
@@ -244,42 +274,66 @@ type markLineItem struct {
 	Name      string          `json:"name"`
 	XAxis     string          `json:"xAxis"`
 	LineStyle *opts.LineStyle `json:"lineStyle,omitempty"`
+	// Label is the line's own short label: how many things it marks.
+	Label *opts.Label `json:"label,omitempty"`
 }
 
 // maxTitlesPerMark keeps a marker's label readable when many things happened in one bucket.
 const maxTitlesPerMark = 4
 
-// annotationMarks groups the annotations by the chart point they fall in and returns one marker
-// line per point. Titles come from sources and users: chartText cleans them, and scriptBody
-// escapes the whole script for HTML.
-func annotationMarks(lang i18n.Lang, anns []query.Annotation, g days.Kind, buckets []days.Bucket, labels []string) charts.SeriesOpts {
+// maxMarks is the most marker lines a chart draws: beyond it, markers are merged by week, then by
+// month, so a year of daily followers with ~25 newsletters, events and notes stays readable.
+const maxMarks = 12
+
+// addAnnotations draws the annotations on a time chart as a series of their own, "Markeringer" in
+// the legend, so a click there hides or shows them all. Annotations in one chart point are one
+// line; when there would be more than maxMarks lines, those in one week (then one month) are.
+// Each line carries how many things it marks; pointed at, it names them. The series has no data,
+// so the axis tooltip does not list it. Titles come from sources and users: chartText cleans them,
+// and scriptBody escapes the whole script for HTML.
+func addAnnotations(c *charts.Line, lang i18n.Lang, anns []query.Annotation, g days.Kind, buckets []days.Bucket, labels []string) {
 	index := map[string]int{}
 	for i, b := range buckets {
-		index[days.BucketStart(g, b.Start).Format("2006-01-02")] = i
+		index[days.BucketStart(g, b.Start).Format(time.DateOnly)] = i
 	}
 	type group struct {
+		at     int // the chart point the line stands on: the group's first
 		titles []string
 		kinds  map[query.AnnotationKind]bool
 	}
-	groups := map[int]*group{}
-	var order []int
-	for _, a := range anns {
-		i, ok := index[days.BucketStart(g, a.Day).Format("2006-01-02")]
-		if !ok {
+	grouped := func(key func(i int, a query.Annotation) string) []*group {
+		byKey := map[string]*group{}
+		var out []*group
+		for _, a := range anns {
+			i, ok := index[days.BucketStart(g, a.Day).Format(time.DateOnly)]
+			if !ok {
+				continue
+			}
+			k := key(i, a)
+			gr := byKey[k]
+			if gr == nil {
+				gr = &group{at: i, kinds: map[query.AnnotationKind]bool{}}
+				byKey[k] = gr
+				out = append(out, gr)
+			}
+			gr.at = min(gr.at, i)
+			gr.titles = append(gr.titles, lang.T("annotation.kind."+string(a.Kind))+": "+a.Title)
+			gr.kinds[a.Kind] = true
+		}
+		return out
+	}
+	groups := grouped(func(i int, _ query.Annotation) string { return strconv.Itoa(i) })
+	for _, coarser := range []days.Kind{days.Week, days.Month} {
+		if len(groups) <= maxMarks || !finerThan(g, coarser) {
 			continue
 		}
-		gr := groups[i]
-		if gr == nil {
-			gr = &group{kinds: map[query.AnnotationKind]bool{}}
-			groups[i] = gr
-			order = append(order, i)
-		}
-		gr.titles = append(gr.titles, lang.T("annotation.kind."+string(a.Kind))+": "+a.Title)
-		gr.kinds[a.Kind] = true
+		groups = grouped(func(_ int, a query.Annotation) string { return days.BucketStart(coarser, a.Day).Format(time.DateOnly) })
+	}
+	if len(groups) == 0 {
+		return
 	}
 	var items []any
-	for _, i := range order {
-		gr := groups[i]
+	for _, gr := range groups {
 		titles := gr.titles
 		if len(titles) > maxTitlesPerMark {
 			titles = append(titles[:maxTitlesPerMark:maxTitlesPerMark], lang.T("annotation.more", len(gr.titles)-maxTitlesPerMark))
@@ -292,19 +346,26 @@ func annotationMarks(lang i18n.Lang, anns []query.Annotation, g days.Kind, bucke
 		}
 		items = append(items, markLineItem{
 			Name:      chartText(strings.Join(titles, "\n")),
-			XAxis:     chartText(labels[i]),
+			XAxis:     chartText(labels[gr.at]),
 			LineStyle: &opts.LineStyle{Color: colour, Type: "dashed", Width: 1},
+			Label:     &opts.Label{Show: opts.Bool(true), Formatter: strconv.Itoa(len(gr.titles)), Position: "end", FontSize: 10, Color: colour},
 		})
 	}
-	return charts.WithSeriesOpts(func(s *charts.SingleSeries) {
-		if len(items) == 0 {
-			return
-		}
-		s.MarkLines = &opts.MarkLines{Data: items, MarkLineStyle: opts.MarkLineStyle{
-			Symbol: []string{"none", "none"},
-			// The label is long; it shows when the line is pointed at, not all the time.
-			Label:    &opts.Label{Show: opts.Bool(false), Formatter: "{b}", Position: "insideEndTop"},
-			Emphasis: &opts.Emphasis{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop", BackgroundColor: "#ffffff"}},
-		}}
-	})
+	c.AddSeries(chartText(lang.T("annotation.legend")), []opts.LineData{},
+		charts.WithLineStyleOpts(opts.LineStyle{Color: "#777777", Type: "dashed", Width: 1}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: "#777777"}),
+		charts.WithSeriesOpts(func(s *charts.SingleSeries) {
+			s.MarkLines = &opts.MarkLines{Data: items, MarkLineStyle: opts.MarkLineStyle{
+				Symbol: []string{"none", "none"},
+				// The titles are long; they show when the line is pointed at.
+				Emphasis: &opts.Emphasis{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop", BackgroundColor: "#ffffff"}},
+			}}
+		}))
+}
+
+// finerThan tells whether chart points of kind g are finer than coarser (day < week < month).
+func finerThan(g, coarser days.Kind) bool {
+	rank := map[days.Kind]int{days.Day: 0, days.Week: 1, days.Month: 2, days.Quarter: 3, days.Year: 4}
+	rg, ok := rank[g]
+	return ok && rg < rank[coarser]
 }

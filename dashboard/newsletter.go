@@ -76,8 +76,8 @@ func (p *pages) newsletterSubscribers(r *request, withChart bool) (*figure, erro
 	spec := chartSpec{lang: l, id: chartIDOf("abonnenter"), title: f.Title, subtitle: spanName(l, r.span),
 		filename: "nyhetsbrev-abonnenter-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile), level: true}
 	c := spec.newLine(labels)
-	c.AddSeries(chartText(l.T("newsletter.subs.subscribers")), lineData(values),
-		append(lineOpts(len(labels), false), annotationMarks(l, anns, days.Day, daily, labels))...)
+	c.AddSeries(chartText(l.T("newsletter.subs.subscribers")), lineData(values), lineOpts(len(labels), false)...)
+	addAnnotations(c, l, anns, days.Day, daily, labels)
 	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
 	return f, err
 }

@@ -331,8 +331,9 @@ func quarterValues(k *report.KPI) []*float64 {
 	return []*float64{ye, k.Previous.Value, k.Current.Value}
 }
 
-// jsCompact makes a chart fit a third of an A4 page: a smaller title, legend and plot margins.
-const jsCompact = "%MY_ECHARTS%.setOption({ title: { textStyle: { fontSize: 13 } }, legend: { itemWidth: 14, itemHeight: 9, textStyle: { fontSize: 11 } }, grid: { top: 40, bottom: 30 } });"
+// jsCompact makes a chart fit a third of an A4 page: a smaller title and legend, less room above
+// the plot (jsFitLegend gives the legend its room below).
+const jsCompact = "%MY_ECHARTS%.setOption({ title: { textStyle: { fontSize: 13 } }, legend: { itemWidth: 14, itemHeight: 9, textStyle: { fontSize: 11 } }, grid: { top: 40 } });"
 
 // quarterlyCharts are the review's small charts, by section.
 func (h *handler) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarterEventTotals) (map[string][]*chartView, error) {
@@ -374,14 +375,16 @@ func (h *handler) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarter
 		{"social.followers.", "report_kpis", "report.social.followers", "report.chart.kpis", "folgere-"},
 		{report.KPIReachPerMonthPrefix, "report_reach", "report.social.reach_per_month", "report.doc.chart.reach_label", "rekkevidde-"},
 	} {
+		// Platforms in one order in every chart and table (socialRank).
 		var names []string
 		series := make([][]*float64, 3)
-		for _, k := range d.KPIs {
-			if !strings.HasPrefix(k.Name, m.prefix) {
+		for _, platform := range []string{"facebook", "instagram", "linkedin"} {
+			k := kpiByName(d, m.prefix+platform)
+			if k == nil {
 				continue
 			}
-			names = append(names, platformTitle(k.Platform))
-			for i, v := range quarterValues(&k) {
+			names = append(names, platformTitle(platform))
+			for i, v := range quarterValues(k) {
 				series[i] = append(series[i], v)
 			}
 		}

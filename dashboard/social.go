@@ -128,12 +128,9 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 		colours: accountColours(r.social), level: true}
 	c := spec.newLine(labels)
 	for ai, a := range r.social {
-		o := lineOpts(len(labels), false)
-		if ai == 0 {
-			o = append(o, annotationMarks(l, anns, days.Day, daily, labels))
-		}
-		c.AddSeries(chartText(accountName(l, a, r.social)), lineData(series[ai]), o...)
+		c.AddSeries(chartText(accountName(l, a, r.social)), lineData(series[ai]), lineOpts(len(labels), false)...)
 	}
+	addAnnotations(c, l, anns, days.Day, daily, labels)
 	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
 	return f, err
 }

@@ -189,12 +189,12 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 		filename: "nettsted-besok-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
 		colours: []string{colourTotal, "#999999", colourUnique}}
 	c := spec.newLine(labels)
-	c.AddSeries(chartText(l.T("web.visits.series")), lineData(visits),
-		append(lineOpts(len(labels), false), annotationMarks(l, anns, r.grain, buckets, labels))...)
+	c.AddSeries(chartText(l.T("web.visits.series")), lineData(visits), lineOpts(len(labels), false)...)
 	c.AddSeries(chartText(l.T("web.visits.compare_series", spanName(l, r.cmp))), lineData(prev), lineOpts(len(labels), true)...)
 	if uniques != nil {
 		c.AddSeries(chartText(l.T("visitors.unique")), lineData(uniq), lineOpts(len(labels), false)...)
 	}
+	addAnnotations(c, l, anns, r.grain, buckets, labels)
 	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
 	return f, err
 }

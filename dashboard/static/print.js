@@ -17,6 +17,7 @@
     document.body.removeChild(probe);
     return r;
   };
+  // After fn has resized a chart, its legend is fitted again (chartkit.go's jsFitLegend).
   var each = function (fn) {
     if (typeof echarts === 'undefined') {
       return;
@@ -25,6 +26,7 @@
       var chart = echarts.getInstanceByDom(el);
       if (chart) {
         fn(chart, el);
+        el.dispatchEvent(new Event('chartresize'));
       }
     });
   };
