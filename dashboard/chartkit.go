@@ -206,12 +206,18 @@ func barData(values []*float64) []opts.BarData {
 
 // lineOpts are a line series' options: no bridging of gaps, points shown when there are few
 // enough to see (a lone point between two gaps must stay visible).
+// A dashed series (the comparison, a provider's own rate) has triangles for points: where it runs
+// on or near the solid one, its points still show.
 func lineOpts(points int, dashed bool) []charts.SeriesOpts {
-	o := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{
+	lc := opts.LineChart{
 		ConnectNulls: opts.Bool(false),
 		ShowSymbol:   opts.Bool(points <= 120),
 		SymbolSize:   5,
-	})}
+	}
+	if dashed {
+		lc.Symbol, lc.SymbolSize = "triangle", 8
+	}
+	o := []charts.SeriesOpts{charts.WithLineChartOpts(lc)}
 	if dashed {
 		o = append(o, charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 1.5}))
 	}
