@@ -830,6 +830,26 @@ func TestBrowser(t *testing.T) {
 				expectRow(t, "follower growth", rows, nb.T("platform."+a.Platform),
 					optCount(g.FollowersAtStart), optCount(g.FollowersAtEnd), nb.Number(*g.NewFollowers), nb.Percent(*g.GrowthPercent/100))
 			}
+			// The year's ~25 markers on the daily followers chart: a legend entry of their own
+			// that hides and shows them, at most 12 lines, each labelled.
+			type markers struct {
+				Lines, Labelled    int
+				Hidden, ShownAgain bool
+			}
+			m := eval[markers](t, b, `(() => {
+  const c = echarts.getInstanceByDom(document.getElementById('fig_folgere'));
+  const s = c.getOption().series.find(s => s.name === 'Markeringer');
+  const data = s && s.markLine ? s.markLine.data : [];
+  const selected = () => c.getOption().legend[0].selected || {};
+  c.dispatchAction({type: 'legendToggleSelect', name: 'Markeringer'});
+  const hidden = selected()['Markeringer'] === false;
+  c.dispatchAction({type: 'legendToggleSelect', name: 'Markeringer'});
+  return {Lines: data.length, Labelled: data.filter(d => d.label && d.label.show && d.label.formatter).length,
+    Hidden: hidden, ShownAgain: selected()['Markeringer'] !== false};
+})()`)
+			if m.Lines == 0 || m.Lines > 12 || m.Labelled != m.Lines || !m.Hidden || !m.ShownAgain {
+				t.Errorf("followers chart markers: %+v, want 1–12 labelled lines that the legend hides and shows", m)
+			}
 		}},
 		{name: "nyhetsbrev", path: "/nyhetsbrev?period=year&year=2022", charts: 3, check: func(t *testing.T, b *chromeTab) {
 			campaigns, err := q.SpanCampaigns(ctx, demo.ListID, year, oslo)

@@ -145,9 +145,9 @@ const jsFitLegend = `(function (c) {
   c.getDom().addEventListener('chartresize', fit);
 })(%MY_ECHARTS%);`
 
-// jsEdgeLabels keeps a time axis's first and last labels inside the chart (by default they are
-// centred on their point, and the last one is cut at the right edge).
-const jsEdgeLabels = "%MY_ECHARTS%.setOption({ xAxis: { axisLabel: { alignMinLabel: 'left', alignMaxLabel: 'right' } } });"
+// jsEdgeLabels keeps a time axis's last label inside the chart: it is centred on its point, so a
+// date like 13.12.2022 needs about half its width to the right of the plot.
+const jsEdgeLabels = "%MY_ECHARTS%.setOption({ grid: { right: 32 } });"
 
 // newLine returns a line chart over the labels; add series with lineSeries.
 func (s chartSpec) newLine(labels []string) *charts.Line {

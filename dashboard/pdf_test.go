@@ -92,8 +92,8 @@ func TestReportsDownloadAsPDF(t *testing.T) {
 		maxPages   int
 	}{
 		// The 2022 demo is InnoMed's annual report: its figures must be in the PDF as text.
-		{"/rapporter/ar/2022/pdf", "arsrapport-2022-innomed.no.pdf", []string{"InnoMed", "årsrapport", "Året 2022", "10 234", "8 001", "9 068", "7 157"}, 3},
-		{"/rapporter/kvartal/2022-Q3/pdf", "kvartalsrapport-2022-q3-innomed.no.pdf", []string{"InnoMed", "kvartalsrapport", "3. kvartal 2022",
+		{"/rapporter/ar/2022/pdf", "arsrapport-2022-innomed.no.pdf", []string{"InnoMed", "årsrapport", "Kommunikasjon 2022", "10 234", "8 001", "9 068", "7 157"}, 3},
+		{"/rapporter/kvartal/2022-Q3/pdf", "kvartalsrapport-2022-q3-innomed.no.pdf", []string{"InnoMed", "kvartalsrapport", "Kvartalsrapport: 3. kvartal 2022",
 			// The quarter's figures in every section: web, social media, newsletter, events.
 			"9 634", "7 435", "519", "406", "282", "20,2 %", "125", "Deltok digitalt", "Definisjoner og kilder"}, 2},
 	} {

@@ -18,7 +18,8 @@ import (
 )
 
 // The report as a document to hand over. Printed (and as "Last ned PDF"), a report opens with a
-// masthead (organisation, kind of report, period, the day it was made), then the written summary,
+// masthead (organisation, kind of report, the day it was made) over its heading (the period), then
+// the written summary,
 // then the channels in compact sections — each a table against the periods it is compared with and
 // a small chart beside or under it — and ends with the definitions and sources as footnotes.
 // templates/report.html lays it out and style.css's @media print rules size it for A4; the screen
@@ -26,15 +27,15 @@ import (
 // here into the channels' sections (by the KPI's name, which is stable across languages), so the
 // downloads (CSV, XLSX, JSON), made from report.Tables, keep their one table.
 
-// reportDoc is the printed masthead.
+// reportDoc is the printed masthead; the page's own heading, under it, names the period.
 type reportDoc struct {
 	// Class is "annual" or "quarterly", for the print rules.
-	Class                         string
-	Org, Site, Kind, Period, Made string
+	Class                 string
+	Org, Site, Kind, Made string
 }
 
 // docSectionIDs are the quarterly review's sections, in the printed order.
-var docSectionIDs = []string{"web", "social", "newsletter", "events", "targets"}
+func docSectionIDs() []string { return []string{"web", "social", "newsletter", "events", "targets"} }
 
 // kpiSection names the section a quarterly KPI is shown in.
 func kpiSection(name string) string {
@@ -84,10 +85,10 @@ func (h *handler) designReport(c *fiber.Ctx, lang i18n.Lang, v report.View, page
 	switch d := v.Shown().(type) {
 	case *report.Annual:
 		page.Doc = reportDoc{Class: "annual", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.annual"),
-			Period: lang.T("report.doc.year", d.Year), Made: lang.T("report.doc.made", shortDate(lang, d.GeneratedAt.In(loc)))}
+			Made: lang.T("report.doc.made", shortDate(lang, d.GeneratedAt.In(loc)))}
 	case *report.Quarterly:
 		page.Doc = reportDoc{Class: "quarterly", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.quarterly"),
-			Period: quarterName(lang, d.Period), Made: lang.T("report.doc.made", shortDate(lang, d.GeneratedAt.In(loc)))}
+			Made: lang.T("report.doc.made", shortDate(lang, d.GeneratedAt.In(loc)))}
 		if err := h.quarterlySections(c.UserContext(), lang, v, d, page); err != nil {
 			return err
 		}
@@ -130,7 +131,7 @@ func (h *handler) quarterlySections(ctx context.Context, lang i18n.Lang, v repor
 	}
 	byID := map[string]*reportSection{}
 	var out []reportSection
-	for _, id := range docSectionIDs {
+	for _, id := range docSectionIDs() {
 		out = append(out, reportSection{ID: id, Heading: lang.T("report.section." + id), Notes: sectionNotes(lang, id)})
 	}
 	for i := range out {
@@ -190,7 +191,7 @@ func (h *handler) quarterlySections(ctx context.Context, lang i18n.Lang, v repor
 		s.Charts = chartsBySection[s.ID]
 		for _, ch := range s.Charts {
 			// Printed beside the tables, or two side by side under them (style.css).
-			ch.PrintWidth, ch.PrintHeight = "70mm", "46mm"
+			ch.PrintWidth, ch.PrintHeight = "70mm", "42mm"
 			if len(s.Charts) > 1 {
 				ch.PrintWidth = "90mm"
 			}
@@ -218,7 +219,7 @@ func sectionNotes(lang i18n.Lang, id string) []string {
 	return nil
 }
 
-// quarterEvents are the events of the three quarters a review compares, summed: the current
+// quarterEventTotals are the events of the three quarters a review compares, summed: the current
 // quarter, the one before and the same quarter a year before, in that order.
 type quarterEventTotals struct {
 	Periods []string
@@ -228,6 +229,7 @@ type quarterEventTotals struct {
 	Found bool
 }
 
+// quarterEvents reads them from the first events register (as the reports' KPIs do).
 func (h *handler) quarterEvents(ctx context.Context, d *report.Quarterly) (quarterEventTotals, error) {
 	out := quarterEventTotals{Periods: []string{d.Period, d.PreviousPeriod, d.YearEarlierPeriod}}
 	disc, err := h.discovery(ctx, d.Site.ID, h.location())
