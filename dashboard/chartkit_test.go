@@ -95,3 +95,16 @@ func TestMarkersAreGroupedAndToggled(t *testing.T) {
 		t.Errorf("no annotations: %d lines, series %q", len(lines), series)
 	}
 }
+
+// The chart scripts are joined into one line and escaped for HTML: a // comment would swallow
+// the rest, and <, > or & would be escaped into a syntax error.
+func TestChartScriptsSurviveJoiningAndEscaping(t *testing.T) {
+	for name, js := range map[string]string{"jsFitLegend": jsFitLegend, "jsFitNamedLabels": jsFitNamedLabels,
+		"jsEdgeLabels": jsEdgeLabels, "jsCompact": jsCompact, "jsResize": jsResize} {
+		for _, bad := range []string{"//", "<", ">", "&"} {
+			if strings.Contains(js, bad) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
+	}
+}

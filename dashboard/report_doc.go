@@ -335,7 +335,8 @@ func quarterValues(k *report.KPI) []*float64 {
 
 // jsCompact makes a chart fit a third of an A4 page: a smaller title and legend, less room above
 // the plot (jsFitLegend gives the legend its room below).
-const jsCompact = "%MY_ECHARTS%.setOption({ title: { textStyle: { fontSize: 13 } }, legend: { itemWidth: 14, itemHeight: 9, textStyle: { fontSize: 11 } }, grid: { top: 40 } });"
+const jsCompact = "%MY_ECHARTS%.setOption({ title: { textStyle: { fontSize: 13 } }, legend: { itemWidth: 14, itemHeight: 9, itemGap: 8, textStyle: { fontSize: 11 } }, grid: { top: 34, bottom: 34 } }); " +
+	"%MY_ECHARTS%.__fitBottom = 34; %MY_ECHARTS%.getDom().dispatchEvent(new Event('chartresize'));"
 
 // quarterlyCharts are the review's small charts, by section.
 func (h *handler) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarterEventTotals) (map[string][]*chartView, error) {
