@@ -13,6 +13,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/report"
 )
@@ -27,8 +28,8 @@ import (
 // here into the channels' sections (by the KPI's name, which is stable across languages), so the
 // downloads (CSV, XLSX, JSON), made from report.Tables, keep their one table.
 
-// reportDoc is the printed masthead; the page's own heading, under it, names the period.
-type reportDoc struct {
+// printDoc is the printed masthead; the page's own heading, under it, names the period.
+type printDoc struct {
 	// Class is "annual" or "quarterly", for the print rules.
 	Class                 string
 	Org, Site, Kind, Made string
@@ -84,10 +85,10 @@ func (h *handler) designReport(c *fiber.Ctx, lang i18n.Lang, v report.View, page
 	loc := h.location()
 	switch d := v.Shown().(type) {
 	case *report.Annual:
-		page.Doc = reportDoc{Class: "annual", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.annual"),
+		page.Doc = printDoc{Class: "annual", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.annual"),
 			Made: lang.T("report.doc.made", shortDate(lang, d.GeneratedAt.In(loc)))}
 	case *report.Quarterly:
-		page.Doc = reportDoc{Class: "quarterly", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.quarterly"),
+		page.Doc = printDoc{Class: "quarterly", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.quarterly"),
 			Made: lang.T("report.doc.made", shortDate(lang, d.GeneratedAt.In(loc)))}
 		if err := h.quarterlySections(c.UserContext(), lang, v, d, page); err != nil {
 			return err
@@ -364,7 +365,7 @@ func (h *handler) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarter
 		return nil
 	}
 	// The web: visits and unique visitors per quarter.
-	if visits, unique := kpiByName(d, string(query.KPIWebVisits)), kpiByName(d, string(query.KPIWebUniqueVisitors)); visits != nil || unique != nil {
+	if visits, unique := kpiByName(d, string(metrics.WebVisits)), kpiByName(d, string(metrics.WebUniqueVisitors)); visits != nil || unique != nil {
 		spec := chartSpec{lang: lang, id: "report_web", title: lang.T("report.doc.chart.web"), filename: "besokende-" + slug, assetsDir: dir, named: true}
 		bar := spec.newBar(quarters)
 		bar.AddSeries(chartText(lang.T("visitors.total")), barData(quarterValues(visits))).
@@ -376,7 +377,7 @@ func (h *handler) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarter
 	// Social media: followers and reach per month, per platform, the three quarters side by side.
 	for _, m := range []struct{ prefix, id, title, label, file string }{
 		{"social.followers.", "report_kpis", "report.social.followers", "report.chart.kpis", "folgere-"},
-		{report.KPIReachPerMonthPrefix, "report_reach", "report.social.reach_per_month", "report.doc.chart.reach_label", "rekkevidde-"},
+		{metrics.ReachPerMonthPrefix, "report_reach", "report.social.reach_per_month", "report.doc.chart.reach_label", "rekkevidde-"},
 	} {
 		// Platforms in one order in every chart and table (socialRank).
 		var names []string
@@ -404,7 +405,7 @@ func (h *handler) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarter
 		}
 	}
 	// The newsletter: subscribers per quarter.
-	if subs := kpiByName(d, string(query.KPINewsletterSubscribers)); subs != nil {
+	if subs := kpiByName(d, string(metrics.NewsletterSubscribers)); subs != nil {
 		spec := chartSpec{lang: lang, id: "report_newsletter", title: lang.T("report.kpi.newsletter.subscribers"), filename: "abonnenter-" + slug,
 			assetsDir: dir, named: true, colours: []string{"#56B4E9"}}
 		bar := spec.newBar(quarters)

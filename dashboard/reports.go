@@ -255,7 +255,7 @@ type reportPage struct {
 
 	// Doc is the printed masthead, Footnotes the definitions and sources printed at the end
 	// (report_doc.go).
-	Doc       reportDoc
+	Doc       printDoc
 	Footnotes []string
 }
 
