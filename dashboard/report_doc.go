@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -241,21 +242,37 @@ func (h *handler) quarterEvents(ctx context.Context, d *report.Quarterly) (quart
 		return out, nil
 	}
 	out.Found = true
-	for _, p := range out.Periods {
+	// One read over the year-earlier quarter's start to the current quarter's end, shared out by
+	// the quarter each event starts in (the quarter between them is read and not shown).
+	spans := make([]days.Span, len(out.Periods))
+	for i, p := range out.Periods {
 		y, q, err := report.ParsePeriod(p)
 		if err != nil {
 			return out, err
 		}
-		items, err := h.queries.SpanEvents(ctx, disc.EventAccounts[0], days.QuarterSpan(y, q), h.location())
-		if err != nil {
-			return out, fmt.Errorf("quarterly events %s: %w", p, err)
+		spans[i] = days.QuarterSpan(y, q)
+	}
+	all := days.Span{Kind: days.Custom, From: spans[2].From, To: spans[0].To, End: spans[0].End}
+	items, err := h.queries.SpanEvents(ctx, disc.EventAccounts[0], all, h.location())
+	if err != nil {
+		return out, fmt.Errorf("quarterly events %s: %w", d.Period, err)
+	}
+	per := make([][]query.Event, len(spans))
+	for _, e := range items {
+		day := e.StartsAt.In(h.location())
+		for i, s := range spans {
+			if ymd := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC); !ymd.Before(s.From) && !ymd.After(s.To) {
+				per[i] = append(per[i], e)
+			}
 		}
+	}
+	for _, evs := range per {
 		var t query.EventTotals
-		for _, e := range items {
+		for _, e := range evs {
 			t.Add(e)
 		}
 		out.Totals = append(out.Totals, t)
-		out.Sectors = append(out.Sectors, query.SumSectors(items, figures.Sectors()))
+		out.Sectors = append(out.Sectors, query.SumSectors(evs, figures.Sectors()))
 	}
 	return out, nil
 }
