@@ -36,7 +36,7 @@ func TestQueriesPerPage(t *testing.T) {
 		{"/sosiale-medier?period=year&year=2022", 10},
 		{"/nyhetsbrev?period=year&year=2022", 8},
 		{"/arrangementer?period=year&year=2022", 13},
-		{"/rapporter/ar/2022", 37}, // 34 before the publication guard and withdrawals added their reads
+		{"/rapporter/ar/2022", 37},         // 34 before the publication guard and withdrawals added their reads
 		{"/rapporter/kvartal/2022-q3", 26}, // 24 before the designed document read the quarters' events and their sectors (one read each)
 	}
 	for _, c := range cases {
