@@ -96,6 +96,9 @@ func TestReportsDownloadAsPDF(t *testing.T) {
 		{"/rapporter/kvartal/2022-Q3/pdf", "kvartalsrapport-2022-q3-innomed.no.pdf", []string{"InnoMed", "kvartalsrapport", "Kvartalsrapport: 3. kvartal 2022",
 			// The quarter's figures in every section: web, social media, newsletter, events.
 			"9 634", "7 435", "519", "406", "282", "20,2 %", "125", "Deltok digitalt", "Definisjoner og kilder"}, 2},
+		// In English the same documents fit the same pages (longer dates and kinds).
+		{"/rapporter/ar/2022/pdf?lang=en", "annual-report-2022-innomed.no.pdf", []string{"InnoMed", "annual report", "Communication 2022", "10,234", "Definitions and sources"}, 3},
+		{"/rapporter/kvartal/2022-Q3/pdf?lang=en", "quarterly-report-2022-q3-innomed.no.pdf", []string{"Quarterly review: Q3 2022", "9,634", "Attended digitally"}, 2},
 	} {
 		r := get(t, app, c.path)
 		if r.status != 200 {
