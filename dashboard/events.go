@@ -75,9 +75,7 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetEvents, []string{r.account}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetEvents, []string{r.account}})
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: append([]column{{Label: l.T("table.date")},
 		{Label: l.T("events.kind")}, {Label: l.T("events.event")}}, attendanceHead(l)...)}
 	labels := make([]string, len(events))
@@ -135,9 +133,7 @@ func (p *pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetEvents, []string{r.account}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetEvents, []string{r.account}})
 	cmpLabel := spanName(l, r.cmp)
 	prevBy := map[string]query.KindEvents{}
 	for _, k := range query.SumByKind(prev, eventKinds()) {
@@ -205,9 +201,7 @@ func (p *pages) eventsBySector(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetSectors, []string{r.account}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetSectors, []string{r.account}})
 	with := 0
 	for _, e := range events {
 		if len(e.Sectors) > 0 {
@@ -258,9 +252,7 @@ func (p *pages) eventsByQuarter(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, years, datasetKeys{query.DatasetEvents, []string{r.account}}); err != nil {
-		return nil, err
-	}
+	f.cite(years, datasetKeys{query.DatasetEvents, []string{r.account}})
 	quarters := query.EventsByQuarter(events, years.From, years.To, r.loc)
 	t := &table{Caption: f.Title, Head: append([]column{{Label: l.T("quarter.heading")}, {Label: l.T("events.events"), Num: true}}, attendanceHead(l)...)}
 	labels := make([]string, len(quarters))

@@ -31,9 +31,7 @@ func (p *pages) newsletterSubscribers(r *request, withChart bool) (*figure, erro
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetSubscribers, []string{r.list}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetSubscribers, []string{r.list}})
 	byDay := map[string]query.SubscriberSnapshot{}
 	for _, s := range snaps {
 		byDay[s.Date.Format("2006-01-02")] = s
@@ -99,9 +97,7 @@ func (p *pages) newsletterCampaigns(r *request, withChart bool) (*figure, error)
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetCampaigns, []string{r.list}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetCampaigns, []string{r.list}})
 	why := l.T("newsletter.rate_missing")
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{
 		{Label: l.T("table.date")}, {Label: l.T("newsletter.campaign")},
@@ -173,9 +169,7 @@ func (p *pages) newsletterSummary(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetCampaigns, []string{r.list}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetCampaigns, []string{r.list}})
 	a, b := query.SumCampaigns(cur), query.SumCampaigns(prev)
 	cmpLabel := spanName(l, r.cmp)
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("table.figure")},

@@ -113,6 +113,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 		return err
 	}
 	l := r.lang
+	r.cover()
 	view := topicView{
 		layout:   p.h.layout(c, l, l.T("overview.title")),
 		Heading:  l.T("overview.title"),
@@ -154,14 +155,15 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	}
 	fig := p.kpiFigure(r, values)
 	fig.ID, fig.Lang, fig.CSV = "nokkeltall", l, r.link("/"+overviewCSV)
-	if fig.Sources, err = p.allSources(r, r.span,
+	fig.cite(r.span,
 		datasetKeys{query.DatasetWebTraffic, []string{r.site.ID}}, datasetKeys{query.DatasetWebVisitors, []string{r.site.ID}},
 		datasetKeys{query.DatasetFollowers, socialKeys(r.social)}, datasetKeys{query.DatasetSubscribers, []string{r.list}},
 		datasetKeys{query.DatasetCampaigns, []string{r.list}}, datasetKeys{query.DatasetEvents, []string{r.account}},
-		datasetKeys{query.DatasetPublications, r.feeds}); err != nil {
+		datasetKeys{query.DatasetPublications, r.feeds})
+	view.Figures = []*figure{fig}
+	if err := p.citeSources(r, view.Figures); err != nil {
 		return fmt.Errorf("overview: %w", err)
 	}
-	view.Figures = []*figure{fig}
 	return p.h.sendPage(c, "dashboard", view)
 }
 

@@ -104,6 +104,8 @@ type figure struct {
 	CSV       string
 	Notes     []string
 	Sources   []sourceNote
+	// cites are the datasets Sources will name (figure.cite).
+	cites []query.ProvenanceSet
 	// Empty, when set, replaces chart and table: there is nothing to show.
 	Empty string
 }
@@ -144,6 +146,7 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 		view.Actions = t.actions(p, r)
 	}
 	r.markers = t.markers
+	r.cover()
 	// The figures read independent rows: build them side by side, a few at a time so one page
 	// cannot take every ClickHouse connection.
 	figs := make([]*figure, len(t.figures))
@@ -161,6 +164,9 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 	}
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	if err := p.citeSources(r, figs); err != nil {
+		return fmt.Errorf("%s: %w", t.path, err)
 	}
 	for i, f := range t.figures {
 		fig := figs[i]

@@ -109,9 +109,7 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 	}
 	f.Table, f.Collapsed = t, len(t.Rows) > 14
 	var err error
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetFollowers, socialKeys(r.social)}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetFollowers, socialKeys(r.social)})
 	if total == 0 {
 		f.Empty = l.T("social.empty", spanName(l, r.span))
 		return f, nil
@@ -184,9 +182,7 @@ func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) 
 	}
 	f.Table = t
 	var err error
-	if f.Sources, err = p.allSources(r, monthsOf(r.span), datasetKeys{query.DatasetFollowers, socialKeys(r.social)}); err != nil {
-		return nil, err
-	}
+	f.cite(monthsOf(r.span), datasetKeys{query.DatasetFollowers, socialKeys(r.social)})
 	if !r.span.From.Equal(months[0].Start) || !r.span.To.Equal(months[len(months)-1].End) {
 		f.Notes = append(f.Notes, l.T("social.whole_months"))
 	}
@@ -243,9 +239,7 @@ func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 	}
 	f.Table = t
 	var err error
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetFollowers, socialKeys(r.social)}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetFollowers, socialKeys(r.social)})
 	if !found {
 		f.Empty = l.T("social.empty", spanName(l, r.span))
 		return f, nil
@@ -334,9 +328,7 @@ func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
 	f.Table = t
 	f.Notes = append(f.Notes, l.T("social.reach.not_additive"))
 	var err error
-	if f.Sources, err = p.allSources(r, monthsOf(r.span), datasetKeys{query.DatasetReach, socialKeys(r.social)}); err != nil {
-		return nil, err
-	}
+	f.cite(monthsOf(r.span), datasetKeys{query.DatasetReach, socialKeys(r.social)})
 	if !found {
 		f.Empty = l.T("social.empty", spanName(l, r.span))
 		return f, nil

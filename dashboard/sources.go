@@ -16,26 +16,43 @@ type sourceNote struct {
 // demoSource is the source label the demo data carries (internal/demo).
 const demoSource = "demo"
 
-// sources describes where the rows of dataset d for keys over span s came from.
-func (p *pages) sources(r *request, d query.Dataset, keys []string, s days.Span) ([]sourceNote, error) {
-	return p.allSources(r, s, datasetKeys{d, keys})
+// cite says that f's "source and definition" note names the sources of these datasets' rows over
+// span s. Nothing is read yet: the page reads what all its figures cite at once (citeSources), so
+// a page's provenance is one query however many figures it has.
+func (f *figure) cite(s days.Span, sets ...datasetKeys) {
+	for _, set := range sets {
+		f.cites = append(f.cites, query.ProvenanceSet{Dataset: set.d, Keys: set.keys, Span: s})
+	}
 }
 
-// allSources is the notes of several datasets, read in one query (query.Queries.ProvenanceOf).
-func (p *pages) allSources(r *request, s days.Span, sets ...datasetKeys) ([]sourceNote, error) {
-	ps := make([]query.ProvenanceSet, len(sets))
-	for i, set := range sets {
-		ps[i] = query.ProvenanceSet{Dataset: set.d, Keys: set.keys}
+// citeSources reads the sources every figure of a page cites, in one query
+// (query.Queries.ProvenanceOf), and words each figure's notes.
+func (p *pages) citeSources(r *request, figs []*figure) error {
+	var sets []query.ProvenanceSet
+	seen := map[string]int{}
+	for _, f := range figs {
+		for _, c := range f.cites {
+			k := fmt.Sprintf("%s\x00%q\x00%s", c.Dataset, c.Keys, c.Span.Range())
+			if _, ok := seen[k]; !ok {
+				seen[k] = len(sets)
+				sets = append(sets, c)
+			}
+		}
 	}
-	uses, err := p.h.queries.ProvenanceOf(r.ctx, ps, s, r.loc)
+	if len(sets) == 0 {
+		return nil
+	}
+	uses, err := p.h.queries.ProvenanceOf(r.ctx, sets, r.loc)
 	if err != nil {
-		return nil, fmt.Errorf("sources: %w", err)
+		return fmt.Errorf("sources: %w", err)
 	}
-	var out []sourceNote
-	for i, set := range sets {
-		out = append(out, sourceNotes(r, set.d, uses[i])...)
+	for _, f := range figs {
+		for _, c := range f.cites {
+			k := fmt.Sprintf("%s\x00%q\x00%s", c.Dataset, c.Keys, c.Span.Range())
+			f.Sources = append(f.Sources, sourceNotes(r, c.Dataset, uses[seen[k]])...)
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // sourceNotes words one dataset's provenance.

@@ -36,10 +36,8 @@ func (p *pages) webQuarterly(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, days.YearSpan(year),
-		datasetKeys{query.DatasetWebTraffic, []string{site.ID}}, datasetKeys{query.DatasetWebVisitors, []string{site.ID}}); err != nil {
-		return nil, err
-	}
+	f.cite(days.YearSpan(year),
+		datasetKeys{query.DatasetWebTraffic, []string{site.ID}}, datasetKeys{query.DatasetWebVisitors, []string{site.ID}})
 	t := &table{Caption: f.Title, Head: []column{{Label: l.T("quarter.heading")},
 		{Label: l.T("visitors.total"), Num: true}, {Label: l.T("visitors.unique"), Num: true}}}
 	caveat := false
@@ -91,9 +89,7 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetWebTraffic, []string{r.site.ID}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetWebTraffic, []string{r.site.ID}})
 	var uniques map[string]*uint64
 	if r.grain == days.Month {
 		rows, err := q.PeriodVisitorsBetween(r.ctx, r.site.ID, days.Month, r.span.From, r.span.To)
@@ -104,11 +100,7 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 		for _, row := range rows {
 			uniques[row.Start.Format("2006-01")] = row.Visitors
 		}
-		more, err := p.sources(r, query.DatasetWebVisitors, []string{r.site.ID}, r.span)
-		if err != nil {
-			return nil, err
-		}
-		f.Sources = append(f.Sources, more...)
+		f.cite(r.span, datasetKeys{query.DatasetWebVisitors, []string{r.site.ID}})
 		f.Notes = append(f.Notes, l.T("web.visits.unique_note"))
 	} else {
 		f.Notes = append(f.Notes, l.T("web.visits.no_unique_note"))
@@ -226,9 +218,7 @@ func (p *pages) webShares(r *request, withChart bool, slug, dim string, get shar
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetWebTraffic, []string{r.site.ID}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetWebTraffic, []string{r.site.ID}})
 	prevBy := map[string]query.Share{}
 	for _, s := range prev {
 		prevBy[s.Key] = s
@@ -308,9 +298,7 @@ func (p *pages) webNewReturning(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, r.span, datasetKeys{query.DatasetWebVisitors, []string{r.site.ID}}); err != nil {
-		return nil, err
-	}
+	f.cite(r.span, datasetKeys{query.DatasetWebVisitors, []string{r.site.ID}})
 	cmpLabel := spanName(l, r.cmp)
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{
 		{Label: l.T("web.newret.heading")},
@@ -368,10 +356,8 @@ func (p *pages) webTopPages(r *request, _ bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, days.Span{Kind: days.Custom, From: days.BucketStart(days.Month, r.span.From), To: r.span.To, End: r.span.To},
-		datasetKeys{query.DatasetTopPages, []string{r.site.ID}}); err != nil {
-		return nil, err
-	}
+	f.cite(days.Span{Kind: days.Custom, From: days.BucketStart(days.Month, r.span.From), To: r.span.To, End: r.span.To},
+		datasetKeys{query.DatasetTopPages, []string{r.site.ID}})
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{
 		{Label: "#", Num: true}, {Label: l.T("web.pages.page")}, {Label: l.T("web.pages.path")}, {Label: l.T("web.pages.views"), Num: true}}}
 	for i, pg := range pagesViewed {
@@ -400,9 +386,7 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.Sources, err = p.allSources(r, monthsOf(r.span), datasetKeys{query.DatasetPublications, r.feeds}); err != nil {
-		return nil, err
-	}
+	f.cite(monthsOf(r.span), datasetKeys{query.DatasetPublications, r.feeds})
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")},
 		{Label: l.T("web.pubs.count"), Num: true}}}
 	labels := make([]string, len(months))

@@ -58,6 +58,11 @@ type Discovery struct {
 	EventAccounts []string
 	// Feeds are the publication feeds that hold items.
 	Feeds []string
+
+	// firstFollowers is each account's first follower snapshot day: followerHistory looks for the
+	// count before a range further back than the years it reads only when there is something there
+	// (Discover hands it to the request's readers).
+	firstFollowers map[SocialAccount]time.Time
 }
 
 // Scope is whose figures the KPIs read when nothing narrower is asked for: the site, every social
@@ -91,7 +96,34 @@ func (q *Queries) Discover(ctx context.Context, siteID string, loc *time.Locatio
 	if loc == nil {
 		return Discovery{}, fmt.Errorf("discover %s: nil time zone", siteID)
 	}
-	return once(ctx, "discover\x00"+siteID+"\x00"+loc.String(), func() (Discovery, error) { return q.discover(ctx, siteID, loc) })
+	d, err := once(ctx, "discover\x00"+siteID+"\x00"+loc.String(), func() (Discovery, error) { return q.discover(ctx, siteID, loc) })
+	if err == nil {
+		// The first days are the same for every site and zone: the first discovery tells.
+		prime(ctx, followersFirstKey, d.firstFollowers)
+	}
+	return d, err
+}
+
+// followersFirstKey is the request memo's key of the accounts' first follower days (followerFirstDays).
+const followersFirstKey = "first\x00followers"
+
+// prime stores v as the request's read for key, unless it holds one already; a nil v (a
+// Discovery not made by discoverOnce) stores nothing.
+func prime(ctx context.Context, key string, v map[SocialAccount]time.Time) {
+	r := RequestOf(ctx)
+	if r == nil || v == nil {
+		return
+	}
+	done := make(chan struct{})
+	close(done)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.memo == nil {
+		r.memo = map[string]*memoEntry{}
+	}
+	if _, ok := r.memo[key]; !ok {
+		r.memo[key] = &memoEntry{done: done, v: v}
+	}
 }
 
 func (q *Queries) discoverOnce(ctx context.Context, siteID string, loc *time.Location) (Discovery, error) {
@@ -109,10 +141,10 @@ SELECT kind, a, b, n, first, last FROM (
     WHERE d > toDate(0)
     GROUP BY toYear(d)
     UNION ALL
-    SELECT DISTINCT 'social', platform, account_id, toUInt64(0), toDate(0), toDate(0) FROM (
-        SELECT platform, account_id FROM social_followers_daily
-        UNION ALL SELECT platform, account_id FROM social_reach
-    )
+    SELECT 'social', platform, account_id, sum(f), minIf(d, f = 1), toDate(0) FROM (
+        SELECT platform, account_id, toUInt64(1) AS f, date AS d FROM social_followers_daily
+        UNION ALL SELECT platform, account_id, toUInt64(0) AS f, period_start AS d FROM social_reach
+    ) GROUP BY platform, account_id
     UNION ALL
     SELECT DISTINCT 'list', list_id, '', toUInt64(0), toDate(0), toDate(0) FROM (
         SELECT list_id FROM newsletter_subscribers_daily
@@ -126,7 +158,7 @@ ORDER BY kind, a, b`, siteID, tz, tz, tz)
 		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
 	}
 	defer func() { _ = rows.Close() }()
-	var d Discovery
+	d := Discovery{firstFollowers: map[SocialAccount]time.Time{}}
 	for rows.Next() {
 		var kind, a, b string
 		var n uint64
@@ -150,7 +182,11 @@ ORDER BY kind, a, b`, siteID, tz, tz, tz)
 				d.Extent.Last = last.UTC()
 			}
 		case "social":
-			d.Social = append(d.Social, SocialAccount{Platform: a, AccountID: b})
+			acc := SocialAccount{Platform: a, AccountID: b}
+			d.Social = append(d.Social, acc)
+			if n > 0 {
+				d.firstFollowers[acc] = first.UTC()
+			}
 		case "list":
 			d.Lists = append(d.Lists, a)
 		case "register":

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -36,32 +37,46 @@ type Event struct {
 // Events returns an account's events starting in [from, to) (instants), oldest first. Deleted
 // events are left out, and so are their sector rows.
 func (q *Queries) Events(ctx context.Context, accountID string, from, to time.Time) ([]Event, error) {
-	events, err := q.heldEvents(ctx, accountID, from, to)
-	if err != nil || len(events) == 0 {
-		return events, err
-	}
-	ids := make([]string, len(events))
-	index := make(map[string]int, len(events))
-	for i, e := range events {
-		ids[i] = e.ID
-		index[e.ID] = i
-	}
-	sectors, err := q.sectorAttendance(ctx, accountID, ids)
-	if err != nil {
-		return nil, err
-	}
-	for id, rows := range sectors {
-		events[index[id]].Sectors = rows
-	}
-	return events, nil
+	return q.readEvents(ctx, accountID, "starts_at >= toDateTime(?) AND starts_at < toDateTime(?)", []any{from.Unix(), to.Unix()}, true)
 }
 
 func (q *Queries) heldEvents(ctx context.Context, accountID string, from, to time.Time) ([]Event, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital
+	return q.readEvents(ctx, accountID, "starts_at >= toDateTime(?) AND starts_at < toDateTime(?)", []any{from.Unix(), to.Unix()}, false)
+}
+
+// readEvents reads an account's held events whose starts_at meets where (fixed text with its bound
+// arguments), oldest first; withSectors joins their sector rows in the same query.
+func (q *Queries) readEvents(ctx context.Context, accountID, where string, args []any, withSectors bool) ([]Event, error) {
+	query := `
+SELECT event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital,
+       emptyArrayString() AS sectors, emptyArrayUInt32() AS sector_registered, emptyArrayUInt32() AS sector_attended
 FROM events FINAL
-WHERE account_id = ? AND deleted = 0 AND starts_at >= toDateTime(?) AND starts_at < toDateTime(?)
-ORDER BY starts_at, event_id`, accountID, from.Unix(), to.Unix())
+WHERE account_id = ? AND deleted = 0 AND ` + where + `
+ORDER BY starts_at, event_id`
+	all := append([]any{accountID}, args...)
+	if withSectors {
+		// The sector rows of the same events only, so the read stays bounded by the years asked.
+		query = `
+SELECT event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital,
+       sectors, sector_registered, sector_attended
+FROM (
+    SELECT event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital
+    FROM events FINAL
+    WHERE account_id = ? AND deleted = 0 AND ` + where + `
+) ANY LEFT JOIN (
+    SELECT event_id, groupArray(sector) AS sectors, groupArray(registered) AS sector_registered,
+           groupArray(attended) AS sector_attended
+    FROM event_attendance_by_sector FINAL
+    WHERE account_id = ? AND event_id IN (
+        SELECT event_id FROM events WHERE account_id = ? AND ` + where + `
+    )
+    GROUP BY event_id
+) USING event_id
+ORDER BY starts_at, event_id`
+		all = append(all, accountID, accountID)
+		all = append(all, args...)
+	}
+	rows, err := q.conn.Query(ctx, query, all...)
 	if err != nil {
 		return nil, fmt.Errorf("events of %s: %w", accountID, err)
 	}
@@ -69,7 +84,10 @@ ORDER BY starts_at, event_id`, accountID, from.Unix(), to.Unix())
 	var out []Event
 	for rows.Next() {
 		var e Event
-		if err := rows.Scan(&e.ID, &e.Kind, &e.Title, &e.StartsAt, &e.EndsAt, &e.Registered, &e.AttendedOnSite, &e.AttendedDigital); err != nil {
+		var sectors []string
+		var registered, attended []uint32
+		if err := rows.Scan(&e.ID, &e.Kind, &e.Title, &e.StartsAt, &e.EndsAt, &e.Registered, &e.AttendedOnSite, &e.AttendedDigital,
+			&sectors, &registered, &attended); err != nil {
 			return nil, fmt.Errorf("events of %s: %w", accountID, err)
 		}
 		e.StartsAt = e.StartsAt.UTC()
@@ -87,6 +105,11 @@ ORDER BY starts_at, event_id`, accountID, from.Unix(), to.Unix())
 			}
 			e.Attended = &total
 		}
+		for i := range sectors {
+			e.Sectors = append(e.Sectors, SectorAttendance{Sector: sectors[i], Registered: registered[i], Attended: attended[i]})
+		}
+		// Sectors in key order, as sectorAttendance gives them: groupArray keeps no order.
+		sort.Slice(e.Sectors, func(i, j int) bool { return e.Sectors[i].Sector < e.Sectors[j].Sector })
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -9,13 +9,48 @@ import (
 )
 
 // SpanEvents returns an account's held events that start on the days of span s in loc, oldest
-// first, with their sector breakdowns.
+// first, with their sector breakdowns. It reads whole years (eventYears), shared within a request.
 func (q *Queries) SpanEvents(ctx context.Context, accountID string, s days.Span, loc *time.Location) ([]Event, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("events of %s: nil time zone", accountID)
 	}
 	from, to := s.Instants(loc)
-	return q.Events(ctx, accountID, from, to)
+	all, err := q.eventYears(ctx, accountID, loc, s.From, s.To)
+	if err != nil {
+		return nil, err
+	}
+	var out []Event
+	for y := s.From.Year(); y <= s.To.Year(); y++ {
+		for _, e := range all[y] {
+			if !e.StartsAt.Before(from) && e.StartsAt.Before(to) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out, nil
+}
+
+// eventYears is an account's held events with their sector breakdowns by the year they start in
+// (in loc), for the years yearsFor gives from..to; the years no part of the request has read are
+// read in one query, sectors and all.
+func (q *Queries) eventYears(ctx context.Context, accountID string, loc *time.Location, from, to time.Time) (map[int][]Event, error) {
+	return blocks(ctx, "events\x00"+accountID+"\x00"+loc.String(), yearsFor(ctx, from, to, false), func(years []int) ([][]Event, error) {
+		where, args := instantsIn("starts_at", years, loc)
+		events, err := q.readEvents(ctx, accountID, where, args, true)
+		if err != nil {
+			return nil, err
+		}
+		index := make(map[int]int, len(years))
+		for i, y := range years {
+			index[y] = i
+		}
+		out := make([][]Event, len(years))
+		for _, e := range events {
+			i := index[yearOf(e.StartsAt, loc)]
+			out[i] = append(out[i], e)
+		}
+		return out, nil
+	})
 }
 
 // UpcomingEvents returns up to limit of an account's events that start at or after now, soonest

@@ -364,13 +364,10 @@ func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error
 				return SumCampaigns(in).ClickRate
 			}, nil
 		}
-		// The newest send may lie before lo: fetch it for spans that have none inside lo..hi.
-		before, err := r.q.LastCampaign(ctx, r.scope.ListID, time.Date(r.lo.Year(), r.lo.Month(), r.lo.Day(), 0, 0, 0, 0, loc))
-		if err != nil {
-			return nil, err
-		}
+		// Only the sends inside lo..hi count: one before lo was sent before every span's first day,
+		// which level takes as no value for the span.
 		return r.level(d.Name, func(day time.Time) (*float64, time.Time) {
-			last := before
+			var last *Campaign
 			for i := range r.campaigns {
 				if !days.Of(r.campaigns[i].SendTime, loc).After(day) {
 					last = &r.campaigns[i]

@@ -26,12 +26,18 @@ type Campaign struct {
 
 // Campaigns returns a list's campaigns sent in [from, to) (instants), oldest first.
 func (q *Queries) Campaigns(ctx context.Context, listID string, from, to time.Time) ([]Campaign, error) {
+	return q.readCampaigns(ctx, listID, "send_time >= toDateTime(?) AND send_time < toDateTime(?)", from.Unix(), to.Unix())
+}
+
+// readCampaigns reads a list's campaigns whose send_time meets where (fixed text with its bound
+// arguments), oldest first.
+func (q *Queries) readCampaigns(ctx context.Context, listID, where string, args ...any) ([]Campaign, error) {
 	rows, err := q.conn.Query(ctx, `
 SELECT campaign_id, title, subject, send_time, emails_sent, delivered, unique_opens, unique_clicks,
        unsubscribed, hard_bounces, soft_bounces, provider_open_rate, provider_click_rate
 FROM newsletter_campaigns FINAL
-WHERE list_id = ? AND send_time >= toDateTime(?) AND send_time < toDateTime(?)
-ORDER BY send_time, campaign_id`, listID, from.Unix(), to.Unix())
+WHERE list_id = ? AND `+where+`
+ORDER BY send_time, campaign_id`, append([]any{listID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("campaigns of %s: %w", listID, err)
 	}
@@ -116,27 +122,20 @@ type SubscriberSnapshot struct {
 	Cleaned      uint64
 }
 
-// Subscribers returns a list's daily snapshots from..to (calendar days, both included), oldest first.
+// Subscribers returns a list's daily snapshots from..to (calendar days, both included), oldest
+// first. It reads whole years of every list's snapshots (levelYears), shared within a request.
 func (q *Queries) Subscribers(ctx context.Context, listID string, from, to time.Time) ([]SubscriberSnapshot, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT date, subscribers, unsubscribed, cleaned
-FROM newsletter_subscribers_daily FINAL
-WHERE list_id = ? AND date >= toDate(?) AND date <= toDate(?)
-ORDER BY date`, listID, dateArg(from), dateArg(to))
+	all, err := q.levelYears(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("subscribers of %s: %w", listID, err)
 	}
-	defer func() { _ = rows.Close() }()
 	var out []SubscriberSnapshot
-	for rows.Next() {
-		var s SubscriberSnapshot
-		if err := rows.Scan(&s.Date, &s.Subscribers, &s.Unsubscribed, &s.Cleaned); err != nil {
-			return nil, fmt.Errorf("subscribers of %s: %w", listID, err)
+	for y := from.Year(); y <= to.Year(); y++ {
+		for _, s := range all[y].subscribers[listID] {
+			if !s.Date.Before(from) && !s.Date.After(to) {
+				out = append(out, s)
+			}
 		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("subscribers of %s: %w", listID, err)
 	}
 	return out, nil
 }

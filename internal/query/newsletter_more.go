@@ -67,56 +67,60 @@ func SumCampaigns(cs []Campaign) CampaignTotals {
 	return t
 }
 
-// SpanCampaigns returns a list's campaigns sent on the days of span s in loc, oldest first.
+// SpanCampaigns returns a list's campaigns sent on the days of span s in loc, oldest first. It
+// reads whole years (campaignYears), shared within a request.
 func (q *Queries) SpanCampaigns(ctx context.Context, listID string, s days.Span, loc *time.Location) ([]Campaign, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("campaigns of %s: nil time zone", listID)
 	}
 	from, to := s.Instants(loc)
-	return q.Campaigns(ctx, listID, from, to)
+	return q.campaignsIn(ctx, listID, loc, s.From, s.To, func(c Campaign) bool {
+		return !c.SendTime.Before(from) && c.SendTime.Before(to)
+	})
 }
 
-// LastCampaign returns a list's newest campaign sent before instant before, or nil when none was.
-func (q *Queries) LastCampaign(ctx context.Context, listID string, before time.Time) (*Campaign, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT campaign_id, send_time
-FROM newsletter_campaigns FINAL
-WHERE list_id = ? AND send_time < toDateTime(?)
-ORDER BY send_time DESC, campaign_id DESC
-LIMIT 1`, listID, before.Unix())
-	if err != nil {
-		return nil, fmt.Errorf("last campaign of %s before %s: %w", listID, before.Format(time.RFC3339), err)
-	}
-	var id string
-	var sent time.Time
-	found := rows.Next()
-	if found {
-		err = rows.Scan(&id, &sent)
-	}
-	if err == nil {
-		err = rows.Err()
-	}
-	_ = rows.Close()
-	if err != nil {
-		return nil, fmt.Errorf("last campaign of %s before %s: %w", listID, before.Format(time.RFC3339), err)
-	}
-	if !found {
-		return nil, nil
-	}
-	// Read it through Campaigns, so a campaign is always read the same way.
-	cs, err := q.Campaigns(ctx, listID, sent, sent.Add(time.Second))
+// campaignsIn is the campaigns of the years from..to touches (days in loc) that keep accepts, oldest first.
+func (q *Queries) campaignsIn(ctx context.Context, listID string, loc *time.Location, from, to time.Time, keep func(Campaign) bool) ([]Campaign, error) {
+	all, err := q.campaignYears(ctx, listID, loc, from, to)
 	if err != nil {
 		return nil, err
 	}
-	for i := range cs {
-		if cs[i].ID == id {
-			return &cs[i], nil
+	var out []Campaign
+	for y := from.Year(); y <= to.Year(); y++ {
+		for _, c := range all[y] {
+			if keep(c) {
+				out = append(out, c)
+			}
 		}
 	}
-	return nil, fmt.Errorf("last campaign of %s: %s vanished between two reads", listID, id)
+	return out, nil
 }
 
-// subscriberHistory is a list's subscriber levels over from..to.
+// campaignYears is a list's campaigns by the year of their send in loc, for the years yearsFor
+// gives from..to; the years no part of the request has read are read in one query.
+func (q *Queries) campaignYears(ctx context.Context, listID string, loc *time.Location, from, to time.Time) (map[int][]Campaign, error) {
+	return blocks(ctx, "campaigns\x00"+listID+"\x00"+loc.String(), yearsFor(ctx, from, to, false), func(years []int) ([][]Campaign, error) {
+		where, args := instantsIn("send_time", years, loc)
+		cs, err := q.readCampaigns(ctx, listID, where, args...)
+		if err != nil {
+			return nil, err
+		}
+		index := make(map[int]int, len(years))
+		for i, y := range years {
+			index[y] = i
+		}
+		out := make([][]Campaign, len(years))
+		for _, c := range cs {
+			i := index[yearOf(c.SendTime, loc)]
+			out[i] = append(out[i], c)
+		}
+		return out, nil
+	})
+}
+
+// subscriberHistory is a list's subscriber levels over from..to. Unlike followerHistory it needs
+// no level before from: the subscriber KPI is a level, and a level measured before a span's first
+// day is no value for the span (kpiReader.level), so nothing before from is ever shown.
 func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to time.Time) (levels, error) {
 	var h levels
 	snaps, err := q.Subscribers(ctx, listID, from, to)
@@ -125,18 +129,6 @@ func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to
 	}
 	for _, s := range snaps {
 		h.days = append(h.days, level{s.Date.UTC(), s.Subscribers})
-	}
-	var n, subs uint64
-	var d time.Time
-	err = q.conn.QueryRow(ctx, `
-SELECT count(), argMax(subscribers, date), max(date)
-FROM newsletter_subscribers_daily FINAL
-WHERE list_id = ? AND date < toDate(?)`, listID, dateArg(from)).Scan(&n, &subs, &d)
-	if err != nil {
-		return h, fmt.Errorf("subscribers of %s before %s: %w", listID, dateArg(from), err)
-	}
-	if n > 0 {
-		h.before = &level{d.UTC(), subs}
 	}
 	return h, nil
 }

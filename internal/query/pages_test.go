@@ -419,24 +419,36 @@ func TestDemoPagesQueries(t *testing.T) {
 	})
 
 	t.Run("provenance names the demo and when it was loaded", func(t *testing.T) {
-		uses, err := q.Provenance(ctx, query.DatasetWebTraffic, []string{demoSite}, days.YearSpan(2022), loc)
+		year := days.YearSpan(2022)
+		sets := []query.ProvenanceSet{{Dataset: query.DatasetWebTraffic, Keys: []string{demoSite}, Span: year}}
+		others := []query.Dataset{query.DatasetWebVisitors, query.DatasetTopPages, query.DatasetFollowers,
+			query.DatasetReach, query.DatasetSubscribers, query.DatasetCampaigns, query.DatasetEvents, query.DatasetSectors,
+			query.DatasetPublications}
+		for _, d := range others {
+			sets = append(sets, query.ProvenanceSet{Dataset: d, Span: year})
+		}
+		// A key that holds nothing, and a span that holds nothing, name no source.
+		sets = append(sets, query.ProvenanceSet{Dataset: query.DatasetWebTraffic, Keys: []string{"nobody.example"}, Span: year},
+			query.ProvenanceSet{Dataset: query.DatasetWebTraffic, Keys: []string{demoSite, "nobody.example"}, Span: days.YearSpan(1999)})
+		all, err := q.ProvenanceOf(ctx, sets, loc)
 		if err != nil {
 			t.Fatal(err)
 		}
+		uses := all[0]
 		rows := scalar(t, st, "SELECT count() FROM web_traffic_daily WHERE toYear(date) = 2022")
 		if len(uses) != 1 || uses[0].Source != "demo" || float64(uses[0].Rows) != rows || uses[0].LastOK != nil ||
 			time.Since(uses[0].Fetched) > time.Hour {
 			t.Errorf("provenance %+v, want demo with %v rows fetched just now", uses, rows)
 		}
-		for _, d := range []query.Dataset{query.DatasetWebVisitors, query.DatasetTopPages, query.DatasetFollowers,
-			query.DatasetReach, query.DatasetSubscribers, query.DatasetCampaigns, query.DatasetEvents, query.DatasetSectors,
-			query.DatasetPublications} {
-			uses, err := q.Provenance(ctx, d, nil, days.YearSpan(2022), loc)
-			if err != nil || len(uses) != 1 || uses[0].Rows == 0 {
-				t.Errorf("%s: %+v %v", d, uses, err)
+		for i, d := range others {
+			if uses := all[i+1]; len(uses) != 1 || uses[0].Rows == 0 {
+				t.Errorf("%s: %+v", d, uses)
 			}
 		}
-		if _, err := q.Provenance(ctx, "collector_runs; DROP TABLE x", nil, days.YearSpan(2022), loc); err == nil {
+		if n := len(all); len(all[n-2]) != 0 || len(all[n-1]) != 0 {
+			t.Errorf("sources of nothing: %+v, %+v", all[n-2], all[n-1])
+		}
+		if _, err := q.ProvenanceOf(ctx, []query.ProvenanceSet{{Dataset: "collector_runs; DROP TABLE x", Span: year}}, loc); err == nil {
 			t.Error("an unknown dataset was accepted")
 		}
 	})

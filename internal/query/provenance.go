@@ -59,40 +59,33 @@ type SourceUse struct {
 	LastOK *time.Time
 }
 
-// ProvenanceSet is one dataset's rows for some keys (all keys when Keys is empty).
+// ProvenanceSet is one dataset's rows for some keys (all keys when Keys is empty) over the days
+// of Span.
 type ProvenanceSet struct {
 	Dataset Dataset
 	Keys    []string
+	Span    days.Span
 }
 
-// Provenance lists the sources of a dataset's rows for keys over span s (newest version per key,
-// as every figure reads them), largest share first. Keys empty means every key.
-func (q *Queries) Provenance(ctx context.Context, d Dataset, keys []string, s days.Span, loc *time.Location) ([]SourceUse, error) {
-	uses, err := q.ProvenanceOf(ctx, []ProvenanceSet{{d, keys}}, s, loc)
-	if err != nil {
-		return nil, err
-	}
-	return uses[0], nil
-}
-
-// ProvenanceOf is Provenance for several sets at once, in one query: a page's or a figure's whole
-// "source and definition" note. Parts of one request share what they both ask for
-// (query.Request): only the sets no other part has read are read, together.
-func (q *Queries) ProvenanceOf(ctx context.Context, sets []ProvenanceSet, s days.Span, loc *time.Location) ([][]SourceUse, error) {
+// ProvenanceOf lists, for each set, the sources of its rows (newest version per key, as every
+// figure reads them), largest share first: a page's whole "source and definition" notes, in one
+// query. Parts of one request share what they both ask for (query.Request): only the sets no
+// other part has read are read, together.
+func (q *Queries) ProvenanceOf(ctx context.Context, sets []ProvenanceSet, loc *time.Location) ([][]SourceUse, error) {
 	keys := make([]string, len(sets))
 	for i, set := range sets {
-		keys[i] = fmt.Sprintf("provenance\x00%s\x00%q\x00%s\x00%s", set.Dataset, set.Keys, s.Range(), loc)
+		keys[i] = fmt.Sprintf("provenance\x00%s\x00%q\x00%s\x00%s", set.Dataset, set.Keys, set.Span.Range(), loc)
 	}
 	return onceEach(ctx, keys, func(missing []int) ([][]SourceUse, error) {
 		want := make([]ProvenanceSet, len(missing))
 		for j, i := range missing {
 			want[j] = sets[i]
 		}
-		return q.provenance(ctx, want, s, loc)
+		return q.provenance(ctx, want, loc)
 	})
 }
 
-func (q *Queries) provenance(ctx context.Context, sets []ProvenanceSet, s days.Span, loc *time.Location) ([][]SourceUse, error) {
+func (q *Queries) provenance(ctx context.Context, sets []ProvenanceSet, loc *time.Location) ([][]SourceUse, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("provenance: nil time zone")
 	}
@@ -106,8 +99,15 @@ func (q *Queries) provenance(ctx context.Context, sets []ProvenanceSet, s days.S
 		if !ok {
 			return nil, fmt.Errorf("provenance: unknown dataset %q", set.Dataset)
 		}
-		where := "(? = 0 OR has(?, " + def.key + "))"
-		args = append(args, len(set.Keys), keyList(set.Keys))
+		s := set.Span
+		// A list of keys as an IN list of bound values, which the sort key can use (has() cannot).
+		where := "1"
+		if len(set.Keys) > 0 {
+			where = def.key + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(set.Keys)), ", ") + ")"
+			for _, k := range set.Keys {
+				args = append(args, k)
+			}
+		}
 		if def.day != "" {
 			where += " AND " + def.day + " >= toDate(?) AND " + def.day + " <= toDate(?)"
 			if def.local {

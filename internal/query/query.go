@@ -3,6 +3,12 @@
 package query
 
 import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/innomed/rekkevidde/internal/days"
@@ -29,3 +35,141 @@ const (
 	PeriodQuarter = days.Quarter
 	PeriodYear    = days.Year
 )
+
+// stretchKey is where a Request keeps the days its page covers (Cover).
+const stretchKey = "\x00stretch"
+
+// stretch is the days a page's figures cover, both included.
+type stretch struct{ from, to time.Time }
+
+// Cover tells the readers of one request that its page shows figures from..to (calendar days,
+// both included): its span, the spans it is compared with, its sparklines and the year of a
+// yearly chart. A reader of whole years (blocks) then reads all of them in its first query, so a
+// page reads each table once however its figures split the stretch, and what it reads grows with
+// the period shown, never with the history stored. Without a Request it does nothing.
+func Cover(ctx context.Context, from, to time.Time) {
+	r := RequestOf(ctx)
+	if r == nil {
+		return
+	}
+	done := make(chan struct{})
+	close(done)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.memo == nil {
+		r.memo = map[string]*memoEntry{}
+	}
+	r.memo[stretchKey] = &memoEntry{done: done, v: stretch{from, to}}
+}
+
+// covered is the request's stretch (Cover), if any.
+func covered(ctx context.Context) (stretch, bool) {
+	r := RequestOf(ctx)
+	if r == nil {
+		return stretch{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.memo[stretchKey]
+	if !ok {
+		return stretch{}, false
+	}
+	return e.v.(stretch), true
+}
+
+// yearsFor is the calendar years a reader of whole years reads to answer from..to: those from..to
+// touches and those of the request's stretch (Cover), in order. With lead, the stretch reaches back
+// to the years a level's "last count before the range" is looked for in (levels.before: the year
+// before the one of the day before the stretch), so asking for those later costs no query.
+func yearsFor(ctx context.Context, from, to time.Time, lead bool) []int {
+	set := map[int]bool{}
+	for y := from.Year(); y <= to.Year(); y++ {
+		set[y] = true
+	}
+	if s, ok := covered(ctx); ok {
+		lo := s.from.Year()
+		if lead {
+			lo = s.from.AddDate(0, 0, -1).Year() - 1
+		}
+		for y := lo; y <= s.to.Year(); y++ {
+			set[y] = true
+		}
+	}
+	years := make([]int, 0, len(set))
+	for y := range set {
+		years = append(years, y)
+	}
+	slices.Sort(years)
+	return years
+}
+
+// blocks returns family's value for each of years, read once per request: the years no part of
+// the request has read yet are read together, in one call of read (with those years, ascending,
+// returning one value per year in that order).
+func blocks[T any](ctx context.Context, family string, years []int, read func(years []int) ([]T, error)) (map[int]T, error) {
+	keys := make([]string, len(years))
+	for i, y := range years {
+		keys[i] = family + "\x00" + strconv.Itoa(y)
+	}
+	vs, err := onceEach(ctx, keys, func(missing []int) ([]T, error) {
+		ys := make([]int, len(missing))
+		for j, i := range missing {
+			ys[j] = years[i]
+		}
+		return read(ys)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]T, len(years))
+	for i, y := range years {
+		out[y] = vs[i]
+	}
+	return out, nil
+}
+
+// yearRuns groups ascending years into runs of consecutive years, first and last of each.
+func yearRuns(years []int) [][2]int {
+	var runs [][2]int
+	for _, y := range years {
+		if n := len(runs); n > 0 && runs[n-1][1] == y-1 {
+			runs[n-1][1] = y
+			continue
+		}
+		runs = append(runs, [2]int{y, y})
+	}
+	return runs
+}
+
+// daysIn is a WHERE condition keeping the rows whose Date column col lies in years, with its
+// arguments: one range per run of consecutive years, so the sort key bounds the read. col is
+// always a fixed column name, never input.
+func daysIn(col string, years []int) (string, []any) {
+	var parts []string
+	var args []any
+	for _, r := range yearRuns(years) {
+		parts = append(parts, "("+col+" >= toDate(?) AND "+col+" <= toDate(?))")
+		args = append(args, dateArg(days.YearSpan(r[0]).From), dateArg(days.YearSpan(r[1]).To))
+	}
+	if len(parts) == 0 {
+		return "0", nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+// instantsIn is daysIn for a DateTime column whose rows count on their day in loc.
+func instantsIn(col string, years []int, loc *time.Location) (string, []any) {
+	var parts []string
+	var args []any
+	for _, r := range yearRuns(years) {
+		parts = append(parts, "("+col+" >= toDateTime(?) AND "+col+" < toDateTime(?))")
+		args = append(args, time.Date(r[0], time.January, 1, 0, 0, 0, 0, loc).Unix(), time.Date(r[1]+1, time.January, 1, 0, 0, 0, 0, loc).Unix())
+	}
+	if len(parts) == 0 {
+		return "0", nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+// yearOf is the calendar year of instant t in loc: the block an instant's row belongs to.
+func yearOf(t time.Time, loc *time.Location) int { return t.In(loc).Year() }

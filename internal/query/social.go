@@ -105,44 +105,22 @@ type FollowerSnapshot struct {
 
 // Followers returns an account's daily snapshots from..to (both included), oldest first. Days
 // without a snapshot are absent: gaps stay gaps, nothing is filled in. It reads whole years of
-// every account's snapshots (followerYear), shared within a request.
+// every account's snapshots (levelYears), shared within a request.
 func (q *Queries) Followers(ctx context.Context, platform, accountID string, from, to time.Time) ([]FollowerSnapshot, error) {
-	a := SocialAccount{Platform: platform, AccountID: accountID}
-	read := func(y int) ([]FollowerSnapshot, error) {
-		all, err := q.followerYear(ctx, y)
-		return all[a], err
+	all, err := q.levelYears(ctx, from, to)
+	if err != nil {
+		return nil, err
 	}
-	return inYears(from, to, read, func(s FollowerSnapshot) bool { return !s.Date.Before(from) && !s.Date.After(to) })
-}
-
-// followerYear is every account's follower snapshots of year, oldest first; read once per request.
-func (q *Queries) followerYear(ctx context.Context, year int) (map[SocialAccount][]FollowerSnapshot, error) {
-	return once(ctx, fmt.Sprintf("followers\x00%d", year), func() (map[SocialAccount][]FollowerSnapshot, error) {
-		y := days.YearSpan(year)
-		rows, err := q.conn.Query(ctx, `
-SELECT platform, account_id, date, followers, follows, unfollows
-FROM social_followers_daily FINAL
-WHERE date >= toDate(?) AND date <= toDate(?)
-ORDER BY platform, account_id, date`, dateArg(y.From), dateArg(y.To))
-		if err != nil {
-			return nil, fmt.Errorf("followers %d: %w", year, err)
-		}
-		defer func() { _ = rows.Close() }()
-		out := map[SocialAccount][]FollowerSnapshot{}
-		for rows.Next() {
-			var a SocialAccount
-			var s FollowerSnapshot
-			if err := rows.Scan(&a.Platform, &a.AccountID, &s.Date, &s.Followers, &s.Follows, &s.Unfollows); err != nil {
-				return nil, fmt.Errorf("followers %d: %w", year, err)
+	a := SocialAccount{Platform: platform, AccountID: accountID}
+	var out []FollowerSnapshot
+	for y := from.Year(); y <= to.Year(); y++ {
+		for _, s := range all[y].followers[a] {
+			if !s.Date.Before(from) && !s.Date.After(to) {
+				out = append(out, s)
 			}
-			s.Date = s.Date.UTC()
-			out[a] = append(out[a], s)
 		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("followers %d: %w", year, err)
-		}
-		return out, nil
-	})
+	}
+	return out, nil
 }
 
 // Reach is one provider row of people reached in a period. Reach counts people, so a quarter's

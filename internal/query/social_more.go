@@ -91,7 +91,7 @@ WHERE platform = ? AND account_id = ? AND date < toDate(?)`, platform, accountID
 
 // followerFirstDays is every account's first snapshot day; read once per request.
 func (q *Queries) followerFirstDays(ctx context.Context) (map[SocialAccount]time.Time, error) {
-	return once(ctx, "followers-first", func() (map[SocialAccount]time.Time, error) {
+	return once(ctx, followersFirstKey, func() (map[SocialAccount]time.Time, error) {
 		rows, err := q.conn.Query(ctx, `SELECT platform, account_id, min(date) FROM social_followers_daily GROUP BY platform, account_id`)
 		if err != nil {
 			return nil, fmt.Errorf("first follower snapshots: %w", err)
@@ -157,43 +157,59 @@ func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID s
 }
 
 // ReachBetween returns an account's reach rows of one period length that start from..to (both
-// included), in date order. It reads whole years of rows (reachYear), shared within a request.
+// included), in date order. It reads whole years of rows (reachYears), shared within a request.
 func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, period days.Kind, from, to time.Time) ([]Reach, error) {
-	read := func(y int) ([]Reach, error) { return q.reachYear(ctx, platform, accountID, y) }
-	return inYears(from, to, read, func(r Reach) bool {
-		return r.Period == period && !r.Start.Before(from) && !r.Start.After(to)
-	})
+	all, err := q.reachYears(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	a := SocialAccount{Platform: platform, AccountID: accountID}
+	var out []Reach
+	for y := from.Year(); y <= to.Year(); y++ {
+		for _, r := range all[y][a] {
+			if r.Period == period && !r.Start.Before(from) && !r.Start.After(to) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }
 
-// reachYear is every account's reach rows whose period starts in year, by period start; read once
-// per request (query.Request): the accounts are few, so one read serves them all.
-func (q *Queries) reachYear(ctx context.Context, platform, accountID string, year int) ([]Reach, error) {
-	all, err := once(ctx, fmt.Sprintf("reach\x00%d", year), func() (map[SocialAccount][]Reach, error) {
-		y := days.YearSpan(year)
+// reachYears is every account's reach rows by the year their period starts in, for the years
+// yearsFor gives from..to; the years no part of the request has read are read in one query (the
+// accounts are few, so one read serves them all).
+func (q *Queries) reachYears(ctx context.Context, from, to time.Time) (map[int]map[SocialAccount][]Reach, error) {
+	return blocks(ctx, "reach", yearsFor(ctx, from, to, false), func(years []int) ([]map[SocialAccount][]Reach, error) {
+		where, args := daysIn("period_start", years)
 		rows, err := q.conn.Query(ctx, `
 SELECT platform, account_id, period, period_start, period_end, reach, impressions
 FROM social_reach FINAL
-WHERE period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY platform, account_id, period_start, period`, dateArg(y.From), dateArg(y.To))
+WHERE `+where+`
+ORDER BY platform, account_id, period_start, period`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("reach %d: %w", year, err)
+			return nil, fmt.Errorf("reach %v: %w", years, err)
 		}
 		defer func() { _ = rows.Close() }()
-		out := map[SocialAccount][]Reach{}
+		index := make(map[int]int, len(years))
+		out := make([]map[SocialAccount][]Reach, len(years))
+		for i, y := range years {
+			index[y] = i
+			out[i] = map[SocialAccount][]Reach{}
+		}
 		for rows.Next() {
 			var a SocialAccount
 			var r Reach
 			var kind string
 			if err := rows.Scan(&a.Platform, &a.AccountID, &kind, &r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
-				return nil, fmt.Errorf("reach %d: %w", year, err)
+				return nil, fmt.Errorf("reach %v: %w", years, err)
 			}
 			r.Period, r.Start, r.End = days.Kind(kind), r.Start.UTC(), r.End.UTC()
-			out[a] = append(out[a], r)
+			block := out[index[r.Start.Year()]]
+			block[a] = append(block[a], r)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("reach %d: %w", year, err)
+			return nil, fmt.Errorf("reach %v: %w", years, err)
 		}
 		return out, nil
 	})
-	return all[SocialAccount{Platform: platform, AccountID: accountID}], err
 }

@@ -8,24 +8,117 @@ import (
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
-// latestWebTraffic keeps, for one site and the days from..to, only the rows of the newest
-// collection of each day. A re-collection writes the day's whole channel × device set under one new
-// version, so a combination that disappeared from the provider's answer disappears here too, and
-// nothing is counted twice. Both reads are bounded by the site and the days (the table's sort key),
-// so a page's cost follows the period it shows, not the site's whole history. Its arguments come
-// from trafficArgs.
-const latestWebTraffic = `(
-    SELECT * FROM web_traffic_daily
-    WHERE site_id = ? AND date >= toDate(?) AND date <= toDate(?) AND (site_id, date, version) IN (
-        SELECT site_id, date, max(version) FROM web_traffic_daily
-        WHERE site_id = ? AND date >= toDate(?) AND date <= toDate(?)
-        GROUP BY site_id, date
-    )
-)`
-
-// trafficArgs are latestWebTraffic's (and latestTopPages') arguments for one site from..to.
+// trafficArgs are latestTopPages' arguments for one site from..to.
 func trafficArgs(siteID string, from, to time.Time) []any {
 	return []any{siteID, dateArg(from), dateArg(to), siteID, dateArg(from), dateArg(to)}
+}
+
+// trafficRow is one day × channel × device of a site's newest collection.
+type trafficRow struct {
+	day                                      time.Time
+	channel, device                          string
+	sessions, pageviews, visitors, newVisits uint64
+}
+
+// webYear is what a site's web tables hold for one calendar year: the traffic rows of its days and
+// the unique-visitor rows of the periods that start in it.
+type webYear struct {
+	traffic  []trafficRow
+	visitors []PeriodVisitors
+}
+
+// web returns a site's web rows for the years yearsFor gives from..to, read once per request: one
+// query for both tables and every year not read yet.
+//
+// Traffic keeps, for each day, only the rows of the newest collection of the day. A re-collection
+// writes the day's whole channel × device set under one new version, so a combination that
+// disappeared from the provider's answer disappears here too, and nothing is counted twice. Both
+// reads are bounded by the site and the years (the tables' sort keys), so a page's cost follows the
+// period it shows, not the site's whole history. A unique-visitor row fetched before its period was
+// over is Running, with no figures (PeriodVisitors.Running).
+func (q *Queries) web(ctx context.Context, siteID string, from, to time.Time) (map[int]webYear, error) {
+	return blocks(ctx, "web\x00"+siteID, yearsFor(ctx, from, to, false), func(years []int) ([]webYear, error) {
+		trafficDays, dayArgs := daysIn("date", years)
+		periods, periodArgs := daysIn("period_start", years)
+		var args []any
+		args = append(args, siteID)
+		args = append(args, dayArgs...)
+		args = append(args, siteID)
+		args = append(args, dayArgs...)
+		args = append(args, siteID)
+		args = append(args, periodArgs...)
+		rows, err := q.conn.Query(ctx, `
+SELECT kind, d1, d2, s1, s2, n1, n2, n3, n4, running FROM (
+    SELECT 'traffic' AS kind, date AS d1, date AS d2, channel AS s1, device AS s2,
+           toNullable(sum(sessions)) AS n1, toNullable(sum(pageviews)) AS n2,
+           toNullable(sum(visitors)) AS n3, toNullable(sum(new_visitors)) AS n4, toUInt8(0) AS running
+    FROM web_traffic_daily
+    WHERE site_id = ? AND `+trafficDays+` AND (site_id, date, version) IN (
+        SELECT site_id, date, max(version) FROM web_traffic_daily
+        WHERE site_id = ? AND `+trafficDays+`
+        GROUP BY site_id, date
+    )
+    GROUP BY date, channel, device
+    UNION ALL
+    SELECT 'visitors', period_start, period_end, period, '',
+           visitors, new_visitors, returning_visitors, toNullable(toUInt64(0)),
+           toUInt8(version < toUInt64(toUnixTimestamp(toDateTime(period_end + 1, 'UTC'))) * 1000000000)
+    FROM web_visitors_period FINAL
+    WHERE site_id = ? AND `+periods+`
+)
+ORDER BY kind, d1, s1, s2`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("web figures for %s %v: %w", siteID, years, err)
+		}
+		defer func() { _ = rows.Close() }()
+		index := make(map[int]int, len(years))
+		for i, y := range years {
+			index[y] = i
+		}
+		out := make([]webYear, len(years))
+		for rows.Next() {
+			var kind, s1, s2 string
+			var d1, d2 time.Time
+			var n1, n2, n3, n4 *uint64
+			var running uint8
+			if err := rows.Scan(&kind, &d1, &d2, &s1, &s2, &n1, &n2, &n3, &n4, &running); err != nil {
+				return nil, fmt.Errorf("web figures for %s: %w", siteID, err)
+			}
+			d1, d2 = d1.UTC(), d2.UTC()
+			y := &out[index[d1.Year()]]
+			if kind == "traffic" {
+				y.traffic = append(y.traffic, trafficRow{day: d1, channel: s1, device: s2,
+					sessions: *n1, pageviews: *n2, visitors: *n3, newVisits: *n4})
+				continue
+			}
+			p := PeriodVisitors{Period: days.Kind(s1), Start: d1, End: d2, Visitors: n1, NewVisitors: n2, ReturningVisitors: n3}
+			if running == 1 {
+				p.Running, p.Visitors, p.NewVisitors, p.ReturningVisitors = true, nil, nil, nil
+			}
+			y.visitors = append(y.visitors, p)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("web figures for %s: %w", siteID, err)
+		}
+		return out, nil
+	})
+}
+
+// traffic is a site's traffic rows from..to (calendar days, both included), by day.
+func (q *Queries) traffic(ctx context.Context, siteID string, from, to time.Time) ([]trafficRow, error) {
+	all, err := q.web(ctx, siteID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []trafficRow
+	for y := from.Year(); y <= to.Year(); y++ {
+		for _, t := range all[y].traffic {
+			if !t.day.Before(from) && !t.day.After(to) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
 }
 
 // QuarterVisitors is one row of the annual report's "Besøkende per kvartal".
@@ -45,26 +138,19 @@ type QuarterVisitors struct {
 // the reports and the API.
 func (q *Queries) QuarterlyVisitors(ctx context.Context, siteID string, year int) ([]QuarterVisitors, error) {
 	y := days.YearSpan(year)
-	rows, err := q.conn.Query(ctx, `
-SELECT toUInt8(toQuarter(date)) AS quarter, sum(sessions) AS visits
-FROM `+latestWebTraffic+`
-GROUP BY quarter
-ORDER BY quarter`, trafficArgs(siteID, y.From, y.To)...)
+	rows, err := q.traffic(ctx, siteID, y.From, y.To)
 	if err != nil {
 		return nil, fmt.Errorf("quarterly visitors for %s %d: %w", siteID, year, err)
 	}
-	defer func() { _ = rows.Close() }()
 	byQuarter := map[int]*QuarterVisitors{}
-	for rows.Next() {
-		var quarter uint8
-		var visits uint64
-		if err := rows.Scan(&quarter, &visits); err != nil {
-			return nil, fmt.Errorf("quarterly visitors for %s %d: %w", siteID, year, err)
+	for _, t := range rows {
+		n := days.QuarterOf(t.day)
+		row := byQuarter[n]
+		if row == nil {
+			row = &QuarterVisitors{Quarter: n}
+			byQuarter[n] = row
 		}
-		byQuarter[int(quarter)] = &QuarterVisitors{Quarter: int(quarter), Visits: visits}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("quarterly visitors for %s %d: %w", siteID, year, err)
+		row.Visits += t.sessions
 	}
 	periods, err := q.PeriodVisitorsBetween(ctx, siteID, days.Quarter, y.From, y.To)
 	if err != nil {

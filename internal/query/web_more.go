@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
@@ -38,46 +39,45 @@ type Share struct {
 // ChannelShares splits the visits (sessions) of from..to (calendar days, both included) by entry
 // channel, largest first. Shares are of sessions, not visitors: daily visitors cannot be added up.
 func (q *Queries) ChannelShares(ctx context.Context, siteID string, from, to time.Time) ([]Share, error) {
-	return q.sessionShares(ctx, "channel", siteID, from, to)
+	return q.sessionShares(ctx, true, siteID, from, to)
 }
 
 // DeviceShares splits the visits (sessions) of from..to (both included) by device, largest first.
 func (q *Queries) DeviceShares(ctx context.Context, siteID string, from, to time.Time) ([]Share, error) {
-	return q.sessionShares(ctx, "device", siteID, from, to)
+	return q.sessionShares(ctx, false, siteID, from, to)
 }
 
-// sessionShares groups sessions by a dimension column; column is one of the two literals above,
-// never caller input.
-func (q *Queries) sessionShares(ctx context.Context, column, siteID string, from, to time.Time) ([]Share, error) {
-	query := `
-SELECT ` + column + ` AS dimension_key, sum(sessions) AS visits
-FROM ` + latestWebTraffic + `
-WHERE date >= toDate(?) AND date <= toDate(?)
-GROUP BY dimension_key
-ORDER BY visits DESC, dimension_key`
-	rows, err := q.conn.Query(ctx, query, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to))...)
+// sessionShares sums sessions by channel or device (byChannel false) from the request's traffic rows.
+func (q *Queries) sessionShares(ctx context.Context, byChannel bool, siteID string, from, to time.Time) ([]Share, error) {
+	rows, err := q.traffic(ctx, siteID, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("%s shares for %s %s..%s: %w", column, siteID, dateArg(from), dateArg(to), err)
+		return nil, fmt.Errorf("shares for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
 	}
-	defer func() { _ = rows.Close() }()
-	var out []Share
+	sums := map[string]uint64{}
 	var total uint64
-	for rows.Next() {
-		var s Share
-		if err := rows.Scan(&s.Key, &s.Sessions); err != nil {
-			return nil, fmt.Errorf("%s shares for %s: %w", column, siteID, err)
+	for _, t := range rows {
+		key := t.device
+		if byChannel {
+			key = t.channel
 		}
-		total += s.Sessions
+		sums[key] += t.sessions
+		total += t.sessions
+	}
+	out := make([]Share, 0, len(sums))
+	for k, n := range sums {
+		s := Share{Key: k, Sessions: n}
+		if total > 0 {
+			s.Share = float64(n) / float64(total)
+		}
 		out = append(out, s)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s shares for %s: %w", column, siteID, err)
-	}
-	for i := range out {
-		if total > 0 {
-			out[i].Share = float64(out[i].Sessions) / float64(total)
+	// Largest first, then by key: the order the tables and charts show.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Sessions != out[j].Sessions {
+			return out[i].Sessions > out[j].Sessions
 		}
-	}
+		return out[i].Key < out[j].Key
+	})
 	return out, nil
 }
 
@@ -93,14 +93,16 @@ type WebTotals struct {
 
 // WebTrafficTotals sums a site's daily rows from..to (calendar days, both included).
 func (q *Queries) WebTrafficTotals(ctx context.Context, siteID string, from, to time.Time) (WebTotals, error) {
-	query := `
-SELECT sum(sessions), sum(pageviews), sum(visitors), sum(new_visitors)
-FROM ` + latestWebTraffic + `
-WHERE date >= toDate(?) AND date <= toDate(?)`
-	var t WebTotals
-	err := q.conn.QueryRow(ctx, query, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to))...).Scan(&t.Sessions, &t.Pageviews, &t.VisitorDays, &t.NewVisitorDays)
+	rows, err := q.traffic(ctx, siteID, from, to)
 	if err != nil {
 		return WebTotals{}, fmt.Errorf("web traffic totals for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
+	}
+	var t WebTotals
+	for _, r := range rows {
+		t.Sessions += r.sessions
+		t.Pageviews += r.pageviews
+		t.VisitorDays += r.visitors
+		t.NewVisitorDays += r.newVisits
 	}
 	return t, nil
 }

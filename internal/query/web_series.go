@@ -54,75 +54,39 @@ type trafficDay struct {
 
 // dailyTraffic sums a site's newest rows per day from..to; days without rows are absent.
 func (q *Queries) dailyTraffic(ctx context.Context, siteID string, from, to time.Time) ([]trafficDay, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT date, sum(sessions), sum(pageviews)
-FROM `+latestWebTraffic+`
-WHERE date >= toDate(?) AND date <= toDate(?)
-GROUP BY date
-ORDER BY date`, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to))...)
+	rows, err := q.traffic(ctx, siteID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("daily traffic for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
 	}
-	defer func() { _ = rows.Close() }()
 	var out []trafficDay
-	for rows.Next() {
-		var d trafficDay
-		if err := rows.Scan(&d.day, &d.sessions, &d.pageviews); err != nil {
-			return nil, fmt.Errorf("daily traffic for %s: %w", siteID, err)
+	for _, t := range rows {
+		if n := len(out); n > 0 && out[n-1].day.Equal(t.day) {
+			out[n-1].sessions += t.sessions
+			out[n-1].pageviews += t.pageviews
+			continue
 		}
-		d.day = d.day.UTC()
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("daily traffic for %s: %w", siteID, err)
+		out = append(out, trafficDay{day: t.day, sessions: t.sessions, pageviews: t.pageviews})
 	}
 	return out, nil
 }
 
 // PeriodVisitorsBetween returns a site's unique-visitor rows of one period length that start
 // from..to (both included), in date order — e.g. the provider's monthly figures for a chart. It
-// reads whole years of rows (visitorYear), which the parts of one request share.
+// reads whole years of rows (web), which the parts of one request share.
 func (q *Queries) PeriodVisitorsBetween(ctx context.Context, siteID string, period days.Kind, from, to time.Time) ([]PeriodVisitors, error) {
-	read := func(y int) ([]PeriodVisitors, error) { return q.visitorYear(ctx, siteID, y) }
-	return inYears(from, to, read, func(r PeriodVisitors) bool {
-		return r.Period == period && !r.Start.Before(from) && !r.Start.After(to)
-	})
-}
-
-// visitorYear is every unique-visitor row of a site whose period starts in year (months, quarters
-// and the year), by period start; read once per request (query.Request).
-func (q *Queries) visitorYear(ctx context.Context, siteID string, year int) ([]PeriodVisitors, error) {
-	return once(ctx, fmt.Sprintf("visitors\x00%s\x00%d", siteID, year), func() ([]PeriodVisitors, error) {
-		y := days.YearSpan(year)
-		rows, err := q.conn.Query(ctx, `
-SELECT period, period_start, period_end, visitors, new_visitors, returning_visitors,
-       version < toUInt64(toUnixTimestamp(toDateTime(period_end + 1, 'UTC'))) * 1000000000 AS running
-FROM web_visitors_period FINAL
-WHERE site_id = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY period_start, period`, siteID, dateArg(y.From), dateArg(y.To))
-		if err != nil {
-			return nil, fmt.Errorf("visitors for %s %d: %w", siteID, year, err)
-		}
-		defer func() { _ = rows.Close() }()
-		var out []PeriodVisitors
-		for rows.Next() {
-			var p PeriodVisitors
-			var kind string
-			var running uint8
-			if err := rows.Scan(&kind, &p.Start, &p.End, &p.Visitors, &p.NewVisitors, &p.ReturningVisitors, &running); err != nil {
-				return nil, fmt.Errorf("visitors for %s %d: %w", siteID, year, err)
+	all, err := q.web(ctx, siteID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []PeriodVisitors
+	for y := from.Year(); y <= to.Year(); y++ {
+		for _, r := range all[y].visitors {
+			if r.Period == period && !r.Start.Before(from) && !r.Start.After(to) {
+				out = append(out, r)
 			}
-			p.Period, p.Start, p.End = days.Kind(kind), p.Start.UTC(), p.End.UTC()
-			if running == 1 {
-				p.Running, p.Visitors, p.NewVisitors, p.ReturningVisitors = true, nil, nil, nil
-			}
-			out = append(out, p)
 		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("visitors for %s %d: %w", siteID, year, err)
-		}
-		return out, nil
-	})
+	}
+	return out, nil
 }
 
 // SpanVisitors returns the provider's unique visitors (with new and returning) for span s when s
