@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
@@ -123,15 +124,40 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	}
 	view.Showing, view.Comparing = showing(l, r.span), l.T("overview.comparing",
 		spanName(l, r.span.Previous()), spanName(l, r.span.YearEarlier()))
-	if view.Overview.Sources, err = p.freshness(r); err != nil {
+	// The freshness strip, the KPIs, the events lists and the sources note read different rows
+	// (the KPIs and the lists share the events, which the request reads once): read them side by
+	// side, as topic pages build their figures.
+	notes := &figure{}
+	notes.cite(r.span,
+		datasetKeys{query.DatasetWebTraffic, []string{r.site.ID}}, datasetKeys{query.DatasetWebVisitors, []string{r.site.ID}},
+		datasetKeys{query.DatasetFollowers, socialKeys(r.social)}, datasetKeys{query.DatasetSubscribers, []string{r.list}},
+		datasetKeys{query.DatasetCampaigns, []string{r.list}}, datasetKeys{query.DatasetEvents, []string{r.account}},
+		datasetKeys{query.DatasetPublications, r.feeds})
+	var values []query.KPIValue
+	g := new(errgroup.Group)
+	g.SetLimit(figureConcurrency)
+	g.Go(func() (err error) {
+		view.Overview.Sources, err = p.freshness(r)
+		return err
+	})
+	g.Go(func() (err error) {
+		if values, err = p.h.queries.KPIValues(r.ctx, metrics.OverviewKPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets); err != nil {
+			return fmt.Errorf("overview: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return p.eventLists(r, view.Overview) })
+	g.Go(func() error {
+		if err := p.citeSources(r, []*figure{notes}); err != nil {
+			return fmt.Errorf("overview: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	view.Overview.NoSources = len(view.Overview.Sources) == 0
 
-	values, err := p.h.queries.KPIValues(r.ctx, metrics.OverviewKPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
-	if err != nil {
-		return fmt.Errorf("overview: %w", err)
-	}
 	by := map[metrics.Name]query.KPIValue{}
 	for _, v := range values {
 		by[v.Def.Name] = v
@@ -150,20 +176,10 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 		}
 		view.Overview.Cards = append(view.Overview.Cards, k)
 	}
-	if err := p.eventLists(r, view.Overview); err != nil {
-		return err
-	}
 	fig := p.kpiFigure(r, values)
 	fig.ID, fig.Lang, fig.CSV = "nokkeltall", l, r.link("/"+overviewCSV)
-	fig.cite(r.span,
-		datasetKeys{query.DatasetWebTraffic, []string{r.site.ID}}, datasetKeys{query.DatasetWebVisitors, []string{r.site.ID}},
-		datasetKeys{query.DatasetFollowers, socialKeys(r.social)}, datasetKeys{query.DatasetSubscribers, []string{r.list}},
-		datasetKeys{query.DatasetCampaigns, []string{r.list}}, datasetKeys{query.DatasetEvents, []string{r.account}},
-		datasetKeys{query.DatasetPublications, r.feeds})
+	fig.Sources = notes.Sources
 	view.Figures = []*figure{fig}
-	if err := p.citeSources(r, view.Figures); err != nil {
-		return fmt.Errorf("overview: %w", err)
-	}
 	return p.h.sendPage(c, "dashboard", view)
 }
 

@@ -26,18 +26,11 @@ func (f *figure) cite(s days.Span, sets ...datasetKeys) {
 }
 
 // citeSources reads the sources every figure of a page cites, in one query
-// (query.Queries.ProvenanceOf), and words each figure's notes.
+// (query.Queries.ProvenanceOf, which reads a set cited twice once), and words each figure's notes.
 func (p *pages) citeSources(r *request, figs []*figure) error {
 	var sets []query.ProvenanceSet
-	seen := map[string]int{}
 	for _, f := range figs {
-		for _, c := range f.cites {
-			k := fmt.Sprintf("%s\x00%q\x00%s", c.Dataset, c.Keys, c.Span.Range())
-			if _, ok := seen[k]; !ok {
-				seen[k] = len(sets)
-				sets = append(sets, c)
-			}
-		}
+		sets = append(sets, f.cites...)
 	}
 	if len(sets) == 0 {
 		return nil
@@ -48,8 +41,8 @@ func (p *pages) citeSources(r *request, figs []*figure) error {
 	}
 	for _, f := range figs {
 		for _, c := range f.cites {
-			k := fmt.Sprintf("%s\x00%q\x00%s", c.Dataset, c.Keys, c.Span.Range())
-			f.Sources = append(f.Sources, sourceNotes(r, c.Dataset, uses[seen[k]])...)
+			f.Sources = append(f.Sources, sourceNotes(r, c.Dataset, uses[0])...)
+			uses = uses[1:]
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/metrics"
+	"golang.org/x/sync/errgroup"
 )
 
 // Target is a yearly goal for a KPI. Value is in the KPI's own unit: a count, or for a rate a
@@ -91,6 +92,9 @@ func (q *Queries) KPIValues(ctx context.Context, defs []metrics.Metric, scope KP
 	lo := minDay(prev.From, yoy.From)
 	hi := s.To
 	reader := kpiReader{q: q, scope: scope, lo: lo, hi: hi}
+	if err := reader.prefetch(ctx, defs); err != nil {
+		return nil, fmt.Errorf("kpis: %w", err)
+	}
 	out := make([]KPIValue, 0, len(defs))
 	for _, d := range defs {
 		f, err := reader.facts(ctx, d)
@@ -123,6 +127,55 @@ func (q *Queries) KPIValues(ctx context.Context, defs []metrics.Metric, scope KP
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// kpiConcurrency bounds how many KPI families are read at once (prefetch).
+const kpiConcurrency = 4
+
+// prefetch reads the families of tables defs need side by side, over lo..hi and the years before
+// it where followerHistory looks for the count before lo. The request keeps each read, where facts
+// then finds it; without a Request nothing would be kept, so nothing is read ahead.
+func (r *kpiReader) prefetch(ctx context.Context, defs []metrics.Metric) error {
+	if RequestOf(ctx) == nil {
+		return nil
+	}
+	need := map[string]bool{}
+	for _, d := range defs {
+		switch d.Reader {
+		case metrics.ReadTraffic, metrics.ReadPeriodVisitors:
+			need["web"] = true
+		case metrics.ReadFollowers, metrics.ReadGrowth:
+			need["levels"] = need["levels"] || len(r.scope.Social) > 0
+		case metrics.ReadSubscribers:
+			need["levels"] = need["levels"] || r.scope.ListID != ""
+		case metrics.ReadCampaigns:
+			need["campaigns"] = r.scope.ListID != ""
+		case metrics.ReadEvents:
+			need["events"] = r.scope.EventAccount != ""
+		}
+	}
+	loc := r.scope.Location
+	g := new(errgroup.Group)
+	g.SetLimit(kpiConcurrency)
+	for family, ok := range need {
+		if !ok {
+			continue
+		}
+		g.Go(func() (err error) {
+			switch family {
+			case "web":
+				_, err = r.q.web(ctx, r.scope.SiteID, r.lo, r.hi)
+			case "levels":
+				_, err = r.q.levelYears(ctx, days.Date(r.lo.AddDate(0, 0, -1).Year()-1, time.January, 1), r.hi)
+			case "campaigns":
+				_, err = r.q.campaignYears(ctx, r.scope.ListID, loc, r.lo, r.hi)
+			case "events":
+				_, err = r.q.eventYears(ctx, r.scope.EventAccount, loc, r.lo, r.hi)
+			}
+			return err
+		})
+	}
+	return g.Wait()
 }
 
 func minDay(a, b time.Time) time.Time {

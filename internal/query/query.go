@@ -103,6 +103,21 @@ func yearsFor(ctx context.Context, from, to time.Time, lead bool) []int {
 	return years
 }
 
+// readBack is the first day of the longest run of consecutive years, ending with year, that a
+// reader of whole years (yearsFor with lead) reads in this request anyway: how far back it can look
+// at no cost.
+func readBack(ctx context.Context, year int, lead bool) time.Time {
+	y := days.YearSpan(year)
+	years := yearsFor(ctx, y.From, y.To, lead)
+	first := year
+	for i := len(years) - 1; i >= 0; i-- {
+		if years[i] == first-1 {
+			first--
+		}
+	}
+	return days.YearSpan(first).From
+}
+
 // blocks returns family's value for each of years, read once per request: the years no part of
 // the request has read yet are read together, in one call of read (with those years, ascending,
 // returning one value per year in that order).

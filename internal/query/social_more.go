@@ -47,8 +47,9 @@ func (h levels) measuredAt(d time.Time) (*uint64, time.Time) {
 }
 
 // followerHistory is an account's follower levels over from..to. The level before from is the
-// last snapshot of the year before from, read with the years (followerYear); only when that year
-// has none either is the whole history asked.
+// last snapshot of the years before from that the request reads anyway (levelYears: at least the
+// year before from's); only when those have none, and the account was counted earlier, is the rest
+// of its history asked, once per request.
 func (q *Queries) followerHistory(ctx context.Context, platform, accountID string, from, to time.Time) (levels, error) {
 	var h levels
 	snaps, err := q.Followers(ctx, platform, accountID, from, to)
@@ -59,7 +60,8 @@ func (q *Queries) followerHistory(ctx context.Context, platform, accountID strin
 		h.days = append(h.days, level{s.Date, s.Followers})
 	}
 	dayBefore := from.AddDate(0, 0, -1)
-	earlier, err := q.Followers(ctx, platform, accountID, days.Date(dayBefore.Year()-1, time.January, 1), dayBefore)
+	earliest := readBack(ctx, dayBefore.Year()-1, true)
+	earlier, err := q.Followers(ctx, platform, accountID, earliest, dayBefore)
 	if err != nil {
 		return h, err
 	}
@@ -71,21 +73,25 @@ func (q *Queries) followerHistory(ctx context.Context, platform, accountID strin
 	if err != nil {
 		return h, err
 	}
-	if f, ok := first[SocialAccount{Platform: platform, AccountID: accountID}]; !ok || !f.Before(from) {
+	if f, ok := first[SocialAccount{Platform: platform, AccountID: accountID}]; !ok || !f.Before(earliest) {
 		return h, nil // nothing before from
 	}
-	var n, followers uint64
-	var d time.Time
-	err = q.conn.QueryRow(ctx, `
+	before, err := once(ctx, fmt.Sprintf("followers-before\x00%s\x00%s\x00%s", platform, accountID, dateArg(earliest)), func() (*level, error) {
+		var n, followers uint64
+		var d time.Time
+		err := q.conn.QueryRow(ctx, `
 SELECT count(), argMax(followers, date), max(date)
 FROM social_followers_daily FINAL
-WHERE platform = ? AND account_id = ? AND date < toDate(?)`, platform, accountID, dateArg(from)).Scan(&n, &followers, &d)
+WHERE platform = ? AND account_id = ? AND date < toDate(?)`, platform, accountID, dateArg(earliest)).Scan(&n, &followers, &d)
+		if err != nil || n == 0 {
+			return nil, err
+		}
+		return &level{d.UTC(), followers}, nil
+	})
 	if err != nil {
 		return h, fmt.Errorf("followers of %s/%s before %s: %w", platform, accountID, dateArg(from), err)
 	}
-	if n > 0 {
-		h.before = &level{d.UTC(), followers}
-	}
+	h.before = before
 	return h, nil
 }
 

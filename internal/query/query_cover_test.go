@@ -1,0 +1,149 @@
+package query_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/query"
+)
+
+// A page that covers a stretch (query.Cover) reads each family of tables once, whatever parts of
+// the stretch its figures ask for, and every figure is what the same reader gives without a
+// Request, where each call reads on its own.
+func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
+	st := chtest.Open(t)
+	q := query.New(st.Conn())
+	oslo, _ := time.LoadLocation("Europe/Oslo")
+	trafficCols := []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"}
+	// 2022-03-01 was collected twice; the newer collection dropped the mobile row.
+	insert(t, st, "web_traffic_daily", trafficCols,
+		[]any{"s", day(2021, 5, 3), "direct", "desktop", uint64(7), uint64(9), uint64(6), uint64(2), "test", uint64(1)},
+		[]any{"s", day(2022, 3, 1), "direct", "desktop", uint64(10), uint64(20), uint64(9), uint64(5), "test", uint64(1)},
+		[]any{"s", day(2022, 3, 1), "organic_search", "mobile", uint64(50), uint64(60), uint64(40), uint64(30), "test", uint64(1)},
+		[]any{"s", day(2022, 3, 2), "organic_search", "mobile", uint64(4), uint64(5), uint64(4), uint64(1), "test", uint64(1)},
+		[]any{"s", day(2015, 1, 2), "email", "tablet", uint64(3), uint64(3), uint64(3), uint64(3), "test", uint64(1)})
+	insert(t, st, "web_traffic_daily", trafficCols,
+		[]any{"s", day(2022, 3, 1), "direct", "desktop", uint64(12), uint64(22), uint64(11), uint64(6), "test", uint64(2)})
+	insert(t, st, "web_visitors_period", []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"},
+		[]any{"s", "month", day(2022, 3, 1), day(2022, 3, 31), u64(30), u64(20), u64(10), "test", uint64(day(2022, 4, 2).UnixNano())},
+		[]any{"s", "year", day(2021, 1, 1), day(2021, 12, 31), u64(5), nil, nil, "test", uint64(day(2022, 1, 2).UnixNano())})
+	followerCols := []string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}
+	insert(t, st, "social_followers_daily", followerCols,
+		// "gap" was last counted years before the stretch; "new" has nothing before it.
+		[]any{"facebook", "gap", day(2015, 6, 1), uint64(100), nil, nil, "test", uint64(1)},
+		[]any{"facebook", "gap", day(2022, 3, 1), uint64(150), u64(60), u64(10), "test", uint64(1)},
+		[]any{"facebook", "new", day(2022, 3, 1), uint64(7), nil, nil, "test", uint64(1)},
+		[]any{"linkedin", "near", day(2020, 12, 31), uint64(40), nil, nil, "test", uint64(1)},
+		[]any{"linkedin", "near", day(2021, 6, 1), uint64(45), nil, nil, "test", uint64(1)})
+	insert(t, st, "newsletter_subscribers_daily", []string{"list_id", "date", "subscribers", "unsubscribed", "cleaned", "source", "version"},
+		[]any{"l", day(2022, 2, 1), uint64(500), uint64(3), uint64(1), "test", uint64(1)})
+	sectorCols := []string{"account_id", "event_id", "sector", "registered", "attended", "source", "version"}
+	insert(t, st, "events", []string{"account_id", "event_id", "kind", "title", "starts_at", "registered", "attended_on_site", "attended_digital", "deleted", "source", "version"},
+		[]any{"a", "e1", "webinar", "Med sektorer", time.Date(2022, 4, 1, 9, 0, 0, 0, time.UTC), u32(10), nil, u32(9), uint8(0), "test", uint64(1)},
+		[]any{"a", "e2", "course", "Uten", time.Date(2021, 12, 31, 23, 30, 0, 0, time.UTC), nil, u32(4), nil, uint8(0), "test", uint64(1)})
+	insert(t, st, "event_attendance_by_sector", sectorCols,
+		[]any{"a", "e1", "offentlig", uint32(6), uint32(5), "test", uint64(1)},
+		[]any{"a", "e1", "akademia", uint32(4), uint32(4), "test", uint64(1)})
+
+	y21, y22 := days.YearSpan(2021), days.YearSpan(2022)
+	// figures are what one page asks for, in any order.
+	figures := func(ctx context.Context) map[string]any {
+		t.Helper()
+		out := map[string]any{}
+		add := func(name string, v any, err error) {
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			out[name] = v
+		}
+		v1, err := q.ChannelShares(ctx, "s", y22.From, y22.To)
+		add("channels", v1, err)
+		v2, err := q.DeviceShares(ctx, "s", day(2021, 1, 1), y22.To)
+		add("devices", v2, err)
+		v3, err := q.WebTrafficTotals(ctx, "s", y21.From, y21.To)
+		add("totals 2021", v3, err)
+		v4, err := q.VisitsSeries(ctx, "s", y22, days.Month)
+		add("series", v4, err)
+		v5, err := q.QuarterlyVisitors(ctx, "s", 2022)
+		add("quarters", v5, err)
+		v6, err := q.PeriodVisitorsBetween(ctx, "s", days.Year, y21.From, y21.To)
+		add("year visitors", v6, err)
+		for _, acc := range []string{"gap", "new"} {
+			g, err := q.FollowerGrowthBetween(ctx, "facebook", acc, y22.From, y22.To)
+			add("growth "+acc, g, err)
+		}
+		g, err := q.FollowerGrowthBetween(ctx, "linkedin", "near", y21.From, y21.To)
+		add("growth near", g, err)
+		v7, err := q.Subscribers(ctx, "l", y22.From, y22.To)
+		add("subscribers", v7, err)
+		v8, err := q.SpanEvents(ctx, "a", y22, oslo)
+		add("events", v8, err)
+		return out
+	}
+	want := figures(context.Background())
+
+	// What the readers give: the newest collection only, the count before a long gap, sectors in
+	// key order and none where none were entered, events on their day in Oslo.
+	if ch := want["channels"].([]query.Share); len(ch) != 2 || ch[0].Key != "direct" || ch[0].Sessions != 12 || ch[1].Sessions != 4 {
+		t.Errorf("channels 2022 %+v, want direct 12 (the newest collection only) and organic_search 4", ch)
+	}
+	if tot := want["totals 2021"].(query.WebTotals); tot.Sessions != 7 || tot.NewVisitorDays != 2 {
+		t.Errorf("totals 2021 %+v", tot)
+	}
+	if g := want["growth gap"].(query.FollowerGrowth); g.FollowersAtStart == nil || *g.FollowersAtStart != 100 || *g.NewFollowers != 50 {
+		t.Errorf("growth after a gap of years %+v, want from 100 to 150", g)
+	}
+	if g := want["growth new"].(query.FollowerGrowth); g.FollowersAtStart != nil || g.NewFollowers != nil {
+		t.Errorf("growth of a new account %+v, want no start", g)
+	}
+	if g := want["growth near"].(query.FollowerGrowth); g.FollowersAtStart == nil || *g.FollowersAtStart != 40 {
+		t.Errorf("growth near %+v, want from 40", g)
+	}
+	events := want["events"].([]query.Event)
+	if len(events) != 2 || events[0].ID != "e2" || events[0].Sectors != nil ||
+		len(events[1].Sectors) != 2 || events[1].Sectors[0].Sector != "akademia" || events[1].Sectors[1].Attended != 5 {
+		t.Errorf("events of 2022 in Oslo %+v", events)
+	}
+
+	// One page: discovery, then the web tables, the levels (with the gap's lookup further back),
+	// reach is not asked, and events: each read once.
+	ctx, r := query.NewRequest(context.Background())
+	query.Cover(ctx, y21.From, y22.To)
+	if _, err := q.Discover(ctx, "s", oslo); err != nil {
+		t.Fatal(err)
+	}
+	got := figures(ctx)
+	for name, w := range want {
+		if !reflect.DeepEqual(got[name], w) {
+			t.Errorf("%s in a covered request: %+v, alone: %+v", name, got[name], w)
+		}
+	}
+	// discovery, web, levels, the gap account's count before the years read, events.
+	if n := r.Queries(); n != 5 {
+		t.Errorf("a covered page made %d queries, want 5", n)
+	}
+	// The same figures again cost nothing more.
+	figures(ctx)
+	if n := r.Queries(); n != 5 {
+		t.Errorf("asking again made %d queries in all, want still 5", n)
+	}
+
+	// A year outside the stretch is read on its own, with the stretch's years not read yet, in
+	// one query of two ranges.
+	ctx, r = query.NewRequest(context.Background())
+	query.Cover(ctx, y21.From, y22.To)
+	old, err := q.WebTrafficTotals(ctx, "s", days.YearSpan(2015).From, days.YearSpan(2015).To)
+	if err != nil || old.Sessions != 3 {
+		t.Errorf("2015 totals %+v %v, want 3 sessions", old, err)
+	}
+	if tot, err := q.WebTrafficTotals(ctx, "s", y22.From, y22.To); err != nil || tot.Sessions != 16 {
+		t.Errorf("2022 totals %+v %v, want 16 sessions", tot, err)
+	}
+	if n := r.Queries(); n != 1 {
+		t.Errorf("2015 and the stretch made %d queries, want 1", n)
+	}
+}
