@@ -94,6 +94,10 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 	if tot := want["totals 2021"].(query.WebTotals); tot.Sessions != 7 || tot.NewVisitorDays != 2 {
 		t.Errorf("totals 2021 %+v", tot)
 	}
+	if v := want["year visitors"].([]query.PeriodVisitors); len(v) != 1 || v[0].Running || v[0].Visitors == nil || *v[0].Visitors != 5 ||
+		v[0].NewVisitors != nil || v[0].ReturningVisitors != nil {
+		t.Errorf("2021's unique visitors %+v, want 5 with no new/returning split", v)
+	}
 	if g := want["growth gap"].(query.FollowerGrowth); g.FollowersAtStart == nil || *g.FollowersAtStart != 100 || *g.NewFollowers != 50 {
 		t.Errorf("growth after a gap of years %+v, want from 100 to 150", g)
 	}

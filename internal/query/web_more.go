@@ -49,18 +49,14 @@ func (q *Queries) DeviceShares(ctx context.Context, siteID string, from, to time
 
 // sessionShares sums sessions by channel or device (byChannel false) from the request's traffic rows.
 func (q *Queries) sessionShares(ctx context.Context, byChannel bool, siteID string, from, to time.Time) ([]Share, error) {
-	rows, err := q.traffic(ctx, siteID, from, to)
+	rows, err := q.traffic(ctx, siteID, from, to, !byChannel)
 	if err != nil {
 		return nil, fmt.Errorf("shares for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
 	}
 	sums := map[string]uint64{}
 	var total uint64
 	for _, t := range rows {
-		key := t.device
-		if byChannel {
-			key = t.channel
-		}
-		sums[key] += t.sessions
+		sums[t.key] += t.sessions
 		total += t.sessions
 	}
 	out := make([]Share, 0, len(sums))
@@ -93,7 +89,7 @@ type WebTotals struct {
 
 // WebTrafficTotals sums a site's daily rows from..to (calendar days, both included).
 func (q *Queries) WebTrafficTotals(ctx context.Context, siteID string, from, to time.Time) (WebTotals, error) {
-	rows, err := q.traffic(ctx, siteID, from, to)
+	rows, err := q.traffic(ctx, siteID, from, to, false)
 	if err != nil {
 		return WebTotals{}, fmt.Errorf("web traffic totals for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
 	}

@@ -54,7 +54,7 @@ type trafficDay struct {
 
 // dailyTraffic sums a site's newest rows per day from..to; days without rows are absent.
 func (q *Queries) dailyTraffic(ctx context.Context, siteID string, from, to time.Time) ([]trafficDay, error) {
-	rows, err := q.traffic(ctx, siteID, from, to)
+	rows, err := q.traffic(ctx, siteID, from, to, false)
 	if err != nil {
 		return nil, fmt.Errorf("daily traffic for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
 	}
