@@ -151,3 +151,46 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 		t.Errorf("2015 and the stretch made %d queries, want 1", n)
 	}
 }
+
+// The extent reads the edges of a site's traffic where its unique-visitor periods say they are,
+// and the whole history where they do not: either way it is the first and the last traffic day.
+func TestDiscoverFindsTheTrafficEdges(t *testing.T) {
+	st := chtest.Open(t)
+	q := query.New(st.Conn())
+	ctx := context.Background()
+	oslo, _ := time.LoadLocation("Europe/Oslo")
+	trafficCols := []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"}
+	visitorCols := []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"}
+	row := func(site string, d time.Time) []any {
+		return []any{site, d, "direct", "desktop", uint64(1), uint64(1), uint64(1), uint64(1), "test", uint64(1)}
+	}
+	month := func(site string, y int, m time.Month) []any {
+		return []any{site, "month", day(y, m, 1), day(y, m, 1).AddDate(0, 1, -1), u64(1), nil, nil, "test", uint64(1)}
+	}
+	insert(t, st, "web_traffic_daily", trafficCols,
+		// inside: traffic starts after the first visitor month and stops before the last.
+		row("inside", day(2015, 3, 10)), row("inside", day(2019, 7, 1)), row("inside", day(2024, 6, 1)),
+		// outside: traffic before the first visitor month and after the last.
+		row("outside", day(2014, 12, 20)), row("outside", day(2015, 1, 5)), row("outside", day(2020, 2, 2)),
+		row("outside", day(2024, 12, 3)), row("outside", day(2025, 1, 3)),
+		// bare: no visitor rows at all.
+		row("bare", day(2018, 5, 5)), row("bare", day(2019, 1, 1)))
+	insert(t, st, "web_visitors_period", visitorCols,
+		month("inside", 2015, 1), month("inside", 2024, 12), month("outside", 2015, 1), month("outside", 2024, 12))
+	for site, want := range map[string][2]time.Time{
+		"inside":  {day(2015, 3, 10), day(2024, 6, 1)},
+		"outside": {day(2014, 12, 20), day(2025, 1, 3)},
+		"bare":    {day(2018, 5, 5), day(2019, 1, 1)},
+	} {
+		d, err := q.Discover(ctx, site, oslo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Extent.Empty || !d.Extent.First.Equal(want[0]) || !d.Extent.Last.Equal(want[1]) {
+			t.Errorf("%s: extent %+v, want %s..%s", site, d.Extent, want[0].Format("2006-01-02"), want[1].Format("2006-01-02"))
+		}
+	}
+	if d, err := q.Discover(ctx, "nobody", oslo); err != nil || !d.Extent.Empty {
+		t.Errorf("a site without figures: %+v %v, want an empty extent", d.Extent, err)
+	}
+}
