@@ -59,10 +59,12 @@ type Discovery struct {
 	// Feeds are the publication feeds that hold items.
 	Feeds []string
 
-	// firstFollowers is each account's first follower snapshot day: followerHistory looks for the
-	// count before a range further back than the years it reads only when there is something there
-	// (Discover hands it to the request's readers).
-	firstFollowers map[SocialAccount]time.Time
+	// firstFollowers, firstSubscribers and firstSends are each account's and list's first snapshot
+	// or send day: a level read for a range looks further back than the years the request reads
+	// only when there is something there (Discover hands them to the request's readers).
+	firstFollowers   map[SocialAccount]time.Time
+	firstSubscribers map[string]time.Time
+	firstSends       map[string]time.Time
 }
 
 // Scope is whose figures the KPIs read when nothing narrower is asked for: the site, every social
@@ -100,16 +102,22 @@ func (q *Queries) Discover(ctx context.Context, siteID string, loc *time.Locatio
 	if err == nil {
 		// The first days are the same for every site and zone: the first discovery tells.
 		prime(ctx, followersFirstKey, d.firstFollowers)
+		prime(ctx, subscribersFirstKey, d.firstSubscribers)
+		prime(ctx, sendsFirstKey, d.firstSends)
 	}
 	return d, err
 }
 
-// followersFirstKey is the request memo's key of the accounts' first follower days (followerFirstDays).
-const followersFirstKey = "first\x00followers"
+// The request memo's keys of the first days Discover knows.
+const (
+	followersFirstKey   = "first\x00followers"
+	subscribersFirstKey = "first\x00subscribers"
+	sendsFirstKey       = "first\x00sends"
+)
 
 // prime stores v as the request's read for key, unless it holds one already; a nil v (a
 // Discovery not made by discoverOnce) stores nothing.
-func prime(ctx context.Context, key string, v map[SocialAccount]time.Time) {
+func prime[K comparable](ctx context.Context, key string, v map[K]time.Time) {
 	r := RequestOf(ctx)
 	if r == nil || v == nil {
 		return
@@ -146,19 +154,19 @@ SELECT kind, a, b, n, first, last FROM (
         UNION ALL SELECT platform, account_id, toUInt64(0) AS f, period_start AS d FROM social_reach
     ) GROUP BY platform, account_id
     UNION ALL
-    SELECT DISTINCT 'list', list_id, '', toUInt64(0), toDate(0), toDate(0) FROM (
-        SELECT list_id FROM newsletter_subscribers_daily
-        UNION ALL SELECT list_id FROM newsletter_campaigns
-    )
+    SELECT 'list', list_id, '', sum(f), minIf(d, f = 1), minIf(d, f = 0) FROM (
+        SELECT list_id, toUInt64(1) AS f, date AS d FROM newsletter_subscribers_daily
+        UNION ALL SELECT list_id, toUInt64(0) AS f, toDate(send_time, ?) AS d FROM newsletter_campaigns
+    ) GROUP BY list_id
     UNION ALL SELECT DISTINCT 'register', account_id, '', toUInt64(0), toDate(0), toDate(0) FROM events
     UNION ALL SELECT DISTINCT 'feed', feed_id, '', toUInt64(0), toDate(0), toDate(0) FROM publications
 )
-ORDER BY kind, a, b`, siteID, tz, tz, tz)
+ORDER BY kind, a, b`, siteID, tz, tz, tz, tz)
 	if err != nil {
 		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
 	}
 	defer func() { _ = rows.Close() }()
-	d := Discovery{firstFollowers: map[SocialAccount]time.Time{}}
+	d := Discovery{firstFollowers: map[SocialAccount]time.Time{}, firstSubscribers: map[string]time.Time{}, firstSends: map[string]time.Time{}}
 	for rows.Next() {
 		var kind, a, b string
 		var n uint64
@@ -189,6 +197,13 @@ ORDER BY kind, a, b`, siteID, tz, tz, tz)
 			}
 		case "list":
 			d.Lists = append(d.Lists, a)
+			if n > 0 {
+				d.firstSubscribers[a] = first.UTC()
+			}
+			// last is the list's first send here; the zero day when it has none.
+			if !last.Equal(time.Unix(0, 0)) {
+				d.firstSends[a] = last.UTC()
+			}
 		case "register":
 			d.EventAccounts = append(d.EventAccounts, a)
 		case "feed":
@@ -201,4 +216,25 @@ ORDER BY kind, a, b`, siteID, tz, tz, tz)
 	d.Extent.Empty = len(d.Extent.DataYears) == 0
 	sort.Sort(sort.Reverse(sort.IntSlice(d.Extent.DataYears)))
 	return d, nil
+}
+
+// primedFirstDays is the first days Discover gave the request under key, if it did.
+func primedFirstDays(ctx context.Context, key string) (map[string]time.Time, bool) {
+	r := RequestOf(ctx)
+	if r == nil {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.memo[key]
+	if !ok {
+		return nil, false
+	}
+	select {
+	case <-e.done:
+	default:
+		return nil, false
+	}
+	m, ok := e.v.(map[string]time.Time)
+	return m, ok
 }

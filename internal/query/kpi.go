@@ -133,7 +133,8 @@ func (q *Queries) KPIValues(ctx context.Context, defs []metrics.Metric, scope KP
 const kpiConcurrency = 4
 
 // prefetch reads the families of tables defs need side by side, over lo..hi and the years before
-// it where followerHistory looks for the count before lo. The request keeps each read, where facts
+// it where the levels (followerHistory, subscriberHistory, lastCampaignBefore) look for the last
+// count or send before lo. The request keeps each read, where facts
 // then finds it; without a Request nothing would be kept, so nothing is read ahead.
 func (r *kpiReader) prefetch(ctx context.Context, defs []metrics.Metric) error {
 	if RequestOf(ctx) == nil {
@@ -168,7 +169,7 @@ func (r *kpiReader) prefetch(ctx context.Context, defs []metrics.Metric) error {
 			case "levels":
 				_, err = r.q.levelYears(ctx, days.Date(r.lo.AddDate(0, 0, -1).Year()-1, time.January, 1), r.hi)
 			case "campaigns":
-				_, err = r.q.campaignYears(ctx, r.scope.ListID, loc, r.lo, r.hi)
+				_, err = r.q.campaignYears(ctx, r.scope.ListID, loc, days.Date(r.lo.AddDate(0, 0, -1).Year()-1, time.January, 1), r.hi)
 			case "events":
 				_, err = r.q.eventYears(ctx, r.scope.EventAccount, loc, r.lo, r.hi)
 			}
@@ -417,10 +418,14 @@ func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error
 				return SumCampaigns(in).ClickRate
 			}, nil
 		}
-		// Only the sends inside lo..hi count: one before lo was sent before every span's first day,
-		// which level takes as no value for the span.
+		// The newest send may lie before lo: it is no value for a span, but says when the list
+		// last sent (KPIValue.LastMeasured).
+		before, err := r.q.lastCampaignBefore(ctx, r.scope.ListID, loc, r.lo)
+		if err != nil {
+			return nil, err
+		}
 		return r.level(d.Name, func(day time.Time) (*float64, time.Time) {
-			var last *Campaign
+			last := before
 			for i := range r.campaigns {
 				if !days.Of(r.campaigns[i].SendTime, loc).After(day) {
 					last = &r.campaigns[i]

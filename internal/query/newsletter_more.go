@@ -97,9 +97,10 @@ func (q *Queries) campaignsIn(ctx context.Context, listID string, loc *time.Loca
 }
 
 // campaignYears is a list's campaigns by the year of their send in loc, for the years yearsFor
-// gives from..to; the years no part of the request has read are read in one query.
+// gives from..to (with the lead years, where the newest send before a range is looked for); the
+// years no part of the request has read are read in one query.
 func (q *Queries) campaignYears(ctx context.Context, listID string, loc *time.Location, from, to time.Time) (map[int][]Campaign, error) {
-	return blocks(ctx, "campaigns\x00"+listID+"\x00"+loc.String(), yearsFor(ctx, from, to, false), func(years []int) ([][]Campaign, error) {
+	return blocks(ctx, "campaigns\x00"+listID+"\x00"+loc.String(), yearsFor(ctx, from, to, true), func(years []int) ([][]Campaign, error) {
 		where, args := instantsIn("send_time", years, loc)
 		cs, err := q.readCampaigns(ctx, listID, where, args...)
 		if err != nil {
@@ -118,9 +119,40 @@ func (q *Queries) campaignYears(ctx context.Context, listID string, loc *time.Lo
 	})
 }
 
-// subscriberHistory is a list's subscriber levels over from..to. Unlike followerHistory it needs
-// no level before from: the subscriber KPI is a level, and a level measured before a span's first
-// day is no value for the span (kpiReader.level), so nothing before from is ever shown.
+// lastCampaignBefore is a list's newest campaign sent before day (its start in loc), or nil: looked
+// for in the years before day the request reads anyway, and only when those hold none and the list
+// sent earlier (or nobody said when it first sent), in the rest of its history, once per request.
+func (q *Queries) lastCampaignBefore(ctx context.Context, listID string, loc *time.Location, day time.Time) (*Campaign, error) {
+	dayBefore := day.AddDate(0, 0, -1)
+	earliest := readBack(ctx, dayBefore.Year()-1, true)
+	limit := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
+	earlier, err := q.campaignsIn(ctx, listID, loc, earliest, dayBefore, func(c Campaign) bool { return c.SendTime.Before(limit) })
+	if err != nil {
+		return nil, err
+	}
+	if n := len(earlier); n > 0 {
+		return &earlier[n-1], nil
+	}
+	if firsts, ok := primedFirstDays(ctx, sendsFirstKey); ok {
+		if first, has := firsts[listID]; !has || !first.Before(earliest) {
+			return nil, nil
+		}
+	}
+	start := time.Date(earliest.Year(), earliest.Month(), earliest.Day(), 0, 0, 0, 0, loc).Unix()
+	return once(ctx, fmt.Sprintf("campaign-before\x00%s\x00%s\x00%d", listID, loc, start), func() (*Campaign, error) {
+		cs, err := q.readCampaigns(ctx, listID, `send_time < toDateTime(?) AND send_time >= (
+    SELECT max(send_time) FROM newsletter_campaigns FINAL WHERE list_id = ? AND send_time < toDateTime(?))`, start, listID, start)
+		if err != nil || len(cs) == 0 {
+			return nil, err
+		}
+		return &cs[len(cs)-1], nil
+	})
+}
+
+// subscriberHistory is a list's subscriber levels over from..to. The level before from is looked
+// for like followerHistory's: in the years before from the request reads anyway, and only when
+// those hold none and the list was counted earlier (or nobody said when it first was), in the
+// rest of its history, once per request.
 func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to time.Time) (levels, error) {
 	var h levels
 	snaps, err := q.Subscribers(ctx, listID, from, to)
@@ -130,5 +162,36 @@ func (q *Queries) subscriberHistory(ctx context.Context, listID string, from, to
 	for _, s := range snaps {
 		h.days = append(h.days, level{s.Date.UTC(), s.Subscribers})
 	}
+	dayBefore := from.AddDate(0, 0, -1)
+	earliest := readBack(ctx, dayBefore.Year()-1, true)
+	earlier, err := q.Subscribers(ctx, listID, earliest, dayBefore)
+	if err != nil {
+		return h, err
+	}
+	if n := len(earlier); n > 0 {
+		h.before = &level{earlier[n-1].Date.UTC(), earlier[n-1].Subscribers}
+		return h, nil
+	}
+	if firsts, ok := primedFirstDays(ctx, subscribersFirstKey); ok {
+		if first, has := firsts[listID]; !has || !first.Before(earliest) {
+			return h, nil // nothing before from
+		}
+	}
+	before, err := once(ctx, fmt.Sprintf("subscribers-before\x00%s\x00%s", listID, dateArg(earliest)), func() (*level, error) {
+		var n, subs uint64
+		var d time.Time
+		err := q.conn.QueryRow(ctx, `
+SELECT count(), argMax(subscribers, date), max(date)
+FROM newsletter_subscribers_daily FINAL
+WHERE list_id = ? AND date < toDate(?)`, listID, dateArg(earliest)).Scan(&n, &subs, &d)
+		if err != nil || n == 0 {
+			return nil, err
+		}
+		return &level{d.UTC(), subs}, nil
+	})
+	if err != nil {
+		return h, fmt.Errorf("subscribers of %s before %s: %w", listID, dateArg(from), err)
+	}
+	h.before = before
 	return h, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
@@ -192,5 +193,53 @@ func TestDiscoverFindsTheTrafficEdges(t *testing.T) {
 	}
 	if d, err := q.Discover(ctx, "nobody", oslo); err != nil || !d.Extent.Empty {
 		t.Errorf("a site without figures: %+v %v, want an empty extent", d.Extent, err)
+	}
+}
+
+// A list that went silent years before the span has no value for it, but the overview still says
+// when it was last counted and last sent: found further back than the years a page reads, once.
+func TestALongSilentListStillSaysWhenItWasLastMeasured(t *testing.T) {
+	st := chtest.Open(t)
+	q := query.New(st.Conn())
+	oslo, _ := time.LoadLocation("Europe/Oslo")
+	insert(t, st, "newsletter_subscribers_daily", []string{"list_id", "date", "subscribers", "unsubscribed", "cleaned", "source", "version"},
+		[]any{"l", day(2015, 6, 1), uint64(500), uint64(3), uint64(1), "test", uint64(1)})
+	insert(t, st, "newsletter_campaigns", []string{"list_id", "campaign_id", "title", "subject", "send_time", "emails_sent", "delivered",
+		"unique_opens", "unique_clicks", "unsubscribed", "hard_bounces", "soft_bounces", "source", "version"},
+		[]any{"l", "c1", "Juni", "Juni", time.Date(2015, 6, 2, 7, 0, 0, 0, time.UTC), uint64(100), uint64(100), uint64(40), uint64(10), uint64(0), uint64(0), uint64(0), "test", uint64(1)},
+		[]any{"l", "c0", "Mai", "Mai", time.Date(2015, 5, 2, 7, 0, 0, 0, time.UTC), uint64(100), uint64(100), uint64(40), uint64(20), uint64(0), uint64(0), uint64(0), "test", uint64(1)})
+	var defs []metrics.Metric
+	for _, n := range []string{string(metrics.NewsletterSubscribers), string(metrics.NewsletterLastClickRate)} {
+		m, ok := metrics.Lookup(n)
+		if !ok {
+			t.Fatalf("no metric %s", n)
+		}
+		defs = append(defs, m)
+	}
+	scope := query.KPIScope{SiteID: "s", ListID: "l", Location: oslo}
+	year := days.YearSpan(2022)
+	check := func(ctx context.Context, how string) {
+		t.Helper()
+		values, err := q.KPIValues(ctx, defs, scope, year, days.Month, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []time.Time{day(2015, 6, 1), day(2015, 6, 2)} {
+			v := values[i]
+			if v.Current != nil || v.LastMeasured == nil || !v.LastMeasured.Equal(want) {
+				t.Errorf("%s: %s current %v, last measured %v; want none, last measured %s", how, v.Def.Name, v.Current, v.LastMeasured, want.Format("2006-01-02"))
+			}
+		}
+	}
+	check(context.Background(), "alone")
+	ctx, r := query.NewRequest(context.Background())
+	query.Cover(ctx, days.YearSpan(2021).From, year.To)
+	if _, err := q.Discover(ctx, "s", oslo); err != nil {
+		t.Fatal(err)
+	}
+	check(ctx, "in a covered request")
+	// discovery, the levels, the campaigns, and one look further back for each of the two.
+	if n := r.Queries(); n != 5 {
+		t.Errorf("a covered request made %d queries, want 5", n)
 	}
 }
