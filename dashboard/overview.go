@@ -115,6 +115,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	}
 	l := r.lang
 	r.cover()
+	query.CoverUpcoming(r.ctx, r.now, r.loc) // the events list: read with the KPIs' events
 	view := topicView{
 		layout:   p.h.layout(c, l, l.T("overview.title")),
 		Heading:  l.T("overview.title"),

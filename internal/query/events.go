@@ -37,26 +37,14 @@ type Event struct {
 // Events returns an account's events starting in [from, to) (instants), oldest first. Deleted
 // events are left out, and so are their sector rows.
 func (q *Queries) Events(ctx context.Context, accountID string, from, to time.Time) ([]Event, error) {
-	return q.readEvents(ctx, accountID, "starts_at >= toDateTime(?) AND starts_at < toDateTime(?)", []any{from.Unix(), to.Unix()}, true)
-}
-
-func (q *Queries) heldEvents(ctx context.Context, accountID string, from, to time.Time) ([]Event, error) {
-	return q.readEvents(ctx, accountID, "starts_at >= toDateTime(?) AND starts_at < toDateTime(?)", []any{from.Unix(), to.Unix()}, false)
+	return q.readEvents(ctx, accountID, "starts_at >= toDateTime(?) AND starts_at < toDateTime(?)", []any{from.Unix(), to.Unix()})
 }
 
 // readEvents reads an account's held events whose starts_at meets where (fixed text with its bound
-// arguments), oldest first; withSectors joins their sector rows in the same query.
-func (q *Queries) readEvents(ctx context.Context, accountID, where string, args []any, withSectors bool) ([]Event, error) {
+// arguments), oldest first, with their sector rows joined in the same query.
+func (q *Queries) readEvents(ctx context.Context, accountID, where string, args []any) ([]Event, error) {
+	// The sector rows of the same events only, so the read stays bounded by the range asked.
 	query := `
-SELECT event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital,
-       emptyArrayString() AS sectors, emptyArrayUInt32() AS sector_registered, emptyArrayUInt32() AS sector_attended
-FROM events FINAL
-WHERE account_id = ? AND deleted = 0 AND ` + where + `
-ORDER BY starts_at, event_id`
-	all := append([]any{accountID}, args...)
-	if withSectors {
-		// The sector rows of the same events only, so the read stays bounded by the years asked.
-		query = `
 SELECT event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital,
        sectors, sector_registered, sector_attended
 FROM (
@@ -73,9 +61,9 @@ FROM (
     GROUP BY event_id
 ) USING event_id
 ORDER BY starts_at, event_id`
-		all = append(all, accountID, accountID)
-		all = append(all, args...)
-	}
+	all := append([]any{accountID}, args...)
+	all = append(all, accountID, accountID)
+	all = append(all, args...)
 	rows, err := q.conn.Query(ctx, query, all...)
 	if err != nil {
 		return nil, fmt.Errorf("events of %s: %w", accountID, err)

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
@@ -34,9 +35,18 @@ func (q *Queries) SpanEvents(ctx context.Context, accountID string, s days.Span,
 // (in loc), for the years yearsFor gives from..to; the years no part of the request has read are
 // read in one query, sectors and all.
 func (q *Queries) eventYears(ctx context.Context, accountID string, loc *time.Location, from, to time.Time) (map[int][]Event, error) {
-	return blocks(ctx, "events\x00"+accountID+"\x00"+loc.String(), yearsFor(ctx, from, to, false), func(years []int) ([][]Event, error) {
+	years := yearsFor(ctx, from, to, false)
+	if u, ok := upcomingOf(ctx); ok && u.loc.String() == loc.String() {
+		for y := yearOf(u.now, loc); y <= yearOf(u.now.AddDate(upcomingYears, 0, 0), loc); y++ {
+			if !slices.Contains(years, y) {
+				years = append(years, y)
+			}
+		}
+		slices.Sort(years)
+	}
+	return blocks(ctx, "events\x00"+accountID+"\x00"+loc.String(), years, func(years []int) ([][]Event, error) {
 		where, args := instantsIn("starts_at", years, loc)
-		events, err := q.readEvents(ctx, accountID, where, args, true)
+		events, err := q.readEvents(ctx, accountID, where, args)
 		if err != nil {
 			return nil, err
 		}
@@ -59,8 +69,24 @@ func (q *Queries) UpcomingEvents(ctx context.Context, accountID string, now time
 	if limit <= 0 {
 		return nil, fmt.Errorf("upcoming events of %s: %w (got %d)", accountID, ErrBadLimit, limit)
 	}
-	// A year ahead is as far as anyone plans; Events wants a closed range.
-	events, err := q.heldEvents(ctx, accountID, now, now.AddDate(2, 0, 0))
+	until := now.AddDate(upcomingYears, 0, 0)
+	var events []Event
+	if u, ok := upcomingOf(ctx); ok && u.now.Equal(now) {
+		// The page's event reads take these years too (CoverUpcoming): no query of its own.
+		all, err := q.eventYears(ctx, accountID, u.loc, days.Of(now, u.loc), days.Of(until, u.loc))
+		if err != nil {
+			return nil, err
+		}
+		for y := yearOf(now, u.loc); y <= yearOf(until, u.loc) && len(events) < limit; y++ {
+			for _, e := range all[y] {
+				if !e.StartsAt.Before(now) && e.StartsAt.Before(until) && len(events) < limit {
+					events = append(events, e)
+				}
+			}
+		}
+		return events, nil
+	}
+	events, err := q.Events(ctx, accountID, now, until)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +95,9 @@ func (q *Queries) UpcomingEvents(ctx context.Context, accountID string, now time
 	}
 	return events, nil
 }
+
+// upcomingYears is how far ahead UpcomingEvents looks: as far as anyone plans.
+const upcomingYears = 2
 
 // EventTotals sums a set of events.
 type EventTotals struct {

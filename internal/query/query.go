@@ -62,6 +62,48 @@ func Cover(ctx context.Context, from, to time.Time) {
 	r.memo[stretchKey] = &memoEntry{done: done, v: stretch{from, to}}
 }
 
+// upcomingKey is where a Request keeps CoverUpcoming's hint.
+const upcomingKey = "\x00upcoming"
+
+// upcoming is the instant (and zone) a page lists the coming events from.
+type upcoming struct {
+	now time.Time
+	loc *time.Location
+}
+
+// CoverUpcoming tells the request's readers that its page also lists the events coming after now
+// (UpcomingEvents, days in loc): the page's event reads take those years too, so the list costs no
+// query of its own. Without a Request it does nothing.
+func CoverUpcoming(ctx context.Context, now time.Time, loc *time.Location) {
+	r := RequestOf(ctx)
+	if r == nil || loc == nil {
+		return
+	}
+	done := make(chan struct{})
+	close(done)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.memo == nil {
+		r.memo = map[string]*memoEntry{}
+	}
+	r.memo[upcomingKey] = &memoEntry{done: done, v: upcoming{now, loc}}
+}
+
+// upcomingOf is the request's CoverUpcoming hint, if any.
+func upcomingOf(ctx context.Context) (upcoming, bool) {
+	r := RequestOf(ctx)
+	if r == nil {
+		return upcoming{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.memo[upcomingKey]
+	if !ok {
+		return upcoming{}, false
+	}
+	return e.v.(upcoming), true
+}
+
 // covered is the request's stretch (Cover), if any.
 func covered(ctx context.Context) (stretch, bool) {
 	r := RequestOf(ctx)

@@ -51,6 +51,7 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 		[]any{"a", "e1", "akademia", uint32(4), uint32(4), "test", uint64(1)})
 
 	y21, y22 := days.YearSpan(2021), days.YearSpan(2022)
+	upcomingFrom := time.Date(2022, 3, 1, 12, 0, 0, 0, time.UTC)
 	// figures are what one page asks for, in any order.
 	figures := func(ctx context.Context) map[string]any {
 		t.Helper()
@@ -83,6 +84,8 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 		add("subscribers", v7, err)
 		v8, err := q.SpanEvents(ctx, "a", y22, oslo)
 		add("events", v8, err)
+		v9, err := q.UpcomingEvents(ctx, "a", upcomingFrom, 5)
+		add("upcoming", v9, err)
 		return out
 	}
 	want := figures(context.Background())
@@ -115,9 +118,13 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 	}
 
 	// One page: discovery, then the web tables, the levels (with the gap's lookup further back),
-	// reach is not asked, and events: each read once.
+	// reach is not asked, and events (with the coming ones, CoverUpcoming): each read once.
+	if up := want["upcoming"].([]query.Event); len(up) != 1 || up[0].ID != "e1" || len(up[0].Sectors) != 2 {
+		t.Errorf("events after 1 March 2022 %+v, want e1 with its sectors", up)
+	}
 	ctx, r := query.NewRequest(context.Background())
 	query.Cover(ctx, y21.From, y22.To)
+	query.CoverUpcoming(ctx, upcomingFrom, oslo)
 	if _, err := q.Discover(ctx, "s", oslo); err != nil {
 		t.Fatal(err)
 	}
