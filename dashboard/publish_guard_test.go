@@ -86,7 +86,8 @@ func TestPublishingIsGuardedAndWithdrawalsAreRecorded(t *testing.T) {
 			t.Errorf("after withdrawing, the page lacks %q: %.3000s", want, page.body)
 		}
 	}
-	ws, err := query.New(st.Conn()).ReportWithdrawals(t.Context(), report.KindAnnual, "innomed.no", "2022")
+	rec, err := query.New(st.Conn()).PublicationRecord(t.Context(), report.KindAnnual, "innomed.no", "2022")
+	ws := rec.Withdrawals
 	if err != nil || len(ws) != 1 || ws[0].WithdrawnBy != "test-admin" || ws[0].Reason != "Nettstedstallene for 4. kvartal var ufullstendige" {
 		t.Fatalf("withdrawal record: %+v, %v", ws, err)
 	}

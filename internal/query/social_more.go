@@ -142,6 +142,14 @@ func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID s
 	if err != nil {
 		return nil, err
 	}
+	return monthlyFollowers(h, from, to), nil
+}
+
+// monthlyFollowers is MonthlyNewFollowers from an account's levels over (at least) the months
+// overlapping from..to.
+func monthlyFollowers(h levels, from, to time.Time) []MonthFollowers {
+	first := days.Date(from.Year(), from.Month(), 1)
+	last := days.Date(to.Year(), to.Month(), 1).AddDate(0, 1, -1)
 	var out []MonthFollowers
 	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
 		row := MonthFollowers{Month: m}
@@ -159,7 +167,7 @@ func (q *Queries) MonthlyNewFollowers(ctx context.Context, platform, accountID s
 		}
 		out = append(out, row)
 	}
-	return out, nil
+	return out
 }
 
 // ReachBetween returns an account's reach rows of one period length that start from..to (both

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -17,28 +18,48 @@ type ReportWithdrawal struct {
 	Reason      string
 }
 
-// ReportWithdrawals returns every withdrawal of one report and period, newest first.
-func (q *Queries) ReportWithdrawals(ctx context.Context, report, scope, period string) ([]ReportWithdrawal, error) {
+// PublicationRecord is everything on record for one report and period: every publication and every
+// withdrawal, each newest first. The first publication is the newest; whether it is in force is
+// the report's rule (internal/report/guard.go).
+type PublicationRecord struct {
+	Publications []PublishedReport
+	Withdrawals  []ReportWithdrawal
+}
+
+// PublicationRecord reads one report and period's publications and withdrawals, in one query.
+func (q *Queries) PublicationRecord(ctx context.Context, report, scope, period string) (PublicationRecord, error) {
 	rows, err := q.conn.Query(ctx, `
-SELECT report, scope, period, published_at, checksum, withdrawn_at, withdrawn_by, reason
-FROM report_withdrawals
+SELECT 0 AS withdrawal, published_at, published_by AS who, body, checksum, toDateTime(0, 'UTC') AS withdrawn_at, '' AS reason
+FROM report_publications
 WHERE report = ? AND scope = ? AND period = ?
-ORDER BY withdrawn_at DESC`, report, scope, period)
+UNION ALL
+SELECT 1 AS withdrawal, published_at, withdrawn_by AS who, '' AS body, checksum, withdrawn_at, reason
+FROM report_withdrawals
+WHERE report = ? AND scope = ? AND period = ?`, report, scope, period, report, scope, period)
 	if err != nil {
-		return nil, fmt.Errorf("withdrawals of %s report %s for %s: %w", report, period, scope, err)
+		return PublicationRecord{}, fmt.Errorf("publications of %s report %s for %s: %w", report, period, scope, err)
 	}
 	defer func() { _ = rows.Close() }()
-	var out []ReportWithdrawal
+	var out PublicationRecord
 	for rows.Next() {
-		var w ReportWithdrawal
-		if err := rows.Scan(&w.Report, &w.Scope, &w.Period, &w.PublishedAt, &w.Checksum, &w.WithdrawnAt, &w.WithdrawnBy, &w.Reason); err != nil {
-			return nil, fmt.Errorf("withdrawals of %s report %s: %w", report, period, err)
+		var withdrawal uint8
+		var publishedAt, withdrawnAt time.Time
+		var who, body, checksum, reason string
+		if err := rows.Scan(&withdrawal, &publishedAt, &who, &body, &checksum, &withdrawnAt, &reason); err != nil {
+			return PublicationRecord{}, fmt.Errorf("publications of %s report %s: %w", report, period, err)
 		}
-		w.PublishedAt, w.WithdrawnAt = w.PublishedAt.UTC(), w.WithdrawnAt.UTC()
-		out = append(out, w)
+		if withdrawal == 1 {
+			out.Withdrawals = append(out.Withdrawals, ReportWithdrawal{Report: report, Scope: scope, Period: period,
+				PublishedAt: publishedAt.UTC(), Checksum: checksum, WithdrawnAt: withdrawnAt.UTC(), WithdrawnBy: who, Reason: reason})
+		} else {
+			out.Publications = append(out.Publications, PublishedReport{Report: report, Scope: scope, Period: period,
+				PublishedAt: publishedAt.UTC(), PublishedBy: who, Body: body, Checksum: checksum})
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("withdrawals of %s report %s: %w", report, period, err)
+		return PublicationRecord{}, fmt.Errorf("publications of %s report %s: %w", report, period, err)
 	}
+	slices.SortStableFunc(out.Publications, func(a, b PublishedReport) int { return b.PublishedAt.Compare(a.PublishedAt) })
+	slices.SortStableFunc(out.Withdrawals, func(a, b ReportWithdrawal) int { return b.WithdrawnAt.Compare(a.WithdrawnAt) })
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
@@ -30,8 +31,10 @@ type Annual struct {
 	NewVisitors       Compared `json:"new_visitors"`
 	ReturningVisitors Compared `json:"returning_visitors"`
 	// TopPages are the year's most visited pages, most visited first.
-	TopPages       []TopPage  `json:"top_pages"`
-	TopPagesOrigin Origin     `json:"top_pages_origin,omitempty"`
+	TopPages       []TopPage `json:"top_pages"`
+	TopPagesOrigin Origin    `json:"top_pages_origin,omitempty"`
+	// TopPagesSource says where the list comes from (Figure.Source).
+	TopPagesSource string     `json:"top_pages_source,omitempty"`
 	Social         []Platform `json:"social"`
 	Newsletter     Newsletter `json:"newsletter"`
 	Events         Events     `json:"events"`
@@ -85,6 +88,8 @@ type Platform struct {
 	ReachPerMonth Compared `json:"reach_per_month"`
 	// Months are the collected figures per month of the year; empty when nothing was collected.
 	Months []SocialMonth `json:"months,omitempty"`
+	// MonthsSource names the sources of Months (Figure.Source).
+	MonthsSource string `json:"months_source,omitempty"`
 }
 
 // SocialMonth is one month of a platform.
@@ -118,6 +123,9 @@ type Events struct {
 	ByKind     []KindTotal `json:"by_kind"`
 	// BySector adds up the sector breakdowns of the events that have one.
 	BySector []SectorTotal `json:"by_sector,omitempty"`
+	// Source and SectorSource name the sources of Items and ByKind, and of BySector (Figure.Source).
+	Source       string `json:"source,omitempty"`
+	SectorSource string `json:"sector_source,omitempty"`
 }
 
 // Event is one held event. Nil counts are unknown or not applicable, not zero.
@@ -156,14 +164,13 @@ func (b *Builder) Annual(ctx context.Context, year int) (*Annual, error) {
 	if err := checkYear(year); err != nil {
 		return nil, err
 	}
-	h, err := b.loadHistory(ctx, year-1, year)
+	r, err := b.read(ctx, periods{current: days.YearSpan(year), previous: days.YearSpan(year - 1)}, true)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("annual report %d: %w", year, err)
 	}
-	p := periods{current: days.YearSpan(year), previous: days.YearSpan(year - 1)}
 	a := &Annual{Report: KindAnnual, Year: year, Site: Site{ID: b.site.ID, Name: b.site.Name}, GeneratedAt: b.now().UTC()}
-	if a.KPIs, err = b.kpiRows(ctx, p, h); err != nil {
-		return nil, err
+	if a.KPIs, err = b.kpiRows(ctx, r); err != nil {
+		return nil, fmt.Errorf("annual report %d: %w", year, err)
 	}
 	kpi := func(name string) Compared {
 		for _, k := range a.KPIs {
@@ -173,48 +180,96 @@ func (b *Builder) Annual(ctx context.Context, year int) (*Annual, error) {
 		}
 		return Compared{}
 	}
-	steps := []func() error{
-		func() error { return b.annualVisitors(ctx, a, h, kpi) },
-		func() error { return b.annualShares(ctx, a, h) },
-		func() error { return b.annualTopPages(ctx, a, h) },
-		func() error { return b.annualSocial(ctx, a, kpi) },
-		func() error { return b.annualNewsletter(ctx, a, h, p, kpi) },
-		func() error { return b.annualEvents(ctx, a, kpi) },
+	if err := b.annualVisitors(ctx, a, r, kpi); err != nil {
+		return nil, fmt.Errorf("annual report %d: %w", year, err)
 	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, fmt.Errorf("annual report %d: %w", year, err)
-		}
-	}
+	b.annualShares(a, r)
+	b.annualTopPages(a, r)
+	b.annualSocial(a, r, kpi)
+	b.annualNewsletter(a, r, kpi)
+	b.annualEvents(a, r, kpi)
 	a.Summary = summarise(a.KPIs, false)
+	r.sourceAnnual(a)
 	return a, nil
 }
 
-func (b *Builder) annualVisitors(ctx context.Context, a *Annual, h history, kpi func(string) Compared) error {
-	rows := map[int]map[int]query.QuarterVisitors{}
-	for _, y := range []int{a.Year, a.Year - 1} {
-		qs, err := b.q.QuarterlyVisitors(ctx, b.site.ID, y)
-		if err != nil {
-			return err
-		}
-		rows[y] = map[int]query.QuarterVisitors{}
-		for _, r := range qs {
-			rows[y][r.Quarter] = r
+// sourceAnnual names the sources of every collected figure of a.
+func (r *reading) sourceAnnual(a *Annual) {
+	r.sourceKPIs(a.KPIs)
+	for i := range a.Visitors.Quarters {
+		r.sourceCompared(&a.Visitors.Quarters[i].Visits, query.DatasetWebTraffic)
+		r.sourceCompared(&a.Visitors.Quarters[i].Unique, query.DatasetWebVisitors)
+	}
+	r.sourceCompared(&a.Visitors.Year.Visits, query.DatasetWebTraffic)
+	r.sourceCompared(&a.Visitors.Year.Unique, query.DatasetWebVisitors)
+	for _, shares := range [][]Share{a.Channels, a.Devices} {
+		for i := range shares {
+			r.sourceCompared(&shares[i].Compared, query.DatasetWebTraffic)
 		}
 	}
+	r.sourceCompared(&a.NewVisitors, query.DatasetWebVisitors)
+	r.sourceCompared(&a.ReturningVisitors, query.DatasetWebVisitors)
+	for i := range a.TopPages {
+		r.source(&a.TopPages[i].Pageviews, query.DatasetTopPages)
+	}
+	if a.TopPagesOrigin == Collected {
+		a.TopPagesSource = r.sources[query.DatasetTopPages]
+	}
+	for i := range a.Social {
+		p := &a.Social[i]
+		for _, c := range []*Compared{&p.Followers, &p.NewFollowers, &p.Growth} {
+			r.sourceCompared(c, query.DatasetFollowers)
+		}
+		r.sourceCompared(&p.ReachPerMonth, query.DatasetReach)
+		if len(p.Months) > 0 {
+			p.MonthsSource = joinSources(r.sources[query.DatasetFollowers], r.sources[query.DatasetReach])
+		}
+	}
+	r.sourceCompared(&a.Newsletter.Subscribers, query.DatasetSubscribers)
+	for _, c := range []*Compared{&a.Newsletter.ClickRate, &a.Newsletter.OpenRate, &a.Newsletter.Campaigns} {
+		r.sourceCompared(c, query.DatasetCampaigns)
+	}
+	r.sourceCompared(&a.Events.Held, query.DatasetEvents)
+	r.sourceCompared(&a.Events.Attendance, query.DatasetEvents)
+	if len(a.Events.Items) > 0 {
+		a.Events.Source = r.sources[query.DatasetEvents]
+	}
+	if len(a.Events.BySector) > 0 {
+		a.Events.SectorSource = r.sources[query.DatasetSectors]
+	}
+}
+
+// joinSources joins lists of source names ("ga4, demo"), each name once.
+func joinSources(lists ...string) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, n := range strings.Split(l, ", ") {
+			if n != "" && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (b *Builder) annualVisitors(ctx context.Context, a *Annual, r *reading, kpi func(string) Compared) error {
+	h := r.h
 	for quarter := 1; quarter <= 4; quarter++ {
 		row := QuarterVisitors{Quarter: quarter}
 		for i, y := range []int{a.Year, a.Year - 1} {
 			s := days.QuarterSpan(y, quarter)
-			var visits, unique *float64
-			if r, ok := rows[y][quarter]; ok {
-				visits, unique = f64(float64(r.Visits)), u64p(r.UniqueVisitors)
-			}
-			days, err := b.q.TrafficDays(ctx, b.site.ID, s.From, s.To)
+			var unique *float64
+			pv, err := r.data.SpanVisitors(ctx, s)
 			if err != nil {
 				return err
 			}
-			v := pick(visits, coverageOf(days, s.Days()), h.figure(string(metrics.WebVisits), s, "", b.site.ID))
+			if pv != nil {
+				unique = u64p(pv.Visitors)
+			}
+			visits := u64p(r.data.Visits(s))
+			v := pick(visits, coverageOf(r.data.TrafficDays(s), s.Days()), h.figure(string(metrics.WebVisits), s, "", b.site.ID))
 			u := pick(unique, whole(unique), h.figure(string(metrics.WebUniqueVisitors), s, "", b.site.ID))
 			if i == 0 {
 				row.Visits.Current, row.Unique.Current = v, u
@@ -254,18 +309,18 @@ func (b *Builder) annualVisitors(ctx context.Context, a *Annual, h history, kpi 
 		}
 	}
 	for _, y := range []int{a.Year, a.Year - 1} {
-		pv, err := b.q.YearVisitors(ctx, b.site.ID, y)
+		s := days.YearSpan(y)
+		pv, err := r.data.SpanVisitors(ctx, s)
 		if err != nil {
 			return err
 		}
 		newShare, returning := pv.Shares()
-		s := days.YearSpan(y)
 		n := pick(newShare, whole(newShare), h.figure(string(metrics.WebNewShare), s, "", b.site.ID))
-		r := pick(returning, whole(returning), h.figure(string(metrics.WebReturningShare), s, "", b.site.ID))
+		ret := pick(returning, whole(returning), h.figure(string(metrics.WebReturningShare), s, "", b.site.ID))
 		if y == a.Year {
-			a.NewVisitors.Current, a.ReturningVisitors.Current = n, r
+			a.NewVisitors.Current, a.ReturningVisitors.Current = n, ret
 		} else {
-			a.NewVisitors.Previous, a.ReturningVisitors.Previous = n, r
+			a.NewVisitors.Previous, a.ReturningVisitors.Previous = n, ret
 		}
 	}
 	return nil
@@ -286,29 +341,20 @@ func shareSet(collected []query.Share, cov coverage, imported []query.HistoryFig
 	return out
 }
 
-func (b *Builder) annualShares(ctx context.Context, a *Annual, h history) error {
+func (b *Builder) annualShares(a *Annual, r *reading) {
 	type set struct {
-		kpi   string
-		order []string
-		read  func(ctx context.Context, site string, from, to time.Time) ([]query.Share, error)
-		out   *[]Share
+		kpi, dimension string
+		order          []string
+		out            *[]Share
 	}
 	for _, st := range []set{
-		{string(metrics.WebChannelShare), figures.Channels(), b.q.ChannelShares, &a.Channels},
-		{string(metrics.WebDeviceShare), append(figures.Devices()[:1:1], metrics.DeviceMobileTablet, figures.DeviceMobile, figures.DeviceTablet, figures.DeviceOther), b.q.DeviceShares, &a.Devices},
+		{string(metrics.WebChannelShare), "channel", figures.Channels(), &a.Channels},
+		{string(metrics.WebDeviceShare), "device", append(figures.Devices()[:1:1], metrics.DeviceMobileTablet, figures.DeviceMobile, figures.DeviceTablet, figures.DeviceOther), &a.Devices},
 	} {
 		byYear := map[int]map[string]Figure{}
 		for _, y := range []int{a.Year, a.Year - 1} {
 			s := days.YearSpan(y)
-			shares, err := st.read(ctx, b.site.ID, s.From, s.To)
-			if err != nil {
-				return err
-			}
-			days, err := b.q.TrafficDays(ctx, b.site.ID, s.From, s.To)
-			if err != nil {
-				return err
-			}
-			byYear[y] = shareSet(shares, coverageOf(days, s.Days()), h.items(st.kpi, s, b.site.ID))
+			byYear[y] = shareSet(r.data.Shares(st.dimension, s), coverageOf(r.data.TrafficDays(s), s.Days()), r.h.items(st.kpi, s, b.site.ID))
 		}
 		rank := map[string]int{}
 		for i, k := range st.order {
@@ -351,22 +397,14 @@ func (b *Builder) annualShares(ctx context.Context, a *Annual, h history) error 
 			*st.out = append(*st.out, Share{Key: k, Compared: Compared{Current: byYear[a.Year][k], Previous: byYear[a.Year-1][k]}})
 		}
 	}
-	return nil
 }
 
 // topPagesLimit is how many pages the report lists from collected figures.
 const topPagesLimit = 10
 
-func (b *Builder) annualTopPages(ctx context.Context, a *Annual, h history) error {
+func (b *Builder) annualTopPages(a *Annual, r *reading) {
 	s := days.YearSpan(a.Year)
-	pages, err := b.q.TopPages(ctx, b.site.ID, s.From, s.To, topPagesLimit)
-	if err != nil {
-		return err
-	}
-	months, err := b.q.TopPageMonths(ctx, b.site.ID, s.From, s.To)
-	if err != nil {
-		return err
-	}
+	pages, months, h := r.data.TopPages(topPagesLimit), r.data.TopPageMonths(), r.h
 	cov := coverageOf(months, 12)
 	imported := h.items(string(metrics.WebTopPage), s, b.site.ID)
 	if cov == coverWhole || (len(imported) == 0 && cov == coverPartial) {
@@ -375,10 +413,10 @@ func (b *Builder) annualTopPages(ctx context.Context, a *Annual, h history) erro
 			a.TopPages = append(a.TopPages, TopPage{Rank: i + 1, Title: p.Title, Path: p.Path,
 				Pageviews: Figure{Value: f64(float64(p.Pageviews)), Origin: Collected, Partial: cov != coverWhole}})
 		}
-		return nil
+		return
 	}
 	if len(imported) == 0 {
-		return nil
+		return
 	}
 	a.TopPagesOrigin = Imported
 	for i := range imported {
@@ -386,15 +424,11 @@ func (b *Builder) annualTopPages(ctx context.Context, a *Annual, h history) erro
 		a.TopPages = append(a.TopPages, TopPage{Rank: rank, Title: imported[i].Text, Pageviews: importedFigure(&imported[i])})
 	}
 	sort.SliceStable(a.TopPages, func(i, j int) bool { return a.TopPages[i].Rank < a.TopPages[j].Rank })
-	return nil
+	a.TopPagesSource = importSource(&imported[0])
 }
 
-func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) Compared) error {
-	d, err := b.discover(ctx)
-	if err != nil {
-		return err
-	}
-	accounts, s := d.Social, days.YearSpan(a.Year)
+func (b *Builder) annualSocial(a *Annual, r *reading, kpi func(string) Compared) {
+	accounts, s := r.scope.Social, days.YearSpan(a.Year)
 	for _, platform := range metrics.ReportPlatforms() {
 		p := Platform{
 			Platform:      platform,
@@ -422,11 +456,7 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 				continue
 			}
 			collected = true
-			mf, err := b.q.MonthlyNewFollowers(ctx, acc.Platform, acc.AccountID, s.From, s.To)
-			if err != nil {
-				return err
-			}
-			for _, m := range mf {
+			for _, m := range r.data.MonthlyNewFollowers(acc, s) {
 				i := int(m.Month.Month()) - 1
 				if m.FollowersAtEnd != nil {
 					add(&months[i].Followers, float64(*m.FollowersAtEnd))
@@ -442,12 +472,8 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 					add(&months[i].NewFollowers, float64(*m.NewFollowers))
 				}
 			}
-			reach, err := b.q.ReachBetween(ctx, acc.Platform, acc.AccountID, days.Month, s.From, s.To)
-			if err != nil {
-				return err
-			}
-			for _, r := range reach {
-				add(&months[int(r.Start.Month())-1].Reach, float64(r.Reach))
+			for _, m := range r.data.Reach(acc, days.Month, s) {
+				add(&months[int(m.Start.Month())-1].Reach, float64(m.Reach))
 			}
 		}
 		if collected {
@@ -466,29 +492,19 @@ func (b *Builder) annualSocial(ctx context.Context, a *Annual, kpi func(string) 
 			a.Social = append(a.Social, p)
 		}
 	}
-	return nil
 }
 
-func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p periods, kpi func(string) Compared) error {
-	d, err := b.discover(ctx)
-	if err != nil {
-		return err
-	}
-	lists := d.Lists
+func (b *Builder) annualNewsletter(a *Annual, r *reading, kpi func(string) Compared) {
+	p, h := r.p, r.h
 	n := Newsletter{Subscribers: kpi(string(metrics.NewsletterSubscribers)), ClickRate: kpi(string(metrics.NewsletterClickRate))}
-	if len(lists) > 0 {
-		n.ListID = lists[0]
+	if len(r.disc.Lists) > 0 {
+		n.ListID = r.disc.Lists[0]
 	}
 	totals := map[time.Time]query.CampaignTotals{}
 	for _, s := range p.spans() {
-		if n.ListID == "" {
-			continue
+		if n.ListID != "" {
+			totals[s.From] = query.SumCampaigns(r.data.Campaigns(s))
 		}
-		cs, err := b.q.SpanCampaigns(ctx, n.ListID, s, b.loc)
-		if err != nil {
-			return err
-		}
-		totals[s.From] = query.SumCampaigns(cs)
 	}
 	n.OpenRate = p.compared(func(s days.Span) Figure {
 		c := totals[s.From].OpenRate
@@ -502,25 +518,16 @@ func (b *Builder) annualNewsletter(ctx context.Context, a *Annual, h history, p 
 		return imp
 	})
 	a.Newsletter = n
-	return nil
 }
 
-func (b *Builder) annualEvents(ctx context.Context, a *Annual, kpi func(string) Compared) error {
+func (b *Builder) annualEvents(a *Annual, r *reading, kpi func(string) Compared) {
 	e := Events{Held: kpi(string(metrics.EventsHeld)), Attendance: kpi(string(metrics.EventAttendance))}
-	d, err := b.discover(ctx)
-	if err != nil {
-		return err
-	}
-	accounts := d.EventAccounts
-	if len(accounts) == 0 {
+	if len(r.disc.EventAccounts) == 0 {
 		a.Events = e
-		return nil
+		return
 	}
-	e.AccountID = accounts[0]
-	items, err := b.q.SpanEvents(ctx, e.AccountID, days.YearSpan(a.Year), b.loc)
-	if err != nil {
-		return err
-	}
+	e.AccountID = r.disc.EventAccounts[0]
+	items := r.data.Events(days.YearSpan(a.Year))
 	for _, ev := range items {
 		e.Items = append(e.Items, Event{ID: ev.ID, Date: ev.StartsAt.In(b.loc).Format(time.DateOnly), Kind: ev.Kind,
 			Title: ev.Title, Registered: ev.Registered, OnSite: ev.AttendedOnSite, Digital: ev.AttendedDigital,
@@ -535,5 +542,4 @@ func (b *Builder) annualEvents(ctx context.Context, a *Annual, kpi func(string) 
 		}
 	}
 	a.Events = e
-	return nil
 }

@@ -116,14 +116,11 @@ func (b *Builder) Withdraw(ctx context.Context, w Inserter, kind string, year, q
 // withdrawal (nil when there is none). A publication is in force when it is the newest one made
 // after its period closed and after the publication the newest withdrawal ended.
 func (b *Builder) inForce(ctx context.Context, kind, period string) (*query.PublishedReport, *Withdrawal, error) {
-	pubs, err := b.q.PublishedReports(ctx, kind, b.site.ID, period)
+	rec, err := b.q.PublicationRecord(ctx, kind, b.site.ID, period)
 	if err != nil {
 		return nil, nil, err
 	}
-	ws, err := b.q.ReportWithdrawals(ctx, kind, b.site.ID, period)
-	if err != nil {
-		return nil, nil, err
-	}
+	pubs, ws := rec.Publications, rec.Withdrawals
 	var last *Withdrawal
 	if len(ws) > 0 {
 		w := ws[0]

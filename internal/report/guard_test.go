@@ -41,9 +41,9 @@ func TestOnlyClosedPeriodsArePublished(t *testing.T) {
 			t.Errorf("publish %s: %v (%+v), want an open period that closes %s, future %v", report.PeriodName(c.year, c.quarter), err, open, c.closes, c.future)
 		}
 	}
-	pubs, err := query.New(st.Conn()).PublishedReports(ctx, report.KindQuarterly, site.ID, "2022-Q3")
-	if err != nil || len(pubs) != 0 {
-		t.Fatalf("a refused publication was stored: %d rows, %v", len(pubs), err)
+	rec, err := query.New(st.Conn()).PublicationRecord(ctx, report.KindQuarterly, site.ID, "2022-Q3")
+	if err != nil || len(rec.Publications) != 0 {
+		t.Fatalf("a refused publication was stored: %d rows, %v", len(rec.Publications), err)
 	}
 	// The quarter before has closed: it is published.
 	if _, p, err := b.PublishQuarterly(ctx, st, 2022, 2, "kari"); err != nil || p == nil {
@@ -97,14 +97,12 @@ func TestAWithdrawnPublicationIsKeptAndNoLongerInForce(t *testing.T) {
 		t.Fatalf("after the withdrawal: publication %+v, withdrawal %+v", v.Publication, v.Withdrawal)
 	}
 	// Nothing is deleted: the publication and the withdrawal are both on record.
-	q := query.New(st.Conn())
-	pubs, err := q.PublishedReports(ctx, report.KindQuarterly, site.ID, "2022-Q3")
-	if err != nil || len(pubs) != 1 || pubs[0].Checksum != pub.Checksum {
-		t.Fatalf("publications after the withdrawal: %+v, %v", pubs, err)
+	rec, err := query.New(st.Conn()).PublicationRecord(ctx, report.KindQuarterly, site.ID, "2022-Q3")
+	if err != nil || len(rec.Publications) != 1 || rec.Publications[0].Checksum != pub.Checksum {
+		t.Fatalf("publications after the withdrawal: %+v, %v", rec.Publications, err)
 	}
-	ws, err := q.ReportWithdrawals(ctx, report.KindQuarterly, site.ID, "2022-Q3")
-	if err != nil || len(ws) != 1 || ws[0].WithdrawnBy != "admin" {
-		t.Fatalf("withdrawals: %+v, %v", ws, err)
+	if ws := rec.Withdrawals; len(ws) != 1 || ws[0].WithdrawnBy != "admin" || ws[0].Checksum != pub.Checksum {
+		t.Fatalf("withdrawals: %+v", ws)
 	}
 	if _, err := b.Withdraw(ctx, st, report.KindQuarterly, 2022, 3, "admin", "igjen"); !errors.Is(err, report.ErrNotPublished) {
 		t.Errorf("withdrawing twice: %v", err)

@@ -61,11 +61,6 @@ type Target struct {
 	Status   string   `json:"status"`
 }
 
-// discover is what the database holds for the site, looked up once per request (query.Request).
-func (b *Builder) discover(ctx context.Context) (query.Discovery, error) {
-	return b.q.Discover(ctx, b.site.ID, b.loc)
-}
-
 // queryTargets converts the configured targets (rates in percent) into the query layer's.
 func (b *Builder) queryTargets() []query.Target {
 	var out []query.Target
@@ -88,6 +83,15 @@ func (p periods) spans() []days.Span {
 		return []days.Span{p.current, p.previous, p.yearEarlier}
 	}
 	return []days.Span{p.current, p.previous}
+}
+
+// stretch is the first and last day of the spans p compares: what a report reads.
+func (p periods) stretch() (lo, hi time.Time) {
+	lo = p.previous.From
+	if p.quarterly && p.yearEarlier.From.Before(lo) {
+		lo = p.yearEarlier.From
+	}
+	return lo, p.current.To
 }
 
 // compared builds a Compared from one figure per span of p.
@@ -113,24 +117,16 @@ func (p periods) of(c Compared, s days.Span) Figure {
 	return Figure{}
 }
 
-// kpiRows computes every KPI over p with the precedence of resolve.go.
-func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, error) {
-	scope, err := b.q.DefaultKPIScope(ctx, b.site.ID, b.loc)
-	if err != nil {
-		return nil, fmt.Errorf("report kpis: %w", err)
-	}
-	defs := metrics.OverviewKPIs()
-	values, err := b.q.KPIValues(ctx, defs, scope, p.current, days.Month, b.queryTargets())
+// kpiRows computes every KPI over r.p with the precedence of resolve.go.
+func (b *Builder) kpiRows(ctx context.Context, r *reading) ([]KPI, error) {
+	p, h := r.p, r.h
+	values, err := r.data.KPIValues(ctx, metrics.OverviewKPIs(), p.current, b.queryTargets())
 	if err != nil {
 		return nil, fmt.Errorf("report kpis: %w", err)
 	}
 	visitDays := map[time.Time]int{}
 	for _, s := range p.spans() {
-		n, err := b.q.TrafficDays(ctx, b.site.ID, s.From, s.To)
-		if err != nil {
-			return nil, fmt.Errorf("report kpis: %w", err)
-		}
-		visitDays[s.From] = n
+		visitDays[s.From] = r.data.TrafficDays(s)
 	}
 	var out []KPI
 	byName := map[string]int{}
@@ -142,7 +138,7 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 		case strings.HasPrefix(name, "web."):
 			scopeKey = b.site.ID
 		case strings.HasPrefix(name, "newsletter."):
-			scopeKey = scope.ListID
+			scopeKey = r.scope.ListID
 		}
 		collected := map[time.Time]*float64{p.current.From: v.Current, p.previous.From: v.Previous, p.yearEarlier.From: v.YearEarlier}
 		k := KPI{Name: name, Shape: d.Shape, Platform: d.Platform}
@@ -165,7 +161,7 @@ func (b *Builder) kpiRows(ctx context.Context, p periods, h history) ([]KPI, err
 		byName[name] = len(out)
 		out = append(out, k)
 	}
-	extras, err := b.extraKPIs(ctx, p, h, out, byName)
+	extras, err := b.extraKPIs(ctx, r, out, byName)
 	if err != nil {
 		return nil, err
 	}
@@ -212,11 +208,8 @@ func shownTenths(x float64) float64 { return math.Round(x * 1000) }
 
 // extraKPIs are the report's own KPIs (metrics.ReportKPIs that the overview does not show): the
 // share of new visitors, and per platform the growth and the reach per month.
-func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KPI, byName map[string]int) ([]KPI, error) {
-	d, err := b.discover(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("report kpis: %w", err)
-	}
+func (b *Builder) extraKPIs(ctx context.Context, rd *reading, base []KPI, byName map[string]int) ([]KPI, error) {
+	p, h := rd.p, rd.h
 	var out []KPI
 	for _, m := range metrics.ReportKPIs() {
 		if m.On(metrics.Overview) {
@@ -231,7 +224,7 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 					return Figure{}
 				}
 				var pv *query.PeriodVisitors
-				pv, err = b.q.SpanVisitors(ctx, b.site.ID, s)
+				pv, err = rd.data.SpanVisitors(ctx, s)
 				c, _ := pv.Shares()
 				return pick(c, whole(c), h.figure(k.Name, s, "", b.site.ID))
 			})
@@ -246,18 +239,13 @@ func (b *Builder) extraKPIs(ctx context.Context, p periods, h history, base []KP
 			})
 		case metrics.ReadReach:
 			var mine []query.SocialAccount
-			for _, a := range d.Social {
+			for _, a := range rd.scope.Social {
 				if a.Platform == m.Platform {
 					mine = append(mine, a)
 				}
 			}
 			k.Compared = p.compared(func(s days.Span) Figure {
-				if err != nil {
-					return Figure{}
-				}
-				var c *float64
-				var cov coverage
-				c, cov, err = b.reachPerMonth(ctx, mine, s)
+				c, cov := reachPerMonth(rd.data, mine, s)
 				return pick(c, cov, h.figure(k.Name, s, "", ""))
 			})
 			if err == nil && len(mine) == 0 && !k.Current.Known() && !k.Previous.Known() {
@@ -299,7 +287,7 @@ func growth(followers, newFollowers, imported Figure) Figure {
 // reachPerMonth is the report's "Rekkevidde per måned" over span s: the mean of the months that
 // have a month row (query.AverageMonthlyReach's definition), summed over the platform's accounts.
 // It covers s when every account has every month.
-func (b *Builder) reachPerMonth(ctx context.Context, accounts []query.SocialAccount, s days.Span) (*float64, coverage, error) {
+func reachPerMonth(data *query.ReportData, accounts []query.SocialAccount, s days.Span) (*float64, coverage) {
 	months := 0
 	for m := s.From; !m.After(s.To); m = m.AddDate(0, 1, 0) {
 		months++
@@ -307,10 +295,7 @@ func (b *Builder) reachPerMonth(ctx context.Context, accounts []query.SocialAcco
 	var sum float64
 	found, cov := false, coverWhole
 	for _, a := range accounts {
-		rows, err := b.q.ReachBetween(ctx, a.Platform, a.AccountID, days.Month, s.From, s.To)
-		if err != nil {
-			return nil, coverNone, err
-		}
+		rows := data.Reach(a, days.Month, s)
 		if len(rows) == 0 {
 			continue
 		}
@@ -325,9 +310,9 @@ func (b *Builder) reachPerMonth(ctx context.Context, accounts []query.SocialAcco
 		}
 	}
 	if !found {
-		return nil, coverNone, nil
+		return nil, coverNone
 	}
-	return &sum, cov, nil
+	return &sum, cov
 }
 
 // target reads a KPI's progress towards its target for the year of the period's last day. The

@@ -88,18 +88,18 @@ func (b *Builder) PublishQuarterly(ctx context.Context, w Inserter, year, quarte
 	return r, p, err
 }
 
-// published reads the publication in force of kind and period into doc (see inForce); nil when
-// there is none.
-func (b *Builder) published(ctx context.Context, kind, period string, doc any) (*Publication, error) {
-	r, _, err := b.inForce(ctx, kind, period)
+// published reads the publication in force of kind and period into doc (see inForce), and the
+// newest withdrawal; the publication is nil when none is in force.
+func (b *Builder) published(ctx context.Context, kind, period string, doc any) (*Publication, *Withdrawal, error) {
+	r, w, err := b.inForce(ctx, kind, period)
 	if err != nil || r == nil {
-		return nil, err
+		return nil, w, err
 	}
 	if err := json.Unmarshal([]byte(r.Body), doc); err != nil {
-		return nil, fmt.Errorf("published %s report %s (%s): %w", kind, period, r.PublishedAt.Format(time.RFC3339), err)
+		return nil, nil, fmt.Errorf("published %s report %s (%s): %w", kind, period, r.PublishedAt.Format(time.RFC3339), err)
 	}
 	return &Publication{Report: r.Report, Period: r.Period, Site: r.Scope, PublishedAt: r.PublishedAt,
-		PublishedBy: r.PublishedBy, Checksum: r.Checksum}, nil
+		PublishedBy: r.PublishedBy, Checksum: r.Checksum}, w, nil
 }
 
 // View is a report as the dashboard and the downloads show it: the published figures when the
@@ -140,13 +140,11 @@ func (b *Builder) AnnualView(ctx context.Context, year int) (View, error) {
 	}
 	v := View{Kind: KindAnnual, Period: PeriodName(year, 0), Today: today}
 	var pub Annual
-	p, err := b.published(ctx, KindAnnual, v.Period, &pub)
+	p, w, err := b.published(ctx, KindAnnual, v.Period, &pub)
 	if err != nil {
 		return View{}, err
 	}
-	if _, v.Withdrawal, err = b.inForce(ctx, KindAnnual, v.Period); err != nil {
-		return View{}, err
-	}
+	v.Withdrawal = w
 	if p != nil {
 		v.Published, v.Publication = &pub, p
 	}
@@ -161,13 +159,11 @@ func (b *Builder) QuarterlyView(ctx context.Context, year, quarter int) (View, e
 	}
 	v := View{Kind: KindQuarterly, Period: PeriodName(year, quarter), Today: today}
 	var pub Quarterly
-	p, err := b.published(ctx, KindQuarterly, v.Period, &pub)
+	p, w, err := b.published(ctx, KindQuarterly, v.Period, &pub)
 	if err != nil {
 		return View{}, err
 	}
-	if _, v.Withdrawal, err = b.inForce(ctx, KindQuarterly, v.Period); err != nil {
-		return View{}, err
-	}
+	v.Withdrawal = w
 	if p != nil {
 		v.Published, v.Publication = &pub, p
 	}

@@ -37,9 +37,9 @@ func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly,
 	}
 	cur := days.QuarterSpan(year, quarter)
 	p := periods{current: cur, previous: cur.Previous(), yearEarlier: cur.YearEarlier(), quarterly: true}
-	h, err := b.loadHistory(ctx, year-1, year)
+	rd, err := b.read(ctx, p, false)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("quarterly report %s: %w", PeriodName(year, quarter), err)
 	}
 	r := &Quarterly{
 		Report: KindQuarterly, Year: year, Quarter: quarter, Site: Site{ID: b.site.ID, Name: b.site.Name},
@@ -48,9 +48,10 @@ func (b *Builder) Quarterly(ctx context.Context, year, quarter int) (*Quarterly,
 		PreviousPeriod:    PeriodName(p.previous.From.Year(), days.QuarterOf(p.previous.From)),
 		YearEarlierPeriod: PeriodName(year-1, quarter),
 	}
-	if r.KPIs, err = b.kpiRows(ctx, p, h); err != nil {
+	if r.KPIs, err = b.kpiRows(ctx, rd); err != nil {
 		return nil, fmt.Errorf("quarterly report %s: %w", r.Period, err)
 	}
 	r.Summary = summarise(r.KPIs, true)
+	rd.sourceKPIs(r.KPIs)
 	return r, nil
 }

@@ -60,6 +60,10 @@ type Figure struct {
 	// målt <dag>", not the count at the end. Empty when measured on the last day. A level last
 	// measured before the period began is no figure at all, never carried forward.
 	MeasuredOn string `json:"measured_on,omitempty"`
+	// Source says where the figure comes from: for a collected figure the sources that wrote its
+	// rows (a configured source id, "demo", "form", "import"), for an imported one the import's
+	// note or label ("Årsrapport 2022, 2.4"). Reports published before it existed lack it.
+	Source string `json:"source,omitempty"`
 }
 
 // Known tells whether the figure has a value.

@@ -118,7 +118,16 @@ func importedFigure(r *query.HistoryFigure) Figure {
 	if def, ok := metrics.Lookup(r.KPI); ok {
 		v = def.FromPercent(v) // history keeps a percentage as printed
 	}
-	return Figure{Value: &v, Origin: Imported, Qualifier: r.Qualifier}
+	return Figure{Value: &v, Origin: Imported, Qualifier: r.Qualifier, Source: importSource(r)}
+}
+
+// importSource names where an imported figure comes from: the note it was imported with (the
+// printed report and section), else the label its rows carry.
+func importSource(r *query.HistoryFigure) string {
+	if r.Note != "" {
+		return r.Note
+	}
+	return r.Source
 }
 
 // roundedDiffers tells whether two fractions print as different whole percentages, the precision
