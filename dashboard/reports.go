@@ -356,7 +356,9 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		return err
 	}
 	for _, t := range v.Tables(lang) {
-		rt := reportTable{ID: t.ID, Title: t.Title, Columns: t.Columns, Notes: t.Notes, Added: t.Added, Chart: charts[t.ID]}
+		// The last column says where each row's figures come from, as in the downloads.
+		columns := append(append([]report.Column{}, t.Columns...), report.Column{Label: lang.T("report.col.source")})
+		rt := reportTable{ID: t.ID, Title: t.Title, Columns: columns, Notes: t.Notes, Added: t.Added, Chart: charts[t.ID]}
 		page.Added += t.Added
 		for _, r := range t.Rows {
 			row := reportRow{Key: r.Key, Header: r.Header}
@@ -374,6 +376,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 				page.Partial = page.Partial || rc.Partial
 				row.Cells = append(row.Cells, rc)
 			}
+			row.Cells = append(row.Cells, reportCell{Text: report.SourceNote(lang, t, r)})
 			rt.Rows = append(rt.Rows, row)
 		}
 		if rt.Chart != nil {

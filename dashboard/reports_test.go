@@ -58,6 +58,8 @@ func TestAnnualReportPageShowsTheImportedFiguresMarked(t *testing.T) {
 		"Nasjonal møteplass for DHO: oppfølging av gevinster ved DHO", ">40<", ">60<",
 		`<th scope="col" class="num">Totalt besøkende 2022</th>`,
 		"(importert)", "Importert: tall fra tidligere rapporter",
+		// Every row says where its figures come from, as the downloads do.
+		`<th scope="col">Kilde</th>`, ">importert: Årsrapport 2022, 2.4<",
 		"131,6 %", // the computed growth beside the printed 133,0 %
 	} {
 		if !strings.Contains(r.body, want) {
@@ -87,7 +89,7 @@ func TestReportDownloadsAndPrintCSS(t *testing.T) {
 		!strings.Contains(csv.header.Get("Content-Disposition"), "arsrapport-2022-innomed.no.csv") {
 		t.Fatalf("csv: %d %v", csv.status, csv.header)
 	}
-	for _, want := range []string{"Antall besøkende av nettsiden i 2022\r\n", "1. kvartal;10234;8001;;;importert\r\n", "Organisk søk;46,0 %;;importert\r\n"} {
+	for _, want := range []string{"Antall besøkende av nettsiden i 2022\r\n", "1. kvartal;10234;8001;;;importert: Årsrapport 2022, 2.4\r\n", "Organisk søk;46,0 %;;importert\r\n"} {
 		if !strings.Contains(csv.body, want) {
 			t.Errorf("csv lacks %q:\n%.600s", want, csv.body)
 		}
@@ -148,4 +150,21 @@ func between(s, start, end string) string {
 	}
 	s = s[i+len(start):]
 	return s[:strings.Index(s, end)]
+}
+
+// On the demo data every collected row's Kilde names the source that wrote its rows ("demo"), on
+// the page and in the downloads alike (internal/report's TestEveryRowNamesItsSource covers mixed
+// and imported rows).
+func TestReportRowsNameTheirSource(t *testing.T) {
+	_, _, fetch := demoApp(t)
+	for _, path := range []string{"/rapporter/ar/2022", "/rapporter/kvartal/2022-Q3"} {
+		page := fetch(path)
+		if page.status != 200 || !strings.Contains(page.body, `<th scope="col">Kilde</th>`) || !strings.Contains(page.body, ">demo<") {
+			t.Errorf("%s: %d, lacks the Kilde column or a row naming demo", path, page.status)
+		}
+		csv := fetch(path + "/csv")
+		if csv.status != 200 || !strings.Contains(csv.body, ";Kilde\r\n") || !strings.Contains(csv.body, ";demo\r\n") {
+			t.Errorf("%s/csv: %d, lacks Kilde or demo:\n%.500s", path, csv.status, csv.body)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -132,36 +133,51 @@ func FileName(lang i18n.Lang, v View, site, ext string) string {
 	return export.FileName(ext, kind, v.Period, site)
 }
 
-// SourceNote says where a row's figures come from, for the downloads' Source column: empty when
-// all are collected and exact, else e.g. "importert", "importert: over 300" or, for a level last
-// measured before its period's end, "Facebook 2023: sist målt 15.06.2023".
+// SourceNote says where a row's figures come from, for the Kilde/Source column of the page and
+// the downloads: the sources that wrote the collected figures ("ga4", "demo"), the import an
+// imported figure was taken from ("importert: Årsrapport 2022, 2.4"; in a row that mixes both,
+// "importert i <columns>: …"), "delvis periode" for a figure covering part of its period, how an
+// inexact figure was stated ("over 300"), and for a level last measured before its period's end
+// "Facebook 2023: sist målt 15.06.2023".
 func SourceNote(lang i18n.Lang, t Table, r Row) string {
-	var parts []string
-	imported, partial := 0, 0
-	numbers := 0
-	for _, c := range r.Cells {
+	var parts, collected, imported, importedCols []string
+	add := func(list *[]string, names string) {
+		for _, n := range strings.Split(names, ", ") {
+			if n != "" && !slices.Contains(*list, n) {
+				*list = append(*list, n)
+			}
+		}
+	}
+	partial, numbers, importedCells := 0, 0, 0
+	for i, c := range r.Cells {
 		if (c.Unit == UnitText && c.Origin == "") || (c.Unit != UnitText && c.Value == nil) {
 			continue // labels and unknown figures come from nowhere
 		}
 		numbers++
-		if c.Origin == Imported {
-			imported++
-		}
 		if c.Partial {
 			partial++
 		}
+		if c.Origin != Imported {
+			add(&collected, c.Source)
+			continue
+		}
+		importedCells++
+		add(&imported, c.Source)
+		if i+1 < len(t.Columns) {
+			add(&importedCols, t.Columns[i+1].Label)
+		}
+	}
+	if len(collected) > 0 {
+		parts = append(parts, strings.Join(collected, ", "))
 	}
 	switch {
-	case imported > 0 && imported == numbers:
+	case importedCells == 0:
+	case importedCells == numbers && len(imported) == 0:
 		parts = append(parts, lang.T("report.source.imported"))
-	case imported > 0:
-		var cols []string
-		for i, c := range r.Cells {
-			if c.Origin == Imported && (c.Value != nil || c.Unit == UnitText) && i+1 < len(t.Columns) {
-				cols = append(cols, t.Columns[i+1].Label)
-			}
-		}
-		parts = append(parts, lang.T("report.source.imported_in", strings.Join(cols, ", ")))
+	case importedCells == numbers:
+		parts = append(parts, lang.T("report.source.imported_in", strings.Join(imported, ", ")))
+	default:
+		parts = append(parts, lang.T("report.source.imported_cols", strings.Join(importedCols, ", "), strings.Join(imported, ", ")))
 	}
 	if partial > 0 {
 		parts = append(parts, lang.T("report.source.partial"))

@@ -203,6 +203,10 @@ func Diff(published, today []Table) []Table {
 					tc.Today = nil
 					c.Today = &tc
 				}
+				if c.Source == "" && ok && c.Origin == tc.Origin {
+					// Published before reports named their sources: today's rows say where from.
+					c.Source = tc.Source
+				}
 				r.Cells[k] = c
 			}
 			t.Rows[j] = r

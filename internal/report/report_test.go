@@ -238,7 +238,7 @@ func TestPublishedFiguresNeverChangeAndDifferencesAreFlagged(t *testing.T) {
 	if err := report.WriteCSV(&csv, i18n.NB, tables); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(csv.String(), "1. kvartal;10234;8001;8420;6650;\r\n") || !strings.Contains(csv.String(), "Endringer siden publisering\r\n") ||
+	if !strings.Contains(csv.String(), "1. kvartal;10234;8001;8420;6650;demo\r\n") || !strings.Contains(csv.String(), "Endringer siden publisering\r\n") ||
 		!strings.Contains(csv.String(), "Antall besøkende av nettsiden i 2022;1. kvartal;Unike besøkende 2022;8001;9000") {
 		t.Errorf("csv of the published report:\n%s", csv.String()[:min(len(csv.String()), 1500)])
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/importer"
 	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -122,10 +123,14 @@ func importedFigure(r *query.HistoryFigure) Figure {
 }
 
 // importSource names where an imported figure comes from: the note it was imported with (the
-// printed report and section), else the label its rows carry.
+// printed report and section), else the label its rows carry — unless that is the importer's
+// own, which says no more than "importert".
 func importSource(r *query.HistoryFigure) string {
-	if r.Note != "" {
+	switch {
+	case r.Note != "":
 		return r.Note
+	case r.Source == importer.Source:
+		return ""
 	}
 	return r.Source
 }

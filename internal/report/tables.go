@@ -58,6 +58,9 @@ type Cell struct {
 	// MeasuredOn (YYYY-MM-DD) is the day a level was last measured, before its period's end
 	// (Figure.MeasuredOn); the page, CSV and XLSX say "sist målt <dag>".
 	MeasuredOn string `json:"measured_on,omitempty"`
+	// Source is the figure's Figure.Source: the sources that wrote a collected figure's rows, or
+	// where an imported one was taken from.
+	Source string `json:"source,omitempty"`
 	// Today is set by Diff on a published cell whose figure differs in today's data.
 	Today *Cell `json:"today,omitempty"`
 }
@@ -112,22 +115,22 @@ func (c Cell) Imported() bool { return c.Origin == Imported }
 
 func figureCell(key string, unit Unit, f Figure) Cell {
 	return Cell{Key: key, Unit: unit, Value: f.Value, Origin: f.Origin, Partial: f.Partial, Qualifier: f.Qualifier, Computed: f.Computed,
-		MeasuredOn: f.MeasuredOn}
+		MeasuredOn: f.MeasuredOn, Source: f.Source}
 }
 
 func textCell(key, text string) Cell { return Cell{Key: key, Unit: UnitText, Text: text} }
 
-func countCell(key string, n *uint32) Cell {
+func countCell(key string, n *uint32, source string) Cell {
 	c := Cell{Key: key, Unit: UnitCount}
 	if n != nil {
 		c.Value = f64(float64(*n))
-		c.Origin = Collected
+		c.Origin, c.Source = Collected, source
 	}
 	return c
 }
 
-func numberCell(key string, v float64) Cell {
-	return Cell{Key: key, Unit: UnitCount, Value: f64(v), Origin: Collected}
+func numberCell(key string, v float64, source string) Cell {
+	return Cell{Key: key, Unit: UnitCount, Value: f64(v), Origin: Collected, Source: source}
 }
 
 // Tables are the annual report's tables in lang, in the order of the printed page.
@@ -194,7 +197,7 @@ func (a *Annual) Tables(lang i18n.Lang) []Table {
 	for _, p := range a.TopPages {
 		k := "top_pages/" + strconv.Itoa(p.Rank) + "/"
 		title := textCell(k+"title", p.Title)
-		title.Origin = a.TopPagesOrigin
+		title.Origin, title.Source = a.TopPagesOrigin, a.TopPagesSource
 		pages.Rows = append(pages.Rows, Row{Key: strconv.Itoa(p.Rank), Header: strconv.Itoa(p.Rank) + ".", Cells: []Cell{
 			title, figureCell(k+"pageviews", UnitCount, p.Pageviews)}})
 	}
@@ -269,8 +272,8 @@ func (a *Annual) Tables(lang i18n.Lang) []Table {
 		k := "events/" + e.ID + "/"
 		events.Rows = append(events.Rows, Row{Key: e.ID, Header: formatDate(lang, e.Date), Cells: []Cell{
 			textCell(k+"kind", eventKind(lang, e.Kind)), textCell(k+"title", e.Title),
-			countCell(k+"registered", e.Registered), countCell(k+"on_site", e.OnSite),
-			countCell(k+"digital", e.Digital), countCell(k+"attended", e.Attended)}})
+			countCell(k+"registered", e.Registered, a.Events.Source), countCell(k+"on_site", e.OnSite, a.Events.Source),
+			countCell(k+"digital", e.Digital, a.Events.Source), countCell(k+"attended", e.Attended, a.Events.Source)}})
 	}
 	events.Notes = append(events.Notes, lang.T("report.note.events"))
 	out = append(out, events)
@@ -281,10 +284,10 @@ func (a *Annual) Tables(lang i18n.Lang) []Table {
 		k := "events_by_kind/" + kt.Kind + "/"
 		attended := Cell{Key: k + "attended", Unit: UnitCount}
 		if kt.WithAttendance > 0 {
-			attended = numberCell(k+"attended", float64(kt.Attended))
+			attended = numberCell(k+"attended", float64(kt.Attended), a.Events.Source)
 		}
 		kinds.Rows = append(kinds.Rows, Row{Key: kt.Kind, Header: eventKind(lang, kt.Kind), Cells: []Cell{
-			numberCell(k+"events", float64(kt.Events)), attended}})
+			numberCell(k+"events", float64(kt.Events), a.Events.Source), attended}})
 	}
 	kinds.Rows = append(kinds.Rows, Row{Key: "total", Header: lang.T("report.total"), Cells: []Cell{
 		figureCell("events_by_kind/total/events", UnitCount, a.Events.Held.Current),
@@ -301,7 +304,8 @@ func (a *Annual) Tables(lang i18n.Lang) []Table {
 				label = lang.T("report.sector." + s.Sector)
 			}
 			sectors.Rows = append(sectors.Rows, Row{Key: s.Sector, Header: label, Cells: []Cell{
-				numberCell(k+"registered", float64(s.Registered)), numberCell(k+"attended", float64(s.Attended))}})
+				numberCell(k+"registered", float64(s.Registered), a.Events.SectorSource),
+				numberCell(k+"attended", float64(s.Attended), a.Events.SectorSource)}})
 		}
 		out = append(out, sectors)
 	}
@@ -340,7 +344,7 @@ func socialMonths(lang i18n.Lang, a *Annual) Table {
 			}{{"followers", pm.Followers}, {"new_followers", pm.NewFollowers}, {"reach", pm.Reach}} {
 				c := Cell{Key: k + v.key, Unit: UnitCount, Value: v.v}
 				if v.v != nil {
-					c.Origin = Collected
+					c.Origin, c.Source = Collected, p.MonthsSource
 					if v.key != "reach" {
 						c.MeasuredOn = pm.MeasuredOn
 					}
@@ -367,7 +371,8 @@ func targetTable(lang i18n.Lang, kpis []KPI, year int) Table {
 		share := Cell{Key: key + "share", Unit: UnitShare, Value: k.Target.Share}
 		t.Rows = append(t.Rows, Row{Key: k.Name, Header: KPILabel(lang, k.Name), Cells: []Cell{
 			{Key: key + "target", Unit: u, Value: f64(k.Target.Value)},
-			{Key: key + "progress", Unit: u, Value: k.Target.Progress},
+			// The progress is the KPI's own figure (or the query layer's on the same rows).
+			{Key: key + "progress", Unit: u, Value: k.Target.Progress, Source: k.Current.Source},
 			share,
 			textCell(key+"status", lang.T("report.status."+k.Target.Status)),
 		}})
