@@ -193,13 +193,14 @@ func TestReportsNeverCarryALevelPastItsLastMeasurement(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range rows {
-			if len(r) > 0 && r[len(r)-1] == "Facebook 2023: last measured 20 May 2023" {
+			// The Source column names the rows' source first (Kilde), then the measurement.
+			if len(r) > 0 && r[len(r)-1] == "test; Facebook 2023: last measured 20 May 2023" {
 				found = true
 			}
 		}
 	}
 	if !found {
-		t.Error("no XLSX Source cell says Facebook 2023: last measured 20 May 2023")
+		t.Error("no XLSX Source cell says test; Facebook 2023: last measured 20 May 2023")
 	}
 
 	raw, err := json.Marshal(a)
@@ -295,7 +296,7 @@ func TestQuarterlyReviewAfterASourceStopped(t *testing.T) {
 		}
 	}
 	if want := label + ";;" + strconv.FormatFloat(level(1000, stopped), 'f', -1, 64) + ";"; !strings.HasPrefix(line, want) ||
-		!strings.HasSuffix(line, ";"+i18n.NB.T("report.quarter_year", i18n.NB.Quarter(2), 2023)+": sist målt 20.05.2023") {
+		!strings.HasSuffix(line, `;"test; `+i18n.NB.T("report.quarter_year", i18n.NB.Quarter(2), 2023)+`: sist målt 20.05.2023"`) {
 		t.Errorf("CSV row %q: want an empty Q3, Q2's count and its Source note", line)
 	}
 }
