@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -110,25 +109,6 @@ func (c countingConn) QueryRow(ctx context.Context, q string, args ...any) drive
 func (c countingConn) Select(ctx context.Context, dest any, q string, args ...any) error {
 	count(ctx)
 	return c.Conn.Select(ctx, dest, q, args...)
-}
-
-// inYears collects, over the calendar years from..to touches, the rows read(year) gives that keep
-// accepts: how readers that read whole years once per request (visitors, reach, traffic days)
-// answer a range.
-func inYears[T any](from, to time.Time, read func(year int) ([]T, error), keep func(T) bool) ([]T, error) {
-	var out []T
-	for y := from.Year(); y <= to.Year(); y++ {
-		rows, err := read(y)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if keep(r) {
-				out = append(out, r)
-			}
-		}
-	}
-	return out, nil
 }
 
 // onceEach is once for a batch: read is called once with the indexes of the keys no part of the
