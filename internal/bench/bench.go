@@ -6,7 +6,7 @@
 // queries per page, a one-year page on ten years of five sites against the same page on one
 // year, and the resident memory of a real `serve` process under load.
 //
-// It writes only to its own databases (a prefix plus _demo, _1y and _10y), which it drops and
+// It writes only to its own databases (a prefix plus _demo, _1y, _2y and _10y), which it drops and
 // fills afresh on every run.
 package bench
 
@@ -53,7 +53,8 @@ const (
 	targetRSS           = 64 << 20
 )
 
-// The scale data set: five sites, ten years ending with scaleLastYear, against its last year alone.
+// The scale data set: five sites, ten years ending with scaleLastYear, against its last two years
+// (the year a page shows and the year it is compared with) and its last year alone.
 const (
 	scaleLastYear = 2024
 	scaleYears    = 10
@@ -114,7 +115,7 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 		return nil, err
 	}
 	prefix := opts.Config.ClickHouse.Database
-	b.printf("Preparing %s_demo (the demo), %s_1y and %s_10y (%d sites × 1 and %d years)…\n", prefix, prefix, prefix, scaleSites, scaleYears)
+	b.printf("Preparing %s_demo (the demo), %s_1y, %s_2y and %s_10y (%d sites × 1, 2 and %d years)…\n", prefix, prefix, prefix, prefix, scaleSites, scaleYears)
 	demoStore, err := b.database(ctx, prefix+"_demo", func(st *store.Store) error {
 		_, err := demo.Load(ctx, st, demo.Options{SiteID: b.cfg.Sites[0].ID, Location: b.cfg.Location()})
 		return err
@@ -136,6 +137,14 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 		return nil, err
 	}
 	defer func() { _ = oneYear.Close() }()
+	twoYears, err := b.database(ctx, prefix+"_2y", func(st *store.Store) error {
+		_, err := demo.LoadScale(ctx, st, demo.ScaleOptions{Sites: sites, FirstYear: scaleLastYear - 1, LastYear: scaleLastYear})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = twoYears.Close() }()
 	tenYears, err := b.database(ctx, prefix+"_10y", func(st *store.Store) error {
 		_, err := demo.LoadScale(ctx, st, demo.ScaleOptions{Sites: sites, FirstYear: scaleLastYear - scaleYears + 1, LastYear: scaleLastYear})
 		return err
@@ -148,7 +157,7 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 	if err := b.queriesAndOverhead(ctx, demoStore); err != nil {
 		return b.results, err
 	}
-	if err := b.history(ctx, oneYear, tenYears, sites); err != nil {
+	if err := b.history(ctx, oneYear, twoYears, tenYears, sites); err != nil {
 		return b.results, err
 	}
 	if err := b.underLoad(ctx, demoStore); err != nil {
@@ -372,21 +381,23 @@ func (b *bench) queriesAndOverhead(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-// history sets a one-year /nettsted on ten years of five sites against the same page on one year.
-// The page is computed each time (every request a new address, so the page cache never answers),
-// while discovery — the years with figures, which must look at the whole history — comes from the
-// cache under the data version as it does in production between writes; the page's own reads are
-// what must not grow with history. The same pair fully cold (no cache at all, discovery included)
-// is printed beside it for information.
-func (b *bench) history(ctx context.Context, oneYear, tenYears *store.Store, sites []string) error {
+// history sets a one-year /nettsted on ten years of five sites against the same page on only the
+// years it reads: the year shown and the year before, which its comparisons draw. (Against one year
+// alone the ten-year page does strictly more — it has a comparison year to read and draw — so that
+// pair, printed for information, mixes the cost of comparing with the cost of history.) The page is
+// computed each time (every request a new address, so the page cache never answers), while
+// discovery — the years with figures, which must look at the whole history — comes from the cache
+// under the data version, as in production between writes; the page's own reads are what must not
+// grow with history. The pair with no cache at all is printed too.
+func (b *bench) history(ctx context.Context, oneYear, twoYears, tenYears *store.Store, sites []string) error {
 	var cs []config.Site
 	for _, s := range sites {
 		cs = append(cs, config.Site{ID: s, Name: s})
 	}
 	page := fmt.Sprintf("/nettsted?period=year&year=%d&site=%s", scaleLastYear, sites[2])
-	pair := func(cached bool) (one, ten time.Duration, err error) {
+	pair := func(base *store.Store, cached bool) (short, ten time.Duration, err error) {
 		var srvs [2]*server
-		for i, st := range []*store.Store{oneYear, tenYears} {
+		for i, st := range []*store.Store{base, tenYears} {
 			var c *cache.Cache
 			var versions *cache.Versions
 			if cached {
@@ -405,11 +416,11 @@ func (b *bench) history(ctx context.Context, oneYear, tenYears *store.Store, sit
 		}
 		// The two take turns, request by request, so a busy moment on the machine hits both; the
 		// first pair warms ClickHouse's caches (and discovery) and is not counted.
-		oneU, tenU := b.user(srvs[0]), b.user(srvs[1])
-		var ones, tens []time.Duration
+		shortU, tenU := b.user(srvs[0]), b.user(srvs[1])
+		var shorts, tens []time.Duration
 		for i := range 12 {
 			path := fmt.Sprintf("%s&n=%d", page, i)
-			d1, _, err := oneU.timeGet(ctx, path)
+			d1, _, err := shortU.timeGet(ctx, path)
 			if err != nil {
 				return 0, 0, err
 			}
@@ -418,27 +429,32 @@ func (b *bench) history(ctx context.Context, oneYear, tenYears *store.Store, sit
 				return 0, 0, err
 			}
 			if i > 0 {
-				ones, tens = append(ones, d1), append(tens, d10)
+				shorts, tens = append(shorts, d1), append(tens, d10)
 			}
 		}
-		slices.Sort(ones)
+		slices.Sort(shorts)
 		slices.Sort(tens)
-		return ones[len(ones)/2], tens[len(tens)/2], nil
+		return shorts[len(shorts)/2], tens[len(tens)/2], nil
 	}
-	one, ten, err := pair(true)
+	two, ten, err := pair(twoYears, true)
 	if err != nil {
 		return err
 	}
-	coldOne, coldTen, err := pair(false)
+	one, tenOne, err := pair(oneYear, true)
 	if err != nil {
 		return err
 	}
-	ratio := float64(ten) / float64(one)
+	coldTwo, coldTen, err := pair(twoYears, false)
+	if err != nil {
+		return err
+	}
+	ratio := float64(ten) / float64(two)
 	b.printf("\n")
-	b.result(fmt.Sprintf("1-year page, %d years × %d sites vs 1 year", scaleYears, scaleSites),
-		fmt.Sprintf("%s vs %s = %.2f×", ms(ten), ms(one), ratio), "≤ 1.5×", ratio <= targetHistoryRatio)
-	b.printf("        (page computed each time, discovery cached under the data version; with no cache at all: %s vs %s = %.2f×)\n",
-		ms(coldTen), ms(coldOne), float64(coldTen)/float64(coldOne))
+	b.result(fmt.Sprintf("1-year page, %d years × %d sites vs its 2 years", scaleYears, scaleSites),
+		fmt.Sprintf("%s vs %s = %.2f×", ms(ten), ms(two), ratio), "≤ 1.5×", ratio <= targetHistoryRatio)
+	b.printf("        (page computed each time, discovery cached under the data version)\n")
+	b.printf("        (against 1 year alone, no comparison year: %s vs %s = %.2f×; with no cache at all: %s vs %s = %.2f×)\n",
+		ms(tenOne), ms(one), float64(tenOne)/float64(one), ms(coldTen), ms(coldTwo), float64(coldTen)/float64(coldTwo))
 	return nil
 }
 
