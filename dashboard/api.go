@@ -13,8 +13,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/apitokens"
-	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -132,13 +132,13 @@ func (a *api) jsonErrors(c *fiber.Ctx) (err error) {
 func (a *api) sendError(c *fiber.Ctx, err error) error {
 	status, msg := fiber.StatusInternalServerError, "internal error; it has been logged"
 	var ae *apiError
-	var ue *userError
+	var ue *kit.UserError
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &ae):
 		status, msg = ae.status, ae.msg
 	case errors.As(err, &ue):
-		status, msg = ue.status, i18n.EN.T(ue.key, ue.args...)
+		status, msg = ue.Status, i18n.EN.T(ue.Key, ue.Args...)
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 	}
@@ -204,7 +204,7 @@ func (a *api) unknown(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderAllow, "GET, HEAD")
 		return apiErrorf(fiber.StatusMethodNotAllowed, "method %s not allowed: the API is read-only", c.Method())
 	}
-	return apiErrorf(fiber.StatusNotFound, "no such endpoint %s; see %s/openapi.yaml", clip(c.Path()), apiPrefix)
+	return apiErrorf(fiber.StatusNotFound, "no such endpoint %s; see %s/openapi.yaml", kit.Clip(c.Path()), apiPrefix)
 }
 
 func (a *api) openAPI(c *fiber.Ctx) error {
@@ -220,7 +220,7 @@ func parseFormat(c *fiber.Ctx) (string, error) {
 		return f, nil
 	case "":
 	default:
-		return "", badParam("format", "must be json or csv, got %q", clip(f))
+		return "", badParam("format", "must be json or csv, got %q", kit.Clip(f))
 	}
 	if c.Accepts(fiber.MIMEApplicationJSON, "text/csv") == "text/csv" {
 		return "csv", nil
@@ -235,7 +235,7 @@ func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
 	if raw := c.Query("lang"); raw != "" {
 		l, ok := i18n.Parse(raw)
 		if !ok {
-			return "", lang, badParam("lang", "must be nb or en, got %q", clip(raw))
+			return "", lang, badParam("lang", "must be nb or en, got %q", kit.Clip(raw))
 		}
 		lang = l
 	}
@@ -243,19 +243,7 @@ func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
 	return f, lang, err
 }
 
-func (a *api) location() *time.Location { return zoneOf(a.h.cfg) }
-
-// zoneOf is the configured time zone; a Config that did not go through config.Load (tests) has
-// only its name.
-func zoneOf(cfg config.Config) *time.Location {
-	if loc := cfg.Location(); loc != nil {
-		return loc
-	}
-	if loc, err := time.LoadLocation(cfg.Timezone); err == nil {
-		return loc
-	}
-	return time.UTC
-}
+func (a *api) location() *time.Location { return kit.Zone(a.h.cfg) }
 
 // builder is internal/report's builder for ?site=.
 func (a *api) builder(c *fiber.Ctx) (*report.Builder, error) {
@@ -273,7 +261,7 @@ func (a *api) annualReport(c *fiber.Ctx) error {
 	raw := c.Params("year")
 	year, quarter, err := report.ParsePeriod(raw)
 	if err != nil || quarter != 0 || len(raw) != 4 {
-		return badParam("year", "must be a year between 2000 and 2100 such as 2022, got %q", clip(raw))
+		return badParam("year", "must be a year between 2000 and 2100 such as 2022, got %q", kit.Clip(raw))
 	}
 	return a.sendPeriod(c, "annual report "+raw, func(b *report.Builder) (report.View, error) {
 		return b.AnnualView(c.UserContext(), year)
@@ -284,7 +272,7 @@ func (a *api) quarterlyReport(c *fiber.Ctx) error {
 	raw := c.Params("period")
 	year, quarter, err := report.ParsePeriod(raw)
 	if err != nil || quarter == 0 {
-		return badParam("period", "must be a quarter written YEAR-Qn such as 2022-Q3, got %q", clip(raw))
+		return badParam("period", "must be a quarter written YEAR-Qn such as 2022-Q3, got %q", kit.Clip(raw))
 	}
 	return a.sendPeriod(c, "quarterly report "+raw, func(b *report.Builder) (report.View, error) {
 		return b.QuarterlyView(c.UserContext(), year, quarter)
@@ -420,7 +408,7 @@ func (a *api) kpis(c *fiber.Ctx) error {
 	if raw := c.Query("granularity"); raw != "" {
 		g, ok := days.ParseGrain(raw)
 		if !ok {
-			return badParam("granularity", "must be day, week, month, quarter or year, got %q", clip(raw))
+			return badParam("granularity", "must be day, week, month, quarter or year, got %q", kit.Clip(raw))
 		}
 		grain = g
 	}
@@ -484,7 +472,7 @@ func kpiFilter(raw string) (defs []metrics.Metric, reach bool, wanted map[string
 		case name == "" || wanted[name]:
 			continue
 		case !ok || !m.On(metrics.API):
-			return nil, false, nil, badParam("kpi", "%q is not a KPI; see %s/openapi.yaml for the list", clip(name), apiPrefix)
+			return nil, false, nil, badParam("kpi", "%q is not a KPI; see %s/openapi.yaml for the list", kit.Clip(name), apiPrefix)
 		case m.Reader == metrics.ReadReach:
 			reach = true // every account's reach, read per account (query.KPISeries)
 		default:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -70,7 +71,7 @@ func (p *tokenPages) view(c *fiber.Ctx) (tokensView, error) {
 	if err != nil {
 		return v, fmt.Errorf("api tokens page: %w", err)
 	}
-	loc := zoneOf(p.h.cfg)
+	loc := kit.Zone(p.h.cfg)
 	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
 	v.Tokens = listTable{Empty: lang.T("api.tokens.none"), Head: heads(lang, "api.tokens.col.id", "api.tokens.col.name",
 		"api.tokens.col.created", "api.tokens.col.last_used", "api.tokens.col.status", "api.tokens.revoke")}
@@ -95,7 +96,7 @@ func (p *tokenPages) view(c *fiber.Ctx) (tokensView, error) {
 func (p *tokenPages) list(c *fiber.Ctx) error {
 	return p.show(c, fiber.StatusOK, func(v *tokensView) {
 		if id := c.Query("revoked"); id != "" {
-			v.Notice = v.Lang.T("api.tokens.revoked_ok", clip(id))
+			v.Notice = v.Lang.T("api.tokens.revoked_ok", kit.Clip(id))
 		}
 	})
 }
@@ -123,7 +124,7 @@ func (p *tokenPages) create(c *fiber.Ctx) error {
 	switch {
 	case errors.Is(err, apitokens.ErrBadName):
 		return p.show(c, fiber.StatusBadRequest, func(v *tokensView) {
-			v.Name, v.Error = clip(name), v.Lang.T("api.tokens.bad_name")
+			v.Name, v.Error = kit.Clip(name), v.Lang.T("api.tokens.bad_name")
 		})
 	case err != nil:
 		return err
@@ -146,7 +147,7 @@ func (p *tokenPages) revoke(c *fiber.Ctx) error {
 	case !errors.Is(err, apitokens.ErrNotFound):
 		return err
 	}
-	return p.show(c, status, func(v *tokensView) { v.Error = v.Lang.T(key, clip(id)) })
+	return p.show(c, status, func(v *tokensView) { v.Error = v.Lang.T(key, kit.Clip(id)) })
 }
 
 // adminName is who created or revoked a token, as the token list shows it.

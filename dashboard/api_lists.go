@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -25,7 +26,7 @@ func apiRange(c *fiber.Ctx) (days.Span, error) {
 		}
 		d, err := time.Parse(time.DateOnly, raw)
 		if err != nil {
-			return time.Time{}, badParam(name, "must be a day written YYYY-MM-DD, got %q", clip(raw))
+			return time.Time{}, badParam(name, "must be a day written YYYY-MM-DD, got %q", kit.Clip(raw))
 		}
 		return d, nil
 	}

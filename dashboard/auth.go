@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
@@ -258,7 +259,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	name := c.FormValue("username")
 	page := h.newLoginPage(c, next, csrf)
-	page.Username = clip(strings.TrimSpace(name))
+	page.Username = kit.Clip(strings.TrimSpace(name))
 
 	s, err := h.auth.Login(c.UserContext(), h.clientIP(c), name, c.FormValue("password"))
 	var throttled *auth.ThrottledError
@@ -311,8 +312,8 @@ func (h *handler) oidcCallback(c *fiber.Ctx) error {
 	h.clearCookie(c, oidcCookie, "/auth/") // good for one try, whatever its outcome
 	if code := c.Query("error"); code != "" {
 		// The person cancelled, or the provider refused them (e.g. not assigned to the app).
-		h.log.InfoContext(c.UserContext(), "identity provider returned an error", "error", clip(code))
-		return h.refuse(c, fiber.StatusForbidden, "auth.oidc_title", "auth.oidc_provider_error", clip(code))
+		h.log.InfoContext(c.UserContext(), "identity provider returned an error", "error", kit.Clip(code))
+		return h.refuse(c, fiber.StatusForbidden, "auth.oidc_title", "auth.oidc_provider_error", kit.Clip(code))
 	}
 	id, next, err := h.auth.OIDC().Finish(c.UserContext(), cookie, c.Query("state"), c.Query("code"))
 	if err != nil {

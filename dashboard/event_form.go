@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/events"
 	"github.com/innomed/rekkevidde/internal/figures"
@@ -203,7 +204,7 @@ func (f *eventForms) account(c *fiber.Ctx, raw string) (string, error) {
 		return "", err
 	}
 	if !slices.Contains(d.EventAccounts, raw) {
-		return "", badRequest("eventform.bad_account", clip(raw))
+		return "", kit.BadRequest("eventform.bad_account", kit.Clip(raw))
 	}
 	return raw, nil
 }
@@ -283,7 +284,7 @@ func (f *eventForms) create(c *fiber.Ctx) error {
 	account := v.Register
 	v.V = formValuesOf(c)
 	ctx := c.UserContext()
-	in := v.V.input(account, "", zoneOf(f.h.cfg))
+	in := v.V.input(account, "", kit.Zone(f.h.cfg))
 	ev, err := in.Event()
 	if err != nil {
 		return f.refused(c, v, err)
@@ -334,7 +335,7 @@ func (f *eventForms) stored(c *fiber.Ctx, write bool) (string, *query.StoredEven
 		return "", nil, err
 	}
 	if e == nil {
-		return "", nil, f.h.refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", clip(id))
+		return "", nil, f.h.refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", kit.Clip(id))
 	}
 	if write && f.h.fromAPI(e) {
 		return "", nil, f.apiOwned(c, e)
@@ -352,8 +353,8 @@ func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *q
 	v := f.view(c, lang, lang.T("eventform.edit_title"))
 	v.Register, v.Editing, v.Deleted = account, true, e.Deleted
 	v.Action, v.DeleteURL = editURL(account, e.EventID), deleteURL(account, e.EventID)
-	v.BackURL = eventsPageURL(account, e.StartsAt.In(zoneOf(f.h.cfg)))
-	v.V = storedValues(e, zoneOf(f.h.cfg))
+	v.BackURL = eventsPageURL(account, e.StartsAt.In(kit.Zone(f.h.cfg)))
+	v.V = storedValues(e, kit.Zone(f.h.cfg))
 	sectors, err := f.h.queries.EventSectors(c.UserContext(), account, e.EventID)
 	if err != nil {
 		return v, err
@@ -415,7 +416,7 @@ func (f *eventForms) update(c *fiber.Ctx) error {
 	v.V = formValuesOf(c)
 	ctx := c.UserContext()
 	// The id is kept, so correcting the title or date changes this event instead of adding one.
-	in := v.V.input(account, e.EventID, zoneOf(f.h.cfg))
+	in := v.V.input(account, e.EventID, kit.Zone(f.h.cfg))
 	if _, err := in.Event(); err != nil {
 		return f.refused(c, v, err)
 	}
@@ -436,7 +437,7 @@ func (f *eventForms) remove(c *fiber.Ctx) error {
 	if e == nil {
 		return err
 	}
-	back := eventsPageURL(account, e.StartsAt.In(zoneOf(f.h.cfg)))
+	back := eventsPageURL(account, e.StartsAt.In(kit.Zone(f.h.cfg)))
 	if e.Deleted {
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}
@@ -488,7 +489,7 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 	if fe.Field == events.FieldSectors {
 		return sectorMessage(l, fe)
 	}
-	value = clip(strings.TrimSpace(value))
+	value = kit.Clip(strings.TrimSpace(value))
 	switch fe.Field {
 	case events.FieldTitle:
 		switch {
@@ -536,7 +537,7 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 
 // changeRow describes one audit row: what a creation set, or what an update changed.
 func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) changeRow {
-	loc := zoneOf(f.h.cfg)
+	loc := kit.Zone(f.h.cfg)
 	row := changeRow{When: dateTime(l, ch.At, loc), By: ch.By, Action: keyName(l, "eventform.action", ch.Action)}
 	fields := func(s *query.EventSnapshot) []string {
 		if s == nil {

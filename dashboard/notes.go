@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/annotations"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/events"
@@ -91,7 +92,7 @@ func noteURL(n annotations.Note) string {
 func (h *handler) notesPage(c *fiber.Ctx) error {
 	lang := langOf(c, h.defaultLang)
 	if h.store == nil {
-		return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
 	v := h.notesView(c, lang, lang.T("notes.title"))
 	v.Intro, v.Action = lang.T("notes.intro"), notesPath
@@ -165,7 +166,7 @@ func noteMessage(l i18n.Lang, fe events.FieldError) string {
 func (h *handler) createNote(c *fiber.Ctx) error {
 	lang := langOf(c, h.defaultLang)
 	if h.store == nil {
-		return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
 	v := h.notesView(c, lang, lang.T("notes.title"))
 	v.Intro, v.Action, v.V = lang.T("notes.intro"), notesPath, noteInput(c, h.noteScopes())
@@ -183,7 +184,7 @@ func (h *handler) createNote(c *fiber.Ctx) error {
 // storedNote is the note the path names; a missing one is a 404.
 func (h *handler) storedNote(c *fiber.Ctx) (*annotations.Note, error) {
 	if h.store == nil {
-		return nil, &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+		return nil, &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
 	n, err := annotations.Get(c.UserContext(), h.store.Conn(), c.Params("scope"), c.Params("id"))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/pdf"
@@ -130,7 +131,7 @@ func (h *handler) reportPDF(quarterly bool) fiber.Handler {
 		lang := langOf(c, h.defaultLang)
 		if err := h.printer.renderer.Available(); err != nil {
 			h.log.WarnContext(c.UserContext(), "report PDF asked for without Chromium", "err", err)
-			return &userError{status: fiber.StatusServiceUnavailable, key: "report.pdf_missing"}
+			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.pdf_missing"}
 		}
 		q := url.Values{"lang": {string(lang)}}
 		if site := c.Query("site"); site != "" {
@@ -143,7 +144,7 @@ func (h *handler) reportPDF(quarterly bool) fiber.Handler {
 		data, err := h.printer.print(c.UserContext(), strings.TrimSuffix(c.Path(), "/pdf")+"?"+q.Encode(), name)
 		if err != nil {
 			h.log.ErrorContext(c.UserContext(), "report PDF failed", "path", c.Path(), "err", err)
-			return &userError{status: fiber.StatusServiceUnavailable, key: "report.pdf_failed"}
+			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.pdf_failed"}
 		}
 		site, err := h.site(c.Query("site"))
 		if err != nil {

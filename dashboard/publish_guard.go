@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/report"
@@ -31,7 +32,7 @@ func (h *handler) publishError(err error) error {
 		if open.Future {
 			key = "report.publish_future"
 		}
-		return &userError{status: fiber.StatusConflict, key: key, args: []any{open.Period, dayText(open.Closes)}}
+		return &kit.UserError{Status: fiber.StatusConflict, Key: key, Args: []any{open.Period, dayText(open.Closes)}}
 	}
 	return fmt.Errorf("publish report: %w", err)
 }
@@ -47,7 +48,7 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 		}
 		w := h.reportWriter()
 		if w == nil {
-			return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 		}
 		user := currentUser(c)
 		if user == nil {
@@ -64,9 +65,9 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 		_, err = b.Withdraw(c.UserContext(), w, kind, year, quarter, user.Name, c.FormValue("reason"))
 		switch {
 		case errors.Is(err, report.ErrBadReason):
-			return badRequest("report.withdraw_reason_needed", report.MaxReason)
+			return kit.BadRequest("report.withdraw_reason_needed", report.MaxReason)
 		case errors.Is(err, report.ErrNotPublished):
-			return &userError{status: fiber.StatusConflict, key: "report.withdraw_nothing", args: []any{report.PeriodName(year, quarter)}}
+			return &kit.UserError{Status: fiber.StatusConflict, Key: "report.withdraw_nothing", Args: []any{report.PeriodName(year, quarter)}}
 		case err != nil:
 			return fmt.Errorf("withdraw report: %w", err)
 		}

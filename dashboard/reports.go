@@ -14,6 +14,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/report"
@@ -77,7 +78,7 @@ func reportPeriod(c *fiber.Ctx, quarterly bool) (year, quarter int, err error) {
 	}
 	year, quarter, err = report.ParsePeriod(raw)
 	if err != nil || (quarter == 0) == quarterly {
-		return 0, 0, badRequest("report.bad_period", clip(raw))
+		return 0, 0, kit.BadRequest("report.bad_period", kit.Clip(raw))
 	}
 	return year, quarter, nil
 }
@@ -169,7 +170,7 @@ func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
 			return fmt.Errorf("report json: %w", err)
 		}
 	default:
-		return badRequest("report.bad_format", clip(format))
+		return kit.BadRequest("report.bad_format", kit.Clip(format))
 	}
 	name := report.FileName(lang, v, site.ID, format)
 	c.Set(fiber.HeaderContentType, contentType)
@@ -205,14 +206,14 @@ func (h *handler) publishQuarterlyReport(c *fiber.Ctx) error {
 func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, report.Inserter, string) error) error {
 	w := h.reportWriter()
 	if w == nil {
-		return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
 	user := currentUser(c)
 	if user == nil {
 		return h.requireSession(c)
 	}
 	if c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
-		return badRequest("report.publish_confirm_needed")
+		return kit.BadRequest("report.publish_confirm_needed")
 	}
 	b, err := h.reportBuilder(c)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -286,14 +287,14 @@ func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
 		return err
 	}
 	if len(runs) == 0 && !h.configured(id) {
-		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", clip(id))
+		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
 	}
 	v := sourceRunsView{layout: h.layout(c, lang, lang.T("sources.title", id)), Heading: lang.T("sources.title", id), Source: id}
 	recorded := false
 	for _, r := range runs {
 		recorded = recorded || r.Status == query.RunRunning
 	}
-	v.Runs = h.runsTable(lang, id, runs, zoneOf(h.cfg))
+	v.Runs = h.runsTable(lang, id, runs, kit.Zone(h.cfg))
 	v.Running, v.RunningText = h.running(lang, id, recorded)
 	switch {
 	case !h.configured(id):
@@ -321,7 +322,7 @@ func (h *handler) startSource(c *fiber.Ctx) error {
 		return h.refuse(c, fiber.StatusServiceUnavailable, "sources.cannot_start", "sources.no_scheduler")
 	}
 	if !h.configured(id) {
-		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", clip(id))
+		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
 	}
 	if !h.scheduled(id) {
 		return h.refuse(c, fiber.StatusConflict, "sources.cannot_start", "sources.disabled", id, id)
