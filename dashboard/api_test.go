@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
@@ -35,7 +36,7 @@ func apiApp(t *testing.T, st *store.Store, cfg config.Config, perMinute int) *fi
 	h, _ := build(Deps{Queries: query.New(st.Conn()), Ready: st.Ping, Config: cfg, Log: quietLog()})
 	app := fiber.New(fiber.Config{ErrorHandler: h.handleError, Immutable: true})
 	app.Use(h.securityHeaders)
-	h.mountAPI(app, st, perMinute)
+	api.Mount(app, h.apiDeps(st, perMinute))
 	app.Use(h.language, h.loadSession, h.requireSession, h.checkCSRF)
 	h.mountAdmin(app, st)
 	return app
@@ -96,7 +97,7 @@ var newTokenOnPage = regexp.MustCompile(`<code id="new-token">(rkv_[A-Za-z0-9_-]
 
 func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 	st := demoStore(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	admin := newBrowser(t, app)
 	admin.cookies[sessionCookie] = testSessionCookie(t, "admin")
 
@@ -180,7 +181,7 @@ func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 
 func TestAPIDoesNotTakeSessionCookies(t *testing.T) {
 	st := chtest.Open(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/kpis?from=2022-01-01&to=2022-01-31", nil)
 	req.AddCookie(testSessionCookie(t, "admin"))
 	resp, err := app.Test(req, -1)
@@ -220,7 +221,7 @@ func TestTheRealAppRoutesTheAPIBeforeSignIn(t *testing.T) {
 
 func TestAPIRefusesBadParameters(t *testing.T) {
 	st := chtest.Open(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	cases := []struct{ target, param string }{
 		{"/api/v1/reports/annual/abc", "year"},
@@ -260,7 +261,7 @@ func TestAPIRefusesBadParameters(t *testing.T) {
 
 func TestAPIReportsServeTheReportBuilderAndPublishedFigures(t *testing.T) {
 	st := demoStore(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	ctx := context.Background()
 
@@ -366,7 +367,7 @@ func TestAPICSVNeverStartsACellWithAFormula(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	for _, target := range []string{
 		"/api/v1/reports/annual/2022?format=csv",
@@ -482,7 +483,7 @@ func scalar(t *testing.T, st *store.Store, sql string, args ...any) string {
 
 func TestAPIKPISeriesOnDemoData(t *testing.T) {
 	st := demoStore(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 
 	// Quarters of 2022: the annual report's visits and unique visitors (innomed-communication.md).
@@ -604,7 +605,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 			Parameters map[string]map[string]any `yaml:"parameters"`
 		} `yaml:"components"`
 	}
-	if err := yaml.Unmarshal(openAPISpec, &spec); err != nil {
+	if err := yaml.Unmarshal([]byte(api.Spec()), &spec); err != nil {
 		t.Fatalf("openapi.yaml does not parse: %v", err)
 	}
 	if spec.OpenAPI != "3.1.0" || spec.Info.Title == "" || spec.Info.Version == "" {
@@ -615,7 +616,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 	param := regexp.MustCompile(`:([A-Za-z_]+)`)
 	registered := map[string]bool{}
 	for _, r := range app.GetRoutes(true) {
-		if !strings.HasPrefix(r.Path, apiPrefix+"/") || r.Path == apiPrefix+"/*" || r.Method != http.MethodGet {
+		if !strings.HasPrefix(r.Path, api.Prefix+"/") || r.Path == api.Prefix+"/*" || r.Method != http.MethodGet {
 			continue
 		}
 		registered[param.ReplaceAllString(r.Path, "{$1}")] = true

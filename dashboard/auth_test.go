@@ -157,7 +157,7 @@ func authApp(t *testing.T, cfg config.Config) *fiber.App {
 }
 
 // publicRoute matches the routes that do not take a session: the probes, static files and sign-in
-// itself, and the read API under /api/v1, which checks its own bearer tokens (api.go).
+// itself, and the read API under /api/v1, which checks its own bearer tokens (dashboard/api).
 var publicRoute = regexp.MustCompile(`^(/healthz|/readyz|/static/.*|/login|/logout|/auth/.*|/api/v1(/.*)?)$`)
 
 func TestEveryPageNeedsASession(t *testing.T) {

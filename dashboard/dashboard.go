@@ -14,6 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/innomed/rekkevidde/dashboard/api"
+	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/config"
@@ -180,7 +182,7 @@ func (h *handler) routes(app *fiber.App) {
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
 	app.Get("/static/:sum/*", h.static)
-	h.apiRoutes(app) // /api/v1: bearer tokens, never sessions; before the sign-in middleware (api.go)
+	api.Mount(app, h.apiDeps(h.apiDB(), api.RequestsPerMinute)) // /api/v1: bearer tokens, never sessions; before the sign-in middleware
 
 	app.Use(h.language)
 
@@ -192,4 +194,19 @@ func (h *handler) routes(app *fiber.App) {
 	h.authRoutes(app)
 	app.Use(h.requireSession, h.checkCSRF)
 	h.pageRoutes(app)
+}
+
+// apiDB is where API tokens live: the dashboard's store, or nil without one (the API then answers 503).
+func (h *handler) apiDB() apitokens.DB {
+	if h.store == nil {
+		return nil // an interface holding a nil *store.Store would not compare equal to nil
+	}
+	return h.store
+}
+
+// apiDeps is what the read API (dashboard/api) needs: tokens in db, perMinute requests per token;
+// tests pass their own database and budget.
+func (h *handler) apiDeps(db apitokens.DB, perMinute int) api.Deps {
+	return api.Deps{Queries: h.queries, Config: h.cfg, Lang: h.defaultLang, Log: h.log, Tokens: db,
+		PerMinute: perMinute, Site: h.site, LogPanic: h.logPanic}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -183,7 +184,7 @@ func TestSocialPageLeavesMonthsAfterTheLastMeasurementEmpty(t *testing.T) {
 // period's end, and no value after the last measurement.
 func TestAPIExposesWhenALevelWasLastMeasured(t *testing.T) {
 	st := stoppedStore(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 
 	var series struct {

@@ -1,4 +1,11 @@
-package dashboard
+// Package api is the read API, /api/v1: reports and KPI series for programs, behind bearer tokens
+// (internal/apitokens), documented in openapi.yaml beside this file. The dashboard mounts it
+// before its sign-in middleware, so no cookie session is ever read or required here, and every
+// request under /api/v1 — a mistyped path too — is answered by this package in JSON.
+//
+// The handlers hold no figures of their own: reports are internal/report's views (the published
+// report where there is one) and series internal/query's.
+package api
 
 import (
 	"bytes"
@@ -6,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -15,66 +23,71 @@ import (
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/apitokens"
+	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/metrics"
+	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/report"
 )
 
-// The read API, /api/v1: reports and KPI series for programs, behind bearer tokens
-// (internal/apitokens), documented in openapi.yaml. routes() registers it before the sign-in
-// middleware, so no cookie session is ever read or required here, and every request under
-// /api/v1 — a mistyped path too — is answered by this file in JSON.
-//
-// The handlers hold no figures of their own: reports are internal/report's views (the published
-// report where there is one) and series internal/query's.
-
 //go:embed openapi.yaml
-var openAPISpec []byte
+var spec string
 
-// apiPrefix is where the API lives; everything under it is answered here.
-const apiPrefix = "/api/v1"
+// Spec is the API's OpenAPI description, as GET /api/v1/openapi.yaml answers it.
+func Spec() string { return spec }
 
-// apiRequestsPerMinute is each token's budget. A dashboard-sized install serves a few scripts and a
+// Prefix is where the API lives; everything under it is answered here.
+const Prefix = "/api/v1"
+
+// RequestsPerMinute is each token's budget. A dashboard-sized install serves a few scripts and a
 // BI tool; 120 a minute is far above their need and far below what would load ClickHouse.
-const apiRequestsPerMinute = 120
+const RequestsPerMinute = 120
 
 // apiLocalKey is the type of the Locals key holding the authenticated token; a type of its own so
-// it cannot collide with middleware.go's keys.
+// it cannot collide with the dashboard's keys.
 type apiLocalKey int
 
 const apiTokenKey apiLocalKey = 0
 
+// Deps is what the API needs from the dashboard.
+type Deps struct {
+	// Queries reads the figures; nil answers 503.
+	Queries *query.Queries
+	// Config supplies the sites, the time zone and the targets.
+	Config config.Config
+	// Lang is the reports' language when ?lang= is not given.
+	Lang i18n.Lang
+	Log  *slog.Logger
+	// Tokens is where API tokens live; nil when the dashboard has no database (every
+	// authenticated endpoint then answers 503). An interface holding a nil pointer is not nil:
+	// pass a plain nil.
+	Tokens apitokens.DB
+	// PerMinute is each token's budget (RequestsPerMinute in production; tests pass their own).
+	PerMinute int
+	// Site resolves ?site= against the configured sites, as the dashboard's pages do.
+	Site func(id string) (config.Site, error)
+	// LogPanic records a recovered panic with its stack.
+	LogPanic func(c *fiber.Ctx, v any)
+}
+
 // api is the API's state, built once when routes are registered.
 type api struct {
-	h *handler
-	// tokens is nil when the dashboard has no database to keep tokens in (see apiDB); every
-	// authenticated endpoint then answers 503.
+	Deps
+	loc *time.Location
+	// tokens is nil when Deps.Tokens is; every authenticated endpoint then answers 503.
 	tokens *apitokens.Manager
 }
 
-// apiDB is where API tokens live: the dashboard's store, or nil without one (the API then answers 503).
-func (h *handler) apiDB() apitokens.DB {
-	if h.store == nil {
-		return nil // an interface holding a nil *store.Store would not compare equal to nil
+// Mount registers the API under Prefix on r.
+func Mount(r fiber.Router, d Deps) {
+	a := &api{Deps: d, loc: kit.Zone(d.Config)}
+	if d.Tokens != nil {
+		a.tokens = apitokens.New(d.Tokens, d.Log, nil)
 	}
-	return h.store
-}
-
-// apiRoutes registers /api/v1. routes() calls it before the session middleware.
-func (h *handler) apiRoutes(r fiber.Router) {
-	h.mountAPI(r, h.apiDB(), apiRequestsPerMinute)
-}
-
-// mountAPI registers the API over db with a per-token budget of perMinute requests; tests call it
-// with their own database and budget.
-func (h *handler) mountAPI(r fiber.Router, db apitokens.DB, perMinute int) {
-	a := &api{h: h}
-	if db != nil {
-		a.tokens = apitokens.New(db, h.log, nil)
-	}
-	g := r.Group(apiPrefix, a.jsonErrors, a.noStore)
+	perMinute := d.PerMinute
+	g := r.Group(Prefix, a.jsonErrors, a.noStore)
 	g.Get("/openapi.yaml", a.openAPI)
 	authed := []fiber.Handler{a.authenticate, limiter.New(limiter.Config{
 		Max:        perMinute,
@@ -118,7 +131,7 @@ func badParam(name, format string, args ...any) error {
 func (a *api) jsonErrors(c *fiber.Ctx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			a.h.logPanic(c, v)
+			a.LogPanic(c, v)
 			err = a.sendError(c, fmt.Errorf("panic: %v", v))
 		}
 	}()
@@ -142,9 +155,9 @@ func (a *api) sendError(c *fiber.Ctx, err error) error {
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 	}
-	log := a.h.log.DebugContext
+	log := a.Log.DebugContext
 	if status >= 500 {
-		log = a.h.log.ErrorContext
+		log = a.Log.ErrorContext
 	}
 	log(c.UserContext(), "api request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	if status == fiber.StatusUnauthorized {
@@ -182,7 +195,7 @@ func (a *api) authenticate(c *fiber.Ctx) error {
 	case errors.Is(err, apitokens.ErrRevoked):
 		// Logged for the admin, but answered like any other bad token: the answer must not tell
 		// someone holding a leaked token whether it ever was a real one.
-		a.h.log.InfoContext(c.UserContext(), "api request with a revoked token", "token_id", tok.ID, "path", c.Path())
+		a.Log.InfoContext(c.UserContext(), "api request with a revoked token", "token_id", tok.ID, "path", c.Path())
 		return apiErrorf(fiber.StatusUnauthorized, badTokenMessage)
 	case errors.Is(err, apitokens.ErrInvalid):
 		return apiErrorf(fiber.StatusUnauthorized, badTokenMessage)
@@ -190,7 +203,7 @@ func (a *api) authenticate(c *fiber.Ctx) error {
 		return fmt.Errorf("check api token: %w", err)
 	}
 	c.Locals(apiTokenKey, tok)
-	a.h.log.DebugContext(c.UserContext(), "api request", "token_id", tok.ID, "path", c.Path())
+	a.Log.DebugContext(c.UserContext(), "api request", "token_id", tok.ID, "path", c.Path())
 	return c.Next()
 }
 
@@ -204,12 +217,12 @@ func (a *api) unknown(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderAllow, "GET, HEAD")
 		return apiErrorf(fiber.StatusMethodNotAllowed, "method %s not allowed: the API is read-only", c.Method())
 	}
-	return apiErrorf(fiber.StatusNotFound, "no such endpoint %s; see %s/openapi.yaml", kit.Clip(c.Path()), apiPrefix)
+	return apiErrorf(fiber.StatusNotFound, "no such endpoint %s; see %s/openapi.yaml", kit.Clip(c.Path()), Prefix)
 }
 
 func (a *api) openAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/yaml; charset=utf-8")
-	return c.Send(openAPISpec)
+	return c.SendString(spec)
 }
 
 // parseFormat reads ?format= (json or csv); without it the Accept header decides, and JSON is the
@@ -231,7 +244,7 @@ func parseFormat(c *fiber.Ctx) (string, error) {
 // representation reads a report's ?format= and ?lang= (the labels', sentences' and CSV's
 // language; default the configured one).
 func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
-	lang := a.h.defaultLang
+	lang := a.Lang
 	if raw := c.Query("lang"); raw != "" {
 		l, ok := i18n.Parse(raw)
 		if !ok {
@@ -243,18 +256,18 @@ func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
 	return f, lang, err
 }
 
-func (a *api) location() *time.Location { return kit.Zone(a.h.cfg) }
+func (a *api) location() *time.Location { return a.loc }
 
 // builder is internal/report's builder for ?site=.
 func (a *api) builder(c *fiber.Ctx) (*report.Builder, error) {
-	if a.h.queries == nil {
+	if a.Queries == nil {
 		return nil, apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
 	}
-	site, err := a.h.site(c.Query("site"))
+	site, err := a.Site(c.Query("site"))
 	if err != nil {
 		return nil, err
 	}
-	return report.New(a.h.queries, report.Options{Site: site, Location: a.location(), Targets: a.h.cfg.Targets})
+	return report.New(a.Queries, report.Options{Site: site, Location: a.location(), Targets: a.Config.Targets})
 }
 
 func (a *api) annualReport(c *fiber.Ctx) error {
@@ -317,8 +330,8 @@ func (a *api) sendReport(c *fiber.Ctx, v report.View, format string, lang i18n.L
 		return apiErrorf(fiber.StatusNotFound, "no figures for %s report %s: nothing collected or imported for that period", v.Kind, v.Period)
 	}
 	site := c.Query("site")
-	if site == "" && len(a.h.cfg.Sites) > 0 {
-		site = a.h.cfg.Sites[0].ID
+	if site == "" && len(a.Config.Sites) > 0 {
+		site = a.Config.Sites[0].ID
 	}
 	if format == "csv" {
 		var buf bytes.Buffer
@@ -420,19 +433,19 @@ func (a *api) kpis(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if a.h.queries == nil {
+	if a.Queries == nil {
 		return apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
 	}
-	site, err := a.h.site(c.Query("site"))
+	site, err := a.Site(c.Query("site"))
 	if err != nil {
 		return err
 	}
 	ctx := c.UserContext()
-	scope, err := a.h.queries.DefaultKPIScope(ctx, site.ID, a.location())
+	scope, err := a.Queries.DefaultKPIScope(ctx, site.ID, a.location())
 	if err != nil {
 		return fmt.Errorf("api kpis: %w", err)
 	}
-	series, err := a.h.queries.KPISeries(ctx, defs, scope, span, grain, reach)
+	series, err := a.Queries.KPISeries(ctx, defs, scope, span, grain, reach)
 	if err != nil {
 		return fmt.Errorf("api kpis: %w", err)
 	}
@@ -472,7 +485,7 @@ func kpiFilter(raw string) (defs []metrics.Metric, reach bool, wanted map[string
 		case name == "" || wanted[name]:
 			continue
 		case !ok || !m.On(metrics.API):
-			return nil, false, nil, badParam("kpi", "%q is not a KPI; see %s/openapi.yaml for the list", kit.Clip(name), apiPrefix)
+			return nil, false, nil, badParam("kpi", "%q is not a KPI; see %s/openapi.yaml for the list", kit.Clip(name), Prefix)
 		case m.Reader == metrics.ReadReach:
 			reach = true // every account's reach, read per account (query.KPISeries)
 		default:
