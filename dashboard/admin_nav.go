@@ -47,10 +47,6 @@ type sourceIndexRow struct {
 	Disabled      bool
 }
 
-func (h *handler) sourcesIndexRoute(r fiber.Router) {
-	r.Get(sourcesPath, h.requireRole(auth.Admin), h.sourcesIndex)
-}
-
 func (h *handler) sourcesIndex(c *fiber.Ctx) error {
 	lang := langOf(c, h.defaultLang)
 	v := sourcesIndexView{layout: h.layout(c, lang, lang.T("nav.sources"))}

@@ -10,31 +10,22 @@ import (
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/apitokens"
-	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
 // The admin page for the read API's tokens, /admin/api-tokens: list, create (the token is shown
-// once, in the answer to the form), revoke. pageRoutes calls adminRoutes, so the page sits behind
-// requireSession and checkCSRF like every page; requireRole keeps it to admins.
+// once, in the answer to the form), revoke. The routes table (routes.go) lists it
+// for admins, so it sits behind requireSession, checkCSRF and requireRole.
 
 const adminTokensPath = "/admin/api-tokens"
 
-// adminRoutes registers the admin pages.
-func (h *handler) adminRoutes(r fiber.Router) {
-	h.mountAdmin(r, h.apiDB())
-}
-
-// mountAdmin registers the token page over db; tests call it with their own database.
-func (h *handler) mountAdmin(r fiber.Router, db apitokens.DB) {
+// newTokenPages is the token page over db (nil: no database, the page answers 503).
+func newTokenPages(h *handler, db apitokens.DB) *tokenPages {
 	p := &tokenPages{h: h}
 	if db != nil {
 		p.tokens = apitokens.New(db, h.log, nil)
 	}
-	admin := h.requireRole(auth.Admin)
-	r.Get(adminTokensPath, admin, p.list)
-	r.Post(adminTokensPath, admin, p.create)
-	r.Post(adminTokensPath+"/:id/revoke", admin, p.revoke)
+	return p
 }
 
 type tokenPages struct {

@@ -28,18 +28,13 @@ import (
 	"github.com/innomed/rekkevidde/internal/store"
 )
 
-// apiApp is the dashboard with the API and the token page over st, in routes()'s order: the API
-// before the sign-in middleware, the admin page behind it. The real New cannot be used because
-// its Deps carry no store for tokens yet (apiDB).
+// apiApp is the whole dashboard over st (its tokens too), with a per-token budget of perMinute
+// API requests.
 func apiApp(t *testing.T, st *store.Store, cfg config.Config, perMinute int) *fiber.App {
 	t.Helper()
-	h, _ := build(Deps{Queries: query.New(st.Conn()), Ready: st.Ping, Config: cfg, Log: quietLog()})
-	app := fiber.New(fiber.Config{ErrorHandler: h.handleError, Immutable: true})
-	app.Use(h.securityHeaders)
-	api.Mount(app, h.apiDeps(st, perMinute))
-	app.Use(h.language, h.loadSession, h.requireSession, h.checkCSRF)
-	h.mountAdmin(app, st)
-	return app
+	h := newHandler(Deps{Queries: query.New(st.Conn()), Ready: st.Ping, Config: cfg, Log: quietLog(), Store: st})
+	h.apiPerMinute = perMinute
+	return h.app()
 }
 
 func demoStore(t *testing.T) *store.Store {

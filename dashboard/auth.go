@@ -62,17 +62,6 @@ func accountOf(c *fiber.Ctx, lang i18n.Lang) *account {
 	return &account{Name: s.Name, Role: lang.T("role." + string(s.Role)), CSRF: s.CSRF.Token(), level: s.Role}
 }
 
-// authRoutes registers the public sign-in endpoints.
-func (h *handler) authRoutes(r fiber.Router) {
-	r.Get("/login", h.loginPage)
-	r.Post("/login", h.login)
-	r.Post("/logout", h.logout)
-	if h.auth.OIDC() != nil {
-		r.Get("/auth/oidc", h.oidcStart)
-		r.Get("/auth/callback", h.oidcCallback)
-	}
-}
-
 // loadSession reads the session cookie. It refuses nothing: requireSession does, after the public
 // routes have had their turn.
 func (h *handler) loadSession(c *fiber.Ctx) error {

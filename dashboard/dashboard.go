@@ -1,6 +1,7 @@
 // Package dashboard is Rekkevidde's web front: server-rendered pages (html/template) with go-echarts
 // charts, ECharts and CSS served from the binary itself, and the health endpoints. One file per page
-// or endpoint; routes are registered in routes below and every error leaves through handleError.
+// or endpoint; every route is a row of the routes table (routes.go) and every error leaves through
+// handleError.
 package dashboard
 
 import (
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/internal/apitokens"
@@ -86,6 +86,8 @@ type handler struct {
 	ph            placeholders
 	// trustedProxies is http.trusted_proxies, for finding the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
+	// apiPerMinute is each API token's budget (api.RequestsPerMinute; tests set their own).
+	apiPerMinute int
 }
 
 // New builds the dashboard application. It panics only on a programming error in the embedded
@@ -98,6 +100,12 @@ func New(deps Deps) *fiber.App {
 
 // build is New that also hands back the handler, so tests can add routes behind its middleware.
 func build(deps Deps) (*handler, *fiber.App) {
+	h := newHandler(deps)
+	return h, h.app()
+}
+
+// newHandler is the dashboard's state before any route is registered.
+func newHandler(deps Deps) *handler {
 	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -149,7 +157,13 @@ func build(deps Deps) (*handler, *fiber.App) {
 		version:        deps.DataVersion,
 		ph:             newPlaceholders(),
 		trustedProxies: proxyPrefixes(deps.Config.HTTP.TrustedProxies),
+		apiPerMinute:   api.RequestsPerMinute,
 	}
+	return h
+}
+
+// app builds the fiber application over h and registers the routes table.
+func (h *handler) app() *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "rekkevidde",
 		DisableStartupMessage: true,
@@ -164,36 +178,13 @@ func build(deps Deps) (*handler, *fiber.App) {
 		// default): c.Protocol() then reads X-Forwarded-Proto, c.IPs() X-Forwarded-For. From anyone
 		// else they are ignored, since a client can write them.
 		EnableTrustedProxyCheck: true,
-		TrustedProxies:          deps.Config.HTTP.TrustedProxies,
+		TrustedProxies:          h.cfg.HTTP.TrustedProxies,
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 		EnableIPValidation:      true,
 	})
 	h.routes(app)
 	h.printer.app = app
-	return h, app
-}
-
-// routes is the one place that maps addresses to handlers.
-func (h *handler) routes(app *fiber.App) {
-	// go-echarts panics when its templates fail; recover turns that into an error for handleError.
-	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: h.logPanic}))
-	app.Use(h.securityHeaders, h.countQueries)
-
-	app.Get("/healthz", h.healthz)
-	app.Get("/readyz", h.readyz)
-	app.Get("/static/:sum/*", h.static)
-	api.Mount(app, h.apiDeps(h.apiDB(), api.RequestsPerMinute)) // /api/v1: bearer tokens, never sessions; before the sign-in middleware
-
-	app.Use(h.language)
-
-	// Sign-in. Every route registered after requireSession needs a signed-in person, and every
-	// request there that changes anything needs the session's CSRF token: pageRoutes' pages are
-	// protected without doing anything themselves. Roles are per route (requireRole).
-	app.Use(h.loadSession)
-	app.Use(h.renderSession) // the PDF printer's own requests (pdf.go)
-	h.authRoutes(app)
-	app.Use(h.requireSession, h.checkCSRF)
-	h.pageRoutes(app)
+	return app
 }
 
 // apiDB is where API tokens live: the dashboard's store, or nil without one (the API then answers 503).

@@ -44,19 +44,6 @@ func collectedID(id string) bool {
 	return false
 }
 
-// changeRoutes registers the pages that change figures or start work: the events entry form and
-// (source_runs.go) starting a source's collection and following its runs.
-func (h *handler) changeRoutes(r fiber.Router) {
-	f := &eventForms{h: h}
-	editor := h.requireRole(auth.Editor)
-	r.Get(eventsPath+"/ny", editor, f.newEvent)
-	r.Post(eventsPath+"/ny", editor, f.create)
-	r.Get(eventsPath+"/:id/endre", editor, f.edit)
-	r.Post(eventsPath+"/:id/endre", editor, f.update)
-	r.Post(eventsPath+"/:id/slett", editor, f.remove)
-	h.sourceRoutes(r)
-}
-
 type eventForms struct {
 	h *handler
 }

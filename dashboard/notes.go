@@ -10,7 +10,6 @@ import (
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/annotations"
-	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/events"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
@@ -20,15 +19,6 @@ import (
 // internal/query.Annotations like every other marker.
 
 const notesPath = "/markeringer"
-
-func (h *handler) noteRoutes(r fiber.Router) {
-	editor := h.requireRole(auth.Editor)
-	r.Get(notesPath, editor, h.notesPage)
-	r.Post(notesPath, editor, h.createNote)
-	r.Get(notesPath+"/:scope/:id", editor, h.notePage)
-	r.Post(notesPath+"/:scope/:id", editor, h.updateNote)
-	r.Post(notesPath+"/:scope/:id/slett", editor, h.deleteNote)
-}
 
 // notesView is the data of templates/notes.html: the list with the new-note form, or one note's
 // edit form with its changes.

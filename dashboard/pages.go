@@ -14,31 +14,6 @@ import (
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
-// pageRoutes registers the pages people sign in to see: the overview, the four topic pages, and
-// a CSV download of every table on them (<page>/<table>.csv, taking the page's parameters).
-//
-// It refuses to start with a target that names an unknown KPI: serve should call ValidateTargets
-// first to report that as a configuration error; this is the backstop.
-func (h *handler) pageRoutes(r fiber.Router) {
-	p, err := newPages(h)
-	if err != nil {
-		panic(err)
-	}
-	// h.cached serves these from the cache when there is one (pagecache.go).
-	r.Get("/", h.cached(p.overviewPage))
-	r.Get("/"+overviewCSV, h.cached(p.overviewCSV))
-	for _, t := range p.topics {
-		r.Get(t.path, h.cached(func(c *fiber.Ctx) error { return p.topicPage(c, t) }))
-		for _, f := range t.figures {
-			r.Get(t.path+"/"+f.slug+".csv", h.cached(func(c *fiber.Ctx) error { return p.figureCSV(c, t, f) }))
-		}
-	}
-	h.reportRoutes(r)
-	h.adminRoutes(r)
-	h.changeRoutes(r) // the events entry form and starting sources (event_form.go, source_runs.go)
-	h.noteRoutes(r)   // manual notes on the time charts (notes.go)
-}
-
 // pages holds what every page handler shares; it is built once and read-only afterwards.
 type pages struct {
 	h       *handler

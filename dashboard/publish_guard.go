@@ -18,12 +18,6 @@ import (
 // period, a publish request for an open one is refused with the day it can be published, and an
 // admin can withdraw the publication in force with a reason.
 
-// withdrawRoutes registers the withdrawal of a publication; admins only.
-func (h *handler) withdrawRoutes(r fiber.Router) {
-	r.Post("/rapporter/ar/:year/trekk-tilbake", h.requireRole(auth.Admin), h.withdrawReport(false))
-	r.Post("/rapporter/kvartal/:period/trekk-tilbake", h.requireRole(auth.Admin), h.withdrawReport(true))
-}
-
 // publishError turns the builder's refusal of an open period into a message for the reader.
 func (h *handler) publishError(err error) error {
 	var open *report.OpenPeriodError

@@ -25,24 +25,6 @@ import (
 // (…/csv, …/xlsx, …/json), and publishable by an editor, which freezes the figures. The figures
 // and tables are internal/report's; this file only picks the period and lays them out.
 
-// reportRoutes registers the report pages; pageRoutes calls it, so they need a session like every
-// page, and publishing needs an editor.
-func (h *handler) reportRoutes(r fiber.Router) {
-	r.Get("/rapporter", h.reportsIndex)
-	// Reports and their downloads are cached like the pages (pagecache.go): role is in the key,
-	// and publishing is a write, which moves the data version. The PDF is not cached: it is made
-	// from the (cached) page by a browser (pdf.go).
-	r.Get("/rapporter/ar/:year", h.cached(h.reportPage(false)))
-	r.Get("/rapporter/ar/:year/pdf", h.reportPDF(false)) // before :format (pdf.go)
-	r.Get("/rapporter/ar/:year/:format", h.cached(h.reportDownload(false)))
-	r.Post("/rapporter/ar/:year/publiser", h.requireRole(auth.Editor), h.publishAnnualReport)
-	r.Get("/rapporter/kvartal/:period", h.cached(h.reportPage(true)))
-	r.Get("/rapporter/kvartal/:period/pdf", h.reportPDF(true)) // before :format (pdf.go)
-	r.Get("/rapporter/kvartal/:period/:format", h.cached(h.reportDownload(true)))
-	r.Post("/rapporter/kvartal/:period/publiser", h.requireRole(auth.Editor), h.publishQuarterlyReport)
-	h.withdrawRoutes(r) // publish_guard.go
-}
-
 // reportWriter is where publications are written: the dashboard's store, or nil without one
 // (publishing then answers 503 and the button is hidden).
 func (h *handler) reportWriter() report.Inserter {

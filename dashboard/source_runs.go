@@ -33,13 +33,6 @@ const (
 	refreshSeconds = "5"
 )
 
-func (h *handler) sourceRoutes(r fiber.Router) {
-	admin := h.requireRole(auth.Admin)
-	h.sourcesIndexRoute(r) // admin_nav.go
-	r.Get(sourcesPath+"/:id", admin, h.sourceRunsPage)
-	r.Post(sourcesPath+"/:id/start", admin, h.startSource)
-}
-
 // sourceControl is what the freshness strip shows of a source besides its health: whether a run is
 // under way and, for admins, where to start one and see the runs. sourceView embeds it.
 type sourceControl struct {

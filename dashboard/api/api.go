@@ -1,5 +1,5 @@
 // Package api is the read API, /api/v1: reports and KPI series for programs, behind bearer tokens
-// (internal/apitokens), documented in openapi.yaml beside this file. The dashboard mounts it
+// (internal/apitokens), documented in openapi.yaml beside this file. The dashboard registers it
 // before its sign-in middleware, so no cookie session is ever read or required here, and every
 // request under /api/v1 — a mistyped path too — is answered by this package in JSON.
 //
@@ -72,24 +72,25 @@ type Deps struct {
 	LogPanic func(c *fiber.Ctx, v any)
 }
 
-// api is the API's state, built once when routes are registered.
-type api struct {
+// API is the read API's state, built once by New; the dashboard's routes table registers its
+// handlers (Middleware under Prefix, Authenticated before every endpoint that needs a token).
+type API struct {
 	Deps
 	loc *time.Location
 	// tokens is nil when Deps.Tokens is; every authenticated endpoint then answers 503.
 	tokens *apitokens.Manager
+	// authed are the handlers in front of every endpoint that needs a token; one limiter for all.
+	authed []fiber.Handler
 }
 
-// Mount registers the API under Prefix on r.
-func Mount(r fiber.Router, d Deps) {
-	a := &api{Deps: d, loc: kit.Zone(d.Config)}
+// New builds the API over d.
+func New(d Deps) *API {
+	a := &API{Deps: d, loc: kit.Zone(d.Config)}
 	if d.Tokens != nil {
 		a.tokens = apitokens.New(d.Tokens, d.Log, nil)
 	}
 	perMinute := d.PerMinute
-	g := r.Group(Prefix, a.jsonErrors, a.noStore)
-	g.Get("/openapi.yaml", a.openAPI)
-	authed := []fiber.Handler{a.authenticate, limiter.New(limiter.Config{
+	a.authed = []fiber.Handler{a.authenticate, limiter.New(limiter.Config{
 		Max:        perMinute,
 		Expiration: time.Minute,
 		// Per token, not per address: behind a proxy every client has the proxy's address.
@@ -98,15 +99,16 @@ func Mount(r fiber.Router, d Deps) {
 			return apiErrorf(fiber.StatusTooManyRequests, "rate limit: at most %d requests per minute per token", perMinute)
 		},
 	})}
-	g.Get("/reports/annual/:year", append(authed, a.annualReport)...)
-	g.Get("/reports/quarterly/:period", append(authed, a.quarterlyReport)...)
-	g.Get("/kpis", append(authed, a.kpis)...)
-	g.Get("/newsletter/campaigns", append(authed, a.campaigns)...)
-	g.Get("/publications", append(authed, a.publications)...)
-	// Last: whatever else is asked under /api/v1 gets a JSON answer here instead of falling through
-	// to the dashboard's sign-in.
-	g.All("/*", a.unknown)
+	return a
 }
+
+// Middleware is what runs in front of everything under Prefix: every error (a panic too) answered
+// in JSON, nothing cached.
+func (a *API) Middleware() []fiber.Handler { return []fiber.Handler{a.jsonErrors, a.noStore} }
+
+// Authenticated is what runs in front of every endpoint that needs a token: the bearer token
+// checked, then the token's budget of PerMinute requests.
+func (a *API) Authenticated() []fiber.Handler { return a.authed }
 
 // apiError is an answer other than 200, with a message for the caller (in English: programs and
 // their developers read it, not the dashboard's readers).
@@ -128,7 +130,7 @@ func badParam(name, format string, args ...any) error {
 
 // jsonErrors turns every error under /api/v1, a panic too, into {"error": "…"}, so the dashboard's
 // HTML error page never answers a program.
-func (a *api) jsonErrors(c *fiber.Ctx) (err error) {
+func (a *API) jsonErrors(c *fiber.Ctx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			a.LogPanic(c, v)
@@ -142,7 +144,7 @@ func (a *api) jsonErrors(c *fiber.Ctx) (err error) {
 }
 
 // sendError answers err as JSON with the status it calls for.
-func (a *api) sendError(c *fiber.Ctx, err error) error {
+func (a *API) sendError(c *fiber.Ctx, err error) error {
 	status, msg := fiber.StatusInternalServerError, "internal error; it has been logged"
 	var ae *apiError
 	var ue *kit.UserError
@@ -168,7 +170,7 @@ func (a *api) sendError(c *fiber.Ctx, err error) error {
 }
 
 // noStore keeps every answer out of caches: figures are per token and change daily.
-func (a *api) noStore(c *fiber.Ctx) error {
+func (a *API) noStore(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Next()
 }
@@ -178,7 +180,7 @@ const badTokenMessage = "invalid token"
 
 // authenticate lets a request through with a valid bearer token and refuses everything else with
 // 401. Tokens are never logged; the token's id is.
-func (a *api) authenticate(c *fiber.Ctx) error {
+func (a *API) authenticate(c *fiber.Ctx) error {
 	header := c.Get(fiber.HeaderAuthorization)
 	if header == "" {
 		return apiErrorf(fiber.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
@@ -212,7 +214,9 @@ func tokenOf(c *fiber.Ctx) apitokens.Token {
 	return t
 }
 
-func (a *api) unknown(c *fiber.Ctx) error {
+// Unknown answers whatever else is asked under Prefix, so it never falls through to the
+// dashboard's sign-in.
+func (a *API) Unknown(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
 		c.Set(fiber.HeaderAllow, "GET, HEAD")
 		return apiErrorf(fiber.StatusMethodNotAllowed, "method %s not allowed: the API is read-only", c.Method())
@@ -220,7 +224,8 @@ func (a *api) unknown(c *fiber.Ctx) error {
 	return apiErrorf(fiber.StatusNotFound, "no such endpoint %s; see %s/openapi.yaml", kit.Clip(c.Path()), Prefix)
 }
 
-func (a *api) openAPI(c *fiber.Ctx) error {
+// OpenAPI answers the API's description (Spec).
+func (a *API) OpenAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/yaml; charset=utf-8")
 	return c.SendString(spec)
 }
@@ -243,7 +248,7 @@ func parseFormat(c *fiber.Ctx) (string, error) {
 
 // representation reads a report's ?format= and ?lang= (the labels', sentences' and CSV's
 // language; default the configured one).
-func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
+func (a *API) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
 	lang := a.Lang
 	if raw := c.Query("lang"); raw != "" {
 		l, ok := i18n.Parse(raw)
@@ -256,10 +261,10 @@ func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
 	return f, lang, err
 }
 
-func (a *api) location() *time.Location { return a.loc }
+func (a *API) location() *time.Location { return a.loc }
 
 // builder is internal/report's builder for ?site=.
-func (a *api) builder(c *fiber.Ctx) (*report.Builder, error) {
+func (a *API) builder(c *fiber.Ctx) (*report.Builder, error) {
 	if a.Queries == nil {
 		return nil, apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
 	}
@@ -270,7 +275,8 @@ func (a *api) builder(c *fiber.Ctx) (*report.Builder, error) {
 	return report.New(a.Queries, report.Options{Site: site, Location: a.location(), Targets: a.Config.Targets})
 }
 
-func (a *api) annualReport(c *fiber.Ctx) error {
+// AnnualReport answers /reports/annual/:year.
+func (a *API) AnnualReport(c *fiber.Ctx) error {
 	raw := c.Params("year")
 	year, quarter, err := report.ParsePeriod(raw)
 	if err != nil || quarter != 0 || len(raw) != 4 {
@@ -281,7 +287,8 @@ func (a *api) annualReport(c *fiber.Ctx) error {
 	})
 }
 
-func (a *api) quarterlyReport(c *fiber.Ctx) error {
+// QuarterlyReport answers /reports/quarterly/:period.
+func (a *API) QuarterlyReport(c *fiber.Ctx) error {
 	raw := c.Params("period")
 	year, quarter, err := report.ParsePeriod(raw)
 	if err != nil || quarter == 0 {
@@ -293,7 +300,7 @@ func (a *api) quarterlyReport(c *fiber.Ctx) error {
 }
 
 // sendPeriod answers with the report build makes for ?site=, in the representation asked for.
-func (a *api) sendPeriod(c *fiber.Ctx, what string, build func(*report.Builder) (report.View, error)) error {
+func (a *API) sendPeriod(c *fiber.Ctx, what string, build func(*report.Builder) (report.View, error)) error {
 	format, lang, err := a.representation(c)
 	if err != nil {
 		return err
@@ -325,7 +332,7 @@ type apiReport struct {
 // sendReport answers with view v, or 404 when the period is unpublished and holds no figure at all
 // (a year before the data starts, a quarter not yet begun): a report of nothing but unknowns is
 // more likely a wrong period than an answer.
-func (a *api) sendReport(c *fiber.Ctx, v report.View, format string, lang i18n.Lang) error {
+func (a *API) sendReport(c *fiber.Ctx, v report.View, format string, lang i18n.Lang) error {
 	if v.Published == nil && !hasFigures(v.Today) {
 		return apiErrorf(fiber.StatusNotFound, "no figures for %s report %s: nothing collected or imported for that period", v.Kind, v.Period)
 	}
@@ -410,8 +417,8 @@ type pointJSON struct {
 	MeasuredOn string `json:"measured_on,omitempty"`
 }
 
-// kpis answers the raw series (internal/query.KPISeries).
-func (a *api) kpis(c *fiber.Ctx) error {
+// KPIs answers the raw series (internal/query.KPISeries).
+func (a *API) KPIs(c *fiber.Ctx) error {
 	span, err := apiRange(c)
 	if err != nil {
 		return err

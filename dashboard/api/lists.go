@@ -50,7 +50,7 @@ func apiRange(c *fiber.Ctx) (days.Span, error) {
 
 // apiScope is what a list endpoint reads after its parameters are checked: the site's discovered
 // scope (its newsletter list, feeds) and the answer's format.
-func (a *api) apiScope(c *fiber.Ctx) (query.KPIScope, string, error) {
+func (a *API) apiScope(c *fiber.Ctx) (query.KPIScope, string, error) {
 	format, err := parseFormat(c)
 	if err != nil {
 		return query.KPIScope{}, "", err
@@ -98,9 +98,9 @@ type campaignJSON struct {
 	ProviderClickRate *float64 `json:"provider_click_rate"`
 }
 
-// campaigns answers each send of the site's newsletter list in the range with its open and click
+// Campaigns answers each send of the site's newsletter list in the range with its open and click
 // rate by our definition (unique / delivered) beside the provider's own.
-func (a *api) campaigns(c *fiber.Ctx) error {
+func (a *API) Campaigns(c *fiber.Ctx) error {
 	span, err := apiRange(c)
 	if err != nil {
 		return err
@@ -163,8 +163,8 @@ type monthCountJSON struct {
 	Count int    `json:"count"`
 }
 
-// publications answers each feed's items per month of the range, with its undated items apart.
-func (a *api) publications(c *fiber.Ctx) error {
+// Publications answers each feed's items per month of the range, with its undated items apart.
+func (a *API) Publications(c *fiber.Ctx) error {
 	span, err := apiRange(c)
 	if err != nil {
 		return err
