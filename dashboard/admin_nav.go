@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 )
 
@@ -13,9 +14,9 @@ import (
 // for editors; the API keys and the sources for admins. The pages themselves check the role; the
 // menu only leaves out what the reader may not open.
 
-// AdminNav is the menu's links for the signed-in person (none for a viewer).
-func (l layout) AdminNav() []navLink {
-	if l.Account == nil || !l.Account.level.AtLeast(auth.Editor) {
+// adminNav is the menu's links for the signed-in person (none for a viewer).
+func adminNav(l kit.Layout) []kit.NavLink {
+	if l.Account == nil || !l.Account.Level.AtLeast(auth.Editor) {
 		return nil
 	}
 	current := ""
@@ -25,12 +26,12 @@ func (l layout) AdminNav() []navLink {
 		}
 	}
 	links := [][2]string{{notesPath, "nav.notes"}}
-	if l.Account.level.AtLeast(auth.Admin) {
+	if l.Account.Level.AtLeast(auth.Admin) {
 		links = append(links, [2]string{sourcesPath, "nav.sources"}, [2]string{adminTokensPath, "nav.api_tokens"})
 	}
-	out := make([]navLink, 0, len(links))
+	out := make([]kit.NavLink, 0, len(links))
 	for _, p := range links {
-		out = append(out, navLink{URL: p[0], Label: l.Lang.T(p[1]),
+		out = append(out, kit.NavLink{URL: p[0], Label: l.Lang.T(p[1]),
 			Current: current == p[0] || strings.HasPrefix(current, p[0]+"/")})
 	}
 	return out
@@ -38,7 +39,7 @@ func (l layout) AdminNav() []navLink {
 
 // sourcesIndex lists the configured sources, each leading to its runs page (/admin/kilder/:id).
 type sourcesIndexView struct {
-	layout
+	kit.Layout
 	Sources []sourceIndexRow
 }
 
@@ -48,8 +49,8 @@ type sourceIndexRow struct {
 }
 
 func (h *handler) sourcesIndex(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
-	v := sourcesIndexView{layout: h.layout(c, lang, lang.T("nav.sources"))}
+	lang := kit.LangOf(c, h.defaultLang)
+	v := sourcesIndexView{Layout: h.layout(c, lang, lang.T("nav.sources"))}
 	for _, s := range h.cfg.Sources {
 		v.Sources = append(v.Sources, sourceIndexRow{ID: s.ID, Type: s.Type, URL: sourcesPath + "/" + url.PathEscape(s.ID), Disabled: s.Disabled})
 	}

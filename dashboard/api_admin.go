@@ -35,7 +35,7 @@ type tokenPages struct {
 
 // tokensView is the data of templates/admin_tokens.html.
 type tokensView struct {
-	layout
+	kit.Layout
 	Tokens listTable
 	// Unavailable is set when the dashboard has no database for tokens.
 	Unavailable bool
@@ -52,8 +52,8 @@ type newToken struct {
 }
 
 func (p *tokenPages) view(c *fiber.Ctx) (tokensView, error) {
-	lang := langOf(c, p.h.defaultLang)
-	v := tokensView{layout: p.h.layout(c, lang, lang.T("api.tokens.title"))}
+	lang := kit.LangOf(c, p.h.defaultLang)
+	v := tokensView{Layout: p.h.layout(c, lang, lang.T("api.tokens.title"))}
 	if p.tokens == nil {
 		v.Unavailable = true
 		return v, nil
@@ -67,7 +67,7 @@ func (p *tokenPages) view(c *fiber.Ctx) (tokensView, error) {
 	v.Tokens = listTable{Empty: lang.T("api.tokens.none"), Head: heads(lang, "api.tokens.col.id", "api.tokens.col.name",
 		"api.tokens.col.created", "api.tokens.col.last_used", "api.tokens.col.status", "api.tokens.revoke")}
 	v.Tokens.Head[5].Hidden = true
-	csrf := csrfOf(v.layout)
+	csrf := csrfOf(v.Layout)
 	for _, t := range list {
 		lastUsed, status := lang.T("api.tokens.never"), lang.T("api.tokens.active")
 		if t.LastUsed != nil {
@@ -143,7 +143,7 @@ func (p *tokenPages) revoke(c *fiber.Ctx) error {
 
 // adminName is who created or revoked a token, as the token list shows it.
 func adminName(c *fiber.Ctx) string {
-	if s := currentUser(c); s != nil {
+	if s := kit.CurrentUser(c); s != nil {
 		return s.Name
 	}
 	return i18n.EN.T("role.admin")

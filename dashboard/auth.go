@@ -14,7 +14,6 @@ import (
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
-	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
 // Sign-in. Only /healthz, /readyz, /static/*, the sign-in pages and the OpenID Connect endpoints
@@ -38,30 +37,6 @@ const (
 	csrfHeader = "X-CSRF-Token"
 )
 
-// currentUser is the signed-in person, or nil on the public routes.
-func currentUser(c *fiber.Ctx) *auth.Session {
-	s, _ := c.Locals(sessionKey).(*auth.Session)
-	return s
-}
-
-// account is what the layout shows about the signed-in person. Pages put CSRF in their forms:
-// <input type="hidden" name="csrf" value="{{.Account.CSRF}}">.
-type account struct {
-	Name string
-	Role string // in the page's language
-	CSRF string
-	// level is the role itself, for the admin menu (admin_nav.go).
-	level auth.Role
-}
-
-func accountOf(c *fiber.Ctx, lang i18n.Lang) *account {
-	s := currentUser(c)
-	if s == nil {
-		return nil
-	}
-	return &account{Name: s.Name, Role: lang.T("role." + string(s.Role)), CSRF: s.CSRF.Token(), level: s.Role}
-}
-
 // loadSession reads the session cookie. It refuses nothing: requireSession does, after the public
 // routes have had their turn.
 func (h *handler) loadSession(c *fiber.Ctx) error {
@@ -77,7 +52,7 @@ func (h *handler) loadSession(c *fiber.Ctx) error {
 		h.clearCookie(c, sessionCookie, "/")
 		return c.Next()
 	}
-	c.Locals(sessionKey, s)
+	kit.SetUser(c, s)
 	return c.Next()
 }
 
@@ -86,7 +61,7 @@ func (h *handler) loadSession(c *fiber.Ctx) error {
 // and brought back afterwards; anything else (CSV, JSON, /api, scripts) gets a bare 401.
 func (h *handler) requireSession(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	if currentUser(c) != nil {
+	if kit.CurrentUser(c) != nil {
 		return c.Next()
 	}
 	if wantsPage(c) {
@@ -96,7 +71,7 @@ func (h *handler) requireSession(c *fiber.Ctx) error {
 		}
 		return c.Redirect(target, fiber.StatusSeeOther)
 	}
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 	return c.Status(fiber.StatusUnauthorized).SendString(lang.T("auth.required") + "\n")
 }
@@ -122,7 +97,7 @@ func (h *handler) checkCSRF(c *fiber.Ctx) error {
 	if isSafeMethod(c.Method()) {
 		return c.Next()
 	}
-	if s := currentUser(c); s == nil || !s.CSRF.Check(csrfTokenOf(c)) {
+	if s := kit.CurrentUser(c); s == nil || !s.CSRF.Check(csrfTokenOf(c)) {
 		return h.refuseCSRF(c)
 	}
 	return c.Next()
@@ -156,12 +131,12 @@ func (h *handler) requireRole(role auth.Role) fiber.Handler {
 		panic(err)
 	}
 	return func(c *fiber.Ctx) error {
-		s := currentUser(c)
+		s := kit.CurrentUser(c)
 		if s == nil {
 			return h.requireSession(c)
 		}
 		if !s.Role.AtLeast(need) {
-			lang := langOf(c, h.defaultLang)
+			lang := kit.LangOf(c, h.defaultLang)
 			return h.refuse(c, fiber.StatusForbidden, "error.forbidden", "auth.role_required",
 				lang.T("role."+string(need)), lang.T("role."+string(s.Role)))
 		}
@@ -171,10 +146,10 @@ func (h *handler) requireRole(role auth.Role) fiber.Handler {
 
 // refuse answers with the error page, a heading and a message of our choosing.
 func (h *handler) refuse(c *fiber.Ctx, status int, headingKey, msgKey string, args ...any) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	heading := lang.T(headingKey)
-	page := errorPage{layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: lang.T(msgKey, args...)}
-	body, err := h.views.render("error", page)
+	page := errorPage{Layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: lang.T(msgKey, args...)}
+	body, err := h.views.Render("error", page)
 	if err != nil {
 		return err
 	}
@@ -185,7 +160,7 @@ func (h *handler) refuse(c *fiber.Ctx, status int, headingKey, msgKey string, ar
 }
 
 type loginPage struct {
-	layout
+	kit.Layout
 	Next     string
 	CSRF     string
 	Username string
@@ -197,9 +172,9 @@ type loginPage struct {
 }
 
 func (h *handler) newLoginPage(c *fiber.Ctx, next string, csrf auth.CSRF) loginPage {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	p := loginPage{
-		layout:       h.layout(c, lang, lang.T("auth.login_title")),
+		Layout:       h.layout(c, lang, lang.T("auth.login_title")),
 		Next:         next,
 		CSRF:         csrf.Token(),
 		PasswordForm: h.auth.HasUsers() || h.auth.OIDC() == nil,
@@ -220,7 +195,7 @@ func (h *handler) newLoginPage(c *fiber.Ctx, next string, csrf auth.CSRF) loginP
 // loginPage shows the sign-in form, or sends someone already signed in on to where they wanted.
 func (h *handler) loginPage(c *fiber.Ctx) error {
 	next := safeNext(c.Query("next"))
-	if currentUser(c) != nil {
+	if kit.CurrentUser(c) != nil {
 		return c.Redirect(next, fiber.StatusSeeOther)
 	}
 	// One login cookie serves every tab: a valid one is kept rather than replaced, so a form left
@@ -244,7 +219,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 	if err != nil || !csrf.Check(csrfTokenOf(c)) {
 		return h.refuseCSRF(c)
 	}
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	next := safeNext(c.FormValue("next"))
 	name := c.FormValue("username")
 	page := h.newLoginPage(c, next, csrf)
@@ -274,7 +249,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 // logout ends the session: the cookie is cleared and the session refused from now on, even if a
 // copy of the cookie turns up. Signing out without a session is a harmless no-op.
 func (h *handler) logout(c *fiber.Ctx) error {
-	if s := currentUser(c); s != nil {
+	if s := kit.CurrentUser(c); s != nil {
 		if !s.CSRF.Check(csrfTokenOf(c)) {
 			return h.refuseCSRF(c)
 		}
@@ -343,7 +318,7 @@ func (h *handler) startSession(c *fiber.Ctx, s *auth.Session) error {
 	if err != nil {
 		return err
 	}
-	if old := currentUser(c); old != nil {
+	if old := kit.CurrentUser(c); old != nil {
 		h.auth.Revoke(old)
 	}
 	h.setCookie(c, sessionCookie, value, "/", s.ExpiresAt.Sub(s.IssuedAt))

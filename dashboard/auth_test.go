@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/auth/authtest"
 	"github.com/innomed/rekkevidde/internal/config"
@@ -147,7 +148,7 @@ func authApp(t *testing.T, cfg config.Config) *fiber.App {
 	t.Helper()
 	h, app := build(Deps{Config: cfg, Log: quietLog()})
 	app.Get("/test/whoami", func(c *fiber.Ctx) error {
-		s := currentUser(c)
+		s := kit.CurrentUser(c)
 		return c.SendString(s.Name + " " + string(s.Role))
 	})
 	app.Post("/test/save", func(c *fiber.Ctx) error { return c.SendString("saved") })

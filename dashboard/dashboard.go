@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/innomed/rekkevidde/dashboard/api"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
@@ -72,8 +73,8 @@ type handler struct {
 	ready       func(ctx context.Context) error
 	cfg         config.Config
 	log         *slog.Logger
-	views       *views
-	assets      *assets
+	views       *kit.Views
+	assets      *kit.Assets
 	defaultLang i18n.Lang
 	auth        *auth.Auth
 	store       *store.Store
@@ -83,7 +84,7 @@ type handler struct {
 	secureCookies bool
 	cache         *cache.Cache
 	version       func() uint64
-	ph            placeholders
+	ph            kit.Placeholders
 	// trustedProxies is http.trusted_proxies, for finding the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
 	// apiPerMinute is each API token's budget (api.RequestsPerMinute; tests set their own).
@@ -110,11 +111,11 @@ func newHandler(deps Deps) *handler {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	assets, err := loadAssets(staticFS, "static")
+	assets, err := kit.LoadAssets()
 	if err != nil {
 		panic(err)
 	}
-	views, err := loadViews(templateFS, assets)
+	views, err := kit.LoadViews(assets)
 	if err != nil {
 		panic(err)
 	}
@@ -155,7 +156,7 @@ func newHandler(deps Deps) *handler {
 		secureCookies:  !auth.IsLoopback(deps.Config.HTTP.Listen),
 		cache:          deps.Cache,
 		version:        deps.DataVersion,
-		ph:             newPlaceholders(),
+		ph:             kit.NewPlaceholders(),
 		trustedProxies: proxyPrefixes(deps.Config.HTTP.TrustedProxies),
 		apiPerMinute:   api.RequestsPerMinute,
 	}
@@ -200,4 +201,16 @@ func (h *handler) apiDB() apitokens.DB {
 func (h *handler) apiDeps(db apitokens.DB, perMinute int) api.Deps {
 	return api.Deps{Queries: h.queries, Config: h.cfg, Lang: h.defaultLang, Log: h.log, Tokens: db,
 		PerMinute: perMinute, Site: h.site, LogPanic: h.logPanic}
+}
+
+// layout is the shared layout of a page titled title in lang, with the dashboard's menus.
+func (h *handler) layout(c *fiber.Ctx, lang i18n.Lang, title string) kit.Layout {
+	l := kit.NewLayout(c, lang, title, h.ph)
+	l.MainNav, l.AdminNav = mainNav(l), adminNav(l)
+	return l
+}
+
+// sendPage renders page with data as an HTML response.
+func (h *handler) sendPage(c *fiber.Ctx, page string, data any) error {
+	return h.views.Send(c, page, data)
 }

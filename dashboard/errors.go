@@ -10,7 +10,7 @@ import (
 )
 
 type errorPage struct {
-	layout
+	kit.Layout
 	Status  int
 	Heading string
 	Message string
@@ -19,7 +19,7 @@ type errorPage struct {
 // handleError is the one exit for every failed request: user errors get their message, fiber's own
 // errors (404, 405) a translated one, and everything else a generic 500 page with the cause logged.
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	status := fiber.StatusInternalServerError
 	heading, message := lang.T("error.title"), lang.T("error.internal")
 
@@ -45,8 +45,8 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.log.DebugContext(c.UserContext(), "request rejected", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
 
-	page := errorPage{layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: message}
-	body, renderErr := h.views.render("error", page)
+	page := errorPage{Layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: message}
+	body, renderErr := h.views.Render("error", page)
 	c.Status(status)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if renderErr != nil {

@@ -101,7 +101,7 @@ func optCount(n *uint32) string {
 
 // eventFormView is the data of templates/event_form.html.
 type eventFormView struct {
-	layout
+	kit.Layout
 	Heading string
 	// Unavailable: no store to write to; NotFound: no such event.
 	Unavailable bool
@@ -146,7 +146,7 @@ func (v eventFormView) Fields() []formField {
 func (v eventFormView) DeleteBox() confirmDelete {
 	l := v.Lang
 	return confirmDelete{Summary: l.T("eventform.delete"), Confirm: l.T("eventform.delete_confirm"),
-		Button: l.T("eventform.delete_button"), Action: v.DeleteURL, CSRF: csrfOf(v.layout)}
+		Button: l.T("eventform.delete_button"), Action: v.DeleteURL, CSRF: csrfOf(v.Layout)}
 }
 
 // CountFields are the attendance counts.
@@ -165,7 +165,7 @@ type kindOption struct {
 }
 
 func (f *eventForms) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFormView {
-	return eventFormView{layout: f.h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{},
+	return eventFormView{Layout: f.h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{},
 		Unavailable: f.h.store == nil || f.h.queries == nil}
 }
 
@@ -241,7 +241,7 @@ func (f *eventForms) unavailable(c *fiber.Ctx) error {
 // newForm is the new-event form writing to the register raw names (see account); nil with the
 // answer already given (the page saying the form is unavailable) or an error.
 func (f *eventForms) newForm(c *fiber.Ctx, raw string) (*eventFormView, error) {
-	lang := langOf(c, f.h.defaultLang)
+	lang := kit.LangOf(c, f.h.defaultLang)
 	v := f.view(c, lang, lang.T("eventform.new_title"))
 	if v.Unavailable {
 		return nil, f.unavailable(c)
@@ -371,7 +371,7 @@ func (f *eventForms) editing(c *fiber.Ctx, write bool) (*eventFormView, *query.S
 	if e == nil {
 		return nil, nil, err
 	}
-	v, err := f.editView(c, langOf(c, f.h.defaultLang), account, e)
+	v, err := f.editView(c, kit.LangOf(c, f.h.defaultLang), account, e)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -572,7 +572,7 @@ func figuresOf(e *query.StoredEvent) figures.Event {
 
 // editorName is who made a change, as the audit trail records it.
 func editorName(c *fiber.Ctx) string {
-	if s := currentUser(c); s != nil {
+	if s := kit.CurrentUser(c); s != nil {
 		return s.Name
 	}
 	return "unknown"
@@ -588,7 +588,7 @@ func withParam(u, key, value string) string {
 
 // canEditEvents tells whether the signed-in person may use the entry form.
 func (h *handler) canEditEvents(c *fiber.Ctx) bool {
-	s := currentUser(c)
+	s := kit.CurrentUser(c)
 	return s != nil && s.Role.AtLeast(auth.Editor) && h.store != nil
 }
 

@@ -23,7 +23,7 @@ const notesPath = "/markeringer"
 // notesView is the data of templates/notes.html: the list with the new-note form, or one note's
 // edit form with its changes.
 type notesView struct {
-	layout
+	kit.Layout
 	Heading, Intro string
 	// Flash: Notice after a change, Error counting the fields to correct.
 	Flash
@@ -42,7 +42,7 @@ type notesView struct {
 func (v notesView) DeleteBox() confirmDelete {
 	l := v.Lang
 	return confirmDelete{Class: "narrow-36 gap-top-s", Summary: l.T("notes.delete"), Confirm: l.T("notes.delete_confirm"),
-		Button: l.T("notes.delete"), Action: v.DeleteURL, CSRF: csrfOf(v.layout)}
+		Button: l.T("notes.delete"), Action: v.DeleteURL, CSRF: csrfOf(v.Layout)}
 }
 
 // Fields are the form's inputs after the scope.
@@ -64,7 +64,7 @@ func (h *handler) noteScopes() []string {
 }
 
 func (h *handler) notesView(c *fiber.Ctx, lang i18n.Lang, heading string) notesView {
-	v := notesView{layout: h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{}}
+	v := notesView{Layout: h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{}}
 	for _, s := range h.noteScopes() {
 		label := s
 		if s == annotations.GlobalScope {
@@ -80,7 +80,7 @@ func noteURL(n annotations.Note) string {
 }
 
 func (h *handler) notesPage(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	if h.store == nil {
 		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
@@ -154,7 +154,7 @@ func noteMessage(l i18n.Lang, fe events.FieldError) string {
 }
 
 func (h *handler) createNote(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	if h.store == nil {
 		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
@@ -222,7 +222,7 @@ func (h *handler) editingNote(c *fiber.Ctx) (notesView, *annotations.Note, error
 	if err != nil {
 		return notesView{}, nil, err
 	}
-	v, err := h.editNoteView(c, langOf(c, h.defaultLang), n)
+	v, err := h.editNoteView(c, kit.LangOf(c, h.defaultLang), n)
 	return v, n, err
 }
 

@@ -117,7 +117,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	r.cover()
 	query.CoverUpcoming(r.ctx, r.now, r.loc) // the events list: read with the KPIs' events
 	view := topicView{
-		layout:   p.h.layout(c, l, l.T("overview.title")),
+		Layout:   p.h.layout(c, l, l.T("overview.title")),
 		Heading:  l.T("overview.title"),
 		Intro:    l.T("overview.intro"),
 		Picker:   p.picker(r, "/", false),

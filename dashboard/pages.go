@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -87,7 +88,7 @@ type figure struct {
 
 // topicView is the data of the topic and overview pages.
 type topicView struct {
-	layout
+	kit.Layout
 	Heading string
 	Intro   string
 	Picker  pickerView
@@ -111,7 +112,7 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 		return err
 	}
 	view := topicView{
-		layout:  p.h.layout(c, r.lang, r.lang.T(t.key+".title")),
+		Layout:  p.h.layout(c, r.lang, r.lang.T(t.key+".title")),
 		Heading: r.lang.T(t.key + ".title"),
 		Intro:   r.lang.T(t.key + ".intro"),
 		Picker:  p.picker(r, t.path, t.timeCharts),

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
@@ -111,7 +112,7 @@ type confirmDelete struct {
 }
 
 // csrfOf is the page's CSRF token for its forms (none on the sign-in pages).
-func csrfOf(l layout) string {
+func csrfOf(l kit.Layout) string {
 	if l.Account == nil {
 		return ""
 	}

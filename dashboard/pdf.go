@@ -116,7 +116,7 @@ func (h *handler) renderSession(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusUnauthorized).SendString("render key refused\n")
 	}
 	now := time.Now()
-	c.Locals(sessionKey, &auth.Session{ID: "render", Name: g.name, Role: auth.Viewer, Method: "pdf",
+	kit.SetUser(c, &auth.Session{ID: "render", Name: g.name, Role: auth.Viewer, Method: "pdf",
 		IssuedAt: now, ExpiresAt: g.expires})
 	return c.Next()
 }
@@ -128,7 +128,7 @@ func (h *handler) reportPDF(quarterly bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		lang := langOf(c, h.defaultLang)
+		lang := kit.LangOf(c, h.defaultLang)
 		if err := h.printer.renderer.Available(); err != nil {
 			h.log.WarnContext(c.UserContext(), "report PDF asked for without Chromium", "err", err)
 			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.pdf_missing"}
@@ -138,7 +138,7 @@ func (h *handler) reportPDF(quarterly bool) fiber.Handler {
 			q.Set("site", site)
 		}
 		name := "pdf"
-		if u := currentUser(c); u != nil {
+		if u := kit.CurrentUser(c); u != nil {
 			name = u.Name
 		}
 		data, err := h.printer.print(c.UserContext(), strings.TrimSuffix(c.Path(), "/pdf")+"?"+q.Encode(), name)

@@ -85,7 +85,7 @@ func (p *pages) parseRequest(c *fiber.Ctx) (*request, error) {
 	if p.h.queries == nil {
 		return nil, errors.New("dashboard started without a query layer (Deps.Queries)")
 	}
-	r := &request{c: c, ctx: c.UserContext(), lang: langOf(c, p.h.defaultLang), loc: p.loc, now: p.now()}
+	r := &request{c: c, ctx: c.UserContext(), lang: kit.LangOf(c, p.h.defaultLang), loc: p.loc, now: p.now()}
 	r.today = utcDate(r.now.In(r.loc))
 	site, err := p.h.site(c.Query("site"))
 	if err != nil {

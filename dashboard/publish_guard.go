@@ -44,7 +44,7 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 		if w == nil {
 			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 		}
-		user := currentUser(c)
+		user := kit.CurrentUser(c)
 		if user == nil {
 			return h.requireSession(c)
 		}
@@ -93,7 +93,7 @@ func (h *handler) guardPublishing(c *fiber.Ctx, lang i18n.Lang, v report.View, p
 			page.PublishNote = lang.T(key, open.Period, dayText(open.Closes))
 		}
 	}
-	u := currentUser(c)
+	u := kit.CurrentUser(c)
 	if v.Publication != nil && u != nil && u.Role.AtLeast(auth.Admin) && h.reportWriter() != nil {
 		page.WithdrawURL = withdrawURL(c)
 	}

@@ -120,7 +120,7 @@ type reportJSON struct {
 // sendReportFile answers …/csv, …/xlsx or …/json with the shown report's figures; a published
 // report's CSV and XLSX end with the figures that differ today.
 func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	format := c.Params("format")
 	tables := report.DownloadTables(lang, v)
 	site, err := h.site(c.Query("site"))
@@ -190,7 +190,7 @@ func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, repo
 	if w == nil {
 		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
-	user := currentUser(c)
+	user := kit.CurrentUser(c)
 	if user == nil {
 		return h.requireSession(c)
 	}
@@ -213,7 +213,7 @@ func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, repo
 
 // reportPage is the data of templates/report.html.
 type reportPage struct {
-	layout
+	kit.Layout
 	Heading, Intro string
 	Summary        []string
 	Sections       []reportSection
@@ -299,7 +299,7 @@ func reportSectionOf(tableID string) string {
 }
 
 func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	page := reportPage{}
 	base := c.Path()
 	var heading string
@@ -313,7 +313,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		page.Intro = lang.T("report.quarterly_intro")
 		page.Summary = d.Summary.In(lang)
 	}
-	page.layout = h.layout(c, lang, heading)
+	page.Layout = h.layout(c, lang, heading)
 	page.Heading = heading
 	if p := v.Publication; p != nil {
 		page.IsPublished = true
@@ -330,7 +330,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		page.Downloads = append(page.Downloads, actionLink{URL: base + "/" + f + query, Label: strings.ToUpper(f)})
 	}
 	page.PDF, page.PDFNote = h.pdfLink(lang, base, query)
-	if u := currentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && h.reportWriter() != nil {
+	if u := kit.CurrentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && h.reportWriter() != nil {
 		page.CanPublish, page.PublishURL = true, base+"/publiser"+query
 	}
 	h.guardPublishing(c, lang, v, &page)
@@ -488,7 +488,7 @@ func platformTitle(p string) string {
 
 // reportsIndex lists the years and quarters that hold figures, newest first.
 type reportsIndexPage struct {
-	layout
+	kit.Layout
 	Years []reportYearLinks
 }
 
@@ -499,7 +499,7 @@ type reportYearLinks struct {
 }
 
 func (h *handler) reportsIndex(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	if h.queries == nil {
 		return errors.New("reports: dashboard started without a query layer (Deps.Queries)")
 	}
@@ -526,7 +526,7 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(years)))
-	page := reportsIndexPage{layout: h.layout(c, lang, lang.T("report.index_title"))}
+	page := reportsIndexPage{Layout: h.layout(c, lang, lang.T("report.index_title"))}
 	for _, y := range years {
 		l := reportYearLinks{Year: y, Annual: "/rapporter/ar/" + strconv.Itoa(y)}
 		for q := 1; q <= 4; q++ {

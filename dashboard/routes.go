@@ -59,7 +59,7 @@ func (h *handler) routeTable(a *api.API) []route {
 	t := []route{
 		{fiber.MethodGet, "/healthz", infra, h.healthz},
 		{fiber.MethodGet, "/readyz", infra, h.readyz},
-		{fiber.MethodGet, "/static/:sum/*", infra, h.static},
+		{fiber.MethodGet, "/static/:sum/*", infra, h.assets.Serve},
 
 		// The read API: bearer tokens, never sessions (dashboard/api).
 		{fiber.MethodGet, api.Prefix + "/openapi.yaml", apiOpen, a.OpenAPI},

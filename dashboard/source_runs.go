@@ -90,7 +90,7 @@ func (h *handler) control(c *fiber.Ctx, l i18n.Lang, sv *sourceView, f query.Fre
 	if sv.Running && sv.State != string(query.StateRunning) {
 		sv.State, sv.StateText = string(query.StateRunning), l.T("state.running")
 	}
-	if s := currentUser(c); s == nil || !s.Role.AtLeast(auth.Admin) {
+	if s := kit.CurrentUser(c); s == nil || !s.Role.AtLeast(auth.Admin) {
 		return
 	}
 	sv.RunsURL, sv.RunsLabel = sourcesPath+"/"+url.PathEscape(f.Source), l.T("sources.runs_label", f.Source)
@@ -101,7 +101,7 @@ func (h *handler) control(c *fiber.Ctx, l i18n.Lang, sv *sourceView, f query.Fre
 
 // sourceRunsView is the data of templates/source_runs.html.
 type sourceRunsView struct {
-	layout
+	kit.Layout
 	Heading     string
 	Source      string
 	Running     bool
@@ -270,7 +270,7 @@ func sourceID(c *fiber.Ctx) string {
 }
 
 func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	if h.queries == nil {
 		return errors.New("source runs: no query layer")
 	}
@@ -282,7 +282,7 @@ func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
 	if len(runs) == 0 && !h.configured(id) {
 		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
 	}
-	v := sourceRunsView{layout: h.layout(c, lang, lang.T("sources.title", id)), Heading: lang.T("sources.title", id), Source: id}
+	v := sourceRunsView{Layout: h.layout(c, lang, lang.T("sources.title", id)), Heading: lang.T("sources.title", id), Source: id}
 	recorded := false
 	for _, r := range runs {
 		recorded = recorded || r.Status == query.RunRunning
