@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/innomed/rekkevidde/dashboard/api"
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
@@ -94,7 +95,7 @@ func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 	st := demoStore(t)
 	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	admin := newBrowser(t, app)
-	admin.cookies[sessionCookie] = testSessionCookie(t, "admin")
+	admin.cookies[signin.SessionCookie] = testSessionCookie(t, "admin")
 
 	page := admin.get(adminTokensPath)
 	if page.status != http.StatusOK || !strings.Contains(page.body, "Ingen nøkler ennå") {
@@ -146,7 +147,7 @@ func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 		t.Fatalf("no revoke form for the token in:\n%s", again.body)
 	}
 	viewer := newBrowser(t, app)
-	viewer.cookies[sessionCookie] = testSessionCookie(t, "viewer")
+	viewer.cookies[signin.SessionCookie] = testSessionCookie(t, "viewer")
 	if r := viewer.get(adminTokensPath); r.status != http.StatusForbidden {
 		t.Fatalf("viewer on the token page: %d", r.status)
 	}

@@ -9,13 +9,13 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
-	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
@@ -80,13 +80,13 @@ type handler struct {
 	store       *store.Store
 	collections Collections
 	printer     *printer
-	// secureCookies: the listener is not loopback, so cookies are Secure whatever the request says.
-	secureCookies bool
-	cache         *cache.Cache
-	version       func() uint64
-	ph            kit.Placeholders
-	// trustedProxies is http.trusted_proxies, for finding the client in X-Forwarded-For.
-	trustedProxies []netip.Prefix
+	cache       *cache.Cache
+	version     func() uint64
+	ph          kit.Placeholders
+	// render draws every page through the shared layout with the dashboard's menus.
+	render *kit.Renderer
+	// signin is the sign-in pages and the session middleware (dashboard/signin).
+	signin *signin.Signin
 	// apiPerMinute is each API token's budget (api.RequestsPerMinute; tests set their own).
 	apiPerMinute int
 }
@@ -141,25 +141,28 @@ func newHandler(deps Deps) *handler {
 		renderer = pdf.New(pdf.Options{Chromium: deps.Config.PDF.Chromium, Timeout: deps.Config.PDF.Timeout, Log: log})
 	}
 	h := &handler{
-		queries:     deps.Queries,
-		ready:       deps.Ready,
-		cfg:         deps.Config,
-		log:         log,
-		views:       views,
-		assets:      assets,
-		defaultLang: lang,
-		auth:        authn,
-		store:       deps.Store,
-		collections: deps.Collections,
-		printer:     newPrinter(renderer),
-		// Decided once from http.listen; see setCookie.
-		secureCookies:  !auth.IsLoopback(deps.Config.HTTP.Listen),
-		cache:          deps.Cache,
-		version:        deps.DataVersion,
-		ph:             kit.NewPlaceholders(),
-		trustedProxies: proxyPrefixes(deps.Config.HTTP.TrustedProxies),
-		apiPerMinute:   api.RequestsPerMinute,
+		queries:      deps.Queries,
+		ready:        deps.Ready,
+		cfg:          deps.Config,
+		log:          log,
+		views:        views,
+		assets:       assets,
+		defaultLang:  lang,
+		auth:         authn,
+		store:        deps.Store,
+		collections:  deps.Collections,
+		printer:      newPrinter(renderer),
+		cache:        deps.Cache,
+		version:      deps.DataVersion,
+		ph:           kit.NewPlaceholders(),
+		apiPerMinute: api.RequestsPerMinute,
 	}
+	h.render = &kit.Renderer{Views: views, Placeholders: h.ph, Lang: lang,
+		Menus: func(l kit.Layout) ([]kit.NavLink, []kit.NavLink) { return mainNav(l), adminNav(l) }}
+	h.signin = signin.New(signin.Deps{Auth: authn, Log: log, Render: h.render, Lang: lang,
+		// Decided once from http.listen; see signin's setCookie.
+		SecureCookies:  !auth.IsLoopback(deps.Config.HTTP.Listen),
+		TrustedProxies: deps.Config.HTTP.TrustedProxies})
 	return h
 }
 
@@ -205,12 +208,10 @@ func (h *handler) apiDeps(db apitokens.DB, perMinute int) api.Deps {
 
 // layout is the shared layout of a page titled title in lang, with the dashboard's menus.
 func (h *handler) layout(c *fiber.Ctx, lang i18n.Lang, title string) kit.Layout {
-	l := kit.NewLayout(c, lang, title, h.ph)
-	l.MainNav, l.AdminNav = mainNav(l), adminNav(l)
-	return l
+	return h.render.Layout(c, lang, title)
 }
 
 // sendPage renders page with data as an HTML response.
 func (h *handler) sendPage(c *fiber.Ctx, page string, data any) error {
-	return h.views.Send(c, page, data)
+	return h.render.Send(c, page, data)
 }

@@ -9,13 +9,6 @@ import (
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 )
 
-type errorPage struct {
-	kit.Layout
-	Status  int
-	Heading string
-	Message string
-}
-
 // handleError is the one exit for every failed request: user errors get their message, fiber's own
 // errors (404, 405) a translated one, and everything else a generic 500 page with the cause logged.
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
@@ -45,7 +38,7 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.log.DebugContext(c.UserContext(), "request rejected", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
 
-	page := errorPage{Layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: message}
+	page := kit.ErrorPage{Layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: message}
 	body, renderErr := h.views.Render("error", page)
 	c.Status(status)
 	c.Set(fiber.HeaderCacheControl, "no-store")

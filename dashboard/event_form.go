@@ -235,7 +235,7 @@ func (h *handler) fromAPI(e *query.StoredEvent) bool {
 }
 
 func (f *eventForms) unavailable(c *fiber.Ctx) error {
-	return f.h.refuse(c, fiber.StatusServiceUnavailable, "eventform.unavailable_title", "eventform.unavailable")
+	return f.h.render.Refuse(c, fiber.StatusServiceUnavailable, "eventform.unavailable_title", "eventform.unavailable")
 }
 
 // newForm is the new-event form writing to the register raw names (see account); nil with the
@@ -322,7 +322,7 @@ func (f *eventForms) stored(c *fiber.Ctx, write bool) (string, *query.StoredEven
 		return "", nil, err
 	}
 	if e == nil {
-		return "", nil, f.h.refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", kit.Clip(id))
+		return "", nil, f.h.render.Refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", kit.Clip(id))
 	}
 	if write && f.h.fromAPI(e) {
 		return "", nil, f.apiOwned(c, e)
@@ -332,7 +332,7 @@ func (f *eventForms) stored(c *fiber.Ctx, write bool) (string, *query.StoredEven
 
 // apiOwned refuses to change an event a collector writes.
 func (f *eventForms) apiOwned(c *fiber.Ctx, e *query.StoredEvent) error {
-	return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
+	return f.h.render.Refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
 }
 
 // editView is the edit page of e: its form (or why there is none) and its changes.

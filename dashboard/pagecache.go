@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -201,4 +202,4 @@ func (h *handler) discovery(ctx context.Context, siteID string, loc *time.Locati
 
 // SessionCookie is the name of the sign-in cookie, for tools that drive the dashboard with a
 // session they made themselves (`rekkevidde bench`).
-const SessionCookie = sessionCookie
+const SessionCookie = signin.SessionCookie

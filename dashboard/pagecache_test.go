@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/chtest"
@@ -65,7 +66,7 @@ func TestCachedPagesKeepPerPersonPartsApartAndFollowWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+		req.AddCookie(&http.Cookie{Name: signin.SessionCookie, Value: cookie})
 		resp, err := app.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)

@@ -46,7 +46,7 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 		}
 		user := kit.CurrentUser(c)
 		if user == nil {
-			return h.requireSession(c)
+			return h.signin.RequireSession(c)
 		}
 		b, err := h.reportBuilder(c)
 		if err != nil {

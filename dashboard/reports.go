@@ -192,7 +192,7 @@ func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, repo
 	}
 	user := kit.CurrentUser(c)
 	if user == nil {
-		return h.requireSession(c)
+		return h.signin.RequireSession(c)
 	}
 	if c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
 		return kit.BadRequest("report.publish_confirm_needed")

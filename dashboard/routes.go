@@ -72,15 +72,15 @@ func (h *handler) routeTable(a *api.API) []route {
 		// through to the sign-in.
 		{methodAll, api.Prefix + "/*", apiOpen, a.Unknown},
 
-		// Sign-in (auth.go).
-		{fiber.MethodGet, "/login", public, h.loginPage},
-		{fiber.MethodPost, "/login", public, h.login},
-		{fiber.MethodPost, "/logout", public, h.logout},
+		// Sign-in (dashboard/signin).
+		{fiber.MethodGet, "/login", public, h.signin.LoginPage},
+		{fiber.MethodPost, "/login", public, h.signin.Login},
+		{fiber.MethodPost, "/logout", public, h.signin.Logout},
 	}
 	if h.auth.OIDC() != nil {
 		t = append(t,
-			route{fiber.MethodGet, "/auth/oidc", public, h.oidcStart},
-			route{fiber.MethodGet, "/auth/callback", public, h.oidcCallback})
+			route{fiber.MethodGet, "/auth/oidc", public, h.signin.OIDCStart},
+			route{fiber.MethodGet, "/auth/callback", public, h.signin.OIDCCallback})
 	}
 
 	// The pages people sign in to see, and a CSV download of every table on them
@@ -156,8 +156,8 @@ func (h *handler) routes(app *fiber.App) {
 	table := h.routeTable(a)
 	guard := map[access][]fiber.Handler{
 		apiToken: a.Authenticated(),
-		editor:   {h.requireRole(auth.Editor)},
-		admin:    {h.requireRole(auth.Admin)},
+		editor:   {h.signin.RequireRole(auth.Editor)},
+		admin:    {h.signin.RequireRole(auth.Admin)},
 	}
 	register := func(levels ...access) {
 		for _, r := range table {
@@ -187,9 +187,9 @@ func (h *handler) routes(app *fiber.App) {
 	// Sign-in. Every route registered after requireSession needs a signed-in person, and every
 	// request there that changes anything needs the session's CSRF token. Roles are per route
 	// (requireRole, from the table's access).
-	app.Use(h.loadSession)
+	app.Use(h.signin.LoadSession)
 	app.Use(h.renderSession) // the PDF printer's own requests (pdf.go)
 	register(public)
-	app.Use(h.requireSession, h.checkCSRF)
+	app.Use(h.signin.RequireSession, h.signin.CheckCSRF)
 	register(signedIn, editor, admin)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/innomed/rekkevidde/dashboard/api"
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/auth"
 )
 
@@ -62,7 +63,7 @@ func TestEveryRouteRefusesWhoTheTableKeepsOut(t *testing.T) {
 		if role != "" {
 			cookie, s := testSession(t, role, nil)
 			req.AddCookie(cookie)
-			req.Header.Set(csrfHeader, s.CSRF.Token()) // so that only the role can refuse a POST
+			req.Header.Set(signin.CSRFHeader, s.CSRF.Token()) // so that only the role can refuse a POST
 		}
 		return exchange(t, app, req)
 	}

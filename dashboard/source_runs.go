@@ -280,7 +280,7 @@ func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
 		return err
 	}
 	if len(runs) == 0 && !h.configured(id) {
-		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
+		return h.render.Refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
 	}
 	v := sourceRunsView{Layout: h.layout(c, lang, lang.T("sources.title", id)), Heading: lang.T("sources.title", id), Source: id}
 	recorded := false
@@ -312,13 +312,13 @@ func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
 func (h *handler) startSource(c *fiber.Ctx) error {
 	id := sourceID(c)
 	if h.collections == nil {
-		return h.refuse(c, fiber.StatusServiceUnavailable, "sources.cannot_start", "sources.no_scheduler")
+		return h.render.Refuse(c, fiber.StatusServiceUnavailable, "sources.cannot_start", "sources.no_scheduler")
 	}
 	if !h.configured(id) {
-		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
+		return h.render.Refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
 	}
 	if !h.scheduled(id) {
-		return h.refuse(c, fiber.StatusConflict, "sources.cannot_start", "sources.disabled", id, id)
+		return h.render.Refuse(c, fiber.StatusConflict, "sources.cannot_start", "sources.disabled", id, id)
 	}
 	// The id is configured and on the schedule, so the scheduler knows it: any error is ours.
 	if err := h.collections.Trigger(id); err != nil {
