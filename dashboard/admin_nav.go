@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 )
@@ -27,7 +28,7 @@ func adminNav(l kit.Layout) []kit.NavLink {
 	}
 	links := [][2]string{{notesPath, "nav.notes"}}
 	if l.Account.Level.AtLeast(auth.Admin) {
-		links = append(links, [2]string{sourcesPath, "nav.sources"}, [2]string{adminTokensPath, "nav.api_tokens"})
+		links = append(links, [2]string{sourcesPath, "nav.sources"}, [2]string{admin.TokensPath, "nav.api_tokens"})
 	}
 	out := make([]kit.NavLink, 0, len(links))
 	for _, p := range links {

@@ -29,6 +29,9 @@ import (
 	"github.com/innomed/rekkevidde/internal/store"
 )
 
+// tokensPath is the admin page for API tokens, as people reach it (dashboard/admin).
+const tokensPath = "/admin/api-tokens"
+
 // apiApp is the whole dashboard over st (its tokens too), with a per-token budget of perMinute
 // API requests.
 func apiApp(t *testing.T, st *store.Store, cfg config.Config, perMinute int) *fiber.App {
@@ -97,22 +100,22 @@ func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 	admin := newBrowser(t, app)
 	admin.cookies[signin.SessionCookie] = testSessionCookie(t, "admin")
 
-	page := admin.get(adminTokensPath)
+	page := admin.get(tokensPath)
 	if page.status != http.StatusOK || !strings.Contains(page.body, "Ingen nøkler ennå") {
 		t.Fatalf("token page: %d\n%s", page.status, page.body)
 	}
 	// Without the CSRF token the form is refused, and nothing is created.
-	if r := admin.do(http.MethodPost, adminTokensPath, url.Values{"name": {"Power BI"}}); r.status != http.StatusForbidden {
+	if r := admin.do(http.MethodPost, tokensPath, url.Values{"name": {"Power BI"}}); r.status != http.StatusForbidden {
 		t.Fatalf("create without CSRF: %d", r.status)
 	}
-	created := admin.do(http.MethodPost, adminTokensPath, url.Values{"csrf": {csrfIn(t, page.body)}, "name": {"Power BI"}})
+	created := admin.do(http.MethodPost, tokensPath, url.Values{"csrf": {csrfIn(t, page.body)}, "name": {"Power BI"}})
 	m := newTokenOnPage.FindStringSubmatch(created.body)
 	if created.status != http.StatusOK || m == nil || created.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create: %d, cache %q\n%s", created.status, created.header.Get("Cache-Control"), created.body)
 	}
 	token := m[1]
 	// Shown once: the list afterwards names it but never shows it.
-	again := admin.get(adminTokensPath)
+	again := admin.get(tokensPath)
 	if strings.Contains(again.body, token) || !strings.Contains(again.body, "Power BI") || !strings.Contains(again.body, "test-admin") {
 		t.Fatalf("token list shows the secret or lacks the token:\n%s", again.body)
 	}
@@ -148,10 +151,10 @@ func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 	}
 	viewer := newBrowser(t, app)
 	viewer.cookies[signin.SessionCookie] = testSessionCookie(t, "viewer")
-	if r := viewer.get(adminTokensPath); r.status != http.StatusForbidden {
+	if r := viewer.get(tokensPath); r.status != http.StatusForbidden {
 		t.Fatalf("viewer on the token page: %d", r.status)
 	}
-	revoked := admin.do(http.MethodPost, adminTokensPath+"/"+id[1]+"/revoke", url.Values{"csrf": {csrfIn(t, again.body)}})
+	revoked := admin.do(http.MethodPost, tokensPath+"/"+id[1]+"/revoke", url.Values{"csrf": {csrfIn(t, again.body)}})
 	if revoked.status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d\n%s", revoked.status, revoked.body)
 	}
@@ -167,10 +170,10 @@ func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 	if !strings.Contains(after.body, "trukket tilbake") || strings.Contains(after.body, `action="/admin/api-tokens/`+id[1]+`/revoke"`) {
 		t.Fatalf("list after revoking:\n%s", after.body)
 	}
-	if r := admin.do(http.MethodPost, adminTokensPath+"/"+id[1]+"/revoke", url.Values{"csrf": {csrfIn(t, after.body)}}); r.status != http.StatusConflict {
+	if r := admin.do(http.MethodPost, tokensPath+"/"+id[1]+"/revoke", url.Values{"csrf": {csrfIn(t, after.body)}}); r.status != http.StatusConflict {
 		t.Fatalf("revoking twice: %d", r.status)
 	}
-	if r := admin.do(http.MethodPost, adminTokensPath, url.Values{"csrf": {csrfIn(t, after.body)}, "name": {"  "}}); r.status != http.StatusBadRequest {
+	if r := admin.do(http.MethodPost, tokensPath, url.Values{"csrf": {csrfIn(t, after.body)}, "name": {"  "}}); r.status != http.StatusBadRequest {
 		t.Fatalf("empty name: %d", r.status)
 	}
 }

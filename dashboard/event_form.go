@@ -110,7 +110,7 @@ type eventFormView struct {
 	Register string
 	V        eventFormValues
 	// Errors are the messages per field name (events.Field*); Flash.Error counts them.
-	Errors map[string]fieldErr
+	Errors map[string]kit.FieldErr
 	Kinds  []kindOption
 	// ReadOnly says why the event cannot be changed here (it comes from an API).
 	ReadOnly  string
@@ -118,23 +118,23 @@ type eventFormView struct {
 	DeleteURL string
 	BackURL   string
 	// Flash: Notice after a save, Warning on a deleted event, Error counting the fields to correct.
-	Flash
+	kit.Flash
 	// Editing is true on an existing event's page, which lists its changes.
 	Editing bool
-	Changes listTable
+	Changes kit.ListTable
 }
 
 // field is the form's input id for name, with its value and message.
-func (v eventFormView) field(id, name, label, hint, kind, value string) formField {
-	return formField{ID: id, Name: name, Label: label, Hint: hint, Kind: kind, Value: value, Err: v.Errors[name]}
+func (v eventFormView) field(id, name, label, hint, kind, value string) kit.FormField {
+	return kit.FormField{ID: id, Name: name, Label: label, Hint: hint, Kind: kind, Value: value, Err: v.Errors[name]}
 }
 
 // Fields are the event's inputs after its kind: title, dates and times.
-func (v eventFormView) Fields() []formField {
+func (v eventFormView) Fields() []kit.FormField {
 	l := v.Lang
 	title := v.field("ev-title", events.FieldTitle, l.T("eventform.title"), "", "text", v.V.Title)
 	title.MaxLength = 300
-	return []formField{title,
+	return []kit.FormField{title,
 		v.field("ev-date", events.FieldDate, l.T("eventform.date"), "", "date", v.V.Date),
 		v.field("ev-start", events.FieldStartTime, l.T("eventform.start_time"), l.T("eventform.time_hint"), "time", v.V.StartTime),
 		v.field("ev-end", events.FieldEndTime, l.T("eventform.end_time"), l.T("eventform.time_hint"), "time", v.V.EndTime),
@@ -143,16 +143,16 @@ func (v eventFormView) Fields() []formField {
 }
 
 // DeleteBox asks before the event is deleted.
-func (v eventFormView) DeleteBox() confirmDelete {
+func (v eventFormView) DeleteBox() kit.ConfirmDelete {
 	l := v.Lang
-	return confirmDelete{Summary: l.T("eventform.delete"), Confirm: l.T("eventform.delete_confirm"),
-		Button: l.T("eventform.delete_button"), Action: v.DeleteURL, CSRF: csrfOf(v.Layout)}
+	return kit.ConfirmDelete{Summary: l.T("eventform.delete"), Confirm: l.T("eventform.delete_confirm"),
+		Button: l.T("eventform.delete_button"), Action: v.DeleteURL, CSRF: kit.CSRFOf(v.Layout)}
 }
 
 // CountFields are the attendance counts.
-func (v eventFormView) CountFields() []formField {
+func (v eventFormView) CountFields() []kit.FormField {
 	l := v.Lang
-	return []formField{
+	return []kit.FormField{
 		v.field("ev-registered", events.FieldRegistered, l.T("eventform.registered"), "", "count", v.V.Registered),
 		v.field("ev-on-site", events.FieldAttendedOnSite, l.T("eventform.on_site"), "", "count", v.V.OnSite),
 		v.field("ev-digital", events.FieldAttendedDigital, l.T("eventform.digital"), "", "count", v.V.Digital),
@@ -165,7 +165,7 @@ type kindOption struct {
 }
 
 func (f *eventForms) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFormView {
-	return eventFormView{Layout: f.h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{},
+	return eventFormView{Layout: f.h.layout(c, lang, heading), Heading: heading, Errors: map[string]kit.FieldErr{},
 		Unavailable: f.h.store == nil || f.h.queries == nil}
 }
 
@@ -356,11 +356,11 @@ func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *q
 	if err != nil {
 		return v, err
 	}
-	rows := make([]changeRow, 0, len(changes))
+	rows := make([]kit.ChangeRow, 0, len(changes))
 	for _, ch := range changes {
 		rows = append(rows, f.changeRow(lang, ch))
 	}
-	v.Changes = changeLog(lang, rows)
+	v.Changes = kit.ChangeLog(lang, rows)
 	return v, nil
 }
 
@@ -451,7 +451,7 @@ func (f *eventForms) refused(c *fiber.Ctx, v *eventFormView, err error) error {
 	}
 	for _, fe := range errs {
 		if _, seen := v.Errors[fe.Field]; !seen {
-			v.Errors[fe.Field] = fieldErr{Field: fe.Field, Message: fieldMessage(v.Lang, fe, v.V)}
+			v.Errors[fe.Field] = kit.FieldErr{Field: fe.Field, Message: fieldMessage(v.Lang, fe, v.V)}
 		}
 	}
 	v.Error = v.Lang.T("eventform.errors", len(v.Errors))
@@ -523,9 +523,9 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 }
 
 // changeRow describes one audit row: what a creation set, or what an update changed.
-func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) changeRow {
+func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) kit.ChangeRow {
 	loc := kit.Zone(f.h.cfg)
-	row := changeRow{When: dateTime(l, ch.At, loc), By: ch.By, Action: keyName(l, "eventform.action", ch.Action)}
+	row := kit.ChangeRow{When: dateTime(l, ch.At, loc), By: ch.By, Action: keyName(l, "eventform.action", ch.Action)}
 	fields := func(s *query.EventSnapshot) []string {
 		if s == nil {
 			return make([]string, 7)

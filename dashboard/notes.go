@@ -26,29 +26,29 @@ type notesView struct {
 	kit.Layout
 	Heading, Intro string
 	// Flash: Notice after a change, Error counting the fields to correct.
-	Flash
-	Errors map[string]fieldErr
+	kit.Flash
+	Errors map[string]kit.FieldErr
 	Action string
 	V      annotations.Input
 	Scopes []actionLink // URL is the value
-	Notes  listTable
+	Notes  kit.ListTable
 	// Editing: one note's page (DeleteURL, Changes).
 	Editing   bool
 	DeleteURL string
-	Changes   listTable
+	Changes   kit.ListTable
 }
 
 // DeleteBox asks before the note is deleted.
-func (v notesView) DeleteBox() confirmDelete {
+func (v notesView) DeleteBox() kit.ConfirmDelete {
 	l := v.Lang
-	return confirmDelete{Class: "narrow-36 gap-top-s", Summary: l.T("notes.delete"), Confirm: l.T("notes.delete_confirm"),
-		Button: l.T("notes.delete"), Action: v.DeleteURL, CSRF: csrfOf(v.Layout)}
+	return kit.ConfirmDelete{Class: "narrow-36 gap-top-s", Summary: l.T("notes.delete"), Confirm: l.T("notes.delete_confirm"),
+		Button: l.T("notes.delete"), Action: v.DeleteURL, CSRF: kit.CSRFOf(v.Layout)}
 }
 
 // Fields are the form's inputs after the scope.
-func (v notesView) Fields() []formField {
+func (v notesView) Fields() []kit.FormField {
 	l := v.Lang
-	return []formField{
+	return []kit.FormField{
 		{ID: "note-date", Name: annotations.FieldDate, Label: l.T("notes.date"), Kind: "date", Value: v.V.Date, Err: v.Errors[annotations.FieldDate]},
 		{ID: "note-title", Name: annotations.FieldTitle, Label: l.T("notes.text"), MaxLength: 200, Value: v.V.Title, Err: v.Errors[annotations.FieldTitle]},
 		{ID: "note-link", Name: annotations.FieldLink, Label: l.T("notes.link"), Kind: "url", MaxLength: 500, Value: v.V.Link, Err: v.Errors[annotations.FieldLink]},
@@ -64,7 +64,7 @@ func (h *handler) noteScopes() []string {
 }
 
 func (h *handler) notesView(c *fiber.Ctx, lang i18n.Lang, heading string) notesView {
-	v := notesView{Layout: h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{}}
+	v := notesView{Layout: h.layout(c, lang, heading), Heading: heading, Errors: map[string]kit.FieldErr{}}
 	for _, s := range h.noteScopes() {
 		label := s
 		if s == annotations.GlobalScope {
@@ -103,11 +103,11 @@ func (h *handler) sendNotes(c *fiber.Ctx, v notesView) error {
 			return err
 		}
 		l := v.Lang
-		v.Notes = listTable{Class: "notes-table narrow-52", Empty: l.T("notes.none"),
-			Head: heads(l, "notes.date", "notes.text", "notes.scope", "notes.edit")}
+		v.Notes = kit.ListTable{Class: "notes-table narrow-52", Empty: l.T("notes.none"),
+			Head: kit.Heads(l, "notes.date", "notes.text", "notes.scope", "notes.edit")}
 		v.Notes.Head[3].Hidden = true
 		for _, n := range notes {
-			v.Notes.Rows = append(v.Notes.Rows, listRow{Cells: []listCell{{Text: shortDate(l, n.Date)},
+			v.Notes.Rows = append(v.Notes.Rows, kit.ListRow{Cells: []kit.ListCell{{Text: shortDate(l, n.Date)},
 				{Text: n.Title, Header: true, Link: n.Link, External: true}, {Text: n.Scope}, {Text: l.T("notes.edit"), Link: noteURL(n)}}})
 		}
 	}
@@ -126,7 +126,7 @@ func (h *handler) refusedNote(c *fiber.Ctx, v notesView, err error) error {
 		return err
 	}
 	for _, fe := range errs {
-		v.Errors[fe.Field] = fieldErr{Field: fe.Field, Message: noteMessage(v.Lang, fe)}
+		v.Errors[fe.Field] = kit.FieldErr{Field: fe.Field, Message: noteMessage(v.Lang, fe)}
 	}
 	v.Error = v.Lang.T("eventform.errors", len(v.Errors))
 	c.Status(fiber.StatusUnprocessableEntity)
@@ -194,9 +194,9 @@ func (h *handler) editNoteView(c *fiber.Ctx, lang i18n.Lang, n *annotations.Note
 	if err != nil {
 		return v, err
 	}
-	rows := make([]changeRow, 0, len(changes))
+	rows := make([]kit.ChangeRow, 0, len(changes))
 	for _, ch := range changes {
-		row := changeRow{When: dateTime(lang, ch.At, h.location()), By: ch.By, Action: lang.T("eventform.action." + ch.Action)}
+		row := kit.ChangeRow{When: dateTime(lang, ch.At, h.location()), By: ch.By, Action: lang.T("eventform.action." + ch.Action)}
 		if ch.Before != nil && ch.After != nil && ch.Action == annotations.ActionUpdated {
 			if ch.Before.Title != ch.After.Title {
 				row.What = append(row.What, fmt.Sprintf("%s → %s", ch.Before.Title, ch.After.Title))
@@ -212,7 +212,7 @@ func (h *handler) editNoteView(c *fiber.Ctx, lang i18n.Lang, n *annotations.Note
 		}
 		rows = append(rows, row)
 	}
-	v.Changes = changeLog(lang, rows)
+	v.Changes = kit.ChangeLog(lang, rows)
 	return v, nil
 }
 

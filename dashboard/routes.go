@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/internal/auth"
 )
@@ -25,8 +26,8 @@ const (
 	signedIn
 	// editor: a signed-in editor or admin (requireRole).
 	editor
-	// admin: a signed-in admin (requireRole).
-	admin
+	// adminOnly: a signed-in admin (requireRole).
+	adminOnly
 )
 
 func (a access) String() string {
@@ -55,7 +56,7 @@ func (h *handler) routeTable(a *api.API) []route {
 		panic(err)
 	}
 	f := &eventForms{h: h}
-	tokens := newTokenPages(h, h.apiDB())
+	tokens := admin.NewTokens(admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Tokens: h.apiDB()})
 	t := []route{
 		{fiber.MethodGet, "/healthz", infra, h.healthz},
 		{fiber.MethodGet, "/readyz", infra, h.readyz},
@@ -111,13 +112,13 @@ func (h *handler) routeTable(a *api.API) []route {
 		route{fiber.MethodGet, "/rapporter/kvartal/:period/:format", signedIn, h.cached(h.reportDownload(true))},
 		route{fiber.MethodPost, "/rapporter/kvartal/:period/publiser", editor, h.publishQuarterlyReport},
 		// Withdrawing a publication (publish_guard.go).
-		route{fiber.MethodPost, "/rapporter/ar/:year/trekk-tilbake", admin, h.withdrawReport(false)},
-		route{fiber.MethodPost, "/rapporter/kvartal/:period/trekk-tilbake", admin, h.withdrawReport(true)},
+		route{fiber.MethodPost, "/rapporter/ar/:year/trekk-tilbake", adminOnly, h.withdrawReport(false)},
+		route{fiber.MethodPost, "/rapporter/kvartal/:period/trekk-tilbake", adminOnly, h.withdrawReport(true)},
 
-		// The read API's tokens (api_admin.go).
-		route{fiber.MethodGet, adminTokensPath, admin, tokens.list},
-		route{fiber.MethodPost, adminTokensPath, admin, tokens.create},
-		route{fiber.MethodPost, adminTokensPath + "/:id/revoke", admin, tokens.revoke},
+		// The read API's tokens (dashboard/admin).
+		route{fiber.MethodGet, admin.TokensPath, adminOnly, tokens.List},
+		route{fiber.MethodPost, admin.TokensPath, adminOnly, tokens.Create},
+		route{fiber.MethodPost, admin.TokensPath + "/:id/revoke", adminOnly, tokens.Revoke},
 
 		// The events entry form (event_form.go).
 		route{fiber.MethodGet, eventsPath + "/ny", editor, f.newEvent},
@@ -127,9 +128,9 @@ func (h *handler) routeTable(a *api.API) []route {
 		route{fiber.MethodPost, eventsPath + "/:id/slett", editor, f.remove},
 
 		// Sources: the list, a source's runs, starting one now (admin_nav.go, source_runs.go).
-		route{fiber.MethodGet, sourcesPath, admin, h.sourcesIndex},
-		route{fiber.MethodGet, sourcesPath + "/:id", admin, h.sourceRunsPage},
-		route{fiber.MethodPost, sourcesPath + "/:id/start", admin, h.startSource},
+		route{fiber.MethodGet, sourcesPath, adminOnly, h.sourcesIndex},
+		route{fiber.MethodGet, sourcesPath + "/:id", adminOnly, h.sourceRunsPage},
+		route{fiber.MethodPost, sourcesPath + "/:id/start", adminOnly, h.startSource},
 
 		// Manual notes on the time charts (notes.go).
 		route{fiber.MethodGet, notesPath, editor, h.notesPage},
@@ -150,14 +151,14 @@ func (h *handler) routeTable(a *api.API) []route {
 //	language, session read, PDF printer session
 //	public                                      signing in and out
 //	requireSession, checkCSRF                   every request from here on, unknown paths too
-//	signedIn, editor, admin (+ requireRole)     the pages
+//	signedIn, editor, adminOnly (+ requireRole) the pages
 func (h *handler) routes(app *fiber.App) {
 	a := api.New(h.apiDeps(h.apiDB(), h.apiPerMinute))
 	table := h.routeTable(a)
 	guard := map[access][]fiber.Handler{
-		apiToken: a.Authenticated(),
-		editor:   {h.signin.RequireRole(auth.Editor)},
-		admin:    {h.signin.RequireRole(auth.Admin)},
+		apiToken:  a.Authenticated(),
+		editor:    {h.signin.RequireRole(auth.Editor)},
+		adminOnly: {h.signin.RequireRole(auth.Admin)},
 	}
 	register := func(levels ...access) {
 		for _, r := range table {
@@ -191,5 +192,5 @@ func (h *handler) routes(app *fiber.App) {
 	app.Use(h.renderSession) // the PDF printer's own requests (pdf.go)
 	register(public)
 	app.Use(h.signin.RequireSession, h.signin.CheckCSRF)
-	register(signedIn, editor, admin)
+	register(signedIn, editor, adminOnly)
 }

@@ -71,8 +71,8 @@ func TestEveryRouteRefusesWhoTheTableKeepsOut(t *testing.T) {
 		return r.status == http.StatusUnauthorized || r.status == http.StatusForbidden ||
 			(r.status == http.StatusSeeOther && strings.HasPrefix(r.header.Get("Location"), "/login"))
 	}
-	least := map[access]auth.Role{signedIn: auth.Viewer, editor: auth.Editor, admin: auth.Admin}
-	below := map[access]auth.Role{signedIn: "", editor: auth.Viewer, admin: auth.Editor}
+	least := map[access]auth.Role{signedIn: auth.Viewer, editor: auth.Editor, adminOnly: auth.Admin}
+	below := map[access]auth.Role{signedIn: "", editor: auth.Viewer, adminOnly: auth.Editor}
 	counts := map[access]int{}
 	for _, r := range h.routeTable(api.New(h.apiDeps(nil, 1))) {
 		counts[r.access]++
@@ -98,14 +98,14 @@ func TestEveryRouteRefusesWhoTheTableKeepsOut(t *testing.T) {
 	// What the table says follows two rules a reader relies on: /admin is for admins, and a
 	// signed-in person's change (a POST) needs at least an editor.
 	for _, r := range h.routeTable(api.New(h.apiDeps(nil, 1))) {
-		if strings.HasPrefix(r.path, "/admin") && r.access != admin {
+		if strings.HasPrefix(r.path, "/admin") && r.access != adminOnly {
 			t.Errorf("%s %s is %s, want admin", r.method, r.path, r.access)
 		}
 		if r.method == http.MethodPost && r.access == signedIn {
 			t.Errorf("POST %s is for any signed-in person, want editor or admin", r.path)
 		}
 	}
-	for _, a := range []access{infra, apiOpen, apiToken, public, signedIn, editor, admin} {
+	for _, a := range []access{infra, apiOpen, apiToken, public, signedIn, editor, adminOnly} {
 		if counts[a] == 0 {
 			t.Errorf("no %s route in the table", a)
 		}

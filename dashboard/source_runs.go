@@ -111,8 +111,8 @@ type sourceRunsView struct {
 	StartURL   string
 	StartLabel string
 	// Flash: Notice once a run was started here, Warning when none can be.
-	Flash
-	Runs listTable
+	kit.Flash
+	Runs kit.ListTable
 }
 
 // staleHeartbeat is scheduler.DefaultLeaseTTL: a run whose owner has not beaten for this long has
@@ -202,24 +202,24 @@ func heartbeatText(l i18n.Lang, at, now time.Time, loc *time.Location) (string, 
 }
 
 // runsTable lists runs, newest first as given.
-func (h *handler) runsTable(l i18n.Lang, source string, runs []query.SourceRun, loc *time.Location) listTable {
-	t := listTable{Caption: l.T("sources.caption", source), Class: "runs", Empty: l.T("sources.none"),
-		Head: heads(l, "sources.col.started", "sources.col.status", "sources.col.rows", "sources.col.window", "sources.col.mode",
+func (h *handler) runsTable(l i18n.Lang, source string, runs []query.SourceRun, loc *time.Location) kit.ListTable {
+	t := kit.ListTable{Caption: l.T("sources.caption", source), Class: "runs", Empty: l.T("sources.none"),
+		Head: kit.Heads(l, "sources.col.started", "sources.col.status", "sources.col.rows", "sources.col.window", "sources.col.mode",
 			"sources.col.finished", "sources.col.heartbeat", "sources.col.owner", "sources.col.retries", "sources.col.retry_at",
 			"sources.col.error", "sources.col.notes")}
 	t.Head[2].Num = true
 	now := time.Now()
 	for _, r := range runs {
-		t.Rows = append(t.Rows, listRow{Class: "run-" + r.Status, Cells: h.runCells(l, r, now, loc)})
+		t.Rows = append(t.Rows, kit.ListRow{Class: "run-" + r.Status, Cells: h.runCells(l, r, now, loc)})
 	}
 	return t
 }
 
 // runCells is how the runs page shows one run: besides what it did, who ran it, what it tried
 // again, its last heartbeat while under way, and who held it if it was interrupted.
-func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *time.Location) []listCell {
+func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *time.Location) []kit.ListCell {
 	counts, notes := splitRetries(r.Notes)
-	status := listCell{Text: keyName(l, "sources.status", r.Status)}
+	status := kit.ListCell{Text: keyName(l, "sources.status", r.Status)}
 	if r.Status == query.RunInterrupted {
 		status.Warning = l.T("sources.held_by_unknown")
 		if r.Owner != "" {
@@ -233,7 +233,7 @@ func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *t
 	if r.RetryAt != nil {
 		retryAt = dateTime(l, *r.RetryAt, loc)
 	}
-	var heartbeat listCell
+	var heartbeat kit.ListCell
 	if r.Status == query.RunRunning && r.HeartbeatAt != nil {
 		var stale bool
 		heartbeat.Text, stale = heartbeatText(l, *r.HeartbeatAt, now, loc)
@@ -241,11 +241,11 @@ func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *t
 			heartbeat.Warning = l.T("sources.heartbeat_stale")
 		}
 	}
-	owner := listCell{Text: r.Owner, Code: true, Class: "run-owner"}
+	owner := kit.ListCell{Text: r.Owner, Code: true, Class: "run-owner"}
 	if r.Owner == "" {
-		owner = listCell{Text: "–"}
+		owner = kit.ListCell{Text: "–"}
 	}
-	return []listCell{
+	return []kit.ListCell{
 		{Text: dateTime(l, r.StartedAt, loc), Header: true},
 		status,
 		{Text: l.Count(r.Rows), Num: true},
