@@ -26,7 +26,7 @@ func adminNav(l kit.Layout) []kit.NavLink {
 			current = u.Path
 		}
 	}
-	links := [][2]string{{notesPath, "nav.notes"}}
+	links := [][2]string{{admin.NotesPath, "nav.notes"}}
 	if l.Account.Level.AtLeast(auth.Admin) {
 		links = append(links, [2]string{sourcesPath, "nav.sources"}, [2]string{admin.TokensPath, "nav.api_tokens"})
 	}

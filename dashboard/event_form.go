@@ -289,7 +289,7 @@ func (f *eventForms) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	change := events.Change{Action: events.ActionCreated, By: editorName(c), After: saved}
+	change := events.Change{Action: events.ActionCreated, By: kit.EditorName(c), After: saved}
 	if before != nil {
 		prev := figuresOf(before)
 		change.Action, change.Before = events.ActionUpdated, &prev
@@ -297,7 +297,7 @@ func (f *eventForms) create(c *fiber.Ctx) error {
 	if err := events.RecordChange(ctx, f.h.store, change); err != nil {
 		return fmt.Errorf("event %s saved, but not its audit row: %w", saved.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event registered", "account", account, "event", saved.EventID, "by", editorName(c))
+	f.h.log.InfoContext(ctx, "event registered", "account", account, "event", saved.EventID, "by", kit.EditorName(c))
 	return c.Redirect(withParam(editURL(account, saved.EventID), "ny", "1"), fiber.StatusSeeOther)
 }
 
@@ -412,10 +412,10 @@ func (f *eventForms) update(c *fiber.Ctx) error {
 		return err
 	}
 	before := figuresOf(e)
-	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionUpdated, By: editorName(c), Before: &before, After: saved}); err != nil {
+	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionUpdated, By: kit.EditorName(c), Before: &before, After: saved}); err != nil {
 		return fmt.Errorf("event %s saved, but not its audit row: %w", saved.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event changed", "account", account, "event", saved.EventID, "by", editorName(c))
+	f.h.log.InfoContext(ctx, "event changed", "account", account, "event", saved.EventID, "by", kit.EditorName(c))
 	return c.Redirect(withParam(editURL(account, saved.EventID), "lagret", "1"), fiber.StatusSeeOther)
 }
 
@@ -435,10 +435,10 @@ func (f *eventForms) remove(c *fiber.Ctx) error {
 	}
 	after := before
 	after.Deleted = true
-	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionDeleted, By: editorName(c), Before: &before, After: after}); err != nil {
+	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionDeleted, By: kit.EditorName(c), Before: &before, After: after}); err != nil {
 		return fmt.Errorf("event %s deleted, but not its audit row: %w", e.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event deleted", "account", account, "event", e.EventID, "by", editorName(c))
+	f.h.log.InfoContext(ctx, "event deleted", "account", account, "event", e.EventID, "by", kit.EditorName(c))
 	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
@@ -525,16 +525,16 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 // changeRow describes one audit row: what a creation set, or what an update changed.
 func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) kit.ChangeRow {
 	loc := kit.Zone(f.h.cfg)
-	row := kit.ChangeRow{When: dateTime(l, ch.At, loc), By: ch.By, Action: keyName(l, "eventform.action", ch.Action)}
+	row := kit.ChangeRow{When: kit.DateTime(l, ch.At, loc), By: ch.By, Action: keyName(l, "eventform.action", ch.Action)}
 	fields := func(s *query.EventSnapshot) []string {
 		if s == nil {
 			return make([]string, 7)
 		}
 		ends := ""
 		if s.EndsAt != nil {
-			ends = dateTime(l, *s.EndsAt, loc)
+			ends = kit.DateTime(l, *s.EndsAt, loc)
 		}
-		return []string{keyName(l, "kind", s.Kind), s.Title, dateTime(l, s.StartsAt, loc), ends,
+		return []string{keyName(l, "kind", s.Kind), s.Title, kit.DateTime(l, s.StartsAt, loc), ends,
 			optCount(s.Registered), optCount(s.AttendedOnSite), optCount(s.AttendedDigital)}
 	}
 	labels := []string{l.T("eventform.kind"), l.T("eventform.title"), l.T("eventform.starts"), l.T("eventform.ends"),
@@ -568,14 +568,6 @@ func figuresOf(e *query.StoredEvent) figures.Event {
 	return figures.Event{AccountID: e.AccountID, EventID: e.EventID, Kind: e.Kind, Title: e.Title, StartsAt: e.StartsAt,
 		EndsAt: e.EndsAt, Registered: e.Registered, AttendedOnSite: e.AttendedOnSite, AttendedDigital: e.AttendedDigital,
 		Deleted: e.Deleted}
-}
-
-// editorName is who made a change, as the audit trail records it.
-func editorName(c *fiber.Ctx) string {
-	if s := kit.CurrentUser(c); s != nil {
-		return s.Name
-	}
-	return "unknown"
 }
 
 func withParam(u, key, value string) string {

@@ -6,6 +6,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -82,7 +83,7 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 	onSite, digital := make([]*float64, len(events)), make([]*float64, len(events))
 	for i, e := range events {
 		day := utcDate(e.StartsAt.In(r.loc))
-		labels[i] = shortDate(l, day) + campaignLabelSep + e.Title
+		labels[i] = kit.ShortDate(l, day) + campaignLabelSep + e.Title
 		row := []cell{dateCell(l, day), textCell(keyName(l, "kind", e.Kind)), textCell(e.Title)}
 		t.Rows = append(t.Rows, append(row, attendanceCells(l, query.SumEvents([]query.Event{e}))...))
 		onSite[i], digital[i] = optBar(e.AttendedOnSite), optBar(e.AttendedDigital)

@@ -98,8 +98,8 @@ func (h *handler) guardPublishing(c *fiber.Ctx, lang i18n.Lang, v report.View, p
 		page.WithdrawURL = withdrawURL(c)
 	}
 	if w := v.Withdrawal; w != nil && v.Publication == nil {
-		page.Withdrawn = lang.T("report.withdrawn", dateTime(lang, w.PublishedAt, h.location()),
-			dateTime(lang, w.WithdrawnAt, h.location()), w.WithdrawnBy, w.Reason)
+		page.Withdrawn = lang.T("report.withdrawn", kit.DateTime(lang, w.PublishedAt, h.location()),
+			kit.DateTime(lang, w.WithdrawnAt, h.location()), w.WithdrawnBy, w.Reason)
 	}
 	if c.Query("trukket") == "1" && v.Publication == nil {
 		page.Flash = lang.T("report.withdrawn_ok", v.Period)

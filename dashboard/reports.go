@@ -317,7 +317,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 	page.Heading = heading
 	if p := v.Publication; p != nil {
 		page.IsPublished = true
-		page.Published = lang.T("report.published", dateTime(lang, p.PublishedAt, h.location()), p.PublishedBy)
+		page.Published = lang.T("report.published", kit.DateTime(lang, p.PublishedAt, h.location()), p.PublishedBy)
 	}
 	if c.Query("publisert") == "1" && v.Publication != nil {
 		page.Flash = lang.T("report.published_ok", v.Period)

@@ -56,7 +56,8 @@ func (h *handler) routeTable(a *api.API) []route {
 		panic(err)
 	}
 	f := &eventForms{h: h}
-	tokens := admin.NewTokens(admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Tokens: h.apiDB()})
+	adm := admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Tokens: h.apiDB(), Store: h.store}
+	tokens, notes := admin.NewTokens(adm), admin.NewNotes(adm)
 	t := []route{
 		{fiber.MethodGet, "/healthz", infra, h.healthz},
 		{fiber.MethodGet, "/readyz", infra, h.readyz},
@@ -132,12 +133,12 @@ func (h *handler) routeTable(a *api.API) []route {
 		route{fiber.MethodGet, sourcesPath + "/:id", adminOnly, h.sourceRunsPage},
 		route{fiber.MethodPost, sourcesPath + "/:id/start", adminOnly, h.startSource},
 
-		// Manual notes on the time charts (notes.go).
-		route{fiber.MethodGet, notesPath, editor, h.notesPage},
-		route{fiber.MethodPost, notesPath, editor, h.createNote},
-		route{fiber.MethodGet, notesPath + "/:scope/:id", editor, h.notePage},
-		route{fiber.MethodPost, notesPath + "/:scope/:id", editor, h.updateNote},
-		route{fiber.MethodPost, notesPath + "/:scope/:id/slett", editor, h.deleteNote},
+		// Manual notes on the time charts (dashboard/admin).
+		route{fiber.MethodGet, admin.NotesPath, editor, notes.Page},
+		route{fiber.MethodPost, admin.NotesPath, editor, notes.Create},
+		route{fiber.MethodGet, admin.NotesPath + "/:scope/:id", editor, notes.NotePage},
+		route{fiber.MethodPost, admin.NotesPath + "/:scope/:id", editor, notes.Update},
+		route{fiber.MethodPost, admin.NotesPath + "/:scope/:id/slett", editor, notes.Delete},
 	)
 	return t
 }

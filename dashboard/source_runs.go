@@ -228,10 +228,10 @@ func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *t
 	}
 	var finished, retryAt string
 	if r.FinishedAt != nil {
-		finished = dateTime(l, *r.FinishedAt, loc)
+		finished = kit.DateTime(l, *r.FinishedAt, loc)
 	}
 	if r.RetryAt != nil {
-		retryAt = dateTime(l, *r.RetryAt, loc)
+		retryAt = kit.DateTime(l, *r.RetryAt, loc)
 	}
 	var heartbeat kit.ListCell
 	if r.Status == query.RunRunning && r.HeartbeatAt != nil {
@@ -246,10 +246,10 @@ func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *t
 		owner = kit.ListCell{Text: "–"}
 	}
 	return []kit.ListCell{
-		{Text: dateTime(l, r.StartedAt, loc), Header: true},
+		{Text: kit.DateTime(l, r.StartedAt, loc), Header: true},
 		status,
 		{Text: l.Count(r.Rows), Num: true},
-		{Text: shortDate(l, r.WindowFrom) + "–" + shortDate(l, r.WindowTo)},
+		{Text: kit.ShortDate(l, r.WindowFrom) + "–" + kit.ShortDate(l, r.WindowTo)},
 		{Text: keyName(l, "sources.mode", r.Mode)},
 		{Text: finished},
 		heartbeat,
@@ -324,6 +324,6 @@ func (h *handler) startSource(c *fiber.Ctx) error {
 	if err := h.collections.Trigger(id); err != nil {
 		return fmt.Errorf("start source %s: %w", id, err)
 	}
-	h.log.InfoContext(c.UserContext(), "collection started from the dashboard", "source", id, "by", editorName(c))
+	h.log.InfoContext(c.UserContext(), "collection started from the dashboard", "source", id, "by", kit.EditorName(c))
 	return c.Redirect(sourcesPath+"/"+url.PathEscape(id)+"?startet=1", fiber.StatusSeeOther)
 }

@@ -1,5 +1,6 @@
-// Package admin is the dashboard's pages for admins that stand apart from the figures: so far the
-// read API's tokens. The server lists their handlers in its routes table for admins only.
+// Package admin is the dashboard's pages for editors and admins that stand apart from the figures'
+// pages: so far the read API's tokens (admins) and the manual notes on the time charts (editors).
+// The server lists their handlers in its routes table with the role each needs.
 package admin
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/store"
 )
 
 // The admin page for the read API's tokens, /admin/api-tokens: list, create (the token is shown
@@ -31,6 +33,8 @@ type Deps struct {
 	Log    *slog.Logger
 	// Render draws the pages through the server's layout.
 	Render *kit.Renderer
+	// Store is where notes are kept; nil leaves the notes pages answering 503.
+	Store *store.Store
 	// Tokens is where API tokens live; nil when there is no database (the page then says so).
 	// An interface holding a nil pointer is not nil: pass a plain nil.
 	Tokens apitokens.DB

@@ -93,3 +93,11 @@ func NewPlaceholders() Placeholders {
 	tag := hex.EncodeToString(b[:])
 	return Placeholders{Nonce: "rkvNonce" + tag, CSRF: "rkvCsrf" + tag, Name: "rkvName" + tag}
 }
+
+// EditorName is who made a change, as the audit trail records it.
+func EditorName(c *fiber.Ctx) string {
+	if s := CurrentUser(c); s != nil {
+		return s.Name
+	}
+	return "unknown"
+}
