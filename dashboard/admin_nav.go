@@ -4,8 +4,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
@@ -28,7 +26,7 @@ func adminNav(l kit.Layout) []kit.NavLink {
 	}
 	links := [][2]string{{admin.NotesPath, "nav.notes"}}
 	if l.Account.Level.AtLeast(auth.Admin) {
-		links = append(links, [2]string{sourcesPath, "nav.sources"}, [2]string{admin.TokensPath, "nav.api_tokens"})
+		links = append(links, [2]string{admin.SourcesPath, "nav.sources"}, [2]string{admin.TokensPath, "nav.api_tokens"})
 	}
 	out := make([]kit.NavLink, 0, len(links))
 	for _, p := range links {
@@ -36,24 +34,4 @@ func adminNav(l kit.Layout) []kit.NavLink {
 			Current: current == p[0] || strings.HasPrefix(current, p[0]+"/")})
 	}
 	return out
-}
-
-// sourcesIndex lists the configured sources, each leading to its runs page (/admin/kilder/:id).
-type sourcesIndexView struct {
-	kit.Layout
-	Sources []sourceIndexRow
-}
-
-type sourceIndexRow struct {
-	ID, Type, URL string
-	Disabled      bool
-}
-
-func (h *handler) sourcesIndex(c *fiber.Ctx) error {
-	lang := kit.LangOf(c, h.defaultLang)
-	v := sourcesIndexView{Layout: h.layout(c, lang, lang.T("nav.sources"))}
-	for _, s := range h.cfg.Sources {
-		v.Sources = append(v.Sources, sourceIndexRow{ID: s.ID, Type: s.Type, URL: sourcesPath + "/" + url.PathEscape(s.ID), Disabled: s.Disabled})
-	}
-	return h.sendPage(c, "sources_index", v)
 }

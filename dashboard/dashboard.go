@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/dashboard/signin"
@@ -87,6 +88,8 @@ type handler struct {
 	render *kit.Renderer
 	// signin is the sign-in pages and the session middleware (dashboard/signin).
 	signin *signin.Signin
+	// sources is the sources pages (dashboard/admin), whose state the freshness strip shows too.
+	sources *admin.Sources
 	// apiPerMinute is each API token's budget (api.RequestsPerMinute; tests set their own).
 	apiPerMinute int
 }
@@ -163,6 +166,7 @@ func newHandler(deps Deps) *handler {
 		// Decided once from http.listen; see signin's setCookie.
 		SecureCookies:  !auth.IsLoopback(deps.Config.HTTP.Listen),
 		TrustedProxies: deps.Config.HTTP.TrustedProxies})
+	h.sources = admin.NewSources(h.adminDeps())
 	return h
 }
 
@@ -214,4 +218,13 @@ func (h *handler) layout(c *fiber.Ctx, lang i18n.Lang, title string) kit.Layout 
 // sendPage renders page with data as an HTML response.
 func (h *handler) sendPage(c *fiber.Ctx, page string, data any) error {
 	return h.render.Send(c, page, data)
+}
+
+// adminDeps is what the admin pages (dashboard/admin) need.
+func (h *handler) adminDeps() admin.Deps {
+	d := admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Queries: h.queries, Tokens: h.apiDB(), Store: h.store}
+	if h.collections != nil {
+		d.Collections = h.collections // a nil Collections must stay a nil admin.Collections
+	}
+	return d
 }

@@ -171,7 +171,7 @@ func (f *eventForms) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFor
 
 func (v *eventFormView) fillKinds() {
 	for _, k := range eventKinds() {
-		v.Kinds = append(v.Kinds, kindOption{Value: k, Label: keyName(v.Lang, "kind", k), Selected: k == v.V.Kind})
+		v.Kinds = append(v.Kinds, kindOption{Value: k, Label: kit.KeyName(v.Lang, "kind", k), Selected: k == v.V.Kind})
 	}
 }
 
@@ -525,7 +525,7 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 // changeRow describes one audit row: what a creation set, or what an update changed.
 func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) kit.ChangeRow {
 	loc := kit.Zone(f.h.cfg)
-	row := kit.ChangeRow{When: kit.DateTime(l, ch.At, loc), By: ch.By, Action: keyName(l, "eventform.action", ch.Action)}
+	row := kit.ChangeRow{When: kit.DateTime(l, ch.At, loc), By: ch.By, Action: kit.KeyName(l, "eventform.action", ch.Action)}
 	fields := func(s *query.EventSnapshot) []string {
 		if s == nil {
 			return make([]string, 7)
@@ -534,7 +534,7 @@ func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) kit.ChangeRow 
 		if s.EndsAt != nil {
 			ends = kit.DateTime(l, *s.EndsAt, loc)
 		}
-		return []string{keyName(l, "kind", s.Kind), s.Title, kit.DateTime(l, s.StartsAt, loc), ends,
+		return []string{kit.KeyName(l, "kind", s.Kind), s.Title, kit.DateTime(l, s.StartsAt, loc), ends,
 			optCount(s.Registered), optCount(s.AttendedOnSite), optCount(s.AttendedDigital)}
 	}
 	labels := []string{l.T("eventform.kind"), l.T("eventform.title"), l.T("eventform.starts"), l.T("eventform.ends"),

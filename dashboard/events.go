@@ -84,7 +84,7 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 	for i, e := range events {
 		day := utcDate(e.StartsAt.In(r.loc))
 		labels[i] = kit.ShortDate(l, day) + campaignLabelSep + e.Title
-		row := []cell{dateCell(l, day), textCell(keyName(l, "kind", e.Kind)), textCell(e.Title)}
+		row := []cell{dateCell(l, day), textCell(kit.KeyName(l, "kind", e.Kind)), textCell(e.Title)}
 		t.Rows = append(t.Rows, append(row, attendanceCells(l, query.SumEvents([]query.Event{e}))...))
 		onSite[i], digital[i] = optBar(e.AttendedOnSite), optBar(e.AttendedDigital)
 	}
@@ -157,7 +157,7 @@ func (p *pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 	var names []string
 	var attended, prevAttended []*float64
 	for _, k := range kinds {
-		name := keyName(l, "kind", k.Kind)
+		name := kit.KeyName(l, "kind", k.Kind)
 		names = append(names, name)
 		row := append([]cell{headerCell(name), countCell(l, uint64(k.Events))}, attendanceCells(l, k.EventTotals)...)
 		pk := prevBy[k.Kind]
@@ -215,7 +215,7 @@ func (p *pages) eventsBySector(r *request, withChart bool) (*figure, error) {
 	var names []string
 	var reg, att []*float64
 	for _, s := range sectors {
-		name := keyName(l, "sector", s.Sector)
+		name := kit.KeyName(l, "sector", s.Sector)
 		names = append(names, name)
 		reg, att = append(reg, fptr(float64(s.Registered))), append(att, fptr(float64(s.Attended)))
 		t.Rows = append(t.Rows, []cell{headerCell(name), countCell(l, s.Registered), countCell(l, s.Attended), countCell(l, uint64(s.Events))})

@@ -445,20 +445,12 @@ func (p *pages) freshness(r *request) ([]sourceView, error) {
 			}
 		}
 		if f.Runs != nil && f.Runs.LastError != "" && f.State != query.StateOK {
-			sv.Error = clipText(p.h.redact(f.Runs.LastError), 240)
+			sv.Error = kit.ClipText(kit.Redact(p.h.cfg, f.Runs.LastError), 240)
 		}
 		p.h.control(r.c, l, &sv, f)
 		out = append(out, sv)
 	}
 	return out, nil
-}
-
-func clipText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
 
 // eventLists fills the upcoming events and the span's most recent ones.
@@ -488,7 +480,7 @@ func (p *pages) eventLists(r *request, o *overviewView) error {
 
 func (p *pages) eventLine(r *request, e query.Event) eventLine {
 	l := r.lang
-	line := eventLine{Date: kit.ShortDate(l, utcDate(e.StartsAt.In(r.loc))), Kind: keyName(l, "kind", e.Kind), Title: e.Title}
+	line := eventLine{Date: kit.ShortDate(l, utcDate(e.StartsAt.In(r.loc))), Kind: kit.KeyName(l, "kind", e.Kind), Title: e.Title}
 	switch {
 	case e.Attended != nil && e.Registered != nil:
 		line.Attendance = l.T("overview.attended_of", l.Count(uint64(*e.Attended)), l.Count(uint64(*e.Registered)))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/auth"
@@ -171,7 +172,7 @@ func (h *handler) pageKey(c *fiber.Ctx, s *auth.Session) string {
 				continue
 			}
 			b.WriteString(src.ID)
-			if p, ok := h.collections.(progressor); ok {
+			if p, ok := h.collections.(admin.Progressor); ok {
 				if done, total, ok := p.Progress(src.ID); ok {
 					fmt.Fprintf(&b, ":%d/%d", done, total)
 				}

@@ -56,8 +56,7 @@ func (h *handler) routeTable(a *api.API) []route {
 		panic(err)
 	}
 	f := &eventForms{h: h}
-	adm := admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Tokens: h.apiDB(), Store: h.store}
-	tokens, notes := admin.NewTokens(adm), admin.NewNotes(adm)
+	tokens, notes := admin.NewTokens(h.adminDeps()), admin.NewNotes(h.adminDeps())
 	t := []route{
 		{fiber.MethodGet, "/healthz", infra, h.healthz},
 		{fiber.MethodGet, "/readyz", infra, h.readyz},
@@ -128,10 +127,10 @@ func (h *handler) routeTable(a *api.API) []route {
 		route{fiber.MethodPost, eventsPath + "/:id/endre", editor, f.update},
 		route{fiber.MethodPost, eventsPath + "/:id/slett", editor, f.remove},
 
-		// Sources: the list, a source's runs, starting one now (admin_nav.go, source_runs.go).
-		route{fiber.MethodGet, sourcesPath, adminOnly, h.sourcesIndex},
-		route{fiber.MethodGet, sourcesPath + "/:id", adminOnly, h.sourceRunsPage},
-		route{fiber.MethodPost, sourcesPath + "/:id/start", adminOnly, h.startSource},
+		// Sources: the list, a source's runs, starting one now (dashboard/admin).
+		route{fiber.MethodGet, admin.SourcesPath, adminOnly, h.sources.Index},
+		route{fiber.MethodGet, admin.SourcesPath + "/:id", adminOnly, h.sources.RunsPage},
+		route{fiber.MethodPost, admin.SourcesPath + "/:id/start", adminOnly, h.sources.Start},
 
 		// Manual notes on the time charts (dashboard/admin).
 		route{fiber.MethodGet, admin.NotesPath, editor, notes.Page},

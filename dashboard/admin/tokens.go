@@ -1,5 +1,6 @@
 // Package admin is the dashboard's pages for editors and admins that stand apart from the figures'
-// pages: so far the read API's tokens (admins) and the manual notes on the time charts (editors).
+// pages: the read API's tokens and the sources with their runs (admins), the manual notes on the
+// time charts (editors).
 // The server lists their handlers in its routes table with the role each needs.
 package admin
 
@@ -16,6 +17,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/store"
 )
 
@@ -33,6 +35,11 @@ type Deps struct {
 	Log    *slog.Logger
 	// Render draws the pages through the server's layout.
 	Render *kit.Renderer
+	// Queries reads the sources' runs.
+	Queries *query.Queries
+	// Collections starts sources and tells which are running; nil: no scheduler in this process.
+	// An interface holding a nil pointer is not nil: pass a plain nil.
+	Collections Collections
 	// Store is where notes are kept; nil leaves the notes pages answering 503.
 	Store *store.Store
 	// Tokens is where API tokens live; nil when there is no database (the page then says so).

@@ -7,6 +7,7 @@ package kit
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -33,13 +34,24 @@ func BadRequest(key string, args ...any) error {
 }
 
 // Clip shortens a value taken from the request before it is echoed back in a message.
-func Clip(s string) string {
-	const maxRunes = 60
+func Clip(s string) string { return ClipText(s, 60) }
+
+// ClipText shortens s to n runes and an ellipsis.
+func ClipText(s string, n int) string {
 	r := []rune(s)
-	if len(r) <= maxRunes {
+	if len(r) <= n {
 		return s
 	}
-	return string(r[:maxRunes]) + "…"
+	return string(r[:n]) + "…"
+}
+
+// KeyName translates a stored key (channel, device, platform, kind, sector); an unknown one is
+// shown as stored.
+func KeyName(l i18n.Lang, dim, key string) string {
+	if l.Has(dim + "." + key) {
+		return l.T(dim + "." + key)
+	}
+	return key
 }
 
 // Zone is the configured time zone; a Config that did not go through config.Load (tests) has
@@ -52,4 +64,13 @@ func Zone(cfg config.Config) *time.Location {
 		return loc
 	}
 	return time.UTC
+}
+
+// Redact removes the ClickHouse password from a message that is about to leave the process. The
+// driver does not put it in errors today; this keeps it that way whatever a future version does.
+func Redact(cfg config.Config, msg string) string {
+	if pw := cfg.ClickHouse.Password.Value(); pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "[redacted]")
+	}
+	return msg
 }
