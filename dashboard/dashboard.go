@@ -222,7 +222,7 @@ func (h *handler) sendPage(c *fiber.Ctx, page string, data any) error {
 
 // adminDeps is what the admin pages (dashboard/admin) need.
 func (h *handler) adminDeps() admin.Deps {
-	d := admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Queries: h.queries, Tokens: h.apiDB(), Store: h.store}
+	d := admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Queries: h.queries, Tokens: h.apiDB(), Store: h.store, Site: h.site}
 	if h.collections != nil {
 		d.Collections = h.collections // a nil Collections must stay a nil admin.Collections
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // eventsTopic is /arrangementer: attendance of webinars, meetings, courses and conferences. The
-// entry form (event_form.go) is linked from topic.actions, above the figures.
+// entry form (dashboard/admin/events.go) is linked from topic.actions, above the figures.
 func eventsTopic() *topic {
 	return &topic{path: "/arrangementer", key: "events", file: "arrangementer", figures: []figureDef{
 		{"arrangementer", (*pages).eventsList},
@@ -22,11 +22,6 @@ func eventsTopic() *topic {
 		{"sektorer", (*pages).eventsBySector},
 		{"kvartaler", (*pages).eventsByQuarter},
 	}, actions: eventActions}
-}
-
-// eventKinds is the order kinds are listed in (as internal/events stores them).
-func eventKinds() []string {
-	return []string{"webinar", "network_meeting", "national_meeting_place", "course", "conference", "other"}
 }
 
 // attendanceColours are on site and digital, stacked.
@@ -92,7 +87,7 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 		t.Foot = [][]cell{append([]cell{headerCell(l.T("table.total")), textCell(""), textCell(l.T("events.count_n", len(events)))},
 			attendanceCells(l, query.SumEvents(events))...)}
 	}
-	// Editors get a link to each event's form (event_form.go); the CSV (no chart) keeps to figures.
+	// Editors get a link to each event's form (event_links.go); the CSV (no chart) keeps to figures.
 	if withChart && p.h.canEditEvents(r.c) {
 		t.Head = append(t.Head, column{Label: l.T("eventform.edit_col")})
 		for i, e := range events {
@@ -137,15 +132,15 @@ func (p *pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 	f.cite(r.span, datasetKeys{query.DatasetEvents, []string{r.account}})
 	cmpLabel := spanName(l, r.cmp)
 	prevBy := map[string]query.KindEvents{}
-	for _, k := range query.SumByKind(prev, eventKinds()) {
+	for _, k := range query.SumByKind(prev, figures.EventKinds()) {
 		prevBy[k.Kind] = k
 	}
 	head := append([]column{{Label: l.T("events.kind")}, {Label: l.T("events.events"), Num: true}}, attendanceHead(l)...)
 	head = append(head, column{Label: l.T("events.cmp_events", cmpLabel), Num: true}, column{Label: l.T("events.cmp_attended", cmpLabel), Num: true})
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: head}
-	kinds := query.SumByKind(cur, eventKinds())
+	kinds := query.SumByKind(cur, figures.EventKinds())
 	// Kinds held only in the comparison span still get a row, with zero events now.
-	for _, k := range query.SumByKind(prev, eventKinds()) {
+	for _, k := range query.SumByKind(prev, figures.EventKinds()) {
 		found := false
 		for _, c := range kinds {
 			found = found || c.Kind == k.Kind

@@ -45,7 +45,7 @@ type sourceView struct {
 	StateText string // the state in words, so colour is never the only signal
 	Lines     []string
 	Error     string
-	// sourceControl: a run under way, and the admin's Start button and runs page (source_runs.go).
+	// sourceControl: a run under way, and the admin's Start button and runs page (source_control.go).
 	sourceControl
 }
 

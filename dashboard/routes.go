@@ -55,7 +55,7 @@ func (h *handler) routeTable(a *api.API) []route {
 	if err != nil {
 		panic(err)
 	}
-	f := &eventForms{h: h}
+	f := admin.NewEvents(h.adminDeps())
 	tokens, notes := admin.NewTokens(h.adminDeps()), admin.NewNotes(h.adminDeps())
 	t := []route{
 		{fiber.MethodGet, "/healthz", infra, h.healthz},
@@ -120,12 +120,12 @@ func (h *handler) routeTable(a *api.API) []route {
 		route{fiber.MethodPost, admin.TokensPath, adminOnly, tokens.Create},
 		route{fiber.MethodPost, admin.TokensPath + "/:id/revoke", adminOnly, tokens.Revoke},
 
-		// The events entry form (event_form.go).
-		route{fiber.MethodGet, eventsPath + "/ny", editor, f.newEvent},
-		route{fiber.MethodPost, eventsPath + "/ny", editor, f.create},
-		route{fiber.MethodGet, eventsPath + "/:id/endre", editor, f.edit},
-		route{fiber.MethodPost, eventsPath + "/:id/endre", editor, f.update},
-		route{fiber.MethodPost, eventsPath + "/:id/slett", editor, f.remove},
+		// The events entry form (dashboard/admin).
+		route{fiber.MethodGet, admin.EventsPath + "/ny", editor, f.New},
+		route{fiber.MethodPost, admin.EventsPath + "/ny", editor, f.Create},
+		route{fiber.MethodGet, admin.EventsPath + "/:id/endre", editor, f.Edit},
+		route{fiber.MethodPost, admin.EventsPath + "/:id/endre", editor, f.Update},
+		route{fiber.MethodPost, admin.EventsPath + "/:id/slett", editor, f.Remove},
 
 		// Sources: the list, a source's runs, starting one now (dashboard/admin).
 		route{fiber.MethodGet, admin.SourcesPath, adminOnly, h.sources.Index},

@@ -1,6 +1,6 @@
 // Package admin is the dashboard's pages for editors and admins that stand apart from the figures'
-// pages: the read API's tokens and the sources with their runs (admins), the manual notes on the
-// time charts (editors).
+// pages: the read API's tokens and the sources with their runs (admins), the events entry form and
+// the manual notes on the time charts (editors).
 // The server lists their handlers in its routes table with the role each needs.
 package admin
 
@@ -40,7 +40,9 @@ type Deps struct {
 	// Collections starts sources and tells which are running; nil: no scheduler in this process.
 	// An interface holding a nil pointer is not nil: pass a plain nil.
 	Collections Collections
-	// Store is where notes are kept; nil leaves the notes pages answering 503.
+	// Site resolves ?site= against the configured sites, as the dashboard's pages do.
+	Site func(id string) (config.Site, error)
+	// Store is where notes and entered events are kept; nil leaves the notes pages answering 503.
 	Store *store.Store
 	// Tokens is where API tokens live; nil when there is no database (the page then says so).
 	// An interface holding a nil pointer is not nil: pass a plain nil.

@@ -648,8 +648,8 @@ var catalogue = map[Lang]map[string]string{
 		"sector.other":                     "Annet",
 		"sector.unknown":                   "Ukjent",
 
-		// The events entry form and its audit trail (dashboard/event_form.go, templates/event_form.html),
-		// and starting a source from the freshness strip (dashboard/source_runs.go, templates/source_runs.html).
+		// The events entry form and its audit trail (dashboard/admin/events.go, templates/event_form.html),
+		// and starting a source from the freshness strip (dashboard/admin/sources.go, templates/source_runs.html).
 		"eventform.register":              "Registrer arrangement",
 		"eventform.new_title":             "Registrer arrangement",
 		"eventform.edit_title":            "Endre arrangement",
@@ -1461,8 +1461,8 @@ var catalogue = map[Lang]map[string]string{
 		"sector.other":                     "Other",
 		"sector.unknown":                   "Unknown",
 
-		// The events entry form and its audit trail (dashboard/event_form.go, templates/event_form.html),
-		// and starting a source from the freshness strip (dashboard/source_runs.go, templates/source_runs.html).
+		// The events entry form and its audit trail (dashboard/admin/events.go, templates/event_form.html),
+		// and starting a source from the freshness strip (dashboard/admin/sources.go, templates/source_runs.html).
 		"eventform.register":              "Register an event",
 		"eventform.new_title":             "Register an event",
 		"eventform.edit_title":            "Edit event",

@@ -1,8 +1,9 @@
-package dashboard
+package admin
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
@@ -12,11 +13,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
-	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/events"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/store"
 )
 
 // The events entry form: /arrangementer/ny registers an event without an API, /arrangementer/:id/
@@ -26,16 +28,17 @@ import (
 // only; CSRF is checked by the middleware in front of every page.
 
 const (
-	eventsPath = "/arrangementer"
+	// EventsPath is the events page; the entry form lives under it.
+	EventsPath = "/arrangementer"
 	// formSource labels the rows the form writes (events.source); who did it is in the audit trail.
 	formSource = "form"
 	// changesShown bounds the audit list on the edit page.
 	changesShown = 50
 )
 
-// collectedID tells whether an event id is one a collector writes (the Zoom and Teams sources'
+// CollectedID tells whether an event id is one a collector writes (the Zoom and Teams sources'
 // prefixes): the next collection would overwrite any change made here.
-func collectedID(id string) bool {
+func CollectedID(id string) bool {
 	for _, p := range []string{"zoom-", "teams-"} {
 		if strings.HasPrefix(id, p) {
 			return true
@@ -44,8 +47,22 @@ func collectedID(id string) bool {
 	return false
 }
 
-type eventForms struct {
-	h *handler
+// Events is the events entry form, built once by NewEvents; read-only afterwards.
+type Events struct {
+	cfg     config.Config
+	loc     *time.Location
+	log     *slog.Logger
+	render  *kit.Renderer
+	lang    i18n.Lang
+	queries *query.Queries
+	store   *store.Store
+	site    func(id string) (config.Site, error)
+}
+
+// NewEvents builds the entry form over d; without d.Store it answers 503.
+func NewEvents(d Deps) *Events {
+	return &Events{cfg: d.Config, loc: kit.Zone(d.Config), log: d.Log, render: d.Render, lang: d.Render.Lang,
+		queries: d.Queries, store: d.Store, site: d.Site}
 }
 
 // eventFormValues are the form's fields exactly as typed, so a refused form comes back unchanged.
@@ -164,29 +181,29 @@ type kindOption struct {
 	Selected     bool
 }
 
-func (f *eventForms) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFormView {
-	return eventFormView{Layout: f.h.layout(c, lang, heading), Heading: heading, Errors: map[string]kit.FieldErr{},
-		Unavailable: f.h.store == nil || f.h.queries == nil}
+func (f *Events) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFormView {
+	return eventFormView{Layout: f.render.Layout(c, lang, heading), Heading: heading, Errors: map[string]kit.FieldErr{},
+		Unavailable: f.store == nil || f.queries == nil}
 }
 
 func (v *eventFormView) fillKinds() {
-	for _, k := range eventKinds() {
+	for _, k := range figures.EventKinds() {
 		v.Kinds = append(v.Kinds, kindOption{Value: k, Label: kit.KeyName(v.Lang, "kind", k), Selected: k == v.V.Kind})
 	}
 }
 
 // account is the events register the form writes to: ?account= / the account field when it names
 // a register that holds events, else InnoMed's. An editor cannot open a new register by typing.
-func (f *eventForms) account(c *fiber.Ctx, raw string) (string, error) {
+func (f *Events) account(c *fiber.Ctx, raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || raw == events.DefaultAccount {
 		return events.DefaultAccount, nil
 	}
-	site, err := f.h.site("")
+	site, err := f.site("")
 	if err != nil {
 		return "", err
 	}
-	d, err := f.h.queries.Discover(c.UserContext(), site.ID, f.h.location())
+	d, err := f.queries.Discover(c.UserContext(), site.ID, f.loc)
 	if err != nil {
 		return "", err
 	}
@@ -196,8 +213,9 @@ func (f *eventForms) account(c *fiber.Ctx, raw string) (string, error) {
 	return raw, nil
 }
 
-func editURL(account, id string) string {
-	u := eventsPath + "/" + url.PathEscape(id) + "/endre"
+// EditURL is the entry form of event id in account.
+func EditURL(account, id string) string {
+	u := EventsPath + "/" + url.PathEscape(id) + "/endre"
 	if account != events.DefaultAccount {
 		u += "?account=" + url.QueryEscape(account)
 	}
@@ -205,7 +223,7 @@ func editURL(account, id string) string {
 }
 
 func deleteURL(account, id string) string {
-	u := eventsPath + "/" + url.PathEscape(id) + "/slett"
+	u := EventsPath + "/" + url.PathEscape(id) + "/slett"
 	if account != events.DefaultAccount {
 		u += "?account=" + url.QueryEscape(account)
 	}
@@ -218,15 +236,15 @@ func eventsPageURL(account string, day time.Time) string {
 	if account != events.DefaultAccount {
 		q.Set("account", account)
 	}
-	return eventsPath + "?" + q.Encode()
+	return EventsPath + "?" + q.Encode()
 }
 
 // fromAPI tells whether an event is written by a collector, so a change here would be overwritten.
-func (h *handler) fromAPI(e *query.StoredEvent) bool {
-	if collectedID(e.EventID) {
+func (f *Events) fromAPI(e *query.StoredEvent) bool {
+	if CollectedID(e.EventID) {
 		return true
 	}
-	for _, s := range h.cfg.Sources {
+	for _, s := range f.cfg.Sources {
 		if s.ID == e.Source {
 			return true
 		}
@@ -234,14 +252,14 @@ func (h *handler) fromAPI(e *query.StoredEvent) bool {
 	return false
 }
 
-func (f *eventForms) unavailable(c *fiber.Ctx) error {
-	return f.h.render.Refuse(c, fiber.StatusServiceUnavailable, "eventform.unavailable_title", "eventform.unavailable")
+func (f *Events) unavailable(c *fiber.Ctx) error {
+	return f.render.Refuse(c, fiber.StatusServiceUnavailable, "eventform.unavailable_title", "eventform.unavailable")
 }
 
 // newForm is the new-event form writing to the register raw names (see account); nil with the
 // answer already given (the page saying the form is unavailable) or an error.
-func (f *eventForms) newForm(c *fiber.Ctx, raw string) (*eventFormView, error) {
-	lang := kit.LangOf(c, f.h.defaultLang)
+func (f *Events) newForm(c *fiber.Ctx, raw string) (*eventFormView, error) {
+	lang := kit.LangOf(c, f.lang)
 	v := f.view(c, lang, lang.T("eventform.new_title"))
 	if v.Unavailable {
 		return nil, f.unavailable(c)
@@ -250,20 +268,22 @@ func (f *eventForms) newForm(c *fiber.Ctx, raw string) (*eventFormView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.Register, v.Action, v.BackURL = account, eventsPath+"/ny", eventsPath
+	v.Register, v.Action, v.BackURL = account, EventsPath+"/ny", EventsPath
 	return &v, nil
 }
 
-func (f *eventForms) newEvent(c *fiber.Ctx) error {
+// New is the empty form.
+func (f *Events) New(c *fiber.Ctx) error {
 	v, err := f.newForm(c, c.Query("account"))
 	if v == nil {
 		return err
 	}
 	v.fillKinds()
-	return f.h.sendPage(c, "event_form", v)
+	return f.render.Send(c, "event_form", v)
 }
 
-func (f *eventForms) create(c *fiber.Ctx) error {
+// Create saves a new event from the form.
+func (f *Events) Create(c *fiber.Ctx) error {
 	v, err := f.newForm(c, c.FormValue("account"))
 	if v == nil {
 		return err
@@ -271,21 +291,21 @@ func (f *eventForms) create(c *fiber.Ctx) error {
 	account := v.Register
 	v.V = formValuesOf(c)
 	ctx := c.UserContext()
-	in := v.V.input(account, "", kit.Zone(f.h.cfg))
+	in := v.V.input(account, "", f.loc)
 	ev, err := in.Event()
 	if err != nil {
 		return f.refused(c, v, err)
 	}
 	// Registering an event that is already there (same kind, day and title) replaces it: the
 	// audit trail records that as a change of the existing event.
-	before, err := f.h.queries.EventByID(ctx, account, ev.EventID)
+	before, err := f.queries.EventByID(ctx, account, ev.EventID)
 	if err != nil {
 		return err
 	}
-	if before != nil && f.h.fromAPI(before) {
+	if before != nil && f.fromAPI(before) {
 		return f.apiOwned(c, before)
 	}
-	saved, err := events.Save(ctx, f.h.store, in, formSource)
+	saved, err := events.Save(ctx, f.store, in, formSource)
 	if err != nil {
 		return err
 	}
@@ -294,19 +314,19 @@ func (f *eventForms) create(c *fiber.Ctx) error {
 		prev := figuresOf(before)
 		change.Action, change.Before = events.ActionUpdated, &prev
 	}
-	if err := events.RecordChange(ctx, f.h.store, change); err != nil {
+	if err := events.RecordChange(ctx, f.store, change); err != nil {
 		return fmt.Errorf("event %s saved, but not its audit row: %w", saved.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event registered", "account", account, "event", saved.EventID, "by", kit.EditorName(c))
-	return c.Redirect(withParam(editURL(account, saved.EventID), "ny", "1"), fiber.StatusSeeOther)
+	f.log.InfoContext(ctx, "event registered", "account", account, "event", saved.EventID, "by", kit.EditorName(c))
+	return c.Redirect(withParam(EditURL(account, saved.EventID), "ny", "1"), fiber.StatusSeeOther)
 }
 
 // stored loads the event named by the path (and ?account=); a missing one is a 404 page, and
 // without a database the page says the form is unavailable. To change it (write), an event a
 // collector writes is refused: the next run would overwrite the change. A nil event means the
 // answer is given or err says why.
-func (f *eventForms) stored(c *fiber.Ctx, write bool) (string, *query.StoredEvent, error) {
-	if f.h.store == nil || f.h.queries == nil {
+func (f *Events) stored(c *fiber.Ctx, write bool) (string, *query.StoredEvent, error) {
+	if f.store == nil || f.queries == nil {
 		return "", nil, f.unavailable(c)
 	}
 	account, err := f.account(c, c.Query("account"))
@@ -317,42 +337,42 @@ func (f *eventForms) stored(c *fiber.Ctx, write bool) (string, *query.StoredEven
 	if err != nil {
 		id = c.Params("id")
 	}
-	e, err := f.h.queries.EventByID(c.UserContext(), account, id)
+	e, err := f.queries.EventByID(c.UserContext(), account, id)
 	if err != nil {
 		return "", nil, err
 	}
 	if e == nil {
-		return "", nil, f.h.render.Refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", kit.Clip(id))
+		return "", nil, f.render.Refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", kit.Clip(id))
 	}
-	if write && f.h.fromAPI(e) {
+	if write && f.fromAPI(e) {
 		return "", nil, f.apiOwned(c, e)
 	}
 	return account, e, nil
 }
 
 // apiOwned refuses to change an event a collector writes.
-func (f *eventForms) apiOwned(c *fiber.Ctx, e *query.StoredEvent) error {
-	return f.h.render.Refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
+func (f *Events) apiOwned(c *fiber.Ctx, e *query.StoredEvent) error {
+	return f.render.Refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
 }
 
 // editView is the edit page of e: its form (or why there is none) and its changes.
-func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *query.StoredEvent) (eventFormView, error) {
+func (f *Events) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *query.StoredEvent) (eventFormView, error) {
 	v := f.view(c, lang, lang.T("eventform.edit_title"))
 	v.Register, v.Editing, v.Deleted = account, true, e.Deleted
-	v.Action, v.DeleteURL = editURL(account, e.EventID), deleteURL(account, e.EventID)
-	v.BackURL = eventsPageURL(account, e.StartsAt.In(kit.Zone(f.h.cfg)))
-	v.V = storedValues(e, kit.Zone(f.h.cfg))
-	sectors, err := f.h.queries.EventSectors(c.UserContext(), account, e.EventID)
+	v.Action, v.DeleteURL = EditURL(account, e.EventID), deleteURL(account, e.EventID)
+	v.BackURL = eventsPageURL(account, e.StartsAt.In(f.loc))
+	v.V = storedValues(e, f.loc)
+	sectors, err := f.queries.EventSectors(c.UserContext(), account, e.EventID)
 	if err != nil {
 		return v, err
 	}
 	v.V.Sectors = storedSectors(sectors)
-	if f.h.fromAPI(e) {
+	if f.fromAPI(e) {
 		v.ReadOnly = lang.T("eventform.api", e.Source)
 	} else if e.Deleted {
 		v.Warning = lang.T("eventform.deleted_notice")
 	}
-	changes, err := f.h.queries.EventChanges(c.UserContext(), account, e.EventID, changesShown)
+	changes, err := f.queries.EventChanges(c.UserContext(), account, e.EventID, changesShown)
 	if err != nil {
 		return v, err
 	}
@@ -366,19 +386,20 @@ func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *q
 
 // editing is the edit page of the event the path names (see stored); nil with the answer already
 // given or an error.
-func (f *eventForms) editing(c *fiber.Ctx, write bool) (*eventFormView, *query.StoredEvent, error) {
+func (f *Events) editing(c *fiber.Ctx, write bool) (*eventFormView, *query.StoredEvent, error) {
 	account, e, err := f.stored(c, write)
 	if e == nil {
 		return nil, nil, err
 	}
-	v, err := f.editView(c, kit.LangOf(c, f.h.defaultLang), account, e)
+	v, err := f.editView(c, kit.LangOf(c, f.lang), account, e)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &v, e, nil
 }
 
-func (f *eventForms) edit(c *fiber.Ctx) error {
+// Edit is an event's form with its changes.
+func (f *Events) Edit(c *fiber.Ctx) error {
 	v, _, err := f.editing(c, false)
 	if v == nil {
 		return err
@@ -391,10 +412,11 @@ func (f *eventForms) edit(c *fiber.Ctx) error {
 		v.Notice = lang.T("eventform.saved")
 	}
 	v.fillKinds()
-	return f.h.sendPage(c, "event_form", v)
+	return f.render.Send(c, "event_form", v)
 }
 
-func (f *eventForms) update(c *fiber.Ctx) error {
+// Update saves an event's form.
+func (f *Events) Update(c *fiber.Ctx) error {
 	v, e, err := f.editing(c, true)
 	if v == nil {
 		return err
@@ -403,48 +425,49 @@ func (f *eventForms) update(c *fiber.Ctx) error {
 	v.V = formValuesOf(c)
 	ctx := c.UserContext()
 	// The id is kept, so correcting the title or date changes this event instead of adding one.
-	in := v.V.input(account, e.EventID, kit.Zone(f.h.cfg))
+	in := v.V.input(account, e.EventID, f.loc)
 	if _, err := in.Event(); err != nil {
 		return f.refused(c, v, err)
 	}
-	saved, err := events.Save(ctx, f.h.store, in, formSource)
+	saved, err := events.Save(ctx, f.store, in, formSource)
 	if err != nil {
 		return err
 	}
 	before := figuresOf(e)
-	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionUpdated, By: kit.EditorName(c), Before: &before, After: saved}); err != nil {
+	if err := events.RecordChange(ctx, f.store, events.Change{Action: events.ActionUpdated, By: kit.EditorName(c), Before: &before, After: saved}); err != nil {
 		return fmt.Errorf("event %s saved, but not its audit row: %w", saved.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event changed", "account", account, "event", saved.EventID, "by", kit.EditorName(c))
-	return c.Redirect(withParam(editURL(account, saved.EventID), "lagret", "1"), fiber.StatusSeeOther)
+	f.log.InfoContext(ctx, "event changed", "account", account, "event", saved.EventID, "by", kit.EditorName(c))
+	return c.Redirect(withParam(EditURL(account, saved.EventID), "lagret", "1"), fiber.StatusSeeOther)
 }
 
-func (f *eventForms) remove(c *fiber.Ctx) error {
+// Remove deletes an event.
+func (f *Events) Remove(c *fiber.Ctx) error {
 	account, e, err := f.stored(c, true)
 	if e == nil {
 		return err
 	}
-	back := eventsPageURL(account, e.StartsAt.In(kit.Zone(f.h.cfg)))
+	back := eventsPageURL(account, e.StartsAt.In(f.loc))
 	if e.Deleted {
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}
 	ctx := c.UserContext()
 	before := figuresOf(e)
-	if err := events.Delete(ctx, f.h.store, before, formSource); err != nil {
+	if err := events.Delete(ctx, f.store, before, formSource); err != nil {
 		return err
 	}
 	after := before
 	after.Deleted = true
-	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionDeleted, By: kit.EditorName(c), Before: &before, After: after}); err != nil {
+	if err := events.RecordChange(ctx, f.store, events.Change{Action: events.ActionDeleted, By: kit.EditorName(c), Before: &before, After: after}); err != nil {
 		return fmt.Errorf("event %s deleted, but not its audit row: %w", e.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event deleted", "account", account, "event", e.EventID, "by", kit.EditorName(c))
+	f.log.InfoContext(ctx, "event deleted", "account", account, "event", e.EventID, "by", kit.EditorName(c))
 	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
 // refused shows the form again with what was typed and a message beside each field in error;
 // nothing has been written.
-func (f *eventForms) refused(c *fiber.Ctx, v *eventFormView, err error) error {
+func (f *Events) refused(c *fiber.Ctx, v *eventFormView, err error) error {
 	var errs events.Errors
 	if !errors.As(err, &errs) {
 		return err
@@ -457,7 +480,7 @@ func (f *eventForms) refused(c *fiber.Ctx, v *eventFormView, err error) error {
 	v.Error = v.Lang.T("eventform.errors", len(v.Errors))
 	v.fillKinds()
 	c.Status(fiber.StatusUnprocessableEntity)
-	return f.h.sendPage(c, "event_form", *v)
+	return f.render.Send(c, "event_form", *v)
 }
 
 // fieldMessage says in the page's language what is wrong with a field. internal/events words its
@@ -523,8 +546,8 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 }
 
 // changeRow describes one audit row: what a creation set, or what an update changed.
-func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) kit.ChangeRow {
-	loc := kit.Zone(f.h.cfg)
+func (f *Events) changeRow(l i18n.Lang, ch query.EventChange) kit.ChangeRow {
+	loc := f.loc
 	row := kit.ChangeRow{When: kit.DateTime(l, ch.At, loc), By: ch.By, Action: kit.KeyName(l, "eventform.action", ch.Action)}
 	fields := func(s *query.EventSnapshot) []string {
 		if s == nil {
@@ -576,30 +599,4 @@ func withParam(u, key, value string) string {
 		sep = "&"
 	}
 	return u + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
-}
-
-// canEditEvents tells whether the signed-in person may use the entry form.
-func (h *handler) canEditEvents(c *fiber.Ctx) bool {
-	s := kit.CurrentUser(c)
-	return s != nil && s.Role.AtLeast(auth.Editor) && h.store != nil
-}
-
-// eventActions are the events page's links above the figures: the entry form, for editors.
-func eventActions(p *pages, r *request) []actionLink {
-	if !p.h.canEditEvents(r.c) {
-		return nil
-	}
-	target := eventsPath + "/ny"
-	if r.account != "" && r.account != events.DefaultAccount {
-		target += "?account=" + url.QueryEscape(r.account)
-	}
-	return []actionLink{{URL: target, Label: r.lang.T("eventform.register")}}
-}
-
-// eventEditCell is the events list's link to an event's form; an event from an API gets none.
-func eventEditCell(r *request, e query.Event) cell {
-	if collectedID(e.ID) {
-		return cell{Text: r.lang.T("eventform.from_api"), Class: "muted"}
-	}
-	return cell{Text: r.lang.T("eventform.edit"), Link: editURL(r.account, e.ID)}
 }
