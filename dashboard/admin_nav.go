@@ -4,8 +4,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/gofiber/fiber/v2"
-
+	"github.com/innomed/rekkevidde/dashboard/admin"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 )
 
@@ -13,9 +13,9 @@ import (
 // for editors; the API keys and the sources for admins. The pages themselves check the role; the
 // menu only leaves out what the reader may not open.
 
-// AdminNav is the menu's links for the signed-in person (none for a viewer).
-func (l layout) AdminNav() []navLink {
-	if l.Account == nil || !l.Account.level.AtLeast(auth.Editor) {
+// adminNav is the menu's links for the signed-in person (none for a viewer).
+func adminNav(l kit.Layout) []kit.NavLink {
+	if l.Account == nil || !l.Account.Level.AtLeast(auth.Editor) {
 		return nil
 	}
 	current := ""
@@ -24,38 +24,14 @@ func (l layout) AdminNav() []navLink {
 			current = u.Path
 		}
 	}
-	links := [][2]string{{notesPath, "nav.notes"}}
-	if l.Account.level.AtLeast(auth.Admin) {
-		links = append(links, [2]string{sourcesPath, "nav.sources"}, [2]string{adminTokensPath, "nav.api_tokens"})
+	links := [][2]string{{admin.NotesPath, "nav.notes"}}
+	if l.Account.Level.AtLeast(auth.Admin) {
+		links = append(links, [2]string{admin.SourcesPath, "nav.sources"}, [2]string{admin.TokensPath, "nav.api_tokens"})
 	}
-	out := make([]navLink, 0, len(links))
+	out := make([]kit.NavLink, 0, len(links))
 	for _, p := range links {
-		out = append(out, navLink{URL: p[0], Label: l.Lang.T(p[1]),
+		out = append(out, kit.NavLink{URL: p[0], Label: l.Lang.T(p[1]),
 			Current: current == p[0] || strings.HasPrefix(current, p[0]+"/")})
 	}
 	return out
-}
-
-// sourcesIndex lists the configured sources, each leading to its runs page (/admin/kilder/:id).
-type sourcesIndexView struct {
-	layout
-	Sources []sourceIndexRow
-}
-
-type sourceIndexRow struct {
-	ID, Type, URL string
-	Disabled      bool
-}
-
-func (h *handler) sourcesIndexRoute(r fiber.Router) {
-	r.Get(sourcesPath, h.requireRole(auth.Admin), h.sourcesIndex)
-}
-
-func (h *handler) sourcesIndex(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
-	v := sourcesIndexView{layout: h.layout(c, lang, lang.T("nav.sources"))}
-	for _, s := range h.cfg.Sources {
-		v.Sources = append(v.Sources, sourceIndexRow{ID: s.ID, Type: s.Type, URL: sourcesPath + "/" + url.PathEscape(s.ID), Disabled: s.Disabled})
-	}
-	return h.sendPage(c, "sources_index", v)
 }

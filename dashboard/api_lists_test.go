@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -20,7 +21,7 @@ func apiInsert(t *testing.T, st *store.Store, table string, cols []string, rows 
 
 func TestAPICampaignsGiveEachSendsRates(t *testing.T) {
 	st := chtest.Open(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	cols := []string{"list_id", "campaign_id", "title", "subject", "send_time", "emails_sent", "delivered", "unique_opens",
 		"unique_clicks", "unsubscribed", "hard_bounces", "soft_bounces", "provider_open_rate", "provider_click_rate", "source", "version"}
@@ -40,7 +41,7 @@ func TestAPICampaignsGiveEachSendsRates(t *testing.T) {
 	if r.status != 200 || r.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("status %d, Cache-Control %q\n%s", r.status, r.header.Get("Cache-Control"), r.body)
 	}
-	var got campaignsJSON
+	var got api.CampaignsJSON
 	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func val(p *float64) float64 {
 
 func TestAPIPublicationsPerFeedAndMonthWithUndatedApart(t *testing.T) {
 	st := chtest.Open(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	seen := time.Date(2022, time.April, 1, 0, 0, 0, 0, time.UTC)
 	at := func(m time.Month, d int) time.Time { return time.Date(2022, m, d, 9, 0, 0, 0, time.UTC) }
@@ -104,7 +105,7 @@ func TestAPIPublicationsPerFeedAndMonthWithUndatedApart(t *testing.T) {
 	if r.status != 200 || r.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("status %d\n%s", r.status, r.body)
 	}
-	var got publicationsJSON
+	var got api.PublicationsJSON
 	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestAPIPublicationsPerFeedAndMonthWithUndatedApart(t *testing.T) {
 		t.Fatalf("feeds %+v", got.Feeds)
 	}
 	a, b := got.Feeds[0], got.Feeds[1]
-	months := func(f feedCountsJSON) string {
+	months := func(f api.FeedCountsJSON) string {
 		var s []string
 		for _, m := range f.Months {
 			part := ""
@@ -143,7 +144,7 @@ func TestAPIPublicationsPerFeedAndMonthWithUndatedApart(t *testing.T) {
 
 func TestAPIListEndpointsRefuseBadParametersAndStrangers(t *testing.T) {
 	st := chtest.Open(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	for _, path := range []string{"/api/v1/newsletter/campaigns", "/api/v1/publications"} {
 		for q, param := range map[string]string{

@@ -17,6 +17,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/innomed/rekkevidde/dashboard/api"
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
@@ -27,18 +29,16 @@ import (
 	"github.com/innomed/rekkevidde/internal/store"
 )
 
-// apiApp is the dashboard with the API and the token page over st, in routes()'s order: the API
-// before the sign-in middleware, the admin page behind it. The real New cannot be used because
-// its Deps carry no store for tokens yet (apiDB).
+// tokensPath is the admin page for API tokens, as people reach it (dashboard/admin).
+const tokensPath = "/admin/api-tokens"
+
+// apiApp is the whole dashboard over st (its tokens too), with a per-token budget of perMinute
+// API requests.
 func apiApp(t *testing.T, st *store.Store, cfg config.Config, perMinute int) *fiber.App {
 	t.Helper()
-	h, _ := build(Deps{Queries: query.New(st.Conn()), Ready: st.Ping, Config: cfg, Log: quietLog()})
-	app := fiber.New(fiber.Config{ErrorHandler: h.handleError, Immutable: true})
-	app.Use(h.securityHeaders)
-	h.mountAPI(app, st, perMinute)
-	app.Use(h.language, h.loadSession, h.requireSession, h.checkCSRF)
-	h.mountAdmin(app, st)
-	return app
+	h := newHandler(Deps{Queries: query.New(st.Conn()), Ready: st.Ping, Config: cfg, Log: quietLog(), Store: st})
+	h.apiPerMinute = perMinute
+	return h.app()
 }
 
 func demoStore(t *testing.T) *store.Store {
@@ -96,26 +96,26 @@ var newTokenOnPage = regexp.MustCompile(`<code id="new-token">(rkv_[A-Za-z0-9_-]
 
 func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 	st := demoStore(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	admin := newBrowser(t, app)
-	admin.cookies[sessionCookie] = testSessionCookie(t, "admin")
+	admin.cookies[signin.SessionCookie] = testSessionCookie(t, "admin")
 
-	page := admin.get(adminTokensPath)
+	page := admin.get(tokensPath)
 	if page.status != http.StatusOK || !strings.Contains(page.body, "Ingen nøkler ennå") {
 		t.Fatalf("token page: %d\n%s", page.status, page.body)
 	}
 	// Without the CSRF token the form is refused, and nothing is created.
-	if r := admin.do(http.MethodPost, adminTokensPath, url.Values{"name": {"Power BI"}}); r.status != http.StatusForbidden {
+	if r := admin.do(http.MethodPost, tokensPath, url.Values{"name": {"Power BI"}}); r.status != http.StatusForbidden {
 		t.Fatalf("create without CSRF: %d", r.status)
 	}
-	created := admin.do(http.MethodPost, adminTokensPath, url.Values{"csrf": {csrfIn(t, page.body)}, "name": {"Power BI"}})
+	created := admin.do(http.MethodPost, tokensPath, url.Values{"csrf": {csrfIn(t, page.body)}, "name": {"Power BI"}})
 	m := newTokenOnPage.FindStringSubmatch(created.body)
 	if created.status != http.StatusOK || m == nil || created.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create: %d, cache %q\n%s", created.status, created.header.Get("Cache-Control"), created.body)
 	}
 	token := m[1]
 	// Shown once: the list afterwards names it but never shows it.
-	again := admin.get(adminTokensPath)
+	again := admin.get(tokensPath)
 	if strings.Contains(again.body, token) || !strings.Contains(again.body, "Power BI") || !strings.Contains(again.body, "test-admin") {
 		t.Fatalf("token list shows the secret or lacks the token:\n%s", again.body)
 	}
@@ -150,11 +150,11 @@ func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 		t.Fatalf("no revoke form for the token in:\n%s", again.body)
 	}
 	viewer := newBrowser(t, app)
-	viewer.cookies[sessionCookie] = testSessionCookie(t, "viewer")
-	if r := viewer.get(adminTokensPath); r.status != http.StatusForbidden {
+	viewer.cookies[signin.SessionCookie] = testSessionCookie(t, "viewer")
+	if r := viewer.get(tokensPath); r.status != http.StatusForbidden {
 		t.Fatalf("viewer on the token page: %d", r.status)
 	}
-	revoked := admin.do(http.MethodPost, adminTokensPath+"/"+id[1]+"/revoke", url.Values{"csrf": {csrfIn(t, again.body)}})
+	revoked := admin.do(http.MethodPost, tokensPath+"/"+id[1]+"/revoke", url.Values{"csrf": {csrfIn(t, again.body)}})
 	if revoked.status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d\n%s", revoked.status, revoked.body)
 	}
@@ -170,17 +170,17 @@ func TestAPITokenLifecycleThroughTheAdminPage(t *testing.T) {
 	if !strings.Contains(after.body, "trukket tilbake") || strings.Contains(after.body, `action="/admin/api-tokens/`+id[1]+`/revoke"`) {
 		t.Fatalf("list after revoking:\n%s", after.body)
 	}
-	if r := admin.do(http.MethodPost, adminTokensPath+"/"+id[1]+"/revoke", url.Values{"csrf": {csrfIn(t, after.body)}}); r.status != http.StatusConflict {
+	if r := admin.do(http.MethodPost, tokensPath+"/"+id[1]+"/revoke", url.Values{"csrf": {csrfIn(t, after.body)}}); r.status != http.StatusConflict {
 		t.Fatalf("revoking twice: %d", r.status)
 	}
-	if r := admin.do(http.MethodPost, adminTokensPath, url.Values{"csrf": {csrfIn(t, after.body)}, "name": {"  "}}); r.status != http.StatusBadRequest {
+	if r := admin.do(http.MethodPost, tokensPath, url.Values{"csrf": {csrfIn(t, after.body)}, "name": {"  "}}); r.status != http.StatusBadRequest {
 		t.Fatalf("empty name: %d", r.status)
 	}
 }
 
 func TestAPIDoesNotTakeSessionCookies(t *testing.T) {
 	st := chtest.Open(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/kpis?from=2022-01-01&to=2022-01-31", nil)
 	req.AddCookie(testSessionCookie(t, "admin"))
 	resp, err := app.Test(req, -1)
@@ -220,7 +220,7 @@ func TestTheRealAppRoutesTheAPIBeforeSignIn(t *testing.T) {
 
 func TestAPIRefusesBadParameters(t *testing.T) {
 	st := chtest.Open(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	cases := []struct{ target, param string }{
 		{"/api/v1/reports/annual/abc", "year"},
@@ -260,7 +260,7 @@ func TestAPIRefusesBadParameters(t *testing.T) {
 
 func TestAPIReportsServeTheReportBuilderAndPublishedFigures(t *testing.T) {
 	st := demoStore(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	ctx := context.Background()
 
@@ -366,7 +366,7 @@ func TestAPICSVNeverStartsACellWithAFormula(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	for _, target := range []string{
 		"/api/v1/reports/annual/2022?format=csv",
@@ -482,7 +482,7 @@ func scalar(t *testing.T, st *store.Store, sql string, args ...any) string {
 
 func TestAPIKPISeriesOnDemoData(t *testing.T) {
 	st := demoStore(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 
 	// Quarters of 2022: the annual report's visits and unique visitors (innomed-communication.md).
@@ -604,7 +604,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 			Parameters map[string]map[string]any `yaml:"parameters"`
 		} `yaml:"components"`
 	}
-	if err := yaml.Unmarshal(openAPISpec, &spec); err != nil {
+	if err := yaml.Unmarshal([]byte(api.Spec()), &spec); err != nil {
 		t.Fatalf("openapi.yaml does not parse: %v", err)
 	}
 	if spec.OpenAPI != "3.1.0" || spec.Info.Title == "" || spec.Info.Version == "" {
@@ -615,7 +615,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 	param := regexp.MustCompile(`:([A-Za-z_]+)`)
 	registered := map[string]bool{}
 	for _, r := range app.GetRoutes(true) {
-		if !strings.HasPrefix(r.Path, apiPrefix+"/") || r.Path == apiPrefix+"/*" || r.Method != http.MethodGet {
+		if !strings.HasPrefix(r.Path, api.Prefix+"/") || r.Path == api.Prefix+"/*" || r.Method != http.MethodGet {
 			continue
 		}
 		registered[param.ReplaceAllString(r.Path, "{$1}")] = true

@@ -1123,7 +1123,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("no session", func(t *testing.T) {
 		anon := newTab(t)
 		// Pages, and the report downloads, whose addresses have no file extension: a browser
-		// asking for them is sent to the sign-in form (auth.go, wantsPage) and nothing is served.
+		// asking for them is sent to the sign-in form (dashboard/signin, wantsPage) and nothing is served.
 		for _, path := range []string{"/nettsted?period=year&year=2022", "/rapporter/ar/2022", "/admin/api-tokens",
 			"/rapporter/ar/2022/csv", "/rapporter/kvartal/2022-Q3/xlsx"} {
 			ctx, cancel := anon.within(20 * time.Second)

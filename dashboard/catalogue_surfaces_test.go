@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/net/html"
 
+	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -33,7 +34,7 @@ import (
 func TestCatalogueFiguresAgreeOnEveryReportSurface(t *testing.T) {
 	st, _, fetch := demoApp(t)
 	collectRunningQuarter(t, st)
-	api := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	api := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	nb := i18n.NB
 	for _, c := range []struct {
@@ -478,7 +479,7 @@ func xlsxCells(t *testing.T, body string, titles map[string]string) surfaceCells
 func TestOpenAPIListsTheCatalogue(t *testing.T) {
 	row := regexp.MustCompile("(?m)^ *\\| `([a-z_.]+)(?:\\{([a-z,]+)\\})?` \\| (sum|level|rate|period) \\|")
 	documented := map[string]string{}
-	for _, m := range row.FindAllStringSubmatch(string(openAPISpec), -1) {
+	for _, m := range row.FindAllStringSubmatch(api.Spec(), -1) {
 		platforms := []string{""}
 		switch {
 		case m[2] == "platform":

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -29,7 +30,7 @@ func TestEveryKPIAgreesAcrossSurfaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	q := query.New(st.Conn())
 	scope, err := q.DefaultKPIScope(ctx, "innomed.no", oslo)

@@ -1,6 +1,7 @@
 // Package dashboard is Rekkevidde's web front: server-rendered pages (html/template) with go-echarts
 // charts, ECharts and CSS served from the binary itself, and the health endpoints. One file per page
-// or endpoint; routes are registered in routes below and every error leaves through handleError.
+// or endpoint; every route is a row of the routes table (routes.go) and every error leaves through
+// handleError.
 package dashboard
 
 import (
@@ -8,12 +9,15 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
-	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/innomed/rekkevidde/dashboard/admin"
+	"github.com/innomed/rekkevidde/dashboard/api"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/dashboard/signin"
+	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/config"
@@ -70,20 +74,24 @@ type handler struct {
 	ready       func(ctx context.Context) error
 	cfg         config.Config
 	log         *slog.Logger
-	views       *views
-	assets      *assets
+	views       *kit.Views
+	assets      *kit.Assets
 	defaultLang i18n.Lang
 	auth        *auth.Auth
 	store       *store.Store
 	collections Collections
 	printer     *printer
-	// secureCookies: the listener is not loopback, so cookies are Secure whatever the request says.
-	secureCookies bool
-	cache         *cache.Cache
-	version       func() uint64
-	ph            placeholders
-	// trustedProxies is http.trusted_proxies, for finding the client in X-Forwarded-For.
-	trustedProxies []netip.Prefix
+	cache       *cache.Cache
+	version     func() uint64
+	ph          kit.Placeholders
+	// render draws every page through the shared layout with the dashboard's menus.
+	render *kit.Renderer
+	// signin is the sign-in pages and the session middleware (dashboard/signin).
+	signin *signin.Signin
+	// sources is the sources pages (dashboard/admin), whose state the freshness strip shows too.
+	sources *admin.Sources
+	// apiPerMinute is each API token's budget (api.RequestsPerMinute; tests set their own).
+	apiPerMinute int
 }
 
 // New builds the dashboard application. It panics only on a programming error in the embedded
@@ -96,15 +104,21 @@ func New(deps Deps) *fiber.App {
 
 // build is New that also hands back the handler, so tests can add routes behind its middleware.
 func build(deps Deps) (*handler, *fiber.App) {
+	h := newHandler(deps)
+	return h, h.app()
+}
+
+// newHandler is the dashboard's state before any route is registered.
+func newHandler(deps Deps) *handler {
 	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	assets, err := loadAssets(staticFS, "static")
+	assets, err := kit.LoadAssets()
 	if err != nil {
 		panic(err)
 	}
-	views, err := loadViews(templateFS, assets)
+	views, err := kit.LoadViews(assets)
 	if err != nil {
 		panic(err)
 	}
@@ -130,24 +144,34 @@ func build(deps Deps) (*handler, *fiber.App) {
 		renderer = pdf.New(pdf.Options{Chromium: deps.Config.PDF.Chromium, Timeout: deps.Config.PDF.Timeout, Log: log})
 	}
 	h := &handler{
-		queries:     deps.Queries,
-		ready:       deps.Ready,
-		cfg:         deps.Config,
-		log:         log,
-		views:       views,
-		assets:      assets,
-		defaultLang: lang,
-		auth:        authn,
-		store:       deps.Store,
-		collections: deps.Collections,
-		printer:     newPrinter(renderer),
-		// Decided once from http.listen; see setCookie.
-		secureCookies:  !auth.IsLoopback(deps.Config.HTTP.Listen),
-		cache:          deps.Cache,
-		version:        deps.DataVersion,
-		ph:             newPlaceholders(),
-		trustedProxies: proxyPrefixes(deps.Config.HTTP.TrustedProxies),
+		queries:      deps.Queries,
+		ready:        deps.Ready,
+		cfg:          deps.Config,
+		log:          log,
+		views:        views,
+		assets:       assets,
+		defaultLang:  lang,
+		auth:         authn,
+		store:        deps.Store,
+		collections:  deps.Collections,
+		printer:      newPrinter(renderer),
+		cache:        deps.Cache,
+		version:      deps.DataVersion,
+		ph:           kit.NewPlaceholders(),
+		apiPerMinute: api.RequestsPerMinute,
 	}
+	h.render = &kit.Renderer{Views: views, Placeholders: h.ph, Lang: lang,
+		Menus: func(l kit.Layout) ([]kit.NavLink, []kit.NavLink) { return mainNav(l), adminNav(l) }}
+	h.signin = signin.New(signin.Deps{Auth: authn, Log: log, Render: h.render, Lang: lang,
+		// Decided once from http.listen; see signin's setCookie.
+		SecureCookies:  !auth.IsLoopback(deps.Config.HTTP.Listen),
+		TrustedProxies: deps.Config.HTTP.TrustedProxies})
+	h.sources = admin.NewSources(h.adminDeps())
+	return h
+}
+
+// app builds the fiber application over h and registers the routes table.
+func (h *handler) app() *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "rekkevidde",
 		DisableStartupMessage: true,
@@ -162,34 +186,45 @@ func build(deps Deps) (*handler, *fiber.App) {
 		// default): c.Protocol() then reads X-Forwarded-Proto, c.IPs() X-Forwarded-For. From anyone
 		// else they are ignored, since a client can write them.
 		EnableTrustedProxyCheck: true,
-		TrustedProxies:          deps.Config.HTTP.TrustedProxies,
+		TrustedProxies:          h.cfg.HTTP.TrustedProxies,
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 		EnableIPValidation:      true,
 	})
 	h.routes(app)
 	h.printer.app = app
-	return h, app
+	return app
 }
 
-// routes is the one place that maps addresses to handlers.
-func (h *handler) routes(app *fiber.App) {
-	// go-echarts panics when its templates fail; recover turns that into an error for handleError.
-	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: h.logPanic}))
-	app.Use(h.securityHeaders, h.countQueries)
+// apiDB is where API tokens live: the dashboard's store, or nil without one (the API then answers 503).
+func (h *handler) apiDB() apitokens.DB {
+	if h.store == nil {
+		return nil // an interface holding a nil *store.Store would not compare equal to nil
+	}
+	return h.store
+}
 
-	app.Get("/healthz", h.healthz)
-	app.Get("/readyz", h.readyz)
-	app.Get("/static/:sum/*", h.static)
-	h.apiRoutes(app) // /api/v1: bearer tokens, never sessions; before the sign-in middleware (api.go)
+// apiDeps is what the read API (dashboard/api) needs: tokens in db, perMinute requests per token;
+// tests pass their own database and budget.
+func (h *handler) apiDeps(db apitokens.DB, perMinute int) api.Deps {
+	return api.Deps{Queries: h.queries, Config: h.cfg, Lang: h.defaultLang, Log: h.log, Tokens: db,
+		PerMinute: perMinute, Site: h.site, LogPanic: h.logPanic}
+}
 
-	app.Use(h.language)
+// layout is the shared layout of a page titled title in lang, with the dashboard's menus.
+func (h *handler) layout(c *fiber.Ctx, lang i18n.Lang, title string) kit.Layout {
+	return h.render.Layout(c, lang, title)
+}
 
-	// Sign-in. Every route registered after requireSession needs a signed-in person, and every
-	// request there that changes anything needs the session's CSRF token: pageRoutes' pages are
-	// protected without doing anything themselves. Roles are per route (requireRole).
-	app.Use(h.loadSession)
-	app.Use(h.renderSession) // the PDF printer's own requests (pdf.go)
-	h.authRoutes(app)
-	app.Use(h.requireSession, h.checkCSRF)
-	h.pageRoutes(app)
+// sendPage renders page with data as an HTML response.
+func (h *handler) sendPage(c *fiber.Ctx, page string, data any) error {
+	return h.render.Send(c, page, data)
+}
+
+// adminDeps is what the admin pages (dashboard/admin) need.
+func (h *handler) adminDeps() admin.Deps {
+	d := admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Queries: h.queries, Tokens: h.apiDB(), Store: h.store, Site: h.site}
+	if h.collections != nil {
+		d.Collections = h.collections // a nil Collections must stay a nil admin.Collections
+	}
+	return d
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -375,7 +376,7 @@ func TestPageIsSelfContainedAndScriptsCarryTheNonce(t *testing.T) {
 	if src == nil || !strings.HasSuffix(src[1], "/echarts/echarts.min.js") {
 		t.Fatalf("no ECharts script tag; tags %q", tags)
 	}
-	embedded, err := staticFS.ReadFile("static/echarts/echarts.min.js")
+	embedded, err := kit.StaticFile("echarts/echarts.min.js")
 	if err != nil {
 		t.Fatal(err)
 	}

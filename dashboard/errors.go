@@ -6,56 +6,21 @@ import (
 	"runtime/debug"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 )
-
-// userError is a problem with the request that the user can fix, shown to them in their language.
-type userError struct {
-	status int
-	key    string // message key in the i18n catalogue
-	args   []any
-}
-
-func (e *userError) Error() string {
-	// In English for logs, whatever the reader's language.
-	return fmt.Sprintf("%d: %s", e.status, i18n.EN.T(e.key, e.args...))
-}
-
-// badRequest is a 400 whose message is the catalogue entry key filled with args.
-func badRequest(key string, args ...any) error {
-	return &userError{status: fiber.StatusBadRequest, key: key, args: args}
-}
-
-// clip shortens a value taken from the request before it is echoed back in a message.
-func clip(s string) string {
-	const maxRunes = 60
-	r := []rune(s)
-	if len(r) <= maxRunes {
-		return s
-	}
-	return string(r[:maxRunes]) + "…"
-}
-
-type errorPage struct {
-	layout
-	Status  int
-	Heading string
-	Message string
-}
 
 // handleError is the one exit for every failed request: user errors get their message, fiber's own
 // errors (404, 405) a translated one, and everything else a generic 500 page with the cause logged.
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	status := fiber.StatusInternalServerError
 	heading, message := lang.T("error.title"), lang.T("error.internal")
 
-	var ue *userError
+	var ue *kit.UserError
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &ue):
-		status, heading, message = ue.status, lang.T("error.bad_request"), lang.T(ue.key, ue.args...)
+		status, heading, message = ue.Status, lang.T("error.bad_request"), lang.T(ue.Key, ue.Args...)
 	case errors.As(err, &fe):
 		status = fe.Code
 		switch {
@@ -73,8 +38,8 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.log.DebugContext(c.UserContext(), "request rejected", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
 
-	page := errorPage{layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: message}
-	body, renderErr := h.views.render("error", page)
+	page := kit.ErrorPage{Layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: message}
+	body, renderErr := h.views.Render("error", page)
 	c.Status(status)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if renderErr != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
@@ -59,7 +60,7 @@ func writableApp(t *testing.T, st *store.Store, cfg config.Config, col Collectio
 
 func browserAs(t *testing.T, app *fiber.App, role auth.Role) *browser {
 	b := newBrowser(t, app)
-	b.cookies[sessionCookie] = testSessionCookie(t, role)
+	b.cookies[signin.SessionCookie] = testSessionCookie(t, role)
 	return b
 }
 

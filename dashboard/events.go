@@ -6,6 +6,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -13,7 +14,7 @@ import (
 )
 
 // eventsTopic is /arrangementer: attendance of webinars, meetings, courses and conferences. The
-// entry form (event_form.go) is linked from topic.actions, above the figures.
+// entry form (dashboard/admin/events.go) is linked from topic.actions, above the figures.
 func eventsTopic() *topic {
 	return &topic{path: "/arrangementer", key: "events", file: "arrangementer", figures: []figureDef{
 		{"arrangementer", (*pages).eventsList},
@@ -21,11 +22,6 @@ func eventsTopic() *topic {
 		{"sektorer", (*pages).eventsBySector},
 		{"kvartaler", (*pages).eventsByQuarter},
 	}, actions: eventActions}
-}
-
-// eventKinds is the order kinds are listed in (as internal/events stores them).
-func eventKinds() []string {
-	return []string{"webinar", "network_meeting", "national_meeting_place", "course", "conference", "other"}
 }
 
 // attendanceColours are on site and digital, stacked.
@@ -82,8 +78,8 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 	onSite, digital := make([]*float64, len(events)), make([]*float64, len(events))
 	for i, e := range events {
 		day := utcDate(e.StartsAt.In(r.loc))
-		labels[i] = shortDate(l, day) + campaignLabelSep + e.Title
-		row := []cell{dateCell(l, day), textCell(keyName(l, "kind", e.Kind)), textCell(e.Title)}
+		labels[i] = kit.ShortDate(l, day) + campaignLabelSep + e.Title
+		row := []cell{dateCell(l, day), textCell(kit.KeyName(l, "kind", e.Kind)), textCell(e.Title)}
 		t.Rows = append(t.Rows, append(row, attendanceCells(l, query.SumEvents([]query.Event{e}))...))
 		onSite[i], digital[i] = optBar(e.AttendedOnSite), optBar(e.AttendedDigital)
 	}
@@ -91,7 +87,7 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 		t.Foot = [][]cell{append([]cell{headerCell(l.T("table.total")), textCell(""), textCell(l.T("events.count_n", len(events)))},
 			attendanceCells(l, query.SumEvents(events))...)}
 	}
-	// Editors get a link to each event's form (event_form.go); the CSV (no chart) keeps to figures.
+	// Editors get a link to each event's form (event_links.go); the CSV (no chart) keeps to figures.
 	if withChart && p.h.canEditEvents(r.c) {
 		t.Head = append(t.Head, column{Label: l.T("eventform.edit_col")})
 		for i, e := range events {
@@ -136,15 +132,15 @@ func (p *pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 	f.cite(r.span, datasetKeys{query.DatasetEvents, []string{r.account}})
 	cmpLabel := spanName(l, r.cmp)
 	prevBy := map[string]query.KindEvents{}
-	for _, k := range query.SumByKind(prev, eventKinds()) {
+	for _, k := range query.SumByKind(prev, figures.EventKinds()) {
 		prevBy[k.Kind] = k
 	}
 	head := append([]column{{Label: l.T("events.kind")}, {Label: l.T("events.events"), Num: true}}, attendanceHead(l)...)
 	head = append(head, column{Label: l.T("events.cmp_events", cmpLabel), Num: true}, column{Label: l.T("events.cmp_attended", cmpLabel), Num: true})
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: head}
-	kinds := query.SumByKind(cur, eventKinds())
+	kinds := query.SumByKind(cur, figures.EventKinds())
 	// Kinds held only in the comparison span still get a row, with zero events now.
-	for _, k := range query.SumByKind(prev, eventKinds()) {
+	for _, k := range query.SumByKind(prev, figures.EventKinds()) {
 		found := false
 		for _, c := range kinds {
 			found = found || c.Kind == k.Kind
@@ -156,7 +152,7 @@ func (p *pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 	var names []string
 	var attended, prevAttended []*float64
 	for _, k := range kinds {
-		name := keyName(l, "kind", k.Kind)
+		name := kit.KeyName(l, "kind", k.Kind)
 		names = append(names, name)
 		row := append([]cell{headerCell(name), countCell(l, uint64(k.Events))}, attendanceCells(l, k.EventTotals)...)
 		pk := prevBy[k.Kind]
@@ -214,7 +210,7 @@ func (p *pages) eventsBySector(r *request, withChart bool) (*figure, error) {
 	var names []string
 	var reg, att []*float64
 	for _, s := range sectors {
-		name := keyName(l, "sector", s.Sector)
+		name := kit.KeyName(l, "sector", s.Sector)
 		names = append(names, name)
 		reg, att = append(reg, fptr(float64(s.Registered))), append(att, fptr(float64(s.Attended)))
 		t.Rows = append(t.Rows, []cell{headerCell(name), countCell(l, s.Registered), countCell(l, s.Attended), countCell(l, uint64(s.Events))})

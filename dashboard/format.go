@@ -4,8 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/metrics"
@@ -111,39 +111,12 @@ func kpiText(l i18n.Lang, def metrics.Metric, v *float64) string {
 	return count(l, *v)
 }
 
-var monthsShortNB = [12]string{"jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"}
-
-// monthShort is "mar" / "Mar".
-func monthShort(l i18n.Lang, m time.Month) string {
-	if l == i18n.EN {
-		return m.String()[:3]
-	}
-	return monthsShortNB[m-1]
-}
-
-// shortDate is "31.03.2022" / "31 Mar 2022".
-func shortDate(l i18n.Lang, d time.Time) string {
-	if l == i18n.EN {
-		return strconv.Itoa(d.Day()) + " " + monthShort(l, d.Month()) + " " + strconv.Itoa(d.Year())
-	}
-	return d.Format("02.01.2006")
-}
-
-// dateTime is an instant in the organisation's zone: "10.03.2024 kl. 04.00" / "10 Mar 2024, 04:00".
-func dateTime(l i18n.Lang, t time.Time, loc *time.Location) string {
-	t = t.In(loc)
-	if l == i18n.EN {
-		return shortDate(l, t) + ", " + t.Format("15:04")
-	}
-	return shortDate(l, t) + " kl. " + t.Format("15.04")
-}
-
 // spanName names a span: "mars 2022", "1. kvartal 2022", "2022", "01.03.2022–10.03.2022"; a
 // clipped span adds its last day ("mars 2023 til og med 15.03.2023").
 func spanName(l i18n.Lang, s days.Span) string {
 	name := periodName(l, s)
 	if s.Clipped() && s.Kind != days.Custom {
-		name += " " + l.T("period.so_far", shortDate(l, s.To))
+		name += " " + l.T("period.so_far", kit.ShortDate(l, s.To))
 	}
 	return name
 }
@@ -160,7 +133,7 @@ func periodName(l i18n.Lang, s days.Span) string {
 	case days.Year:
 		name = strconv.Itoa(s.From.Year())
 	default:
-		return shortDate(l, s.From) + "–" + shortDate(l, s.To)
+		return kit.ShortDate(l, s.From) + "–" + kit.ShortDate(l, s.To)
 	}
 	return name
 }
@@ -176,9 +149,9 @@ func showing(l i18n.Lang, s days.Span) string {
 // spanDates is the span's days written out: "1.1.2022–31.3.2022".
 func spanDates(l i18n.Lang, s days.Span) string {
 	if s.From.Equal(s.To) {
-		return shortDate(l, s.From)
+		return kit.ShortDate(l, s.From)
 	}
-	return shortDate(l, s.From) + "–" + shortDate(l, s.To)
+	return kit.ShortDate(l, s.From) + "–" + kit.ShortDate(l, s.To)
 }
 
 // bucketLabel names one chart point. Labels carry the year when the span crosses a year, so every
@@ -195,16 +168,16 @@ func bucketLabel(l i18n.Lang, g days.Kind, b days.Bucket, withYear bool) string 
 		}
 		return s
 	case days.Month:
-		s = monthShort(l, b.Start.Month())
+		s = kit.MonthShort(l, b.Start.Month())
 		if withYear {
 			s += " " + strconv.Itoa(b.Start.Year())
 		}
 		return s
 	}
 	if l == i18n.EN {
-		s = strconv.Itoa(b.Start.Day()) + " " + monthShort(l, b.Start.Month())
+		s = strconv.Itoa(b.Start.Day()) + " " + kit.MonthShort(l, b.Start.Month())
 	} else {
-		s = strconv.Itoa(b.Start.Day()) + ". " + monthShort(l, b.Start.Month())
+		s = strconv.Itoa(b.Start.Day()) + ". " + kit.MonthShort(l, b.Start.Month())
 	}
 	if withYear {
 		s += " " + strconv.Itoa(b.Start.Year())

@@ -2,9 +2,9 @@ package dashboard
 
 import (
 	"context"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 )
 
 // healthz tells a supervisor the process is alive. It deliberately touches nothing else: a
@@ -28,18 +28,9 @@ func (h *handler) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
 	defer cancel()
 	if err := h.ready(ctx); err != nil {
-		problem := h.redact(err.Error())
+		problem := kit.Redact(h.cfg, err.Error())
 		h.log.WarnContext(ctx, "not ready", "problem", problem)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(readiness{Status: "unavailable", Problem: problem})
 	}
 	return c.JSON(readiness{Status: "ready"})
-}
-
-// redact removes the ClickHouse password from a message that is about to leave the process. The
-// driver does not put it in errors today; this keeps it that way whatever a future version does.
-func (h *handler) redact(msg string) string {
-	if pw := h.cfg.ClickHouse.Password.Value(); pw != "" {
-		msg = strings.ReplaceAll(msg, pw, "[redacted]")
-	}
-	return msg
 }

@@ -8,15 +8,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/i18n"
-)
-
-type localKey int
-
-const (
-	nonceKey localKey = iota
-	langKey
-	sessionKey // *auth.Session of the signed-in person (auth.go)
 )
 
 // langCookie remembers the language chosen with ?lang=.
@@ -40,7 +33,7 @@ func (h *handler) securityHeaders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Locals(nonceKey, nonce)
+	kit.SetNonce(c, nonce)
 	c.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'self' 'nonce-%s'; "+
 		"style-src 'self'; img-src 'self' data:; object-src 'none'; "+
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'", nonce))
@@ -65,11 +58,6 @@ func newNonce() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-func nonceOf(c *fiber.Ctx) string {
-	s, _ := c.Locals(nonceKey).(string)
-	return s
-}
-
 // language picks the page language: ?lang= (remembered in a cookie for the following pages), else
 // the cookie, else the configured default. An unsupported ?lang= is ignored rather than refused,
 // since the page is still perfectly readable in the default language.
@@ -90,13 +78,6 @@ func (h *handler) language(c *fiber.Ctx) error {
 			SameSite: fiber.CookieSameSiteLaxMode,
 		})
 	}
-	c.Locals(langKey, lang)
+	kit.SetLang(c, lang)
 	return c.Next()
-}
-
-func langOf(c *fiber.Ctx, fallback i18n.Lang) i18n.Lang {
-	if l, ok := c.Locals(langKey).(i18n.Lang); ok {
-		return l
-	}
-	return fallback
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -122,7 +123,7 @@ func (p *pages) newsletterCampaigns(r *request, withChart bool) (*figure, error)
 	}
 	for i, c := range cs {
 		day := utcDate(c.SendTime.In(r.loc))
-		labels[i] = shortDate(l, day) + campaignLabelSep + c.Title
+		labels[i] = kit.ShortDate(l, day) + campaignLabelSep + c.Title
 		t.Rows = append(t.Rows, []cell{dateCell(l, day), textCell(c.Title), countCell(l, c.Delivered), countCell(l, c.UniqueOpens),
 			pctCell(l, c.OpenRate(), 1, why), pctCell(l, c.ProviderOpenRate, 1, why), countCell(l, c.UniqueClicks),
 			pctCell(l, c.ClickRate(), 1, why), pctCell(l, c.ProviderClickRate, 1, why)})

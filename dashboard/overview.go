@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -44,7 +45,7 @@ type sourceView struct {
 	StateText string // the state in words, so colour is never the only signal
 	Lines     []string
 	Error     string
-	// sourceControl: a run under way, and the admin's Start button and runs page (source_runs.go).
+	// sourceControl: a run under way, and the admin's Start button and runs page (source_control.go).
 	sourceControl
 }
 
@@ -117,7 +118,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	r.cover()
 	query.CoverUpcoming(r.ctx, r.now, r.loc) // the events list: read with the KPIs' events
 	view := topicView{
-		layout:   p.h.layout(c, l, l.T("overview.title")),
+		Layout:   p.h.layout(c, l, l.T("overview.title")),
 		Heading:  l.T("overview.title"),
 		Intro:    l.T("overview.intro"),
 		Picker:   p.picker(r, "/", false),
@@ -209,12 +210,12 @@ func (p *pages) card(r *request, v query.KPIValue) kpiCard {
 	switch {
 	case v.MeasuredOn != nil:
 		// The source's last measurement is before the span's end: say so, never "on <end>".
-		k.AsOf = l.T("overview.last_measured", shortDate(l, *v.MeasuredOn))
+		k.AsOf = l.T("overview.last_measured", kit.ShortDate(l, *v.MeasuredOn))
 	case v.Def.Shape == metrics.ShapeLevel:
-		k.AsOf = l.T("overview.as_of", shortDate(l, v.Span.To))
+		k.AsOf = l.T("overview.as_of", kit.ShortDate(l, v.Span.To))
 	case v.Def.Shape == metrics.ShapeRate:
 		if v.Def.Name == metrics.NewsletterLastClickRate {
-			k.AsOf = l.T("overview.last_send_before", shortDate(l, v.Span.To))
+			k.AsOf = l.T("overview.last_send_before", kit.ShortDate(l, v.Span.To))
 		} else {
 			k.AsOf = spanName(l, v.Span)
 		}
@@ -361,7 +362,7 @@ func kpiCell(l i18n.Lang, def metrics.Metric, v *float64, why string) cell {
 // the plain number.
 func measuredCell(l i18n.Lang, c cell, on *time.Time) cell {
 	if on != nil {
-		c.Text += " (" + l.T("overview.last_measured", shortDate(l, *on)) + ")"
+		c.Text += " (" + l.T("overview.last_measured", kit.ShortDate(l, *on)) + ")"
 	}
 	return c
 }
@@ -398,7 +399,7 @@ func silentLevels(r *request, values []query.KPIValue) []string {
 			continue
 		}
 		if lag := int(end.Sub(*v.LastMeasured).Hours() / 24); lag >= query.StaleAfterDays {
-			out = append(out, r.lang.T("overview.silent", kpiName(r.lang, v.Def.Name), shortDate(r.lang, *v.LastMeasured), lag))
+			out = append(out, r.lang.T("overview.silent", kpiName(r.lang, v.Def.Name), kit.ShortDate(r.lang, *v.LastMeasured), lag))
 		}
 	}
 	return out
@@ -430,34 +431,26 @@ func (p *pages) freshness(r *request) ([]sourceView, error) {
 			}
 		}
 		if f.Runs != nil && f.Runs.LastOK != nil {
-			sv.Lines = append(sv.Lines, l.T("fresh.last_ok", dateTime(l, *f.Runs.LastOK, r.loc)))
+			sv.Lines = append(sv.Lines, l.T("fresh.last_ok", kit.DateTime(l, *f.Runs.LastOK, r.loc)))
 		}
 		if f.Runs != nil && f.Runs.DataThrough != nil && f.LagDays != nil {
-			sv.Lines = append(sv.Lines, l.T("fresh.through", shortDate(l, *f.Runs.DataThrough), *f.LagDays))
+			sv.Lines = append(sv.Lines, l.T("fresh.through", kit.ShortDate(l, *f.Runs.DataThrough), *f.LagDays))
 		}
 		if e := f.FirstExpiry; e != nil {
 			days := int(math.Round(e.Sub(r.now).Hours() / 24))
 			if e.After(r.now) {
-				sv.Lines = append(sv.Lines, l.T("fresh.expires", shortDate(l, utcDate(e.In(r.loc))), days))
+				sv.Lines = append(sv.Lines, l.T("fresh.expires", kit.ShortDate(l, utcDate(e.In(r.loc))), days))
 			} else {
-				sv.Lines = append(sv.Lines, l.T("fresh.expired", shortDate(l, utcDate(e.In(r.loc)))))
+				sv.Lines = append(sv.Lines, l.T("fresh.expired", kit.ShortDate(l, utcDate(e.In(r.loc)))))
 			}
 		}
 		if f.Runs != nil && f.Runs.LastError != "" && f.State != query.StateOK {
-			sv.Error = clipText(p.h.redact(f.Runs.LastError), 240)
+			sv.Error = kit.ClipText(kit.Redact(p.h.cfg, f.Runs.LastError), 240)
 		}
 		p.h.control(r.c, l, &sv, f)
 		out = append(out, sv)
 	}
 	return out, nil
-}
-
-func clipText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
 
 // eventLists fills the upcoming events and the span's most recent ones.
@@ -487,7 +480,7 @@ func (p *pages) eventLists(r *request, o *overviewView) error {
 
 func (p *pages) eventLine(r *request, e query.Event) eventLine {
 	l := r.lang
-	line := eventLine{Date: shortDate(l, utcDate(e.StartsAt.In(r.loc))), Kind: keyName(l, "kind", e.Kind), Title: e.Title}
+	line := eventLine{Date: kit.ShortDate(l, utcDate(e.StartsAt.In(r.loc))), Kind: kit.KeyName(l, "kind", e.Kind), Title: e.Title}
 	switch {
 	case e.Attended != nil && e.Registered != nil:
 		line.Attendance = l.T("overview.attended_of", l.Count(uint64(*e.Attended)), l.Count(uint64(*e.Registered)))

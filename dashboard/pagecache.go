@@ -3,8 +3,6 @@ package dashboard
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -15,6 +13,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/admin"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -27,29 +28,6 @@ import (
 // nonce, the CSRF token in the forms and the name in the header — is rendered as placeholders and
 // filled in as the page is sent, so a cached answer never carries one person's token or name to
 // another.
-
-// placeholders are this process's stand-ins for the per-request parts. They are random, so no
-// figure or title can contain them by accident, and plain letters and digits, so html/template
-// writes them unchanged in any context.
-type placeholders struct {
-	nonce, csrf, name string
-}
-
-func newPlaceholders() placeholders {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	tag := hex.EncodeToString(b[:])
-	return placeholders{nonce: "rkvNonce" + tag, csrf: "rkvCsrf" + tag, name: "rkvName" + tag}
-}
-
-// renderingKey marks a request whose page is being rendered for the cache: layout puts the
-// placeholders in.
-const renderingKey localKey = 100
-
-func renderingForCache(c *fiber.Ctx) bool {
-	b, _ := c.Locals(renderingKey).(bool)
-	return b
-}
 
 // The slots a cached page has, in placeholders order.
 const (
@@ -72,8 +50,8 @@ type cachedPage struct {
 func (p *cachedPage) bytes() int64 { return p.size }
 
 // cut splits body at every placeholder.
-func (ph placeholders) cut(body []byte) ([][]byte, []int) {
-	marks := [][]byte{slotNonce: []byte(ph.nonce), slotCSRF: []byte(ph.csrf), slotName: []byte(ph.name)}
+func cutPage(ph kit.Placeholders, body []byte) ([][]byte, []int) {
+	marks := [][]byte{slotNonce: []byte(ph.Nonce), slotCSRF: []byte(ph.CSRF), slotName: []byte(ph.Name)}
 	var parts [][]byte
 	var slots []int
 	rest := bytes.Clone(body)
@@ -109,23 +87,23 @@ func (h *handler) cached(next fiber.Handler) fiber.Handler {
 		return next
 	}
 	return func(c *fiber.Ctx) error {
-		s := currentUser(c)
+		s := kit.CurrentUser(c)
 		// Only GET fills and reads the cache: a HEAD answer has no body to keep.
 		if s == nil || c.Method() != fiber.MethodGet {
 			return next(c)
 		}
 		page, err := cache.Do(h.cache, h.pageKey(c, s), (*cachedPage).bytes, func() (*cachedPage, error) {
-			c.Locals(renderingKey, true)
+			kit.SetRenderingForCache(c, true)
 			err := func() error {
 				// Reset even on a panic, so the error page gets this request's real nonce.
-				defer c.Locals(renderingKey, false)
+				defer kit.SetRenderingForCache(c, false)
 				return next(c)
 			}()
 			if err != nil {
 				return nil, err
 			}
 			resp := &c.Response().Header
-			parts, slots := h.ph.cut(c.Response().Body())
+			parts, slots := cutPage(h.ph, c.Response().Body())
 			p := &cachedPage{status: c.Response().StatusCode(), contentType: string(resp.ContentType()),
 				disposition: string(resp.Peek(fiber.HeaderContentDisposition)), parts: parts, slots: slots}
 			for _, part := range parts {
@@ -149,7 +127,7 @@ func (h *handler) cached(next fiber.Handler) fiber.Handler {
 
 // sendCached sends a cached answer with this request's nonce, CSRF token and name.
 func (h *handler) sendCached(c *fiber.Ctx, s *auth.Session, p *cachedPage) error {
-	values := [...]string{slotNonce: nonceOf(c), slotCSRF: html.EscapeString(s.CSRF.Token()), slotName: html.EscapeString(s.Name)}
+	values := [...]string{slotNonce: kit.NonceOf(c), slotCSRF: html.EscapeString(s.CSRF.Token()), slotName: html.EscapeString(s.Name)}
 	c.Status(p.status)
 	c.Set(fiber.HeaderContentType, p.contentType)
 	if p.disposition != "" {
@@ -187,14 +165,14 @@ func (h *handler) pageKey(c *fiber.Ctx, s *auth.Session) string {
 		params = q.Encode()
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "page|%s|%s|%s|%s|%d|%s|", c.Path(), params, langOf(c, h.defaultLang), s.Role, h.version(), clock)
+	fmt.Fprintf(&b, "page|%s|%s|%s|%s|%d|%s|", c.Path(), params, kit.LangOf(c, h.defaultLang), s.Role, h.version(), clock)
 	if h.collections != nil {
 		for _, src := range h.cfg.Sources {
 			if !h.collections.Running(src.ID) {
 				continue
 			}
 			b.WriteString(src.ID)
-			if p, ok := h.collections.(progressor); ok {
+			if p, ok := h.collections.(admin.Progressor); ok {
 				if done, total, ok := p.Progress(src.ID); ok {
 					fmt.Fprintf(&b, ":%d/%d", done, total)
 				}
@@ -225,4 +203,4 @@ func (h *handler) discovery(ctx context.Context, siteID string, loc *time.Locati
 
 // SessionCookie is the name of the sign-in cookie, for tools that drive the dashboard with a
 // session they made themselves (`rekkevidde bench`).
-const SessionCookie = sessionCookie
+const SessionCookie = signin.SessionCookie

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/chtest"
@@ -64,7 +66,7 @@ func TestCachedPagesKeepPerPersonPartsApartAndFollowWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+		req.AddCookie(&http.Cookie{Name: signin.SessionCookie, Value: cookie})
 		resp, err := app.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)
@@ -202,9 +204,9 @@ func TestCachedPagesKeepPerPersonPartsApartAndFollowWrites(t *testing.T) {
 }
 
 func TestPlaceholdersCutEverywhere(t *testing.T) {
-	ph := newPlaceholders()
-	body := []byte(ph.nonce + "a" + ph.csrf + ph.name + "b" + ph.nonce)
-	parts, slots := ph.cut(body)
+	ph := kit.NewPlaceholders()
+	body := []byte(ph.Nonce + "a" + ph.CSRF + ph.Name + "b" + ph.Nonce)
+	parts, slots := cutPage(ph, body)
 	want := []string{"", "a", "", "b", ""}
 	if len(parts) != len(want) || len(slots) != 4 {
 		t.Fatalf("parts %q slots %v", parts, slots)
@@ -217,7 +219,7 @@ func TestPlaceholdersCutEverywhere(t *testing.T) {
 	if slots[0] != slotNonce || slots[1] != slotCSRF || slots[2] != slotName || slots[3] != slotNonce {
 		t.Fatalf("slots %v", slots)
 	}
-	if parts, slots := ph.cut([]byte("plain")); len(parts) != 1 || len(slots) != 0 {
+	if parts, slots := cutPage(ph, []byte("plain")); len(parts) != 1 || len(slots) != 0 {
 		t.Fatal("a body without placeholders must stay one part")
 	}
 }

@@ -8,36 +8,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
-
-// pageRoutes registers the pages people sign in to see: the overview, the four topic pages, and
-// a CSV download of every table on them (<page>/<table>.csv, taking the page's parameters).
-//
-// It refuses to start with a target that names an unknown KPI: serve should call ValidateTargets
-// first to report that as a configuration error; this is the backstop.
-func (h *handler) pageRoutes(r fiber.Router) {
-	p, err := newPages(h)
-	if err != nil {
-		panic(err)
-	}
-	// h.cached serves these from the cache when there is one (pagecache.go).
-	r.Get("/", h.cached(p.overviewPage))
-	r.Get("/"+overviewCSV, h.cached(p.overviewCSV))
-	for _, t := range p.topics {
-		r.Get(t.path, h.cached(func(c *fiber.Ctx) error { return p.topicPage(c, t) }))
-		for _, f := range t.figures {
-			r.Get(t.path+"/"+f.slug+".csv", h.cached(func(c *fiber.Ctx) error { return p.figureCSV(c, t, f) }))
-		}
-	}
-	h.reportRoutes(r)
-	h.adminRoutes(r)
-	h.changeRoutes(r) // the events entry form and starting sources (event_form.go, source_runs.go)
-	h.noteRoutes(r)   // manual notes on the time charts (notes.go)
-}
 
 // pages holds what every page handler shares; it is built once and read-only afterwards.
 type pages struct {
@@ -112,7 +88,7 @@ type figure struct {
 
 // topicView is the data of the topic and overview pages.
 type topicView struct {
-	layout
+	kit.Layout
 	Heading string
 	Intro   string
 	Picker  pickerView
@@ -136,7 +112,7 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 		return err
 	}
 	view := topicView{
-		layout:  p.h.layout(c, r.lang, r.lang.T(t.key+".title")),
+		Layout:  p.h.layout(c, r.lang, r.lang.T(t.key+".title")),
 		Heading: r.lang.T(t.key + ".title"),
 		Intro:   r.lang.T(t.key + ".intro"),
 		Picker:  p.picker(r, t.path, t.timeCharts),

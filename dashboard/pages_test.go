@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
@@ -606,7 +607,7 @@ func TestFormatting(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{decimal(nb, 10234.5, 1), "10 234,5"}, {decimal(en, 10234.5, 1), "10,234.5"}, {decimal(nb, -0.04, 1), "0,0"},
 		{percent(nb, 0.204, 1), "20,4 %"}, {percent(en, 0.204, 1), "20.4%"},
-		{shortDate(nb, time.Date(2022, 3, 1, 0, 0, 0, 0, time.UTC)), "01.03.2022"},
+		{kit.ShortDate(nb, time.Date(2022, 3, 1, 0, 0, 0, 0, time.UTC)), "01.03.2022"},
 		{spanName(nb, days.MonthSpan(2022, time.March)), "mars 2022"},
 		{spanName(nb, days.QuarterSpan(2022, 1)), "1. kvartal 2022"}, {spanName(en, days.QuarterSpan(2022, 1)), "Q1 2022"},
 		{spanName(nb, days.MonthSpan(2023, time.March).Clip(time.Date(2023, 3, 15, 0, 0, 0, 0, time.UTC))), "mars 2023 til og med 15.03.2023"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/pdf"
@@ -115,7 +116,7 @@ func (h *handler) renderSession(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusUnauthorized).SendString("render key refused\n")
 	}
 	now := time.Now()
-	c.Locals(sessionKey, &auth.Session{ID: "render", Name: g.name, Role: auth.Viewer, Method: "pdf",
+	kit.SetUser(c, &auth.Session{ID: "render", Name: g.name, Role: auth.Viewer, Method: "pdf",
 		IssuedAt: now, ExpiresAt: g.expires})
 	return c.Next()
 }
@@ -127,23 +128,23 @@ func (h *handler) reportPDF(quarterly bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		lang := langOf(c, h.defaultLang)
+		lang := kit.LangOf(c, h.defaultLang)
 		if err := h.printer.renderer.Available(); err != nil {
 			h.log.WarnContext(c.UserContext(), "report PDF asked for without Chromium", "err", err)
-			return &userError{status: fiber.StatusServiceUnavailable, key: "report.pdf_missing"}
+			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.pdf_missing"}
 		}
 		q := url.Values{"lang": {string(lang)}}
 		if site := c.Query("site"); site != "" {
 			q.Set("site", site)
 		}
 		name := "pdf"
-		if u := currentUser(c); u != nil {
+		if u := kit.CurrentUser(c); u != nil {
 			name = u.Name
 		}
 		data, err := h.printer.print(c.UserContext(), strings.TrimSuffix(c.Path(), "/pdf")+"?"+q.Encode(), name)
 		if err != nil {
 			h.log.ErrorContext(c.UserContext(), "report PDF failed", "path", c.Path(), "err", err)
-			return &userError{status: fiber.StatusServiceUnavailable, key: "report.pdf_failed"}
+			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.pdf_failed"}
 		}
 		site, err := h.site(c.Query("site"))
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -84,7 +85,7 @@ func (p *pages) parseRequest(c *fiber.Ctx) (*request, error) {
 	if p.h.queries == nil {
 		return nil, errors.New("dashboard started without a query layer (Deps.Queries)")
 	}
-	r := &request{c: c, ctx: c.UserContext(), lang: langOf(c, p.h.defaultLang), loc: p.loc, now: p.now()}
+	r := &request{c: c, ctx: c.UserContext(), lang: kit.LangOf(c, p.h.defaultLang), loc: p.loc, now: p.now()}
 	r.today = utcDate(r.now.In(r.loc))
 	site, err := p.h.site(c.Query("site"))
 	if err != nil {
@@ -130,14 +131,14 @@ func (r *request) parseSpan() error {
 	if raw := c.Query("year"); raw != "" && kind != string(days.Custom) {
 		y, err := strconv.Atoi(raw)
 		if err != nil || y < 1900 || y > 9999 {
-			return badRequest("error.bad_year", clip(raw))
+			return kit.BadRequest("error.bad_year", kit.Clip(raw))
 		}
 		if years := r.extent.Years(); len(years) > 0 && !slices.Contains(years, y) && y != r.today.Year() {
 			list := make([]string, len(years))
 			for i, y := range years {
 				list[i] = strconv.Itoa(y)
 			}
-			return badRequest("error.no_figures_year", y, strings.Join(list, ", "))
+			return kit.BadRequest("error.no_figures_year", y, strings.Join(list, ", "))
 		}
 		year = y
 	}
@@ -147,13 +148,13 @@ func (r *request) parseSpan() error {
 	case days.Month:
 		m, err := intParam(c.Query("month"), 1, 12)
 		if err != nil {
-			return badRequest("error.bad_month", clip(c.Query("month")))
+			return kit.BadRequest("error.bad_month", kit.Clip(c.Query("month")))
 		}
 		r.span = days.MonthSpan(year, time.Month(m))
 	case days.Quarter:
 		q, err := intParam(c.Query("quarter"), 1, 4)
 		if err != nil {
-			return badRequest("error.bad_quarter", clip(c.Query("quarter")))
+			return kit.BadRequest("error.bad_quarter", kit.Clip(c.Query("quarter")))
 		}
 		r.span = days.QuarterSpan(year, q)
 	case days.Year:
@@ -161,22 +162,22 @@ func (r *request) parseSpan() error {
 	case days.Custom:
 		from, err := dateParam(c.Query("from"))
 		if err != nil {
-			return badRequest("error.bad_date", "from", clip(c.Query("from")))
+			return kit.BadRequest("error.bad_date", "from", kit.Clip(c.Query("from")))
 		}
 		to, err := dateParam(c.Query("to"))
 		if err != nil {
-			return badRequest("error.bad_date", "to", clip(c.Query("to")))
+			return kit.BadRequest("error.bad_date", "to", kit.Clip(c.Query("to")))
 		}
 		if to.Before(from) {
-			return badRequest("error.range_backwards", c.Query("from"), c.Query("to"))
+			return kit.BadRequest("error.range_backwards", c.Query("from"), c.Query("to"))
 		}
 		s, err := days.CustomSpan(from, to)
 		if err != nil {
-			return badRequest("error.range_too_long", days.MaxCustomDays)
+			return kit.BadRequest("error.range_too_long", days.MaxCustomDays)
 		}
 		r.span = s
 	default:
-		return badRequest("error.bad_period", clip(kind))
+		return kit.BadRequest("error.bad_period", kit.Clip(kind))
 	}
 	r.span = r.span.Clip(r.today)
 
@@ -186,7 +187,7 @@ func (r *request) parseSpan() error {
 	case compareYear:
 		r.compare, r.cmp = compareYear, r.span.YearEarlier()
 	default:
-		return badRequest("error.bad_compare", clip(cmp))
+		return kit.BadRequest("error.bad_compare", kit.Clip(cmp))
 	}
 
 	switch g := days.Kind(c.Query("grain")); g {
@@ -195,7 +196,7 @@ func (r *request) parseSpan() error {
 	case days.Day, days.Week, days.Month:
 		r.grain, r.grainGiven = g, true
 	default:
-		return badRequest("error.bad_grain", clip(string(g)))
+		return kit.BadRequest("error.bad_grain", kit.Clip(string(g)))
 	}
 	return nil
 }
@@ -239,7 +240,7 @@ func pick(raw string, among []string, key string) (string, error) {
 		return among[0], nil
 	}
 	if !slices.Contains(among, raw) {
-		return "", badRequest(key, clip(raw), strings.Join(among, ", "))
+		return "", kit.BadRequest(key, kit.Clip(raw), strings.Join(among, ", "))
 	}
 	return raw, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 )
@@ -87,12 +88,6 @@ func (p *pages) picker(r *request, action string, grain bool) pickerView {
 	return v
 }
 
-// navLink is one entry of the main navigation.
-type navLink struct {
-	URL, Label string
-	Current    bool
-}
-
 // navPages are the pages of the main navigation: path and catalogue key.
 func navPages() [][2]string {
 	return [][2]string{
@@ -105,11 +100,11 @@ func navPages() [][2]string {
 	}
 }
 
-// MainNav is the navigation shown under the header on every signed-in page (and on error pages),
+// mainNav is the navigation shown under the header on every signed-in page (and on error pages),
 // with links that keep the chosen period. It reads the current address from the language links,
 // which every page's layout carries, so no page type needs a field for it; the layout shows it only
 // to a signed-in person.
-func (l layout) MainNav() []navLink {
+func mainNav(l kit.Layout) []kit.NavLink {
 	if len(l.Languages) == 0 {
 		return nil
 	}
@@ -130,13 +125,13 @@ func (l layout) MainNav() []navLink {
 			keep.Set(k, v)
 		}
 	}
-	out := make([]navLink, 0, len(navPages()))
+	out := make([]kit.NavLink, 0, len(navPages()))
 	for _, p := range navPages() {
 		link := p[0]
 		if len(keep) > 0 {
 			link += "?" + keep.Encode()
 		}
-		out = append(out, navLink{URL: link, Label: l.Lang.T(p[1]), Current: p[0] == current})
+		out = append(out, kit.NavLink{URL: link, Label: l.Lang.T(p[1]), Current: p[0] == current})
 	}
 	return out
 }

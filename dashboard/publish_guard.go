@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/report"
@@ -17,12 +18,6 @@ import (
 // period, a publish request for an open one is refused with the day it can be published, and an
 // admin can withdraw the publication in force with a reason.
 
-// withdrawRoutes registers the withdrawal of a publication; admins only.
-func (h *handler) withdrawRoutes(r fiber.Router) {
-	r.Post("/rapporter/ar/:year/trekk-tilbake", h.requireRole(auth.Admin), h.withdrawReport(false))
-	r.Post("/rapporter/kvartal/:period/trekk-tilbake", h.requireRole(auth.Admin), h.withdrawReport(true))
-}
-
 // publishError turns the builder's refusal of an open period into a message for the reader.
 func (h *handler) publishError(err error) error {
 	var open *report.OpenPeriodError
@@ -31,7 +26,7 @@ func (h *handler) publishError(err error) error {
 		if open.Future {
 			key = "report.publish_future"
 		}
-		return &userError{status: fiber.StatusConflict, key: key, args: []any{open.Period, dayText(open.Closes)}}
+		return &kit.UserError{Status: fiber.StatusConflict, Key: key, Args: []any{open.Period, dayText(open.Closes)}}
 	}
 	return fmt.Errorf("publish report: %w", err)
 }
@@ -47,11 +42,11 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 		}
 		w := h.reportWriter()
 		if w == nil {
-			return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 		}
-		user := currentUser(c)
+		user := kit.CurrentUser(c)
 		if user == nil {
-			return h.requireSession(c)
+			return h.signin.RequireSession(c)
 		}
 		b, err := h.reportBuilder(c)
 		if err != nil {
@@ -64,9 +59,9 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 		_, err = b.Withdraw(c.UserContext(), w, kind, year, quarter, user.Name, c.FormValue("reason"))
 		switch {
 		case errors.Is(err, report.ErrBadReason):
-			return badRequest("report.withdraw_reason_needed", report.MaxReason)
+			return kit.BadRequest("report.withdraw_reason_needed", report.MaxReason)
 		case errors.Is(err, report.ErrNotPublished):
-			return &userError{status: fiber.StatusConflict, key: "report.withdraw_nothing", args: []any{report.PeriodName(year, quarter)}}
+			return &kit.UserError{Status: fiber.StatusConflict, Key: "report.withdraw_nothing", Args: []any{report.PeriodName(year, quarter)}}
 		case err != nil:
 			return fmt.Errorf("withdraw report: %w", err)
 		}
@@ -98,13 +93,13 @@ func (h *handler) guardPublishing(c *fiber.Ctx, lang i18n.Lang, v report.View, p
 			page.PublishNote = lang.T(key, open.Period, dayText(open.Closes))
 		}
 	}
-	u := currentUser(c)
+	u := kit.CurrentUser(c)
 	if v.Publication != nil && u != nil && u.Role.AtLeast(auth.Admin) && h.reportWriter() != nil {
 		page.WithdrawURL = withdrawURL(c)
 	}
 	if w := v.Withdrawal; w != nil && v.Publication == nil {
-		page.Withdrawn = lang.T("report.withdrawn", dateTime(lang, w.PublishedAt, h.location()),
-			dateTime(lang, w.WithdrawnAt, h.location()), w.WithdrawnBy, w.Reason)
+		page.Withdrawn = lang.T("report.withdrawn", kit.DateTime(lang, w.PublishedAt, h.location()),
+			kit.DateTime(lang, w.WithdrawnAt, h.location()), w.WithdrawnBy, w.Reason)
 	}
 	if c.Query("trukket") == "1" && v.Publication == nil {
 		page.Flash = lang.T("report.withdrawn_ok", v.Period)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -19,7 +20,7 @@ func TestPublishingIsGuardedAndWithdrawalsAreRecorded(t *testing.T) {
 	app := New(Deps{Queries: query.New(st.Conn()), Ready: st.Ping, Config: testConfig(), Store: st, Log: quietLog()})
 	signedIn := func(role auth.Role) *browser {
 		b := newBrowser(t, app)
-		b.cookies[sessionCookie] = testSessionCookie(t, role)
+		b.cookies[signin.SessionCookie] = testSessionCookie(t, role)
 		return b
 	}
 	post := func(b *browser, page, action string, form url.Values) response {

@@ -6,9 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gofiber/fiber/v2"
-
-	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/dashboard/api"
 )
 
 var serverTimingQueries = regexp.MustCompile(`db;desc="(\d+) queries"`)
@@ -101,10 +99,7 @@ func TestQueriesPerPage(t *testing.T) {
 // the pages (internal/report), so they cost the same.
 func TestQueriesPerAPIReport(t *testing.T) {
 	st := demoStore(t)
-	h, _ := build(Deps{Queries: query.New(st.Conn()), Ready: st.Ping, Config: testConfig(), Log: quietLog()})
-	app := fiber.New(fiber.Config{ErrorHandler: h.handleError, Immutable: true})
-	app.Use(h.securityHeaders, h.countQueries)
-	h.mountAPI(app, st, apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 	for _, path := range []string{"/api/v1/reports/annual/2022", "/api/v1/reports/quarterly/2022-Q3"} {
 		r := apiGet(t, app, path, token)

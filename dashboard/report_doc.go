@@ -11,6 +11,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -87,10 +88,10 @@ func (h *handler) designReport(c *fiber.Ctx, lang i18n.Lang, v report.View, page
 	switch d := v.Shown().(type) {
 	case *report.Annual:
 		page.Doc = printDoc{Class: "annual", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.annual"),
-			Made: lang.T("report.doc.made", shortDate(lang, d.GeneratedAt.In(loc)))}
+			Made: lang.T("report.doc.made", kit.ShortDate(lang, d.GeneratedAt.In(loc)))}
 	case *report.Quarterly:
 		page.Doc = printDoc{Class: "quarterly", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.quarterly"),
-			Made: lang.T("report.doc.made", shortDate(lang, d.GeneratedAt.In(loc)))}
+			Made: lang.T("report.doc.made", kit.ShortDate(lang, d.GeneratedAt.In(loc)))}
 		if err := h.quarterlySections(c.UserContext(), lang, v, d, page); err != nil {
 			return err
 		}

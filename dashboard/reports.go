@@ -14,6 +14,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/report"
@@ -23,24 +24,6 @@ import (
 // (/rapporter/kvartal/2022-Q3), printable to A4, downloadable as CSV, XLSX and JSON
 // (…/csv, …/xlsx, …/json), and publishable by an editor, which freezes the figures. The figures
 // and tables are internal/report's; this file only picks the period and lays them out.
-
-// reportRoutes registers the report pages; pageRoutes calls it, so they need a session like every
-// page, and publishing needs an editor.
-func (h *handler) reportRoutes(r fiber.Router) {
-	r.Get("/rapporter", h.reportsIndex)
-	// Reports and their downloads are cached like the pages (pagecache.go): role is in the key,
-	// and publishing is a write, which moves the data version. The PDF is not cached: it is made
-	// from the (cached) page by a browser (pdf.go).
-	r.Get("/rapporter/ar/:year", h.cached(h.reportPage(false)))
-	r.Get("/rapporter/ar/:year/pdf", h.reportPDF(false)) // before :format (pdf.go)
-	r.Get("/rapporter/ar/:year/:format", h.cached(h.reportDownload(false)))
-	r.Post("/rapporter/ar/:year/publiser", h.requireRole(auth.Editor), h.publishAnnualReport)
-	r.Get("/rapporter/kvartal/:period", h.cached(h.reportPage(true)))
-	r.Get("/rapporter/kvartal/:period/pdf", h.reportPDF(true)) // before :format (pdf.go)
-	r.Get("/rapporter/kvartal/:period/:format", h.cached(h.reportDownload(true)))
-	r.Post("/rapporter/kvartal/:period/publiser", h.requireRole(auth.Editor), h.publishQuarterlyReport)
-	h.withdrawRoutes(r) // publish_guard.go
-}
 
 // reportWriter is where publications are written: the dashboard's store, or nil without one
 // (publishing then answers 503 and the button is hidden).
@@ -77,7 +60,7 @@ func reportPeriod(c *fiber.Ctx, quarterly bool) (year, quarter int, err error) {
 	}
 	year, quarter, err = report.ParsePeriod(raw)
 	if err != nil || (quarter == 0) == quarterly {
-		return 0, 0, badRequest("report.bad_period", clip(raw))
+		return 0, 0, kit.BadRequest("report.bad_period", kit.Clip(raw))
 	}
 	return year, quarter, nil
 }
@@ -137,7 +120,7 @@ type reportJSON struct {
 // sendReportFile answers …/csv, …/xlsx or …/json with the shown report's figures; a published
 // report's CSV and XLSX end with the figures that differ today.
 func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	format := c.Params("format")
 	tables := report.DownloadTables(lang, v)
 	site, err := h.site(c.Query("site"))
@@ -169,7 +152,7 @@ func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
 			return fmt.Errorf("report json: %w", err)
 		}
 	default:
-		return badRequest("report.bad_format", clip(format))
+		return kit.BadRequest("report.bad_format", kit.Clip(format))
 	}
 	name := report.FileName(lang, v, site.ID, format)
 	c.Set(fiber.HeaderContentType, contentType)
@@ -205,14 +188,14 @@ func (h *handler) publishQuarterlyReport(c *fiber.Ctx) error {
 func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, report.Inserter, string) error) error {
 	w := h.reportWriter()
 	if w == nil {
-		return &userError{status: fiber.StatusServiceUnavailable, key: "report.no_store"}
+		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
-	user := currentUser(c)
+	user := kit.CurrentUser(c)
 	if user == nil {
-		return h.requireSession(c)
+		return h.signin.RequireSession(c)
 	}
 	if c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
-		return badRequest("report.publish_confirm_needed")
+		return kit.BadRequest("report.publish_confirm_needed")
 	}
 	b, err := h.reportBuilder(c)
 	if err != nil {
@@ -230,7 +213,7 @@ func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, repo
 
 // reportPage is the data of templates/report.html.
 type reportPage struct {
-	layout
+	kit.Layout
 	Heading, Intro string
 	Summary        []string
 	Sections       []reportSection
@@ -316,7 +299,7 @@ func reportSectionOf(tableID string) string {
 }
 
 func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	page := reportPage{}
 	base := c.Path()
 	var heading string
@@ -330,11 +313,11 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		page.Intro = lang.T("report.quarterly_intro")
 		page.Summary = d.Summary.In(lang)
 	}
-	page.layout = h.layout(c, lang, heading)
+	page.Layout = h.layout(c, lang, heading)
 	page.Heading = heading
 	if p := v.Publication; p != nil {
 		page.IsPublished = true
-		page.Published = lang.T("report.published", dateTime(lang, p.PublishedAt, h.location()), p.PublishedBy)
+		page.Published = lang.T("report.published", kit.DateTime(lang, p.PublishedAt, h.location()), p.PublishedBy)
 	}
 	if c.Query("publisert") == "1" && v.Publication != nil {
 		page.Flash = lang.T("report.published_ok", v.Period)
@@ -347,7 +330,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		page.Downloads = append(page.Downloads, actionLink{URL: base + "/" + f + query, Label: strings.ToUpper(f)})
 	}
 	page.PDF, page.PDFNote = h.pdfLink(lang, base, query)
-	if u := currentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && h.reportWriter() != nil {
+	if u := kit.CurrentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && h.reportWriter() != nil {
 		page.CanPublish, page.PublishURL = true, base+"/publiser"+query
 	}
 	h.guardPublishing(c, lang, v, &page)
@@ -505,7 +488,7 @@ func platformTitle(p string) string {
 
 // reportsIndex lists the years and quarters that hold figures, newest first.
 type reportsIndexPage struct {
-	layout
+	kit.Layout
 	Years []reportYearLinks
 }
 
@@ -516,7 +499,7 @@ type reportYearLinks struct {
 }
 
 func (h *handler) reportsIndex(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	if h.queries == nil {
 		return errors.New("reports: dashboard started without a query layer (Deps.Queries)")
 	}
@@ -543,7 +526,7 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(years)))
-	page := reportsIndexPage{layout: h.layout(c, lang, lang.T("report.index_title"))}
+	page := reportsIndexPage{Layout: h.layout(c, lang, lang.T("report.index_title"))}
 	for _, y := range years {
 		l := reportYearLinks{Year: y, Annual: "/rapporter/ar/" + strconv.Itoa(y)}
 		for q := 1; q <= 4; q++ {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -87,7 +88,7 @@ func TestOverviewSaysWhenALevelWasLastMeasured(t *testing.T) {
 		t.Errorf("the all-KPIs table lacks (%s)", want)
 	}
 	en := fetch("/?lang=en&" + q)
-	if w := "last measured " + shortDate(i18n.EN, last); !strings.Contains(en.body, w) {
+	if w := "last measured " + kit.ShortDate(i18n.EN, last); !strings.Contains(en.body, w) {
 		t.Errorf("English overview lacks %q", w)
 	}
 }

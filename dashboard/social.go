@@ -3,6 +3,7 @@ package dashboard
 import (
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -25,7 +26,7 @@ func socialTopic() *topic {
 // accountName names an account in a legend or a column: the platform, plus the account id when a
 // platform has more than one account.
 func accountName(l i18n.Lang, a query.SocialAccount, all []query.SocialAccount) string {
-	name := keyName(l, "platform", a.Platform)
+	name := kit.KeyName(l, "platform", a.Platform)
 	n := 0
 	for _, b := range all {
 		if b.Platform == a.Platform {

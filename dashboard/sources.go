@@ -3,6 +3,7 @@ package dashboard
 import (
 	"fmt"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -57,7 +58,7 @@ func sourceNotes(r *request, d query.Dataset, uses []query.SourceUse) []sourceNo
 	var out []sourceNote
 	for _, u := range uses {
 		var text string
-		fetched := dateTime(l, u.Fetched, r.loc)
+		fetched := kit.DateTime(l, u.Fetched, r.loc)
 		rows := l.T("source.rows", l.Count(u.Rows), string(d))
 		if u.Rows == 1 {
 			rows = l.T("source.row", string(d))
@@ -68,7 +69,7 @@ func sourceNotes(r *request, d query.Dataset, uses []query.SourceUse) []sourceNo
 		case u.Source == "":
 			text = l.T("source.unknown", rows, fetched)
 		case u.LastOK != nil:
-			text = l.T("source.collected", u.Source, rows, fetched, dateTime(l, *u.LastOK, r.loc))
+			text = l.T("source.collected", u.Source, rows, fetched, kit.DateTime(l, *u.LastOK, r.loc))
 		default:
 			text = l.T("source.written", u.Source, rows, fetched)
 		}

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 )
 
 func TestStaticFiles(t *testing.T) {
 	app := New(Deps{Config: testConfig(), Log: quietLog()})
-	a, err := loadAssets(staticFS, "static")
+	a, err := kit.LoadAssets()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestStaticFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	embedded, _ := staticFS.ReadFile("static/echarts/echarts.min.js")
+	embedded, _ := kit.StaticFile("echarts/echarts.min.js")
 	if !bytes.Equal(plain, embedded) {
 		t.Error("gzipped ECharts does not decompress to the embedded file")
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/api"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/store"
@@ -183,7 +185,7 @@ func TestSocialPageLeavesMonthsAfterTheLastMeasurementEmpty(t *testing.T) {
 // period's end, and no value after the last measurement.
 func TestAPIExposesWhenALevelWasLastMeasured(t *testing.T) {
 	st := stoppedStore(t)
-	app := apiApp(t, st, testConfig(), apiRequestsPerMinute)
+	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 
 	var series struct {
@@ -277,7 +279,7 @@ func TestOverviewFlagsALevelWhoseSourceStoppedDelivering(t *testing.T) {
 	if strings.Contains(s, "LinkedIn") {
 		t.Errorf("LinkedIn, measured to 31.12.2023, is flagged:\n%s", s)
 	}
-	if en := silent(get(t, app, "/?lang=en&period=year&year=2023").body); !strings.Contains(en, "Followers on Facebook: last measured "+shortDate(i18n.EN, stoppedOn)+", no measurement for 225 days") {
+	if en := silent(get(t, app, "/?lang=en&period=year&year=2023").body); !strings.Contains(en, "Followers on Facebook: last measured "+kit.ShortDate(i18n.EN, stoppedOn)+", no measurement for 225 days") {
 		t.Errorf("English notice:\n%s", en)
 	}
 	// The all-KPIs table of 2024 marks the previous year's Facebook count with its day and shows

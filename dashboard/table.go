@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
@@ -89,7 +90,7 @@ func pctCell(l i18n.Lang, frac *float64, digits int, why string) cell {
 
 // dateCell is a calendar day: short on screen, ISO 8601 in the file (every spreadsheet reads it).
 func dateCell(l i18n.Lang, d time.Time) cell {
-	return cell{Text: shortDate(l, d), CSV: d.Format(time.DateOnly), RowHeader: true}
+	return cell{Text: kit.ShortDate(l, d), CSV: d.Format(time.DateOnly), RowHeader: true}
 }
 
 // CSV writes the table by internal/export's rules (the same as the reports', the API's and the

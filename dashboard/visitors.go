@@ -7,6 +7,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -39,7 +40,7 @@ func (h *handler) site(id string) (config.Site, error) {
 			return s, nil
 		}
 	}
-	return config.Site{}, badRequest("error.unknown_site", clip(id), strings.Join(h.cfg.SiteIDs(), ", "))
+	return config.Site{}, kit.BadRequest("error.unknown_site", kit.Clip(id), strings.Join(h.cfg.SiteIDs(), ", "))
 }
 
 // visitorsChart builds the bar chart. It is built anew for every request: go-echarts mutates a

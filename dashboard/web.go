@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -236,7 +237,7 @@ func (p *pages) webShares(r *request, withChart bool, slug, dim string, get shar
 	var total, prevTotal uint64
 	seen := map[string]bool{}
 	for _, s := range cur {
-		name := keyName(l, dim, s.Key)
+		name := kit.KeyName(l, dim, s.Key)
 		names, values = append(names, name), append(values, s.Sessions)
 		total += s.Sessions
 		seen[s.Key] = true
@@ -251,7 +252,7 @@ func (p *pages) webShares(r *request, withChart bool, slug, dim string, get shar
 	for _, s := range prev {
 		prevTotal += s.Sessions
 		if !seen[s.Key] {
-			t.Rows = append(t.Rows, []cell{headerCell(keyName(l, dim, s.Key)), missingCell(l.T("missing.no_data")),
+			t.Rows = append(t.Rows, []cell{headerCell(kit.KeyName(l, dim, s.Key)), missingCell(l.T("missing.no_data")),
 				missingCell(l.T("missing.no_data")), countCell(l, s.Sessions), pctCell(l, &s.Share, 0, "")})
 		}
 	}
@@ -274,15 +275,6 @@ func (p *pages) webShares(r *request, withChart bool, slug, dim string, get shar
 		f.Chart, err = p.renderFigureChart(spec.newDonut(names, values), spec.id, l.T("chart.label_table", f.Title))
 	}
 	return f, err
-}
-
-// keyName translates a stored key (channel, device, platform, kind, sector); an unknown one is
-// shown as stored.
-func keyName(l i18n.Lang, dim, key string) string {
-	if l.Has(dim + "." + key) {
-		return l.T(dim + "." + key)
-	}
-	return key
 }
 
 // webNewReturning splits a whole period's unique visitors into new and returning, as the

@@ -12,7 +12,7 @@ var catalogue = map[Lang]map[string]string{
 		"quarter.name":    "%d. kvartal",
 		"quarter.heading": "Kvartal",
 
-		// Read API tokens (dashboard/api_admin.go, templates/admin_tokens.html) and the quarterly
+		// Read API tokens (dashboard/admin, dashboard/internal/kit/templates/admin_tokens.html) and the quarterly
 		// report by e-mail (internal/delivery).
 		"api.tokens.title":           "API-nøkler",
 		"api.tokens.intro":           "En API-nøkkel gir et program lesetilgang til rapportene og nøkkeltallene gjennom /api/v1. Nøkkelen vises bare én gang, når den lages: Rekkevidde lagrer bare et fingeravtrykk (SHA-256) av den, og kan ikke vise den igjen.",
@@ -293,7 +293,7 @@ var catalogue = map[Lang]map[string]string{
 		"report.doc.chart.newsletter_label": "Stolpediagram over abonnenter på nyhetsbrevet i %s, forrige kvartal og samme kvartal året før. Tallene står i tabellen.",
 		"report.doc.chart.events_label":     "Stolpediagram over deltakere på stedet og digitalt i %s, forrige kvartal og samme kvartal året før. Tallene står i tabellen.",
 
-		// Sign-in (dashboard/auth.go, templates/login.html, the layout's header).
+		// Sign-in (dashboard/signin, dashboard/internal/kit/templates/login.html, the layout's header).
 		"auth.login_title":         "Logg inn",
 		"auth.login_intro":         "Rekkevidde viser InnoMeds kommunikasjonstall til dem som har tilgang. Logg inn for å fortsette.",
 		"auth.username":            "Brukernavn",
@@ -648,8 +648,8 @@ var catalogue = map[Lang]map[string]string{
 		"sector.other":                     "Annet",
 		"sector.unknown":                   "Ukjent",
 
-		// The events entry form and its audit trail (dashboard/event_form.go, templates/event_form.html),
-		// and starting a source from the freshness strip (dashboard/source_runs.go, templates/source_runs.html).
+		// The events entry form and its audit trail (dashboard/admin/events.go, templates/event_form.html),
+		// and starting a source from the freshness strip (dashboard/admin/sources.go, templates/source_runs.html).
 		"eventform.register":              "Registrer arrangement",
 		"eventform.new_title":             "Registrer arrangement",
 		"eventform.edit_title":            "Endre arrangement",
@@ -825,7 +825,7 @@ var catalogue = map[Lang]map[string]string{
 		"quarter.name":    "Q%d",
 		"quarter.heading": "Quarter",
 
-		// Read API tokens (dashboard/api_admin.go, templates/admin_tokens.html) and the quarterly
+		// Read API tokens (dashboard/admin, dashboard/internal/kit/templates/admin_tokens.html) and the quarterly
 		// report by e-mail (internal/delivery).
 		"api.tokens.title":           "API tokens",
 		"api.tokens.intro":           "An API token gives a program read access to the reports and key figures through /api/v1. A token is shown only once, when it is created: Rekkevidde keeps only a fingerprint (SHA-256) of it and cannot show it again.",
@@ -1106,7 +1106,7 @@ var catalogue = map[Lang]map[string]string{
 		"report.doc.chart.newsletter_label": "Bar chart of newsletter subscribers in %s, the quarter before and the same quarter a year before. The figures are in the table.",
 		"report.doc.chart.events_label":     "Bar chart of attendance on site and digital in %s, the quarter before and the same quarter a year before. The figures are in the table.",
 
-		// Sign-in (dashboard/auth.go, templates/login.html, the layout's header).
+		// Sign-in (dashboard/signin, dashboard/internal/kit/templates/login.html, the layout's header).
 		"auth.login_title":         "Sign in",
 		"auth.login_intro":         "Rekkevidde shows InnoMed's communication figures to those with access. Sign in to continue.",
 		"auth.username":            "User name",
@@ -1461,8 +1461,8 @@ var catalogue = map[Lang]map[string]string{
 		"sector.other":                     "Other",
 		"sector.unknown":                   "Unknown",
 
-		// The events entry form and its audit trail (dashboard/event_form.go, templates/event_form.html),
-		// and starting a source from the freshness strip (dashboard/source_runs.go, templates/source_runs.html).
+		// The events entry form and its audit trail (dashboard/admin/events.go, templates/event_form.html),
+		// and starting a source from the freshness strip (dashboard/admin/sources.go, templates/source_runs.html).
 		"eventform.register":              "Register an event",
 		"eventform.new_title":             "Register an event",
 		"eventform.edit_title":            "Edit event",

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Reads for the events entry form (dashboard/event_form.go): one event as stored, deleted or not,
+// Reads for the events entry form (dashboard/admin/events.go): one event as stored, deleted or not,
 // and its audit trail (event_changes, schemas/0005_event_audit.sql).
 
 // StoredEvent is an event's newest stored version, deleted or not, with the source that wrote it.

@@ -1,8 +1,9 @@
-package dashboard
+package admin
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/url"
 	"regexp"
@@ -13,7 +14,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
 )
@@ -25,39 +27,45 @@ import (
 // nonce, and none is needed). Admins only.
 
 const (
-	sourcesPath = "/admin/kilder"
+	// SourcesPath is the sources list's address; a source's runs are below it.
+	SourcesPath = "/admin/kilder"
 	// runsShown bounds the runs page.
 	runsShown = 50
 	// refreshSeconds is how often the runs page reloads while a run is under way.
 	refreshSeconds = "5"
 )
 
-func (h *handler) sourceRoutes(r fiber.Router) {
-	admin := h.requireRole(auth.Admin)
-	h.sourcesIndexRoute(r) // admin_nav.go
-	r.Get(sourcesPath+"/:id", admin, h.sourceRunsPage)
-	r.Post(sourcesPath+"/:id/start", admin, h.startSource)
+// Collections is what the sources pages need from the scheduler (the dashboard's Deps.Collections).
+type Collections interface {
+	Trigger(id string) error
+	Running(id string) bool
 }
 
-// sourceControl is what the freshness strip shows of a source besides its health: whether a run is
-// under way and, for admins, where to start one and see the runs. sourceView embeds it.
-type sourceControl struct {
-	Running     bool
-	RunningText string
-	StartURL    string
-	StartLabel  string
-	RunsURL     string
-	RunsLabel   string
-}
-
-// progressor is the optional part of Collections that tells how far a run has come.
-type progressor interface {
+// Progressor is the optional part of Collections that tells how far a run has come.
+type Progressor interface {
 	Progress(id string) (done, total int, ok bool)
 }
 
-// scheduled tells whether id is a configured source on the schedule: only those can be started
+// Sources is the sources pages, built once by NewSources; read-only afterwards.
+type Sources struct {
+	cfg         config.Config
+	loc         *time.Location
+	log         *slog.Logger
+	render      *kit.Renderer
+	lang        i18n.Lang
+	queries     *query.Queries
+	collections Collections
+}
+
+// NewSources builds the sources pages over d.
+func NewSources(d Deps) *Sources {
+	return &Sources{cfg: d.Config, loc: kit.Zone(d.Config), log: d.Log, render: d.Render, lang: d.Render.Lang,
+		queries: d.Queries, collections: d.Collections}
+}
+
+// Scheduled tells whether id is a configured source on the schedule: only those can be started
 // from the dashboard (a disabled source runs only from the command line).
-func (h *handler) scheduled(id string) bool {
+func (h *Sources) Scheduled(id string) bool {
 	for _, s := range h.cfg.Sources {
 		if s.ID == id {
 			return !s.Disabled
@@ -66,7 +74,7 @@ func (h *handler) scheduled(id string) bool {
 	return false
 }
 
-func (h *handler) configured(id string) bool {
+func (h *Sources) configured(id string) bool {
 	for _, s := range h.cfg.Sources {
 		if s.ID == id {
 			return true
@@ -75,14 +83,14 @@ func (h *handler) configured(id string) bool {
 	return false
 }
 
-// running tells whether a run of id is under way, in this process or (a collector_runs row) in a
+// Running tells whether a run of id is under way, in this process or (a collector_runs row) in a
 // `rekkevidde collect` elsewhere, and how far it has come.
-func (h *handler) running(l i18n.Lang, id string, recorded bool) (bool, string) {
+func (h *Sources) Running(l i18n.Lang, id string, recorded bool) (bool, string) {
 	live := h.collections != nil && h.collections.Running(id)
 	if !live && !recorded {
 		return false, ""
 	}
-	if p, ok := h.collections.(progressor); ok && live {
+	if p, ok := h.collections.(Progressor); ok && live {
 		if done, total, ok := p.Progress(id); ok && total > 1 {
 			return true, l.T("sources.running_progress", done, total)
 		}
@@ -90,24 +98,18 @@ func (h *handler) running(l i18n.Lang, id string, recorded bool) (bool, string) 
 	return true, l.T("sources.running")
 }
 
-// control fills the strip's controls of sv for the signed-in person.
-func (h *handler) control(c *fiber.Ctx, l i18n.Lang, sv *sourceView, f query.Freshness) {
-	sv.Running, sv.RunningText = h.running(l, f.Source, f.State == query.StateRunning)
-	if sv.Running && sv.State != string(query.StateRunning) {
-		sv.State, sv.StateText = string(query.StateRunning), l.T("state.running")
-	}
-	if s := currentUser(c); s == nil || !s.Role.AtLeast(auth.Admin) {
-		return
-	}
-	sv.RunsURL, sv.RunsLabel = sourcesPath+"/"+url.PathEscape(f.Source), l.T("sources.runs_label", f.Source)
-	if h.collections != nil && h.scheduled(f.Source) && !sv.Running {
-		sv.StartURL, sv.StartLabel = sourcesPath+"/"+url.PathEscape(f.Source)+"/start", l.T("sources.start_label", f.Source)
-	}
-}
+// CanStart tells whether the dashboard can start a run of id now: a scheduler, the source on it.
+func (h *Sources) CanStart(id string) bool { return h.collections != nil && h.Scheduled(id) }
 
-// sourceRunsView is the data of templates/source_runs.html.
+// RunsURL is the address of id's runs page.
+func RunsURL(id string) string { return SourcesPath + "/" + url.PathEscape(id) }
+
+// StartURL is where a run of id is started.
+func StartURL(id string) string { return RunsURL(id) + "/start" }
+
+// sourceRunsView is the data of kit's templates/source_runs.html.
 type sourceRunsView struct {
-	layout
+	kit.Layout
 	Heading     string
 	Source      string
 	Running     bool
@@ -117,8 +119,8 @@ type sourceRunsView struct {
 	StartURL   string
 	StartLabel string
 	// Flash: Notice once a run was started here, Warning when none can be.
-	Flash
-	Runs listTable
+	kit.Flash
+	Runs kit.ListTable
 }
 
 // staleHeartbeat is scheduler.DefaultLeaseTTL: a run whose owner has not beaten for this long has
@@ -208,24 +210,24 @@ func heartbeatText(l i18n.Lang, at, now time.Time, loc *time.Location) (string, 
 }
 
 // runsTable lists runs, newest first as given.
-func (h *handler) runsTable(l i18n.Lang, source string, runs []query.SourceRun, loc *time.Location) listTable {
-	t := listTable{Caption: l.T("sources.caption", source), Class: "runs", Empty: l.T("sources.none"),
-		Head: heads(l, "sources.col.started", "sources.col.status", "sources.col.rows", "sources.col.window", "sources.col.mode",
+func (h *Sources) runsTable(l i18n.Lang, source string, runs []query.SourceRun, loc *time.Location) kit.ListTable {
+	t := kit.ListTable{Caption: l.T("sources.caption", source), Class: "runs", Empty: l.T("sources.none"),
+		Head: kit.Heads(l, "sources.col.started", "sources.col.status", "sources.col.rows", "sources.col.window", "sources.col.mode",
 			"sources.col.finished", "sources.col.heartbeat", "sources.col.owner", "sources.col.retries", "sources.col.retry_at",
 			"sources.col.error", "sources.col.notes")}
 	t.Head[2].Num = true
 	now := time.Now()
 	for _, r := range runs {
-		t.Rows = append(t.Rows, listRow{Class: "run-" + r.Status, Cells: h.runCells(l, r, now, loc)})
+		t.Rows = append(t.Rows, kit.ListRow{Class: "run-" + r.Status, Cells: h.runCells(l, r, now, loc)})
 	}
 	return t
 }
 
 // runCells is how the runs page shows one run: besides what it did, who ran it, what it tried
 // again, its last heartbeat while under way, and who held it if it was interrupted.
-func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *time.Location) []listCell {
+func (h *Sources) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *time.Location) []kit.ListCell {
 	counts, notes := splitRetries(r.Notes)
-	status := listCell{Text: keyName(l, "sources.status", r.Status)}
+	status := kit.ListCell{Text: kit.KeyName(l, "sources.status", r.Status)}
 	if r.Status == query.RunInterrupted {
 		status.Warning = l.T("sources.held_by_unknown")
 		if r.Owner != "" {
@@ -234,12 +236,12 @@ func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *t
 	}
 	var finished, retryAt string
 	if r.FinishedAt != nil {
-		finished = dateTime(l, *r.FinishedAt, loc)
+		finished = kit.DateTime(l, *r.FinishedAt, loc)
 	}
 	if r.RetryAt != nil {
-		retryAt = dateTime(l, *r.RetryAt, loc)
+		retryAt = kit.DateTime(l, *r.RetryAt, loc)
 	}
-	var heartbeat listCell
+	var heartbeat kit.ListCell
 	if r.Status == query.RunRunning && r.HeartbeatAt != nil {
 		var stale bool
 		heartbeat.Text, stale = heartbeatText(l, *r.HeartbeatAt, now, loc)
@@ -247,22 +249,22 @@ func (h *handler) runCells(l i18n.Lang, r query.SourceRun, now time.Time, loc *t
 			heartbeat.Warning = l.T("sources.heartbeat_stale")
 		}
 	}
-	owner := listCell{Text: r.Owner, Code: true, Class: "run-owner"}
+	owner := kit.ListCell{Text: r.Owner, Code: true, Class: "run-owner"}
 	if r.Owner == "" {
-		owner = listCell{Text: "–"}
+		owner = kit.ListCell{Text: "–"}
 	}
-	return []listCell{
-		{Text: dateTime(l, r.StartedAt, loc), Header: true},
+	return []kit.ListCell{
+		{Text: kit.DateTime(l, r.StartedAt, loc), Header: true},
 		status,
 		{Text: l.Count(r.Rows), Num: true},
-		{Text: shortDate(l, r.WindowFrom) + "–" + shortDate(l, r.WindowTo)},
-		{Text: keyName(l, "sources.mode", r.Mode)},
+		{Text: kit.ShortDate(l, r.WindowFrom) + "–" + kit.ShortDate(l, r.WindowTo)},
+		{Text: kit.KeyName(l, "sources.mode", r.Mode)},
 		{Text: finished},
 		heartbeat,
 		owner,
 		{Lines: retryLines(l, counts, r.Retries)},
 		{Text: retryAt},
-		{Text: clipText(h.redact(r.Error), 500), Code: true, Class: "run-error"},
+		{Text: kit.ClipText(kit.Redact(h.cfg, r.Error), 500), Code: true, Class: "run-error"},
 		{Text: notes, Class: "run-notes"},
 	}
 }
@@ -275,8 +277,9 @@ func sourceID(c *fiber.Ctx) string {
 	return id
 }
 
-func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
-	lang := langOf(c, h.defaultLang)
+// RunsPage is a source's recent runs, with its Start button.
+func (h *Sources) RunsPage(c *fiber.Ctx) error {
+	lang := kit.LangOf(c, h.lang)
 	if h.queries == nil {
 		return errors.New("source runs: no query layer")
 	}
@@ -286,23 +289,23 @@ func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
 		return err
 	}
 	if len(runs) == 0 && !h.configured(id) {
-		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", clip(id))
+		return h.render.Refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
 	}
-	v := sourceRunsView{layout: h.layout(c, lang, lang.T("sources.title", id)), Heading: lang.T("sources.title", id), Source: id}
+	v := sourceRunsView{Layout: h.render.Layout(c, lang, lang.T("sources.title", id)), Heading: lang.T("sources.title", id), Source: id}
 	recorded := false
 	for _, r := range runs {
 		recorded = recorded || r.Status == query.RunRunning
 	}
-	v.Runs = h.runsTable(lang, id, runs, zoneOf(h.cfg))
-	v.Running, v.RunningText = h.running(lang, id, recorded)
+	v.Runs = h.runsTable(lang, id, runs, h.loc)
+	v.Running, v.RunningText = h.Running(lang, id, recorded)
 	switch {
 	case !h.configured(id):
 	case h.collections == nil:
 		v.Warning = lang.T("sources.no_scheduler")
-	case !h.scheduled(id):
+	case !h.Scheduled(id):
 		v.Warning = lang.T("sources.disabled", id, id)
 	case !v.Running:
-		v.StartURL, v.StartLabel = sourcesPath+"/"+url.PathEscape(id)+"/start", lang.T("sources.start_label", id)
+		v.StartURL, v.StartLabel = SourcesPath+"/"+url.PathEscape(id)+"/start", lang.T("sources.start_label", id)
 	}
 	started := c.Query("startet") != ""
 	if started {
@@ -310,26 +313,48 @@ func (h *handler) sourceRunsPage(c *fiber.Ctx) error {
 	}
 	// Reload to the plain address, so the "started" notice shows once.
 	if v.Running || started {
-		v.Refresh = refreshSeconds + "; url=" + sourcesPath + "/" + url.PathEscape(id)
+		v.Refresh = refreshSeconds + "; url=" + SourcesPath + "/" + url.PathEscape(id)
 	}
-	return h.sendPage(c, "source_runs", v)
+	return h.render.Send(c, "source_runs", v)
 }
 
-func (h *handler) startSource(c *fiber.Ctx) error {
+// Start asks the scheduler for a run of the source now.
+func (h *Sources) Start(c *fiber.Ctx) error {
 	id := sourceID(c)
 	if h.collections == nil {
-		return h.refuse(c, fiber.StatusServiceUnavailable, "sources.cannot_start", "sources.no_scheduler")
+		return h.render.Refuse(c, fiber.StatusServiceUnavailable, "sources.cannot_start", "sources.no_scheduler")
 	}
 	if !h.configured(id) {
-		return h.refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", clip(id))
+		return h.render.Refuse(c, fiber.StatusNotFound, "error.not_found", "sources.unknown", kit.Clip(id))
 	}
-	if !h.scheduled(id) {
-		return h.refuse(c, fiber.StatusConflict, "sources.cannot_start", "sources.disabled", id, id)
+	if !h.Scheduled(id) {
+		return h.render.Refuse(c, fiber.StatusConflict, "sources.cannot_start", "sources.disabled", id, id)
 	}
 	// The id is configured and on the schedule, so the scheduler knows it: any error is ours.
 	if err := h.collections.Trigger(id); err != nil {
 		return fmt.Errorf("start source %s: %w", id, err)
 	}
-	h.log.InfoContext(c.UserContext(), "collection started from the dashboard", "source", id, "by", editorName(c))
-	return c.Redirect(sourcesPath+"/"+url.PathEscape(id)+"?startet=1", fiber.StatusSeeOther)
+	h.log.InfoContext(c.UserContext(), "collection started from the dashboard", "source", id, "by", kit.EditorName(c))
+	return c.Redirect(SourcesPath+"/"+url.PathEscape(id)+"?startet=1", fiber.StatusSeeOther)
+}
+
+// sourcesIndex lists the configured sources, each leading to its runs page (/admin/kilder/:id).
+type sourcesIndexView struct {
+	kit.Layout
+	Sources []sourceIndexRow
+}
+
+type sourceIndexRow struct {
+	ID, Type, URL string
+	Disabled      bool
+}
+
+// Index lists the configured sources.
+func (h *Sources) Index(c *fiber.Ctx) error {
+	lang := kit.LangOf(c, h.lang)
+	v := sourcesIndexView{Layout: h.render.Layout(c, lang, lang.T("nav.sources"))}
+	for _, s := range h.cfg.Sources {
+		v.Sources = append(v.Sources, sourceIndexRow{ID: s.ID, Type: s.Type, URL: SourcesPath + "/" + url.PathEscape(s.ID), Disabled: s.Disabled})
+	}
+	return h.render.Send(c, "sources_index", v)
 }

@@ -1,7 +1,12 @@
-package dashboard
+// Package signin is the dashboard's sign-in: the sign-in form and OpenID Connect, sign-out, the
+// session cookie, and the middleware that reads it (LoadSession), requires it (RequireSession,
+// RequireRole) and guards every change with the session's CSRF token (CheckCSRF). Throttling and
+// the sessions themselves are internal/auth's.
+package signin
 
 import (
 	"errors"
+	"log/slog"
 	"math"
 	"net/netip"
 	"net/url"
@@ -12,13 +17,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
-// Sign-in. Only /healthz, /readyz, /static/*, the sign-in pages and the OpenID Connect endpoints
-// are public; routes() puts requireSession and checkCSRF in front of every page, so a page added
-// to pageRoutes is protected without doing anything.
+// Only /healthz, /readyz, /static/*, the sign-in pages, the OpenID Connect endpoints and the read
+// API (its own tokens) are public; the dashboard's routes() puts RequireSession and CheckCSRF in
+// front of every page, so a page added to the routes table is protected without doing anything.
 //
 // Cookies (all HttpOnly, SameSite=Lax, signed by internal/auth):
 //   - rekkevidde_session: the session (name, role, expiry, CSRF secret), Path=/.
@@ -29,53 +35,49 @@ import (
 // cross-site redirect, and a Strict cookie would be missing from that request and the next one.
 // Lax still keeps the cookies off cross-site POSTs; the CSRF token is the real defence.
 const (
-	sessionCookie = "rekkevidde_session"
-	loginCookie   = "rekkevidde_login"
-	oidcCookie    = "rekkevidde_oidc"
-	// csrfField is the hidden field every POST form carries; scripts may send csrfHeader instead.
+	SessionCookie = "rekkevidde_session"
+	LoginCookie   = "rekkevidde_login"
+	OIDCCookie    = "rekkevidde_oidc"
+	// csrfField is the hidden field every POST form carries; scripts may send CSRFHeader instead.
 	csrfField  = "csrf"
-	csrfHeader = "X-CSRF-Token"
+	CSRFHeader = "X-CSRF-Token"
 )
 
-// currentUser is the signed-in person, or nil on the public routes.
-func currentUser(c *fiber.Ctx) *auth.Session {
-	s, _ := c.Locals(sessionKey).(*auth.Session)
-	return s
+// Deps is what sign-in needs from the server.
+type Deps struct {
+	Auth *auth.Auth
+	Log  *slog.Logger
+	// Render draws the sign-in form and the refusals through the server's layout.
+	Render *kit.Renderer
+	// Lang is the configured language, for answers before the language is known.
+	Lang i18n.Lang
+	// SecureCookies: the listener is not loopback, so cookies are Secure whatever the request
+	// says (decided once from http.listen).
+	SecureCookies bool
+	// TrustedProxies is http.trusted_proxies, for finding the client in X-Forwarded-For.
+	TrustedProxies []string
 }
 
-// account is what the layout shows about the signed-in person. Pages put CSRF in their forms:
-// <input type="hidden" name="csrf" value="{{.Account.CSRF}}">.
-type account struct {
-	Name string
-	Role string // in the page's language
-	CSRF string
-	// level is the role itself, for the admin menu (admin_nav.go).
-	level auth.Role
+// Signin holds sign-in's state, built once by New; read-only afterwards.
+type Signin struct {
+	auth           *auth.Auth
+	log            *slog.Logger
+	render         *kit.Renderer
+	defaultLang    i18n.Lang
+	secureCookies  bool
+	trustedProxies []netip.Prefix
 }
 
-func accountOf(c *fiber.Ctx, lang i18n.Lang) *account {
-	s := currentUser(c)
-	if s == nil {
-		return nil
-	}
-	return &account{Name: s.Name, Role: lang.T("role." + string(s.Role)), CSRF: s.CSRF.Token(), level: s.Role}
+// New builds sign-in over d.
+func New(d Deps) *Signin {
+	return &Signin{auth: d.Auth, log: d.Log, render: d.Render, defaultLang: d.Lang,
+		secureCookies: d.SecureCookies, trustedProxies: proxyPrefixes(d.TrustedProxies)}
 }
 
-// authRoutes registers the public sign-in endpoints.
-func (h *handler) authRoutes(r fiber.Router) {
-	r.Get("/login", h.loginPage)
-	r.Post("/login", h.login)
-	r.Post("/logout", h.logout)
-	if h.auth.OIDC() != nil {
-		r.Get("/auth/oidc", h.oidcStart)
-		r.Get("/auth/callback", h.oidcCallback)
-	}
-}
-
-// loadSession reads the session cookie. It refuses nothing: requireSession does, after the public
+// LoadSession reads the session cookie. It refuses nothing: RequireSession does, after the public
 // routes have had their turn.
-func (h *handler) loadSession(c *fiber.Ctx) error {
-	value := c.Cookies(sessionCookie)
+func (h *Signin) LoadSession(c *fiber.Ctx) error {
+	value := c.Cookies(SessionCookie)
 	if value == "" {
 		return c.Next()
 	}
@@ -84,19 +86,19 @@ func (h *handler) loadSession(c *fiber.Ctx) error {
 		// Expired, signed out, tampered with or from another key: drop it so the browser stops
 		// sending it.
 		h.log.DebugContext(c.UserContext(), "session cookie refused", "path", c.Path(), "err", err)
-		h.clearCookie(c, sessionCookie, "/")
+		h.clearCookie(c, SessionCookie, "/")
 		return c.Next()
 	}
-	c.Locals(sessionKey, s)
+	kit.SetUser(c, s)
 	return c.Next()
 }
 
-// requireSession lets signed-in requests through, marked no-store so that no cache keeps a page
+// RequireSession lets signed-in requests through, marked no-store so that no cache keeps a page
 // meant for one person. A browser asking for a page without a session is sent to the sign-in form
 // and brought back afterwards; anything else (CSV, JSON, /api, scripts) gets a bare 401.
-func (h *handler) requireSession(c *fiber.Ctx) error {
+func (h *Signin) RequireSession(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	if currentUser(c) != nil {
+	if kit.CurrentUser(c) != nil {
 		return c.Next()
 	}
 	if wantsPage(c) {
@@ -106,7 +108,7 @@ func (h *handler) requireSession(c *fiber.Ctx) error {
 		}
 		return c.Redirect(target, fiber.StatusSeeOther)
 	}
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 	return c.Status(fiber.StatusUnauthorized).SendString(lang.T("auth.required") + "\n")
 }
@@ -126,13 +128,13 @@ func wantsPage(c *fiber.Ctx) bool {
 	return strings.Contains(c.Get(fiber.HeaderAccept), fiber.MIMETextHTML)
 }
 
-// checkCSRF refuses a request that changes anything (POST, PUT, PATCH, DELETE) unless it carries
+// CheckCSRF refuses a request that changes anything (POST, PUT, PATCH, DELETE) unless it carries
 // a token made from this session's CSRF secret, in the csrf form field or the X-CSRF-Token header.
-func (h *handler) checkCSRF(c *fiber.Ctx) error {
+func (h *Signin) CheckCSRF(c *fiber.Ctx) error {
 	if isSafeMethod(c.Method()) {
 		return c.Next()
 	}
-	if s := currentUser(c); s == nil || !s.CSRF.Check(csrfTokenOf(c)) {
+	if s := kit.CurrentUser(c); s == nil || !s.CSRF.Check(csrfTokenOf(c)) {
 		return h.refuseCSRF(c)
 	}
 	return c.Next()
@@ -143,59 +145,44 @@ func isSafeMethod(m string) bool {
 }
 
 func csrfTokenOf(c *fiber.Ctx) string {
-	if t := c.Get(csrfHeader); t != "" {
+	if t := c.Get(CSRFHeader); t != "" {
 		return t
 	}
 	return c.FormValue(csrfField)
 }
 
-func (h *handler) refuseCSRF(c *fiber.Ctx) error {
+func (h *Signin) refuseCSRF(c *fiber.Ctx) error {
 	h.log.InfoContext(c.UserContext(), "request refused: missing or wrong CSRF token", "method", c.Method(), "path", c.Path())
-	return h.refuse(c, fiber.StatusForbidden, "auth.csrf_title", "auth.csrf")
+	return h.render.Refuse(c, fiber.StatusForbidden, "auth.csrf_title", "auth.csrf")
 }
 
-// requireRole guards a route that needs more than a viewer:
+// RequireRole guards a route that needs more than a viewer:
 //
-//	r.Post("/registrer", h.requireRole(auth.Editor), h.saveEntry)
+//	r.Post("/registrer", h.RequireRole(auth.Editor), h.saveEntry)
 //
 // The role may also be written as a plain "editor". An unknown role panics when routes are
 // registered, which every test run catches.
-func (h *handler) requireRole(role auth.Role) fiber.Handler {
+func (h *Signin) RequireRole(role auth.Role) fiber.Handler {
 	need, err := auth.ParseRole(string(role))
 	if err != nil {
 		panic(err)
 	}
 	return func(c *fiber.Ctx) error {
-		s := currentUser(c)
+		s := kit.CurrentUser(c)
 		if s == nil {
-			return h.requireSession(c)
+			return h.RequireSession(c)
 		}
 		if !s.Role.AtLeast(need) {
-			lang := langOf(c, h.defaultLang)
-			return h.refuse(c, fiber.StatusForbidden, "error.forbidden", "auth.role_required",
+			lang := kit.LangOf(c, h.defaultLang)
+			return h.render.Refuse(c, fiber.StatusForbidden, "error.forbidden", "auth.role_required",
 				lang.T("role."+string(need)), lang.T("role."+string(s.Role)))
 		}
 		return c.Next()
 	}
 }
 
-// refuse answers with the error page, a heading and a message of our choosing.
-func (h *handler) refuse(c *fiber.Ctx, status int, headingKey, msgKey string, args ...any) error {
-	lang := langOf(c, h.defaultLang)
-	heading := lang.T(headingKey)
-	page := errorPage{layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: lang.T(msgKey, args...)}
-	body, err := h.views.render("error", page)
-	if err != nil {
-		return err
-	}
-	c.Status(status)
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(body)
-}
-
 type loginPage struct {
-	layout
+	kit.Layout
 	Next     string
 	CSRF     string
 	Username string
@@ -206,10 +193,10 @@ type loginPage struct {
 	OIDCLabel    string
 }
 
-func (h *handler) newLoginPage(c *fiber.Ctx, next string, csrf auth.CSRF) loginPage {
-	lang := langOf(c, h.defaultLang)
+func (h *Signin) newLoginPage(c *fiber.Ctx, next string, csrf auth.CSRF) loginPage {
+	lang := kit.LangOf(c, h.defaultLang)
 	p := loginPage{
-		layout:       h.layout(c, lang, lang.T("auth.login_title")),
+		Layout:       h.render.Layout(c, lang, lang.T("auth.login_title")),
 		Next:         next,
 		CSRF:         csrf.Token(),
 		PasswordForm: h.auth.HasUsers() || h.auth.OIDC() == nil,
@@ -227,38 +214,38 @@ func (h *handler) newLoginPage(c *fiber.Ctx, next string, csrf auth.CSRF) loginP
 	return p
 }
 
-// loginPage shows the sign-in form, or sends someone already signed in on to where they wanted.
-func (h *handler) loginPage(c *fiber.Ctx) error {
+// LoginPage shows the sign-in form, or sends someone already signed in on to where they wanted.
+func (h *Signin) LoginPage(c *fiber.Ctx) error {
 	next := safeNext(c.Query("next"))
-	if currentUser(c) != nil {
+	if kit.CurrentUser(c) != nil {
 		return c.Redirect(next, fiber.StatusSeeOther)
 	}
 	// One login cookie serves every tab: a valid one is kept rather than replaced, so a form left
 	// open in another tab still posts.
-	csrf, err := h.auth.LoginCSRF(c.Cookies(loginCookie))
+	csrf, err := h.auth.LoginCSRF(c.Cookies(LoginCookie))
 	if err != nil {
 		var cookie string
 		cookie, csrf, err = h.auth.NewLoginCSRF()
 		if err != nil {
 			return err
 		}
-		h.setCookie(c, loginCookie, cookie, "/login", auth.LoginFormTTL)
+		h.setCookie(c, LoginCookie, cookie, "/login", auth.LoginFormTTL)
 	}
-	return h.sendPage(c, "login", h.newLoginPage(c, next, csrf))
+	return h.render.Send(c, "login", h.newLoginPage(c, next, csrf))
 }
 
-// login checks the posted form. Its CSRF token is bound to the login cookie, since there is no
+// Login checks the posted form. Its CSRF token is bound to the login cookie, since there is no
 // session yet; a wrong name and a wrong password get the same answer.
-func (h *handler) login(c *fiber.Ctx) error {
-	csrf, err := h.auth.LoginCSRF(c.Cookies(loginCookie))
+func (h *Signin) Login(c *fiber.Ctx) error {
+	csrf, err := h.auth.LoginCSRF(c.Cookies(LoginCookie))
 	if err != nil || !csrf.Check(csrfTokenOf(c)) {
 		return h.refuseCSRF(c)
 	}
-	lang := langOf(c, h.defaultLang)
+	lang := kit.LangOf(c, h.defaultLang)
 	next := safeNext(c.FormValue("next"))
 	name := c.FormValue("username")
 	page := h.newLoginPage(c, next, csrf)
-	page.Username = clip(strings.TrimSpace(name))
+	page.Username = kit.Clip(strings.TrimSpace(name))
 
 	s, err := h.auth.Login(c.UserContext(), h.clientIP(c), name, c.FormValue("password"))
 	var throttled *auth.ThrottledError
@@ -267,11 +254,11 @@ func (h *handler) login(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(throttled.Wait.Seconds()))))
 		page.Error = lang.T("auth.throttled", int(math.Ceil(throttled.Wait.Minutes())))
 		c.Status(fiber.StatusTooManyRequests)
-		return h.sendPage(c, "login", page)
+		return h.render.Send(c, "login", page)
 	case errors.Is(err, auth.ErrBadCredentials):
 		page.Error = lang.T("auth.bad_credentials")
 		c.Status(fiber.StatusUnauthorized)
-		return h.sendPage(c, "login", page)
+		return h.render.Send(c, "login", page)
 	case err != nil:
 		return err
 	}
@@ -281,38 +268,38 @@ func (h *handler) login(c *fiber.Ctx) error {
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
-// logout ends the session: the cookie is cleared and the session refused from now on, even if a
+// Logout ends the session: the cookie is cleared and the session refused from now on, even if a
 // copy of the cookie turns up. Signing out without a session is a harmless no-op.
-func (h *handler) logout(c *fiber.Ctx) error {
-	if s := currentUser(c); s != nil {
+func (h *Signin) Logout(c *fiber.Ctx) error {
+	if s := kit.CurrentUser(c); s != nil {
 		if !s.CSRF.Check(csrfTokenOf(c)) {
 			return h.refuseCSRF(c)
 		}
 		h.auth.Revoke(s)
 		h.log.InfoContext(c.UserContext(), "signed out", "user", s.Name)
 	}
-	h.clearCookie(c, sessionCookie, "/")
+	h.clearCookie(c, SessionCookie, "/")
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
-// oidcStart sends the browser to the identity provider.
-func (h *handler) oidcStart(c *fiber.Ctx) error {
+// OIDCStart sends the browser to the identity provider.
+func (h *Signin) OIDCStart(c *fiber.Ctx) error {
 	authURL, cookie, err := h.auth.OIDC().Begin(c.UserContext(), safeNext(c.Query("next")))
 	if err != nil {
 		return h.oidcFailed(c, err)
 	}
-	h.setCookie(c, oidcCookie, cookie, "/auth/", auth.OIDCStateTTL)
+	h.setCookie(c, OIDCCookie, cookie, "/auth/", auth.OIDCStateTTL)
 	return c.Redirect(authURL, fiber.StatusSeeOther)
 }
 
-// oidcCallback is where the identity provider sends the browser back with a code.
-func (h *handler) oidcCallback(c *fiber.Ctx) error {
-	cookie := c.Cookies(oidcCookie)
-	h.clearCookie(c, oidcCookie, "/auth/") // good for one try, whatever its outcome
+// OIDCCallback is where the identity provider sends the browser back with a code.
+func (h *Signin) OIDCCallback(c *fiber.Ctx) error {
+	cookie := c.Cookies(OIDCCookie)
+	h.clearCookie(c, OIDCCookie, "/auth/") // good for one try, whatever its outcome
 	if code := c.Query("error"); code != "" {
 		// The person cancelled, or the provider refused them (e.g. not assigned to the app).
-		h.log.InfoContext(c.UserContext(), "identity provider returned an error", "error", clip(code))
-		return h.refuse(c, fiber.StatusForbidden, "auth.oidc_title", "auth.oidc_provider_error", clip(code))
+		h.log.InfoContext(c.UserContext(), "identity provider returned an error", "error", kit.Clip(code))
+		return h.render.Refuse(c, fiber.StatusForbidden, "auth.oidc_title", "auth.oidc_provider_error", kit.Clip(code))
 	}
 	id, next, err := h.auth.OIDC().Finish(c.UserContext(), cookie, c.Query("state"), c.Query("code"))
 	if err != nil {
@@ -328,36 +315,36 @@ func (h *handler) oidcCallback(c *fiber.Ctx) error {
 	return c.Redirect(safeNext(next), fiber.StatusSeeOther)
 }
 
-func (h *handler) oidcFailed(c *fiber.Ctx, err error) error {
+func (h *Signin) oidcFailed(c *fiber.Ctx, err error) error {
 	var noRole *auth.NoRoleError
 	switch {
 	case errors.As(err, &noRole):
-		return h.refuse(c, fiber.StatusForbidden, "error.forbidden", "auth.oidc_no_role", noRole.Name)
+		return h.render.Refuse(c, fiber.StatusForbidden, "error.forbidden", "auth.oidc_no_role", noRole.Name)
 	case errors.Is(err, auth.ErrOIDCState):
 		h.log.InfoContext(c.UserContext(), "OpenID Connect callback refused", "err", err)
-		return h.refuse(c, fiber.StatusBadRequest, "auth.oidc_title", "auth.oidc_state")
+		return h.render.Refuse(c, fiber.StatusBadRequest, "auth.oidc_title", "auth.oidc_state")
 	case errors.Is(err, auth.ErrOIDCToken):
 		h.log.WarnContext(c.UserContext(), "OpenID Connect ID token refused", "err", err)
-		return h.refuse(c, fiber.StatusForbidden, "auth.oidc_title", "auth.oidc_refused")
+		return h.render.Refuse(c, fiber.StatusForbidden, "auth.oidc_title", "auth.oidc_refused")
 	case errors.Is(err, auth.ErrOIDCUnavailable):
 		h.log.ErrorContext(c.UserContext(), "OpenID Connect provider unavailable", "err", err)
-		return h.refuse(c, fiber.StatusServiceUnavailable, "auth.oidc_title", "auth.oidc_unavailable")
+		return h.render.Refuse(c, fiber.StatusServiceUnavailable, "auth.oidc_title", "auth.oidc_unavailable")
 	}
 	return err
 }
 
 // startSession sets the session cookie for a new sign-in and drops the login form's cookie. A
 // session the browser already had (signing in as someone else) ends.
-func (h *handler) startSession(c *fiber.Ctx, s *auth.Session) error {
+func (h *Signin) startSession(c *fiber.Ctx, s *auth.Session) error {
 	value, err := h.auth.Encode(s)
 	if err != nil {
 		return err
 	}
-	if old := currentUser(c); old != nil {
+	if old := kit.CurrentUser(c); old != nil {
 		h.auth.Revoke(old)
 	}
-	h.setCookie(c, sessionCookie, value, "/", s.ExpiresAt.Sub(s.IssuedAt))
-	h.clearCookie(c, loginCookie, "/login")
+	h.setCookie(c, SessionCookie, value, "/", s.ExpiresAt.Sub(s.IssuedAt))
+	h.clearCookie(c, LoginCookie, "/login")
 	return nil
 }
 
@@ -367,7 +354,7 @@ func (h *handler) startSession(c *fiber.Ctx, s *auth.Session) error {
 // A plain-HTTP install on a non-loopback address therefore cannot sign in at all, by design; put
 // TLS in front of it. A loopback listener (make run, or behind a local proxy that says https)
 // gets Secure only over HTTPS, so local trials over http://127.0.0.1 work.
-func (h *handler) setCookie(c *fiber.Ctx, name, value, path string, maxAge time.Duration) {
+func (h *Signin) setCookie(c *fiber.Ctx, name, value, path string, maxAge time.Duration) {
 	c.Cookie(&fiber.Cookie{
 		Name:     name,
 		Value:    value,
@@ -379,7 +366,7 @@ func (h *handler) setCookie(c *fiber.Ctx, name, value, path string, maxAge time.
 	})
 }
 
-func (h *handler) clearCookie(c *fiber.Ctx, name, path string) {
+func (h *Signin) clearCookie(c *fiber.Ctx, name, path string) {
 	c.Cookie(&fiber.Cookie{
 		Name:     name,
 		Path:     path,
@@ -413,7 +400,7 @@ func safeNext(next string) string {
 // trusted proxy (http.trusted_proxies). Then it is the nearest X-Forwarded-For entry that is not
 // itself a trusted proxy: proxies append the address they saw, so entries further left were
 // written by the client and could be anything.
-func (h *handler) clientIP(c *fiber.Ctx) string {
+func (h *Signin) clientIP(c *fiber.Ctx) string {
 	peer := c.Context().RemoteIP().String()
 	if len(h.trustedProxies) == 0 || !c.IsProxyTrusted() {
 		return peer
@@ -431,7 +418,7 @@ func (h *handler) clientIP(c *fiber.Ctx) string {
 	return peer
 }
 
-func (h *handler) isTrustedProxy(a netip.Addr) bool {
+func (h *Signin) isTrustedProxy(a netip.Addr) bool {
 	a = a.Unmap()
 	for _, p := range h.trustedProxies {
 		if p.Contains(a) {

@@ -1,8 +1,9 @@
-package dashboard
+package admin
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
@@ -11,11 +12,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/innomed/rekkevidde/internal/auth"
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/events"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/store"
 )
 
 // The events entry form: /arrangementer/ny registers an event without an API, /arrangementer/:id/
@@ -25,16 +28,17 @@ import (
 // only; CSRF is checked by the middleware in front of every page.
 
 const (
-	eventsPath = "/arrangementer"
+	// EventsPath is the events page; the entry form lives under it.
+	EventsPath = "/arrangementer"
 	// formSource labels the rows the form writes (events.source); who did it is in the audit trail.
 	formSource = "form"
 	// changesShown bounds the audit list on the edit page.
 	changesShown = 50
 )
 
-// collectedID tells whether an event id is one a collector writes (the Zoom and Teams sources'
+// CollectedID tells whether an event id is one a collector writes (the Zoom and Teams sources'
 // prefixes): the next collection would overwrite any change made here.
-func collectedID(id string) bool {
+func CollectedID(id string) bool {
 	for _, p := range []string{"zoom-", "teams-"} {
 		if strings.HasPrefix(id, p) {
 			return true
@@ -43,21 +47,22 @@ func collectedID(id string) bool {
 	return false
 }
 
-// changeRoutes registers the pages that change figures or start work: the events entry form and
-// (source_runs.go) starting a source's collection and following its runs.
-func (h *handler) changeRoutes(r fiber.Router) {
-	f := &eventForms{h: h}
-	editor := h.requireRole(auth.Editor)
-	r.Get(eventsPath+"/ny", editor, f.newEvent)
-	r.Post(eventsPath+"/ny", editor, f.create)
-	r.Get(eventsPath+"/:id/endre", editor, f.edit)
-	r.Post(eventsPath+"/:id/endre", editor, f.update)
-	r.Post(eventsPath+"/:id/slett", editor, f.remove)
-	h.sourceRoutes(r)
+// Events is the events entry form, built once by NewEvents; read-only afterwards.
+type Events struct {
+	cfg     config.Config
+	loc     *time.Location
+	log     *slog.Logger
+	render  *kit.Renderer
+	lang    i18n.Lang
+	queries *query.Queries
+	store   *store.Store
+	site    func(id string) (config.Site, error)
 }
 
-type eventForms struct {
-	h *handler
+// NewEvents builds the entry form over d; without d.Store it answers 503.
+func NewEvents(d Deps) *Events {
+	return &Events{cfg: d.Config, loc: kit.Zone(d.Config), log: d.Log, render: d.Render, lang: d.Render.Lang,
+		queries: d.Queries, store: d.Store, site: d.Site}
 }
 
 // eventFormValues are the form's fields exactly as typed, so a refused form comes back unchanged.
@@ -113,7 +118,7 @@ func optCount(n *uint32) string {
 
 // eventFormView is the data of templates/event_form.html.
 type eventFormView struct {
-	layout
+	kit.Layout
 	Heading string
 	// Unavailable: no store to write to; NotFound: no such event.
 	Unavailable bool
@@ -122,7 +127,7 @@ type eventFormView struct {
 	Register string
 	V        eventFormValues
 	// Errors are the messages per field name (events.Field*); Flash.Error counts them.
-	Errors map[string]fieldErr
+	Errors map[string]kit.FieldErr
 	Kinds  []kindOption
 	// ReadOnly says why the event cannot be changed here (it comes from an API).
 	ReadOnly  string
@@ -130,23 +135,23 @@ type eventFormView struct {
 	DeleteURL string
 	BackURL   string
 	// Flash: Notice after a save, Warning on a deleted event, Error counting the fields to correct.
-	Flash
+	kit.Flash
 	// Editing is true on an existing event's page, which lists its changes.
 	Editing bool
-	Changes listTable
+	Changes kit.ListTable
 }
 
 // field is the form's input id for name, with its value and message.
-func (v eventFormView) field(id, name, label, hint, kind, value string) formField {
-	return formField{ID: id, Name: name, Label: label, Hint: hint, Kind: kind, Value: value, Err: v.Errors[name]}
+func (v eventFormView) field(id, name, label, hint, kind, value string) kit.FormField {
+	return kit.FormField{ID: id, Name: name, Label: label, Hint: hint, Kind: kind, Value: value, Err: v.Errors[name]}
 }
 
 // Fields are the event's inputs after its kind: title, dates and times.
-func (v eventFormView) Fields() []formField {
+func (v eventFormView) Fields() []kit.FormField {
 	l := v.Lang
 	title := v.field("ev-title", events.FieldTitle, l.T("eventform.title"), "", "text", v.V.Title)
 	title.MaxLength = 300
-	return []formField{title,
+	return []kit.FormField{title,
 		v.field("ev-date", events.FieldDate, l.T("eventform.date"), "", "date", v.V.Date),
 		v.field("ev-start", events.FieldStartTime, l.T("eventform.start_time"), l.T("eventform.time_hint"), "time", v.V.StartTime),
 		v.field("ev-end", events.FieldEndTime, l.T("eventform.end_time"), l.T("eventform.time_hint"), "time", v.V.EndTime),
@@ -155,16 +160,16 @@ func (v eventFormView) Fields() []formField {
 }
 
 // DeleteBox asks before the event is deleted.
-func (v eventFormView) DeleteBox() confirmDelete {
+func (v eventFormView) DeleteBox() kit.ConfirmDelete {
 	l := v.Lang
-	return confirmDelete{Summary: l.T("eventform.delete"), Confirm: l.T("eventform.delete_confirm"),
-		Button: l.T("eventform.delete_button"), Action: v.DeleteURL, CSRF: csrfOf(v.layout)}
+	return kit.ConfirmDelete{Summary: l.T("eventform.delete"), Confirm: l.T("eventform.delete_confirm"),
+		Button: l.T("eventform.delete_button"), Action: v.DeleteURL, CSRF: kit.CSRFOf(v.Layout)}
 }
 
 // CountFields are the attendance counts.
-func (v eventFormView) CountFields() []formField {
+func (v eventFormView) CountFields() []kit.FormField {
 	l := v.Lang
-	return []formField{
+	return []kit.FormField{
 		v.field("ev-registered", events.FieldRegistered, l.T("eventform.registered"), "", "count", v.V.Registered),
 		v.field("ev-on-site", events.FieldAttendedOnSite, l.T("eventform.on_site"), "", "count", v.V.OnSite),
 		v.field("ev-digital", events.FieldAttendedDigital, l.T("eventform.digital"), "", "count", v.V.Digital),
@@ -176,40 +181,41 @@ type kindOption struct {
 	Selected     bool
 }
 
-func (f *eventForms) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFormView {
-	return eventFormView{layout: f.h.layout(c, lang, heading), Heading: heading, Errors: map[string]fieldErr{},
-		Unavailable: f.h.store == nil || f.h.queries == nil}
+func (f *Events) view(c *fiber.Ctx, lang i18n.Lang, heading string) eventFormView {
+	return eventFormView{Layout: f.render.Layout(c, lang, heading), Heading: heading, Errors: map[string]kit.FieldErr{},
+		Unavailable: f.store == nil || f.queries == nil}
 }
 
 func (v *eventFormView) fillKinds() {
-	for _, k := range eventKinds() {
-		v.Kinds = append(v.Kinds, kindOption{Value: k, Label: keyName(v.Lang, "kind", k), Selected: k == v.V.Kind})
+	for _, k := range figures.EventKinds() {
+		v.Kinds = append(v.Kinds, kindOption{Value: k, Label: kit.KeyName(v.Lang, "kind", k), Selected: k == v.V.Kind})
 	}
 }
 
 // account is the events register the form writes to: ?account= / the account field when it names
 // a register that holds events, else InnoMed's. An editor cannot open a new register by typing.
-func (f *eventForms) account(c *fiber.Ctx, raw string) (string, error) {
+func (f *Events) account(c *fiber.Ctx, raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || raw == events.DefaultAccount {
 		return events.DefaultAccount, nil
 	}
-	site, err := f.h.site("")
+	site, err := f.site("")
 	if err != nil {
 		return "", err
 	}
-	d, err := f.h.queries.Discover(c.UserContext(), site.ID, f.h.location())
+	d, err := f.queries.Discover(c.UserContext(), site.ID, f.loc)
 	if err != nil {
 		return "", err
 	}
 	if !slices.Contains(d.EventAccounts, raw) {
-		return "", badRequest("eventform.bad_account", clip(raw))
+		return "", kit.BadRequest("eventform.bad_account", kit.Clip(raw))
 	}
 	return raw, nil
 }
 
-func editURL(account, id string) string {
-	u := eventsPath + "/" + url.PathEscape(id) + "/endre"
+// EditURL is the entry form of event id in account.
+func EditURL(account, id string) string {
+	u := EventsPath + "/" + url.PathEscape(id) + "/endre"
 	if account != events.DefaultAccount {
 		u += "?account=" + url.QueryEscape(account)
 	}
@@ -217,7 +223,7 @@ func editURL(account, id string) string {
 }
 
 func deleteURL(account, id string) string {
-	u := eventsPath + "/" + url.PathEscape(id) + "/slett"
+	u := EventsPath + "/" + url.PathEscape(id) + "/slett"
 	if account != events.DefaultAccount {
 		u += "?account=" + url.QueryEscape(account)
 	}
@@ -230,15 +236,15 @@ func eventsPageURL(account string, day time.Time) string {
 	if account != events.DefaultAccount {
 		q.Set("account", account)
 	}
-	return eventsPath + "?" + q.Encode()
+	return EventsPath + "?" + q.Encode()
 }
 
 // fromAPI tells whether an event is written by a collector, so a change here would be overwritten.
-func (h *handler) fromAPI(e *query.StoredEvent) bool {
-	if collectedID(e.EventID) {
+func (f *Events) fromAPI(e *query.StoredEvent) bool {
+	if CollectedID(e.EventID) {
 		return true
 	}
-	for _, s := range h.cfg.Sources {
+	for _, s := range f.cfg.Sources {
 		if s.ID == e.Source {
 			return true
 		}
@@ -246,14 +252,14 @@ func (h *handler) fromAPI(e *query.StoredEvent) bool {
 	return false
 }
 
-func (f *eventForms) unavailable(c *fiber.Ctx) error {
-	return f.h.refuse(c, fiber.StatusServiceUnavailable, "eventform.unavailable_title", "eventform.unavailable")
+func (f *Events) unavailable(c *fiber.Ctx) error {
+	return f.render.Refuse(c, fiber.StatusServiceUnavailable, "eventform.unavailable_title", "eventform.unavailable")
 }
 
 // newForm is the new-event form writing to the register raw names (see account); nil with the
 // answer already given (the page saying the form is unavailable) or an error.
-func (f *eventForms) newForm(c *fiber.Ctx, raw string) (*eventFormView, error) {
-	lang := langOf(c, f.h.defaultLang)
+func (f *Events) newForm(c *fiber.Ctx, raw string) (*eventFormView, error) {
+	lang := kit.LangOf(c, f.lang)
 	v := f.view(c, lang, lang.T("eventform.new_title"))
 	if v.Unavailable {
 		return nil, f.unavailable(c)
@@ -262,20 +268,22 @@ func (f *eventForms) newForm(c *fiber.Ctx, raw string) (*eventFormView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.Register, v.Action, v.BackURL = account, eventsPath+"/ny", eventsPath
+	v.Register, v.Action, v.BackURL = account, EventsPath+"/ny", EventsPath
 	return &v, nil
 }
 
-func (f *eventForms) newEvent(c *fiber.Ctx) error {
+// New is the empty form.
+func (f *Events) New(c *fiber.Ctx) error {
 	v, err := f.newForm(c, c.Query("account"))
 	if v == nil {
 		return err
 	}
 	v.fillKinds()
-	return f.h.sendPage(c, "event_form", v)
+	return f.render.Send(c, "event_form", v)
 }
 
-func (f *eventForms) create(c *fiber.Ctx) error {
+// Create saves a new event from the form.
+func (f *Events) Create(c *fiber.Ctx) error {
 	v, err := f.newForm(c, c.FormValue("account"))
 	if v == nil {
 		return err
@@ -283,42 +291,42 @@ func (f *eventForms) create(c *fiber.Ctx) error {
 	account := v.Register
 	v.V = formValuesOf(c)
 	ctx := c.UserContext()
-	in := v.V.input(account, "", zoneOf(f.h.cfg))
+	in := v.V.input(account, "", f.loc)
 	ev, err := in.Event()
 	if err != nil {
 		return f.refused(c, v, err)
 	}
 	// Registering an event that is already there (same kind, day and title) replaces it: the
 	// audit trail records that as a change of the existing event.
-	before, err := f.h.queries.EventByID(ctx, account, ev.EventID)
+	before, err := f.queries.EventByID(ctx, account, ev.EventID)
 	if err != nil {
 		return err
 	}
-	if before != nil && f.h.fromAPI(before) {
+	if before != nil && f.fromAPI(before) {
 		return f.apiOwned(c, before)
 	}
-	saved, err := events.Save(ctx, f.h.store, in, formSource)
+	saved, err := events.Save(ctx, f.store, in, formSource)
 	if err != nil {
 		return err
 	}
-	change := events.Change{Action: events.ActionCreated, By: editorName(c), After: saved}
+	change := events.Change{Action: events.ActionCreated, By: kit.EditorName(c), After: saved}
 	if before != nil {
 		prev := figuresOf(before)
 		change.Action, change.Before = events.ActionUpdated, &prev
 	}
-	if err := events.RecordChange(ctx, f.h.store, change); err != nil {
+	if err := events.RecordChange(ctx, f.store, change); err != nil {
 		return fmt.Errorf("event %s saved, but not its audit row: %w", saved.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event registered", "account", account, "event", saved.EventID, "by", editorName(c))
-	return c.Redirect(withParam(editURL(account, saved.EventID), "ny", "1"), fiber.StatusSeeOther)
+	f.log.InfoContext(ctx, "event registered", "account", account, "event", saved.EventID, "by", kit.EditorName(c))
+	return c.Redirect(withParam(EditURL(account, saved.EventID), "ny", "1"), fiber.StatusSeeOther)
 }
 
 // stored loads the event named by the path (and ?account=); a missing one is a 404 page, and
 // without a database the page says the form is unavailable. To change it (write), an event a
 // collector writes is refused: the next run would overwrite the change. A nil event means the
 // answer is given or err says why.
-func (f *eventForms) stored(c *fiber.Ctx, write bool) (string, *query.StoredEvent, error) {
-	if f.h.store == nil || f.h.queries == nil {
+func (f *Events) stored(c *fiber.Ctx, write bool) (string, *query.StoredEvent, error) {
+	if f.store == nil || f.queries == nil {
 		return "", nil, f.unavailable(c)
 	}
 	account, err := f.account(c, c.Query("account"))
@@ -329,68 +337,69 @@ func (f *eventForms) stored(c *fiber.Ctx, write bool) (string, *query.StoredEven
 	if err != nil {
 		id = c.Params("id")
 	}
-	e, err := f.h.queries.EventByID(c.UserContext(), account, id)
+	e, err := f.queries.EventByID(c.UserContext(), account, id)
 	if err != nil {
 		return "", nil, err
 	}
 	if e == nil {
-		return "", nil, f.h.refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", clip(id))
+		return "", nil, f.render.Refuse(c, fiber.StatusNotFound, "error.not_found", "eventform.not_found", kit.Clip(id))
 	}
-	if write && f.h.fromAPI(e) {
+	if write && f.fromAPI(e) {
 		return "", nil, f.apiOwned(c, e)
 	}
 	return account, e, nil
 }
 
 // apiOwned refuses to change an event a collector writes.
-func (f *eventForms) apiOwned(c *fiber.Ctx, e *query.StoredEvent) error {
-	return f.h.refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
+func (f *Events) apiOwned(c *fiber.Ctx, e *query.StoredEvent) error {
+	return f.render.Refuse(c, fiber.StatusConflict, "eventform.edit_title", "eventform.api", e.Source)
 }
 
 // editView is the edit page of e: its form (or why there is none) and its changes.
-func (f *eventForms) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *query.StoredEvent) (eventFormView, error) {
+func (f *Events) editView(c *fiber.Ctx, lang i18n.Lang, account string, e *query.StoredEvent) (eventFormView, error) {
 	v := f.view(c, lang, lang.T("eventform.edit_title"))
 	v.Register, v.Editing, v.Deleted = account, true, e.Deleted
-	v.Action, v.DeleteURL = editURL(account, e.EventID), deleteURL(account, e.EventID)
-	v.BackURL = eventsPageURL(account, e.StartsAt.In(zoneOf(f.h.cfg)))
-	v.V = storedValues(e, zoneOf(f.h.cfg))
-	sectors, err := f.h.queries.EventSectors(c.UserContext(), account, e.EventID)
+	v.Action, v.DeleteURL = EditURL(account, e.EventID), deleteURL(account, e.EventID)
+	v.BackURL = eventsPageURL(account, e.StartsAt.In(f.loc))
+	v.V = storedValues(e, f.loc)
+	sectors, err := f.queries.EventSectors(c.UserContext(), account, e.EventID)
 	if err != nil {
 		return v, err
 	}
 	v.V.Sectors = storedSectors(sectors)
-	if f.h.fromAPI(e) {
+	if f.fromAPI(e) {
 		v.ReadOnly = lang.T("eventform.api", e.Source)
 	} else if e.Deleted {
 		v.Warning = lang.T("eventform.deleted_notice")
 	}
-	changes, err := f.h.queries.EventChanges(c.UserContext(), account, e.EventID, changesShown)
+	changes, err := f.queries.EventChanges(c.UserContext(), account, e.EventID, changesShown)
 	if err != nil {
 		return v, err
 	}
-	rows := make([]changeRow, 0, len(changes))
+	rows := make([]kit.ChangeRow, 0, len(changes))
 	for _, ch := range changes {
 		rows = append(rows, f.changeRow(lang, ch))
 	}
-	v.Changes = changeLog(lang, rows)
+	v.Changes = kit.ChangeLog(lang, rows)
 	return v, nil
 }
 
 // editing is the edit page of the event the path names (see stored); nil with the answer already
 // given or an error.
-func (f *eventForms) editing(c *fiber.Ctx, write bool) (*eventFormView, *query.StoredEvent, error) {
+func (f *Events) editing(c *fiber.Ctx, write bool) (*eventFormView, *query.StoredEvent, error) {
 	account, e, err := f.stored(c, write)
 	if e == nil {
 		return nil, nil, err
 	}
-	v, err := f.editView(c, langOf(c, f.h.defaultLang), account, e)
+	v, err := f.editView(c, kit.LangOf(c, f.lang), account, e)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &v, e, nil
 }
 
-func (f *eventForms) edit(c *fiber.Ctx) error {
+// Edit is an event's form with its changes.
+func (f *Events) Edit(c *fiber.Ctx) error {
 	v, _, err := f.editing(c, false)
 	if v == nil {
 		return err
@@ -403,10 +412,11 @@ func (f *eventForms) edit(c *fiber.Ctx) error {
 		v.Notice = lang.T("eventform.saved")
 	}
 	v.fillKinds()
-	return f.h.sendPage(c, "event_form", v)
+	return f.render.Send(c, "event_form", v)
 }
 
-func (f *eventForms) update(c *fiber.Ctx) error {
+// Update saves an event's form.
+func (f *Events) Update(c *fiber.Ctx) error {
 	v, e, err := f.editing(c, true)
 	if v == nil {
 		return err
@@ -415,61 +425,62 @@ func (f *eventForms) update(c *fiber.Ctx) error {
 	v.V = formValuesOf(c)
 	ctx := c.UserContext()
 	// The id is kept, so correcting the title or date changes this event instead of adding one.
-	in := v.V.input(account, e.EventID, zoneOf(f.h.cfg))
+	in := v.V.input(account, e.EventID, f.loc)
 	if _, err := in.Event(); err != nil {
 		return f.refused(c, v, err)
 	}
-	saved, err := events.Save(ctx, f.h.store, in, formSource)
+	saved, err := events.Save(ctx, f.store, in, formSource)
 	if err != nil {
 		return err
 	}
 	before := figuresOf(e)
-	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionUpdated, By: editorName(c), Before: &before, After: saved}); err != nil {
+	if err := events.RecordChange(ctx, f.store, events.Change{Action: events.ActionUpdated, By: kit.EditorName(c), Before: &before, After: saved}); err != nil {
 		return fmt.Errorf("event %s saved, but not its audit row: %w", saved.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event changed", "account", account, "event", saved.EventID, "by", editorName(c))
-	return c.Redirect(withParam(editURL(account, saved.EventID), "lagret", "1"), fiber.StatusSeeOther)
+	f.log.InfoContext(ctx, "event changed", "account", account, "event", saved.EventID, "by", kit.EditorName(c))
+	return c.Redirect(withParam(EditURL(account, saved.EventID), "lagret", "1"), fiber.StatusSeeOther)
 }
 
-func (f *eventForms) remove(c *fiber.Ctx) error {
+// Remove deletes an event.
+func (f *Events) Remove(c *fiber.Ctx) error {
 	account, e, err := f.stored(c, true)
 	if e == nil {
 		return err
 	}
-	back := eventsPageURL(account, e.StartsAt.In(zoneOf(f.h.cfg)))
+	back := eventsPageURL(account, e.StartsAt.In(f.loc))
 	if e.Deleted {
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}
 	ctx := c.UserContext()
 	before := figuresOf(e)
-	if err := events.Delete(ctx, f.h.store, before, formSource); err != nil {
+	if err := events.Delete(ctx, f.store, before, formSource); err != nil {
 		return err
 	}
 	after := before
 	after.Deleted = true
-	if err := events.RecordChange(ctx, f.h.store, events.Change{Action: events.ActionDeleted, By: editorName(c), Before: &before, After: after}); err != nil {
+	if err := events.RecordChange(ctx, f.store, events.Change{Action: events.ActionDeleted, By: kit.EditorName(c), Before: &before, After: after}); err != nil {
 		return fmt.Errorf("event %s deleted, but not its audit row: %w", e.EventID, err)
 	}
-	f.h.log.InfoContext(ctx, "event deleted", "account", account, "event", e.EventID, "by", editorName(c))
+	f.log.InfoContext(ctx, "event deleted", "account", account, "event", e.EventID, "by", kit.EditorName(c))
 	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
 // refused shows the form again with what was typed and a message beside each field in error;
 // nothing has been written.
-func (f *eventForms) refused(c *fiber.Ctx, v *eventFormView, err error) error {
+func (f *Events) refused(c *fiber.Ctx, v *eventFormView, err error) error {
 	var errs events.Errors
 	if !errors.As(err, &errs) {
 		return err
 	}
 	for _, fe := range errs {
 		if _, seen := v.Errors[fe.Field]; !seen {
-			v.Errors[fe.Field] = fieldErr{Field: fe.Field, Message: fieldMessage(v.Lang, fe, v.V)}
+			v.Errors[fe.Field] = kit.FieldErr{Field: fe.Field, Message: fieldMessage(v.Lang, fe, v.V)}
 		}
 	}
 	v.Error = v.Lang.T("eventform.errors", len(v.Errors))
 	v.fillKinds()
 	c.Status(fiber.StatusUnprocessableEntity)
-	return f.h.sendPage(c, "event_form", *v)
+	return f.render.Send(c, "event_form", *v)
 }
 
 // fieldMessage says in the page's language what is wrong with a field. internal/events words its
@@ -488,7 +499,7 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 	if fe.Field == events.FieldSectors {
 		return sectorMessage(l, fe)
 	}
-	value = clip(strings.TrimSpace(value))
+	value = kit.Clip(strings.TrimSpace(value))
 	switch fe.Field {
 	case events.FieldTitle:
 		switch {
@@ -535,18 +546,18 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 }
 
 // changeRow describes one audit row: what a creation set, or what an update changed.
-func (f *eventForms) changeRow(l i18n.Lang, ch query.EventChange) changeRow {
-	loc := zoneOf(f.h.cfg)
-	row := changeRow{When: dateTime(l, ch.At, loc), By: ch.By, Action: keyName(l, "eventform.action", ch.Action)}
+func (f *Events) changeRow(l i18n.Lang, ch query.EventChange) kit.ChangeRow {
+	loc := f.loc
+	row := kit.ChangeRow{When: kit.DateTime(l, ch.At, loc), By: ch.By, Action: kit.KeyName(l, "eventform.action", ch.Action)}
 	fields := func(s *query.EventSnapshot) []string {
 		if s == nil {
 			return make([]string, 7)
 		}
 		ends := ""
 		if s.EndsAt != nil {
-			ends = dateTime(l, *s.EndsAt, loc)
+			ends = kit.DateTime(l, *s.EndsAt, loc)
 		}
-		return []string{keyName(l, "kind", s.Kind), s.Title, dateTime(l, s.StartsAt, loc), ends,
+		return []string{kit.KeyName(l, "kind", s.Kind), s.Title, kit.DateTime(l, s.StartsAt, loc), ends,
 			optCount(s.Registered), optCount(s.AttendedOnSite), optCount(s.AttendedDigital)}
 	}
 	labels := []string{l.T("eventform.kind"), l.T("eventform.title"), l.T("eventform.starts"), l.T("eventform.ends"),
@@ -582,44 +593,10 @@ func figuresOf(e *query.StoredEvent) figures.Event {
 		Deleted: e.Deleted}
 }
 
-// editorName is who made a change, as the audit trail records it.
-func editorName(c *fiber.Ctx) string {
-	if s := currentUser(c); s != nil {
-		return s.Name
-	}
-	return "unknown"
-}
-
 func withParam(u, key, value string) string {
 	sep := "?"
 	if strings.Contains(u, "?") {
 		sep = "&"
 	}
 	return u + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
-}
-
-// canEditEvents tells whether the signed-in person may use the entry form.
-func (h *handler) canEditEvents(c *fiber.Ctx) bool {
-	s := currentUser(c)
-	return s != nil && s.Role.AtLeast(auth.Editor) && h.store != nil
-}
-
-// eventActions are the events page's links above the figures: the entry form, for editors.
-func eventActions(p *pages, r *request) []actionLink {
-	if !p.h.canEditEvents(r.c) {
-		return nil
-	}
-	target := eventsPath + "/ny"
-	if r.account != "" && r.account != events.DefaultAccount {
-		target += "?account=" + url.QueryEscape(r.account)
-	}
-	return []actionLink{{URL: target, Label: r.lang.T("eventform.register")}}
-}
-
-// eventEditCell is the events list's link to an event's form; an event from an API gets none.
-func eventEditCell(r *request, e query.Event) cell {
-	if collectedID(e.ID) {
-		return cell{Text: r.lang.T("eventform.from_api"), Class: "muted"}
-	}
-	return cell{Text: r.lang.T("eventform.edit"), Link: editURL(r.account, e.ID)}
 }

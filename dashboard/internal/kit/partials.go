@@ -1,4 +1,4 @@
-package dashboard
+package kit
 
 import (
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -20,8 +20,8 @@ type Flash struct {
 	Error string
 }
 
-// formField is one input with its label and message: {{template "field" .}}.
-type formField struct {
+// FormField is one input with its label and message: {{template "field" .}}.
+type FormField struct {
 	ID, Name, Label string
 	// Hint is said after the label in brackets ("tt:mm").
 	Hint  string
@@ -30,40 +30,40 @@ type formField struct {
 	// text with a numeric keyboard and no autocomplete (a type="number" would drop "1 200").
 	Kind      string
 	MaxLength int
-	Err       fieldErr
+	Err       FieldErr
 }
 
-// fieldErr is one field's message; the zero value (a field without error) renders nothing.
-type fieldErr struct {
+// FieldErr is one field's message; the zero value (a field without error) renders nothing.
+type FieldErr struct {
 	Field, Message string
 }
 
-// listTable is an admin list (tokens, runs, notes, changes): a scrolling table with a header row
+// ListTable is an admin list (tokens, runs, notes, changes): a scrolling table with a header row
 // and a row per item, or Empty when there is none. {{template "list" .}}.
-type listTable struct {
+type ListTable struct {
 	Caption string
 	// Class is added to "figures".
 	Class string
-	Head  []listHead
-	Rows  []listRow
+	Head  []ListHead
+	Rows  []ListRow
 	Empty string
 }
 
-type listHead struct {
+type ListHead struct {
 	Label string
 	Num   bool
 	// Hidden labels are for screen readers only (a column of buttons).
 	Hidden bool
 }
 
-type listRow struct {
+type ListRow struct {
 	Class string
-	Cells []listCell
+	Cells []ListCell
 }
 
-// listCell is one cell: Text (a link, or code, when set so), then Lines one a line, then a
+// ListCell is one cell: Text (a link, or code, when set so), then Lines one a line, then a
 // Warning in small print, then a one-button form.
-type listCell struct {
+type ListCell struct {
 	Text  string
 	Lines []string
 	// Header makes the cell the row's <th scope="row">.
@@ -75,11 +75,11 @@ type listCell struct {
 	// External links (typed by an editor) open without access to this page.
 	External bool
 	Warning  string
-	Button   *cellButton
+	Button   *CellButton
 }
 
 // Classes is the cell's class attribute.
-func (c listCell) Classes() string {
+func (c ListCell) Classes() string {
 	switch {
 	case c.Num && c.Class != "":
 		return "num " + c.Class
@@ -89,47 +89,47 @@ func (c listCell) Classes() string {
 	return c.Class
 }
 
-// cellButton is a form of one button that posts to Action with the page's CSRF token.
-type cellButton struct {
+// CellButton is a form of one button that posts to Action with the page's CSRF token.
+type CellButton struct {
 	Action, Text, Label, CSRF string
 }
 
-// heads labels a list's columns from catalogue keys.
-func heads(l i18n.Lang, keys ...string) []listHead {
-	out := make([]listHead, len(keys))
+// Heads labels a list's columns from catalogue keys.
+func Heads(l i18n.Lang, keys ...string) []ListHead {
+	out := make([]ListHead, len(keys))
 	for i, k := range keys {
-		out[i] = listHead{Label: l.T(k)}
+		out[i] = ListHead{Label: l.T(k)}
 	}
 	return out
 }
 
-// confirmDelete is a folded box that asks before it posts a deletion: {{template "confirm-delete" .}}.
-type confirmDelete struct {
+// ConfirmDelete is a folded box that asks before it posts a deletion: {{template "confirm-delete" .}}.
+type ConfirmDelete struct {
 	// Class is added to "event-delete".
 	Class                                  string
 	Summary, Confirm, Button, Action, CSRF string
 }
 
-// csrfOf is the page's CSRF token for its forms (none on the sign-in pages).
-func csrfOf(l layout) string {
+// CSRFOf is the page's CSRF token for its forms (none on the sign-in pages).
+func CSRFOf(l Layout) string {
 	if l.Account == nil {
 		return ""
 	}
 	return l.Account.CSRF
 }
 
-// changeRow is one change in an audit trail (an event's, a note's).
-type changeRow struct {
+// ChangeRow is one change in an audit trail (an event's, a note's).
+type ChangeRow struct {
 	When, By, Action string
 	What             []string
 }
 
-// changeLog is an audit trail as a list, newest first as given.
-func changeLog(l i18n.Lang, rows []changeRow) listTable {
-	t := listTable{Head: heads(l, "eventform.col.when", "eventform.col.by", "eventform.col.action", "eventform.col.what"),
+// ChangeLog is an audit trail as a list, newest first as given.
+func ChangeLog(l i18n.Lang, rows []ChangeRow) ListTable {
+	t := ListTable{Head: Heads(l, "eventform.col.when", "eventform.col.by", "eventform.col.action", "eventform.col.what"),
 		Class: "narrow-52", Empty: l.T("eventform.no_changes")}
 	for _, r := range rows {
-		t.Rows = append(t.Rows, listRow{Cells: []listCell{{Text: r.When}, {Text: r.By}, {Text: r.Action, Header: true}, {Lines: r.What}}})
+		t.Rows = append(t.Rows, ListRow{Cells: []ListCell{{Text: r.When}, {Text: r.By}, {Text: r.Action, Header: true}, {Lines: r.What}}})
 	}
 	return t
 }

@@ -1,4 +1,4 @@
-package dashboard
+package admin
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/events"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -33,8 +34,8 @@ func storedSectors(rows []query.SectorAttendance) map[string]string {
 }
 
 // SectorFields are the form's sector inputs in display order, with their values and errors.
-func (v eventFormView) SectorFields() []formField {
-	out := make([]formField, 0, len(figures.Sectors()))
+func (v eventFormView) SectorFields() []kit.FormField {
+	out := make([]kit.FormField, 0, len(figures.Sectors()))
 	for _, s := range figures.Sectors() {
 		name := events.FieldSector(s)
 		out = append(out, v.field("ev-"+name, name, v.Lang.T("sector."+s), "", "count", v.V.Sectors[s]))

@@ -1,4 +1,4 @@
-package dashboard
+package api
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -25,7 +26,7 @@ func apiRange(c *fiber.Ctx) (days.Span, error) {
 		}
 		d, err := time.Parse(time.DateOnly, raw)
 		if err != nil {
-			return time.Time{}, badParam(name, "must be a day written YYYY-MM-DD, got %q", clip(raw))
+			return time.Time{}, badParam(name, "must be a day written YYYY-MM-DD, got %q", kit.Clip(raw))
 		}
 		return d, nil
 	}
@@ -49,27 +50,27 @@ func apiRange(c *fiber.Ctx) (days.Span, error) {
 
 // apiScope is what a list endpoint reads after its parameters are checked: the site's discovered
 // scope (its newsletter list, feeds) and the answer's format.
-func (a *api) apiScope(c *fiber.Ctx) (query.KPIScope, string, error) {
+func (a *API) apiScope(c *fiber.Ctx) (query.KPIScope, string, error) {
 	format, err := parseFormat(c)
 	if err != nil {
 		return query.KPIScope{}, "", err
 	}
-	if a.h.queries == nil {
+	if a.Queries == nil {
 		return query.KPIScope{}, "", apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
 	}
-	site, err := a.h.site(c.Query("site"))
+	site, err := a.Site(c.Query("site"))
 	if err != nil {
 		return query.KPIScope{}, "", err
 	}
-	scope, err := a.h.queries.DefaultKPIScope(c.UserContext(), site.ID, a.location())
+	scope, err := a.Queries.DefaultKPIScope(c.UserContext(), site.ID, a.location())
 	if err != nil {
 		return query.KPIScope{}, "", err
 	}
 	return scope, format, nil
 }
 
-// campaignsJSON is the answer of /api/v1/newsletter/campaigns.
-type campaignsJSON struct {
+// CampaignsJSON is the answer of /api/v1/newsletter/campaigns.
+type CampaignsJSON struct {
 	Site      string         `json:"site"`
 	List      string         `json:"list"`
 	From      string         `json:"from"`
@@ -97,9 +98,9 @@ type campaignJSON struct {
 	ProviderClickRate *float64 `json:"provider_click_rate"`
 }
 
-// campaigns answers each send of the site's newsletter list in the range with its open and click
+// Campaigns answers each send of the site's newsletter list in the range with its open and click
 // rate by our definition (unique / delivered) beside the provider's own.
-func (a *api) campaigns(c *fiber.Ctx) error {
+func (a *API) Campaigns(c *fiber.Ctx) error {
 	span, err := apiRange(c)
 	if err != nil {
 		return err
@@ -108,9 +109,9 @@ func (a *api) campaigns(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("api campaigns: %w", err)
 	}
-	out := campaignsJSON{Site: scope.SiteID, List: scope.ListID, From: dateOf(span.From), To: dateOf(span.To), Campaigns: []campaignJSON{}}
+	out := CampaignsJSON{Site: scope.SiteID, List: scope.ListID, From: dateOf(span.From), To: dateOf(span.To), Campaigns: []campaignJSON{}}
 	if scope.ListID != "" {
-		cs, err := a.h.queries.SpanCampaigns(c.UserContext(), scope.ListID, span, scope.Location)
+		cs, err := a.Queries.SpanCampaigns(c.UserContext(), scope.ListID, span, scope.Location)
 		if err != nil {
 			return fmt.Errorf("api campaigns: %w", err)
 		}
@@ -136,15 +137,16 @@ func (a *api) campaigns(c *fiber.Ctx) error {
 	return sendAPICSV(c, rows, export.FileName("csv", "nyhetsbrev-utsendelser", out.Site, out.From+"_"+out.To))
 }
 
-// publicationsJSON is the answer of /api/v1/publications.
-type publicationsJSON struct {
+// PublicationsJSON is the answer of /api/v1/publications.
+type PublicationsJSON struct {
 	Site  string           `json:"site"`
 	From  string           `json:"from"`
 	To    string           `json:"to"`
-	Feeds []feedCountsJSON `json:"feeds"`
+	Feeds []FeedCountsJSON `json:"feeds"`
 }
 
-type feedCountsJSON struct {
+// FeedCountsJSON is one feed's publications in PublicationsJSON.
+type FeedCountsJSON struct {
 	Feed string `json:"feed"`
 	// Months are the calendar months the range touches, clipped to it (full: false when cut).
 	Months []monthCountJSON `json:"months"`
@@ -161,8 +163,8 @@ type monthCountJSON struct {
 	Count int    `json:"count"`
 }
 
-// publications answers each feed's items per month of the range, with its undated items apart.
-func (a *api) publications(c *fiber.Ctx) error {
+// Publications answers each feed's items per month of the range, with its undated items apart.
+func (a *API) Publications(c *fiber.Ctx) error {
 	span, err := apiRange(c)
 	if err != nil {
 		return err
@@ -171,14 +173,14 @@ func (a *api) publications(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("api publications: %w", err)
 	}
-	out := publicationsJSON{Site: scope.SiteID, From: dateOf(span.From), To: dateOf(span.To), Feeds: []feedCountsJSON{}}
+	out := PublicationsJSON{Site: scope.SiteID, From: dateOf(span.From), To: dateOf(span.To), Feeds: []FeedCountsJSON{}}
 	if len(scope.Feeds) > 0 {
 		ctx := c.UserContext()
-		items, err := a.h.queries.SpanPublications(ctx, scope.Feeds, span, scope.Location)
+		items, err := a.Queries.SpanPublications(ctx, scope.Feeds, span, scope.Location)
 		if err != nil {
 			return fmt.Errorf("api publications: %w", err)
 		}
-		undated, err := a.h.queries.UndatedPublications(ctx, scope.Feeds)
+		undated, err := a.Queries.UndatedPublications(ctx, scope.Feeds)
 		if err != nil {
 			return fmt.Errorf("api publications: %w", err)
 		}
@@ -186,7 +188,7 @@ func (a *api) publications(c *fiber.Ctx) error {
 		sort.Strings(feeds)
 		buckets := days.Buckets(span, days.Month)
 		for _, feed := range feeds {
-			fc := feedCountsJSON{Feed: feed, Months: make([]monthCountJSON, len(buckets)), Undated: undated[feed]}
+			fc := FeedCountsJSON{Feed: feed, Months: make([]monthCountJSON, len(buckets)), Undated: undated[feed]}
 			for i, b := range buckets {
 				fc.Months[i] = monthCountJSON{Start: dateOf(b.Start), End: dateOf(b.End), Full: b.Full}
 				for _, it := range items {

@@ -1,4 +1,4 @@
-package dashboard
+package kit
 
 import (
 	"bytes"
@@ -28,14 +28,19 @@ type asset struct {
 	sum         string
 }
 
-// assets serves embedded files at checksummed URLs, /static/<sum>/<path>, as Miniflux does: a URL
+// StaticFile is the embedded static file name (relative to static/), for tests.
+func StaticFile(name string) ([]byte, error) { return staticFS.ReadFile("static/" + name) }
+
+// Assets serves embedded files at checksummed URLs, /static/<sum>/<path>, as Miniflux does: a URL
 // names exactly one content, so browsers may cache it for a year, and a new build changes the URL.
-type assets struct {
+type Assets struct {
 	files map[string]asset
 }
 
-func loadAssets(fsys fs.FS, root string) (*assets, error) {
-	a := &assets{files: map[string]asset{}}
+// LoadAssets reads and compresses the embedded static files.
+func LoadAssets() (*Assets, error) {
+	fsys, root := staticFS, "static"
+	a := &Assets{files: map[string]asset{}}
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -97,7 +102,7 @@ func gzipIfSmaller(body []byte) ([]byte, error) {
 
 // URL is the address of the embedded file name (relative to static/). It panics on an unknown
 // name: templates and charts only name files that are embedded, and tests render every page.
-func (a *assets) URL(name string) string {
+func (a *Assets) URL(name string) string {
 	f, ok := a.files[name]
 	if !ok {
 		panic(fmt.Sprintf("dashboard: no embedded static file %q", name))
@@ -107,15 +112,15 @@ func (a *assets) URL(name string) string {
 
 // Dir is the URL prefix, ending in "/", under which file name is served; go-echarts' AssetsHost
 // takes a directory and appends the file name itself.
-func (a *assets) Dir(name string) string {
+func (a *Assets) Dir(name string) string {
 	return strings.TrimSuffix(a.URL(name), path.Base(name))
 }
 
-// static serves an embedded file. A request with an outdated checksum (a page rendered by the
-// previous build) still gets the current file, but without the long cache lifetime.
-func (h *handler) static(c *fiber.Ctx) error {
+// Serve answers /static/:sum/* with an embedded file. A request with an outdated checksum (a page
+// rendered by the previous build) still gets the current file, but without the long cache lifetime.
+func (a *Assets) Serve(c *fiber.Ctx) error {
 	name := c.Params("*")
-	f, ok := h.assets.files[name]
+	f, ok := a.files[name]
 	if !ok {
 		return fiber.ErrNotFound
 	}

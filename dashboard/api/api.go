@@ -1,4 +1,11 @@
-package dashboard
+// Package api is the read API, /api/v1: reports and KPI series for programs, behind bearer tokens
+// (internal/apitokens), documented in openapi.yaml beside this file. The dashboard registers it
+// before its sign-in middleware, so no cookie session is ever read or required here, and every
+// request under /api/v1 — a mistyped path too — is answered by this package in JSON.
+//
+// The handlers hold no figures of their own: reports are internal/report's views (the published
+// report where there is one) and series internal/query's.
+package api
 
 import (
 	"bytes"
@@ -6,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -13,70 +21,76 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/metrics"
+	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/report"
 )
 
-// The read API, /api/v1: reports and KPI series for programs, behind bearer tokens
-// (internal/apitokens), documented in openapi.yaml. routes() registers it before the sign-in
-// middleware, so no cookie session is ever read or required here, and every request under
-// /api/v1 — a mistyped path too — is answered by this file in JSON.
-//
-// The handlers hold no figures of their own: reports are internal/report's views (the published
-// report where there is one) and series internal/query's.
-
 //go:embed openapi.yaml
-var openAPISpec []byte
+var spec string
 
-// apiPrefix is where the API lives; everything under it is answered here.
-const apiPrefix = "/api/v1"
+// Spec is the API's OpenAPI description, as GET /api/v1/openapi.yaml answers it.
+func Spec() string { return spec }
 
-// apiRequestsPerMinute is each token's budget. A dashboard-sized install serves a few scripts and a
+// Prefix is where the API lives; everything under it is answered here.
+const Prefix = "/api/v1"
+
+// RequestsPerMinute is each token's budget. A dashboard-sized install serves a few scripts and a
 // BI tool; 120 a minute is far above their need and far below what would load ClickHouse.
-const apiRequestsPerMinute = 120
+const RequestsPerMinute = 120
 
 // apiLocalKey is the type of the Locals key holding the authenticated token; a type of its own so
-// it cannot collide with middleware.go's keys.
+// it cannot collide with the dashboard's keys.
 type apiLocalKey int
 
 const apiTokenKey apiLocalKey = 0
 
-// api is the API's state, built once when routes are registered.
-type api struct {
-	h *handler
-	// tokens is nil when the dashboard has no database to keep tokens in (see apiDB); every
-	// authenticated endpoint then answers 503.
+// Deps is what the API needs from the dashboard.
+type Deps struct {
+	// Queries reads the figures; nil answers 503.
+	Queries *query.Queries
+	// Config supplies the sites, the time zone and the targets.
+	Config config.Config
+	// Lang is the reports' language when ?lang= is not given.
+	Lang i18n.Lang
+	Log  *slog.Logger
+	// Tokens is where API tokens live; nil when the dashboard has no database (every
+	// authenticated endpoint then answers 503). An interface holding a nil pointer is not nil:
+	// pass a plain nil.
+	Tokens apitokens.DB
+	// PerMinute is each token's budget (RequestsPerMinute in production; tests pass their own).
+	PerMinute int
+	// Site resolves ?site= against the configured sites, as the dashboard's pages do.
+	Site func(id string) (config.Site, error)
+	// LogPanic records a recovered panic with its stack.
+	LogPanic func(c *fiber.Ctx, v any)
+}
+
+// API is the read API's state, built once by New; the dashboard's routes table registers its
+// handlers (Middleware under Prefix, Authenticated before every endpoint that needs a token).
+type API struct {
+	Deps
+	loc *time.Location
+	// tokens is nil when Deps.Tokens is; every authenticated endpoint then answers 503.
 	tokens *apitokens.Manager
+	// authed are the handlers in front of every endpoint that needs a token; one limiter for all.
+	authed []fiber.Handler
 }
 
-// apiDB is where API tokens live: the dashboard's store, or nil without one (the API then answers 503).
-func (h *handler) apiDB() apitokens.DB {
-	if h.store == nil {
-		return nil // an interface holding a nil *store.Store would not compare equal to nil
+// New builds the API over d.
+func New(d Deps) *API {
+	a := &API{Deps: d, loc: kit.Zone(d.Config)}
+	if d.Tokens != nil {
+		a.tokens = apitokens.New(d.Tokens, d.Log, nil)
 	}
-	return h.store
-}
-
-// apiRoutes registers /api/v1. routes() calls it before the session middleware.
-func (h *handler) apiRoutes(r fiber.Router) {
-	h.mountAPI(r, h.apiDB(), apiRequestsPerMinute)
-}
-
-// mountAPI registers the API over db with a per-token budget of perMinute requests; tests call it
-// with their own database and budget.
-func (h *handler) mountAPI(r fiber.Router, db apitokens.DB, perMinute int) {
-	a := &api{h: h}
-	if db != nil {
-		a.tokens = apitokens.New(db, h.log, nil)
-	}
-	g := r.Group(apiPrefix, a.jsonErrors, a.noStore)
-	g.Get("/openapi.yaml", a.openAPI)
-	authed := []fiber.Handler{a.authenticate, limiter.New(limiter.Config{
+	perMinute := d.PerMinute
+	a.authed = []fiber.Handler{a.authenticate, limiter.New(limiter.Config{
 		Max:        perMinute,
 		Expiration: time.Minute,
 		// Per token, not per address: behind a proxy every client has the proxy's address.
@@ -85,15 +99,16 @@ func (h *handler) mountAPI(r fiber.Router, db apitokens.DB, perMinute int) {
 			return apiErrorf(fiber.StatusTooManyRequests, "rate limit: at most %d requests per minute per token", perMinute)
 		},
 	})}
-	g.Get("/reports/annual/:year", append(authed, a.annualReport)...)
-	g.Get("/reports/quarterly/:period", append(authed, a.quarterlyReport)...)
-	g.Get("/kpis", append(authed, a.kpis)...)
-	g.Get("/newsletter/campaigns", append(authed, a.campaigns)...)
-	g.Get("/publications", append(authed, a.publications)...)
-	// Last: whatever else is asked under /api/v1 gets a JSON answer here instead of falling through
-	// to the dashboard's sign-in.
-	g.All("/*", a.unknown)
+	return a
 }
+
+// Middleware is what runs in front of everything under Prefix: every error (a panic too) answered
+// in JSON, nothing cached.
+func (a *API) Middleware() []fiber.Handler { return []fiber.Handler{a.jsonErrors, a.noStore} }
+
+// Authenticated is what runs in front of every endpoint that needs a token: the bearer token
+// checked, then the token's budget of PerMinute requests.
+func (a *API) Authenticated() []fiber.Handler { return a.authed }
 
 // apiError is an answer other than 200, with a message for the caller (in English: programs and
 // their developers read it, not the dashboard's readers).
@@ -115,10 +130,10 @@ func badParam(name, format string, args ...any) error {
 
 // jsonErrors turns every error under /api/v1, a panic too, into {"error": "…"}, so the dashboard's
 // HTML error page never answers a program.
-func (a *api) jsonErrors(c *fiber.Ctx) (err error) {
+func (a *API) jsonErrors(c *fiber.Ctx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			a.h.logPanic(c, v)
+			a.LogPanic(c, v)
 			err = a.sendError(c, fmt.Errorf("panic: %v", v))
 		}
 	}()
@@ -129,22 +144,22 @@ func (a *api) jsonErrors(c *fiber.Ctx) (err error) {
 }
 
 // sendError answers err as JSON with the status it calls for.
-func (a *api) sendError(c *fiber.Ctx, err error) error {
+func (a *API) sendError(c *fiber.Ctx, err error) error {
 	status, msg := fiber.StatusInternalServerError, "internal error; it has been logged"
 	var ae *apiError
-	var ue *userError
+	var ue *kit.UserError
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &ae):
 		status, msg = ae.status, ae.msg
 	case errors.As(err, &ue):
-		status, msg = ue.status, i18n.EN.T(ue.key, ue.args...)
+		status, msg = ue.Status, i18n.EN.T(ue.Key, ue.Args...)
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 	}
-	log := a.h.log.DebugContext
+	log := a.Log.DebugContext
 	if status >= 500 {
-		log = a.h.log.ErrorContext
+		log = a.Log.ErrorContext
 	}
 	log(c.UserContext(), "api request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	if status == fiber.StatusUnauthorized {
@@ -155,7 +170,7 @@ func (a *api) sendError(c *fiber.Ctx, err error) error {
 }
 
 // noStore keeps every answer out of caches: figures are per token and change daily.
-func (a *api) noStore(c *fiber.Ctx) error {
+func (a *API) noStore(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Next()
 }
@@ -165,7 +180,7 @@ const badTokenMessage = "invalid token"
 
 // authenticate lets a request through with a valid bearer token and refuses everything else with
 // 401. Tokens are never logged; the token's id is.
-func (a *api) authenticate(c *fiber.Ctx) error {
+func (a *API) authenticate(c *fiber.Ctx) error {
 	header := c.Get(fiber.HeaderAuthorization)
 	if header == "" {
 		return apiErrorf(fiber.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
@@ -182,7 +197,7 @@ func (a *api) authenticate(c *fiber.Ctx) error {
 	case errors.Is(err, apitokens.ErrRevoked):
 		// Logged for the admin, but answered like any other bad token: the answer must not tell
 		// someone holding a leaked token whether it ever was a real one.
-		a.h.log.InfoContext(c.UserContext(), "api request with a revoked token", "token_id", tok.ID, "path", c.Path())
+		a.Log.InfoContext(c.UserContext(), "api request with a revoked token", "token_id", tok.ID, "path", c.Path())
 		return apiErrorf(fiber.StatusUnauthorized, badTokenMessage)
 	case errors.Is(err, apitokens.ErrInvalid):
 		return apiErrorf(fiber.StatusUnauthorized, badTokenMessage)
@@ -190,7 +205,7 @@ func (a *api) authenticate(c *fiber.Ctx) error {
 		return fmt.Errorf("check api token: %w", err)
 	}
 	c.Locals(apiTokenKey, tok)
-	a.h.log.DebugContext(c.UserContext(), "api request", "token_id", tok.ID, "path", c.Path())
+	a.Log.DebugContext(c.UserContext(), "api request", "token_id", tok.ID, "path", c.Path())
 	return c.Next()
 }
 
@@ -199,17 +214,20 @@ func tokenOf(c *fiber.Ctx) apitokens.Token {
 	return t
 }
 
-func (a *api) unknown(c *fiber.Ctx) error {
+// Unknown answers whatever else is asked under Prefix, so it never falls through to the
+// dashboard's sign-in.
+func (a *API) Unknown(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
 		c.Set(fiber.HeaderAllow, "GET, HEAD")
 		return apiErrorf(fiber.StatusMethodNotAllowed, "method %s not allowed: the API is read-only", c.Method())
 	}
-	return apiErrorf(fiber.StatusNotFound, "no such endpoint %s; see %s/openapi.yaml", clip(c.Path()), apiPrefix)
+	return apiErrorf(fiber.StatusNotFound, "no such endpoint %s; see %s/openapi.yaml", kit.Clip(c.Path()), Prefix)
 }
 
-func (a *api) openAPI(c *fiber.Ctx) error {
+// OpenAPI answers the API's description (Spec).
+func (a *API) OpenAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/yaml; charset=utf-8")
-	return c.Send(openAPISpec)
+	return c.SendString(spec)
 }
 
 // parseFormat reads ?format= (json or csv); without it the Accept header decides, and JSON is the
@@ -220,7 +238,7 @@ func parseFormat(c *fiber.Ctx) (string, error) {
 		return f, nil
 	case "":
 	default:
-		return "", badParam("format", "must be json or csv, got %q", clip(f))
+		return "", badParam("format", "must be json or csv, got %q", kit.Clip(f))
 	}
 	if c.Accepts(fiber.MIMEApplicationJSON, "text/csv") == "text/csv" {
 		return "csv", nil
@@ -230,12 +248,12 @@ func parseFormat(c *fiber.Ctx) (string, error) {
 
 // representation reads a report's ?format= and ?lang= (the labels', sentences' and CSV's
 // language; default the configured one).
-func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
-	lang := a.h.defaultLang
+func (a *API) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
+	lang := a.Lang
 	if raw := c.Query("lang"); raw != "" {
 		l, ok := i18n.Parse(raw)
 		if !ok {
-			return "", lang, badParam("lang", "must be nb or en, got %q", clip(raw))
+			return "", lang, badParam("lang", "must be nb or en, got %q", kit.Clip(raw))
 		}
 		lang = l
 	}
@@ -243,48 +261,38 @@ func (a *api) representation(c *fiber.Ctx) (string, i18n.Lang, error) {
 	return f, lang, err
 }
 
-func (a *api) location() *time.Location { return zoneOf(a.h.cfg) }
-
-// zoneOf is the configured time zone; a Config that did not go through config.Load (tests) has
-// only its name.
-func zoneOf(cfg config.Config) *time.Location {
-	if loc := cfg.Location(); loc != nil {
-		return loc
-	}
-	if loc, err := time.LoadLocation(cfg.Timezone); err == nil {
-		return loc
-	}
-	return time.UTC
-}
+func (a *API) location() *time.Location { return a.loc }
 
 // builder is internal/report's builder for ?site=.
-func (a *api) builder(c *fiber.Ctx) (*report.Builder, error) {
-	if a.h.queries == nil {
+func (a *API) builder(c *fiber.Ctx) (*report.Builder, error) {
+	if a.Queries == nil {
 		return nil, apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
 	}
-	site, err := a.h.site(c.Query("site"))
+	site, err := a.Site(c.Query("site"))
 	if err != nil {
 		return nil, err
 	}
-	return report.New(a.h.queries, report.Options{Site: site, Location: a.location(), Targets: a.h.cfg.Targets})
+	return report.New(a.Queries, report.Options{Site: site, Location: a.location(), Targets: a.Config.Targets})
 }
 
-func (a *api) annualReport(c *fiber.Ctx) error {
+// AnnualReport answers /reports/annual/:year.
+func (a *API) AnnualReport(c *fiber.Ctx) error {
 	raw := c.Params("year")
 	year, quarter, err := report.ParsePeriod(raw)
 	if err != nil || quarter != 0 || len(raw) != 4 {
-		return badParam("year", "must be a year between 2000 and 2100 such as 2022, got %q", clip(raw))
+		return badParam("year", "must be a year between 2000 and 2100 such as 2022, got %q", kit.Clip(raw))
 	}
 	return a.sendPeriod(c, "annual report "+raw, func(b *report.Builder) (report.View, error) {
 		return b.AnnualView(c.UserContext(), year)
 	})
 }
 
-func (a *api) quarterlyReport(c *fiber.Ctx) error {
+// QuarterlyReport answers /reports/quarterly/:period.
+func (a *API) QuarterlyReport(c *fiber.Ctx) error {
 	raw := c.Params("period")
 	year, quarter, err := report.ParsePeriod(raw)
 	if err != nil || quarter == 0 {
-		return badParam("period", "must be a quarter written YEAR-Qn such as 2022-Q3, got %q", clip(raw))
+		return badParam("period", "must be a quarter written YEAR-Qn such as 2022-Q3, got %q", kit.Clip(raw))
 	}
 	return a.sendPeriod(c, "quarterly report "+raw, func(b *report.Builder) (report.View, error) {
 		return b.QuarterlyView(c.UserContext(), year, quarter)
@@ -292,7 +300,7 @@ func (a *api) quarterlyReport(c *fiber.Ctx) error {
 }
 
 // sendPeriod answers with the report build makes for ?site=, in the representation asked for.
-func (a *api) sendPeriod(c *fiber.Ctx, what string, build func(*report.Builder) (report.View, error)) error {
+func (a *API) sendPeriod(c *fiber.Ctx, what string, build func(*report.Builder) (report.View, error)) error {
 	format, lang, err := a.representation(c)
 	if err != nil {
 		return err
@@ -324,13 +332,13 @@ type apiReport struct {
 // sendReport answers with view v, or 404 when the period is unpublished and holds no figure at all
 // (a year before the data starts, a quarter not yet begun): a report of nothing but unknowns is
 // more likely a wrong period than an answer.
-func (a *api) sendReport(c *fiber.Ctx, v report.View, format string, lang i18n.Lang) error {
+func (a *API) sendReport(c *fiber.Ctx, v report.View, format string, lang i18n.Lang) error {
 	if v.Published == nil && !hasFigures(v.Today) {
 		return apiErrorf(fiber.StatusNotFound, "no figures for %s report %s: nothing collected or imported for that period", v.Kind, v.Period)
 	}
 	site := c.Query("site")
-	if site == "" && len(a.h.cfg.Sites) > 0 {
-		site = a.h.cfg.Sites[0].ID
+	if site == "" && len(a.Config.Sites) > 0 {
+		site = a.Config.Sites[0].ID
 	}
 	if format == "csv" {
 		var buf bytes.Buffer
@@ -409,8 +417,8 @@ type pointJSON struct {
 	MeasuredOn string `json:"measured_on,omitempty"`
 }
 
-// kpis answers the raw series (internal/query.KPISeries).
-func (a *api) kpis(c *fiber.Ctx) error {
+// KPIs answers the raw series (internal/query.KPISeries).
+func (a *API) KPIs(c *fiber.Ctx) error {
 	span, err := apiRange(c)
 	if err != nil {
 		return err
@@ -420,7 +428,7 @@ func (a *api) kpis(c *fiber.Ctx) error {
 	if raw := c.Query("granularity"); raw != "" {
 		g, ok := days.ParseGrain(raw)
 		if !ok {
-			return badParam("granularity", "must be day, week, month, quarter or year, got %q", clip(raw))
+			return badParam("granularity", "must be day, week, month, quarter or year, got %q", kit.Clip(raw))
 		}
 		grain = g
 	}
@@ -432,19 +440,19 @@ func (a *api) kpis(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if a.h.queries == nil {
+	if a.Queries == nil {
 		return apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
 	}
-	site, err := a.h.site(c.Query("site"))
+	site, err := a.Site(c.Query("site"))
 	if err != nil {
 		return err
 	}
 	ctx := c.UserContext()
-	scope, err := a.h.queries.DefaultKPIScope(ctx, site.ID, a.location())
+	scope, err := a.Queries.DefaultKPIScope(ctx, site.ID, a.location())
 	if err != nil {
 		return fmt.Errorf("api kpis: %w", err)
 	}
-	series, err := a.h.queries.KPISeries(ctx, defs, scope, span, grain, reach)
+	series, err := a.Queries.KPISeries(ctx, defs, scope, span, grain, reach)
 	if err != nil {
 		return fmt.Errorf("api kpis: %w", err)
 	}
@@ -484,7 +492,7 @@ func kpiFilter(raw string) (defs []metrics.Metric, reach bool, wanted map[string
 		case name == "" || wanted[name]:
 			continue
 		case !ok || !m.On(metrics.API):
-			return nil, false, nil, badParam("kpi", "%q is not a KPI; see %s/openapi.yaml for the list", clip(name), apiPrefix)
+			return nil, false, nil, badParam("kpi", "%q is not a KPI; see %s/openapi.yaml for the list", kit.Clip(name), Prefix)
 		case m.Reader == metrics.ReadReach:
 			reach = true // every account's reach, read per account (query.KPISeries)
 		default:

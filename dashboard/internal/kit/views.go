@@ -1,4 +1,4 @@
-package dashboard
+package kit
 
 import (
 	"bytes"
@@ -20,17 +20,21 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// views are the parsed pages, each a clone of the layout with its own "title" and "content".
-type views struct {
+// Templates are the embedded templates/*.html, for tests that read them.
+func Templates() fs.FS { return templateFS }
+
+// Views are the parsed pages, each a clone of the layout with its own "title" and "content".
+type Views struct {
 	pages map[string]*template.Template
 }
 
 // partialsFile holds the blocks every page may use (partials.go); it is no page itself.
 const partialsFile = "partials.html"
 
-// loadViews parses templates/layout.html and the partials together with every other
+// LoadViews parses templates/layout.html and the partials together with every other
 // templates/*.html; a page is rendered by its file name without extension ("visitors").
-func loadViews(fsys fs.FS, a *assets) (*views, error) {
+func LoadViews(a *Assets) (*Views, error) {
+	fsys := templateFS
 	funcs := template.FuncMap{
 		// t translates a catalogue key: {{t $.Lang "visitors.title"}}.
 		"t": func(l i18n.Lang, key string, args ...any) string { return l.T(key, args...) },
@@ -51,7 +55,7 @@ func loadViews(fsys fs.FS, a *assets) (*views, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard templates: %w", err)
 	}
-	v := &views{pages: map[string]*template.Template{}}
+	v := &Views{pages: map[string]*template.Template{}}
 	for _, name := range names {
 		if b := path.Base(name); b == "layout.html" || b == partialsFile {
 			continue
@@ -65,9 +69,9 @@ func loadViews(fsys fs.FS, a *assets) (*views, error) {
 	return v, nil
 }
 
-// render executes a page into memory first, so a template error becomes a clean error page
+// Render executes a page into memory first, so a template error becomes a clean error page
 // instead of half a page with a 200 status.
-func (v *views) render(page string, data any) ([]byte, error) {
+func (v *Views) Render(page string, data any) ([]byte, error) {
 	t, ok := v.pages[page]
 	if !ok {
 		return nil, fmt.Errorf("render %s: no such template", page)
@@ -79,48 +83,59 @@ func (v *views) render(page string, data any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// layout is what the shared layout needs from every page.
-type layout struct {
+// Layout is what the shared layout needs from every page; every page's data embeds it.
+type Layout struct {
 	Lang      i18n.Lang
 	Nonce     string
 	Title     string
-	Languages []languageLink
+	Languages []LanguageLink
 	// Scripts are external scripts (same origin) loaded at the end of <body>, before InlineScripts.
 	Scripts       []string
 	InlineScripts []template.JS
-	// Account is the signed-in person (nil on the sign-in pages); see auth.go.
-	Account *account
+	// Account is the signed-in person (nil on the sign-in pages).
+	Account *Account
+	// MainNav and AdminNav are the server's menus for this page (the main navigation; the
+	// editors' and admins' menu), filled in by whoever builds the layout.
+	MainNav, AdminNav []NavLink
 }
 
-type languageLink struct {
+// NavLink is one entry of a menu.
+type NavLink struct {
+	URL, Label string
+	Current    bool
+}
+
+// LanguageLink is the same page in another language.
+type LanguageLink struct {
 	Lang    i18n.Lang
 	Name    string
 	URL     string
 	Current bool
 }
 
-func (h *handler) layout(c *fiber.Ctx, lang i18n.Lang, title string) layout {
-	l := layout{Lang: lang, Nonce: nonceOf(c), Title: title, Account: accountOf(c, lang)}
-	if renderingForCache(c) && l.Account != nil {
-		// Filled in per request as the cached page is sent (pagecache.go).
-		l.Nonce, l.Account.CSRF, l.Account.Name = h.ph.nonce, h.ph.csrf, h.ph.name
+// NewLayout is the layout of a page titled title in lang. A page rendered for the cache gets ph's
+// placeholders for its per-person parts, filled in per request as the cached page is sent.
+func NewLayout(c *fiber.Ctx, lang i18n.Lang, title string, ph Placeholders) Layout {
+	l := Layout{Lang: lang, Nonce: NonceOf(c), Title: title, Account: AccountOf(c, lang)}
+	if RenderingForCache(c) && l.Account != nil {
+		l.Nonce, l.Account.CSRF, l.Account.Name = ph.Nonce, ph.CSRF, ph.Name
 	}
 	// Switching language keeps the rest of the query (year, site), so the reader stays on the same view.
 	q := url.Values{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) { q.Add(string(k), string(v)) })
 	for _, other := range i18n.Supported() {
 		q.Set("lang", string(other))
-		l.Languages = append(l.Languages, languageLink{
+		l.Languages = append(l.Languages, LanguageLink{
 			Lang: other, Name: other.Name(), URL: c.Path() + "?" + q.Encode(), Current: other == lang,
 		})
 	}
 	return l
 }
 
-// sendPage renders page with data as an HTML response. Pages carry a per-request nonce and live
-// figures, so they are never cached.
-func (h *handler) sendPage(c *fiber.Ctx, page string, data any) error {
-	body, err := h.views.render(page, data)
+// Send renders page with data as an HTML response. Pages carry a per-request nonce and live
+// figures, so browsers never cache them.
+func (v *Views) Send(c *fiber.Ctx, page string, data any) error {
+	body, err := v.Render(page, data)
 	if err != nil {
 		return err
 	}
