@@ -43,7 +43,7 @@ test-compat: clickhouse-start ## schema and every read-layer query on 18.16 and 
 test-short: ## unit tests only, no ClickHouse
 	$(GO) test -short -count=1 ./...
 
-# rekkevidde bench drops and fills databases of its own (<database>_bench_demo, _1y, _10y) and
+# rekkevidde bench drops and fills databases of its own (<database>_bench_demo, _1y, _2y, _10y) and
 # prints PASS/FAIL per speed and memory target (README "Performance"); about two minutes.
 bench: clickhouse-start build ## Go benchmarks, then the speed and memory targets measured on loopback (rekkevidde bench)
 	$(GO) test -run '^$$' -bench . -benchtime 0.5s -benchmem ./internal/cache/ ./dashboard/
