@@ -359,7 +359,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 				page.Partial = page.Partial || rc.Partial
 				row.Cells = append(row.Cells, rc)
 			}
-			row.Cells = append(row.Cells, reportCell{Text: report.SourceNote(lang, t, r)})
+			row.Cells = append(row.Cells, reportCell{Text: report.SourceOf(lang, t, r)})
 			rt.Rows = append(rt.Rows, row)
 		}
 		if rt.Chart != nil {

@@ -62,6 +62,10 @@ func TestReportsSayWhenALevelWasLastMeasured(t *testing.T) {
 			t.Errorf("annual page lacks %q", want)
 		}
 	}
+	// The page shows the day under the value, so its Kilde column names the source only.
+	if strings.Contains(page.body, "Facebook 2023: sist målt") {
+		t.Error("annual page's Kilde column repeats the day the value shows")
+	}
 	if en := get(t, app, "/rapporter/ar/2023?lang=en"); !strings.Contains(en.body, `<span class="measured">last measured 20 May 2023</span>`) {
 		t.Error("English annual page lacks «last measured 20 May 2023»")
 	}

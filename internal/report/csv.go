@@ -133,13 +133,31 @@ func FileName(lang i18n.Lang, v View, site, ext string) string {
 	return export.FileName(ext, kind, v.Period, site)
 }
 
-// SourceNote says where a row's figures come from, for the Kilde/Source column of the page and
-// the downloads: the sources that wrote the collected figures ("ga4", "demo"), the import an
-// imported figure was taken from ("importert: Årsrapport 2022, 2.4"; in a row that mixes both,
-// "importert i <columns>: …"), "delvis periode" for a figure covering part of its period, how an
-// inexact figure was stated ("over 300"), and for a level last measured before its period's end
-// "Facebook 2023: sist målt 15.06.2023".
+// SourceNote says where a row's figures come from, for the Kilde/Source column of the downloads:
+// SourceOf, then for a level last measured before its period's end "Facebook 2023: sist målt
+// 15.06.2023" (a CSV or XLSX cell has no room under its value for that day).
 func SourceNote(lang i18n.Lang, t Table, r Row) string {
+	var parts []string
+	if s := SourceOf(lang, t, r); s != "" {
+		parts = append(parts, s)
+	}
+	for i, c := range r.Cells {
+		if m := c.LastMeasured(lang); m != "" && c.Value != nil {
+			if i+1 < len(t.Columns) && t.Columns[i+1].Label != "" {
+				m = t.Columns[i+1].Label + ": " + m
+			}
+			parts = append(parts, m)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// SourceOf says where a row's figures come from, for the Kilde column of the report page (which
+// shows a level's "sist målt" under the value itself): the sources that wrote the collected
+// figures ("ga4", "demo"), the import an imported figure was taken from ("importert: Årsrapport
+// 2022, 2.4"; in a row that mixes both, "importert i <columns>: …"), "delvis periode" for a figure
+// covering part of its period, and how an inexact figure was stated ("over 300").
+func SourceOf(lang i18n.Lang, t Table, r Row) string {
 	var parts, collected, imported, importedCols []string
 	add := func(list *[]string, names string) {
 		for _, n := range strings.Split(names, ", ") {
@@ -185,14 +203,6 @@ func SourceNote(lang i18n.Lang, t Table, r Row) string {
 	for _, c := range r.Cells {
 		if c.Qualifier != "" {
 			parts = append(parts, c.Format(lang))
-		}
-	}
-	for i, c := range r.Cells {
-		if m := c.LastMeasured(lang); m != "" && c.Value != nil {
-			if i+1 < len(t.Columns) && t.Columns[i+1].Label != "" {
-				m = t.Columns[i+1].Label + ": " + m
-			}
-			parts = append(parts, m)
 		}
 	}
 	return strings.Join(parts, "; ")
