@@ -122,16 +122,7 @@ func prime[K comparable](ctx context.Context, key string, v map[K]time.Time) {
 	if r == nil || v == nil {
 		return
 	}
-	done := make(chan struct{})
-	close(done)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.memo == nil {
-		r.memo = map[string]*memoEntry{}
-	}
-	if _, ok := r.memo[key]; !ok {
-		r.memo[key] = &memoEntry{done: done, v: v}
-	}
+	r.store(key, v, false)
 }
 
 func (q *Queries) discoverOnce(ctx context.Context, siteID string, loc *time.Location) (Discovery, error) {

@@ -52,14 +52,7 @@ func Cover(ctx context.Context, from, to time.Time) {
 	if r == nil {
 		return
 	}
-	done := make(chan struct{})
-	close(done)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.memo == nil {
-		r.memo = map[string]*memoEntry{}
-	}
-	r.memo[stretchKey] = &memoEntry{done: done, v: stretch{from, to}}
+	r.store(stretchKey, stretch{from, to}, true)
 }
 
 // upcomingKey is where a Request keeps CoverUpcoming's hint.
@@ -79,6 +72,22 @@ func CoverUpcoming(ctx context.Context, now time.Time, loc *time.Location) {
 	if r == nil || loc == nil {
 		return
 	}
+	r.store(upcomingKey, upcoming{now, loc}, true)
+}
+
+// upcomingOf is the request's CoverUpcoming hint, if any.
+func upcomingOf(ctx context.Context) (upcoming, bool) {
+	return hint[upcoming](ctx, upcomingKey)
+}
+
+// covered is the request's stretch (Cover), if any.
+func covered(ctx context.Context) (stretch, bool) {
+	return hint[stretch](ctx, stretchKey)
+}
+
+// store puts v in the memo under key as a finished read: a later reader of key gets v without a
+// query. With replace false a value already there stays.
+func (r *Request) store(key string, v any, replace bool) {
 	done := make(chan struct{})
 	close(done)
 	r.mu.Lock()
@@ -86,37 +95,26 @@ func CoverUpcoming(ctx context.Context, now time.Time, loc *time.Location) {
 	if r.memo == nil {
 		r.memo = map[string]*memoEntry{}
 	}
-	r.memo[upcomingKey] = &memoEntry{done: done, v: upcoming{now, loc}}
+	if _, ok := r.memo[key]; ok && !replace {
+		return
+	}
+	r.memo[key] = &memoEntry{done: done, v: v}
 }
 
-// upcomingOf is the request's CoverUpcoming hint, if any.
-func upcomingOf(ctx context.Context) (upcoming, bool) {
+// hint is what Cover or CoverUpcoming left under key in the request, if anything.
+func hint[T any](ctx context.Context, key string) (T, bool) {
+	var zero T
 	r := RequestOf(ctx)
 	if r == nil {
-		return upcoming{}, false
+		return zero, false
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e, ok := r.memo[upcomingKey]
+	e, ok := r.memo[key]
 	if !ok {
-		return upcoming{}, false
+		return zero, false
 	}
-	return e.v.(upcoming), true
-}
-
-// covered is the request's stretch (Cover), if any.
-func covered(ctx context.Context) (stretch, bool) {
-	r := RequestOf(ctx)
-	if r == nil {
-		return stretch{}, false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.memo[stretchKey]
-	if !ok {
-		return stretch{}, false
-	}
-	return e.v.(stretch), true
+	return e.v.(T), true
 }
 
 // yearsFor is the calendar years a reader of whole years reads to answer from..to: those from..to
