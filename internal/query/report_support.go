@@ -162,21 +162,7 @@ func (d *ReportData) Shares(dimension string, s days.Span) []Share {
 			total += t.sessions
 		}
 	}
-	out := make([]Share, 0, len(by))
-	for k, n := range by {
-		sh := Share{Key: k, Sessions: n}
-		if total > 0 {
-			sh.Share = float64(n) / float64(total)
-		}
-		out = append(out, sh)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Sessions != out[j].Sessions {
-			return out[i].Sessions > out[j].Sessions
-		}
-		return out[i].Key < out[j].Key
-	})
-	return out
+	return sharesOf(by, total)
 }
 
 // SpanVisitors is Queries.SpanVisitors from the rows already read.
@@ -202,22 +188,21 @@ func (d *ReportData) Reach(a SocialAccount, period days.Kind, s days.Span) []Rea
 
 // Campaigns are the list's sends on the days of s, oldest first.
 func (d *ReportData) Campaigns(s days.Span) []Campaign {
-	var out []Campaign
-	for _, c := range d.campaigns {
-		if s.Contains(days.Of(c.SendTime, d.scope.Location)) {
-			out = append(out, c)
-		}
-	}
-	return out
+	return onDays(d.campaigns, s, d.scope.Location, func(c Campaign) time.Time { return c.SendTime })
 }
 
 // Events are the register's held events that start on the days of s, oldest first, with their
 // sector breakdowns.
 func (d *ReportData) Events(s days.Span) []Event {
-	var out []Event
-	for _, e := range d.events {
-		if s.Contains(days.Of(e.StartsAt, d.scope.Location)) {
-			out = append(out, e)
+	return onDays(d.events, s, d.scope.Location, func(e Event) time.Time { return e.StartsAt })
+}
+
+// onDays are the items whose instant at falls on a day (in loc) of s, in their order.
+func onDays[T any](items []T, s days.Span, loc *time.Location, at func(T) time.Time) []T {
+	var out []T
+	for _, it := range items {
+		if s.Contains(days.Of(at(it), loc)) {
+			out = append(out, it)
 		}
 	}
 	return out

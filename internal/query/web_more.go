@@ -59,6 +59,12 @@ func (q *Queries) sessionShares(ctx context.Context, byChannel bool, siteID stri
 		sums[t.key] += t.sessions
 		total += t.sessions
 	}
+	return sharesOf(sums, total), nil
+}
+
+// sharesOf turns sessions by key (summing to total) into shares, largest first, then by key: the
+// order the tables and charts show.
+func sharesOf(sums map[string]uint64, total uint64) []Share {
 	out := make([]Share, 0, len(sums))
 	for k, n := range sums {
 		s := Share{Key: k, Sessions: n}
@@ -67,14 +73,13 @@ func (q *Queries) sessionShares(ctx context.Context, byChannel bool, siteID stri
 		}
 		out = append(out, s)
 	}
-	// Largest first, then by key: the order the tables and charts show.
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Sessions != out[j].Sessions {
 			return out[i].Sessions > out[j].Sessions
 		}
 		return out[i].Key < out[j].Key
 	})
-	return out, nil
+	return out
 }
 
 // WebTotals are the additive web figures of a range: sums over its days.
