@@ -149,24 +149,13 @@ func (q *Queries) EventTotalsByKind(ctx context.Context, accountID string, from,
 	if err != nil {
 		return nil, err
 	}
+	// SumByKind without an order keeps the kinds in order of first occurrence.
 	var out []KindTotals
-	index := map[string]int{}
-	for _, e := range events {
-		i, ok := index[e.Kind]
-		if !ok {
-			i = len(out)
-			index[e.Kind] = i
-			out = append(out, KindTotals{Kind: e.Kind})
-		}
-		t := &out[i]
-		t.Events++
-		if e.Registered != nil {
-			t.Registered += uint64(*e.Registered)
-		}
-		if e.Attended != nil {
-			t.Attended += uint64(*e.Attended)
-			t.EventsWithAttendance++
-		}
+	for _, k := range SumByKind(events, nil) {
+		out = append(out, KindTotals{
+			Kind: k.Kind, Events: k.Events, Registered: k.Registered,
+			Attended: k.Attended, EventsWithAttendance: k.WithAttendance,
+		})
 	}
 	return out, nil
 }
