@@ -178,26 +178,24 @@ func (q *Queries) QuarterlyVisitors(ctx context.Context, siteID string, year int
 		return nil, fmt.Errorf("quarterly visitors for %s %d: %w", siteID, year, err)
 	}
 	byQuarter := map[int]*QuarterVisitors{}
-	for _, t := range rows {
-		n := days.QuarterOf(t.day)
+	quarter := func(day time.Time) *QuarterVisitors {
+		n := days.QuarterOf(day)
 		row := byQuarter[n]
 		if row == nil {
 			row = &QuarterVisitors{Quarter: n}
 			byQuarter[n] = row
 		}
-		row.Visits += t.sessions
+		return row
+	}
+	for _, t := range rows {
+		quarter(t.day).Visits += t.sessions
 	}
 	periods, err := q.PeriodVisitorsBetween(ctx, siteID, days.Quarter, y.From, y.To)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range periods {
-		n := days.QuarterOf(p.Start)
-		row := byQuarter[n]
-		if row == nil {
-			row = &QuarterVisitors{Quarter: n}
-			byQuarter[n] = row
-		}
+		row := quarter(p.Start)
 		row.UniqueVisitors, row.Running = p.Visitors, p.Running
 	}
 	var out []QuarterVisitors
