@@ -138,17 +138,7 @@ func (b *Builder) AnnualView(ctx context.Context, year int) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	v := View{Kind: KindAnnual, Period: PeriodName(year, 0), Today: today}
-	var pub Annual
-	p, w, err := b.published(ctx, KindAnnual, v.Period, &pub)
-	if err != nil {
-		return View{}, err
-	}
-	v.Withdrawal = w
-	if p != nil {
-		v.Published, v.Publication = &pub, p
-	}
-	return v, nil
+	return b.view(ctx, KindAnnual, PeriodName(year, 0), today, new(Annual))
 }
 
 // QuarterlyView builds today's quarterly review and reads its publication, if any.
@@ -157,15 +147,20 @@ func (b *Builder) QuarterlyView(ctx context.Context, year, quarter int) (View, e
 	if err != nil {
 		return View{}, err
 	}
-	v := View{Kind: KindQuarterly, Period: PeriodName(year, quarter), Today: today}
-	var pub Quarterly
-	p, w, err := b.published(ctx, KindQuarterly, v.Period, &pub)
+	return b.view(ctx, KindQuarterly, PeriodName(year, quarter), today, new(Quarterly))
+}
+
+// view is the View of today's report of a kind and period, with its publication, if any, read
+// into pub (an empty document of the kind).
+func (b *Builder) view(ctx context.Context, kind, period string, today, pub Document) (View, error) {
+	v := View{Kind: kind, Period: period, Today: today}
+	p, w, err := b.published(ctx, kind, period, pub)
 	if err != nil {
 		return View{}, err
 	}
 	v.Withdrawal = w
 	if p != nil {
-		v.Published, v.Publication = &pub, p
+		v.Published, v.Publication = pub, p
 	}
 	return v, nil
 }
