@@ -141,16 +141,24 @@ func monthsOf(s days.Span) days.Span {
 	return days.Span{Kind: days.Custom, From: from, To: to, End: to}
 }
 
-// socialNewFollowers is the net new followers per month of every account.
-func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) {
+// monthTable is the months of the request's span (whole months), their chart labels and a table
+// captioned title with their heading column: the start of every per-month account figure.
+func monthTable(r *request, title string) ([]days.Bucket, []string, *table) {
 	l := r.lang
-	f := &figure{Title: l.T("social.new.title"), Intro: l.T("social.new.intro")}
 	months := days.Buckets(monthsOf(r.span), days.Month)
 	labels := make([]string, len(months))
 	for i, m := range months {
 		labels[i] = bucketLabel(l, days.Month, m, labelsNeedYear(r.span, days.Month))
 	}
-	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")}}}
+	t := &table{Caption: title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")}}}
+	return months, labels, t
+}
+
+// socialNewFollowers is the net new followers per month of every account.
+func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) {
+	l := r.lang
+	f := &figure{Title: l.T("social.new.title"), Intro: l.T("social.new.intro")}
+	months, labels, t := monthTable(r, f.Title)
 	series := make([][]*float64, len(r.social))
 	// measured is the day a month's count was last measured, when before the month's end: the
 	// month's new followers are counted up to it. Months after the last measurement stay gaps.
@@ -268,12 +276,7 @@ func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("social.reach.title"), Intro: l.T("social.reach.intro")}
-	months := days.Buckets(monthsOf(r.span), days.Month)
-	labels := make([]string, len(months))
-	for i, m := range months {
-		labels[i] = bucketLabel(l, days.Month, m, labelsNeedYear(r.span, days.Month))
-	}
-	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("grain.heading.month")}}}
+	months, labels, t := monthTable(r, f.Title)
 	series := make([][]*float64, len(r.social))
 	whole := make([]*uint64, len(r.social))
 	found, anyWhole := false, false
