@@ -3,7 +3,6 @@ package dashboard
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,37 +39,23 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		w := h.reportWriter()
-		if w == nil {
-			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
-		}
-		user := kit.CurrentUser(c)
-		if user == nil {
-			return h.signin.RequireSession(c)
-		}
-		b, err := h.reportBuilder(c)
-		if err != nil {
-			return err
-		}
-		kind := report.KindAnnual
-		if quarterly {
-			kind = report.KindQuarterly
-		}
-		_, err = b.Withdraw(c.UserContext(), w, kind, year, quarter, user.Name, c.FormValue("reason"))
-		switch {
-		case errors.Is(err, report.ErrBadReason):
-			return kit.BadRequest("report.withdraw_reason_needed", report.MaxReason)
-		case errors.Is(err, report.ErrNotPublished):
-			return &kit.UserError{Status: fiber.StatusConflict, Key: "report.withdraw_nothing", Args: []any{report.PeriodName(year, quarter)}}
-		case err != nil:
-			return fmt.Errorf("withdraw report: %w", err)
-		}
-		h.log.InfoContext(c.UserContext(), "report publication withdrawn", "report", kind, "period", report.PeriodName(year, quarter), "by", user.Name)
-		back := strings.TrimSuffix(c.Path(), "/trekk-tilbake") + "?trukket=1"
-		if site := c.Query("site"); site != "" {
-			back += "&site=" + site
-		}
-		return c.Redirect(back, fiber.StatusSeeOther)
+		return h.editReport(c, "/trekk-tilbake", "trukket", false, func(b *report.Builder, w report.Inserter, by string) error {
+			kind := report.KindAnnual
+			if quarterly {
+				kind = report.KindQuarterly
+			}
+			_, err := b.Withdraw(c.UserContext(), w, kind, year, quarter, by, c.FormValue("reason"))
+			switch {
+			case errors.Is(err, report.ErrBadReason):
+				return kit.BadRequest("report.withdraw_reason_needed", report.MaxReason)
+			case errors.Is(err, report.ErrNotPublished):
+				return &kit.UserError{Status: fiber.StatusConflict, Key: "report.withdraw_nothing", Args: []any{report.PeriodName(year, quarter)}}
+			case err != nil:
+				return fmt.Errorf("withdraw report: %w", err)
+			}
+			h.log.InfoContext(c.UserContext(), "report publication withdrawn", "report", kind, "period", report.PeriodName(year, quarter), "by", by)
+			return nil
+		})
 	}
 }
 

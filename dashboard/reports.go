@@ -186,6 +186,19 @@ func (h *handler) publishQuarterlyReport(c *fiber.Ctx) error {
 // publishReport freezes the page's report. Publishing a period that is already published needs
 // the confirm box ticked: replacing printed figures is never a slip of the mouse.
 func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, report.Inserter, string) error) error {
+	return h.editReport(c, "/publiser", "publisert", true, func(b *report.Builder, w report.Inserter, by string) error {
+		if err := publish(b, w, by); err != nil {
+			return h.publishError(err) // publish_guard.go: an open period is refused with a message
+		}
+		return nil
+	})
+}
+
+// editReport runs edit (a publish or a withdrawal) as the signed-in user, with the report store
+// and the page's builder, then sends the user back to the report page: the path without suffix,
+// with flag=1 and the page's site. With confirm, a period already published needs the confirm
+// box ticked (checked before the builder is made).
+func (h *handler) editReport(c *fiber.Ctx, suffix, flag string, confirm bool, edit func(*report.Builder, report.Inserter, string) error) error {
 	w := h.reportWriter()
 	if w == nil {
 		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
@@ -194,17 +207,17 @@ func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, repo
 	if user == nil {
 		return h.signin.RequireSession(c)
 	}
-	if c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
+	if confirm && c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
 		return kit.BadRequest("report.publish_confirm_needed")
 	}
 	b, err := h.reportBuilder(c)
 	if err != nil {
 		return err
 	}
-	if err := publish(b, w, user.Name); err != nil {
-		return h.publishError(err) // publish_guard.go: an open period is refused with a message
+	if err := edit(b, w, user.Name); err != nil {
+		return err
 	}
-	back := strings.TrimSuffix(c.Path(), "/publiser") + "?publisert=1"
+	back := strings.TrimSuffix(c.Path(), suffix) + "?" + flag + "=1"
 	if site := c.Query("site"); site != "" {
 		back += "&site=" + site
 	}
