@@ -292,9 +292,9 @@ func eventsBreakdownTable(lang i18n.Lang, d *report.Quarterly, e quarterEventTot
 		return nil
 	}
 	t := &reportTable{ID: "events-breakdown", Class: "breakdown-figures", Title: lang.T("report.doc.table.events_breakdown"),
-		Columns: []report.Column{{Label: lang.T("report.col.attended")}}}
+		Columns: []column{{Label: lang.T("report.col.attended")}}}
 	for _, p := range e.Periods {
-		t.Columns = append(t.Columns, report.Column{Label: quarterName(lang, p), Numeric: true})
+		t.Columns = append(t.Columns, column{Label: quarterName(lang, p), Num: true})
 	}
 	count := func(n uint64, with int) reportCell {
 		if with == 0 {

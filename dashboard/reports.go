@@ -269,11 +269,20 @@ type reportTable struct {
 	ID, Title string
 	// Class is an extra class of the table (kpi-figures: a quarterly channel's KPIs).
 	Class   string
-	Columns []report.Column
+	Columns []column
 	Rows    []reportRow
 	Notes   []string
 	Added   int
 	Chart   *chartView
+}
+
+// reportColumns are a report table's columns as the pages' tables head them (template "thead").
+func reportColumns(cols []report.Column) []column {
+	out := make([]column, len(cols))
+	for i, c := range cols {
+		out[i] = column{Label: c.Label, Num: c.Numeric}
+	}
+	return out
 }
 
 type reportRow struct {
@@ -353,7 +362,7 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 	}
 	for _, t := range v.Tables(lang) {
 		// The last column says where each row's figures come from, as in the downloads.
-		columns := append(append([]report.Column{}, t.Columns...), report.Column{Label: lang.T("report.col.source")})
+		columns := append(reportColumns(t.Columns), column{Label: lang.T("report.col.source")})
 		rt := reportTable{ID: t.ID, Title: t.Title, Columns: columns, Notes: t.Notes, Added: t.Added, Chart: charts[t.ID]}
 		page.Added += t.Added
 		for _, r := range t.Rows {
