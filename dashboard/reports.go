@@ -511,13 +511,8 @@ func platformTitle(p string) string {
 // reportsIndex lists the years and quarters that hold figures, newest first.
 type reportsIndexPage struct {
 	kit.Layout
-	Years []reportYearLinks
-}
-
-type reportYearLinks struct {
-	Year     int
-	Annual   string
-	Quarters []actionLink
+	// Years has a row per year: its annual report and its quarterly reviews.
+	Years kit.ListTable
 }
 
 func (h *handler) reportsIndex(c *fiber.Ctx) error {
@@ -548,13 +543,19 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(years)))
-	page := reportsIndexPage{Layout: h.layout(c, lang, lang.T("report.index_title"))}
+	page := reportsIndexPage{Layout: h.layout(c, lang, lang.T("report.index_title")), Years: kit.ListTable{
+		Caption: lang.T("report.index_title"), Class: "report-index",
+		Head: kit.Heads(lang, "form.year", "report.years", "report.quarters")}}
 	for _, y := range years {
-		l := reportYearLinks{Year: y, Annual: "/rapporter/ar/" + strconv.Itoa(y)}
+		quarters := make([]kit.CellLink, 0, 4)
 		for q := 1; q <= 4; q++ {
-			l.Quarters = append(l.Quarters, actionLink{URL: "/rapporter/kvartal/" + report.PeriodName(y, q), Label: lang.Quarter(q)})
+			quarters = append(quarters, kit.CellLink{URL: "/rapporter/kvartal/" + report.PeriodName(y, q), Label: lang.Quarter(q)})
 		}
-		page.Years = append(page.Years, l)
+		page.Years.Rows = append(page.Years.Rows, kit.ListRow{Cells: []kit.ListCell{
+			{Text: strconv.Itoa(y), Header: true},
+			{Text: lang.T("report.annual_title", y), Link: "/rapporter/ar/" + strconv.Itoa(y)},
+			{Links: quarters},
+		}})
 	}
 	return h.sendPage(c, "reports", page)
 }

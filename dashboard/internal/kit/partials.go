@@ -61,7 +61,7 @@ type ListRow struct {
 	Cells []ListCell
 }
 
-// ListCell is one cell: Text (a link, or code, when set so), then Lines one a line, then a
+// ListCell is one cell: Text (a link, or code, when set so), then Links, then Lines one a line, then a
 // Warning in small print, then a one-button form.
 type ListCell struct {
 	Text  string
@@ -72,6 +72,8 @@ type ListCell struct {
 	Class  string
 	Code   bool
 	Link   string
+	// Links follow Text, separated by " · " (a year's quarterly reports).
+	Links []CellLink
 	// External links (typed by an editor) open without access to this page.
 	External bool
 	Warning  string
@@ -87,6 +89,11 @@ func (c ListCell) Classes() string {
 		return "num"
 	}
 	return c.Class
+}
+
+// CellLink is one of a cell's Links.
+type CellLink struct {
+	URL, Label string
 }
 
 // CellButton is a form of one button that posts to Action with the page's CSRF token.
