@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -32,30 +34,19 @@ func (q *Queries) Campaigns(ctx context.Context, listID string, from, to time.Ti
 // readCampaigns reads a list's campaigns whose send_time meets where (fixed text with its bound
 // arguments), oldest first.
 func (q *Queries) readCampaigns(ctx context.Context, listID, where string, args ...any) ([]Campaign, error) {
-	rows, err := q.conn.Query(ctx, `
+	return collect(ctx, q.conn, "campaigns of "+listID, `
 SELECT campaign_id, title, subject, send_time, emails_sent, delivered, unique_opens, unique_clicks,
        unsubscribed, hard_bounces, soft_bounces, provider_open_rate, provider_click_rate
 FROM newsletter_campaigns FINAL
 WHERE list_id = ? AND `+where+`
-ORDER BY send_time, campaign_id`, append([]any{listID}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("campaigns of %s: %w", listID, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []Campaign
-	for rows.Next() {
-		var c Campaign
-		if err := rows.Scan(&c.ID, &c.Title, &c.Subject, &c.SendTime, &c.EmailsSent, &c.Delivered, &c.UniqueOpens,
-			&c.UniqueClicks, &c.Unsubscribed, &c.HardBounces, &c.SoftBounces, &c.ProviderOpenRate, &c.ProviderClickRate); err != nil {
-			return nil, fmt.Errorf("campaigns of %s: %w", listID, err)
-		}
-		c.SendTime = c.SendTime.UTC()
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("campaigns of %s: %w", listID, err)
-	}
-	return out, nil
+ORDER BY send_time, campaign_id`, append([]any{listID}, args...),
+		func(rows driver.Rows) (Campaign, error) {
+			var c Campaign
+			err := rows.Scan(&c.ID, &c.Title, &c.Subject, &c.SendTime, &c.EmailsSent, &c.Delivered, &c.UniqueOpens,
+				&c.UniqueClicks, &c.Unsubscribed, &c.HardBounces, &c.SoftBounces, &c.ProviderOpenRate, &c.ProviderClickRate)
+			c.SendTime = c.SendTime.UTC()
+			return c, err
+		})
 }
 
 // NewsletterYear is the annual report's newsletter figures.

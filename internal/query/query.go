@@ -4,6 +4,7 @@ package query
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,3 +229,25 @@ func instantsIn(col string, years []int, loc *time.Location) (string, []any) {
 
 // yearOf is the calendar year of instant t in loc: the block an instant's row belongs to.
 func yearOf(t time.Time, loc *time.Location) int { return t.In(loc).Year() }
+
+// collect runs query with args and turns each row into a T with scan; every error says what was
+// read. It is the readers' one "query, scan each row, check the end" loop.
+func collect[T any](ctx context.Context, conn driver.Conn, what, query string, args []any, scan func(driver.Rows) (T, error)) ([]T, error) {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}

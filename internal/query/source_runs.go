@@ -2,8 +2,9 @@ package query
 
 import (
 	"context"
-	"fmt"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // SourceRun is one run (or backfill step) of a collector as collector_runs holds it, for the
@@ -32,33 +33,22 @@ type SourceRun struct {
 // SourceRunList returns a source's newest runs, newest first, at most limit. Each run is written
 // when it starts and again when it ends; FINAL keeps the newest row of each.
 func (q *Queries) SourceRunList(ctx context.Context, source string, limit int) ([]SourceRun, error) {
-	rows, err := q.conn.Query(ctx, `
+	return collect(ctx, q.conn, "runs of "+source, `
 SELECT run_id, mode, window_from, window_to, started_at, finished_at, status, rows_written, error, notes, retry_at,
        owner, heartbeat_at, retries
 FROM collector_runs FINAL
 WHERE source = ?
 ORDER BY started_at DESC, run_id DESC
-LIMIT ?`, source, uint64(max(limit, 1)))
-	if err != nil {
-		return nil, fmt.Errorf("runs of %s: %w", source, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []SourceRun
-	for rows.Next() {
-		var r SourceRun
-		if err := rows.Scan(&r.RunID, &r.Mode, &r.WindowFrom, &r.WindowTo, &r.StartedAt, &r.FinishedAt, &r.Status,
-			&r.Rows, &r.Error, &r.Notes, &r.RetryAt, &r.Owner, &r.HeartbeatAt, &r.Retries); err != nil {
-			return nil, fmt.Errorf("runs of %s: %w", source, err)
-		}
-		r.StartedAt = r.StartedAt.UTC()
-		if r.HeartbeatAt != nil {
-			h := r.HeartbeatAt.UTC()
-			r.HeartbeatAt = &h
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("runs of %s: %w", source, err)
-	}
-	return out, nil
+LIMIT ?`, []any{source, uint64(max(limit, 1))},
+		func(rows driver.Rows) (SourceRun, error) {
+			var r SourceRun
+			err := rows.Scan(&r.RunID, &r.Mode, &r.WindowFrom, &r.WindowTo, &r.StartedAt, &r.FinishedAt, &r.Status,
+				&r.Rows, &r.Error, &r.Notes, &r.RetryAt, &r.Owner, &r.HeartbeatAt, &r.Retries)
+			r.StartedAt = r.StartedAt.UTC()
+			if r.HeartbeatAt != nil {
+				h := r.HeartbeatAt.UTC()
+				r.HeartbeatAt = &h
+			}
+			return r, err
+		})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -209,18 +211,10 @@ func (q *Queries) QuarterlyVisitors(ctx context.Context, siteID string, year int
 
 // YearsWithWebTraffic lists the years that hold web traffic for a site, newest first.
 func (q *Queries) YearsWithWebTraffic(ctx context.Context, siteID string) ([]int, error) {
-	rows, err := q.conn.Query(ctx, `SELECT DISTINCT toYear(date) AS y FROM web_traffic_daily WHERE site_id = ? ORDER BY y DESC`, siteID)
-	if err != nil {
-		return nil, fmt.Errorf("years with web traffic for %s: %w", siteID, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var years []int
-	for rows.Next() {
-		var y uint16
-		if err := rows.Scan(&y); err != nil {
-			return nil, fmt.Errorf("years with web traffic for %s: %w", siteID, err)
-		}
-		years = append(years, int(y))
-	}
-	return years, rows.Err()
+	return collect(ctx, q.conn, "years with web traffic for "+siteID, `SELECT DISTINCT toYear(date) AS y FROM web_traffic_daily WHERE site_id = ? ORDER BY y DESC`, []any{siteID},
+		func(rows driver.Rows) (int, error) {
+			var y uint16
+			err := rows.Scan(&y)
+			return int(y), err
+		})
 }
