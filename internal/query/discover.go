@@ -211,14 +211,8 @@ ORDER BY kind, a, b`, siteID, tz, tz, tz, tz)
 
 // primedFirstDays is the first days Discover gave the request under key, if it did.
 func primedFirstDays(ctx context.Context, key string) (map[string]time.Time, bool) {
-	r := RequestOf(ctx)
-	if r == nil {
-		return nil, false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.memo[key]
-	if !ok {
+	e := memoEntryOf(ctx, key)
+	if e == nil {
 		return nil, false
 	}
 	select {

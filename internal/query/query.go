@@ -104,18 +104,23 @@ func (r *Request) store(key string, v any, replace bool) {
 
 // hint is what Cover or CoverUpcoming left under key in the request, if anything.
 func hint[T any](ctx context.Context, key string) (T, bool) {
-	var zero T
-	r := RequestOf(ctx)
-	if r == nil {
-		return zero, false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.memo[key]
-	if !ok {
+	e := memoEntryOf(ctx, key)
+	if e == nil {
+		var zero T
 		return zero, false
 	}
 	return e.v.(T), true
+}
+
+// memoEntryOf is the request's memo entry under key, nil without a Request or entry.
+func memoEntryOf(ctx context.Context, key string) *memoEntry {
+	r := RequestOf(ctx)
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.memo[key]
 }
 
 // yearsFor is the calendar years a reader of whole years reads to answer from..to: those from..to
