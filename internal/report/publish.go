@@ -240,6 +240,31 @@ type Difference struct {
 // Differences lists the marked cells of tables (see Diff), in table order.
 func Differences(lang i18n.Lang, tables []Table) []Difference {
 	var out []Difference
+	eachChange(tables, func(t Table, r Row, c Cell, col string) {
+		out = append(out, Difference{Key: c.Key, Table: t.Title, Row: r.Header, Column: col,
+			Published: c.Format(lang), Today: c.Today.Format(lang)})
+	})
+	return out
+}
+
+// ChangesTable lists the differences as a table of their own, for the CSV and XLSX downloads of a
+// published report; it has no rows when nothing differs.
+func ChangesTable(lang i18n.Lang, tables []Table) Table {
+	t := Table{ID: "changes", Title: lang.T("report.table.changes"), Columns: []Column{{Label: lang.T("report.col.table")},
+		{Label: lang.T("report.col.row")}, {Label: lang.T("report.col.column")},
+		{Label: lang.T("report.col.published"), Numeric: true}, {Label: lang.T("report.col.today"), Numeric: true}}}
+	eachChange(tables, func(tb Table, r Row, c Cell, col string) {
+		pub, now := c, *c.Today
+		pub.Key, now.Key, pub.Today = "changes/"+c.Key+"/published", "changes/"+c.Key+"/today", nil
+		t.Rows = append(t.Rows, Row{Key: c.Key, Header: tb.Title, Cells: []Cell{
+			textCell("changes/"+c.Key+"/row", r.Header), textCell("changes/"+c.Key+"/column", col), pub, now}})
+	})
+	return t
+}
+
+// eachChange calls f with every cell Diff marked (Cell.Today set), in table order, with its table,
+// its row and its column's label.
+func eachChange(tables []Table, f func(t Table, r Row, c Cell, col string)) {
 	for _, t := range tables {
 		for _, r := range t.Rows {
 			for i, c := range r.Cells {
@@ -250,36 +275,8 @@ func Differences(lang i18n.Lang, tables []Table) []Difference {
 				if i+1 < len(t.Columns) {
 					col = t.Columns[i+1].Label
 				}
-				out = append(out, Difference{Key: c.Key, Table: t.Title, Row: r.Header, Column: col,
-					Published: c.Format(lang), Today: c.Today.Format(lang)})
+				f(t, r, c, col)
 			}
 		}
 	}
-	return out
-}
-
-// ChangesTable lists the differences as a table of their own, for the CSV and XLSX downloads of a
-// published report; it has no rows when nothing differs.
-func ChangesTable(lang i18n.Lang, tables []Table) Table {
-	t := Table{ID: "changes", Title: lang.T("report.table.changes"), Columns: []Column{{Label: lang.T("report.col.table")},
-		{Label: lang.T("report.col.row")}, {Label: lang.T("report.col.column")},
-		{Label: lang.T("report.col.published"), Numeric: true}, {Label: lang.T("report.col.today"), Numeric: true}}}
-	for _, tb := range tables {
-		for _, r := range tb.Rows {
-			for i, c := range r.Cells {
-				if c.Today == nil {
-					continue
-				}
-				col := ""
-				if i+1 < len(tb.Columns) {
-					col = tb.Columns[i+1].Label
-				}
-				pub, now := c, *c.Today
-				pub.Key, now.Key, pub.Today = "changes/"+c.Key+"/published", "changes/"+c.Key+"/today", nil
-				t.Rows = append(t.Rows, Row{Key: c.Key, Header: tb.Title, Cells: []Cell{
-					textCell("changes/"+c.Key+"/row", r.Header), textCell("changes/"+c.Key+"/column", col), pub, now}})
-			}
-		}
-	}
-	return t
 }
