@@ -309,6 +309,20 @@ const maxTitlesPerMark = 4
 // month, so a year of daily followers with ~25 newsletters, events and notes stays readable.
 const maxMarks = 12
 
+// markedLine draws a figure's line chart: series adds the lines, the request's markers go on over
+// buckets (grain g) and the chart is rendered into f.Chart.
+func (p *pages) markedLine(r *request, f *figure, spec chartSpec, labels []string, g days.Kind, buckets []days.Bucket, series func(c *charts.Line)) error {
+	anns, err := r.annotations(p)
+	if err != nil {
+		return err
+	}
+	c := spec.newLine(labels)
+	series(c)
+	addAnnotations(c, r.lang, anns, g, buckets, labels)
+	f.Chart, err = p.renderFigureChart(c, spec.id, r.lang.T("chart.label_table", f.Title))
+	return err
+}
+
 // addAnnotations draws the annotations on a time chart as a series of their own, "Markeringer" in
 // the legend, so a click there hides or shows them all. Annotations in one chart point are one
 // line; when there would be more than maxMarks lines, those in one week (then one month) are.

@@ -68,17 +68,11 @@ func (p *pages) newsletterSubscribers(r *request, withChart bool) (*figure, erro
 	if !withChart {
 		return f, nil
 	}
-	anns, err := r.annotations(p)
-	if err != nil {
-		return nil, err
-	}
 	spec := chartSpec{lang: l, id: chartIDOf("abonnenter"), title: f.Title, subtitle: spanName(l, r.span),
 		filename: "nyhetsbrev-abonnenter-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile), level: true}
-	c := spec.newLine(labels)
-	c.AddSeries(chartText(l.T("newsletter.subs.subscribers")), lineData(values), lineOpts(len(labels), false)...)
-	addAnnotations(c, l, anns, days.Day, daily, labels)
-	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
-	return f, err
+	return f, p.markedLine(r, f, spec, labels, days.Day, daily, func(c *charts.Line) {
+		c.AddSeries(chartText(l.T("newsletter.subs.subscribers")), lineData(values), lineOpts(len(labels), false)...)
+	})
 }
 
 // campaignLabelSep separates a send's date from its title in the chart's categories; the axis

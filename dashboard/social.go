@@ -3,6 +3,7 @@ package dashboard
 import (
 	"time"
 
+	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -109,7 +110,6 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 		t.Rows = append(t.Rows, row)
 	}
 	f.Table, f.Collapsed = t, len(t.Rows) > 14
-	var err error
 	f.cite(r.span, datasetKeys{query.DatasetFollowers, socialKeys(r.social)})
 	if total == 0 {
 		f.Empty = l.T("social.empty", spanName(l, r.span))
@@ -118,20 +118,14 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 	if !withChart {
 		return f, nil
 	}
-	anns, err := r.annotations(p)
-	if err != nil {
-		return nil, err
-	}
 	spec := chartSpec{lang: l, id: chartIDOf("folgere"), title: f.Title, subtitle: spanName(l, r.span),
 		filename: "sosiale-medier-folgere-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
 		colours: accountColours(r.social), level: true}
-	c := spec.newLine(labels)
-	for ai, a := range r.social {
-		c.AddSeries(chartText(accountName(l, a, r.social)), lineData(series[ai]), lineOpts(len(labels), false)...)
-	}
-	addAnnotations(c, l, anns, days.Day, daily, labels)
-	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
-	return f, err
+	return f, p.markedLine(r, f, spec, labels, days.Day, daily, func(c *charts.Line) {
+		for ai, a := range r.social {
+			c.AddSeries(chartText(accountName(l, a, r.social)), lineData(series[ai]), lineOpts(len(labels), false)...)
+		}
+	})
 }
 
 // monthsOf is the whole months the span touches.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -174,22 +175,16 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 	if !withChart {
 		return f, nil
 	}
-	anns, err := r.annotations(p)
-	if err != nil {
-		return nil, err
-	}
 	spec := chartSpec{lang: l, id: chartIDOf("besok"), title: f.Title, subtitle: r.site.Name + ", " + spanName(l, r.span),
 		filename: "nettsted-besok-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
 		colours: []string{colourTotal, "#999999", colourUnique}}
-	c := spec.newLine(labels)
-	c.AddSeries(chartText(l.T("web.visits.series")), lineData(visits), lineOpts(len(labels), false)...)
-	c.AddSeries(chartText(l.T("web.visits.compare_series", spanName(l, r.cmp))), lineData(prev), lineOpts(len(labels), true)...)
-	if uniques != nil {
-		c.AddSeries(chartText(l.T("visitors.unique")), lineData(uniq), lineOpts(len(labels), false)...)
-	}
-	addAnnotations(c, l, anns, r.grain, buckets, labels)
-	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
-	return f, err
+	return f, p.markedLine(r, f, spec, labels, r.grain, buckets, func(c *charts.Line) {
+		c.AddSeries(chartText(l.T("web.visits.series")), lineData(visits), lineOpts(len(labels), false)...)
+		c.AddSeries(chartText(l.T("web.visits.compare_series", spanName(l, r.cmp))), lineData(prev), lineOpts(len(labels), true)...)
+		if uniques != nil {
+			c.AddSeries(chartText(l.T("visitors.unique")), lineData(uniq), lineOpts(len(labels), false)...)
+		}
+	})
 }
 
 func fptr(x float64) *float64 { return &x }
