@@ -50,16 +50,7 @@ func (q *Queries) eventYears(ctx context.Context, accountID string, loc *time.Lo
 		if err != nil {
 			return nil, err
 		}
-		index := make(map[int]int, len(years))
-		for i, y := range years {
-			index[y] = i
-		}
-		out := make([][]Event, len(years))
-		for _, e := range events {
-			i := index[yearOf(e.StartsAt, loc)]
-			out[i] = append(out[i], e)
-		}
-		return out, nil
+		return splitYears(events, years, loc, func(e Event) time.Time { return e.StartsAt }), nil
 	})
 }
 

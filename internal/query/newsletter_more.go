@@ -106,16 +106,7 @@ func (q *Queries) campaignYears(ctx context.Context, listID string, loc *time.Lo
 		if err != nil {
 			return nil, err
 		}
-		index := make(map[int]int, len(years))
-		for i, y := range years {
-			index[y] = i
-		}
-		out := make([][]Campaign, len(years))
-		for _, c := range cs {
-			i := index[yearOf(c.SendTime, loc)]
-			out[i] = append(out[i], c)
-		}
-		return out, nil
+		return splitYears(cs, years, loc, func(c Campaign) time.Time { return c.SendTime }), nil
 	})
 }
 

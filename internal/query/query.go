@@ -235,6 +235,21 @@ func instantsIn(col string, years []int, loc *time.Location) (string, []any) {
 // yearOf is the calendar year of instant t in loc: the block an instant's row belongs to.
 func yearOf(t time.Time, loc *time.Location) int { return t.In(loc).Year() }
 
+// splitYears sorts items read for years (a blocks read) into one slice per year, in years' order,
+// by the year (in loc) of their instant at; each keeps the items' order.
+func splitYears[T any](items []T, years []int, loc *time.Location, at func(T) time.Time) [][]T {
+	index := make(map[int]int, len(years))
+	for i, y := range years {
+		index[y] = i
+	}
+	out := make([][]T, len(years))
+	for _, it := range items {
+		i := index[yearOf(at(it), loc)]
+		out[i] = append(out[i], it)
+	}
+	return out
+}
+
 // collect runs query with args and turns each row into a T with scan; every error says what was
 // read. It is the readers' one "query, scan each row, check the end" loop.
 func collect[T any](ctx context.Context, conn driver.Conn, what, query string, args []any, scan func(driver.Rows) (T, error)) ([]T, error) {
