@@ -1,12 +1,10 @@
 package dashboard
 
 import (
-	"context"
 	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -14,42 +12,12 @@ import (
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/i18n"
-	"github.com/innomed/rekkevidde/internal/store"
 )
-
-// stoppedOn is the last day Facebook and the newsletter list deliver in stoppedStore.
-var stoppedOn = time.Date(2023, time.May, 20, 0, 0, 0, 0, time.UTC)
-
-// stoppedStore holds daily levels from 1 January 2022: Facebook followers 1000 + n and the list's
-// subscribers 2000 + n up to stoppedOn (the source stops mid-year), LinkedIn followers 500 + n to
-// the end of 2023 (n counts days from 1 January 2022).
-func stoppedStore(t *testing.T) *store.Store {
-	t.Helper()
-	st := chtest.Open(t)
-	var followers, subscribers [][]any
-	for d, n := time.Date(2022, time.January, 1, 0, 0, 0, 0, time.UTC), 0; d.Year() < 2024; d, n = d.AddDate(0, 0, 1), n+1 {
-		if !d.After(stoppedOn) {
-			followers = append(followers, []any{"facebook", "fb", d, uint64(1000 + n), nil, nil, "test", uint64(1)})
-			subscribers = append(subscribers, []any{"nl", d, uint64(2000 + n), uint64(0), uint64(0), "test", uint64(1)})
-		}
-		followers = append(followers, []any{"linkedin", "li", d, uint64(500 + n), nil, nil, "test", uint64(1)})
-	}
-	ctx := context.Background()
-	if err := st.Insert(ctx, "social_followers_daily",
-		[]string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}, followers); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Insert(ctx, "newsletter_subscribers_daily",
-		[]string{"list_id", "date", "subscribers", "unsubscribed", "cleaned", "source", "version"}, subscribers); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // The annual and quarterly report pages and their CSV, XLSX and JSON say when a level was last
 // measured, and show no level for a quarter after the source stopped.
 func TestReportsSayWhenALevelWasLastMeasured(t *testing.T) {
-	st := stoppedStore(t)
+	st := chtest.OpenStopped(t)
 	app := newApp(t, st, testConfig())
 
 	page := get(t, app, "/rapporter/ar/2023")
@@ -137,7 +105,7 @@ func TestReportsSayWhenALevelWasLastMeasured(t *testing.T) {
 // The social page: months after the last measurement are gaps (no new followers, no bar at 0),
 // the month of the last measurement says so, and the growth table's end count too.
 func TestSocialPageLeavesMonthsAfterTheLastMeasurementEmpty(t *testing.T) {
-	st := stoppedStore(t)
+	st := chtest.OpenStopped(t)
 	app := newApp(t, st, testConfig())
 	r := get(t, app, "/sosiale-medier?period=year&year=2023")
 	if r.status != 200 {
@@ -188,7 +156,7 @@ func TestSocialPageLeavesMonthsAfterTheLastMeasurementEmpty(t *testing.T) {
 // The API's series and reports carry measured_on for a level measured before a bucket's or
 // period's end, and no value after the last measurement.
 func TestAPIExposesWhenALevelWasLastMeasured(t *testing.T) {
-	st := stoppedStore(t)
+	st := chtest.OpenStopped(t)
 	app := apiApp(t, st, testConfig(), api.RequestsPerMinute)
 	token := createToken(t, st)
 
@@ -260,7 +228,7 @@ func TestAPIExposesWhenALevelWasLastMeasured(t *testing.T) {
 // record (imports, a collector whose runs still succeed but bring nothing): the figure, its last
 // measurement and how long it has been silent. A level measured to the span's end is not flagged.
 func TestOverviewFlagsALevelWhoseSourceStoppedDelivering(t *testing.T) {
-	st := stoppedStore(t)
+	st := chtest.OpenStopped(t)
 	app := newApp(t, st, testConfig())
 	silent := func(body string) string {
 		i := strings.Index(body, `<ul class="silent">`)
@@ -283,7 +251,7 @@ func TestOverviewFlagsALevelWhoseSourceStoppedDelivering(t *testing.T) {
 	if strings.Contains(s, "LinkedIn") {
 		t.Errorf("LinkedIn, measured to 31.12.2023, is flagged:\n%s", s)
 	}
-	if en := silent(get(t, app, "/?lang=en&period=year&year=2023").body); !strings.Contains(en, "Followers on Facebook: last measured "+kit.ShortDate(i18n.EN, stoppedOn)+", no measurement for 225 days") {
+	if en := silent(get(t, app, "/?lang=en&period=year&year=2023").body); !strings.Contains(en, "Followers on Facebook: last measured "+kit.ShortDate(i18n.EN, chtest.StoppedOn())+", no measurement for 225 days") {
 		t.Errorf("English notice:\n%s", en)
 	}
 	// The all-KPIs table of 2024 marks the previous year's Facebook count with its day and shows

@@ -14,39 +14,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/report"
-	"github.com/innomed/rekkevidde/internal/store"
 )
-
-// stopped is the last day Facebook and the newsletter list were measured: both stop delivering
-// mid-2023, while LinkedIn goes on to the end of the year.
-var stopped = time.Date(2023, time.May, 20, 0, 0, 0, 0, time.UTC)
-
-// loadStopped fills a database with daily levels from 1 January 2022: Facebook followers
-// 1000 + n and newsletter subscribers 2000 + n up to stopped, LinkedIn followers 500 + n up to
-// 31 December 2023 (n counts days from 1 January 2022).
-func loadStopped(t *testing.T) *store.Store {
-	t.Helper()
-	st := chtest.Open(t)
-	start := time.Date(2022, time.January, 1, 0, 0, 0, 0, time.UTC)
-	var followers, subscribers [][]any
-	for d, n := start, 0; d.Year() < 2024; d, n = d.AddDate(0, 0, 1), n+1 {
-		if !d.After(stopped) {
-			followers = append(followers, []any{"facebook", "fb", d, uint64(1000 + n), nil, nil, "test", uint64(1)})
-			subscribers = append(subscribers, []any{"nl", d, uint64(2000 + n), uint64(0), uint64(0), "test", uint64(1)})
-		}
-		followers = append(followers, []any{"linkedin", "li", d, uint64(500 + n), nil, nil, "test", uint64(1)})
-	}
-	ctx := context.Background()
-	if err := st.Insert(ctx, "social_followers_daily",
-		[]string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}, followers); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Insert(ctx, "newsletter_subscribers_daily",
-		[]string{"list_id", "date", "subscribers", "unsubscribed", "cleaned", "source", "version"}, subscribers); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // level is the test data's count on day d for base (1000 Facebook, 2000 subscribers, 500 LinkedIn).
 func level(base int, d time.Time) float64 {
@@ -68,7 +36,7 @@ func platform(t *testing.T, a *report.Annual, name string) report.Platform {
 // measured in the period at all is unknown, never carried forward: in the annual report's structs,
 // its page tables, CSV, XLSX and JSON.
 func TestReportsNeverCarryALevelPastItsLastMeasurement(t *testing.T) {
-	st := loadStopped(t)
+	st := chtest.OpenStopped(t)
 	ctx := context.Background()
 	b := builder(t, st)
 	end22 := time.Date(2022, time.December, 31, 0, 0, 0, 0, time.UTC)
@@ -78,14 +46,14 @@ func TestReportsNeverCarryALevelPastItsLastMeasurement(t *testing.T) {
 		t.Fatal(err)
 	}
 	fb := platform(t, a, "facebook")
-	if v := value(t, "fb followers", fb.Followers.Current); v != level(1000, stopped) || fb.Followers.Current.MeasuredOn != "2023-05-20" {
-		t.Errorf("Facebook followers 2023 = %v measured %q, want %v measured 2023-05-20", v, fb.Followers.Current.MeasuredOn, level(1000, stopped))
+	if v := value(t, "fb followers", fb.Followers.Current); v != level(1000, chtest.StoppedOn()) || fb.Followers.Current.MeasuredOn != "2023-05-20" {
+		t.Errorf("Facebook followers 2023 = %v measured %q, want %v measured 2023-05-20", v, fb.Followers.Current.MeasuredOn, level(1000, chtest.StoppedOn()))
 	}
 	if fb.Followers.Previous.MeasuredOn != "" {
 		t.Errorf("Facebook followers 2022 were measured on 31.12., not %q", fb.Followers.Previous.MeasuredOn)
 	}
 	// New followers and growth up to the last measurement, labelled the same way.
-	wantNew := level(1000, stopped) - level(1000, end22)
+	wantNew := level(1000, chtest.StoppedOn()) - level(1000, end22)
 	if v := value(t, "fb new", fb.NewFollowers.Current); v != wantNew || fb.NewFollowers.Current.MeasuredOn != "2023-05-20" {
 		t.Errorf("Facebook new followers 2023 = %v measured %q, want %v measured 2023-05-20", v, fb.NewFollowers.Current.MeasuredOn, wantNew)
 	}
@@ -96,8 +64,8 @@ func TestReportsNeverCarryALevelPastItsLastMeasurement(t *testing.T) {
 	if li.Followers.Current.MeasuredOn != "" || value(t, "li", li.Followers.Current) != level(500, time.Date(2023, 12, 31, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("LinkedIn, measured on 31.12.2023, reads %+v", li.Followers.Current)
 	}
-	if s := a.Newsletter.Subscribers.Current; s.MeasuredOn != "2023-05-20" || value(t, "subs", s) != level(2000, stopped) {
-		t.Errorf("subscribers 2023 %+v, want %v measured 2023-05-20", s, level(2000, stopped))
+	if s := a.Newsletter.Subscribers.Current; s.MeasuredOn != "2023-05-20" || value(t, "subs", s) != level(2000, chtest.StoppedOn()) {
+		t.Errorf("subscribers 2023 %+v, want %v measured 2023-05-20", s, level(2000, chtest.StoppedOn()))
 	}
 	// Months after the last measurement are gaps: no count, no new followers.
 	for i, m := range fb.Months {
@@ -107,7 +75,7 @@ func TestReportsNeverCarryALevelPastItsLastMeasurement(t *testing.T) {
 				t.Errorf("%s: %+v, want a count measured on the month's last day", m.Month, m)
 			}
 		case i == 4:
-			if m.Followers == nil || *m.Followers != level(1000, stopped) || m.MeasuredOn != "2023-05-20" || m.NewFollowers == nil {
+			if m.Followers == nil || *m.Followers != level(1000, chtest.StoppedOn()) || m.MeasuredOn != "2023-05-20" || m.NewFollowers == nil {
 				t.Errorf("%s: %+v, want the count of 20 May, so marked", m.Month, m)
 			}
 		default:
@@ -263,7 +231,7 @@ func TestReportsNeverCarryALevelPastItsLastMeasurement(t *testing.T) {
 // The quarterly review: the quarter after the last measurement has no level and no change; the
 // quarter of the last measurement is marked in every comparison column it appears in.
 func TestQuarterlyReviewAfterASourceStopped(t *testing.T) {
-	st := loadStopped(t)
+	st := chtest.OpenStopped(t)
 	b := builder(t, st)
 	q, err := b.Quarterly(context.Background(), 2023, 3)
 	if err != nil {
@@ -295,7 +263,7 @@ func TestQuarterlyReviewAfterASourceStopped(t *testing.T) {
 			line = l
 		}
 	}
-	if want := label + ";;" + strconv.FormatFloat(level(1000, stopped), 'f', -1, 64) + ";"; !strings.HasPrefix(line, want) ||
+	if want := label + ";;" + strconv.FormatFloat(level(1000, chtest.StoppedOn()), 'f', -1, 64) + ";"; !strings.HasPrefix(line, want) ||
 		!strings.HasSuffix(line, `;"test; `+i18n.NB.T("report.quarter_year", i18n.NB.Quarter(2), 2023)+`: sist målt 20.05.2023"`) {
 		t.Errorf("CSV row %q: want an empty Q3, Q2's count and its Source note", line)
 	}
