@@ -43,7 +43,8 @@ func (q *Queries) Events(ctx context.Context, accountID string, from, to time.Ti
 // readEvents reads an account's held events whose starts_at meets where (fixed text with its bound
 // arguments), oldest first, with their sector rows joined in the same query.
 func (q *Queries) readEvents(ctx context.Context, accountID, where string, args []any) ([]Event, error) {
-	// The sector rows of the same events only, so the read stays bounded by the range asked.
+	// The sector rows of the same events only, so the read stays bounded by the range asked. Both
+	// sides are named (e, s): current ClickHouse refuses a joined subquery without an alias.
 	query := `
 SELECT event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital,
        sectors, sector_registered, sector_attended
@@ -51,7 +52,7 @@ FROM (
     SELECT event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital
     FROM events FINAL
     WHERE account_id = ? AND deleted = 0 AND ` + where + `
-) ANY LEFT JOIN (
+) AS e ANY LEFT JOIN (
     SELECT event_id, groupArray(sector) AS sectors, groupArray(registered) AS sector_registered,
            groupArray(attended) AS sector_attended
     FROM event_attendance_by_sector FINAL
@@ -59,7 +60,7 @@ FROM (
         SELECT event_id FROM events WHERE account_id = ? AND ` + where + `
     )
     GROUP BY event_id
-) USING event_id
+) AS s USING event_id
 ORDER BY starts_at, event_id`
 	all := append([]any{accountID}, args...)
 	all = append(all, accountID, accountID)
