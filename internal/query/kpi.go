@@ -29,12 +29,25 @@ type KPIScope struct {
 	Feeds        []string
 	// Location decides the day of a send, an event or a publication.
 	Location *time.Location
+	// Today is the day in Location that decides which periods are still running (Partial); zero
+	// means today by the clock.
+	Today time.Time
+}
+
+// today is the day scope's periods are judged running on.
+func (s KPIScope) today() time.Time {
+	if s.Today.IsZero() {
+		return days.Of(time.Now(), s.Location)
+	}
+	return days.Date(s.Today.Date())
 }
 
 // KPIPoint is a KPI's value over one bucket of the span (a sparkline point).
 type KPIPoint struct {
 	days.Bucket
 	Value *float64
+	// Partial: Value covers only part of the bucket's days (see Partial).
+	Partial bool
 }
 
 // KPIValue is one KPI over a span with its comparisons.
@@ -58,6 +71,13 @@ type KPIValue struct {
 	// before the span's end wherever it lies, also before the span (Current is nil then); nil when
 	// nothing was ever measured by then. It tells how long a source has been silent.
 	LastMeasured *time.Time
+	// Partial, PreviousPartial and YearEarlierPartial mark a value that covers only part of its
+	// span (the rule is kpiReader.partial; the reports' Figure.Partial means the same).
+	Partial, PreviousPartial, YearEarlierPartial bool
+	// Running tells that Current's period is not over: the span is still running on today, or
+	// the provider's figure for the whole period was fetched before the period ended. A figure
+	// given per whole period (unique visitors) is then absent, for that reason.
+	Running bool
 	// Points are the KPI per bucket of the span, for a sparkline.
 	Points []KPIPoint
 	// Target is the progress towards the configured target for the year of the span's last day;
@@ -103,6 +123,10 @@ func (q *Queries) KPIValues(ctx context.Context, defs []metrics.Metric, scope KP
 		}
 		v := KPIValue{Def: d, Span: s, PreviousSpan: prev, YearEarlierSpan: yoy,
 			Current: f(s), Previous: f(prev), YearEarlier: f(yoy)}
+		today := scope.today()
+		v.Partial, v.PreviousPartial = reader.partial(d, s, v.Current, today), reader.partial(d, prev, v.Previous, today)
+		v.YearEarlierPartial = reader.partial(d, yoy, v.YearEarlier, today)
+		v.Running = s.Running(today) || reader.fetchedEarly[s.From]
 		v.MeasuredOn = reader.measuredOn(d.Name, s, v.Current)
 		v.PreviousMeasuredOn = reader.measuredOn(d.Name, prev, v.Previous)
 		v.YearEarlierMeasuredOn = reader.measuredOn(d.Name, yoy, v.YearEarlier)
@@ -112,7 +136,10 @@ func (q *Queries) KPIValues(ctx context.Context, defs []metrics.Metric, scope KP
 			}
 		}
 		for _, b := range days.Buckets(s, g) {
-			v.Points = append(v.Points, KPIPoint{Bucket: b, Value: f(days.Span{Kind: days.Custom, From: b.Start, To: b.End, End: b.End})})
+			bs := days.Span{Kind: days.Custom, From: b.Start, To: b.End, End: b.End}
+			pt := KPIPoint{Bucket: b, Value: f(bs)}
+			pt.Partial = reader.partial(d, bs, pt.Value, today)
+			v.Points = append(v.Points, pt)
 		}
 		for _, t := range targets {
 			if t.KPI != d.Name || t.Year != s.To.Year() {
@@ -203,6 +230,32 @@ type kpiReader struct {
 	// measured holds, per level KPI (and new followers), the day of the measurement read for a
 	// given day.
 	measured map[metrics.Name]func(day time.Time) time.Time
+	// fetchedEarly holds, by first day, the whole periods asked for whose provider figure (unique
+	// visitors) was fetched before the period ended (PeriodVisitors.Running).
+	fetchedEarly map[time.Time]bool
+}
+
+// partial is the one rule for a figure that covers only part of its period, on every surface
+// (the overview, the API's series and the reports' Figure.Partial): a sum over a span still
+// running on today — more can be added to it — and a traffic figure whose collected days are
+// fewer than the span's (a collector that started late, stopped, or has not reached today).
+// Levels are a value on a day and rates a ratio, never partial; an unknown value is not either.
+func (r *kpiReader) partial(d metrics.Metric, s days.Span, v *float64, today time.Time) bool {
+	if v == nil {
+		return false
+	}
+	if d.Shape == metrics.ShapeSum && s.Running(today) {
+		return true
+	}
+	if d.Reader != metrics.ReadTraffic {
+		return false
+	}
+	for day := s.From; !day.After(s.End); day = day.AddDate(0, 0, 1) {
+		if _, ok := r.traffic[day]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // measuredOn is the day the value v of KPI k over span s was measured, when that is before s's
@@ -314,7 +367,16 @@ func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error
 				return nil
 			}
 			for _, p := range byKind[s.Kind] {
-				if p.Start.Equal(s.From) && p.End.Equal(s.End) && p.Visitors != nil {
+				if !p.Start.Equal(s.From) || !p.End.Equal(s.End) {
+					continue
+				}
+				if p.Running {
+					if r.fetchedEarly == nil {
+						r.fetchedEarly = map[time.Time]bool{}
+					}
+					r.fetchedEarly[s.From] = true
+				}
+				if p.Visitors != nil {
 					return f64(*p.Visitors)
 				}
 			}

@@ -28,6 +28,10 @@ type SeriesPoint struct {
 	// MeasuredOn is, for a level or new followers, the day Value was measured when that is before
 	// the bucket's last day (see KPIValue.MeasuredOn); nil otherwise.
 	MeasuredOn *time.Time
+	// Partial: Value covers only part of the bucket's period, which is still running on today or
+	// has traffic for only some of its days (kpiReader.partial). Independent of Full, which says
+	// whether the range cut the bucket.
+	Partial bool
 }
 
 // Series is one KPI per bucket.
@@ -51,6 +55,7 @@ func (q *Queries) KPISeries(ctx context.Context, defs []metrics.Metric, scope KP
 		return nil, fmt.Errorf("kpi series: unknown grain %q", g)
 	}
 	buckets := days.Buckets(s, g)
+	today := scope.today()
 	reader := kpiReader{q: q, scope: scope, lo: s.From, hi: s.To}
 	out := make([]Series, 0, len(defs)+len(scope.Social))
 	for _, d := range defs {
@@ -62,7 +67,8 @@ func (q *Queries) KPISeries(ctx context.Context, defs []metrics.Metric, scope KP
 		for i, b := range buckets {
 			bs := b.Span(g)
 			v := f(bs)
-			ser.Points[i] = SeriesPoint{Bucket: b, Value: v, MeasuredOn: reader.measuredOn(d.Name, bs, v)}
+			ser.Points[i] = SeriesPoint{Bucket: b, Value: v, MeasuredOn: reader.measuredOn(d.Name, bs, v),
+				Partial: reader.partial(d, bs, v, today)}
 		}
 		out = append(out, ser)
 	}

@@ -157,6 +157,7 @@ func (b *Builder) kpiRows(ctx context.Context, r *reading) ([]KPI, error) {
 			return pick(c, whole(c), imp)
 		})
 		measuredOn(&k.Compared, v)
+		markPartial(&k.Compared, v)
 		k.Target = b.target(d, v.Target, k.Current, p)
 		byName[name] = len(out)
 		out = append(out, k)
@@ -187,6 +188,19 @@ func measuredOn(c *Compared, v query.KPIValue) {
 	set(&c.Current, v.MeasuredOn)
 	set(&c.Previous, v.PreviousMeasuredOn)
 	set(c.YearEarlier, v.YearEarlierMeasuredOn)
+}
+
+// markPartial marks the collected figures of c that the query layer's rule finds partial
+// (query.KPIValue.Partial): besides the coverage of pick, a sum of a period still running.
+func markPartial(c *Compared, v query.KPIValue) {
+	set := func(f *Figure, partial bool) {
+		if f != nil && f.Origin == Collected && partial {
+			f.Partial = true
+		}
+	}
+	set(&c.Current, v.Partial)
+	set(&c.Previous, v.PreviousPartial)
+	set(c.YearEarlier, v.YearEarlierPartial)
 }
 
 func change(d metrics.Metric, current, earlier Figure) *Change {

@@ -35,6 +35,7 @@ func (b *Builder) read(ctx context.Context, p periods, annual bool) (*reading, e
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	r := &reading{p: p, disc: d, scope: d.Scope(b.site.ID, b.loc)}
+	r.scope.Today = days.Of(b.now(), b.loc) // decides which periods are still running (query.KPIValue.Partial)
 	lo, hi := p.stretch()
 	var pages *days.Span
 	if annual {
