@@ -580,8 +580,8 @@ func TestAPIKPISeriesOnDemoData(t *testing.T) {
 
 	// The CSV is the same series, one line per point.
 	r := apiGet(t, app, "/api/v1/kpis?from=2022-01-01&to=2022-12-31&granularity=quarter&kpi=web.visits", token, "Accept", "text/csv")
-	if r.status != 200 || !strings.Contains(r.body, "kpi,platform,account,start,end,full,value,measured_on\r\n") ||
-		!strings.Contains(r.body, "web.visits,,,2022-01-01,2022-03-31,true,10234,\r\n") {
+	if r.status != 200 || !strings.Contains(r.body, "kpi,platform,account,start,end,full,value,measured_on,partial\r\n") ||
+		!strings.Contains(r.body, "web.visits,,,2022-01-01,2022-03-31,true,10234,,false\r\n") {
 		t.Fatalf("kpis CSV: %d\n%s", r.status, r.body)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/net/html"
 
@@ -68,6 +69,9 @@ func TestCatalogueFiguresAgreeOnEveryReportSurface(t *testing.T) {
 				if v := kpis[string(metrics.WebVisits)].Current; !v.Known() || !v.Partial {
 					t.Errorf("running quarter's visits %+v, want a value marked partial", v)
 				}
+				// The overview and the API's series show the same values with the same labels.
+				overviewAgrees(t, fetch("/?period=quarter&year=2024&quarter=1&lang=nb"), kpis)
+				seriesAgree(t, api, token, kpis)
 			}
 
 			// The JSON download holds the same figures as the API.
@@ -144,6 +148,272 @@ func TestCatalogueFiguresAgreeOnEveryReportSurface(t *testing.T) {
 				t.Errorf("only %d cells compared: the test would prove little", checked)
 			}
 		})
+	}
+}
+
+// reportFigures are the report's three figures of a KPI by the first day of their period.
+func reportFigures(k report.KPI) map[string]report.Figure {
+	out := map[string]report.Figure{"2024-01-01": k.Current, "2023-10-01": k.Previous}
+	if k.YearEarlier != nil {
+		out["2023-01-01"] = *k.YearEarlier
+	}
+	return out
+}
+
+// shownNumber reads a figure as the overview writes it ("10 234", "46,2 %", "512 (delvis)",
+// "480 (sist målt 3. feb.)"); ok is false for "–".
+func shownNumber(text string) (float64, bool) {
+	text, _, _ = strings.Cut(text, " (")
+	text = strings.NewReplacer("%", "", " ", "", "\u00a0", "", "\u202f", "", ",", ".", "−", "-").Replace(text)
+	v, err := strconv.ParseFloat(text, 64)
+	return v, err == nil
+}
+
+// asShown is a report figure rounded as the overview shows it: a count whole, a rate in percent
+// with one decimal.
+func asShown(m metrics.Metric, v float64) float64 {
+	if m.Percent() {
+		return math.Round(v*1000) / 10
+	}
+	return math.Round(v)
+}
+
+// overviewAgrees checks the overview of the running 2024-Q1 against the report's figures, KPI by
+// KPI: every card and every cell of the table ("Alle nøkkeltall": this quarter, the one before,
+// the same quarter a year before) shows the report's value, labelled partial where the report's
+// figure is; a figure the report lacks is "–", and the quarter's unique visitors say why. The
+// overview reads collected figures only, so imported ones are not compared (none here).
+func overviewAgrees(t *testing.T, r response, kpis map[string]report.KPI) {
+	t.Helper()
+	nb := i18n.NB
+	if r.status != 200 {
+		t.Fatalf("overview 2024-Q1: %d\n%.500s", r.status, r.body)
+	}
+	doc, err := html.Parse(strings.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type shown struct {
+		text, missing string
+		partial, mark bool
+	}
+	cards := map[string]shown{} // by title
+	table := map[cellRef]shown{}
+	var walk func(n *html.Node, inTable bool)
+	walk = func(n *html.Node, inTable bool) {
+		switch {
+		case n.Type != html.ElementNode:
+		case n.Data == "li" && attr(n, "class") == "card":
+			var title string
+			var c shown
+			var each func(x *html.Node)
+			each = func(x *html.Node) {
+				if x.Type == html.ElementNode {
+					switch {
+					case x.Data == "h3":
+						title = strings.TrimSpace(textOf(x))
+					case attr(x, "class") == "card-value":
+						c.text = strings.TrimSpace(textOf(x.FirstChild))
+					case attr(x, "class") == "card-missing":
+						c.missing = strings.TrimSpace(textOf(x))
+					case attr(x, "class") == "card-partial":
+						c.partial = strings.TrimSpace(textOf(x)) == nb.T("report.legend_partial")
+					}
+				}
+				for y := x.FirstChild; y != nil; y = y.NextSibling {
+					each(y)
+				}
+			}
+			each(n)
+			cards[title] = c
+			return
+		case n.Data == "section" && attr(n, "id") == "nokkeltall":
+			inTable = true
+		case n.Data == "tr" && inTable:
+			header, col := "", 0
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type != html.ElementNode {
+					continue
+				}
+				switch {
+				case c.Data == "th" && attr(c, "scope") == "row":
+					header = strings.TrimSpace(textOf(c))
+				case c.Data == "td" && header != "":
+					sc := shown{text: strings.TrimSpace(textOf(c)), partial: strings.Contains(" "+attr(c, "class")+" ", " partial ")}
+					sc.mark = strings.Contains(sc.text, "("+nb.T("report.marker_partial")+")")
+					if strings.Contains(attr(c, "class"), "missing") {
+						sc.text = "–"
+						for x := c.FirstChild; x != nil; x = x.NextSibling {
+							if x.Type == html.ElementNode && attr(x, "class") == "visually-hidden" {
+								sc.missing = textOf(x)
+							}
+						}
+					}
+					table[cellRef{"kpis", header, col}] = sc
+					col++
+				}
+			}
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, inTable)
+		}
+	}
+	walk(doc, false)
+
+	running := nb.T("kpi.unknown.running")
+	same := func(where string, m metrics.Metric, got shown, want report.Figure) {
+		t.Helper()
+		if want.Origin == report.Imported {
+			return
+		}
+		if !want.Known() {
+			if got.text != "–" {
+				t.Errorf("%s %s: %q, the report has no figure", where, m.Name, got.text)
+			}
+			return
+		}
+		if v, ok := shownNumber(got.text); !ok || v != asShown(m, *want.Value) {
+			t.Errorf("%s %s: %q, the report %v", where, m.Name, got.text, *want.Value)
+		}
+		if got.partial != want.Partial {
+			t.Errorf("%s %s: labelled partial %v, the report %v", where, m.Name, got.partial, want.Partial)
+		}
+	}
+	checked, partial := 0, 0
+	for _, card := range overviewCards() {
+		m := metrics.MustLookup(card.kpi)
+		c, ok := cards[kpiName(nb, card.kpi)]
+		if !ok {
+			t.Errorf("overview: no card for %s", m.Name)
+			continue
+		}
+		k := kpis[string(m.Name)]
+		same("card", m, c, k.Current)
+		if m.Name == metrics.WebUniqueVisitors && (c.text != "–" || c.missing != running) {
+			t.Errorf("card %s of the running quarter: %q (%q), want – (%q)", m.Name, c.text, c.missing, running)
+		}
+		checked++
+	}
+	for _, m := range metrics.OverviewKPIs() {
+		k, ok := kpis[string(m.Name)]
+		if !ok {
+			continue
+		}
+		for col, start := range map[int]string{0: "2024-01-01", 1: "2023-10-01", 3: "2023-01-01"} {
+			want := reportFigures(k)[start]
+			got, ok := table[cellRef{"kpis", kpiName(nb, m.Name), col}]
+			if !ok {
+				t.Errorf("overview table: no cell for %s, column %d", m.Name, col)
+				continue
+			}
+			same("table", m, got, want)
+			if got.partial != got.mark {
+				t.Errorf("table %s column %d: class partial %v but the words %q", m.Name, col, got.partial, got.text)
+			}
+			if want.Partial {
+				partial++
+			}
+			checked++
+		}
+		if m.Name == metrics.WebUniqueVisitors {
+			if got := table[cellRef{"kpis", kpiName(nb, m.Name), 0}]; got.missing != running {
+				t.Errorf("table %s of the running quarter: missing %q, want %q", m.Name, got.missing, running)
+			}
+		}
+	}
+	if partial == 0 || checked < 20 {
+		t.Errorf("overview: %d figures compared, %d partial: the test would prove little", checked, partial)
+	}
+}
+
+// seriesAgree checks the read API's /kpis series, JSON and CSV, quarter by quarter over 2023-Q1 to
+// the running 2024-Q1 against the report's figures: the same value, and `partial` exactly where the
+// report says partial. Reach (per account) is no report KPI and is left out.
+func seriesAgree(t *testing.T, app *fiber.App, token string, kpis map[string]report.KPI) {
+	t.Helper()
+	const target = "/api/v1/kpis?from=2023-01-01&to=2024-03-31&granularity=quarter"
+	type point struct {
+		value   *float64
+		partial bool
+	}
+	got := map[string]map[string]map[string]point{"json": {}, "csv": {}} // surface → kpi → start
+	r := apiGet(t, app, target, token)
+	var body struct {
+		Series []struct {
+			KPI     string `json:"kpi"`
+			Account string `json:"account"`
+			Points  []struct {
+				Start   string   `json:"start"`
+				Value   *float64 `json:"value"`
+				Partial bool     `json:"partial"`
+			} `json:"points"`
+		} `json:"series"`
+	}
+	if r.status != 200 || json.Unmarshal([]byte(r.body), &body) != nil {
+		t.Fatalf("%s: %d %.300s", target, r.status, r.body)
+	}
+	for _, s := range body.Series {
+		if s.Account != "" {
+			continue
+		}
+		got["json"][s.KPI] = map[string]point{}
+		for _, p := range s.Points {
+			got["json"][s.KPI][p.Start] = point{p.Value, p.Partial}
+		}
+	}
+	r = apiGet(t, app, target+"&format=csv", token)
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.body, "\ufeff")))
+	lines, err := cr.ReadAll()
+	if r.status != 200 || err != nil || len(lines) < 2 || strings.Join(lines[0], ",") != "kpi,platform,account,start,end,full,value,measured_on,partial" {
+		t.Fatalf("%s CSV: %d %v %.300s", target, r.status, err, r.body)
+	}
+	for _, l := range lines[1:] {
+		if l[2] != "" {
+			continue
+		}
+		if got["csv"][l[0]] == nil {
+			got["csv"][l[0]] = map[string]point{}
+		}
+		var v *float64
+		if l[6] != "" {
+			x, err := strconv.ParseFloat(l[6], 64)
+			if err != nil {
+				t.Fatalf("CSV value %q: %v", l[6], err)
+			}
+			v = &x
+		}
+		got["csv"][l[0]][l[3]] = point{v, l[8] == "true"}
+	}
+	checked, partial := 0, 0
+	for _, m := range metrics.ReportKPIs() {
+		k, ok := kpis[string(m.Name)]
+		if !ok || !m.On(metrics.API) {
+			continue
+		}
+		for start, want := range reportFigures(k) {
+			if want.Origin == report.Imported {
+				continue
+			}
+			for _, surface := range []string{"json", "csv"} {
+				p, ok := got[surface][string(m.Name)][start]
+				switch {
+				case !ok:
+					t.Errorf("API %s: no point of %s for %s", surface, m.Name, start)
+				case (p.value == nil) != !want.Known() || p.value != nil && math.Abs(*p.value-*want.Value) > 1e-9*math.Max(1, math.Abs(*want.Value)):
+					t.Errorf("API %s %s %s: %v, the report %v", surface, m.Name, start, show(p.value), show(want.Value))
+				case p.partial != want.Partial:
+					t.Errorf("API %s %s %s: partial %v, the report %v", surface, m.Name, start, p.partial, want.Partial)
+				}
+				checked++
+			}
+			if want.Partial {
+				partial++
+			}
+		}
+	}
+	if partial == 0 || checked < 30 {
+		t.Errorf("API: %d points compared, %d partial: the test would prove little", checked, partial)
 	}
 }
 

@@ -54,6 +54,7 @@ type kpiCard struct {
 	Title   string
 	Value   string
 	Missing string // why the value is unknown, when it is
+	Partial string // the reports' words for a value that covers part of its period (query.KPIValue.Partial)
 	AsOf    string
 	Sub     string
 	Changes []changeView
@@ -106,7 +107,7 @@ const (
 )
 
 func (r *request) kpiScope() query.KPIScope {
-	return query.KPIScope{SiteID: r.site.ID, Social: r.social, ListID: r.list, EventAccount: r.account, Feeds: r.feeds, Location: r.loc}
+	return query.KPIScope{SiteID: r.site.ID, Social: r.social, ListID: r.list, EventAccount: r.account, Feeds: r.feeds, Location: r.loc, Today: r.today}
 }
 
 func (p *pages) overviewPage(c *fiber.Ctx) error {
@@ -205,7 +206,9 @@ func (p *pages) card(r *request, v query.KPIValue) kpiCard {
 	l := r.lang
 	k := kpiCard{Title: kpiName(l, v.Def.Name), Value: kpiText(l, v.Def, v.Current), Definition: v.Def.Definition.In(l)}
 	if v.Current == nil {
-		k.Missing = l.T("kpi.unknown." + string(v.Def.Shape))
+		k.Missing = unknownWhy(l, v)
+	} else if v.Partial {
+		k.Partial = l.T("report.legend_partial")
 	}
 	switch {
 	case v.MeasuredOn != nil:
@@ -325,10 +328,20 @@ func (p *pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 		{Label: l.T("overview.table.progress"), CSVLabel: l.T("overview.table.progress_pct"), Num: true},
 	}}
 	why := l.T("missing.no_data")
+	// A value covering part of its period is marked as the reports mark it: "(delvis)" and a note.
+	partial := func(c cell, yes bool) cell {
+		if yes {
+			c.Text, c.Class = c.Text+" ("+l.T("report.marker_partial")+")", "partial"
+		}
+		return c
+	}
+	anyPartial := false
 	for _, v := range values {
+		anyPartial = anyPartial || v.Partial || v.PreviousPartial || v.YearEarlierPartial
 		row := []cell{{Text: kpiName(l, v.Def.Name), CSV: kpiName(l, v.Def.Name) + " (" + string(v.Def.Name) + ")", RowHeader: true},
-			measuredCell(l, kpiCell(l, v.Def, v.Current, why), v.MeasuredOn), measuredCell(l, kpiCell(l, v.Def, v.Previous, why), v.PreviousMeasuredOn),
-			changeCell(l, v.Def, v.Current, v.Previous), measuredCell(l, kpiCell(l, v.Def, v.YearEarlier, why), v.YearEarlierMeasuredOn),
+			partial(measuredCell(l, kpiCell(l, v.Def, v.Current, unknownWhy(l, v)), v.MeasuredOn), v.Partial),
+			partial(measuredCell(l, kpiCell(l, v.Def, v.Previous, why), v.PreviousMeasuredOn), v.PreviousPartial),
+			changeCell(l, v.Def, v.Current, v.Previous), partial(measuredCell(l, kpiCell(l, v.Def, v.YearEarlier, why), v.YearEarlierMeasuredOn), v.YearEarlierPartial),
 			changeCell(l, v.Def, v.Current, v.YearEarlier)}
 		if tp := v.Target; tp != nil {
 			row = append(row, kpiCell(l, v.Def, &tp.Target, ""), pctCell(l, tp.Share, 0, why))
@@ -342,8 +355,20 @@ func (p *pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 	for _, v := range values {
 		f.Notes = append(f.Notes, kpiName(l, v.Def.Name)+": "+v.Def.Definition.In(l))
 	}
+	if anyPartial {
+		f.Notes = append(f.Notes, l.T("report.legend_partial"))
+	}
 	f.Notes = append(f.Notes, l.T("overview.compared", spanDates(l, r.span.Previous()), spanDates(l, r.span.YearEarlier())))
 	return f
+}
+
+// unknownWhy says why a KPI's current value is unknown: a figure per whole period (unique
+// visitors) of a period not over yet, or the shape's reason.
+func unknownWhy(l i18n.Lang, v query.KPIValue) string {
+	if v.Running && v.Def.Shape == metrics.ShapePeriod {
+		return l.T("kpi.unknown.running")
+	}
+	return l.T("kpi.unknown." + string(v.Def.Shape))
 }
 
 // kpiCell is a KPI value in its unit: a count, or a rate in percent with one decimal.

@@ -199,7 +199,7 @@ func TestAPIExposesWhenALevelWasLastMeasured(t *testing.T) {
 		t.Errorf("measured_on is not an ISO date omitted when empty:\n%.600s", r.body)
 	}
 	csv := apiGet(t, app, "/api/v1/kpis?from=2023-04-01&to=2023-06-30&granularity=quarter&kpi=social.followers.facebook", token, "Accept", "text/csv")
-	if !strings.Contains(csv.body, "social.followers.facebook,facebook,,2023-04-01,2023-06-30,true,1504,2023-05-20\r\n") {
+	if !strings.Contains(csv.body, "social.followers.facebook,facebook,,2023-04-01,2023-06-30,true,1504,2023-05-20,false\r\n") {
 		t.Errorf("kpis CSV:\n%s", csv.body)
 	}
 

@@ -415,6 +415,10 @@ type pointJSON struct {
 	// MeasuredOn is the day a level (or new followers) was last measured when that is before the
 	// bucket's end; omitted when measured on the end day.
 	MeasuredOn string `json:"measured_on,omitempty"`
+	// Partial: the value covers only part of the bucket's period, which is still running today or
+	// has traffic for only some of its days (query.SeriesPoint.Partial, the reports' "partial").
+	// Full says whether the range cut the bucket; the two are independent.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // KPIs answers the raw series (internal/query.KPISeries).
@@ -465,7 +469,7 @@ func (a *API) KPIs(c *fiber.Ctx) error {
 		sj := seriesJSON{KPI: s.KPI, Shape: string(s.Shape), Platform: s.Platform, Account: s.Account,
 			Points: make([]pointJSON, len(s.Points))}
 		for i, p := range s.Points {
-			sj.Points[i] = pointJSON{Start: p.Start.Format(time.DateOnly), End: p.End.Format(time.DateOnly), Full: p.Full, Value: p.Value}
+			sj.Points[i] = pointJSON{Start: p.Start.Format(time.DateOnly), End: p.End.Format(time.DateOnly), Full: p.Full, Value: p.Value, Partial: p.Partial}
 			if p.MeasuredOn != nil {
 				sj.Points[i].MeasuredOn = p.MeasuredOn.Format(time.DateOnly)
 			}
@@ -505,15 +509,16 @@ func kpiFilter(raw string) (defs []metrics.Metric, reach bool, wanted map[string
 	return defs, reach, wanted, nil
 }
 
-// sendSeriesCSV writes one line per point: kpi,platform,account,start,end,full,value,measured_on. It is the
+// sendSeriesCSV writes one line per point: kpi,platform,account,start,end,full,value,measured_on,partial. It is the
 // API's file for programs, so it is written in English notation ("," and a decimal point) whatever
 // the configured language, by the same rules as every other file (internal/export): byte-order
 // mark, CRLF, every cell escaped; an unknown value is empty.
 func sendSeriesCSV(c *fiber.Ctx, s kpiSeriesJSON) error {
-	rows := [][]string{{"kpi", "platform", "account", "start", "end", "full", "value", "measured_on"}}
+	rows := [][]string{{"kpi", "platform", "account", "start", "end", "full", "value", "measured_on", "partial"}}
 	for _, ser := range s.Series {
 		for _, p := range ser.Points {
-			rows = append(rows, []string{ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), floatText(p.Value), p.MeasuredOn})
+			rows = append(rows, []string{ser.KPI, ser.Platform, ser.Account, p.Start, p.End, strconv.FormatBool(p.Full), floatText(p.Value), p.MeasuredOn,
+				strconv.FormatBool(p.Partial)})
 		}
 	}
 	return sendAPICSV(c, rows, export.FileName("csv", "kpis", s.Site, s.From+"_"+s.To, s.Granularity))
