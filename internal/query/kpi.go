@@ -250,7 +250,7 @@ func (r *kpiReader) partial(d metrics.Metric, s days.Span, v *float64, today tim
 	if d.Reader != metrics.ReadTraffic {
 		return false
 	}
-	for day := s.From; !day.After(s.End); day = day.AddDate(0, 0, 1) {
+	for day := s.From; !day.After(s.To); day = day.AddDate(0, 0, 1) {
 		if _, ok := r.traffic[day]; !ok {
 			return true
 		}
