@@ -16,6 +16,7 @@ import (
 	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/dashboard/pages"
 	"github.com/innomed/rekkevidde/dashboard/signin"
 	"github.com/innomed/rekkevidde/internal/apitokens"
 	"github.com/innomed/rekkevidde/internal/auth"
@@ -49,22 +50,23 @@ type Deps struct {
 	// Collections starts a configured source's collection now and tells whether one is under way
 	// (the scheduler in serve). Nil leaves the freshness strip without its Start buttons.
 	Collections Collections
-	// Cache keeps rendered pages and discovery answers under DataVersion (pagecache.go). Nil, or
+	// Cache keeps rendered pages and discovery answers under DataVersion (pages/pagecache.go). Nil, or
 	// a nil DataVersion, computes every page afresh.
 	Cache *cache.Cache
 	// DataVersion is the current data version (cache.Versions.Current).
 	DataVersion func() uint64
-	// PDF prints the reports (pdf.go); nil makes one from Config.PDF (the browser looked up on
+	// PDF prints the reports (pages/pdf.go); nil makes one from Config.PDF (the browser looked up on
 	// PATH when no path is configured).
 	PDF *pdf.Renderer
 }
 
-// Collections is what the freshness strip needs from the scheduler. An implementation may also
-// have Progress(id string) (done, total int, ok bool), for the steps of a run under way.
-type Collections interface {
-	Trigger(id string) error
-	Running(id string) bool
-}
+// Collections is what the dashboard needs from the scheduler. An implementation may also have
+// Progress(id string) (done, total int, ok bool), for the steps of a run under way.
+type Collections = kit.Collections
+
+// SessionCookie is the name of the sign-in cookie, for tools that drive the dashboard with a
+// session they made themselves (`rekkevidde bench`).
+const SessionCookie = signin.SessionCookie
 
 // readyTimeout bounds /readyz so that a hanging ClickHouse makes the probe fail rather than hang.
 const readyTimeout = 3 * time.Second
@@ -74,18 +76,15 @@ type handler struct {
 	ready       func(ctx context.Context) error
 	cfg         config.Config
 	log         *slog.Logger
-	views       *kit.Views
 	assets      *kit.Assets
 	defaultLang i18n.Lang
 	auth        *auth.Auth
 	store       *store.Store
 	collections Collections
-	printer     *printer
-	cache       *cache.Cache
-	version     func() uint64
-	ph          kit.Placeholders
 	// render draws every page through the shared layout with the dashboard's menus.
 	render *kit.Renderer
+	// pages is the figures' pages and the reports (dashboard/pages).
+	pages *pages.Pages
 	// signin is the sign-in pages and the session middleware (dashboard/signin).
 	signin *signin.Signin
 	// sources is the sources pages (dashboard/admin), whose state the freshness strip shows too.
@@ -148,25 +147,28 @@ func newHandler(deps Deps) *handler {
 		ready:        deps.Ready,
 		cfg:          deps.Config,
 		log:          log,
-		views:        views,
 		assets:       assets,
 		defaultLang:  lang,
 		auth:         authn,
 		store:        deps.Store,
 		collections:  deps.Collections,
-		printer:      newPrinter(renderer),
-		cache:        deps.Cache,
-		version:      deps.DataVersion,
-		ph:           kit.NewPlaceholders(),
 		apiPerMinute: api.RequestsPerMinute,
 	}
-	h.render = &kit.Renderer{Views: views, Placeholders: h.ph, Lang: lang,
+	h.render = &kit.Renderer{Views: views, Placeholders: kit.NewPlaceholders(), Lang: lang,
 		Menus: func(l kit.Layout) ([]kit.NavLink, []kit.NavLink) { return mainNav(l), adminNav(l) }}
 	h.signin = signin.New(signin.Deps{Auth: authn, Log: log, Render: h.render, Lang: lang,
 		// Decided once from http.listen; see signin's setCookie.
 		SecureCookies:  !auth.IsLoopback(deps.Config.HTTP.Listen),
 		TrustedProxies: deps.Config.HTTP.TrustedProxies})
 	h.sources = admin.NewSources(h.adminDeps())
+	// A target naming an unknown KPI stops the start: serve calls pages.ValidateTargets first to
+	// report it as a configuration error; this is the backstop.
+	h.pages, err = pages.New(pages.Deps{Queries: deps.Queries, Config: deps.Config, Log: log, Lang: lang,
+		Render: h.render, Assets: assets, Store: deps.Store, Sources: h.sources, Collections: deps.Collections,
+		Cache: deps.Cache, DataVersion: deps.DataVersion, PDF: renderer})
+	if err != nil {
+		panic(err)
+	}
 	return h
 }
 
@@ -191,9 +193,22 @@ func (h *handler) app() *fiber.App {
 		EnableIPValidation:      true,
 	})
 	h.routes(app)
-	h.printer.app = app
+	h.pages.Printer().Attach(app)
 	return app
 }
+
+// site resolves ?site= against the configured sites (kit.Site), for the API and the admin pages.
+func (h *handler) site(id string) (config.Site, error) { return kit.Site(h.cfg, id) }
+
+// NewWithPrinter is New that also hands back the app's printer, which prints the reports for the
+// rest of the program (the quarterly e-mail).
+func NewWithPrinter(deps Deps) (*fiber.App, *Printer) {
+	h, app := build(deps)
+	return app, h.pages.Printer()
+}
+
+// Printer prints the dashboard's reports to PDF (pages.Printer).
+type Printer = pages.Printer
 
 // apiDB is where API tokens live: the dashboard's store, or nil without one (the API then answers 503).
 func (h *handler) apiDB() apitokens.DB {
@@ -210,21 +225,8 @@ func (h *handler) apiDeps(db apitokens.DB, perMinute int) api.Deps {
 		PerMinute: perMinute, Site: h.site, LogPanic: h.logPanic}
 }
 
-// layout is the shared layout of a page titled title in lang, with the dashboard's menus.
-func (h *handler) layout(c *fiber.Ctx, lang i18n.Lang, title string) kit.Layout {
-	return h.render.Layout(c, lang, title)
-}
-
-// sendPage renders page with data as an HTML response.
-func (h *handler) sendPage(c *fiber.Ctx, page string, data any) error {
-	return h.render.Send(c, page, data)
-}
-
 // adminDeps is what the admin pages (dashboard/admin) need.
 func (h *handler) adminDeps() admin.Deps {
-	d := admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Queries: h.queries, Tokens: h.apiDB(), Store: h.store, Site: h.site}
-	if h.collections != nil {
-		d.Collections = h.collections // a nil Collections must stay a nil admin.Collections
-	}
-	return d
+	return admin.Deps{Config: h.cfg, Log: h.log, Render: h.render, Queries: h.queries, Tokens: h.apiDB(), Store: h.store,
+		Site: h.site, Collections: h.collections}
 }

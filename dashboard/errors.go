@@ -38,8 +38,8 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.log.DebugContext(c.UserContext(), "request rejected", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
 
-	page := kit.ErrorPage{Layout: h.layout(c, lang, heading), Status: status, Heading: heading, Message: message}
-	body, renderErr := h.views.Render("error", page)
+	page := kit.ErrorPage{Layout: h.render.Layout(c, lang, heading), Status: status, Heading: heading, Message: message}
+	body, renderErr := h.render.Views.Render("error", page)
 	c.Status(status)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if renderErr != nil {

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/dashboard/pages"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
@@ -18,6 +19,7 @@ import (
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/report"
 	"github.com/innomed/rekkevidde/internal/store"
 )
 
@@ -92,12 +94,16 @@ func csvRows(t *testing.T, r response, sep rune) [][]string {
 func TestEveryPageAndCSVAnswersOnTheDemo(t *testing.T) {
 	_, _, fetch := demoApp(t)
 	// The overview, the topic pages and every table's CSV, each registered with the app.
-	pages, csvs := []string{"/"}, []string{"/" + overviewCSV}
-	for _, tp := range []*topic{webTopic(), socialTopic(), newsletterTopic(), eventsTopic()} {
-		pages = append(pages, tp.path)
-		for _, f := range tp.figures {
-			csvs = append(csvs, tp.path+"/"+f.slug+".csv")
+	addrs, csvs := []string{"/"}, []string{pages.OverviewCSVPath}
+	for _, tp := range newHandler(Deps{Config: testConfig(), Log: quietLog()}).pages.Topics() {
+		if strings.HasSuffix(tp.Path, ".csv") {
+			csvs = append(csvs, tp.Path)
+		} else {
+			addrs = append(addrs, tp.Path)
 		}
+	}
+	if want := []string{"/", "/nettsted", "/sosiale-medier", "/nyhetsbrev", "/arrangementer"}; !slices.Equal(addrs, want) {
+		t.Errorf("pages %q, want %q", addrs, want)
 	}
 	registered := map[string]bool{}
 	for _, rt := range New(Deps{Config: testConfig(), Log: quietLog()}).GetRoutes(true) {
@@ -105,7 +111,7 @@ func TestEveryPageAndCSVAnswersOnTheDemo(t *testing.T) {
 			registered[rt.Path] = true
 		}
 	}
-	for _, p := range append(append([]string{}, pages...), csvs...) {
+	for _, p := range append(append([]string{}, addrs...), csvs...) {
 		if !registered[p] {
 			t.Errorf("%s is not registered", p)
 		}
@@ -115,7 +121,7 @@ func TestEveryPageAndCSVAnswersOnTheDemo(t *testing.T) {
 	}
 	for _, params := range []string{"", "?period=year&year=2022", "?period=quarter&year=2022&quarter=3&compare=year",
 		"?period=month&year=2021&month=6&grain=week", "?period=custom&from=2021-12-20&to=2022-01-10", "?lang=en&period=year&year=2023"} {
-		for _, p := range pages {
+		for _, p := range addrs {
 			r := fetch(p + params)
 			if r.status != http.StatusOK {
 				t.Errorf("GET %s%s: %d\n%s", p, params, r.status, r.body)
@@ -170,7 +176,12 @@ func TestOverviewShowsTheQueryLayersFigures(t *testing.T) {
 		if !ok {
 			continue // not every KPI is a card; the table below has them all
 		}
-		if want := kpiText(i18n.NB, v.Def, v.Current); got != want {
+		unit := report.UnitCount
+		if v.Def.Percent() {
+			unit = report.UnitShare
+		}
+		// The card writes the figure as the report does.
+		if want := report.FormatValue(i18n.NB, unit, v.Current, ""); got != want {
 			t.Errorf("card %s shows %q, the query layer says %q", name, got, want)
 		}
 	}
@@ -527,26 +538,8 @@ func TestNavigationKeepsThePeriod(t *testing.T) {
 	}
 }
 
-func TestValidateTargets(t *testing.T) {
-	got, err := ValidateTargets([]config.Target{{KPI: "social.followers.linkedin", Year: 2023, Value: 700}, {KPI: "newsletter.click_rate", Year: 2023, Value: 22}})
-	if err != nil || len(got) != 2 || got[1].Value != 0.22 {
-		t.Errorf("valid targets: %+v %v", got, err)
-	}
-	_, err = ValidateTargets([]config.Target{
-		{KPI: "social.followers.tiktok", Year: 2023, Value: 1},
-		{KPI: "web.visits", Year: 2023, Value: 1}, {KPI: "web.visits", Year: 2023, Value: 2},
-		{KPI: "newsletter.click_rate", Year: 2023, Value: 0.22 * 1000},
-	})
-	for _, want := range []string{
-		`config: targets[0].kpi: unknown KPI "social.followers.tiktok"; known KPIs: web.visits, web.unique_visitors,`,
-		"config: targets[2]: a second target for web.visits in 2023 (targets[1] is the first)",
-		"config: targets[3].value: newsletter.click_rate is a rate given in percent (22 means 22 %), got 220",
-	} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("error %v lacks %q", err, want)
-		}
-	}
-	// The dashboard refuses to start with an unknown KPI.
+// The dashboard refuses to start with a target naming an unknown KPI.
+func TestNewRefusesAnUnknownTargetKPI(t *testing.T) {
 	cfg := testConfig()
 	cfg.Targets = []config.Target{{KPI: "web.visitors", Year: 2023, Value: 1}}
 	defer func() {
@@ -571,86 +564,7 @@ func TestTargetProgressOnTheOverview(t *testing.T) {
 	}
 }
 
-func TestCSVTable(t *testing.T) {
-	frac := 0.4623
-	build := func(l i18n.Lang) *table {
-		tb := &table{Head: []column{{Label: "Navn"}, {Label: "Antall", Num: true}, {Label: "Andel", CSVLabel: "Andel (%)", Num: true}}}
-		tb.Rows = [][]cell{
-			{textCell("=1+1"), countCell(l, 10234), pctCell(l, &frac, 0, "")},
-			{textCell("a;b\"c\nd"), missingCell("x"), intCell(l, -5)},
-		}
-		return tb
-	}
-	csvOf := func(tb *table, l i18n.Lang) string {
-		b, err := tb.CSV(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	// internal/export's rules: every cell starting with a formula character is escaped, numbers too.
-	got := csvOf(build(i18n.NB), i18n.NB)
-	want := "\ufeffNavn;Antall;Andel (%)\r\n'=1+1;10234;46,2\r\n\"a;b\"\"c\r\nd\";;'-5\r\n"
-	if got != want {
-		t.Errorf("CSV\n got %q\nwant %q", got, want)
-	}
-	if got := csvOf(build(i18n.EN), i18n.EN); !strings.Contains(got, "'=1+1,10234,46.2\r\n") || !strings.Contains(got, "\"a;b\"\"c\r\nd\",,'-5") {
-		t.Errorf("English CSV %q", got)
-	}
-	if !strings.HasPrefix(csvOf(build(i18n.EN), i18n.EN), "\xEF\xBB\xBF") {
-		t.Error("no BOM bytes")
-	}
-}
-
-func TestFormatting(t *testing.T) {
-	nb, en := i18n.NB, i18n.EN
-	for _, c := range []struct{ got, want string }{
-		{decimal(nb, 10234.5, 1), "10 234,5"}, {decimal(en, 10234.5, 1), "10,234.5"}, {decimal(nb, -0.04, 1), "0,0"},
-		{percent(nb, 0.204, 1), "20,4 %"}, {percent(en, 0.204, 1), "20.4%"},
-		{kit.ShortDate(nb, time.Date(2022, 3, 1, 0, 0, 0, 0, time.UTC)), "01.03.2022"},
-		{spanName(nb, days.MonthSpan(2022, time.March)), "mars 2022"},
-		{spanName(nb, days.QuarterSpan(2022, 1)), "1. kvartal 2022"}, {spanName(en, days.QuarterSpan(2022, 1)), "Q1 2022"},
-		{spanName(nb, days.MonthSpan(2023, time.March).Clip(time.Date(2023, 3, 15, 0, 0, 0, 0, time.UTC))), "mars 2023 til og med 15.03.2023"},
-		{changeText(nb, metrics.MustLookup(metrics.WebVisits), metrics.MustLookup(metrics.WebVisits).Compare(fptr(9068), fptr(10234))), "−11 %"},
-		{changeText(nb, metrics.MustLookup(metrics.NewsletterClickRate), metrics.MustLookup(metrics.NewsletterClickRate).Compare(fptr(0.204), fptr(0.187))), "+1,7 prosentpoeng"},
-		{changeText(en, metrics.MustLookup(metrics.WebVisits), metrics.MustLookup(metrics.WebVisits).Compare(fptr(5), fptr(0))), "+5"},
-		{bucketLabel(nb, days.Week, days.Bucket{Start: time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC)}, false), "uke 1"},
-	} {
-		if c.got != c.want {
-			t.Errorf("got %q, want %q", c.got, c.want)
-		}
-	}
-	// A year starting on a Saturday begins in ISO week 52: weekly labels then need the year.
-	if !labelsNeedYear(days.YearSpan(2022), days.Week) || labelsNeedYear(days.QuarterSpan(2022, 2), days.Week) {
-		t.Error("labelsNeedYear for weeks")
-	}
-}
-
 var inlineScripts = regexp.MustCompile(`(?s)<script nonce="[^"]*">(.*?)</script>`)
-
-func TestSparklineBreaksAtGaps(t *testing.T) {
-	pts := []query.KPIPoint{{Value: fptr(1)}, {Value: fptr(2)}, {}, {Value: fptr(3)}, {Value: fptr(4)}}
-	svg := string(sparkline(pts))
-	if strings.Count(svg, "M") != 2 || !strings.Contains(svg, `aria-hidden="true"`) {
-		t.Errorf("sparkline %s", svg)
-	}
-	if sparkline(pts[:1]) != "" {
-		t.Error("a single point draws a line")
-	}
-}
-
-// Our JavaScript goes into the chart scripts as code: scriptEscaper would turn <, > and & into
-// \u escapes (a syntax error there), and go-echarts JSON-encodes it, which breaks on " and \.
-func TestOurJavaScriptSurvivesEscaping(t *testing.T) {
-	for _, l := range i18n.Supported() {
-		for _, js := range []string{string(jsPercentFormatter(l)), string(jsValueFormatter(l)), jsLabelFormatter(l),
-			jsDonutLabel(" %"), jsCategoryHead(), jsNumberFormat(l, "v")} {
-			if strings.ContainsAny(js, "<>&\"\\") {
-				t.Errorf("%s: %s", l, js)
-			}
-		}
-	}
-}
 
 func TestOverviewListsUpcomingAndRecentEvents(t *testing.T) {
 	st, _, _ := demoApp(t)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/api"
+	"github.com/innomed/rekkevidde/dashboard/pages"
 	"github.com/innomed/rekkevidde/internal/auth"
 )
 
@@ -47,14 +48,8 @@ type route struct {
 
 // routeTable is every route of the dashboard, in registration order (which matters where paths
 // overlap: …/pdf before …/:format). The handlers are built here once, read-only afterwards.
-//
-// It refuses to start with a target that names an unknown KPI: serve should call ValidateTargets
-// first to report that as a configuration error; this is the backstop.
 func (h *handler) routeTable(a *api.API) []route {
-	p, err := newPages(h)
-	if err != nil {
-		panic(err)
-	}
+	p, cached := h.pages, h.pages.Cached
 	f := admin.NewEvents(h.adminDeps())
 	tokens, notes := admin.NewTokens(h.adminDeps()), admin.NewNotes(h.adminDeps())
 	t := []route{
@@ -85,35 +80,31 @@ func (h *handler) routeTable(a *api.API) []route {
 	}
 
 	// The pages people sign in to see, and a CSV download of every table on them
-	// (<page>/<table>.csv, taking the page's parameters); h.cached serves them from the cache
-	// when there is one (pagecache.go).
+	// (<page>/<table>.csv, taking the page's parameters); cached serves them from the cache when
+	// there is one (dashboard/pages: pagecache.go).
 	t = append(t,
-		route{fiber.MethodGet, "/", signedIn, h.cached(p.overviewPage)},
-		route{fiber.MethodGet, "/" + overviewCSV, signedIn, h.cached(p.overviewCSV)})
-	for _, tp := range p.topics {
-		t = append(t, route{fiber.MethodGet, tp.path, signedIn, h.cached(func(c *fiber.Ctx) error { return p.topicPage(c, tp) })})
-		for _, fig := range tp.figures {
-			t = append(t, route{fiber.MethodGet, tp.path + "/" + fig.slug + ".csv", signedIn,
-				h.cached(func(c *fiber.Ctx) error { return p.figureCSV(c, tp, fig) })})
-		}
+		route{fiber.MethodGet, "/", signedIn, cached(p.Overview)},
+		route{fiber.MethodGet, pages.OverviewCSVPath, signedIn, cached(p.OverviewCSV)})
+	for _, tp := range p.Topics() {
+		t = append(t, route{fiber.MethodGet, tp.Path, signedIn, cached(tp.Handler)})
 	}
 
-	// Reports (reports.go). They and their downloads are cached like the pages: role is in the
-	// key, and publishing is a write, which moves the data version. The PDF is not cached: it is
-	// made from the (cached) page by a browser (pdf.go).
+	// Reports (dashboard/pages: reports.go). They and their downloads are cached like the pages:
+	// role is in the key, and publishing is a write, which moves the data version. The PDF is not
+	// cached: it is made from the (cached) page by a browser (pdf.go).
 	t = append(t,
-		route{fiber.MethodGet, "/rapporter", signedIn, h.reportsIndex},
-		route{fiber.MethodGet, "/rapporter/ar/:year", signedIn, h.cached(h.reportPage(false))},
-		route{fiber.MethodGet, "/rapporter/ar/:year/pdf", signedIn, h.reportPDF(false)}, // before :format
-		route{fiber.MethodGet, "/rapporter/ar/:year/:format", signedIn, h.cached(h.reportDownload(false))},
-		route{fiber.MethodPost, "/rapporter/ar/:year/publiser", editor, h.publishAnnualReport},
-		route{fiber.MethodGet, "/rapporter/kvartal/:period", signedIn, h.cached(h.reportPage(true))},
-		route{fiber.MethodGet, "/rapporter/kvartal/:period/pdf", signedIn, h.reportPDF(true)}, // before :format
-		route{fiber.MethodGet, "/rapporter/kvartal/:period/:format", signedIn, h.cached(h.reportDownload(true))},
-		route{fiber.MethodPost, "/rapporter/kvartal/:period/publiser", editor, h.publishQuarterlyReport},
+		route{fiber.MethodGet, "/rapporter", signedIn, p.ReportsIndex},
+		route{fiber.MethodGet, "/rapporter/ar/:year", signedIn, cached(p.ReportPage(false))},
+		route{fiber.MethodGet, "/rapporter/ar/:year/pdf", signedIn, p.ReportPDF(false)}, // before :format
+		route{fiber.MethodGet, "/rapporter/ar/:year/:format", signedIn, cached(p.ReportDownload(false))},
+		route{fiber.MethodPost, "/rapporter/ar/:year/publiser", editor, p.Publish(false)},
+		route{fiber.MethodGet, "/rapporter/kvartal/:period", signedIn, cached(p.ReportPage(true))},
+		route{fiber.MethodGet, "/rapporter/kvartal/:period/pdf", signedIn, p.ReportPDF(true)}, // before :format
+		route{fiber.MethodGet, "/rapporter/kvartal/:period/:format", signedIn, cached(p.ReportDownload(true))},
+		route{fiber.MethodPost, "/rapporter/kvartal/:period/publiser", editor, p.Publish(true)},
 		// Withdrawing a publication (publish_guard.go).
-		route{fiber.MethodPost, "/rapporter/ar/:year/trekk-tilbake", adminOnly, h.withdrawReport(false)},
-		route{fiber.MethodPost, "/rapporter/kvartal/:period/trekk-tilbake", adminOnly, h.withdrawReport(true)},
+		route{fiber.MethodPost, "/rapporter/ar/:year/trekk-tilbake", adminOnly, p.Withdraw(false)},
+		route{fiber.MethodPost, "/rapporter/kvartal/:period/trekk-tilbake", adminOnly, p.Withdraw(true)},
 
 		// The read API's tokens (dashboard/admin).
 		route{fiber.MethodGet, admin.TokensPath, adminOnly, tokens.List},
@@ -189,7 +180,7 @@ func (h *handler) routes(app *fiber.App) {
 	// request there that changes anything needs the session's CSRF token. Roles are per route
 	// (requireRole, from the table's access).
 	app.Use(h.signin.LoadSession)
-	app.Use(h.renderSession) // the PDF printer's own requests (pdf.go)
+	app.Use(h.pages.Printer().RenderSession) // the PDF printer's own requests (dashboard/pages: pdf.go)
 	register(public)
 	app.Use(h.signin.RequireSession, h.signin.CheckCSRF)
 	register(signedIn, editor, adminOnly)

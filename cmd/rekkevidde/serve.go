@@ -11,6 +11,7 @@ import (
 
 	"github.com/innomed/rekkevidde/collectors/registry"
 	"github.com/innomed/rekkevidde/dashboard"
+	"github.com/innomed/rekkevidde/dashboard/pages"
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/config"
@@ -57,7 +58,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	runner := scheduler.NewRunner(a.store, a.cfg.Location(), a.log)
 	sched := scheduler.New(runner, sources, a.log)
 	// An unknown KPI in targets is a config mistake: refuse it like any other.
-	if _, err := dashboard.ValidateTargets(a.cfg.Targets); err != nil {
+	if _, err := pages.ValidateTargets(a.cfg.Targets); err != nil {
 		return err
 	}
 	// Pages are cached under the data version, polled so that writes by other processes show too.

@@ -116,7 +116,7 @@ func optCount(n *uint32) string {
 	return strconv.FormatUint(uint64(*n), 10)
 }
 
-// eventFormView is the data of templates/event_form.html.
+// eventFormView is the data of kit's templates/event_form.html.
 type eventFormView struct {
 	kit.Layout
 	Heading string

@@ -35,17 +35,6 @@ const (
 	refreshSeconds = "5"
 )
 
-// Collections is what the sources pages need from the scheduler (the dashboard's Deps.Collections).
-type Collections interface {
-	Trigger(id string) error
-	Running(id string) bool
-}
-
-// Progressor is the optional part of Collections that tells how far a run has come.
-type Progressor interface {
-	Progress(id string) (done, total int, ok bool)
-}
-
 // Sources is the sources pages, built once by NewSources; read-only afterwards.
 type Sources struct {
 	cfg         config.Config
@@ -54,7 +43,7 @@ type Sources struct {
 	render      *kit.Renderer
 	lang        i18n.Lang
 	queries     *query.Queries
-	collections Collections
+	collections kit.Collections
 }
 
 // NewSources builds the sources pages over d.
@@ -90,7 +79,7 @@ func (h *Sources) Running(l i18n.Lang, id string, recorded bool) (bool, string) 
 	if !live && !recorded {
 		return false, ""
 	}
-	if p, ok := h.collections.(Progressor); ok && live {
+	if p, ok := h.collections.(kit.Progressor); ok && live {
 		if done, total, ok := p.Progress(id); ok && total > 1 {
 			return true, l.T("sources.running_progress", done, total)
 		}

@@ -39,7 +39,7 @@ type Deps struct {
 	Queries *query.Queries
 	// Collections starts sources and tells which are running; nil: no scheduler in this process.
 	// An interface holding a nil pointer is not nil: pass a plain nil.
-	Collections Collections
+	Collections kit.Collections
 	// Site resolves ?site= against the configured sites, as the dashboard's pages do.
 	Site func(id string) (config.Site, error)
 	// Store is where notes and entered events are kept; nil leaves the notes pages answering 503.

@@ -6,6 +6,7 @@
 package kit
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,6 +53,35 @@ func KeyName(l i18n.Lang, dim, key string) string {
 		return l.T(dim + "." + key)
 	}
 	return key
+}
+
+// Site resolves ?site= against the configured sites; empty means the first one.
+func Site(cfg config.Config, id string) (config.Site, error) {
+	if len(cfg.Sites) == 0 {
+		return config.Site{}, errors.New("dashboard: " + i18n.EN.T("error.no_sites"))
+	}
+	if id == "" {
+		return cfg.Sites[0], nil
+	}
+	for _, s := range cfg.Sites {
+		if s.ID == id {
+			return s, nil
+		}
+	}
+	return config.Site{}, BadRequest("error.unknown_site", Clip(id), strings.Join(cfg.SiteIDs(), ", "))
+}
+
+// Collections is what the dashboard needs from the scheduler (serve's): start a configured source's
+// collection now, and whether one is under way. The freshness strip, the sources pages and the
+// page cache's key read it.
+type Collections interface {
+	Trigger(id string) error
+	Running(id string) bool
+}
+
+// Progressor is the optional part of Collections that tells how far a run has come.
+type Progressor interface {
+	Progress(id string) (done, total int, ok bool)
 }
 
 // Zone is the configured time zone; a Config that did not go through config.Load (tests) has

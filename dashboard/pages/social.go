@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"time"
@@ -16,11 +16,11 @@ func socialTopic() *topic {
 	// on a year of daily points.
 	return &topic{path: "/sosiale-medier", key: "social", file: "sosiale-medier",
 		markers: []query.AnnotationKind{query.AnnotationManual, query.AnnotationEvent}, figures: []figureDef{
-			{"folgere", (*pages).socialFollowers},
-			{"nye-folgere", (*pages).socialNewFollowers},
-			{"vekst", (*pages).socialGrowth},
-			{"rekkevidde", (*pages).socialReach},
-			{"markeringer", (*pages).annotationsFigure},
+			{"folgere", (*Pages).socialFollowers},
+			{"nye-folgere", (*Pages).socialNewFollowers},
+			{"vekst", (*Pages).socialGrowth},
+			{"rekkevidde", (*Pages).socialReach},
+			{"markeringer", (*Pages).annotationsFigure},
 		}}
 }
 
@@ -62,7 +62,7 @@ func socialKeys(accounts []query.SocialAccount) []string {
 
 // socialFollowers is every account's daily follower snapshots over the span. Days without a
 // snapshot are gaps in the lines and empty cells in the table: never filled in.
-func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
+func (p *Pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("social.followers.title"), Intro: l.T("social.followers.intro")}
 	daily := days.Buckets(r.span, days.Day)
@@ -76,7 +76,7 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 	total := 0
 	for ai, a := range r.social {
 		t.Head = append(t.Head, column{Label: accountName(l, a, r.social), Num: true})
-		snaps, err := p.h.queries.Followers(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
+		snaps, err := p.queries.Followers(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +119,7 @@ func (p *pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 		return f, nil
 	}
 	spec := chartSpec{lang: l, id: chartIDOf("folgere"), title: f.Title, subtitle: spanName(l, r.span),
-		filename: "sosiale-medier-folgere-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+		filename: "sosiale-medier-folgere-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 		colours: accountColours(r.social), level: true}
 	return f, p.markedLine(r, f, spec, labels, days.Day, daily, func(c *charts.Line) {
 		for ai, a := range r.social {
@@ -149,7 +149,7 @@ func monthTable(r *request, title string) ([]days.Bucket, []string, *table) {
 }
 
 // socialNewFollowers is the net new followers per month of every account.
-func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) {
+func (p *Pages) socialNewFollowers(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("social.new.title"), Intro: l.T("social.new.intro")}
 	months, labels, t := monthTable(r, f.Title)
@@ -160,7 +160,7 @@ func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) 
 	found := false
 	for ai, a := range r.social {
 		t.Head = append(t.Head, column{Label: accountName(l, a, r.social), Num: true})
-		rows, err := p.h.queries.MonthlyNewFollowers(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
+		rows, err := p.queries.MonthlyNewFollowers(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +200,7 @@ func (p *pages) socialNewFollowers(r *request, withChart bool) (*figure, error) 
 }
 
 // socialGrowth is every account's growth over the span ("Vekst"), next to the comparison span's.
-func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
+func (p *Pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("social.growth.title"), Intro: l.T("social.growth.intro")}
 	cmpLabel := spanName(l, r.cmp)
@@ -223,11 +223,11 @@ func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 		return fptr(*pct / 100)
 	}
 	for i, a := range r.social {
-		g, err := p.h.queries.FollowerGrowthBetween(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
+		g, err := p.queries.FollowerGrowthBetween(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
 		if err != nil {
 			return nil, err
 		}
-		c, err := p.h.queries.FollowerGrowthBetween(r.ctx, a.Platform, a.AccountID, r.cmp.From, r.cmp.To)
+		c, err := p.queries.FollowerGrowthBetween(r.ctx, a.Platform, a.AccountID, r.cmp.From, r.cmp.To)
 		if err != nil {
 			return nil, err
 		}
@@ -254,7 +254,7 @@ func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 	}
 	if withChart {
 		spec := chartSpec{lang: l, id: chartIDOf("vekst"), named: true, title: f.Title, subtitle: spanName(l, r.span),
-			filename: "sosiale-medier-vekst-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			filename: "sosiale-medier-vekst-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 			percent: true, colours: []string{colourTotal, "#999999"}}
 		c := spec.newBar(names)
 		c.AddSeries(chartText(spanName(l, r.span)), barData(cur))
@@ -267,7 +267,7 @@ func (p *pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 // socialReach is every account's reach per month, as each platform counts it. Reach counts
 // people per platform and month, so nothing here is added up across platforms or months; the
 // platforms' own figure for the whole period, when they give one, is the last row.
-func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
+func (p *Pages) socialReach(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("social.reach.title"), Intro: l.T("social.reach.intro")}
 	months, labels, t := monthTable(r, f.Title)
@@ -276,7 +276,7 @@ func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
 	found, anyWhole := false, false
 	for ai, a := range r.social {
 		t.Head = append(t.Head, column{Label: accountName(l, a, r.social), Num: true})
-		rows, err := p.h.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, days.Month, months[0].Start, months[len(months)-1].Start)
+		rows, err := p.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, days.Month, months[0].Start, months[len(months)-1].Start)
 		if err != nil {
 			return nil, err
 		}
@@ -292,7 +292,7 @@ func (p *pages) socialReach(r *request, withChart bool) (*figure, error) {
 			}
 		}
 		if cal, ok := r.span.Calendar(); ok && cal.Kind != days.Month {
-			rows, err := p.h.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, cal.Kind, cal.From, cal.From)
+			rows, err := p.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, cal.Kind, cal.From, cal.From)
 			if err != nil {
 				return nil, err
 			}
@@ -348,10 +348,10 @@ func anyValue(values []*float64) bool {
 
 // monthlyAccountBars draws one bar series per social account over the months (new followers,
 // reach); slug names the chart and its PNG file.
-func (p *pages) monthlyAccountBars(r *request, title, slug string, labels []string, series [][]*float64) (*chartView, error) {
+func (p *Pages) monthlyAccountBars(r *request, title, slug string, labels []string, series [][]*float64) (*chartView, error) {
 	l := r.lang
 	spec := chartSpec{lang: l, id: chartIDOf(slug), title: title, subtitle: spanName(l, r.span),
-		filename: "sosiale-medier-" + slug + "-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+		filename: "sosiale-medier-" + slug + "-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 		colours: accountColours(r.social)}
 	c := spec.newBar(labels)
 	for ai, a := range r.social {

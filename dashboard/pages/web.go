@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"context"
@@ -17,24 +17,24 @@ import (
 // webTopic is /nettsted: the website's visitors.
 func webTopic() *topic {
 	return &topic{path: "/nettsted", key: "web", file: "nettsted", timeCharts: true, markers: allMarkers(), figures: []figureDef{
-		{"kvartal", (*pages).webQuarterly},
-		{"besok", (*pages).webVisits},
-		{"kanaler", (*pages).webChannels},
-		{"enheter", (*pages).webDevices},
-		{"nye-og-gjenvendende", (*pages).webNewReturning},
-		{"mest-leste-sider", (*pages).webTopPages},
-		{"publiseringer", (*pages).webPublications},
-		{"markeringer", (*pages).annotationsFigure},
+		{"kvartal", (*Pages).webQuarterly},
+		{"besok", (*Pages).webVisits},
+		{"kanaler", (*Pages).webChannels},
+		{"enheter", (*Pages).webDevices},
+		{"nye-og-gjenvendende", (*Pages).webNewReturning},
+		{"mest-leste-sider", (*Pages).webTopPages},
+		{"publiseringer", (*Pages).webPublications},
+		{"markeringer", (*Pages).annotationsFigure},
 	}}
 }
 
 // webQuarterly is the annual report's chart, "Besøkende per kvartal", for the year of the span's
 // last day: visits per quarter and the provider's unique visitors of each whole quarter.
-func (p *pages) webQuarterly(r *request, withChart bool) (*figure, error) {
+func (p *Pages) webQuarterly(r *request, withChart bool) (*figure, error) {
 	l, site := r.lang, r.site
 	year := r.span.To.Year()
 	f := &figure{Title: l.T("visitors.caption", site.Name, year), Intro: l.T("visitors.intro")}
-	rows, err := p.h.queries.QuarterlyVisitors(r.ctx, site.ID, year)
+	rows, err := p.queries.QuarterlyVisitors(r.ctx, site.ID, year)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (p *pages) webQuarterly(r *request, withChart bool) (*figure, error) {
 		f.Notes = append(f.Notes, l.T("visitors.partial_year_note"))
 	}
 	if withChart {
-		f.Chart, err = p.renderFigureChart(visitorsChart(l, site, year, rows, p.h.assets.Dir(echartsFile)),
+		f.Chart, err = p.renderFigureChart(visitorsChart(l, site, year, rows, p.assets.Dir(echartsFile)),
 			visitorsChartID, l.T("visitors.chart_label", site.Name, year))
 	}
 	return f, err
@@ -80,8 +80,8 @@ func uniqueMissing(l i18n.Lang, running bool) string {
 
 // webVisits is visits (sessions) per day, week or month, next to the comparison span's, with the
 // provider's monthly unique visitors when the points are months.
-func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
-	l, q := r.lang, p.h.queries
+func (p *Pages) webVisits(r *request, withChart bool) (*figure, error) {
+	l, q := r.lang, p.queries
 	f := &figure{Title: l.T("web.visits.title", l.T("grain.per."+string(r.grain))), Intro: l.T("web.visits.intro")}
 	cur, err := q.VisitsSeries(r.ctx, r.site.ID, r.span, r.grain)
 	if err != nil {
@@ -176,7 +176,7 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 		return f, nil
 	}
 	spec := chartSpec{lang: l, id: chartIDOf("besok"), title: f.Title, subtitle: r.site.Name + ", " + spanName(l, r.span),
-		filename: "nettsted-besok-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+		filename: "nettsted-besok-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 		colours: []string{colourTotal, "#999999", colourUnique}}
 	return f, p.markedLine(r, f, spec, labels, r.grain, buckets, func(c *charts.Line) {
 		c.AddSeries(chartText(l.T("web.visits.series")), lineData(visits), lineOpts(len(labels), false)...)
@@ -190,20 +190,20 @@ func (p *pages) webVisits(r *request, withChart bool) (*figure, error) {
 func fptr(x float64) *float64 { return &x }
 
 // webChannels splits the span's visits by entry channel.
-func (p *pages) webChannels(r *request, withChart bool) (*figure, error) {
-	return p.webShares(r, withChart, "kanaler", "channel", p.h.queries.ChannelShares)
+func (p *Pages) webChannels(r *request, withChart bool) (*figure, error) {
+	return p.webShares(r, withChart, "kanaler", "channel", p.queries.ChannelShares)
 }
 
 // webDevices splits the span's visits by device.
-func (p *pages) webDevices(r *request, withChart bool) (*figure, error) {
-	return p.webShares(r, withChart, "enheter", "device", p.h.queries.DeviceShares)
+func (p *Pages) webDevices(r *request, withChart bool) (*figure, error) {
+	return p.webShares(r, withChart, "enheter", "device", p.queries.DeviceShares)
 }
 
 type sharesFunc = func(ctx context.Context, siteID string, from, to time.Time) ([]query.Share, error)
 
 // webShares is a donut of the span's visits by a dimension with the table of visits and shares,
 // next to the comparison span's.
-func (p *pages) webShares(r *request, withChart bool, slug, dim string, get sharesFunc) (*figure, error) {
+func (p *Pages) webShares(r *request, withChart bool, slug, dim string, get sharesFunc) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("web." + dim + ".title"), Intro: l.T("web." + dim + ".intro"), ChartClass: "chart chart-side"}
 	cur, err := get(r.ctx, r.site.ID, r.span.From, r.span.To)
@@ -266,7 +266,7 @@ func (p *pages) webShares(r *request, withChart bool, slug, dim string, get shar
 	}
 	if withChart {
 		spec := chartSpec{lang: l, id: chartIDOf(slug), title: f.Title, subtitle: r.site.Name + ", " + spanName(l, r.span),
-			filename: "nettsted-" + slug + "-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile)}
+			filename: "nettsted-" + slug + "-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile)}
 		f.Chart, err = p.renderFigureChart(spec.newDonut(names, values), spec.id, l.T("chart.label_table", f.Title))
 	}
 	return f, err
@@ -274,8 +274,8 @@ func (p *pages) webShares(r *request, withChart bool, slug, dim string, get shar
 
 // webNewReturning splits a whole period's unique visitors into new and returning, as the
 // provider counts them for that period.
-func (p *pages) webNewReturning(r *request, withChart bool) (*figure, error) {
-	l, q := r.lang, p.h.queries
+func (p *Pages) webNewReturning(r *request, withChart bool) (*figure, error) {
+	l, q := r.lang, p.queries
 	f := &figure{Title: l.T("web.newret.title"), Intro: l.T("web.newret.intro"), ChartClass: "chart chart-side"}
 	cur, err := q.SpanVisitors(r.ctx, r.site.ID, r.span)
 	if err != nil {
@@ -325,7 +325,7 @@ func (p *pages) webNewReturning(r *request, withChart bool) (*figure, error) {
 	}
 	if withChart {
 		spec := chartSpec{lang: l, id: chartIDOf("nye-og-gjenvendende"), title: f.Title, subtitle: r.site.Name + ", " + spanName(l, r.span),
-			filename: "nettsted-nye-og-gjenvendende-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile)}
+			filename: "nettsted-nye-og-gjenvendende-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile)}
 		c := spec.newDonut([]string{l.T("web.newret.new"), l.T("web.newret.returning")}, []uint64{*cur.NewVisitors, *cur.ReturningVisitors})
 		f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
 	}
@@ -336,10 +336,10 @@ func (p *pages) webNewReturning(r *request, withChart bool) (*figure, error) {
 const topPagesShown = 10
 
 // webTopPages lists the most viewed pages over the months the span touches.
-func (p *pages) webTopPages(r *request, _ bool) (*figure, error) {
+func (p *Pages) webTopPages(r *request, _ bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("web.pages.title"), Intro: l.T("web.pages.intro")}
-	pagesViewed, err := p.h.queries.TopPages(r.ctx, r.site.ID, r.span.From, r.span.To, topPagesShown)
+	pagesViewed, err := p.queries.TopPages(r.ctx, r.site.ID, r.span.From, r.span.To, topPagesShown)
 	if err != nil {
 		return nil, err
 	}
@@ -362,14 +362,14 @@ func (p *pages) webTopPages(r *request, _ bool) (*figure, error) {
 }
 
 // webPublications counts the feeds' items per month: InnoMed aims at publishing every month.
-func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
+func (p *Pages) webPublications(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("web.pubs.title"), Intro: l.T("web.pubs.intro")}
 	if len(r.feeds) == 0 {
 		f.Empty = l.T("web.pubs.no_feed")
 		return f, nil
 	}
-	months, nUndated, err := p.h.queries.PublicationsPerMonth(r.ctx, r.feeds, r.span, r.loc)
+	months, nUndated, err := p.queries.PublicationsPerMonth(r.ctx, r.feeds, r.span, r.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +407,7 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 	}
 	if withChart && len(months) > 1 {
 		spec := chartSpec{lang: l, id: chartIDOf("publiseringer"), title: f.Title, subtitle: spanName(l, r.span),
-			filename: "nettsted-publiseringer-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile), colours: []string{"#009E73"}}
+			filename: "nettsted-publiseringer-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile), colours: []string{"#009E73"}}
 		c := spec.newBar(labels)
 		c.AddSeries(chartText(l.T("web.pubs.count")), barData(values))
 		f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
@@ -416,7 +416,7 @@ func (p *pages) webPublications(r *request, withChart bool) (*figure, error) {
 }
 
 // annotationsFigure lists the markers the time charts show, with where they come from.
-func (p *pages) annotationsFigure(r *request, _ bool) (*figure, error) {
+func (p *Pages) annotationsFigure(r *request, _ bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("annotation.title"), Intro: l.T("annotation.intro")}
 	anns, err := r.annotations(p)
@@ -449,11 +449,11 @@ func sourceLabel(l i18n.Lang, src string) string {
 }
 
 // annotations are the span's markers, read once per request.
-func (r *request) annotations(p *pages) ([]query.Annotation, error) {
+func (r *request) annotations(p *Pages) ([]query.Annotation, error) {
 	r.annsOnce.Do(func() {
 		scope := query.AnnotationScope{Scopes: []string{r.site.ID, globalScope}, ListID: r.list, EventAccount: r.account,
 			Feeds: r.feeds, Location: r.loc}
-		all, err := p.h.queries.Annotations(r.ctx, scope, r.span)
+		all, err := p.queries.Annotations(r.ctx, scope, r.span)
 		if err != nil {
 			r.annsErr = fmt.Errorf("annotations: %w", err)
 			return

@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"fmt"
@@ -19,8 +19,8 @@ import (
 	"github.com/innomed/rekkevidde/internal/query"
 )
 
-// overviewCSV is the address of the overview's KPI table as CSV.
-const overviewCSV = "oversikt.csv"
+// OverviewCSVPath is the address of the overview's KPI table as CSV.
+const OverviewCSVPath = "/oversikt.csv"
 
 // overviewView is what the overview adds to a topic page: the freshness strip, the KPI cards and
 // the events lists.
@@ -110,7 +110,7 @@ func (r *request) kpiScope() query.KPIScope {
 	return query.KPIScope{SiteID: r.site.ID, Social: r.social, ListID: r.list, EventAccount: r.account, Feeds: r.feeds, Location: r.loc, Today: r.today}
 }
 
-func (p *pages) overviewPage(c *fiber.Ctx) error {
+func (p *Pages) Overview(c *fiber.Ctx) error {
 	r, err := p.parseRequest(c)
 	if err != nil {
 		return err
@@ -119,7 +119,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 	r.cover()
 	query.CoverUpcoming(r.ctx, r.now, r.loc) // the events list: read with the KPIs' events
 	view := topicView{
-		Layout:   p.h.layout(c, l, l.T("overview.title")),
+		Layout:   p.render.Layout(c, l, l.T("overview.title")),
 		Heading:  l.T("overview.title"),
 		Intro:    l.T("overview.intro"),
 		Picker:   p.picker(r, "/", false),
@@ -144,7 +144,7 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 		return err
 	})
 	g.Go(func() (err error) {
-		if values, err = p.h.queries.KPIValues(r.ctx, metrics.OverviewKPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets); err != nil {
+		if values, err = p.queries.KPIValues(r.ctx, metrics.OverviewKPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets); err != nil {
 			return fmt.Errorf("overview: %w", err)
 		}
 		return nil
@@ -180,18 +180,18 @@ func (p *pages) overviewPage(c *fiber.Ctx) error {
 		view.Overview.Cards = append(view.Overview.Cards, k)
 	}
 	fig := p.kpiFigure(r, values)
-	fig.ID, fig.Lang, fig.CSV = "nokkeltall", l, r.link("/"+overviewCSV)
+	fig.ID, fig.Lang, fig.CSV = "nokkeltall", l, r.link(OverviewCSVPath)
 	fig.Sources = notes.Sources
 	view.Figures = []*figure{fig}
-	return p.h.sendPage(c, "dashboard", view)
+	return p.render.Send(c, "dashboard", view)
 }
 
-func (p *pages) overviewCSV(c *fiber.Ctx) error {
+func (p *Pages) OverviewCSV(c *fiber.Ctx) error {
 	r, err := p.parseRequest(c)
 	if err != nil {
 		return err
 	}
-	values, err := p.h.queries.KPIValues(r.ctx, metrics.OverviewKPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
+	values, err := p.queries.KPIValues(r.ctx, metrics.OverviewKPIs(), r.kpiScope(), r.span, days.DefaultGrain(r.span), p.targets)
 	if err != nil {
 		return fmt.Errorf("overview csv: %w", err)
 	}
@@ -202,7 +202,7 @@ func (p *pages) overviewCSV(c *fiber.Ctx) error {
 func kpiName(l i18n.Lang, k metrics.Name) string { return l.T("kpi." + string(k)) }
 
 // card builds one KPI card.
-func (p *pages) card(r *request, v query.KPIValue) kpiCard {
+func (p *Pages) card(r *request, v query.KPIValue) kpiCard {
 	l := r.lang
 	k := kpiCard{Title: kpiName(l, v.Def.Name), Value: kpiText(l, v.Def, v.Current), Definition: v.Def.Definition.In(l)}
 	if v.Current == nil {
@@ -314,7 +314,7 @@ func sparkline(points []query.KPIPoint) template.HTML {
 
 // kpiFigure is the overview's table of every KPI with both comparisons and target progress; it
 // is also /oversikt.csv.
-func (p *pages) kpiFigure(r *request, values []query.KPIValue) *figure {
+func (p *Pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 	l := r.lang
 	f := &figure{Title: l.T("overview.table.title"), Intro: l.T("overview.table.intro")}
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{
@@ -431,16 +431,16 @@ func silentLevels(r *request, values []query.KPIValue) []string {
 }
 
 // freshness is the strip of sources: the configured ones and every other with runs on record.
-func (p *pages) freshness(r *request) ([]sourceView, error) {
+func (p *Pages) freshness(r *request) ([]sourceView, error) {
 	var enabled, disabled []string
-	for _, s := range p.h.cfg.Sources {
+	for _, s := range p.cfg.Sources {
 		if s.Disabled {
 			disabled = append(disabled, s.ID)
 		} else {
 			enabled = append(enabled, s.ID)
 		}
 	}
-	list, err := p.h.queries.SourceFreshness(r.ctx, query.FreshnessOptions{Enabled: enabled, Disabled: disabled, Now: r.now, Location: r.loc})
+	list, err := p.queries.SourceFreshness(r.ctx, query.FreshnessOptions{Enabled: enabled, Disabled: disabled, Now: r.now, Location: r.loc})
 	if err != nil {
 		return nil, fmt.Errorf("freshness: %w", err)
 	}
@@ -470,20 +470,20 @@ func (p *pages) freshness(r *request) ([]sourceView, error) {
 			}
 		}
 		if f.Runs != nil && f.Runs.LastError != "" && f.State != query.StateOK {
-			sv.Error = kit.ClipText(kit.Redact(p.h.cfg, f.Runs.LastError), 240)
+			sv.Error = kit.ClipText(kit.Redact(p.cfg, f.Runs.LastError), 240)
 		}
-		p.h.control(r.c, l, &sv, f)
+		p.control(r.c, l, &sv, f)
 		out = append(out, sv)
 	}
 	return out, nil
 }
 
 // eventLists fills the upcoming events and the span's most recent ones.
-func (p *pages) eventLists(r *request, o *overviewView) error {
+func (p *Pages) eventLists(r *request, o *overviewView) error {
 	if r.account == "" {
 		return nil
 	}
-	up, err := p.h.queries.UpcomingEvents(r.ctx, r.account, r.now, upcomingShown)
+	up, err := p.queries.UpcomingEvents(r.ctx, r.account, r.now, upcomingShown)
 	if err != nil {
 		return fmt.Errorf("overview: %w", err)
 	}
@@ -503,7 +503,7 @@ func (p *pages) eventLists(r *request, o *overviewView) error {
 	return nil
 }
 
-func (p *pages) eventLine(r *request, e query.Event) eventLine {
+func (p *Pages) eventLine(r *request, e query.Event) eventLine {
 	l := r.lang
 	line := eventLine{Date: kit.ShortDate(l, utcDate(e.StartsAt.In(r.loc))), Kind: kit.KeyName(l, "kind", e.Kind), Title: e.Title}
 	switch {

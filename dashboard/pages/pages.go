@@ -1,42 +1,82 @@
-package dashboard
+package pages
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/internal/cache"
+	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
+	"github.com/innomed/rekkevidde/internal/pdf"
 	"github.com/innomed/rekkevidde/internal/query"
+	"github.com/innomed/rekkevidde/internal/store"
 )
 
-// pages holds what every page handler shares; it is built once and read-only afterwards.
-type pages struct {
-	h       *handler
-	loc     *time.Location
-	now     func() time.Time
-	targets []query.Target
-	topics  []*topic
+// Deps is what the pages and reports need from the server.
+type Deps struct {
+	// Queries reads the figures.
+	Queries *query.Queries
+	Config  config.Config
+	Log     *slog.Logger
+	// Lang is the configured language, for requests before the language middleware has run.
+	Lang i18n.Lang
+	// Render lays every page out with the server's menus.
+	Render *kit.Renderer
+	Assets *kit.Assets
+	// Store is where reports are published; nil answers 503 there.
+	Store *store.Store
+	// Sources is the sources pages' state, which the overview's freshness strip shows too.
+	Sources *admin.Sources
+	// Collections tells which sources are being collected (part of a cached page's key); may be nil.
+	Collections kit.Collections
+	// Cache and DataVersion cache rendered pages and discovery answers (pagecache.go); nil computes
+	// every page afresh.
+	Cache       *cache.Cache
+	DataVersion func() uint64
+	// PDF prints the reports (pdf.go).
+	PDF *pdf.Renderer
 }
 
-func newPages(h *handler) (*pages, error) {
-	targets, err := ValidateTargets(h.cfg.Targets)
+// Pages holds what every page and report handler shares; it is built once and read-only
+// afterwards (but for the printer's keys, which it guards itself).
+type Pages struct {
+	queries     *query.Queries
+	cfg         config.Config
+	log         *slog.Logger
+	defaultLang i18n.Lang
+	render      *kit.Renderer
+	assets      *kit.Assets
+	store       *store.Store
+	sources     *admin.Sources
+	collections kit.Collections
+	cache       *cache.Cache
+	version     func() uint64
+	printer     *Printer
+	loc         *time.Location
+	now         func() time.Time
+	targets     []query.Target
+	topics      []*topic
+}
+
+// New builds the pages. It refuses a target that names an unknown KPI: serve calls
+// ValidateTargets first to report that as a configuration error; this is the backstop.
+func New(d Deps) (*Pages, error) {
+	targets, err := ValidateTargets(d.Config.Targets)
 	if err != nil {
 		return nil, err
 	}
-	loc := h.cfg.Location()
-	if loc == nil {
-		// A Config that did not go through config.Load (tests): load the zone it names.
-		if loc, err = time.LoadLocation(h.cfg.Timezone); err != nil {
-			return nil, fmt.Errorf("dashboard: time zone %q: %w", h.cfg.Timezone, err)
-		}
-	}
-	p := &pages{h: h, loc: loc, now: time.Now, targets: targets}
+	p := &Pages{queries: d.Queries, cfg: d.Config, log: d.Log, defaultLang: d.Lang, render: d.Render,
+		assets: d.Assets, store: d.Store, sources: d.Sources, collections: d.Collections, cache: d.Cache,
+		version: d.DataVersion, printer: newPrinter(d.PDF), loc: kit.Zone(d.Config), now: time.Now, targets: targets}
 	p.topics = []*topic{webTopic(), socialTopic(), newsletterTopic(), eventsTopic()}
 	return p, nil
 }
@@ -53,14 +93,14 @@ type topic struct {
 	// markers are the kinds of annotation the page's time charts show: what can move its figures.
 	markers []query.AnnotationKind
 	// actions are links above the figures (the events entry form, when it exists).
-	actions func(p *pages, r *request) []actionLink
+	actions func(p *Pages, r *request) []actionLink
 }
 
 // figureDef builds one figure of a topic page. withChart is false for a CSV download, which needs
 // only the table.
 type figureDef struct {
 	slug  string // "kanaler" → /nettsted/kanaler.csv; also the figure's anchor
-	build func(p *pages, r *request, withChart bool) (*figure, error)
+	build func(p *Pages, r *request, withChart bool) (*figure, error)
 }
 
 // figure is one chart with its table, CSV link and notes.
@@ -106,13 +146,13 @@ type actionLink struct {
 	URL, Label string
 }
 
-func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
+func (p *Pages) topicPage(c *fiber.Ctx, t *topic) error {
 	r, err := p.parseRequest(c)
 	if err != nil {
 		return err
 	}
 	view := topicView{
-		Layout:  p.h.layout(c, r.lang, r.lang.T(t.key+".title")),
+		Layout:  p.render.Layout(c, r.lang, r.lang.T(t.key+".title")),
 		Heading: r.lang.T(t.key + ".title"),
 		Intro:   r.lang.T(t.key + ".intro"),
 		Picker:  p.picker(r, t.path, t.timeCharts),
@@ -154,14 +194,33 @@ func (p *pages) topicPage(c *fiber.Ctx, t *topic) error {
 			view.InlineScripts = append(view.InlineScripts, fig.Chart.Script)
 		}
 	}
-	return p.h.sendPage(c, "dashboard", view)
+	return p.render.Send(c, "dashboard", view)
+}
+
+// Route is a page's address and handler, for the server's routes table.
+type Route struct {
+	Path    string
+	Handler fiber.Handler
+}
+
+// Topics are the topic pages (/nettsted, …), each followed by its figures' CSV downloads
+// (<page>/<slug>.csv, taking the page's parameters).
+func (p *Pages) Topics() []Route {
+	var out []Route
+	for _, t := range p.topics {
+		out = append(out, Route{t.path, func(c *fiber.Ctx) error { return p.topicPage(c, t) }})
+		for _, f := range t.figures {
+			out = append(out, Route{t.path + "/" + f.slug + ".csv", func(c *fiber.Ctx) error { return p.figureCSV(c, t, f) }})
+		}
+	}
+	return out
 }
 
 // figureConcurrency bounds how many of a page's figures are built at once.
 const figureConcurrency = 4
 
 // figureCSV answers <page>/<slug>.csv with the figure's table.
-func (p *pages) figureCSV(c *fiber.Ctx, t *topic, f figureDef) error {
+func (p *Pages) figureCSV(c *fiber.Ctx, t *topic, f figureDef) error {
 	r, err := p.parseRequest(c)
 	if err != nil {
 		return err
@@ -213,8 +272,8 @@ func appendMissing(list []string, items ...string) []string {
 }
 
 // renderFigureChart renders a freshly built chart for a figure.
-func (p *pages) renderFigureChart(c snippetChart, id, label string) (*chartView, error) {
-	return renderChart(c, id, label, p.h.assets.Dir(echartsFile))
+func (p *Pages) renderFigureChart(c snippetChart, id, label string) (*chartView, error) {
+	return renderChart(c, id, label, p.assets.Dir(echartsFile))
 }
 
 // chartIDOf turns a figure slug into a JavaScript identifier ("nye-folgere" → "fig_nye_folgere").

@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"bytes"
@@ -13,9 +13,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/innomed/rekkevidde/dashboard/admin"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
-	"github.com/innomed/rekkevidde/dashboard/signin"
+
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -79,11 +78,11 @@ func (e *errUncacheable) Error() string {
 	return "page not cacheable: status " + strconv.Itoa(e.page.status)
 }
 
-// cached serves next's GET answers from the cache when the dashboard has one. Only routes whose
+// Cached serves next's GET answers from the cache when the dashboard has one. Only routes whose
 // answer depends on nothing else than what pageKey holds may be wrapped: the pages behind
 // requireSession whose per-person parts all come from layout.
-func (h *handler) cached(next fiber.Handler) fiber.Handler {
-	if h.cache == nil || h.version == nil {
+func (p *Pages) Cached(next fiber.Handler) fiber.Handler {
+	if p.cache == nil || p.version == nil {
 		return next
 	}
 	return func(c *fiber.Ctx) error {
@@ -92,7 +91,7 @@ func (h *handler) cached(next fiber.Handler) fiber.Handler {
 		if s == nil || c.Method() != fiber.MethodGet {
 			return next(c)
 		}
-		page, err := cache.Do(h.cache, h.pageKey(c, s), (*cachedPage).bytes, func() (*cachedPage, error) {
+		page, err := cache.Do(p.cache, p.pageKey(c, s), (*cachedPage).bytes, func() (*cachedPage, error) {
 			kit.SetRenderingForCache(c, true)
 			err := func() error {
 				// Reset even on a panic, so the error page gets this request's real nonce.
@@ -103,16 +102,16 @@ func (h *handler) cached(next fiber.Handler) fiber.Handler {
 				return nil, err
 			}
 			resp := &c.Response().Header
-			parts, slots := cutPage(h.ph, c.Response().Body())
-			p := &cachedPage{status: c.Response().StatusCode(), contentType: string(resp.ContentType()),
+			parts, slots := cutPage(p.render.Placeholders, c.Response().Body())
+			cp := &cachedPage{status: c.Response().StatusCode(), contentType: string(resp.ContentType()),
 				disposition: string(resp.Peek(fiber.HeaderContentDisposition)), parts: parts, slots: slots}
 			for _, part := range parts {
-				p.size += int64(len(part))
+				cp.size += int64(len(part))
 			}
-			if p.status != fiber.StatusOK {
-				return nil, &errUncacheable{page: p}
+			if cp.status != fiber.StatusOK {
+				return nil, &errUncacheable{page: cp}
 			}
-			return p, nil
+			return cp, nil
 		})
 		var unc *errUncacheable
 		switch {
@@ -121,12 +120,12 @@ func (h *handler) cached(next fiber.Handler) fiber.Handler {
 		case err != nil:
 			return err
 		}
-		return h.sendCached(c, s, page)
+		return sendCached(c, s, page)
 	}
 }
 
 // sendCached sends a cached answer with this request's nonce, CSRF token and name.
-func (h *handler) sendCached(c *fiber.Ctx, s *auth.Session, p *cachedPage) error {
+func sendCached(c *fiber.Ctx, s *auth.Session, p *cachedPage) error {
 	values := [...]string{slotNonce: kit.NonceOf(c), slotCSRF: html.EscapeString(s.CSRF.Token()), slotName: html.EscapeString(s.Name)}
 	c.Status(p.status)
 	c.Set(fiber.HeaderContentType, p.contentType)
@@ -147,12 +146,8 @@ func (h *handler) sendCached(c *fiber.Ctx, s *auth.Session, p *cachedPage) error
 }
 
 // pageKey names everything a cached page depends on.
-func (h *handler) pageKey(c *fiber.Ctx, s *auth.Session) string {
-	loc := h.cfg.Location()
-	if loc == nil {
-		loc = time.UTC
-	}
-	now := time.Now().In(loc)
+func (p *Pages) pageKey(c *fiber.Ctx, s *auth.Session) string {
+	now := p.now().In(p.loc)
 	clock := now.Format(time.DateOnly)
 	if c.Path() == "/" {
 		clock = now.Format("2006-01-02T15:04") // the freshness strip says how long ago sources ran
@@ -165,15 +160,15 @@ func (h *handler) pageKey(c *fiber.Ctx, s *auth.Session) string {
 		params = q.Encode()
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "page|%s|%s|%s|%s|%d|%s|", c.Path(), params, kit.LangOf(c, h.defaultLang), s.Role, h.version(), clock)
-	if h.collections != nil {
-		for _, src := range h.cfg.Sources {
-			if !h.collections.Running(src.ID) {
+	fmt.Fprintf(&b, "page|%s|%s|%s|%s|%d|%s|", c.Path(), params, kit.LangOf(c, p.defaultLang), s.Role, p.version(), clock)
+	if p.collections != nil {
+		for _, src := range p.cfg.Sources {
+			if !p.collections.Running(src.ID) {
 				continue
 			}
 			b.WriteString(src.ID)
-			if p, ok := h.collections.(admin.Progressor); ok {
-				if done, total, ok := p.Progress(src.ID); ok {
+			if pr, ok := p.collections.(kit.Progressor); ok {
+				if done, total, ok := pr.Progress(src.ID); ok {
 					fmt.Fprintf(&b, ":%d/%d", done, total)
 				}
 			}
@@ -183,24 +178,15 @@ func (h *handler) pageKey(c *fiber.Ctx, s *auth.Session) string {
 	return b.String()
 }
 
-// remember answers a discovery query (data extent, accounts, lists, feeds) from the cache under
-// the data version; every page asks them first. The answers are small, so each is counted as 1 KB.
-// Callers must not modify what they get: it is shared.
-func remember[T any](h *handler, key string, get func() (T, error)) (T, error) {
-	if h.cache == nil || h.version == nil {
+// discovery is the site's data extent, accounts, lists, registers and feeds (one query,
+// query.Queries.Discover), which every page asks first: answered from the cache under the data
+// version when there is one. The answer is small, so it is counted as 1 KB. Callers must not
+// modify what they get: it is shared.
+func (p *Pages) discovery(ctx context.Context, siteID string, loc *time.Location) (query.Discovery, error) {
+	get := func() (query.Discovery, error) { return p.queries.Discover(ctx, siteID, loc) }
+	if p.cache == nil || p.version == nil {
 		return get()
 	}
-	return cache.Do(h.cache, "q|"+key+"|"+strconv.FormatUint(h.version(), 10), func(T) int64 { return 1 << 10 }, get)
+	key := "q|discover|" + siteID + "|" + loc.String() + "|" + strconv.FormatUint(p.version(), 10)
+	return cache.Do(p.cache, key, func(query.Discovery) int64 { return 1 << 10 }, get)
 }
-
-// discovery is the site's data extent, accounts, lists, registers and feeds (one query,
-// query.Queries.Discover), cached under the data version.
-func (h *handler) discovery(ctx context.Context, siteID string, loc *time.Location) (query.Discovery, error) {
-	return remember(h, "discover|"+siteID+"|"+loc.String(), func() (query.Discovery, error) {
-		return h.queries.Discover(ctx, siteID, loc)
-	})
-}
-
-// SessionCookie is the name of the sign-in cookie, for tools that drive the dashboard with a
-// session they made themselves (`rekkevidde bench`).
-const SessionCookie = signin.SessionCookie

@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"context"
@@ -36,10 +36,11 @@ const renderKeyTTL = 2 * time.Minute
 // renderHost is the made-up origin the printed page is loaded from (see internal/pdf).
 const renderHost = "http://rekkevidde.render"
 
-// printer prints the dashboard's pages; one per handler.
-type printer struct {
+// Printer prints the dashboard's pages: the reports' …/pdf, and the quarterly e-mail's
+// attachment (QuarterlyPDF). One per Pages; the server hands it the app (Attach) once it is built.
+type Printer struct {
 	renderer *pdf.Renderer
-	// app is the dashboard itself, set by build once it exists.
+	// app is the dashboard itself, set by Attach once it exists.
 	app *fiber.App
 
 	mu   sync.Mutex
@@ -52,11 +53,11 @@ type renderGrant struct {
 	expires time.Time
 }
 
-func newPrinter(r *pdf.Renderer) *printer {
-	return &printer{renderer: r, keys: map[string]renderGrant{}}
+func newPrinter(r *pdf.Renderer) *Printer {
+	return &Printer{renderer: r, keys: map[string]renderGrant{}}
 }
 
-func (p *printer) issue(name string) string {
+func (p *Printer) issue(name string) string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	key := hex.EncodeToString(b)
@@ -72,13 +73,13 @@ func (p *printer) issue(name string) string {
 	return key
 }
 
-func (p *printer) revoke(key string) {
+func (p *Printer) revoke(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.keys, key)
 }
 
-func (p *printer) grant(key string) (renderGrant, bool) {
+func (p *Printer) grant(key string) (renderGrant, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	g, ok := p.keys[key]
@@ -89,7 +90,7 @@ func (p *printer) grant(key string) (renderGrant, bool) {
 }
 
 // print renders the page at path (with its query) as name would see it, read-only.
-func (p *printer) print(ctx context.Context, path, name string) ([]byte, error) {
+func (p *Printer) print(ctx context.Context, path, name string) ([]byte, error) {
 	if p.app == nil {
 		return nil, errors.New("pdf: the dashboard is not built yet")
 	}
@@ -104,14 +105,17 @@ func (p *printer) print(ctx context.Context, path, name string) ([]byte, error) 
 	return p.renderer.Render(ctx, renderHost+path, fetch)
 }
 
-// renderSession lets the printing browser's requests in as a viewer, by their render key. A
-// request with a key that is not (or no longer) valid is refused outright.
-func (h *handler) renderSession(c *fiber.Ctx) error {
+// Attach gives the printer the app whose pages it prints.
+func (p *Printer) Attach(app *fiber.App) { p.app = app }
+
+// RenderSession is the middleware that lets the printing browser's requests in as a viewer, by
+// their render key. A request with a key that is not (or no longer) valid is refused outright.
+func (p *Printer) RenderSession(c *fiber.Ctx) error {
 	key := c.Get(renderHeader)
 	if key == "" {
 		return c.Next()
 	}
-	g, ok := h.printer.grant(key)
+	g, ok := p.grant(key)
 	if !ok || (c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) {
 		return c.Status(fiber.StatusUnauthorized).SendString("render key refused\n")
 	}
@@ -121,16 +125,16 @@ func (h *handler) renderSession(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// reportPDF answers …/pdf of a report page: the page printed to A4.
-func (h *handler) reportPDF(quarterly bool) fiber.Handler {
+// ReportPDF answers …/pdf of a report page: the page printed to A4.
+func (p *Pages) ReportPDF(quarterly bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		year, quarter, err := reportPeriod(c, quarterly)
 		if err != nil {
 			return err
 		}
-		lang := kit.LangOf(c, h.defaultLang)
-		if err := h.printer.renderer.Available(); err != nil {
-			h.log.WarnContext(c.UserContext(), "report PDF asked for without Chromium", "err", err)
+		lang := kit.LangOf(c, p.defaultLang)
+		if err := p.printer.renderer.Available(); err != nil {
+			p.log.WarnContext(c.UserContext(), "report PDF asked for without Chromium", "err", err)
 			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.pdf_missing"}
 		}
 		q := url.Values{"lang": {string(lang)}}
@@ -141,12 +145,12 @@ func (h *handler) reportPDF(quarterly bool) fiber.Handler {
 		if u := kit.CurrentUser(c); u != nil {
 			name = u.Name
 		}
-		data, err := h.printer.print(c.UserContext(), strings.TrimSuffix(c.Path(), "/pdf")+"?"+q.Encode(), name)
+		data, err := p.printer.print(c.UserContext(), strings.TrimSuffix(c.Path(), "/pdf")+"?"+q.Encode(), name)
 		if err != nil {
-			h.log.ErrorContext(c.UserContext(), "report PDF failed", "path", c.Path(), "err", err)
+			p.log.ErrorContext(c.UserContext(), "report PDF failed", "path", c.Path(), "err", err)
 			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.pdf_failed"}
 		}
-		site, err := h.site(c.Query("site"))
+		site, err := kit.Site(p.cfg, c.Query("site"))
 		if err != nil {
 			return err
 		}
@@ -163,34 +167,25 @@ func (h *handler) reportPDF(quarterly bool) fiber.Handler {
 }
 
 // pdfLink is the report page's "Last ned PDF": the address, or why there is none.
-func (h *handler) pdfLink(lang i18n.Lang, base, query string) (link, note string) {
-	if h.printer.renderer.Available() != nil {
+func (p *Pages) pdfLink(lang i18n.Lang, base, query string) (link, note string) {
+	if p.printer.renderer.Available() != nil {
 		return "", lang.T("report.pdf_missing")
 	}
 	return base + "/pdf" + query, ""
 }
 
-// Printer prints the dashboard's reports to PDF for the rest of the program (the quarterly
-// e-mail). Make it with NewWithPrinter.
-type Printer struct {
-	h *handler
-}
-
-// NewWithPrinter is New that also hands back the app's printer.
-func NewWithPrinter(deps Deps) (*fiber.App, *Printer) {
-	h, app := build(deps)
-	return app, &Printer{h: h}
-}
+// Printer is the pages' printer.
+func (p *Pages) Printer() *Printer { return p.printer }
 
 // Available is nil when reports can be printed (a Chromium was found); otherwise the error says
 // how to provide one.
-func (p *Printer) Available() error { return p.h.printer.renderer.Available() }
+func (p *Printer) Available() error { return p.renderer.Available() }
 
 // QuarterlyPDF prints the quarterly report of the first configured site in lang, as the
 // dashboard's page shows it (the published report where the quarter is published).
 func (p *Printer) QuarterlyPDF(ctx context.Context, year, quarter int, lang i18n.Lang) ([]byte, error) {
 	path := "/rapporter/kvartal/" + report.PeriodName(year, quarter) + "?" + url.Values{"lang": {string(lang)}}.Encode()
-	data, err := p.h.printer.print(ctx, path, "rekkevidde")
+	data, err := p.print(ctx, path, "rekkevidde")
 	if err != nil {
 		return nil, fmt.Errorf("quarterly report PDF: %w", err)
 	}

@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"strconv"
@@ -17,21 +17,21 @@ import (
 // entry form (dashboard/admin/events.go) is linked from topic.actions, above the figures.
 func eventsTopic() *topic {
 	return &topic{path: "/arrangementer", key: "events", file: "arrangementer", figures: []figureDef{
-		{"arrangementer", (*pages).eventsList},
-		{"typer", (*pages).eventsByKind},
-		{"sektorer", (*pages).eventsBySector},
-		{"kvartaler", (*pages).eventsByQuarter},
+		{"arrangementer", (*Pages).eventsList},
+		{"typer", (*Pages).eventsByKind},
+		{"sektorer", (*Pages).eventsBySector},
+		{"kvartaler", (*Pages).eventsByQuarter},
 	}, actions: eventActions}
 }
 
 // attendanceColours are on site and digital, stacked.
 func attendanceColours() []string { return []string{"#D55E00", "#0072B2"} }
 
-func (p *pages) spanEvents(r *request, s days.Span) ([]query.Event, error) {
+func (p *Pages) spanEvents(r *request, s days.Span) ([]query.Event, error) {
 	if r.account == "" {
 		return nil, nil
 	}
-	return p.h.queries.SpanEvents(r.ctx, r.account, s, r.loc)
+	return p.queries.SpanEvents(r.ctx, r.account, s, r.loc)
 }
 
 // attendanceCells are an event's or a sum's registered, on site, digital and total cells.
@@ -64,7 +64,7 @@ func optBar(v *uint32) *float64 {
 }
 
 // eventsList is every event of the span with its attendance, on site and digital stacked.
-func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
+func (p *Pages) eventsList(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("events.list.title"), Intro: l.T("events.list.intro")}
 	events, err := p.spanEvents(r, r.span)
@@ -88,7 +88,7 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 			attendanceCells(l, query.SumEvents(events))...)}
 	}
 	// Editors get a link to each event's form (event_links.go); the CSV (no chart) keeps to figures.
-	if withChart && p.h.canEditEvents(r.c) {
+	if withChart && p.canEditEvents(r.c) {
 		t.Head = append(t.Head, column{Label: l.T("eventform.edit_col")})
 		for i, e := range events {
 			t.Rows[i] = append(t.Rows[i], eventEditCell(r, e))
@@ -105,7 +105,7 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 	f.Notes = append(f.Notes, l.T("events.null_note"))
 	if withChart {
 		spec := chartSpec{lang: l, id: chartIDOf("arrangementer"), title: f.Title, subtitle: spanName(l, r.span),
-			filename: "arrangementer-deltakelse-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			filename: "arrangementer-deltakelse-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 			colours: attendanceColours()}
 		c := spec.newBar(labels)
 		c.SetGlobalOptions(charts.WithXAxisOpts(opts.XAxis{AxisTick: &opts.AxisTick{Show: opts.Bool(false)},
@@ -118,7 +118,7 @@ func (p *pages) eventsList(r *request, withChart bool) (*figure, error) {
 }
 
 // eventsByKind sums the span's events per kind, next to the comparison span's.
-func (p *pages) eventsByKind(r *request, withChart bool) (*figure, error) {
+func (p *Pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("events.kinds.title"), Intro: l.T("events.kinds.intro")}
 	cur, err := p.spanEvents(r, r.span)
@@ -178,7 +178,7 @@ func (p *pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 	}
 	if withChart {
 		spec := chartSpec{lang: l, id: chartIDOf("typer"), named: true, title: f.Title, subtitle: spanName(l, r.span),
-			filename: "arrangementer-typer-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			filename: "arrangementer-typer-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 			colours: []string{colourTotal, "#999999"}}
 		c := spec.newBar(names)
 		c.AddSeries(chartText(l.T("events.attended")+", "+spanName(l, r.span)), barData(attended))
@@ -190,7 +190,7 @@ func (p *pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 
 // eventsBySector is registrants and attendees per sector over the span's events that have a
 // sector breakdown.
-func (p *pages) eventsBySector(r *request, withChart bool) (*figure, error) {
+func (p *Pages) eventsBySector(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("events.sectors.title"), Intro: l.T("events.sectors.intro"), ChartClass: "chart chart-side"}
 	events, err := p.spanEvents(r, r.span)
@@ -223,7 +223,7 @@ func (p *pages) eventsBySector(r *request, withChart bool) (*figure, error) {
 	f.Notes = append(f.Notes, l.T("events.sectors.note", with, len(events)))
 	if withChart {
 		spec := chartSpec{lang: l, id: chartIDOf("sektorer"), named: true, title: f.Title, subtitle: spanName(l, r.span),
-			filename: "arrangementer-sektorer-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			filename: "arrangementer-sektorer-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 			colours: []string{"#999999", colourTotal}}
 		c := spec.newBar(names)
 		c.AddSeries(chartText(l.T("events.registered")), barData(reg))
@@ -235,7 +235,7 @@ func (p *pages) eventsBySector(r *request, withChart bool) (*figure, error) {
 
 // eventsByQuarter is the events of every quarter of the year(s) the span lies in, attendance on
 // site and digital stacked: the resource group's quarterly view.
-func (p *pages) eventsByQuarter(r *request, withChart bool) (*figure, error) {
+func (p *Pages) eventsByQuarter(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	years := days.Span{Kind: days.Custom, From: days.YearSpan(r.span.From.Year()).From, To: days.YearSpan(r.span.To.Year()).End}
 	years.End = years.To
@@ -274,7 +274,7 @@ func (p *pages) eventsByQuarter(r *request, withChart bool) (*figure, error) {
 	}
 	if withChart {
 		spec := chartSpec{lang: l, id: chartIDOf("kvartaler"), title: f.Title,
-			filename: "arrangementer-kvartaler-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			filename: "arrangementer-kvartaler-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 			colours: attendanceColours()}
 		c := spec.newBar(labels)
 		c.AddSeries(chartText(l.T("events.on_site")), barData(onSite), charts.WithBarChartOpts(opts.BarChart{Stack: "attended"}))

@@ -1,13 +1,9 @@
-package dashboard
+package pages
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -24,24 +20,8 @@ const (
 	colourUnique = "#E69F00"
 )
 
-// echartsFile is the vendored ECharts build, relative to static/; go-echarts asks for it by this name.
+// echartsFile is the vendored ECharts build, relative to kit's static/; go-echarts asks for it by this name.
 const echartsFile = "echarts/echarts.min.js"
-
-// site resolves ?site= against the configured sites; empty means the first one.
-func (h *handler) site(id string) (config.Site, error) {
-	if len(h.cfg.Sites) == 0 {
-		return config.Site{}, errors.New("dashboard: " + i18n.EN.T("error.no_sites"))
-	}
-	if id == "" {
-		return h.cfg.Sites[0], nil
-	}
-	for _, s := range h.cfg.Sites {
-		if s.ID == id {
-			return s, nil
-		}
-	}
-	return config.Site{}, kit.BadRequest("error.unknown_site", kit.Clip(id), strings.Join(h.cfg.SiteIDs(), ", "))
-}
 
 // visitorsChart builds the bar chart. It is built anew for every request: go-echarts mutates a
 // chart while rendering it.

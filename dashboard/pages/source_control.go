@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"github.com/gofiber/fiber/v2"
@@ -24,8 +24,8 @@ type sourceControl struct {
 }
 
 // control fills the strip's controls of sv for the signed-in person.
-func (h *handler) control(c *fiber.Ctx, l i18n.Lang, sv *sourceView, f query.Freshness) {
-	sv.Running, sv.RunningText = h.sources.Running(l, f.Source, f.State == query.StateRunning)
+func (p *Pages) control(c *fiber.Ctx, l i18n.Lang, sv *sourceView, f query.Freshness) {
+	sv.Running, sv.RunningText = p.sources.Running(l, f.Source, f.State == query.StateRunning)
 	if sv.Running && sv.State != string(query.StateRunning) {
 		sv.State, sv.StateText = string(query.StateRunning), l.T("state.running")
 	}
@@ -33,7 +33,7 @@ func (h *handler) control(c *fiber.Ctx, l i18n.Lang, sv *sourceView, f query.Fre
 		return
 	}
 	sv.RunsURL, sv.RunsLabel = admin.RunsURL(f.Source), l.T("sources.runs_label", f.Source)
-	if h.sources.CanStart(f.Source) && !sv.Running {
+	if p.sources.CanStart(f.Source) && !sv.Running {
 		sv.StartURL, sv.StartLabel = admin.StartURL(f.Source), l.T("sources.start_label", f.Source)
 	}
 }

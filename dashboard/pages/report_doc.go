@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"context"
@@ -25,7 +25,7 @@ import (
 // the written summary,
 // then the channels in compact sections — each a table against the periods it is compared with and
 // a small chart beside or under it — and ends with the definitions and sources as footnotes.
-// templates/report.html lays it out and style.css's @media print rules size it for A4; the screen
+// kit's templates/report.html lays it out and style.css's @media print rules size it for A4; the screen
 // shows the same sections at its own width. The quarterly review's one table of every KPI is split
 // here into the channels' sections (by the KPI's name, which is stable across languages), so the
 // downloads (CSV, XLSX, JSON), made from report.Tables, keep their one table.
@@ -83,8 +83,8 @@ func quarterName(lang i18n.Lang, period string) string {
 
 // designReport fills the page's masthead and footnotes and, for the quarterly review, splits its
 // KPI table into the channels' sections with their charts.
-func (h *handler) designReport(c *fiber.Ctx, lang i18n.Lang, v report.View, page *reportPage) error {
-	loc := h.location()
+func (p *Pages) designReport(c *fiber.Ctx, lang i18n.Lang, v report.View, page *reportPage) error {
+	loc := p.loc
 	switch d := v.Shown().(type) {
 	case *report.Annual:
 		page.Doc = printDoc{Class: "annual", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.annual"),
@@ -92,7 +92,7 @@ func (h *handler) designReport(c *fiber.Ctx, lang i18n.Lang, v report.View, page
 	case *report.Quarterly:
 		page.Doc = printDoc{Class: "quarterly", Org: lang.T("report.doc.org"), Site: d.Site.Name, Kind: lang.T("report.doc.quarterly"),
 			Made: lang.T("report.doc.made", kit.ShortDate(lang, d.GeneratedAt.In(loc)))}
-		if err := h.quarterlySections(c.UserContext(), lang, v, d, page); err != nil {
+		if err := p.quarterlySections(c.UserContext(), lang, v, d, page); err != nil {
 			return err
 		}
 	}
@@ -115,7 +115,7 @@ func (h *handler) designReport(c *fiber.Ctx, lang i18n.Lang, v report.View, page
 }
 
 // quarterlySections replaces the quarterly review's KPI section by one section per channel.
-func (h *handler) quarterlySections(ctx context.Context, lang i18n.Lang, v report.View, d *report.Quarterly, page *reportPage) error {
+func (p *Pages) quarterlySections(ctx context.Context, lang i18n.Lang, v report.View, d *report.Quarterly, page *reportPage) error {
 	var kpis *reportTable
 	var targets *reportTable
 	for i := range page.Sections {
@@ -168,7 +168,7 @@ func (h *handler) quarterlySections(ctx context.Context, lang i18n.Lang, v repor
 		// Rows today's data adds are told of under the first table.
 		out[0].Notes = append(out[0].Notes, lang.T("report.added_rows", kpis.Added))
 	}
-	breakdown, err := h.quarterEvents(ctx, d)
+	breakdown, err := p.quarterEvents(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (h *handler) quarterlySections(ctx context.Context, lang i18n.Lang, v repor
 	if targets != nil {
 		byID["targets"].Tables = append(byID["targets"].Tables, *targets)
 	}
-	chartsBySection, err := h.quarterlyCharts(lang, d, breakdown)
+	chartsBySection, err := p.quarterlyCharts(lang, d, breakdown)
 	if err != nil {
 		return err
 	}
@@ -233,9 +233,9 @@ type quarterEventTotals struct {
 }
 
 // quarterEvents reads them from the first events register (as the reports' KPIs do).
-func (h *handler) quarterEvents(ctx context.Context, d *report.Quarterly) (quarterEventTotals, error) {
+func (p *Pages) quarterEvents(ctx context.Context, d *report.Quarterly) (quarterEventTotals, error) {
 	out := quarterEventTotals{Periods: []string{d.Period, d.PreviousPeriod, d.YearEarlierPeriod}}
-	disc, err := h.discovery(ctx, d.Site.ID, h.location())
+	disc, err := p.discovery(ctx, d.Site.ID, p.loc)
 	if err != nil {
 		return out, fmt.Errorf("quarterly events: %w", err)
 	}
@@ -254,13 +254,13 @@ func (h *handler) quarterEvents(ctx context.Context, d *report.Quarterly) (quart
 		spans[i] = days.QuarterSpan(y, q)
 	}
 	all := days.Span{Kind: days.Custom, From: spans[2].From, To: spans[0].To, End: spans[0].End}
-	items, err := h.queries.SpanEvents(ctx, disc.EventAccounts[0], all, h.location())
+	items, err := p.queries.SpanEvents(ctx, disc.EventAccounts[0], all, p.loc)
 	if err != nil {
 		return out, fmt.Errorf("quarterly events %s: %w", d.Period, err)
 	}
 	per := make([][]query.Event, len(spans))
 	for _, e := range items {
-		day := e.StartsAt.In(h.location())
+		day := e.StartsAt.In(p.loc)
 		for i, s := range spans {
 			if ymd := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC); !ymd.Before(s.From) && !ymd.After(s.To) {
 				per[i] = append(per[i], e)
@@ -358,8 +358,8 @@ const jsCompact = "%MY_ECHARTS%.setOption({ title: { textStyle: { fontSize: 13 }
 	"%MY_ECHARTS%.__fitBottom = 34; %MY_ECHARTS%.getDom().dispatchEvent(new Event('chartresize'));"
 
 // quarterlyCharts are the review's small charts, by section.
-func (h *handler) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarterEventTotals) (map[string][]*chartView, error) {
-	dir := h.assets.Dir(echartsFile)
+func (p *Pages) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarterEventTotals) (map[string][]*chartView, error) {
+	dir := p.assets.Dir(echartsFile)
 	out := map[string][]*chartView{}
 	// The charts are small: their quarters are written short ("3. kv. 2022"); the labels and the
 	// tables name them in full.

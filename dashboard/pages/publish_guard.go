@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ import (
 // admin can withdraw the publication in force with a reason.
 
 // publishError turns the builder's refusal of an open period into a message for the reader.
-func (h *handler) publishError(err error) error {
+func (p *Pages) publishError(err error) error {
 	var open *report.OpenPeriodError
 	if errors.As(err, &open) {
 		key := "report.publish_open"
@@ -33,13 +33,14 @@ func (h *handler) publishError(err error) error {
 // dayText is the day a period can be published, as both languages write a date in a sentence.
 func dayText(t time.Time) string { return t.Format("02.01.2006") }
 
-func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
+// Withdraw takes the page's report publication back, with the admin's reason.
+func (p *Pages) Withdraw(quarterly bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		year, quarter, err := reportPeriod(c, quarterly)
 		if err != nil {
 			return err
 		}
-		return h.editReport(c, "/trekk-tilbake", "trukket", false, func(b *report.Builder, w report.Inserter, by string) error {
+		return p.editReport(c, "/trekk-tilbake", "trukket", false, func(b *report.Builder, w report.Inserter, by string) error {
 			kind := report.KindAnnual
 			if quarterly {
 				kind = report.KindQuarterly
@@ -53,7 +54,7 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 			case err != nil:
 				return fmt.Errorf("withdraw report: %w", err)
 			}
-			h.log.InfoContext(c.UserContext(), "report publication withdrawn", "report", kind, "period", report.PeriodName(year, quarter), "by", by)
+			p.log.InfoContext(c.UserContext(), "report publication withdrawn", "report", kind, "period", report.PeriodName(year, quarter), "by", by)
 			return nil
 		})
 	}
@@ -62,12 +63,12 @@ func (h *handler) withdrawReport(quarterly bool) fiber.Handler {
 // guardPublishing fills the report page's publishing state: no publish form for an open period
 // (a note says from when), the withdraw form for admins while a publication is in force, and the
 // newest withdrawal while none is.
-func (h *handler) guardPublishing(c *fiber.Ctx, lang i18n.Lang, v report.View, page *reportPage) {
+func (p *Pages) guardPublishing(c *fiber.Ctx, lang i18n.Lang, v report.View, page *reportPage) {
 	year, quarter, err := report.ParsePeriod(v.Period)
 	if err != nil {
 		return
 	}
-	if b, err := h.reportBuilder(c); err == nil {
+	if b, err := p.reportBuilder(c); err == nil {
 		var open *report.OpenPeriodError
 		if errors.As(b.Closed(year, quarter), &open) && page.CanPublish {
 			key := "report.publish_open"
@@ -79,12 +80,12 @@ func (h *handler) guardPublishing(c *fiber.Ctx, lang i18n.Lang, v report.View, p
 		}
 	}
 	u := kit.CurrentUser(c)
-	if v.Publication != nil && u != nil && u.Role.AtLeast(auth.Admin) && h.reportWriter() != nil {
+	if v.Publication != nil && u != nil && u.Role.AtLeast(auth.Admin) && p.reportWriter() != nil {
 		page.WithdrawURL = withdrawURL(c)
 	}
 	if w := v.Withdrawal; w != nil && v.Publication == nil {
-		page.Withdrawn = lang.T("report.withdrawn", kit.DateTime(lang, w.PublishedAt, h.location()),
-			kit.DateTime(lang, w.WithdrawnAt, h.location()), w.WithdrawnBy, w.Reason)
+		page.Withdrawn = lang.T("report.withdrawn", kit.DateTime(lang, w.PublishedAt, p.loc),
+			kit.DateTime(lang, w.WithdrawnAt, p.loc), w.WithdrawnBy, w.Reason)
 	}
 	if c.Query("trukket") == "1" && v.Publication == nil {
 		page.Flash = lang.T("report.withdrawn_ok", v.Period)

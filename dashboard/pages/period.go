@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 )
 
 // The period picker's query parameters. Every page and CSV link takes the same ones, so a period
-// chosen on one page stays chosen when the reader moves to another (see MainNav).
+// chosen on one page stays chosen when the reader moves to another (the server's main navigation keeps PeriodParams).
 //
 //	period   month | quarter | year | custom   (default: the month of the newest figures)
 //	year     YYYY                              (month, quarter, year)
@@ -35,7 +35,7 @@ import (
 //	account  an event register                 (default the first that has events)
 //
 // A bare ?year=2022 (the old quarterly page's address) means period=year.
-func periodParams() []string {
+func PeriodParams() []string {
 	return []string{"period", "year", "quarter", "month", "from", "to", "compare", "site"}
 }
 
@@ -81,18 +81,18 @@ type request struct {
 }
 
 // parseRequest resolves and checks the parameters; a wrong one is a 400 naming the problem.
-func (p *pages) parseRequest(c *fiber.Ctx) (*request, error) {
-	if p.h.queries == nil {
+func (p *Pages) parseRequest(c *fiber.Ctx) (*request, error) {
+	if p.queries == nil {
 		return nil, errors.New("dashboard started without a query layer (Deps.Queries)")
 	}
-	r := &request{c: c, ctx: c.UserContext(), lang: kit.LangOf(c, p.h.defaultLang), loc: p.loc, now: p.now()}
+	r := &request{c: c, ctx: c.UserContext(), lang: kit.LangOf(c, p.defaultLang), loc: p.loc, now: p.now()}
 	r.today = utcDate(r.now.In(r.loc))
-	site, err := p.h.site(c.Query("site"))
+	site, err := kit.Site(p.cfg, c.Query("site"))
 	if err != nil {
 		return nil, err
 	}
 	r.site = site
-	d, err := p.h.discovery(r.ctx, site.ID, r.loc)
+	d, err := p.discovery(r.ctx, site.ID, r.loc)
 	if err != nil {
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
@@ -291,4 +291,18 @@ func (r *request) compareName() string {
 		key = "compare.year_named"
 	}
 	return r.lang.T(key, spanName(r.lang, r.cmp))
+}
+
+// cover tells the request's readers the days its page reads (query.Cover): the span, both
+// comparison spans (the overview's cards show both), the whole months a monthly figure shows and
+// the year of the yearly charts. Every table is then read once for the page, over whole years.
+func (r *request) cover() {
+	from := r.span.From
+	for _, d := range []time.Time{r.cmp.From, r.span.Previous().From, r.span.YearEarlier().From,
+		days.BucketStart(days.Month, r.span.From), days.YearSpan(r.span.To.Year()).From} {
+		if d.Before(from) {
+			from = d
+		}
+	}
+	query.Cover(r.ctx, from, r.span.To)
 }

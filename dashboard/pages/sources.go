@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"fmt"
@@ -28,7 +28,7 @@ func (f *figure) cite(s days.Span, sets ...datasetKeys) {
 
 // citeSources reads the sources every figure of a page cites, in one query
 // (query.Queries.ProvenanceOf, which reads a set cited twice once), and words each figure's notes.
-func (p *pages) citeSources(r *request, figs []*figure) error {
+func (p *Pages) citeSources(r *request, figs []*figure) error {
 	var sets []query.ProvenanceSet
 	for _, f := range figs {
 		sets = append(sets, f.cites...)
@@ -36,7 +36,7 @@ func (p *pages) citeSources(r *request, figs []*figure) error {
 	if len(sets) == 0 {
 		return nil
 	}
-	uses, err := p.h.queries.ProvenanceOf(r.ctx, sets, r.loc)
+	uses, err := p.queries.ProvenanceOf(r.ctx, sets, r.loc)
 	if err != nil {
 		return fmt.Errorf("sources: %w", err)
 	}

@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"fmt"
@@ -311,7 +311,7 @@ const maxMarks = 12
 
 // markedLine draws a figure's line chart: series adds the lines, the request's markers go on over
 // buckets (grain g) and the chart is rendered into f.Chart.
-func (p *pages) markedLine(r *request, f *figure, spec chartSpec, labels []string, g days.Kind, buckets []days.Bucket, series func(c *charts.Line)) error {
+func (p *Pages) markedLine(r *request, f *figure, spec chartSpec, labels []string, g days.Kind, buckets []days.Bucket, series func(c *charts.Line)) error {
 	anns, err := r.annotations(p)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -13,22 +13,22 @@ import (
 func newsletterTopic() *topic {
 	return &topic{path: "/nyhetsbrev", key: "newsletter", file: "nyhetsbrev",
 		markers: []query.AnnotationKind{query.AnnotationManual, query.AnnotationNewsletter}, figures: []figureDef{
-			{"abonnenter", (*pages).newsletterSubscribers},
-			{"utsendelser", (*pages).newsletterCampaigns},
-			{"oppsummering", (*pages).newsletterSummary},
-			{"markeringer", (*pages).annotationsFigure},
+			{"abonnenter", (*Pages).newsletterSubscribers},
+			{"utsendelser", (*Pages).newsletterCampaigns},
+			{"oppsummering", (*Pages).newsletterSummary},
+			{"markeringer", (*Pages).annotationsFigure},
 		}}
 }
 
 // newsletterSubscribers is the list's daily size over the span; missing days stay gaps.
-func (p *pages) newsletterSubscribers(r *request, withChart bool) (*figure, error) {
+func (p *Pages) newsletterSubscribers(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("newsletter.subs.title"), Intro: l.T("newsletter.subs.intro")}
 	if r.list == "" {
 		f.Empty = l.T("newsletter.no_list")
 		return f, nil
 	}
-	snaps, err := p.h.queries.Subscribers(r.ctx, r.list, r.span.From, r.span.To)
+	snaps, err := p.queries.Subscribers(r.ctx, r.list, r.span.From, r.span.To)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func (p *pages) newsletterSubscribers(r *request, withChart bool) (*figure, erro
 		return f, nil
 	}
 	spec := chartSpec{lang: l, id: chartIDOf("abonnenter"), title: f.Title, subtitle: spanName(l, r.span),
-		filename: "nyhetsbrev-abonnenter-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile), level: true}
+		filename: "nyhetsbrev-abonnenter-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile), level: true}
 	return f, p.markedLine(r, f, spec, labels, days.Day, daily, func(c *charts.Line) {
 		c.AddSeries(chartText(l.T("newsletter.subs.subscribers")), lineData(values), lineOpts(len(labels), false)...)
 	})
@@ -81,14 +81,14 @@ const campaignLabelSep = " · "
 
 // newsletterCampaigns is every send of the span with our open and click rates next to the
 // provider's own.
-func (p *pages) newsletterCampaigns(r *request, withChart bool) (*figure, error) {
+func (p *Pages) newsletterCampaigns(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("newsletter.campaigns.title"), Intro: l.T("newsletter.campaigns.intro")}
 	if r.list == "" {
 		f.Empty = l.T("newsletter.no_list")
 		return f, nil
 	}
-	cs, err := p.h.queries.SpanCampaigns(r.ctx, r.list, r.span, r.loc)
+	cs, err := p.queries.SpanCampaigns(r.ctx, r.list, r.span, r.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (p *pages) newsletterCampaigns(r *request, withChart bool) (*figure, error)
 		return f, nil
 	}
 	spec := chartSpec{lang: l, id: chartIDOf("utsendelser"), title: f.Title, subtitle: spanName(l, r.span),
-		filename: "nyhetsbrev-utsendelser-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+		filename: "nyhetsbrev-utsendelser-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 		percent: true, colours: []string{colourTotal, colourTotal, colourUnique, colourUnique}}
 	c := spec.newLine(labels)
 	// The axis shows the date only; the whole category (date · title) is in the tooltip.
@@ -149,18 +149,18 @@ func (p *pages) newsletterCampaigns(r *request, withChart bool) (*figure, error)
 }
 
 // newsletterSummary adds up the span's sends next to the comparison span's.
-func (p *pages) newsletterSummary(r *request, withChart bool) (*figure, error) {
+func (p *Pages) newsletterSummary(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("newsletter.summary.title"), Intro: l.T("newsletter.summary.intro"), ChartClass: "chart chart-side"}
 	if r.list == "" {
 		f.Empty = l.T("newsletter.no_list")
 		return f, nil
 	}
-	cur, err := p.h.queries.SpanCampaigns(r.ctx, r.list, r.span, r.loc)
+	cur, err := p.queries.SpanCampaigns(r.ctx, r.list, r.span, r.loc)
 	if err != nil {
 		return nil, err
 	}
-	prev, err := p.h.queries.SpanCampaigns(r.ctx, r.list, r.cmp, r.loc)
+	prev, err := p.queries.SpanCampaigns(r.ctx, r.list, r.cmp, r.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (p *pages) newsletterSummary(r *request, withChart bool) (*figure, error) {
 	}
 	if withChart {
 		spec := chartSpec{lang: l, id: chartIDOf("oppsummering"), named: true, title: f.Title, subtitle: spanName(l, r.span),
-			filename: "nyhetsbrev-oppsummering-" + spanFileName(r.span), assetsDir: p.h.assets.Dir(echartsFile),
+			filename: "nyhetsbrev-oppsummering-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 			percent: true, colours: []string{colourTotal, "#999999"}}
 		pct := func(x *float64) *float64 {
 			if x == nil {

@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -27,29 +26,23 @@ import (
 
 // reportWriter is where publications are written: the dashboard's store, or nil without one
 // (publishing then answers 503 and the button is hidden).
-func (h *handler) reportWriter() report.Inserter {
-	if h.store == nil {
+func (p *Pages) reportWriter() report.Inserter {
+	if p.store == nil {
 		return nil // an interface holding a nil *store.Store would not compare equal to nil
 	}
-	return h.store
+	return p.store
 }
 
 // reportBuilder is the report builder for the site asked for (?site=, default the first).
-func (h *handler) reportBuilder(c *fiber.Ctx) (*report.Builder, error) {
-	if h.queries == nil {
+func (p *Pages) reportBuilder(c *fiber.Ctx) (*report.Builder, error) {
+	if p.queries == nil {
 		return nil, errors.New("reports: dashboard started without a query layer (Deps.Queries)")
 	}
-	site, err := h.site(c.Query("site"))
+	site, err := kit.Site(p.cfg, c.Query("site"))
 	if err != nil {
 		return nil, err
 	}
-	loc := h.cfg.Location()
-	if loc == nil {
-		if loc, err = time.LoadLocation(h.cfg.Timezone); err != nil {
-			return nil, fmt.Errorf("reports: time zone %q: %w", h.cfg.Timezone, err)
-		}
-	}
-	return report.New(h.queries, report.Options{Site: site, Location: loc, Targets: h.cfg.Targets})
+	return report.New(p.queries, report.Options{Site: site, Location: p.loc, Targets: p.cfg.Targets})
 }
 
 // reportPeriod reads the :year or :period parameter; quarterly says which the route wants.
@@ -67,12 +60,12 @@ func reportPeriod(c *fiber.Ctx, quarterly bool) (year, quarter int, err error) {
 
 // reportView builds the report the request names (annual, or quarterly when quarterly is set),
 // as published where it was, with today's differences.
-func (h *handler) reportView(c *fiber.Ctx, quarterly bool) (report.View, error) {
+func (p *Pages) reportView(c *fiber.Ctx, quarterly bool) (report.View, error) {
 	year, quarter, err := reportPeriod(c, quarterly)
 	if err != nil {
 		return report.View{}, err
 	}
-	b, err := h.reportBuilder(c)
+	b, err := p.reportBuilder(c)
 	if err != nil {
 		return report.View{}, err
 	}
@@ -88,24 +81,23 @@ func (h *handler) reportView(c *fiber.Ctx, quarterly bool) (report.View, error) 
 	return v, nil
 }
 
-// reportPage shows the report; reportDownload sends it as the file the :format asks for.
-func (h *handler) reportPage(quarterly bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		v, err := h.reportView(c, quarterly)
-		if err != nil {
-			return err
-		}
-		return h.sendReportPage(c, v)
-	}
+// ReportPage shows the report; ReportDownload sends it as the file the :format asks for.
+func (p *Pages) ReportPage(quarterly bool) fiber.Handler {
+	return p.withReport(quarterly, p.sendReportPage)
 }
 
-func (h *handler) reportDownload(quarterly bool) fiber.Handler {
+func (p *Pages) ReportDownload(quarterly bool) fiber.Handler {
+	return p.withReport(quarterly, p.sendReportFile)
+}
+
+// withReport answers with send of the report the request names.
+func (p *Pages) withReport(quarterly bool, send func(*fiber.Ctx, report.View) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		v, err := h.reportView(c, quarterly)
+		v, err := p.reportView(c, quarterly)
 		if err != nil {
 			return err
 		}
-		return h.sendReportFile(c, v)
+		return send(c, v)
 	}
 }
 
@@ -119,11 +111,11 @@ type reportJSON struct {
 
 // sendReportFile answers …/csv, …/xlsx or …/json with the shown report's figures; a published
 // report's CSV and XLSX end with the figures that differ today.
-func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
-	lang := kit.LangOf(c, h.defaultLang)
+func (p *Pages) sendReportFile(c *fiber.Ctx, v report.View) error {
+	lang := kit.LangOf(c, p.defaultLang)
 	format := c.Params("format")
 	tables := report.DownloadTables(lang, v)
-	site, err := h.site(c.Query("site"))
+	site, err := kit.Site(p.cfg, c.Query("site"))
 	if err != nil {
 		return err
 	}
@@ -161,56 +153,46 @@ func (h *handler) sendReportFile(c *fiber.Ctx, v report.View) error {
 	return c.Send(buf.Bytes())
 }
 
-func (h *handler) publishAnnualReport(c *fiber.Ctx) error {
-	year, _, err := reportPeriod(c, false)
-	if err != nil {
-		return err
-	}
-	return h.publishReport(c, func(b *report.Builder, w report.Inserter, by string) error {
-		_, _, err := b.PublishAnnual(c.UserContext(), w, year, by)
-		return err
-	})
-}
-
-func (h *handler) publishQuarterlyReport(c *fiber.Ctx) error {
-	year, quarter, err := reportPeriod(c, true)
-	if err != nil {
-		return err
-	}
-	return h.publishReport(c, func(b *report.Builder, w report.Inserter, by string) error {
-		_, _, err := b.PublishQuarterly(c.UserContext(), w, year, quarter, by)
-		return err
-	})
-}
-
-// publishReport freezes the page's report. Publishing a period that is already published needs
-// the confirm box ticked: replacing printed figures is never a slip of the mouse.
-func (h *handler) publishReport(c *fiber.Ctx, publish func(*report.Builder, report.Inserter, string) error) error {
-	return h.editReport(c, "/publiser", "publisert", true, func(b *report.Builder, w report.Inserter, by string) error {
-		if err := publish(b, w, by); err != nil {
-			return h.publishError(err) // publish_guard.go: an open period is refused with a message
+// Publish freezes the page's report (annual, or quarterly when quarterly is set). Publishing a
+// period that is already published needs the confirm box ticked: replacing printed figures is
+// never a slip of the mouse.
+func (p *Pages) Publish(quarterly bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		year, quarter, err := reportPeriod(c, quarterly)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		return p.editReport(c, "/publiser", "publisert", true, func(b *report.Builder, w report.Inserter, by string) error {
+			if quarterly {
+				_, _, err = b.PublishQuarterly(c.UserContext(), w, year, quarter, by)
+			} else {
+				_, _, err = b.PublishAnnual(c.UserContext(), w, year, by)
+			}
+			if err != nil {
+				return p.publishError(err) // publish_guard.go: an open period is refused with a message
+			}
+			return nil
+		})
+	}
 }
 
 // editReport runs edit (a publish or a withdrawal) as the signed-in user, with the report store
 // and the page's builder, then sends the user back to the report page: the path without suffix,
 // with flag=1 and the page's site. With confirm, a period already published needs the confirm
 // box ticked (checked before the builder is made).
-func (h *handler) editReport(c *fiber.Ctx, suffix, flag string, confirm bool, edit func(*report.Builder, report.Inserter, string) error) error {
-	w := h.reportWriter()
+func (p *Pages) editReport(c *fiber.Ctx, suffix, flag string, confirm bool, edit func(*report.Builder, report.Inserter, string) error) error {
+	w := p.reportWriter()
 	if w == nil {
 		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
 	}
 	user := kit.CurrentUser(c)
 	if user == nil {
-		return h.signin.RequireSession(c)
+		return fiber.ErrUnauthorized // the route is behind signin.RequireSession: never without a user
 	}
 	if confirm && c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
 		return kit.BadRequest("report.publish_confirm_needed")
 	}
-	b, err := h.reportBuilder(c)
+	b, err := p.reportBuilder(c)
 	if err != nil {
 		return err
 	}
@@ -224,7 +206,7 @@ func (h *handler) editReport(c *fiber.Ctx, suffix, flag string, confirm bool, ed
 	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
-// reportPage is the data of templates/report.html.
+// reportPage is the data of kit's templates/report.html.
 type reportPage struct {
 	kit.Layout
 	Heading, Intro string
@@ -320,8 +302,8 @@ func reportSectionOf(tableID string) string {
 	return "other"
 }
 
-func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
-	lang := kit.LangOf(c, h.defaultLang)
+func (p *Pages) sendReportPage(c *fiber.Ctx, v report.View) error {
+	lang := kit.LangOf(c, p.defaultLang)
 	page := reportPage{}
 	base := c.Path()
 	var heading string
@@ -335,11 +317,11 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		page.Intro = lang.T("report.quarterly_intro")
 		page.Summary = d.Summary.In(lang)
 	}
-	page.Layout = h.layout(c, lang, heading)
+	page.Layout = p.render.Layout(c, lang, heading)
 	page.Heading = heading
-	if p := v.Publication; p != nil {
+	if pub := v.Publication; pub != nil {
 		page.IsPublished = true
-		page.Published = lang.T("report.published", kit.DateTime(lang, p.PublishedAt, h.location()), p.PublishedBy)
+		page.Published = lang.T("report.published", kit.DateTime(lang, pub.PublishedAt, p.loc), pub.PublishedBy)
 	}
 	if c.Query("publisert") == "1" && v.Publication != nil {
 		page.Flash = lang.T("report.published_ok", v.Period)
@@ -351,12 +333,12 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 	for _, f := range []string{"csv", "xlsx", "json"} {
 		page.Downloads = append(page.Downloads, actionLink{URL: base + "/" + f + query, Label: strings.ToUpper(f)})
 	}
-	page.PDF, page.PDFNote = h.pdfLink(lang, base, query)
-	if u := kit.CurrentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && h.reportWriter() != nil {
+	page.PDF, page.PDFNote = p.pdfLink(lang, base, query)
+	if u := kit.CurrentUser(c); u != nil && u.Role.AtLeast(auth.Editor) && p.reportWriter() != nil {
 		page.CanPublish, page.PublishURL = true, base+"/publiser"+query
 	}
-	h.guardPublishing(c, lang, v, &page)
-	charts, err := h.reportCharts(lang, v.Shown())
+	p.guardPublishing(c, lang, v, &page)
+	charts, err := p.reportCharts(lang, v.Shown())
 	if err != nil {
 		return err
 	}
@@ -395,26 +377,16 @@ func (h *handler) sendReportPage(c *fiber.Ctx, v report.View) error {
 		s := &page.Sections[len(page.Sections)-1]
 		s.Tables = append(s.Tables, rt)
 	}
-	if err := h.designReport(c, lang, v, &page); err != nil {
+	if err := p.designReport(c, lang, v, &page); err != nil {
 		return err
 	}
-	return h.sendPage(c, "report", page)
-}
-
-func (h *handler) location() *time.Location {
-	if loc := h.cfg.Location(); loc != nil {
-		return loc
-	}
-	if loc, err := time.LoadLocation(h.cfg.Timezone); err == nil {
-		return loc
-	}
-	return time.UTC
+	return p.render.Send(c, "report", page)
 }
 
 // reportCharts builds the charts shown above their tables, by table id. They are built from the
 // shown report (the published one when there is one), like the tables.
-func (h *handler) reportCharts(lang i18n.Lang, d report.Document) (map[string]*chartView, error) {
-	dir := h.assets.Dir(echartsFile)
+func (p *Pages) reportCharts(lang i18n.Lang, d report.Document) (map[string]*chartView, error) {
+	dir := p.assets.Dir(echartsFile)
 	out := map[string]*chartView{}
 	add := func(tableID string, c *charts.Bar, id, label string) error {
 		// No animation: a page printed right after loading would catch the bars mid-growth.
@@ -508,27 +480,27 @@ func platformTitle(p string) string {
 	return p
 }
 
-// reportsIndex lists the years and quarters that hold figures, newest first.
+// ReportsIndex lists the years and quarters that hold figures, newest first.
 type reportsIndexPage struct {
 	kit.Layout
 	// Years has a row per year: its annual report and its quarterly reviews.
 	Years kit.ListTable
 }
 
-func (h *handler) reportsIndex(c *fiber.Ctx) error {
-	lang := kit.LangOf(c, h.defaultLang)
-	if h.queries == nil {
+func (p *Pages) ReportsIndex(c *fiber.Ctx) error {
+	lang := kit.LangOf(c, p.defaultLang)
+	if p.queries == nil {
 		return errors.New("reports: dashboard started without a query layer (Deps.Queries)")
 	}
-	site, err := h.site(c.Query("site"))
+	site, err := kit.Site(p.cfg, c.Query("site"))
 	if err != nil {
 		return err
 	}
-	d, err := h.discovery(c.UserContext(), site.ID, h.location())
+	d, err := p.discovery(c.UserContext(), site.ID, p.loc)
 	if err != nil {
 		return fmt.Errorf("reports index: %w", err)
 	}
-	history, err := h.queries.HistoryYears(c.UserContext())
+	history, err := p.queries.HistoryYears(c.UserContext())
 	if err != nil {
 		return fmt.Errorf("reports index: %w", err)
 	}
@@ -543,7 +515,7 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(years)))
-	page := reportsIndexPage{Layout: h.layout(c, lang, lang.T("report.index_title")), Years: kit.ListTable{
+	page := reportsIndexPage{Layout: p.render.Layout(c, lang, lang.T("report.index_title")), Years: kit.ListTable{
 		Caption: lang.T("report.index_title"), Class: "report-index",
 		Head: kit.Heads(lang, "form.year", "report.years", "report.quarters")}}
 	for _, y := range years {
@@ -557,5 +529,5 @@ func (h *handler) reportsIndex(c *fiber.Ctx) error {
 			{Links: quarters},
 		}})
 	}
-	return h.sendPage(c, "reports", page)
+	return p.render.Send(c, "reports", page)
 }

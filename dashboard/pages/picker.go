@@ -1,13 +1,10 @@
-package dashboard
+package pages
 
 import (
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 )
@@ -43,7 +40,7 @@ type option struct {
 	Value, Label string
 }
 
-func (p *pages) picker(r *request, action string, grain bool) pickerView {
+func (p *Pages) picker(r *request, action string, grain bool) pickerView {
 	l := r.lang
 	v := pickerView{
 		Action:    action,
@@ -55,7 +52,7 @@ func (p *pages) picker(r *request, action string, grain bool) pickerView {
 		To:        r.span.End.Format(time.DateOnly),
 		Compare:   r.compare,
 		ShowGrain: grain,
-		Sites:     p.h.cfg.Sites,
+		Sites:     p.cfg.Sites,
 		Site:      r.site.ID,
 		Lists:     r.lists,
 		List:      r.list,
@@ -86,52 +83,4 @@ func (p *pages) picker(r *request, action string, grain bool) pickerView {
 		slices.SortFunc(v.Years, func(a, b int) int { return b - a })
 	}
 	return v
-}
-
-// navPages are the pages of the main navigation: path and catalogue key.
-func navPages() [][2]string {
-	return [][2]string{
-		{"/", "overview.title"},
-		{"/nettsted", "web.title"},
-		{"/sosiale-medier", "social.title"},
-		{"/nyhetsbrev", "newsletter.title"},
-		{"/arrangementer", "events.title"},
-		{"/rapporter", "report.index_title"},
-	}
-}
-
-// mainNav is the navigation shown under the header on every signed-in page (and on error pages),
-// with links that keep the chosen period. It reads the current address from the language links,
-// which every page's layout carries, so no page type needs a field for it; the layout shows it only
-// to a signed-in person.
-func mainNav(l kit.Layout) []kit.NavLink {
-	if len(l.Languages) == 0 {
-		return nil
-	}
-	u, err := url.Parse(l.Languages[0].URL)
-	if err != nil {
-		return nil
-	}
-	current := ""
-	for _, p := range navPages() {
-		if u.Path == p[0] || (p[0] != "/" && strings.HasPrefix(u.Path, p[0]+"/")) {
-			current = p[0]
-		}
-	}
-	// Every signed-in page has the navigation (the admin pages too, with nothing marked current).
-	keep := url.Values{}
-	for _, k := range periodParams() {
-		if v := u.Query().Get(k); v != "" {
-			keep.Set(k, v)
-		}
-	}
-	out := make([]kit.NavLink, 0, len(navPages()))
-	for _, p := range navPages() {
-		link := p[0]
-		if len(keep) > 0 {
-			link += "?" + keep.Encode()
-		}
-		out = append(out, kit.NavLink{URL: link, Label: l.Lang.T(p[1]), Current: p[0] == current})
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package dashboard
+package pages
 
 import (
 	"net/url"
@@ -15,14 +15,14 @@ import (
 // The events page's links to the entry form (dashboard/admin), for editors.
 
 // canEditEvents tells whether the signed-in person may use the entry form.
-func (h *handler) canEditEvents(c *fiber.Ctx) bool {
+func (p *Pages) canEditEvents(c *fiber.Ctx) bool {
 	s := kit.CurrentUser(c)
-	return s != nil && s.Role.AtLeast(auth.Editor) && h.store != nil
+	return s != nil && s.Role.AtLeast(auth.Editor) && p.store != nil
 }
 
 // eventActions are the events page's links above the figures: the entry form, for editors.
-func eventActions(p *pages, r *request) []actionLink {
-	if !p.h.canEditEvents(r.c) {
+func eventActions(p *Pages, r *request) []actionLink {
+	if !p.canEditEvents(r.c) {
 		return nil
 	}
 	target := admin.EventsPath + "/ny"
