@@ -206,7 +206,7 @@ func TestAPIDoesNotTakeSessionCookies(t *testing.T) {
 // TestTheRealAppRoutesTheAPIBeforeSignIn checks routes()' order in the app serve runs: no
 // redirect to the sign-in form, no plain-text 401 from requireSession, but the API's own JSON.
 func TestTheRealAppRoutesTheAPIBeforeSignIn(t *testing.T) {
-	app := New(Deps{Config: testConfig(), Log: quietLog()})
+	app := offlineApp()
 	r := apiGet(t, app, "/api/v1/reports/quarterly/2022-Q1", "", "Accept", "text/html")
 	if msg := apiErrorOf(t, r, 401); !strings.Contains(msg, "bearer") {
 		t.Fatalf("unauthenticated API request on the real app: %q", msg)
@@ -611,7 +611,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 		t.Fatalf("openapi.yaml head: %q %+v", spec.OpenAPI, spec.Info)
 	}
 
-	app := New(Deps{Config: testConfig(), Log: quietLog()})
+	app := offlineApp()
 	param := regexp.MustCompile(`:([A-Za-z_]+)`)
 	registered := map[string]bool{}
 	for _, r := range app.GetRoutes(true) {

@@ -163,7 +163,7 @@ func authApp(t *testing.T, cfg config.Config) *fiber.App {
 var publicRoute = regexp.MustCompile(`^(/healthz|/readyz|/static/.*|/login|/logout|/auth/.*|/api/v1(/.*)?)$`)
 
 func TestEveryPageNeedsASession(t *testing.T) {
-	app := New(Deps{Config: testConfig(), Log: quietLog()})
+	app := offlineApp()
 	anon := newBrowser(t, app)
 	pages := 0
 	for _, r := range app.GetRoutes(true) {

@@ -14,7 +14,7 @@ import (
 // auth_test.go checks the token itself (wrong, another session's, in a header) on a test route.
 func TestEveryFormPostNeedsTheCSRFToken(t *testing.T) {
 	// No database: the check must refuse before anything would need one.
-	app := New(Deps{Config: testConfig(), Log: quietLog()})
+	app := offlineApp()
 	b := newBrowser(t, app)
 	if r := b.signIn("test-admin", testAdminPassword, "/"); r.status != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d", r.status)

@@ -208,9 +208,7 @@ func TestVisitorsPageMarksAMissingUniqueFigure(t *testing.T) {
 }
 
 func TestVisitorsPageRejectsBadParameters(t *testing.T) {
-	st := chtest.Open(t)
-	insertQuarters(t, st, "innomed.no", 2022, report2022)
-	app := newApp(t, st, testConfig())
+	app := report2022App(t)
 
 	cases := map[string]struct {
 		target string
@@ -268,10 +266,21 @@ func TestVisitorsPageEmptyDatabase(t *testing.T) {
 	}
 }
 
-func TestLanguageSwitchIsRemembered(t *testing.T) {
+// offlineHandler and offlineApp are the dashboard without a database, for what must answer before
+// anything needs one (routes, sign-in, CSRF, static files).
+func offlineHandler() *handler { return newHandler(Deps{Config: testConfig(), Log: quietLog()}) }
+
+func offlineApp() *fiber.App { return offlineHandler().app() }
+
+// report2022App is the dashboard over innomed.no's visitors of 2022 as the annual report gives them.
+func report2022App(t *testing.T) *fiber.App {
 	st := chtest.Open(t)
 	insertQuarters(t, st, "innomed.no", 2022, report2022)
-	app := newApp(t, st, testConfig())
+	return newApp(t, st, testConfig())
+}
+
+func TestLanguageSwitchIsRemembered(t *testing.T) {
+	app := report2022App(t)
 
 	r := get(t, app, "/nettsted?lang=en&year=2022")
 	if r.status != http.StatusOK {
@@ -324,9 +333,7 @@ func scriptOf(body string) string {
 }
 
 func TestPageIsSelfContainedAndScriptsCarryTheNonce(t *testing.T) {
-	st := chtest.Open(t)
-	insertQuarters(t, st, "innomed.no", 2022, report2022)
-	app := newApp(t, st, testConfig())
+	app := report2022App(t)
 	r := get(t, app, "/nettsted")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d", r.status)
@@ -447,7 +454,7 @@ func TestReadyzAgainstClickHouse(t *testing.T) {
 }
 
 func TestNotFoundAndMissingQueryLayer(t *testing.T) {
-	app := New(Deps{Config: testConfig(), Log: quietLog()})
+	app := offlineApp()
 	r := get(t, app, "/nope")
 	if r.status != http.StatusNotFound || !strings.Contains(r.body, "Fant ikke siden") || r.header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("GET /nope: %d, X-Frame-Options %q\n%s", r.status, r.header.Get("X-Frame-Options"), r.body)

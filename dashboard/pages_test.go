@@ -95,7 +95,7 @@ func TestEveryPageAndCSVAnswersOnTheDemo(t *testing.T) {
 	_, _, fetch := demoApp(t)
 	// The overview, the topic pages and every table's CSV, each registered with the app.
 	addrs, csvs := []string{"/"}, []string{pages.OverviewCSVPath}
-	for _, tp := range newHandler(Deps{Config: testConfig(), Log: quietLog()}).pages.Topics() {
+	for _, tp := range offlineHandler().pages.Topics() {
 		if strings.HasSuffix(tp.Path, ".csv") {
 			csvs = append(csvs, tp.Path)
 		} else {
@@ -106,7 +106,7 @@ func TestEveryPageAndCSVAnswersOnTheDemo(t *testing.T) {
 		t.Errorf("pages %q, want %q", addrs, want)
 	}
 	registered := map[string]bool{}
-	for _, rt := range New(Deps{Config: testConfig(), Log: quietLog()}).GetRoutes(true) {
+	for _, rt := range offlineApp().GetRoutes(true) {
 		if rt.Method == http.MethodGet {
 			registered[rt.Path] = true
 		}

@@ -15,7 +15,7 @@ import (
 // TestEveryRouteIsInTheTable checks that the app registers exactly the routes table: no route
 // added beside it, none of its rows lost.
 func TestEveryRouteIsInTheTable(t *testing.T) {
-	h := newHandler(Deps{Config: testConfig(), Log: quietLog()})
+	h := offlineHandler()
 	app := h.app()
 	table := h.routeTable(api.New(h.apiDeps(nil, 1)))
 	covers := func(r route, method, path string) bool {
@@ -50,7 +50,7 @@ func TestEveryRouteIsInTheTable(t *testing.T) {
 // refuses a stranger, an editor's route a viewer, an admin's route an editor, an API route a
 // request without a token; and each lets in the least role the table names.
 func TestEveryRouteRefusesWhoTheTableKeepsOut(t *testing.T) {
-	h := newHandler(Deps{Config: testConfig(), Log: quietLog()})
+	h := offlineHandler()
 	app := h.app()
 	param := regexp.MustCompile(`:[^/]+|\*`)
 	ask := func(r route, role auth.Role) response {

@@ -12,7 +12,7 @@ import (
 )
 
 func TestStaticFiles(t *testing.T) {
-	app := New(Deps{Config: testConfig(), Log: quietLog()})
+	app := offlineApp()
 	a, err := kit.LoadAssets()
 	if err != nil {
 		t.Fatal(err)

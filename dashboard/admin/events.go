@@ -488,7 +488,6 @@ func (f *Events) refused(c *fiber.Ctx, v *eventFormView, err error) error {
 // and falls back to the English reason rather than hide it.
 func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 	r := fe.Reason
-	has := func(s string) bool { return strings.Contains(r, s) }
 	value := map[string]string{events.FieldDate: v.Date, events.FieldEndDate: v.EndDate,
 		events.FieldStartTime: v.StartTime, events.FieldEndTime: v.EndTime, events.FieldRegistered: v.Registered,
 		events.FieldAttendedOnSite: v.OnSite, events.FieldAttendedDigital: v.Digital}[fe.Field]
@@ -500,46 +499,36 @@ func fieldMessage(l i18n.Lang, fe events.FieldError, v eventFormValues) string {
 		return sectorMessage(l, fe)
 	}
 	value = kit.Clip(strings.TrimSpace(value))
-	switch fe.Field {
-	case events.FieldTitle:
+	// A field's reasons by their wording, the first that matches wins ("" matches any);
+	// withValue messages name the typed value.
+	dates, times := []string{events.FieldDate, events.FieldEndDate}, []string{events.FieldStartTime, events.FieldEndTime}
+	counts := []string{events.FieldRegistered, events.FieldAttendedOnSite, events.FieldAttendedDigital}
+	for _, m := range []struct {
+		fields       []string
+		wording, key string
+		withValue    bool
+	}{
+		{[]string{events.FieldTitle}, "required", "eventform.err.title_required", false},
+		{[]string{events.FieldTitle}, "longer than", "eventform.err.title_long", false},
+		{[]string{events.FieldTitle}, "control", "eventform.err.title_control", false},
+		{[]string{events.FieldKind}, "", "eventform.err.kind", false},
+		{dates, "required", "eventform.err.date_required", false},
+		{dates, "mistyped", "eventform.err.year", true},
+		{dates, "", "eventform.err.date", true},
+		{times, "required when end_date", "eventform.err.end_time_required", false},
+		{times, "must end after", "eventform.err.end_before_start", false},
+		{times, "not a time of day", "eventform.err.time", true},
+		{counts, "webinar", "eventform.err.webinar_on_site", false},
+		{counts, "negative", "eventform.err.negative", false},
+		{counts, "too large", "eventform.err.too_large", true},
+		{counts, "", "eventform.err.count", true},
+	} {
 		switch {
-		case has("required"):
-			return l.T("eventform.err.title_required")
-		case has("longer than"):
-			return l.T("eventform.err.title_long")
-		case has("control"):
-			return l.T("eventform.err.title_control")
-		}
-	case events.FieldKind:
-		return l.T("eventform.err.kind")
-	case events.FieldDate, events.FieldEndDate:
-		switch {
-		case has("required"):
-			return l.T("eventform.err.date_required")
-		case has("mistyped"):
-			return l.T("eventform.err.year", value)
+		case !slices.Contains(m.fields, fe.Field) || !strings.Contains(r, m.wording):
+		case m.withValue:
+			return l.T(m.key, value)
 		default:
-			return l.T("eventform.err.date", value)
-		}
-	case events.FieldStartTime, events.FieldEndTime:
-		switch {
-		case has("required when end_date"):
-			return l.T("eventform.err.end_time_required")
-		case has("must end after"):
-			return l.T("eventform.err.end_before_start")
-		case has("not a time of day"):
-			return l.T("eventform.err.time", value)
-		}
-	case events.FieldRegistered, events.FieldAttendedOnSite, events.FieldAttendedDigital:
-		switch {
-		case has("webinar"):
-			return l.T("eventform.err.webinar_on_site")
-		case has("negative"):
-			return l.T("eventform.err.negative")
-		case has("too large"):
-			return l.T("eventform.err.too_large", value)
-		default:
-			return l.T("eventform.err.count", value)
+			return l.T(m.key)
 		}
 	}
 	return l.T("eventform.err.other", r)

@@ -48,25 +48,29 @@ func apiRange(c *fiber.Ctx) (days.Span, error) {
 	return span, nil
 }
 
-// apiScope is what a list endpoint reads after its parameters are checked: the site's discovered
-// scope (its newsletter list, feeds) and the answer's format.
-func (a *API) apiScope(c *fiber.Ctx) (query.KPIScope, string, error) {
+// listRequest is what a list endpoint (what, in errors) reads: the range, the answer's format
+// and the site's discovered scope (its newsletter list, feeds).
+func (a *API) listRequest(c *fiber.Ctx, what string) (days.Span, query.KPIScope, string, error) {
+	span, err := apiRange(c)
+	if err != nil {
+		return days.Span{}, query.KPIScope{}, "", err
+	}
 	format, err := parseFormat(c)
 	if err != nil {
-		return query.KPIScope{}, "", err
+		return days.Span{}, query.KPIScope{}, "", err
 	}
 	if a.Queries == nil {
-		return query.KPIScope{}, "", apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
+		return days.Span{}, query.KPIScope{}, "", apiErrorf(fiber.StatusServiceUnavailable, "the API is not available: no database")
 	}
 	site, err := a.Site(c.Query("site"))
 	if err != nil {
-		return query.KPIScope{}, "", err
+		return days.Span{}, query.KPIScope{}, "", err
 	}
 	scope, err := a.Queries.DefaultKPIScope(c.UserContext(), site.ID, a.location())
 	if err != nil {
-		return query.KPIScope{}, "", err
+		return days.Span{}, query.KPIScope{}, "", fmt.Errorf("api %s: %w", what, err)
 	}
-	return scope, format, nil
+	return span, scope, format, nil
 }
 
 // CampaignsJSON is the answer of /api/v1/newsletter/campaigns.
@@ -101,13 +105,9 @@ type campaignJSON struct {
 // Campaigns answers each send of the site's newsletter list in the range with its open and click
 // rate by our definition (unique / delivered) beside the provider's own.
 func (a *API) Campaigns(c *fiber.Ctx) error {
-	span, err := apiRange(c)
+	span, scope, format, err := a.listRequest(c, "campaigns")
 	if err != nil {
 		return err
-	}
-	scope, format, err := a.apiScope(c)
-	if err != nil {
-		return fmt.Errorf("api campaigns: %w", err)
 	}
 	out := CampaignsJSON{Site: scope.SiteID, List: scope.ListID, From: dateOf(span.From), To: dateOf(span.To), Campaigns: []campaignJSON{}}
 	if scope.ListID != "" {
@@ -165,13 +165,9 @@ type monthCountJSON struct {
 
 // Publications answers each feed's items per month of the range, with its undated items apart.
 func (a *API) Publications(c *fiber.Ctx) error {
-	span, err := apiRange(c)
+	span, scope, format, err := a.listRequest(c, "publications")
 	if err != nil {
 		return err
-	}
-	scope, format, err := a.apiScope(c)
-	if err != nil {
-		return fmt.Errorf("api publications: %w", err)
 	}
 	out := PublicationsJSON{Site: scope.SiteID, From: dateOf(span.From), To: dateOf(span.To), Feeds: []FeedCountsJSON{}}
 	if len(scope.Feeds) > 0 {

@@ -199,24 +199,23 @@ func (s chartSpec) newBar(labels []string) *charts.Bar {
 // lineData turns optional values into points; a nil value is ECharts' empty value, so the line
 // breaks there: gaps are shown, never bridged (connectNulls is false on every line).
 func lineData(values []*float64) []opts.LineData {
-	out := make([]opts.LineData, len(values))
-	for i, v := range values {
-		if v == nil {
-			out[i] = opts.LineData{Value: missing}
-		} else {
-			out[i] = opts.LineData{Value: *v}
-		}
-	}
-	return out
+	return chartData(values, func(v any) opts.LineData { return opts.LineData{Value: v} })
 }
 
+// barData is lineData for bars: a nil value is an empty bar.
 func barData(values []*float64) []opts.BarData {
-	out := make([]opts.BarData, len(values))
+	return chartData(values, func(v any) opts.BarData { return opts.BarData{Value: v} })
+}
+
+// chartData turns optional values into go-echarts data items made by item; nil is ECharts' empty
+// value.
+func chartData[T any](values []*float64, item func(v any) T) []T {
+	out := make([]T, len(values))
 	for i, v := range values {
 		if v == nil {
-			out[i] = opts.BarData{Value: missing}
+			out[i] = item(missing)
 		} else {
-			out[i] = opts.BarData{Value: *v}
+			out[i] = item(*v)
 		}
 	}
 	return out

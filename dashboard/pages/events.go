@@ -34,6 +34,20 @@ func (p *Pages) spanEvents(r *request, s days.Span) ([]query.Event, error) {
 	return p.queries.SpanEvents(r.ctx, r.account, s, r.loc)
 }
 
+// citedEvents reads the register's events in each of spans (spanEvents) for figure f, which
+// cites dataset d over the first span.
+func (p *Pages) citedEvents(r *request, f *figure, d query.Dataset, spans ...days.Span) ([][]query.Event, error) {
+	out := make([][]query.Event, len(spans))
+	for i, s := range spans {
+		var err error
+		if out[i], err = p.spanEvents(r, s); err != nil {
+			return nil, err
+		}
+	}
+	f.cite(spans[0], datasetKeys{d, []string{r.account}})
+	return out, nil
+}
+
 // attendanceCells are an event's or a sum's registered, on site, digital and total cells.
 func attendanceCells(l i18n.Lang, t query.EventTotals) []cell {
 	opt := func(v uint64, with int, why string) cell {
@@ -67,11 +81,11 @@ func optBar(v *uint32) *float64 {
 func (p *Pages) eventsList(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("events.list.title"), Intro: l.T("events.list.intro")}
-	events, err := p.spanEvents(r, r.span)
+	got, err := p.citedEvents(r, f, query.DatasetEvents, r.span)
 	if err != nil {
 		return nil, err
 	}
-	f.cite(r.span, datasetKeys{query.DatasetEvents, []string{r.account}})
+	events := got[0]
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: append([]column{{Label: l.T("table.date")},
 		{Label: l.T("events.kind")}, {Label: l.T("events.event")}}, attendanceHead(l)...)}
 	labels := make([]string, len(events))
@@ -121,15 +135,11 @@ func (p *Pages) eventsList(r *request, withChart bool) (*figure, error) {
 func (p *Pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("events.kinds.title"), Intro: l.T("events.kinds.intro")}
-	cur, err := p.spanEvents(r, r.span)
+	got, err := p.citedEvents(r, f, query.DatasetEvents, r.span, r.cmp)
 	if err != nil {
 		return nil, err
 	}
-	prev, err := p.spanEvents(r, r.cmp)
-	if err != nil {
-		return nil, err
-	}
-	f.cite(r.span, datasetKeys{query.DatasetEvents, []string{r.account}})
+	cur, prev := got[0], got[1]
 	cmpLabel := spanName(l, r.cmp)
 	prevBy := map[string]query.KindEvents{}
 	for _, k := range query.SumByKind(prev, figures.EventKinds()) {
@@ -193,11 +203,11 @@ func (p *Pages) eventsByKind(r *request, withChart bool) (*figure, error) {
 func (p *Pages) eventsBySector(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("events.sectors.title"), Intro: l.T("events.sectors.intro"), ChartClass: "chart chart-side"}
-	events, err := p.spanEvents(r, r.span)
+	got, err := p.citedEvents(r, f, query.DatasetSectors, r.span)
 	if err != nil {
 		return nil, err
 	}
-	f.cite(r.span, datasetKeys{query.DatasetSectors, []string{r.account}})
+	events := got[0]
 	with := 0
 	for _, e := range events {
 		if len(e.Sectors) > 0 {
@@ -244,11 +254,11 @@ func (p *Pages) eventsByQuarter(r *request, withChart bool) (*figure, error) {
 		title = l.T("events.quarters.title", strconv.Itoa(r.span.From.Year())+"–"+strconv.Itoa(r.span.To.Year()))
 	}
 	f := &figure{Title: title, Intro: l.T("events.quarters.intro")}
-	events, err := p.spanEvents(r, years)
+	got, err := p.citedEvents(r, f, query.DatasetEvents, years)
 	if err != nil {
 		return nil, err
 	}
-	f.cite(years, datasetKeys{query.DatasetEvents, []string{r.account}})
+	events := got[0]
 	quarters := query.EventsByQuarter(events, years.From, years.To, r.loc)
 	t := &table{Caption: f.Title, Head: append([]column{{Label: l.T("quarter.heading")}, {Label: l.T("events.events"), Num: true}}, attendanceHead(l)...)}
 	labels := make([]string, len(quarters))

@@ -84,15 +84,11 @@ const campaignLabelSep = " · "
 func (p *Pages) newsletterCampaigns(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("newsletter.campaigns.title"), Intro: l.T("newsletter.campaigns.intro")}
-	if r.list == "" {
-		f.Empty = l.T("newsletter.no_list")
-		return f, nil
+	sends, err := p.listCampaigns(r, f, r.span)
+	if err != nil || sends == nil {
+		return f, err
 	}
-	cs, err := p.queries.SpanCampaigns(r.ctx, r.list, r.span, r.loc)
-	if err != nil {
-		return nil, err
-	}
-	f.cite(r.span, datasetKeys{query.DatasetCampaigns, []string{r.list}})
+	cs := sends[0]
 	why := l.T("newsletter.rate_missing")
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{
 		{Label: l.T("table.date")}, {Label: l.T("newsletter.campaign")},
@@ -109,20 +105,14 @@ func (p *Pages) newsletterCampaigns(r *request, withChart bool) (*figure, error)
 	for i := range series {
 		series[i] = make([]*float64, len(cs))
 	}
-	pct := func(x *float64) *float64 {
-		if x == nil {
-			return nil
-		}
-		return fptr(*x * 100)
-	}
 	for i, c := range cs {
 		day := utcDate(c.SendTime.In(r.loc))
 		labels[i] = kit.ShortDate(l, day) + campaignLabelSep + c.Title
 		t.Rows = append(t.Rows, []cell{dateCell(l, day), textCell(c.Title), countCell(l, c.Delivered), countCell(l, c.UniqueOpens),
 			pctCell(l, c.OpenRate(), 1, why), pctCell(l, c.ProviderOpenRate, 1, why), countCell(l, c.UniqueClicks),
 			pctCell(l, c.ClickRate(), 1, why), pctCell(l, c.ProviderClickRate, 1, why)})
-		series[0][i], series[1][i] = pct(c.OpenRate()), pct(c.ProviderOpenRate)
-		series[2][i], series[3][i] = pct(c.ClickRate()), pct(c.ProviderClickRate)
+		series[0][i], series[1][i] = percentOf(c.OpenRate()), percentOf(c.ProviderOpenRate)
+		series[2][i], series[3][i] = percentOf(c.ClickRate()), percentOf(c.ProviderClickRate)
 	}
 	f.Table, f.Collapsed = t, len(t.Rows) > 14
 	if len(cs) == 0 {
@@ -148,24 +138,34 @@ func (p *Pages) newsletterCampaigns(r *request, withChart bool) (*figure, error)
 	return f, err
 }
 
+// listCampaigns reads the chosen list's sends in each of spans, for figure f, which it cites.
+// Without a list it says so on f and gives nil.
+func (p *Pages) listCampaigns(r *request, f *figure, spans ...days.Span) ([][]query.Campaign, error) {
+	if r.list == "" {
+		f.Empty = r.lang.T("newsletter.no_list")
+		return nil, nil
+	}
+	out := make([][]query.Campaign, len(spans))
+	for i, s := range spans {
+		cs, err := p.queries.SpanCampaigns(r.ctx, r.list, s, r.loc)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = cs
+	}
+	f.cite(r.span, datasetKeys{query.DatasetCampaigns, []string{r.list}})
+	return out, nil
+}
+
 // newsletterSummary adds up the span's sends next to the comparison span's.
 func (p *Pages) newsletterSummary(r *request, withChart bool) (*figure, error) {
 	l := r.lang
 	f := &figure{Title: l.T("newsletter.summary.title"), Intro: l.T("newsletter.summary.intro"), ChartClass: "chart chart-side"}
-	if r.list == "" {
-		f.Empty = l.T("newsletter.no_list")
-		return f, nil
+	sends, err := p.listCampaigns(r, f, r.span, r.cmp)
+	if err != nil || sends == nil {
+		return f, err
 	}
-	cur, err := p.queries.SpanCampaigns(r.ctx, r.list, r.span, r.loc)
-	if err != nil {
-		return nil, err
-	}
-	prev, err := p.queries.SpanCampaigns(r.ctx, r.list, r.cmp, r.loc)
-	if err != nil {
-		return nil, err
-	}
-	f.cite(r.span, datasetKeys{query.DatasetCampaigns, []string{r.list}})
-	a, b := query.SumCampaigns(cur), query.SumCampaigns(prev)
+	a, b := query.SumCampaigns(sends[0]), query.SumCampaigns(sends[1])
 	cmpLabel := spanName(l, r.cmp)
 	t := &table{Caption: f.Title + " – " + spanName(l, r.span), Head: []column{{Label: l.T("table.figure")},
 		{Label: spanName(l, r.span), Num: true}, {Label: cmpLabel, Num: true}}}

@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
-
 	"github.com/innomed/rekkevidde/internal/auth"
 	"github.com/innomed/rekkevidde/internal/cache"
 	"github.com/innomed/rekkevidde/internal/query"

@@ -154,11 +154,7 @@ func (p *Pages) ReportPDF(quarterly bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		kind := report.KindAnnual
-		if quarterly {
-			kind = report.KindQuarterly
-		}
-		file := report.FileName(lang, report.View{Kind: kind, Period: report.PeriodName(year, quarter)}, site.ID, "pdf")
+		file := report.FileName(lang, report.View{Kind: reportKind(quarterly), Period: report.PeriodName(year, quarter)}, site.ID, "pdf")
 		c.Set(fiber.HeaderContentType, "application/pdf")
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+file+`"`)
 		c.Set(fiber.HeaderCacheControl, "no-store")

@@ -35,29 +35,20 @@ func dayText(t time.Time) string { return t.Format("02.01.2006") }
 
 // Withdraw takes the page's report publication back, with the admin's reason.
 func (p *Pages) Withdraw(quarterly bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		year, quarter, err := reportPeriod(c, quarterly)
-		if err != nil {
-			return err
+	return p.editReport(quarterly, "/trekk-tilbake", "trukket", false, func(c *fiber.Ctx, e reportEdit) error {
+		period := report.PeriodName(e.year, e.quarter)
+		_, err := e.b.Withdraw(c.UserContext(), e.w, e.kind, e.year, e.quarter, e.by, c.FormValue("reason"))
+		switch {
+		case errors.Is(err, report.ErrBadReason):
+			return kit.BadRequest("report.withdraw_reason_needed", report.MaxReason)
+		case errors.Is(err, report.ErrNotPublished):
+			return &kit.UserError{Status: fiber.StatusConflict, Key: "report.withdraw_nothing", Args: []any{period}}
+		case err != nil:
+			return fmt.Errorf("withdraw report: %w", err)
 		}
-		return p.editReport(c, "/trekk-tilbake", "trukket", false, func(b *report.Builder, w report.Inserter, by string) error {
-			kind := report.KindAnnual
-			if quarterly {
-				kind = report.KindQuarterly
-			}
-			_, err := b.Withdraw(c.UserContext(), w, kind, year, quarter, by, c.FormValue("reason"))
-			switch {
-			case errors.Is(err, report.ErrBadReason):
-				return kit.BadRequest("report.withdraw_reason_needed", report.MaxReason)
-			case errors.Is(err, report.ErrNotPublished):
-				return &kit.UserError{Status: fiber.StatusConflict, Key: "report.withdraw_nothing", Args: []any{report.PeriodName(year, quarter)}}
-			case err != nil:
-				return fmt.Errorf("withdraw report: %w", err)
-			}
-			p.log.InfoContext(c.UserContext(), "report publication withdrawn", "report", kind, "period", report.PeriodName(year, quarter), "by", by)
-			return nil
-		})
-	}
+		p.log.InfoContext(c.UserContext(), "report publication withdrawn", "report", e.kind, "period", period, "by", e.by)
+		return nil
+	})
 }
 
 // guardPublishing fills the report page's publishing state: no publish form for an open period

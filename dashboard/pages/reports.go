@@ -45,6 +45,14 @@ func (p *Pages) reportBuilder(c *fiber.Ctx) (*report.Builder, error) {
 	return report.New(p.queries, report.Options{Site: site, Location: p.loc, Targets: p.cfg.Targets})
 }
 
+// reportKind is the report a route is about: annual, or quarterly when quarterly is set.
+func reportKind(quarterly bool) string {
+	if quarterly {
+		return report.KindQuarterly
+	}
+	return report.KindAnnual
+}
+
 // reportPeriod reads the :year or :period parameter; quarterly says which the route wants.
 func reportPeriod(c *fiber.Ctx, quarterly bool) (year, quarter int, err error) {
 	raw := c.Params("year")
@@ -157,53 +165,64 @@ func (p *Pages) sendReportFile(c *fiber.Ctx, v report.View) error {
 // period that is already published needs the confirm box ticked: replacing printed figures is
 // never a slip of the mouse.
 func (p *Pages) Publish(quarterly bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		year, quarter, err := reportPeriod(c, quarterly)
-		if err != nil {
-			return err
+	return p.editReport(quarterly, "/publiser", "publisert", true, func(c *fiber.Ctx, e reportEdit) error {
+		var err error
+		if quarterly {
+			_, _, err = e.b.PublishQuarterly(c.UserContext(), e.w, e.year, e.quarter, e.by)
+		} else {
+			_, _, err = e.b.PublishAnnual(c.UserContext(), e.w, e.year, e.by)
 		}
-		return p.editReport(c, "/publiser", "publisert", true, func(b *report.Builder, w report.Inserter, by string) error {
-			if quarterly {
-				_, _, err = b.PublishQuarterly(c.UserContext(), w, year, quarter, by)
-			} else {
-				_, _, err = b.PublishAnnual(c.UserContext(), w, year, by)
-			}
-			if err != nil {
-				return p.publishError(err) // publish_guard.go: an open period is refused with a message
-			}
-			return nil
-		})
-	}
+		if err != nil {
+			return p.publishError(err) // publish_guard.go: an open period is refused with a message
+		}
+		return nil
+	})
 }
 
-// editReport runs edit (a publish or a withdrawal) as the signed-in user, with the report store
-// and the page's builder, then sends the user back to the report page: the path without suffix,
-// with flag=1 and the page's site. With confirm, a period already published needs the confirm
-// box ticked (checked before the builder is made).
-func (p *Pages) editReport(c *fiber.Ctx, suffix, flag string, confirm bool, edit func(*report.Builder, report.Inserter, string) error) error {
-	w := p.reportWriter()
-	if w == nil {
-		return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
+// reportEdit is what a publish or a withdrawal acts on: the route's report, its builder, the
+// report store and who does it.
+type reportEdit struct {
+	kind          string
+	year, quarter int
+	b             *report.Builder
+	w             report.Inserter
+	by            string
+}
+
+// editReport answers a publish or a withdrawal of the report the route names (annual, or
+// quarterly): it runs edit as the signed-in user, then sends the user back to the report page:
+// the path without suffix, with flag=1 and the page's site. With confirm, a period already
+// published needs the confirm box ticked (checked before the builder is made).
+func (p *Pages) editReport(quarterly bool, suffix, flag string, confirm bool, edit func(*fiber.Ctx, reportEdit) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e := reportEdit{kind: reportKind(quarterly)}
+		var err error
+		if e.year, e.quarter, err = reportPeriod(c, quarterly); err != nil {
+			return err
+		}
+		if e.w = p.reportWriter(); e.w == nil {
+			return &kit.UserError{Status: fiber.StatusServiceUnavailable, Key: "report.no_store"}
+		}
+		user := kit.CurrentUser(c)
+		if user == nil {
+			return fiber.ErrUnauthorized // the route is behind signin.RequireSession: never without a user
+		}
+		e.by = user.Name
+		if confirm && c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
+			return kit.BadRequest("report.publish_confirm_needed")
+		}
+		if e.b, err = p.reportBuilder(c); err != nil {
+			return err
+		}
+		if err := edit(c, e); err != nil {
+			return err
+		}
+		back := strings.TrimSuffix(c.Path(), suffix) + "?" + flag + "=1"
+		if site := c.Query("site"); site != "" {
+			back += "&site=" + site
+		}
+		return c.Redirect(back, fiber.StatusSeeOther)
 	}
-	user := kit.CurrentUser(c)
-	if user == nil {
-		return fiber.ErrUnauthorized // the route is behind signin.RequireSession: never without a user
-	}
-	if confirm && c.FormValue("replace") != "1" && c.FormValue("published") == "1" {
-		return kit.BadRequest("report.publish_confirm_needed")
-	}
-	b, err := p.reportBuilder(c)
-	if err != nil {
-		return err
-	}
-	if err := edit(b, w, user.Name); err != nil {
-		return err
-	}
-	back := strings.TrimSuffix(c.Path(), suffix) + "?" + flag + "=1"
-	if site := c.Query("site"); site != "" {
-		back += "&site=" + site
-	}
-	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
 // reportPage is the data of kit's templates/report.html.
@@ -418,36 +437,34 @@ func (p *Pages) reportCharts(lang i18n.Lang, d report.Document) (map[string]*cha
 		if err := add("visitors", bar, spec.id, lang.T("report.chart.visitors", r.Year)); err != nil {
 			return nil, err
 		}
-		if len(r.Channels) > 0 {
-			var names []string
-			var cur, prev []*float64
-			for _, s := range r.Channels {
-				names = append(names, shareLabel(lang, "report.channel.", s.Key))
-				cur, prev = append(cur, percentOf(s.Current.Value)), append(prev, percentOf(s.Previous.Value))
+		// This year beside last year, a pair of bars per name; none when there are no names.
+		years := func(key string, spec chartSpec, names []string, cur, prev []*float64, curOpts ...charts.SeriesOpts) error {
+			if len(names) == 0 {
+				return nil
 			}
-			spec := chartSpec{lang: lang, id: "report_channels", title: lang.T("report.table.channels", r.Year),
-				filename: "kanaler-" + y, assetsDir: dir, percent: true, named: true}
 			bar := spec.newBar(names)
-			bar.AddSeries(chartText(y), barData(cur)).AddSeries(chartText(strconv.Itoa(r.Year-1)), barData(prev))
-			if err := add("channels", bar, spec.id, lang.T("report.chart.channels", r.Year)); err != nil {
-				return nil, err
-			}
+			bar.AddSeries(chartText(y), barData(cur), curOpts...).AddSeries(chartText(strconv.Itoa(r.Year-1)), barData(prev))
+			return add(key, bar, spec.id, lang.T("report.chart."+key, r.Year))
 		}
-		if len(r.Social) > 0 {
-			var names []string
-			var cur, prev []*float64
-			for _, p := range r.Social {
-				names = append(names, platformTitle(p.Platform))
-				cur, prev = append(cur, p.Followers.Current.Value), append(prev, p.Followers.Previous.Value)
-			}
-			spec := chartSpec{lang: lang, id: "report_social", title: lang.T("report.social.followers"),
-				filename: "folgere-" + y, assetsDir: dir}
-			bar := spec.newBar(names)
-			bar.AddSeries(chartText(y), barData(cur), charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top", Formatter: jsLabelFormatter(lang)})).
-				AddSeries(chartText(strconv.Itoa(r.Year-1)), barData(prev))
-			if err := add("social", bar, spec.id, lang.T("report.chart.social", r.Year)); err != nil {
-				return nil, err
-			}
+		var names []string
+		var cur, prev []*float64
+		for _, s := range r.Channels {
+			names = append(names, shareLabel(lang, "report.channel.", s.Key))
+			cur, prev = append(cur, percentOf(s.Current.Value)), append(prev, percentOf(s.Previous.Value))
+		}
+		if err := years("channels", chartSpec{lang: lang, id: "report_channels", title: lang.T("report.table.channels", r.Year),
+			filename: "kanaler-" + y, assetsDir: dir, percent: true, named: true}, names, cur, prev); err != nil {
+			return nil, err
+		}
+		names, cur, prev = nil, nil, nil
+		for _, p := range r.Social {
+			names = append(names, platformTitle(p.Platform))
+			cur, prev = append(cur, p.Followers.Current.Value), append(prev, p.Followers.Previous.Value)
+		}
+		if err := years("social", chartSpec{lang: lang, id: "report_social", title: lang.T("report.social.followers"),
+			filename: "folgere-" + y, assetsDir: dir}, names, cur, prev,
+			charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top", Formatter: jsLabelFormatter(lang)})); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -80,19 +80,9 @@ func (p *Pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		byDay := map[string]uint64{}
-		for _, s := range snaps {
-			byDay[s.Date.Format("2006-01-02")] = s.Followers
-		}
-		series[ai] = make([]*float64, len(daily))
-		missingDays := 0
-		for i, d := range daily {
-			if v, ok := byDay[d.Start.Format("2006-01-02")]; ok {
-				series[ai][i] = fptr(float64(v))
-			} else {
-				missingDays++
-			}
-		}
+		var n int
+		series[ai], n = onBuckets(daily, time.DateOnly, snaps, func(s query.FollowerSnapshot) (time.Time, uint64) { return s.Date, s.Followers })
+		missingDays := len(daily) - n
 		total += len(snaps)
 		if len(snaps) > 0 && missingDays > 0 {
 			f.Notes = append(f.Notes, l.T("social.followers.gaps", accountName(l, a, r.social), missingDays))
@@ -126,6 +116,23 @@ func (p *Pages) socialFollowers(r *request, withChart bool) (*figure, error) {
 			c.AddSeries(chartText(accountName(l, a, r.social)), lineData(series[ai]), lineOpts(len(labels), false)...)
 		}
 	})
+}
+
+// onBuckets places each row's value on its bucket (the one whose start formats with layout as the
+// row's time does) and leaves the others nil: a gap, never filled in. n is how many got a value.
+func onBuckets[T any](buckets []days.Bucket, layout string, rows []T, value func(T) (time.Time, uint64)) (series []*float64, n int) {
+	by := make(map[string]uint64, len(rows))
+	for _, row := range rows {
+		at, v := value(row)
+		by[at.Format(layout)] = v
+	}
+	series = make([]*float64, len(buckets))
+	for i, b := range buckets {
+		if v, ok := by[b.Start.Format(layout)]; ok {
+			series[i], n = fptr(float64(v)), n+1
+		}
+	}
+	return series, n
 }
 
 // monthsOf is the whole months the span touches.
@@ -184,19 +191,10 @@ func (p *Pages) socialNewFollowers(r *request, withChart bool) (*figure, error) 
 		t.Rows = append(t.Rows, row)
 	}
 	f.Table = t
-	var err error
-	f.cite(monthsOf(r.span), datasetKeys{query.DatasetFollowers, socialKeys(r.social)})
 	if !r.span.From.Equal(months[0].Start) || !r.span.To.Equal(months[len(months)-1].End) {
 		f.Notes = append(f.Notes, l.T("social.whole_months"))
 	}
-	if !found {
-		f.Empty = l.T("social.empty", spanName(l, r.span))
-		return f, nil
-	}
-	if withChart {
-		f.Chart, err = p.monthlyAccountBars(r, f.Title, "nye-folgere", labels, series)
-	}
-	return f, err
+	return p.monthlyAccountBars(r, f, query.DatasetFollowers, found, withChart, "nye-folgere", labels, series)
 }
 
 // socialGrowth is every account's growth over the span ("Vekst"), next to the comparison span's.
@@ -280,17 +278,9 @@ func (p *Pages) socialReach(r *request, withChart bool) (*figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		byMonth := map[string]uint64{}
-		for _, row := range rows {
-			byMonth[row.Start.Format("2006-01")] = row.Reach
-		}
-		series[ai] = make([]*float64, len(months))
-		for i, m := range months {
-			if v, ok := byMonth[m.Start.Format("2006-01")]; ok {
-				series[ai][i] = fptr(float64(v))
-				found = true
-			}
-		}
+		var n int
+		series[ai], n = onBuckets(months, "2006-01", rows, func(row query.Reach) (time.Time, uint64) { return row.Start, row.Reach })
+		found = found || n > 0
 		if cal, ok := r.span.Calendar(); ok && cal.Kind != days.Month {
 			rows, err := p.queries.ReachBetween(r.ctx, a.Platform, a.AccountID, cal.Kind, cal.From, cal.From)
 			if err != nil {
@@ -325,16 +315,7 @@ func (p *Pages) socialReach(r *request, withChart bool) (*figure, error) {
 	}
 	f.Table = t
 	f.Notes = append(f.Notes, l.T("social.reach.not_additive"))
-	var err error
-	f.cite(monthsOf(r.span), datasetKeys{query.DatasetReach, socialKeys(r.social)})
-	if !found {
-		f.Empty = l.T("social.empty", spanName(l, r.span))
-		return f, nil
-	}
-	if withChart {
-		f.Chart, err = p.monthlyAccountBars(r, f.Title, "rekkevidde", labels, series)
-	}
-	return f, err
+	return p.monthlyAccountBars(r, f, query.DatasetReach, found, withChart, "rekkevidde", labels, series)
 }
 
 func anyValue(values []*float64) bool {
@@ -346,16 +327,27 @@ func anyValue(values []*float64) bool {
 	return false
 }
 
-// monthlyAccountBars draws one bar series per social account over the months (new followers,
-// reach); slug names the chart and its PNG file.
-func (p *Pages) monthlyAccountBars(r *request, title, slug string, labels []string, series [][]*float64) (*chartView, error) {
+// monthlyAccountBars finishes a figure of every account's monthly values (new followers, reach):
+// f cites dataset d over the whole months and is empty when nothing was found (found); otherwise,
+// withChart, it gets one bar series per account. slug names the chart and its PNG file.
+func (p *Pages) monthlyAccountBars(r *request, f *figure, d query.Dataset, found, withChart bool, slug string, labels []string, series [][]*float64) (*figure, error) {
 	l := r.lang
-	spec := chartSpec{lang: l, id: chartIDOf(slug), title: title, subtitle: spanName(l, r.span),
+	f.cite(monthsOf(r.span), datasetKeys{d, socialKeys(r.social)})
+	if !found {
+		f.Empty = l.T("social.empty", spanName(l, r.span))
+		return f, nil
+	}
+	if !withChart {
+		return f, nil
+	}
+	spec := chartSpec{lang: l, id: chartIDOf(slug), title: f.Title, subtitle: spanName(l, r.span),
 		filename: "sosiale-medier-" + slug + "-" + spanFileName(r.span), assetsDir: p.assets.Dir(echartsFile),
 		colours: accountColours(r.social)}
 	c := spec.newBar(labels)
 	for ai, a := range r.social {
 		c.AddSeries(chartText(accountName(l, a, r.social)), barData(series[ai]))
 	}
-	return p.renderFigureChart(c, spec.id, l.T("chart.label_table", title))
+	var err error
+	f.Chart, err = p.renderFigureChart(c, spec.id, l.T("chart.label_table", f.Title))
+	return f, err
 }
