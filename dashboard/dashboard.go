@@ -1,7 +1,8 @@
-// Package dashboard is Rekkevidde's web front: server-rendered pages (html/template) with go-echarts
-// charts, ECharts and CSS served from the binary itself, and the health endpoints. One file per page
-// or endpoint; every route is a row of the routes table (routes.go) and every error leaves through
-// handleError.
+// Package dashboard is Rekkevidde's web front: the server. It builds the parts — the figures'
+// pages and reports (dashboard/pages), the read API (dashboard/api), sign-in (dashboard/signin),
+// the editors' and admins' pages (dashboard/admin) — over the shared rendering (internal/kit),
+// and registers every route from one routes table (routes.go) behind the middleware its access
+// calls for. It keeps the menus, the health endpoints and the one error exit (handleError).
 package dashboard
 
 import (

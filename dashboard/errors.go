@@ -38,17 +38,14 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.log.DebugContext(c.UserContext(), "request rejected", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
 
-	page := kit.ErrorPage{Layout: h.render.Layout(c, lang, heading), Status: status, Heading: heading, Message: message}
-	body, renderErr := h.render.Views.Render("error", page)
-	c.Status(status)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	if renderErr != nil {
+	if renderErr := h.render.SendError(c, lang, status, heading, message); renderErr != nil {
 		h.log.ErrorContext(c.UserContext(), "render error page", "err", renderErr)
+		c.Status(status)
+		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 		return c.SendString(heading + ": " + message)
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(body)
+	return nil
 }
 
 // logPanic records a recovered panic with its stack; the recover middleware then hands the panic

@@ -135,7 +135,7 @@ func TestReportDownloadsAndPrintCSS(t *testing.T) {
 	if css.status != 200 {
 		t.Fatalf("stylesheet: %d", css.status)
 	}
-	print := css.body[strings.Index(css.body, "reports (dashboard/reports.go"):]
+	print := css.body[strings.Index(css.body, "reports (dashboard/pages/reports.go"):]
 	for _, want := range []string{"@page { size: A4", "@media print", ".site-header", "form", ".chart, .chart-side, .report-chart .chart { width: 180mm", "break-inside: avoid"} {
 		if !strings.Contains(print, want) {
 			t.Errorf("print CSS lacks %q", want)

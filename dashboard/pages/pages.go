@@ -1,3 +1,9 @@
+// Package pages is the dashboard's figures: the overview, the topic pages (web, social media,
+// newsletter, events) with a CSV of every table, and the reports (page, CSV, XLSX, JSON, PDF,
+// publishing). The server (package dashboard) builds it with New and lists its handlers in its
+// routes table; pages imports none of the server. Reports live here rather than in a package of
+// their own because they draw with the same chart kit, tables, formats, period discovery and page
+// cache as the pages.
 package pages
 
 import (

@@ -85,7 +85,7 @@ var catalogue = map[Lang]map[string]string{
 		"error.no_sites":      "Ingen nettsteder er satt opp (sites i konfigurasjonen).",
 		"error.back":          "Til forsiden",
 
-		// Reports (internal/report, dashboard/reports.go, templates/report*.html).
+		// Reports (internal/report, dashboard/pages/reports.go, kit templates/report*.html).
 		"report.nav":                                  "Rapporter",
 		"report.index_title":                          "Rapporter",
 		"report.section.web":                          "Nettsiden",
@@ -269,7 +269,7 @@ var catalogue = map[Lang]map[string]string{
 		"report.kpi.events.count":                     "Arrangementer",
 		"report.kpi.events.attendance":                "Deltakere på arrangementer",
 		"report.kpi.publications.count":               "Publiseringer på nettsiden",
-		// --- the designed report document (issue 12; branch print, dashboard/report_doc.go) ---
+		// --- the designed report document (issue 12; branch print, dashboard/pages/report_doc.go) ---
 		"report.doc.org":                    "InnoMed",
 		"report.doc.annual":                 "Rekkevidde – årsrapport, kommunikasjon",
 		"report.doc.quarterly":              "Rekkevidde – kvartalsrapport",
@@ -321,7 +321,7 @@ var catalogue = map[Lang]map[string]string{
 		"role.admin":               "administrator",
 
 		// Dashboard pages: overview, /nettsted, /sosiale-medier, /nyhetsbrev, /arrangementer
-		// (dashboard/overview.go, web.go, social.go, newsletter.go, events.go, templates/dashboard.html).
+		// (dashboard/pages: overview.go, web.go, social.go, newsletter.go, events.go; kit templates/dashboard.html).
 		"nav.main":         "Sider",
 		"overview.title":   "Oversikt",
 		"overview.intro":   "Nøkkeltallene for perioden, med endring mot forrige periode og samme periode i fjor. Tallene står også i tabellen nederst.",
@@ -899,7 +899,7 @@ var catalogue = map[Lang]map[string]string{
 		"error.no_sites":      "No websites are configured (sites in the configuration).",
 		"error.back":          "Back to the front page",
 
-		// Reports (internal/report, dashboard/reports.go, templates/report*.html).
+		// Reports (internal/report, dashboard/pages/reports.go, kit templates/report*.html).
 		"report.nav":                                  "Reports",
 		"report.index_title":                          "Reports",
 		"report.section.web":                          "The website",
@@ -1083,7 +1083,7 @@ var catalogue = map[Lang]map[string]string{
 		"report.kpi.events.count":                     "Events",
 		"report.kpi.events.attendance":                "Event attendance",
 		"report.kpi.publications.count":               "Publications on the website",
-		// --- the designed report document (issue 12; branch print, dashboard/report_doc.go) ---
+		// --- the designed report document (issue 12; branch print, dashboard/pages/report_doc.go) ---
 		"report.doc.org":                    "InnoMed",
 		"report.doc.annual":                 "Reach – annual report, communication",
 		"report.doc.quarterly":              "Reach – quarterly report",
@@ -1135,7 +1135,7 @@ var catalogue = map[Lang]map[string]string{
 		"role.admin":               "admin",
 
 		// Dashboard pages: overview, /nettsted, /sosiale-medier, /nyhetsbrev, /arrangementer
-		// (dashboard/overview.go, web.go, social.go, newsletter.go, events.go, templates/dashboard.html).
+		// (dashboard/pages: overview.go, web.go, social.go, newsletter.go, events.go; kit templates/dashboard.html).
 		"nav.main":         "Pages",
 		"overview.title":   "Overview",
 		"overview.intro":   "The period's key figures, with the change against the previous period and the same period last year. The figures are also in the table at the bottom.",

@@ -1,8 +1,10 @@
 // Package kit is the plumbing the dashboard's parts share (the server in package dashboard, the
-// read API in dashboard/api): the embedded templates and static files and their rendering through
-// the one layout (views.go, assets.go), what the middleware learns about a request (request.go),
-// errors a user can fix, echoing request values safely, the configured time zone. It imports none
-// of the parts, so every part can import it, and the layout stays shared without cycles.
+// pages and reports in dashboard/pages, the read API, sign-in and the admin pages): the embedded
+// templates and static files and their rendering through the one layout (views.go, assets.go,
+// render.go), what the middleware learns about a request (request.go), errors a user can fix,
+// echoing request values safely, the configured sites and time zone, the scheduler's interface.
+// It imports none of the parts, so every part can import it, and the layout stays shared without
+// cycles.
 package kit
 
 import (

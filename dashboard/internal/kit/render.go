@@ -42,8 +42,13 @@ type ErrorPage struct {
 // Refuse answers with the error page, a heading and a message of our choosing.
 func (r *Renderer) Refuse(c *fiber.Ctx, status int, headingKey, msgKey string, args ...any) error {
 	lang := LangOf(c, r.Lang)
-	heading := lang.T(headingKey)
-	page := ErrorPage{Layout: r.Layout(c, lang, heading), Status: status, Heading: heading, Message: lang.T(msgKey, args...)}
+	return r.SendError(c, lang, status, lang.T(headingKey), lang.T(msgKey, args...))
+}
+
+// SendError answers with the error page (templates/error.html) in lang; an error means the page
+// could not be rendered and nothing was sent.
+func (r *Renderer) SendError(c *fiber.Ctx, lang i18n.Lang, status int, heading, message string) error {
+	page := ErrorPage{Layout: r.Layout(c, lang, heading), Status: status, Heading: heading, Message: message}
 	body, err := r.Views.Render("error", page)
 	if err != nil {
 		return err

@@ -62,7 +62,7 @@
         toScreen();
       }
     };
-    // Loaded in print media already (the PDF renderer, dashboard/pdf.go): dress for paper now.
+    // Loaded in print media already (the PDF renderer, dashboard/pages/pdf.go): dress for paper now.
     if (mq.matches) {
       each(function (chart) {
         paper(chart, true);
