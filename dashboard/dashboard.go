@@ -164,7 +164,7 @@ func newHandler(deps Deps) *handler {
 	h.sources = admin.NewSources(h.adminDeps())
 	// A target naming an unknown KPI stops the start: serve calls pages.ValidateTargets first to
 	// report it as a configuration error; this is the backstop.
-	h.pages, err = pages.New(pages.Deps{Queries: deps.Queries, Config: deps.Config, Log: log, Lang: lang,
+	h.pages, err = pages.New(pages.Deps{Queries: deps.Queries, Config: deps.Config, Log: log,
 		Render: h.render, Assets: assets, Store: deps.Store, Sources: h.sources, Collections: deps.Collections,
 		Cache: deps.Cache, DataVersion: deps.DataVersion, PDF: renderer})
 	if err != nil {

@@ -33,9 +33,7 @@ type Deps struct {
 	Queries *query.Queries
 	Config  config.Config
 	Log     *slog.Logger
-	// Lang is the configured language, for requests before the language middleware has run.
-	Lang i18n.Lang
-	// Render lays every page out with the server's menus.
+	// Render lays every page out with the server's menus; its Lang is the configured language.
 	Render *kit.Renderer
 	Assets *kit.Assets
 	// Store is where reports are published; nil answers 503 there.
@@ -80,7 +78,7 @@ func New(d Deps) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{queries: d.Queries, cfg: d.Config, log: d.Log, defaultLang: d.Lang, render: d.Render,
+	p := &Pages{queries: d.Queries, cfg: d.Config, log: d.Log, defaultLang: d.Render.Lang, render: d.Render,
 		assets: d.Assets, store: d.Store, sources: d.Sources, collections: d.Collections, cache: d.Cache,
 		version: d.DataVersion, printer: newPrinter(d.PDF), loc: kit.Zone(d.Config), now: time.Now, targets: targets}
 	p.topics = []*topic{webTopic(), socialTopic(), newsletterTopic(), eventsTopic()}

@@ -26,9 +26,16 @@ func (r *Renderer) Layout(c *fiber.Ctx, lang i18n.Lang, title string) Layout {
 	return l
 }
 
-// Send renders page with data as an HTML response.
+// Send renders page with data as an HTML response. Pages carry a per-request nonce and live
+// figures, so browsers never cache them.
 func (r *Renderer) Send(c *fiber.Ctx, page string, data any) error {
-	return r.Views.Send(c, page, data)
+	body, err := r.Views.Render(page, data)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(body)
 }
 
 // ErrorPage is the data of templates/error.html.
@@ -51,7 +58,7 @@ func (r *Renderer) SendError(c *fiber.Ctx, lang i18n.Lang, status int, heading, 
 	page := ErrorPage{Layout: r.Layout(c, lang, heading), Status: status, Heading: heading, Message: message}
 	body, err := r.Views.Render("error", page)
 	if err != nil {
-		return err
+		return err // before the status is set, so the caller can still answer otherwise
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)

@@ -131,15 +131,3 @@ func NewLayout(c *fiber.Ctx, lang i18n.Lang, title string, ph Placeholders) Layo
 	}
 	return l
 }
-
-// Send renders page with data as an HTML response. Pages carry a per-request nonce and live
-// figures, so browsers never cache them.
-func (v *Views) Send(c *fiber.Ctx, page string, data any) error {
-	body, err := v.Render(page, data)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(body)
-}
