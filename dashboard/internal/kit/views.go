@@ -20,9 +20,6 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// Templates are the embedded templates/*.html, for tests that read them.
-func Templates() fs.FS { return templateFS }
-
 // Views are the parsed pages, each a clone of the layout with its own "title" and "content".
 type Views struct {
 	pages map[string]*template.Template

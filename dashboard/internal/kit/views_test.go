@@ -11,13 +11,13 @@ import (
 // Every key a template translates must exist in every language, or the page shows the bare key.
 func TestTemplateKeysAreInTheCatalogue(t *testing.T) {
 	key := regexp.MustCompile(`\{\{-?\s*t\s+\$?\.Lang\s+"([^"]+)"`)
-	files, err := fs.Glob(Templates(), "templates/*.html")
+	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("templates: %v %v", files, err)
 	}
 	seen := 0
 	for _, name := range files {
-		src, err := fs.ReadFile(Templates(), name)
+		src, err := fs.ReadFile(templateFS, name)
 		if err != nil {
 			t.Fatal(err)
 		}
