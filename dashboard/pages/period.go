@@ -21,7 +21,8 @@ import (
 )
 
 // The period picker's query parameters. Every page and CSV link takes the same ones, so a period
-// chosen on one page stays chosen when the reader moves to another (the server's main navigation keeps PeriodParams).
+// chosen on one page stays chosen when the reader moves to another (the server's main navigation
+// keeps PeriodParams).
 //
 //	period   month | quarter | year | custom   (default: the month of the newest figures)
 //	year     YYYY                              (month, quarter, year)
