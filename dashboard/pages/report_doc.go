@@ -405,7 +405,7 @@ func (p *Pages) quarterlyCharts(lang i18n.Lang, d *report.Quarterly, e quarterEv
 			if k == nil {
 				continue
 			}
-			names = append(names, platformTitle(platform))
+			names = append(names, kit.KeyName(lang, "platform", platform))
 			for i, v := range quarterValues(k) {
 				series[i] = append(series[i], v)
 			}

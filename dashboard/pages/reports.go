@@ -458,7 +458,7 @@ func (p *Pages) reportCharts(lang i18n.Lang, d report.Document) (map[string]*cha
 		}
 		names, cur, prev = nil, nil, nil
 		for _, p := range r.Social {
-			names = append(names, platformTitle(p.Platform))
+			names = append(names, kit.KeyName(lang, "platform", p.Platform))
 			cur, prev = append(cur, p.Followers.Current.Value), append(prev, p.Followers.Previous.Value)
 		}
 		if err := years("social", chartSpec{lang: lang, id: "report_social", title: lang.T("report.social.followers"),
@@ -483,18 +483,6 @@ func shareLabel(lang i18n.Lang, prefix, key string) string {
 		return lang.T(prefix + key)
 	}
 	return key
-}
-
-func platformTitle(p string) string {
-	switch p {
-	case "facebook":
-		return "Facebook"
-	case "linkedin":
-		return "LinkedIn"
-	case "instagram":
-		return "Instagram"
-	}
-	return p
 }
 
 // ReportsIndex lists the years and quarters that hold figures, newest first.
