@@ -280,9 +280,9 @@ func overviewAgrees(t *testing.T, r response, kpis map[string]report.KPI) {
 		}
 	}
 	checked, partial := 0, 0
-	for _, card := range overviewCards() {
-		m := metrics.MustLookup(card.kpi)
-		c, ok := cards[kpiName(nb, card.kpi)]
+	for _, kpi := range overviewCardKPIs() {
+		m := metrics.MustLookup(kpi)
+		c, ok := cards[kpiTitle(nb, kpi)]
 		if !ok {
 			t.Errorf("overview: no card for %s", m.Name)
 			continue
@@ -301,7 +301,7 @@ func overviewAgrees(t *testing.T, r response, kpis map[string]report.KPI) {
 		}
 		for col, start := range map[int]string{0: "2024-01-01", 1: "2023-10-01", 3: "2023-01-01"} {
 			want := reportFigures(k)[start]
-			got, ok := table[cellRef{"kpis", kpiName(nb, m.Name), col}]
+			got, ok := table[cellRef{"kpis", kpiTitle(nb, m.Name), col}]
 			if !ok {
 				t.Errorf("overview table: no cell for %s, column %d", m.Name, col)
 				continue
@@ -316,7 +316,7 @@ func overviewAgrees(t *testing.T, r response, kpis map[string]report.KPI) {
 			checked++
 		}
 		if m.Name == metrics.WebUniqueVisitors {
-			if got := table[cellRef{"kpis", kpiName(nb, m.Name), 0}]; got.missing != running {
+			if got := table[cellRef{"kpis", kpiTitle(nb, m.Name), 0}]; got.missing != running {
 				t.Errorf("table %s of the running quarter: missing %q, want %q", m.Name, got.missing, running)
 			}
 		}
@@ -792,20 +792,27 @@ func TestOverviewShowsTheCatalogueDefinitions(t *testing.T) {
 				cards[title] = c
 			}
 		}
-		// The overview's cards, as the product shows them.
-		for _, kpi := range []metrics.Name{metrics.WebVisits, metrics.WebUniqueVisitors, metrics.FollowersFacebook,
-			metrics.FollowersInstagram, metrics.FollowersLinkedIn, metrics.NewsletterSubscribers,
-			metrics.NewsletterLastClickRate, metrics.EventsHeld, metrics.Publications} {
+		for _, kpi := range overviewCardKPIs() {
 			m := metrics.MustLookup(kpi)
 			want := `<details class="card-def"><summary>` + l.T("overview.definition") + `</summary><p>` + m.Definition.In(l) + `</p></details>`
-			if c, ok := cards[l.T("kpi."+string(kpi))]; !ok || !strings.Contains(c, want) {
+			if c, ok := cards[kpiTitle(l, kpi)]; !ok || !strings.Contains(c, want) {
 				t.Errorf("%s: the card of %s (found %v) lacks its definition %q", l, m.Name, ok, want)
 			}
 		}
 		for _, m := range metrics.OverviewKPIs() {
-			if !strings.Contains(body, "<p>"+l.T("kpi."+string(m.Name))+": "+m.Definition.In(l)+"</p>") {
+			if !strings.Contains(body, "<p>"+kpiTitle(l, m.Name)+": "+m.Definition.In(l)+"</p>") {
 				t.Errorf("%s: the KPI table's notes lack the definition of %s", l, m.Name)
 			}
 		}
 	}
 }
+
+// overviewCardKPIs are the overview's cards, as the product shows them.
+func overviewCardKPIs() []metrics.Name {
+	return []metrics.Name{metrics.WebVisits, metrics.WebUniqueVisitors, metrics.FollowersFacebook,
+		metrics.FollowersInstagram, metrics.FollowersLinkedIn, metrics.NewsletterSubscribers,
+		metrics.NewsletterLastClickRate, metrics.EventsHeld, metrics.Publications}
+}
+
+// kpiTitle is a figure's name as the pages write it.
+func kpiTitle(l i18n.Lang, k metrics.Name) string { return l.T("kpi." + string(k)) }
