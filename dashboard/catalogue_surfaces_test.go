@@ -229,29 +229,19 @@ func overviewAgrees(t *testing.T, r response, kpis map[string]report.KPI) {
 		case n.Data == "section" && attr(n, "id") == "nokkeltall":
 			inTable = true
 		case n.Data == "tr" && inTable:
-			header, col := "", 0
-			for c := n.FirstChild; c != nil; c = c.NextSibling {
-				if c.Type != html.ElementNode {
-					continue
-				}
-				switch {
-				case c.Data == "th" && attr(c, "scope") == "row":
-					header = strings.TrimSpace(textOf(c))
-				case c.Data == "td" && header != "":
-					sc := shown{text: strings.TrimSpace(textOf(c)), partial: strings.Contains(" "+attr(c, "class")+" ", " partial ")}
-					sc.mark = strings.Contains(sc.text, "("+nb.T("report.marker_partial")+")")
-					if strings.Contains(attr(c, "class"), "missing") {
-						sc.text = "–"
-						for x := c.FirstChild; x != nil; x = x.NextSibling {
-							if x.Type == html.ElementNode && attr(x, "class") == "visually-hidden" {
-								sc.missing = textOf(x)
-							}
+			rowCells(n, func(header string, col int, c *html.Node) {
+				sc := shown{text: strings.TrimSpace(textOf(c)), partial: hasClass(c, "partial")}
+				sc.mark = strings.Contains(sc.text, "("+nb.T("report.marker_partial")+")")
+				if hasClass(c, "missing") {
+					sc.text = "–"
+					for x := c.FirstChild; x != nil; x = x.NextSibling {
+						if x.Type == html.ElementNode && attr(x, "class") == "visually-hidden" {
+							sc.missing = textOf(x)
 						}
 					}
-					table[cellRef{"kpis", header, col}] = sc
-					col++
 				}
-			}
+				table[cellRef{"kpis", header, col}] = sc
+			})
 			return
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -625,28 +615,18 @@ func htmlCells(t *testing.T, body string) surfaceCells {
 			}
 		}
 		if n.Type == html.ElementNode && n.Data == "tr" && table != "" {
-			header, col := "", 0
-			for c := n.FirstChild; c != nil; c = c.NextSibling {
-				if c.Type != html.ElementNode {
-					continue
-				}
-				switch {
-				case c.Data == "th" && attr(c, "scope") == "row":
-					header = strings.TrimSpace(textOf(c))
-				case c.Data == "td" && header != "":
-					own := ""
-					for x := c.FirstChild; x != nil; x = x.NextSibling {
-						switch {
-						case x.Type == html.TextNode:
-							own += x.Data
-						case x.Type == html.ElementNode && attr(x, "class") == "long":
-							own += textOf(x) // a change in points, long on screen ("short" is for print)
-						}
+			rowCells(n, func(header string, col int, c *html.Node) {
+				own := ""
+				for x := c.FirstChild; x != nil; x = x.NextSibling {
+					switch {
+					case x.Type == html.TextNode:
+						own += x.Data
+					case x.Type == html.ElementNode && attr(x, "class") == "long":
+						own += textOf(x) // a change in points, long on screen ("short" is for print)
 					}
-					out[cellRef{table, header, col}] = shownCell{text: strings.TrimSpace(own), partial: strings.Contains(" "+attr(c, "class")+" ", " partial ")}
-					col++
 				}
-			}
+				out[cellRef{table, header, col}] = shownCell{text: strings.TrimSpace(own), partial: hasClass(c, "partial")}
+			})
 			return
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -655,6 +635,29 @@ func htmlCells(t *testing.T, body string) surfaceCells {
 	}
 	walk(doc, "")
 	return out
+}
+
+// rowCells calls cell for each <td> of a table row after its <th scope="row"> header, numbering
+// them from 0.
+func rowCells(tr *html.Node, cell func(header string, col int, td *html.Node)) {
+	header, col := "", 0
+	for c := tr.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		switch {
+		case c.Data == "th" && attr(c, "scope") == "row":
+			header = strings.TrimSpace(textOf(c))
+		case c.Data == "td" && header != "":
+			cell(header, col, c)
+			col++
+		}
+	}
+}
+
+// hasClass tells whether n's class attribute holds class.
+func hasClass(n *html.Node, class string) bool {
+	return strings.Contains(" "+attr(n, "class")+" ", " "+class+" ")
 }
 
 func attr(n *html.Node, key string) string {
