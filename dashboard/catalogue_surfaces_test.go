@@ -70,6 +70,7 @@ func TestCatalogueFiguresAgreeOnEveryReportSurface(t *testing.T) {
 				}
 				// The overview and the API's series show the same values with the same labels.
 				overviewAgrees(t, fetch("/?period=quarter&year=2024&quarter=1&lang=nb"), kpis)
+				overviewCSVAgrees(t, fetch("/oversikt.csv?period=quarter&year=2024&quarter=1&lang=nb"), kpis)
 				seriesAgree(t, api, token, kpis)
 			}
 
@@ -313,6 +314,70 @@ func overviewAgrees(t *testing.T, r response, kpis map[string]report.KPI) {
 	}
 	if partial == 0 || checked < 20 {
 		t.Errorf("overview: %d figures compared, %d partial: the test would prove little", checked, partial)
+	}
+}
+
+// overviewCSVAgrees checks /oversikt.csv of the running 2024-Q1 as overviewAgrees checks the
+// page: each KPI's row holds the report's value for this quarter, the one before and a year
+// before, and its note column says "delvis" for exactly the values the report marks partial.
+func overviewCSVAgrees(t *testing.T, r response, kpis map[string]report.KPI) {
+	t.Helper()
+	nb := i18n.NB
+	rows := csvRows(t, r, ';')
+	if len(rows) < 2 {
+		t.Fatalf("oversikt.csv: %d rows", len(rows))
+	}
+	head := rows[0]
+	if head[len(head)-1] != nb.T("table.note") {
+		t.Fatalf("oversikt.csv of a running quarter: last column %q, want the note column", head[len(head)-1])
+	}
+	byKPI := map[string][]string{}
+	for _, row := range rows[1:] {
+		// The first cell is "Besøk (web.visits)".
+		if _, name, ok := strings.Cut(row[0], " ("); ok {
+			byKPI[strings.TrimSuffix(name, ")")] = row
+		}
+	}
+	checked, partial := 0, 0
+	for _, m := range metrics.OverviewKPIs() {
+		k, ok := kpis[string(m.Name)]
+		if !ok {
+			continue
+		}
+		row, ok := byKPI[string(m.Name)]
+		if !ok {
+			t.Errorf("oversikt.csv: no row for %s", m.Name)
+			continue
+		}
+		note := row[len(row)-1]
+		for col, start := range map[int]string{1: "2024-01-01", 2: "2023-10-01", 4: "2023-01-01"} {
+			want := reportFigures(k)[start]
+			if want.Origin == report.Imported {
+				continue
+			}
+			got := row[col]
+			if !want.Known() {
+				if got != "" {
+					t.Errorf("oversikt.csv %s column %d: %q, the report has no figure", m.Name, col, got)
+				}
+				continue
+			}
+			v, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimPrefix(got, "'"), ",", "."), 64)
+			if err != nil || math.Round(v*10)/10 != asShown(m, *want.Value) {
+				t.Errorf("oversikt.csv %s column %d: %q, the report %v", m.Name, col, got, *want.Value)
+			}
+			said := strings.Contains(note, head[col]+": "+nb.T("report.marker_partial"))
+			if said != want.Partial {
+				t.Errorf("oversikt.csv %s column %d: note %q says partial %v, the report %v", m.Name, col, note, said, want.Partial)
+			}
+			if want.Partial {
+				partial++
+			}
+			checked++
+		}
+	}
+	if partial == 0 || checked < 20 {
+		t.Errorf("oversikt.csv: %d figures compared, %d partial: the test would prove little", checked, partial)
 	}
 }
 

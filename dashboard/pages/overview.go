@@ -332,6 +332,7 @@ func (p *Pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 	partial := func(c cell, yes bool) cell {
 		if yes {
 			c.Text, c.Class = c.Text+" ("+l.T("report.marker_partial")+")", "partial"
+			c.Note = joinNotes(c.Note, l.T("report.marker_partial"))
 		}
 		return c
 	}
@@ -384,12 +385,21 @@ func kpiCell(l i18n.Lang, def metrics.Metric, v *float64, why string) cell {
 }
 
 // measuredCell adds "last measured <day>" to a level read before the span's end; the CSV keeps
-// the plain number.
+// the plain number and says it in the note column (ISO day).
 func measuredCell(l i18n.Lang, c cell, on *time.Time) cell {
 	if on != nil {
 		c.Text += " (" + l.T("overview.last_measured", kit.ShortDate(l, *on)) + ")"
+		c.Note = joinNotes(c.Note, l.T("overview.last_measured", on.Format(time.DateOnly)))
 	}
 	return c
+}
+
+// joinNotes adds a note to a cell's notes.
+func joinNotes(notes, more string) string {
+	if notes == "" {
+		return more
+	}
+	return notes + ", " + more
 }
 
 // changeCell shows a change as text ("+12 %", "−1,2 pp") and exports the plain difference.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
@@ -45,6 +46,9 @@ type cell struct {
 	Class string
 	// Link makes the text a link; only same-site paths are ever set.
 	Link string
+	// Note is what the screen adds to the value in words ("delvis", "sist målt …") that a plain
+	// number cannot carry: the CSV gathers a row's notes in a last column (table.note).
+	Note string
 }
 
 func textCell(s string) cell   { return cell{Text: s, CSV: s} }
@@ -93,6 +97,20 @@ func dateCell(l i18n.Lang, d time.Time) cell {
 	return cell{Text: kit.ShortDate(l, d), CSV: d.Format(time.DateOnly), RowHeader: true}
 }
 
+// hasNotes says whether any cell carries a note, so that only such tables get the note column.
+func (t *table) hasNotes() bool {
+	for _, rows := range [][][]cell{t.Rows, t.Foot} {
+		for _, r := range rows {
+			for _, c := range r {
+				if c.Note != "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // CSV writes the table by internal/export's rules (the same as the reports', the API's and the
 // e-mail's): the language's separator and decimal mark, a byte-order mark, CRLF line ends, every
 // cell escaped against formula injection. One header row, then rows and totals.
@@ -110,14 +128,25 @@ func (t *table) CSV(l i18n.Lang) ([]byte, error) {
 		}
 		head[i] = export.Cell(label)
 	}
+	notes := t.hasNotes()
+	if notes {
+		head = append(head, export.Cell(l.T("table.note")))
+	}
 	_ = w.Write(head) // a bytes.Buffer does not fail; w.Error reports anything else
 	for _, rows := range [][][]cell{t.Rows, t.Foot} {
 		for _, r := range rows {
 			fields := make([]string, len(r))
+			var said []string
 			for i, c := range r {
 				if !c.Missing {
 					fields[i] = export.Cell(c.CSV)
 				}
+				if c.Note != "" && i < len(t.Head) {
+					said = append(said, t.Head[i].Label+": "+c.Note)
+				}
+			}
+			if notes {
+				fields = append(fields, export.Cell(strings.Join(said, "; ")))
 			}
 			_ = w.Write(fields)
 		}
