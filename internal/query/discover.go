@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // What the database holds figures for (Discover). Social accounts, newsletter lists, event registers and
@@ -127,7 +129,8 @@ func prime[K comparable](ctx context.Context, key string, v map[K]time.Time) {
 
 func (q *Queries) discoverOnce(ctx context.Context, siteID string, loc *time.Location) (Discovery, error) {
 	tz := loc.String()
-	rows, err := q.conn.Query(ctx, `
+	d := Discovery{firstFollowers: map[SocialAccount]time.Time{}, firstSubscribers: map[string]time.Time{}, firstSends: map[string]time.Time{}}
+	err := eachRow(ctx, q.conn, "discover "+siteID, `
 SELECT kind, a, b, n, first, last FROM (
     SELECT 'year' AS kind, toString(toYear(d)) AS a, '' AS b, count() AS n, min(d) AS first, max(d) AS last FROM (
         SELECT date AS d FROM web_traffic_daily WHERE site_id = ?
@@ -152,57 +155,53 @@ SELECT kind, a, b, n, first, last FROM (
     UNION ALL SELECT DISTINCT 'register', account_id, '', toUInt64(0), toDate(0), toDate(0) FROM events
     UNION ALL SELECT DISTINCT 'feed', feed_id, '', toUInt64(0), toDate(0), toDate(0) FROM publications
 )
-ORDER BY kind, a, b`, siteID, tz, tz, tz, tz)
+ORDER BY kind, a, b`, []any{siteID, tz, tz, tz, tz},
+		func(rows driver.Rows) error {
+			var kind, a, b string
+			var n uint64
+			var first, last time.Time
+			if err := rows.Scan(&kind, &a, &b, &n, &first, &last); err != nil {
+				return err
+			}
+			switch kind {
+			case "year":
+				// One row per year with figures (a date at the column's zero is no figure's): the
+				// extent is their span, the years themselves what pickers offer.
+				y, err := strconv.Atoi(a)
+				if err != nil || n == 0 {
+					return nil
+				}
+				d.Extent.DataYears = append(d.Extent.DataYears, y)
+				if d.Extent.First.IsZero() || first.Before(d.Extent.First) {
+					d.Extent.First = first.UTC()
+				}
+				if last.After(d.Extent.Last) {
+					d.Extent.Last = last.UTC()
+				}
+			case "social":
+				acc := SocialAccount{Platform: a, AccountID: b}
+				d.Social = append(d.Social, acc)
+				if n > 0 {
+					d.firstFollowers[acc] = first.UTC()
+				}
+			case "list":
+				d.Lists = append(d.Lists, a)
+				if n > 0 {
+					d.firstSubscribers[a] = first.UTC()
+				}
+				// last is the list's first send here; the zero day when it has none.
+				if !last.Equal(time.Unix(0, 0)) {
+					d.firstSends[a] = last.UTC()
+				}
+			case "register":
+				d.EventAccounts = append(d.EventAccounts, a)
+			case "feed":
+				d.Feeds = append(d.Feeds, a)
+			}
+			return nil
+		})
 	if err != nil {
-		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
-	}
-	defer func() { _ = rows.Close() }()
-	d := Discovery{firstFollowers: map[SocialAccount]time.Time{}, firstSubscribers: map[string]time.Time{}, firstSends: map[string]time.Time{}}
-	for rows.Next() {
-		var kind, a, b string
-		var n uint64
-		var first, last time.Time
-		if err := rows.Scan(&kind, &a, &b, &n, &first, &last); err != nil {
-			return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
-		}
-		switch kind {
-		case "year":
-			// One row per year with figures (a date at the column's zero is no figure's): the
-			// extent is their span, the years themselves what pickers offer.
-			y, err := strconv.Atoi(a)
-			if err != nil || n == 0 {
-				continue
-			}
-			d.Extent.DataYears = append(d.Extent.DataYears, y)
-			if d.Extent.First.IsZero() || first.Before(d.Extent.First) {
-				d.Extent.First = first.UTC()
-			}
-			if last.After(d.Extent.Last) {
-				d.Extent.Last = last.UTC()
-			}
-		case "social":
-			acc := SocialAccount{Platform: a, AccountID: b}
-			d.Social = append(d.Social, acc)
-			if n > 0 {
-				d.firstFollowers[acc] = first.UTC()
-			}
-		case "list":
-			d.Lists = append(d.Lists, a)
-			if n > 0 {
-				d.firstSubscribers[a] = first.UTC()
-			}
-			// last is the list's first send here; the zero day when it has none.
-			if !last.Equal(time.Unix(0, 0)) {
-				d.firstSends[a] = last.UTC()
-			}
-		case "register":
-			d.EventAccounts = append(d.EventAccounts, a)
-		case "feed":
-			d.Feeds = append(d.Feeds, a)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
+		return Discovery{}, err
 	}
 	d.Extent.Empty = len(d.Extent.DataYears) == 0
 	sort.Sort(sort.Reverse(sort.IntSlice(d.Extent.DataYears)))

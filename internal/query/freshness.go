@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -276,31 +278,20 @@ ORDER BY source`)
 
 // credentialExpiries reads the newest expiry of every source's credentials.
 func (q *Queries) credentialExpiries(ctx context.Context) ([]CredentialExpiry, error) {
-	rows, err := q.conn.Query(ctx, `
+	return collect(ctx, q.conn, "credentials", `
 SELECT source, credential, expires_at, refresh_expires_at, checked_at
 FROM credentials FINAL
-ORDER BY source, credential`)
-	if err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []CredentialExpiry
-	for rows.Next() {
-		var c CredentialExpiry
-		if err := rows.Scan(&c.Source, &c.Credential, &c.ExpiresAt, &c.RefreshExpiresAt, &c.CheckedAt); err != nil {
-			return nil, fmt.Errorf("credentials: %w", err)
-		}
-		c.CheckedAt = c.CheckedAt.UTC()
-		for _, p := range []**time.Time{&c.ExpiresAt, &c.RefreshExpiresAt} {
-			if *p != nil {
-				u := (**p).UTC()
-				*p = &u
+ORDER BY source, credential`, nil,
+		func(rows driver.Rows) (CredentialExpiry, error) {
+			var c CredentialExpiry
+			err := rows.Scan(&c.Source, &c.Credential, &c.ExpiresAt, &c.RefreshExpiresAt, &c.CheckedAt)
+			c.CheckedAt = c.CheckedAt.UTC()
+			for _, p := range []**time.Time{&c.ExpiresAt, &c.RefreshExpiresAt} {
+				if *p != nil {
+					u := (**p).UTC()
+					*p = &u
+				}
 			}
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
-	}
-	return out, nil
+			return c, err
+		})
 }

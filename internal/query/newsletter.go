@@ -120,13 +120,6 @@ func (q *Queries) Subscribers(ctx context.Context, listID string, from, to time.
 	if err != nil {
 		return nil, fmt.Errorf("subscribers of %s: %w", listID, err)
 	}
-	var out []SubscriberSnapshot
-	for y := from.Year(); y <= to.Year(); y++ {
-		for _, s := range all[y].subscribers[listID] {
-			if !s.Date.Before(from) && !s.Date.After(to) {
-				out = append(out, s)
-			}
-		}
-	}
-	return out, nil
+	return levelsBetween(all, from, to, func(l levelYear) []SubscriberSnapshot { return l.subscribers[listID] },
+		func(s SubscriberSnapshot) time.Time { return s.Date }), nil
 }

@@ -112,15 +112,8 @@ func (q *Queries) Followers(ctx context.Context, platform, accountID string, fro
 		return nil, err
 	}
 	a := SocialAccount{Platform: platform, AccountID: accountID}
-	var out []FollowerSnapshot
-	for y := from.Year(); y <= to.Year(); y++ {
-		for _, s := range all[y].followers[a] {
-			if !s.Date.Before(from) && !s.Date.After(to) {
-				out = append(out, s)
-			}
-		}
-	}
-	return out, nil
+	return levelsBetween(all, from, to, func(l levelYear) []FollowerSnapshot { return l.followers[a] },
+		func(s FollowerSnapshot) time.Time { return s.Date }), nil
 }
 
 // Reach is one provider row of people reached in a period. Reach counts people, so a quarter's

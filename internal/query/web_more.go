@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -168,21 +170,11 @@ WHERE month >= toStartOfMonth(toDate(?)) AND month <= toDate(?)
 GROUP BY path
 ORDER BY views DESC, path
 LIMIT ?`
-	rows, err := q.conn.Query(ctx, query, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to), limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("top pages for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []TopPage
-	for rows.Next() {
-		var p TopPage
-		if err := rows.Scan(&p.Path, &p.Title, &p.Pageviews); err != nil {
-			return nil, fmt.Errorf("top pages for %s: %w", siteID, err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("top pages for %s: %w", siteID, err)
-	}
-	return out, nil
+	return collect(ctx, q.conn, "top pages for "+siteID+" "+dateArg(from)+".."+dateArg(to), query,
+		append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to), limit),
+		func(rows driver.Rows) (TopPage, error) {
+			var p TopPage
+			err := rows.Scan(&p.Path, &p.Title, &p.Pageviews)
+			return p, err
+		})
 }
