@@ -144,10 +144,10 @@ func TestYearBackfillShowsNewFollowersAndGrowth(t *testing.T) {
 		t.Fatal(err)
 	}
 	start, end := f.page.Followers[days.Date(2023, 12, 31)], f.page.Followers[days.Date(2024, 12, 31)]
-	if g.NewFollowers == nil || *g.NewFollowers != int64(end)-int64(start) || g.GrowthPercent == nil ||
-		*g.GrowthPercent != 100*float64(end-start)/float64(start) {
-		t.Errorf("new followers %v, growth %v; want %d and %.2f %%", deref(g.NewFollowers), deref(g.GrowthPercent),
-			int64(end)-int64(start), 100*float64(end-start)/float64(start))
+	if g.NewFollowers == nil || *g.NewFollowers != int64(end)-int64(start) || g.GrowthRate == nil ||
+		*g.GrowthRate != float64(end-start)/float64(start) {
+		t.Errorf("new followers %v, growth %v; want %d and %.4f", deref(g.NewFollowers), deref(g.GrowthRate),
+			int64(end)-int64(start), float64(end-start)/float64(start))
 	}
 }
 

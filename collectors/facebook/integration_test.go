@@ -163,8 +163,8 @@ func TestFacebookYearIntegration(t *testing.T) {
 	if g.GrossFollows == nil || *g.GrossFollows != follows || g.GrossUnfollows == nil || *g.GrossUnfollows != unfollows {
 		t.Errorf("gross follows/unfollows = %v/%v, want %d/%d", deref(g.GrossFollows), deref(g.GrossUnfollows), follows, unfollows)
 	}
-	if want := 100 * float64(end-start) / float64(start); g.GrowthPercent == nil || *g.GrowthPercent != want {
-		t.Errorf("growth = %v, want %.2f %%", g.GrowthPercent, want)
+	if want := float64(end-start) / float64(start); g.GrowthRate == nil || *g.GrowthRate != want {
+		t.Errorf("growth = %v, want %.4f", g.GrowthRate, want)
 	}
 	if len(got.Months) != 12 {
 		t.Fatalf("%d months of reach, want 12", len(got.Months))

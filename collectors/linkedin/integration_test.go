@@ -247,7 +247,7 @@ func TestIntegrationBackfillAndDailyRuns(t *testing.T) {
 	newFollowers := int64(end2022) - int64(end2021)
 	if g.FollowersAtStart == nil || *g.FollowersAtStart != end2021 || g.FollowersAtEnd == nil || *g.FollowersAtEnd != end2022 ||
 		g.NewFollowers == nil || *g.NewFollowers != newFollowers || g.GrossFollows != nil ||
-		g.GrowthPercent == nil || *g.GrowthPercent != 100*float64(newFollowers)/float64(end2021) {
+		g.GrowthRate == nil || *g.GrowthRate != float64(newFollowers)/float64(end2021) {
 		t.Errorf("2022 growth %+v, want %d → %d", g, end2021, end2022)
 	}
 	g, err = q.FollowerGrowth(ctx, "linkedin", orgID, 2021)

@@ -118,31 +118,3 @@ ORDER BY event_id, sector`, []any{accountID, eventIDs},
 	}
 	return out, nil
 }
-
-// KindTotals sums one kind of event over a range.
-type KindTotals struct {
-	Kind   string
-	Events int
-	// Registered and Attended add up the events that have the figure; EventsWithAttendance says
-	// how many did, so an average is Attended / EventsWithAttendance.
-	Registered           uint64
-	Attended             uint64
-	EventsWithAttendance int
-}
-
-// EventTotalsByKind sums Events(ctx, accountID, from, to) per kind, in order of first occurrence.
-func (q *Queries) EventTotalsByKind(ctx context.Context, accountID string, from, to time.Time) ([]KindTotals, error) {
-	events, err := q.Events(ctx, accountID, from, to)
-	if err != nil {
-		return nil, err
-	}
-	// SumByKind without an order keeps the kinds in order of first occurrence.
-	var out []KindTotals
-	for _, k := range SumByKind(events, nil) {
-		out = append(out, KindTotals{
-			Kind: k.Kind, Events: k.Events, Registered: k.Registered,
-			Attended: k.Attended, EventsWithAttendance: k.WithAttendance,
-		})
-	}
-	return out, nil
-}

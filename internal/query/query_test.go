@@ -50,6 +50,22 @@ func TestQueriesReadTheNewestVersionAndKeepNullsApart(t *testing.T) {
 		}
 	})
 
+	t.Run("growth is the catalogue's fraction, new followers over the start", func(t *testing.T) {
+		cols := []string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}
+		insert(t, st, "social_followers_daily", cols,
+			[]any{"facebook", "grew", day(2021, time.December, 31), uint64(266), nil, nil, "test", uint64(1)},
+			[]any{"facebook", "grew", day(2022, time.December, 31), uint64(616), nil, nil, "test", uint64(1)})
+		g, err := q.FollowerGrowthBetween(ctx, "facebook", "grew", day(2022, time.January, 1), day(2022, time.December, 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 1.316, not 131.6: the report's "Vekst" (metrics.GrowthRate), one definition.
+		end, gained := 616.0, 350.0
+		if want := metrics.GrowthRate(&end, &gained); g.GrowthRate == nil || *g.GrowthRate != 350.0/266.0 || *g.GrowthRate != *want {
+			t.Errorf("growth %v, want %v (350/266)", g.GrowthRate, 350.0/266.0)
+		}
+	})
+
 	t.Run("growth from zero or from nothing is nil", func(t *testing.T) {
 		cols := []string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}
 		insert(t, st, "social_followers_daily", cols,
@@ -60,14 +76,14 @@ func TestQueriesReadTheNewestVersionAndKeepNullsApart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.NewFollowers == nil || *g.NewFollowers != 10 || g.GrowthPercent != nil || g.GrossFollows != nil {
+		if g.NewFollowers == nil || *g.NewFollowers != 10 || g.GrowthRate != nil || g.GrossFollows != nil {
 			t.Errorf("zero start: %+v; want 10 new, growth nil, gross follows nil (not reported)", g)
 		}
 		g, err = q.FollowerGrowth(ctx, "facebook", "late", 2022)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.FollowersAtStart != nil || g.NewFollowers != nil || g.GrowthPercent != nil || g.GrossFollows == nil || *g.GrossFollows != 7 {
+		if g.FollowersAtStart != nil || g.NewFollowers != nil || g.GrowthRate != nil || g.GrossFollows == nil || *g.GrossFollows != 7 {
 			t.Errorf("no start: %+v; want start, new and growth nil, gross follows 7", g)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/metrics"
 )
 
 // FollowerGrowth is how one social account's followers changed over a period.
@@ -31,10 +32,11 @@ type FollowerGrowth struct {
 	// counted, so after a gap GrossFollows − GrossUnfollows can fall short of NewFollowers.
 	GrossFollows   *uint64
 	GrossUnfollows *uint64
-	// GrowthPercent is 100 × NewFollowers / FollowersAtStart ("Vekst"); nil when the start is
-	// missing or zero. It is computed, not copied from reports: InnoMed's 2022 report prints 133 %
-	// for Facebook, but 350 / 266 = 131.6 %.
-	GrowthPercent *float64
+	// GrowthRate is "Vekst", NewFollowers / FollowersAtStart as a fraction (1.316 is 131.6 %) by
+	// the catalogue's one rule (metrics.GrowthRate); nil when the start is missing or zero. It is
+	// computed, not copied from reports: InnoMed's 2022 report prints 133 % for Facebook, but
+	// 350 / 266 = 131.6 %.
+	GrowthRate *float64
 }
 
 // FollowerGrowth returns an account's follower growth over a calendar year.
@@ -78,10 +80,8 @@ func (q *Queries) FollowerGrowthBetween(ctx context.Context, platform, accountID
 	if g.FollowersAtEnd != nil && g.FollowersAtStart != nil {
 		n := int64(*g.FollowersAtEnd) - int64(*g.FollowersAtStart)
 		g.NewFollowers = &n
-		if *g.FollowersAtStart > 0 {
-			pct := 100 * float64(n) / float64(*g.FollowersAtStart)
-			g.GrowthPercent = &pct
-		}
+		end, gained := float64(*g.FollowersAtEnd), float64(n)
+		g.GrowthRate = metrics.GrowthRate(&end, &gained)
 	}
 	return g, nil
 }

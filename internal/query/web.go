@@ -205,13 +205,3 @@ func (q *Queries) QuarterlyVisitors(ctx context.Context, siteID string, year int
 	}
 	return out, nil
 }
-
-// YearsWithWebTraffic lists the years that hold web traffic for a site, newest first.
-func (q *Queries) YearsWithWebTraffic(ctx context.Context, siteID string) ([]int, error) {
-	return collect(ctx, q.conn, "years with web traffic for "+siteID, `SELECT DISTINCT toYear(date) AS y FROM web_traffic_daily WHERE site_id = ? ORDER BY y DESC`, []any{siteID},
-		func(rows driver.Rows) (int, error) {
-			var y uint16
-			err := rows.Scan(&y)
-			return int(y), err
-		})
-}

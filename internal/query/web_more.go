@@ -126,12 +126,6 @@ type PeriodVisitors struct {
 	Running bool
 }
 
-// YearVisitors returns the provider's row for the whole calendar year (unique, new and returning
-// visitors), or nil when there is none. It is never derived from quarters or days.
-func (q *Queries) YearVisitors(ctx context.Context, siteID string, year int) (*PeriodVisitors, error) {
-	return q.SpanVisitors(ctx, siteID, days.YearSpan(year))
-}
-
 // Shares are the new and the returning visitors as shares of new + returning, which add up to
 // 100 % (issue 11): providers count a person who was both new and returning in a period in both,
 // so shares of Visitors could add up to more. The one definition of "share of new visitors" for
