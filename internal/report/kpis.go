@@ -283,8 +283,8 @@ func (b *Builder) extraKPIs(ctx context.Context, rd *reading, base []KPI, byName
 func growth(followers, newFollowers, imported Figure) Figure {
 	computed := metrics.GrowthRate(followers.Value, newFollowers.Value)
 	if followers.Origin == Collected && newFollowers.Origin == Collected && computed != nil {
-		return Figure{Value: computed, Origin: Collected, Partial: followers.Partial || newFollowers.Partial,
-			MeasuredOn: followers.MeasuredOn}
+		return Figure{Value: computed, Marks: Marks{Origin: Collected, Partial: followers.Partial || newFollowers.Partial,
+			MeasuredOn: followers.MeasuredOn}}
 	}
 	if imported.Known() {
 		if computed != nil && roundedDiffers(*imported.Value, *computed) {
@@ -295,7 +295,7 @@ func growth(followers, newFollowers, imported Figure) Figure {
 	if computed == nil {
 		return Figure{}
 	}
-	return Figure{Value: computed, Origin: Imported}
+	return Figure{Value: computed, Marks: Marks{Origin: Imported}}
 }
 
 // reachPerMonth is the report's "Rekkevidde per måned" over span s: the mean of the months that
