@@ -470,10 +470,7 @@ func TestCampaignRates(t *testing.T) {
 }
 
 func TestAnnotationsUnionExcludesDeleted(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	loc := oslo(t)
+	st, q, ctx, loc := fresh(t)
 
 	insert(t, st, "newsletter_campaigns", []string{"list_id", "campaign_id", "title", "subject", "send_time", "emails_sent",
 		"delivered", "unique_opens", "unique_clicks", "unsubscribed", "hard_bounces", "soft_bounces", "provider_open_rate",
@@ -528,10 +525,7 @@ func TestAnnotationsUnionExcludesDeleted(t *testing.T) {
 }
 
 func TestSourceFreshness(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	loc := oslo(t)
+	st, q, ctx, loc := fresh(t)
 	now := time.Date(2024, time.March, 10, 12, 0, 0, 0, time.UTC)
 	ts := func(d, h int) time.Time { return time.Date(2024, time.March, d, h, 0, 0, 0, time.UTC) }
 	tp := func(t time.Time) *time.Time { return &t }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -16,10 +15,7 @@ import (
 // the stretch its figures ask for, and every figure is what the same reader gives without a
 // Request, where each call reads on its own.
 func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	oslo, _ := time.LoadLocation("Europe/Oslo")
-	trafficCols := []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"}
+	st, q, _, oslo := fresh(t)
 	// 2022-03-01 was collected twice; the newer collection dropped the mobile row.
 	insert(t, st, "web_traffic_daily", trafficCols,
 		[]any{"s", day(2021, 5, 3), "direct", "desktop", uint64(7), uint64(9), uint64(6), uint64(2), "test", uint64(1)},
@@ -29,7 +25,7 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 		[]any{"s", day(2015, 1, 2), "email", "tablet", uint64(3), uint64(3), uint64(3), uint64(3), "test", uint64(1)})
 	insert(t, st, "web_traffic_daily", trafficCols,
 		[]any{"s", day(2022, 3, 1), "direct", "desktop", uint64(12), uint64(22), uint64(11), uint64(6), "test", uint64(2)})
-	insert(t, st, "web_visitors_period", []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"},
+	insert(t, st, "web_visitors_period", visitorCols,
 		[]any{"s", "month", day(2022, 3, 1), day(2022, 3, 31), u64(30), u64(20), u64(10), "test", uint64(day(2022, 4, 2).UnixNano())},
 		[]any{"s", "year", day(2021, 1, 1), day(2021, 12, 31), u64(5), nil, nil, "test", uint64(day(2022, 1, 2).UnixNano())})
 	followerCols := []string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}
@@ -163,12 +159,7 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 // The extent reads the edges of a site's traffic where its unique-visitor periods say they are,
 // and the whole history where they do not: either way it is the first and the last traffic day.
 func TestDiscoverFindsTheTrafficEdges(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	oslo, _ := time.LoadLocation("Europe/Oslo")
-	trafficCols := []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"}
-	visitorCols := []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"}
+	st, q, ctx, oslo := fresh(t)
 	row := func(site string, d time.Time) []any {
 		return []any{site, d, "direct", "desktop", uint64(1), uint64(1), uint64(1), uint64(1), "test", uint64(1)}
 	}
@@ -206,9 +197,7 @@ func TestDiscoverFindsTheTrafficEdges(t *testing.T) {
 // A list that went silent years before the span has no value for it, but the overview still says
 // when it was last counted and last sent: found further back than the years a page reads, once.
 func TestALongSilentListStillSaysWhenItWasLastMeasured(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	oslo, _ := time.LoadLocation("Europe/Oslo")
+	st, q, _, oslo := fresh(t)
 	insert(t, st, "newsletter_subscribers_daily", []string{"list_id", "date", "subscribers", "unsubscribed", "cleaned", "source", "version"},
 		[]any{"l", day(2015, 6, 1), uint64(500), uint64(3), uint64(1), "test", uint64(1)})
 	insert(t, st, "newsletter_campaigns", []string{"list_id", "campaign_id", "title", "subject", "send_time", "emails_sent", "delivered",

@@ -16,10 +16,7 @@ func TestOnlyClosedPeriodsArePublished(t *testing.T) {
 	ctx := context.Background()
 	loc := oslo(t)
 	now := time.Date(2022, time.September, 15, 12, 0, 0, 0, loc)
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: loc, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := builderAt(t, st, func() time.Time { return now })
 	for _, c := range []struct {
 		year, quarter int
 		future        bool
@@ -65,10 +62,7 @@ func TestAWithdrawnPublicationIsKeptAndNoLongerInForce(t *testing.T) {
 	ctx := context.Background()
 	loc := oslo(t)
 	now := time.Date(2022, time.October, 5, 9, 0, 0, 0, loc)
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: loc, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := builderAt(t, st, func() time.Time { return now })
 	if _, err := b.Withdraw(ctx, st, report.KindQuarterly, 2022, 3, "admin", "feil tall"); !errors.Is(err, report.ErrNotPublished) {
 		t.Errorf("withdrawing an unpublished report: %v, want ErrNotPublished", err)
 	}
@@ -128,11 +122,7 @@ func TestAPublicationMadeBeforeItsPeriodClosedIsNotInForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: loc,
-		Now: func() time.Time { return time.Date(2022, 10, 5, 9, 0, 0, 0, loc) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := builderAt(t, st, func() time.Time { return time.Date(2022, 10, 5, 9, 0, 0, 0, loc) })
 	v, err := b.QuarterlyView(ctx, 2022, 3)
 	if err != nil {
 		t.Fatal(err)

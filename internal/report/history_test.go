@@ -32,14 +32,35 @@ func oslo(t testing.TB) *time.Location {
 
 var site = config.Site{ID: "innomed", Name: "innomed.no"}
 
+// builder is the tests' report builder over st on 1 February 2023, when 2022 has closed.
 func builder(t testing.TB, st *store.Store, targets ...config.Target) *report.Builder {
 	t.Helper()
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: oslo(t), Targets: targets,
-		Now: func() time.Time { return time.Date(2023, time.February, 1, 12, 0, 0, 0, time.UTC) }})
+	return builderAt(t, st, func() time.Time { return time.Date(2023, time.February, 1, 12, 0, 0, 0, time.UTC) }, targets...)
+}
+
+// builderAt is the tests' report builder over st with the clock now (a test may move it).
+func builderAt(t testing.TB, st *store.Store, now func() time.Time, targets ...config.Target) *report.Builder {
+	t.Helper()
+	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: oslo(t), Targets: targets, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// openXLSX writes tables as the XLSX download in lang and opens the workbook, closed at the end.
+func openXLSX(t *testing.T, lang i18n.Lang, tables []report.Table) *excelize.File {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := report.WriteXLSX(&buf, lang, tables); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return f
 }
 
 // importFile runs `rekkevidde import KIND FILE` on a testdata file through the importer.
@@ -239,15 +260,7 @@ func TestAnnual2022FromImportedHistoryReproducesTheAnnualReport(t *testing.T) {
 	})
 
 	t.Run("XLSX", func(t *testing.T) {
-		var buf bytes.Buffer
-		if err := report.WriteXLSX(&buf, i18n.NB, a.Tables(i18n.NB)); err != nil {
-			t.Fatal(err)
-		}
-		f, err := excelize.OpenReader(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = f.Close() }()
+		f := openXLSX(t, i18n.NB, a.Tables(i18n.NB))
 		sheet := func(prefix string) string {
 			for _, s := range f.GetSheetList() {
 				if strings.HasPrefix(s, prefix) {

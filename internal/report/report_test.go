@@ -273,15 +273,7 @@ func TestSpreadsheetCellsNeverStartAFormula(t *testing.T) {
 		}
 	}
 
-	var xlsx bytes.Buffer
-	if err := report.WriteXLSX(&xlsx, i18n.NB, tables); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&xlsx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
+	f := openXLSX(t, i18n.NB, tables)
 	sheet := f.GetSheetList()[0]
 	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
 	if err != nil {
