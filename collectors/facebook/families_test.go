@@ -139,7 +139,7 @@ func TestYearBackfillShowsNewFollowersAndGrowth(t *testing.T) {
 	if err != nil || sum.Status != scheduler.StatusOK {
 		t.Fatalf("backfill: %+v, %v", sum, err)
 	}
-	g, err := query.New(st.Conn()).FollowerGrowth(context.Background(), "facebook", "innomed", 2024)
+	g, err := query.New(st.Conn()).FollowerGrowthBetween(context.Background(), "facebook", "innomed", days.YearSpan(2024).From, days.YearSpan(2024).To)
 	if err != nil {
 		t.Fatal(err)
 	}

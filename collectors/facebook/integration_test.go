@@ -39,16 +39,16 @@ func readYear(t *testing.T, st *store.Store, platform, account, source string, y
 	q := query.New(st.Conn())
 	var y pageYear
 	var err error
-	if y.Growth, err = q.FollowerGrowth(ctx, platform, account, year); err != nil {
+	if y.Growth, err = q.FollowerGrowthBetween(ctx, platform, account, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
-	if y.Months, err = q.MonthlyReach(ctx, platform, account, year); err != nil {
+	if y.Months, err = q.ReachBetween(ctx, platform, account, days.Month, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
-	if y.Quarters, err = q.ReachByPeriod(ctx, platform, account, query.PeriodQuarter, year); err != nil {
+	if y.Quarters, err = q.ReachBetween(ctx, platform, account, query.PeriodQuarter, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
-	if y.Years, err = q.ReachByPeriod(ctx, platform, account, query.PeriodYear, year); err != nil {
+	if y.Years, err = q.ReachBetween(ctx, platform, account, query.PeriodYear, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
 	first, last := days.Date(year, 1, 1), days.Date(year, 12, 31)

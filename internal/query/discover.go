@@ -48,7 +48,7 @@ func (e DataExtent) Years() []int {
 
 // Discovery is what the database holds for a site's pages, reports and API: the extent of its
 // figures and the accounts, lists, registers and feeds that have any. Every request needs it first,
-// so it is one query (Discover), and a cache may wrap it (WrapDiscover).
+// so it is one query (Discover).
 type Discovery struct {
 	Extent DataExtent
 	// Social are the accounts with any follower or reach figure, by platform then account.
@@ -82,17 +82,6 @@ func (d Discovery) Scope(siteID string, loc *time.Location) KPIScope {
 	return s
 }
 
-// DiscoverFunc is the shape of Queries.Discover, for a cache to wrap.
-type DiscoverFunc func(ctx context.Context, siteID string, loc *time.Location) (Discovery, error)
-
-// WrapDiscover returns a copy of q whose Discover goes through wrap (typically a cache keyed by
-// the data version); every page, report and API read made through the copy shares it.
-func (q *Queries) WrapDiscover(wrap func(DiscoverFunc) DiscoverFunc) *Queries {
-	c := *q
-	c.discover = wrap(q.discover)
-	return &c
-}
-
 // Discover returns the Discovery for a site in one query, once per Request. Instants (campaign sends, event starts,
 // publications) count on their day in loc. Events entered ahead of time do not extend the extent's
 // Last: it says how far the collected figures reach, which decides the dashboard's default period.
@@ -100,7 +89,7 @@ func (q *Queries) Discover(ctx context.Context, siteID string, loc *time.Locatio
 	if loc == nil {
 		return Discovery{}, fmt.Errorf("discover %s: nil time zone", siteID)
 	}
-	d, err := once(ctx, "discover\x00"+siteID+"\x00"+loc.String(), func() (Discovery, error) { return q.discover(ctx, siteID, loc) })
+	d, err := once(ctx, "discover\x00"+siteID+"\x00"+loc.String(), func() (Discovery, error) { return q.discoverOnce(ctx, siteID, loc) })
 	if err == nil {
 		// The first days are the same for every site and zone: the first discovery tells.
 		prime(ctx, followersFirstKey, d.firstFollowers)

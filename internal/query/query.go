@@ -18,15 +18,11 @@ import (
 // Queries reads from one database.
 type Queries struct {
 	conn driver.Conn
-	// discover is Discover's implementation: discoverOnce, or a cache around it (WrapDiscover).
-	discover DiscoverFunc
 }
 
 // New returns the query layer over an open connection.
 func New(conn driver.Conn) *Queries {
-	q := &Queries{conn: countingConn{conn}}
-	q.discover = q.discoverOnce
-	return q
+	return &Queries{conn: countingConn{conn}}
 }
 
 // The provider period kinds under the names collectors' integration tests call; the calendar

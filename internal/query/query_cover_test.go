@@ -62,8 +62,8 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 		add("channels", v1, err)
 		v2, err := q.DeviceShares(ctx, "s", day(2021, 1, 1), y22.To)
 		add("devices", v2, err)
-		v3, err := q.WebTrafficTotals(ctx, "s", y21.From, y21.To)
-		add("totals 2021", v3, err)
+		v3, err := q.VisitsSeries(ctx, "s", y21, days.Year)
+		add("visits 2021", v3, err)
 		v4, err := q.VisitsSeries(ctx, "s", y22, days.Month)
 		add("series", v4, err)
 		v5, err := q.QuarterlyVisitors(ctx, "s", 2022)
@@ -91,8 +91,8 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 	if ch := want["channels"].([]query.Share); len(ch) != 2 || ch[0].Key != "direct" || ch[0].Sessions != 12 || ch[1].Sessions != 4 {
 		t.Errorf("channels 2022 %+v, want direct 12 (the newest collection only) and organic_search 4", ch)
 	}
-	if tot := want["totals 2021"].(query.WebTotals); tot.Sessions != 7 || tot.NewVisitorDays != 2 {
-		t.Errorf("totals 2021 %+v", tot)
+	if v := want["visits 2021"].([]query.VisitsPoint); len(v) != 1 || v[0].Visits != 7 || v[0].Pageviews != 9 {
+		t.Errorf("visits 2021 %+v, want 7 visits and 9 pageviews", v)
 	}
 	if v := want["year visitors"].([]query.PeriodVisitors); len(v) != 1 || v[0].Running || v[0].Visitors == nil || *v[0].Visitors != 5 ||
 		v[0].NewVisitors != nil || v[0].ReturningVisitors != nil {
@@ -144,12 +144,12 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 	// one query of two ranges.
 	ctx, r = query.NewRequest(context.Background())
 	query.Cover(ctx, y21.From, y22.To)
-	old, err := q.WebTrafficTotals(ctx, "s", days.YearSpan(2015).From, days.YearSpan(2015).To)
-	if err != nil || old.Sessions != 3 {
-		t.Errorf("2015 totals %+v %v, want 3 sessions", old, err)
+	old, err := q.VisitsSeries(ctx, "s", days.YearSpan(2015), days.Year)
+	if err != nil || len(old) != 1 || old[0].Visits != 3 {
+		t.Errorf("2015 visits %+v %v, want 3", old, err)
 	}
-	if tot, err := q.WebTrafficTotals(ctx, "s", y22.From, y22.To); err != nil || tot.Sessions != 16 {
-		t.Errorf("2022 totals %+v %v, want 16 sessions", tot, err)
+	if tot, err := q.VisitsSeries(ctx, "s", y22, days.Year); err != nil || len(tot) != 1 || tot[0].Visits != 16 {
+		t.Errorf("2022 visits %+v %v, want 16", tot, err)
 	}
 	if n := r.Queries(); n != 1 {
 		t.Errorf("2015 and the stretch made %d queries, want 1", n)

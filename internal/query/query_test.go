@@ -84,14 +84,14 @@ func TestQueriesReadTheNewestVersionAndKeepNullsApart(t *testing.T) {
 			[]any{"facebook", "zero", day(2021, time.December, 31), uint64(0), nil, nil, "test", uint64(1)},
 			[]any{"facebook", "zero", day(2022, time.June, 1), uint64(10), nil, nil, "test", uint64(1)},
 			[]any{"facebook", "late", day(2022, time.June, 1), uint64(7), u64(7), u64(0), "test", uint64(1)})
-		g, err := q.FollowerGrowth(ctx, "facebook", "zero", 2022)
+		g, err := q.FollowerGrowthBetween(ctx, "facebook", "zero", days.YearSpan(2022).From, days.YearSpan(2022).To)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if g.NewFollowers == nil || *g.NewFollowers != 10 || g.GrowthRate != nil || g.GrossFollows != nil {
 			t.Errorf("zero start: %+v; want 10 new, growth nil, gross follows nil (not reported)", g)
 		}
-		g, err = q.FollowerGrowth(ctx, "facebook", "late", 2022)
+		g, err = q.FollowerGrowthBetween(ctx, "facebook", "late", days.YearSpan(2022).From, days.YearSpan(2022).To)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,13 +39,6 @@ type FollowerGrowth struct {
 	GrowthRate *float64
 }
 
-// FollowerGrowth returns an account's follower growth over a calendar year.
-func (q *Queries) FollowerGrowth(ctx context.Context, platform, accountID string, year int) (FollowerGrowth, error) {
-	ys := days.YearSpan(year)
-	first, last := ys.From, ys.To
-	return q.FollowerGrowthBetween(ctx, platform, accountID, first, last)
-}
-
 // FollowerGrowthBetween returns an account's follower growth from..to (calendar days, both
 // included), e.g. for the quarterly review. See FollowerGrowth's fields for the definitions. It
 // reads the account's levels (followerHistory), shared with the other follower figures of a request.
@@ -125,35 +118,19 @@ type Reach struct {
 	Impressions *uint64 // nil when the platform does not report them
 }
 
-// ReachByPeriod returns an account's reach rows of one period length whose start lies in year,
-// in date order (ReachBetween over the year).
-func (q *Queries) ReachByPeriod(ctx context.Context, platform, accountID string, period days.Kind, year int) ([]Reach, error) {
-	y := days.YearSpan(year)
-	return q.ReachBetween(ctx, platform, accountID, period, y.From, y.To)
-}
-
-// MonthlyReach returns an account's month rows of year.
-func (q *Queries) MonthlyReach(ctx context.Context, platform, accountID string, year int) ([]Reach, error) {
-	return q.ReachByPeriod(ctx, platform, accountID, days.Month, year)
-}
-
 // AverageReach is the report's "Rekkevidde per måned".
 type AverageReach struct {
-	// Months is how many months of the year have a reach row; missing months are left out of the
-	// average rather than counted as zero.
+	// Months is how many months have a reach row; missing months are left out of the average
+	// rather than counted as zero.
 	Months int
 	Total  uint64 // Σ monthly reach
 	// Average is Total / Months; nil when no month has a row.
 	Average *float64
 }
 
-// AverageMonthlyReach returns the mean of an account's monthly reach over the months of year that
-// have a row.
-func (q *Queries) AverageMonthlyReach(ctx context.Context, platform, accountID string, year int) (AverageReach, error) {
-	months, err := q.MonthlyReach(ctx, platform, accountID, year)
-	if err != nil {
-		return AverageReach{}, err
-	}
+// AverageReachOf is the mean of an account's month rows (ReachBetween with days.Month): the one
+// definition of "reach per month", for the reports and the API alike.
+func AverageReachOf(months []Reach) AverageReach {
 	var a AverageReach
 	for _, m := range months {
 		a.Total += m.Reach
@@ -163,5 +140,5 @@ func (q *Queries) AverageMonthlyReach(ctx context.Context, platform, accountID s
 		avg := float64(a.Total) / float64(a.Months)
 		a.Average = &avg
 	}
-	return a, nil
+	return a
 }

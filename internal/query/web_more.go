@@ -84,32 +84,6 @@ func sharesOf(sums map[string]uint64, total uint64) []Share {
 	return out
 }
 
-// WebTotals are the additive web figures of a range: sums over its days.
-type WebTotals struct {
-	Sessions  uint64
-	Pageviews uint64
-	// VisitorDays is the sum of daily visitors: a person who came on three days counts three times.
-	// It is not "unique visitors"; those come from PeriodVisitors.
-	VisitorDays    uint64
-	NewVisitorDays uint64
-}
-
-// WebTrafficTotals sums a site's daily rows from..to (calendar days, both included).
-func (q *Queries) WebTrafficTotals(ctx context.Context, siteID string, from, to time.Time) (WebTotals, error) {
-	rows, err := q.traffic(ctx, siteID, from, to, false)
-	if err != nil {
-		return WebTotals{}, fmt.Errorf("web traffic totals for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
-	}
-	var t WebTotals
-	for _, r := range rows {
-		t.Sessions += r.sessions
-		t.Pageviews += r.pageviews
-		t.VisitorDays += r.visitors
-		t.NewVisitorDays += r.newVisits
-	}
-	return t, nil
-}
-
 // PeriodVisitors is one provider row of deduplicated visitors for a whole period.
 type PeriodVisitors struct {
 	Period days.Kind
