@@ -47,10 +47,10 @@ const (
 // Cell is one value of a table.
 type Cell struct {
 	// Key identifies the figure across languages and publications: table/row/column.
-	Key       string   `json:"key"`
-	Unit      Unit     `json:"unit"`
-	Value     *float64 `json:"value,omitempty"`
-	Text      string   `json:"text,omitempty"`
+	Key   string   `json:"key"`
+	Unit  Unit     `json:"unit"`
+	Value *float64 `json:"value,omitempty"`
+	Text  string   `json:"text,omitempty"`
 	// Marks are the figure's (Figure.Marks): the page, CSV and XLSX say "sist målt <dag>" for
 	// MeasuredOn and name Source under the table.
 	Marks
