@@ -822,13 +822,13 @@ func TestBrowser(t *testing.T) {
 		{name: "sosiale-medier", path: "/sosiale-medier?period=year&year=2022", charts: 4, check: func(t *testing.T, b *chromeTab) {
 			rows := b.rows(t, "#vekst table")
 			for _, a := range social {
-				g, err := q.FollowerGrowth(ctx, a.Platform, a.AccountID, 2022)
+				g, err := q.FollowerGrowthBetween(ctx, a.Platform, a.AccountID, days.YearSpan(2022).From, days.YearSpan(2022).To)
 				must(t, err)
-				if g.FollowersAtEnd == nil || g.NewFollowers == nil || g.GrowthPercent == nil {
+				if g.FollowersAtEnd == nil || g.NewFollowers == nil || g.GrowthRate == nil {
 					t.Fatalf("query layer: %s growth 2022 incomplete: %+v", a.Platform, g)
 				}
 				expectRow(t, "follower growth", rows, nb.T("platform."+a.Platform),
-					optCount(g.FollowersAtStart), optCount(g.FollowersAtEnd), nb.Number(*g.NewFollowers), nb.Percent(*g.GrowthPercent/100))
+					optCount(g.FollowersAtStart), optCount(g.FollowersAtEnd), nb.Number(*g.NewFollowers), nb.Percent(*g.GrowthRate))
 			}
 			// The year's ~25 markers on the daily followers chart: a legend entry of their own
 			// that hides and shows them, at most 12 lines, each labelled.

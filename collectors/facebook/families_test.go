@@ -139,15 +139,15 @@ func TestYearBackfillShowsNewFollowersAndGrowth(t *testing.T) {
 	if err != nil || sum.Status != scheduler.StatusOK {
 		t.Fatalf("backfill: %+v, %v", sum, err)
 	}
-	g, err := query.New(st.Conn()).FollowerGrowth(context.Background(), "facebook", "innomed", 2024)
+	g, err := query.New(st.Conn()).FollowerGrowthBetween(context.Background(), "facebook", "innomed", days.YearSpan(2024).From, days.YearSpan(2024).To)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start, end := f.page.Followers[days.Date(2023, 12, 31)], f.page.Followers[days.Date(2024, 12, 31)]
-	if g.NewFollowers == nil || *g.NewFollowers != int64(end)-int64(start) || g.GrowthPercent == nil ||
-		*g.GrowthPercent != 100*float64(end-start)/float64(start) {
-		t.Errorf("new followers %v, growth %v; want %d and %.2f %%", deref(g.NewFollowers), deref(g.GrowthPercent),
-			int64(end)-int64(start), 100*float64(end-start)/float64(start))
+	if g.NewFollowers == nil || *g.NewFollowers != int64(end)-int64(start) || g.GrowthRate == nil ||
+		*g.GrowthRate != float64(end-start)/float64(start) {
+		t.Errorf("new followers %v, growth %v; want %d and %.4f", deref(g.NewFollowers), deref(g.GrowthRate),
+			int64(end)-int64(start), float64(end-start)/float64(start))
 	}
 }
 

@@ -39,16 +39,16 @@ func readYear(t *testing.T, st *store.Store, platform, account, source string, y
 	q := query.New(st.Conn())
 	var y pageYear
 	var err error
-	if y.Growth, err = q.FollowerGrowth(ctx, platform, account, year); err != nil {
+	if y.Growth, err = q.FollowerGrowthBetween(ctx, platform, account, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
-	if y.Months, err = q.MonthlyReach(ctx, platform, account, year); err != nil {
+	if y.Months, err = q.ReachBetween(ctx, platform, account, days.Month, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
-	if y.Quarters, err = q.ReachByPeriod(ctx, platform, account, query.PeriodQuarter, year); err != nil {
+	if y.Quarters, err = q.ReachBetween(ctx, platform, account, query.PeriodQuarter, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
-	if y.Years, err = q.ReachByPeriod(ctx, platform, account, query.PeriodYear, year); err != nil {
+	if y.Years, err = q.ReachBetween(ctx, platform, account, query.PeriodYear, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
 	first, last := days.Date(year, 1, 1), days.Date(year, 12, 31)
@@ -163,8 +163,8 @@ func TestFacebookYearIntegration(t *testing.T) {
 	if g.GrossFollows == nil || *g.GrossFollows != follows || g.GrossUnfollows == nil || *g.GrossUnfollows != unfollows {
 		t.Errorf("gross follows/unfollows = %v/%v, want %d/%d", deref(g.GrossFollows), deref(g.GrossUnfollows), follows, unfollows)
 	}
-	if want := 100 * float64(end-start) / float64(start); g.GrowthPercent == nil || *g.GrowthPercent != want {
-		t.Errorf("growth = %v, want %.2f %%", g.GrowthPercent, want)
+	if want := float64(end-start) / float64(start); g.GrowthRate == nil || *g.GrowthRate != want {
+		t.Errorf("growth = %v, want %.4f", g.GrowthRate, want)
 	}
 	if len(got.Months) != 12 {
 		t.Fatalf("%d months of reach, want 12", len(got.Months))

@@ -30,13 +30,13 @@ func readYear(t *testing.T, st *store.Store, year int) accountYear {
 	q := query.New(st.Conn())
 	var y accountYear
 	var err error
-	if y.Growth, err = q.FollowerGrowth(ctx, "instagram", "innomed", year); err != nil {
+	if y.Growth, err = q.FollowerGrowthBetween(ctx, "instagram", "innomed", days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
-	if y.Months, err = q.MonthlyReach(ctx, "instagram", "innomed", year); err != nil {
+	if y.Months, err = q.ReachBetween(ctx, "instagram", "innomed", days.Month, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
-	if y.Quarters, err = q.ReachByPeriod(ctx, "instagram", "innomed", query.PeriodQuarter, year); err != nil {
+	if y.Quarters, err = q.ReachBetween(ctx, "instagram", "innomed", query.PeriodQuarter, days.YearSpan(year).From, days.YearSpan(year).To); err != nil {
 		t.Fatal(err)
 	}
 	if y.Snapshots, err = q.Followers(ctx, "instagram", "innomed", days.Date(year, 1, 1), days.Date(year, 12, 31)); err != nil {

@@ -115,8 +115,8 @@ func TestQuarterBackfillShowsNewFollowers(t *testing.T) {
 		t.Fatal(err)
 	}
 	start, end := f.followersEndOf(day(2025, 3, 31)), f.followersEndOf(day(2025, 6, 30))
-	if g.NewFollowers == nil || *g.NewFollowers != end-start || g.GrowthPercent == nil {
-		t.Errorf("new followers %v, growth %v; want %d", g.NewFollowers, g.GrowthPercent, end-start)
+	if g.NewFollowers == nil || *g.NewFollowers != end-start || g.GrowthRate == nil {
+		t.Errorf("new followers %v, growth %v; want %d", g.NewFollowers, g.GrowthRate, end-start)
 	}
 }
 

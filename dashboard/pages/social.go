@@ -214,11 +214,11 @@ func (p *Pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 	var names []string
 	cur, prev := make([]*float64, len(r.social)), make([]*float64, len(r.social))
 	found := false
-	frac := func(pct *float64) *float64 {
-		if pct == nil {
+	pct := func(frac *float64) *float64 { // the chart's data are percent
+		if frac == nil {
 			return nil
 		}
-		return fptr(*pct / 100)
+		return fptr(*frac * 100)
 	}
 	for i, a := range r.social {
 		g, err := p.queries.FollowerGrowthBetween(r.ctx, a.Platform, a.AccountID, r.span.From, r.span.To)
@@ -234,8 +234,8 @@ func (p *Pages) socialGrowth(r *request, withChart bool) (*figure, error) {
 		why := l.T("social.growth.unknown")
 		t.Rows = append(t.Rows, []cell{headerCell(name),
 			optCountCell(l, g.FollowersAtStart, why), measuredCell(l, optCountCell(l, g.FollowersAtEnd, why), g.MeasuredOn), optIntCell(l, g.NewFollowers, why),
-			pctCell(l, frac(g.GrowthPercent), 0, why), optIntCell(l, c.NewFollowers, why), pctCell(l, frac(c.GrowthPercent), 0, why)})
-		cur[i], prev[i] = g.GrowthPercent, c.GrowthPercent
+			pctCell(l, g.GrowthRate, 0, why), optIntCell(l, c.NewFollowers, why), pctCell(l, c.GrowthRate, 0, why)})
+		cur[i], prev[i] = pct(g.GrowthRate), pct(c.GrowthRate)
 		found = found || g.FollowersAtEnd != nil
 	}
 	f.Table = t

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -56,7 +58,7 @@ func (q *Queries) Annotations(ctx context.Context, scope AnnotationScope, s days
 	fromU, toU := from.Unix(), to.Unix()
 	// Instants are handed back as instants and turned into local days here, the same way every
 	// other query of this package does it; manual annotations are days already.
-	rows, err := q.conn.Query(ctx, `
+	out, err := collect(ctx, q.conn, "annotations "+dateArg(s.From)+".."+dateArg(s.To), `
 SELECT kind, at, day, title, link, source FROM (
     SELECT 'newsletter' AS kind, send_time AS at, toDate('1970-01-01') AS day, title, '' AS link, source
     FROM newsletter_campaigns FINAL
@@ -74,32 +76,25 @@ SELECT kind, at, day, title, link, source FROM (
     FROM annotations FINAL
     WHERE has(?, scope) AND deleted = 0 AND date >= toDate(?) AND date <= toDate(?)
 )`,
-		scope.ListID, fromU, toU,
-		scope.EventAccount, fromU, toU,
-		keyList(scope.Feeds), fromU, toU,
-		keyList(scope.Scopes), dateArg(s.From), dateArg(s.To))
+		[]any{scope.ListID, fromU, toU,
+			scope.EventAccount, fromU, toU,
+			keyList(scope.Feeds), fromU, toU,
+			keyList(scope.Scopes), dateArg(s.From), dateArg(s.To)},
+		func(rows driver.Rows) (Annotation, error) {
+			var a Annotation
+			var kind string
+			var at, d time.Time
+			err := rows.Scan(&kind, &at, &d, &a.Title, &a.Link, &a.Source)
+			a.Kind = AnnotationKind(kind)
+			if a.Kind == AnnotationManual {
+				a.Day = days.Date(d.Date())
+			} else {
+				a.Day = days.Of(at, scope.Location)
+			}
+			return a, err
+		})
 	if err != nil {
-		return nil, fmt.Errorf("annotations %s..%s: %w", dateArg(s.From), dateArg(s.To), err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []Annotation
-	for rows.Next() {
-		var a Annotation
-		var kind string
-		var at, d time.Time
-		if err := rows.Scan(&kind, &at, &d, &a.Title, &a.Link, &a.Source); err != nil {
-			return nil, fmt.Errorf("annotations: %w", err)
-		}
-		a.Kind = AnnotationKind(kind)
-		if a.Kind == AnnotationManual {
-			a.Day = days.Date(d.Date())
-		} else {
-			a.Day = days.Of(at, scope.Location)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("annotations: %w", err)
+		return nil, err
 	}
 	order := map[AnnotationKind]int{AnnotationManual: 0, AnnotationEvent: 1, AnnotationNewsletter: 2, AnnotationPublication: 3}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // What the database holds figures for (Discover). Social accounts, newsletter lists, event registers and
@@ -46,7 +48,7 @@ func (e DataExtent) Years() []int {
 
 // Discovery is what the database holds for a site's pages, reports and API: the extent of its
 // figures and the accounts, lists, registers and feeds that have any. Every request needs it first,
-// so it is one query (Discover), and a cache may wrap it (WrapDiscover).
+// so it is one query (Discover).
 type Discovery struct {
 	Extent DataExtent
 	// Social are the accounts with any follower or reach figure, by platform then account.
@@ -80,17 +82,6 @@ func (d Discovery) Scope(siteID string, loc *time.Location) KPIScope {
 	return s
 }
 
-// DiscoverFunc is the shape of Queries.Discover, for a cache to wrap.
-type DiscoverFunc func(ctx context.Context, siteID string, loc *time.Location) (Discovery, error)
-
-// WrapDiscover returns a copy of q whose Discover goes through wrap (typically a cache keyed by
-// the data version); every page, report and API read made through the copy shares it.
-func (q *Queries) WrapDiscover(wrap func(DiscoverFunc) DiscoverFunc) *Queries {
-	c := *q
-	c.discover = wrap(q.discover)
-	return &c
-}
-
 // Discover returns the Discovery for a site in one query, once per Request. Instants (campaign sends, event starts,
 // publications) count on their day in loc. Events entered ahead of time do not extend the extent's
 // Last: it says how far the collected figures reach, which decides the dashboard's default period.
@@ -98,7 +89,7 @@ func (q *Queries) Discover(ctx context.Context, siteID string, loc *time.Locatio
 	if loc == nil {
 		return Discovery{}, fmt.Errorf("discover %s: nil time zone", siteID)
 	}
-	d, err := once(ctx, "discover\x00"+siteID+"\x00"+loc.String(), func() (Discovery, error) { return q.discover(ctx, siteID, loc) })
+	d, err := once(ctx, "discover\x00"+siteID+"\x00"+loc.String(), func() (Discovery, error) { return q.discoverOnce(ctx, siteID, loc) })
 	if err == nil {
 		// The first days are the same for every site and zone: the first discovery tells.
 		prime(ctx, followersFirstKey, d.firstFollowers)
@@ -127,7 +118,8 @@ func prime[K comparable](ctx context.Context, key string, v map[K]time.Time) {
 
 func (q *Queries) discoverOnce(ctx context.Context, siteID string, loc *time.Location) (Discovery, error) {
 	tz := loc.String()
-	rows, err := q.conn.Query(ctx, `
+	d := Discovery{firstFollowers: map[SocialAccount]time.Time{}, firstSubscribers: map[string]time.Time{}, firstSends: map[string]time.Time{}}
+	err := eachRow(ctx, q.conn, "discover "+siteID, `
 SELECT kind, a, b, n, first, last FROM (
     SELECT 'year' AS kind, toString(toYear(d)) AS a, '' AS b, count() AS n, min(d) AS first, max(d) AS last FROM (
         SELECT date AS d FROM web_traffic_daily WHERE site_id = ?
@@ -152,57 +144,53 @@ SELECT kind, a, b, n, first, last FROM (
     UNION ALL SELECT DISTINCT 'register', account_id, '', toUInt64(0), toDate(0), toDate(0) FROM events
     UNION ALL SELECT DISTINCT 'feed', feed_id, '', toUInt64(0), toDate(0), toDate(0) FROM publications
 )
-ORDER BY kind, a, b`, siteID, tz, tz, tz, tz)
+ORDER BY kind, a, b`, []any{siteID, tz, tz, tz, tz},
+		func(rows driver.Rows) error {
+			var kind, a, b string
+			var n uint64
+			var first, last time.Time
+			if err := rows.Scan(&kind, &a, &b, &n, &first, &last); err != nil {
+				return err
+			}
+			switch kind {
+			case "year":
+				// One row per year with figures (a date at the column's zero is no figure's): the
+				// extent is their span, the years themselves what pickers offer.
+				y, err := strconv.Atoi(a)
+				if err != nil || n == 0 {
+					return nil
+				}
+				d.Extent.DataYears = append(d.Extent.DataYears, y)
+				if d.Extent.First.IsZero() || first.Before(d.Extent.First) {
+					d.Extent.First = first.UTC()
+				}
+				if last.After(d.Extent.Last) {
+					d.Extent.Last = last.UTC()
+				}
+			case "social":
+				acc := SocialAccount{Platform: a, AccountID: b}
+				d.Social = append(d.Social, acc)
+				if n > 0 {
+					d.firstFollowers[acc] = first.UTC()
+				}
+			case "list":
+				d.Lists = append(d.Lists, a)
+				if n > 0 {
+					d.firstSubscribers[a] = first.UTC()
+				}
+				// last is the list's first send here; the zero day when it has none.
+				if !last.Equal(time.Unix(0, 0)) {
+					d.firstSends[a] = last.UTC()
+				}
+			case "register":
+				d.EventAccounts = append(d.EventAccounts, a)
+			case "feed":
+				d.Feeds = append(d.Feeds, a)
+			}
+			return nil
+		})
 	if err != nil {
-		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
-	}
-	defer func() { _ = rows.Close() }()
-	d := Discovery{firstFollowers: map[SocialAccount]time.Time{}, firstSubscribers: map[string]time.Time{}, firstSends: map[string]time.Time{}}
-	for rows.Next() {
-		var kind, a, b string
-		var n uint64
-		var first, last time.Time
-		if err := rows.Scan(&kind, &a, &b, &n, &first, &last); err != nil {
-			return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
-		}
-		switch kind {
-		case "year":
-			// One row per year with figures (a date at the column's zero is no figure's): the
-			// extent is their span, the years themselves what pickers offer.
-			y, err := strconv.Atoi(a)
-			if err != nil || n == 0 {
-				continue
-			}
-			d.Extent.DataYears = append(d.Extent.DataYears, y)
-			if d.Extent.First.IsZero() || first.Before(d.Extent.First) {
-				d.Extent.First = first.UTC()
-			}
-			if last.After(d.Extent.Last) {
-				d.Extent.Last = last.UTC()
-			}
-		case "social":
-			acc := SocialAccount{Platform: a, AccountID: b}
-			d.Social = append(d.Social, acc)
-			if n > 0 {
-				d.firstFollowers[acc] = first.UTC()
-			}
-		case "list":
-			d.Lists = append(d.Lists, a)
-			if n > 0 {
-				d.firstSubscribers[a] = first.UTC()
-			}
-			// last is the list's first send here; the zero day when it has none.
-			if !last.Equal(time.Unix(0, 0)) {
-				d.firstSends[a] = last.UTC()
-			}
-		case "register":
-			d.EventAccounts = append(d.EventAccounts, a)
-		case "feed":
-			d.Feeds = append(d.Feeds, a)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return Discovery{}, fmt.Errorf("discover %s: %w", siteID, err)
+		return Discovery{}, err
 	}
 	d.Extent.Empty = len(d.Extent.DataYears) == 0
 	sort.Sort(sort.Reverse(sort.IntSlice(d.Extent.DataYears)))

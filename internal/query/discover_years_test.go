@@ -1,23 +1,16 @@
 package query_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/innomed/rekkevidde/internal/chtest"
-	"github.com/innomed/rekkevidde/internal/query"
 )
 
 // The years a picker offers are the years that hold figures, not every year from the first to the
 // last: 2019 and 2022 with nothing between offer those two, and a row at the date column's zero
 // (1970) offers no year at all.
 func TestDiscoverOffersExactlyTheYearsWithFigures(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	loc := oslo(t)
+	st, q, ctx, loc := fresh(t)
 
 	d, err := q.Discover(ctx, "site", loc)
 	if err != nil {

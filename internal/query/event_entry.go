@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // Reads for the events entry form (dashboard/admin/events.go): one event as stored, deleted or not,
@@ -29,32 +31,26 @@ type StoredEvent struct {
 
 // EventByID returns an account's event by id, including a deleted one; nil when there is none.
 func (q *Queries) EventByID(ctx context.Context, accountID, eventID string) (*StoredEvent, error) {
-	rows, err := q.conn.Query(ctx, `
+	found, err := collect(ctx, q.conn, "event "+accountID+"/"+eventID, `
 SELECT account_id, event_id, kind, title, starts_at, ends_at, registered, attended_on_site, attended_digital, deleted, source
 FROM events FINAL
-WHERE account_id = ? AND event_id = ?`, accountID, eventID)
-	if err != nil {
-		return nil, fmt.Errorf("event %s/%s: %w", accountID, eventID, err)
+WHERE account_id = ? AND event_id = ?`, []any{accountID, eventID},
+		func(rows driver.Rows) (StoredEvent, error) {
+			var e StoredEvent
+			var deleted uint8
+			err := rows.Scan(&e.AccountID, &e.EventID, &e.Kind, &e.Title, &e.StartsAt, &e.EndsAt, &e.Registered,
+				&e.AttendedOnSite, &e.AttendedDigital, &deleted, &e.Source)
+			e.StartsAt, e.Deleted = e.StartsAt.UTC(), deleted == 1
+			if e.EndsAt != nil {
+				ends := e.EndsAt.UTC()
+				e.EndsAt = &ends
+			}
+			return e, err
+		})
+	if err != nil || len(found) == 0 {
+		return nil, err
 	}
-	defer func() { _ = rows.Close() }()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("event %s/%s: %w", accountID, eventID, err)
-		}
-		return nil, nil
-	}
-	var e StoredEvent
-	var deleted uint8
-	if err := rows.Scan(&e.AccountID, &e.EventID, &e.Kind, &e.Title, &e.StartsAt, &e.EndsAt, &e.Registered,
-		&e.AttendedOnSite, &e.AttendedDigital, &deleted, &e.Source); err != nil {
-		return nil, fmt.Errorf("event %s/%s: %w", accountID, eventID, err)
-	}
-	e.StartsAt, e.Deleted = e.StartsAt.UTC(), deleted == 1
-	if e.EndsAt != nil {
-		ends := e.EndsAt.UTC()
-		e.EndsAt = &ends
-	}
-	return &e, nil
+	return &found[0], nil
 }
 
 // EventChange is one row of an event's audit trail.
@@ -80,36 +76,28 @@ type EventSnapshot struct {
 
 // EventChanges returns an event's audit trail, newest first, at most limit rows.
 func (q *Queries) EventChanges(ctx context.Context, accountID, eventID string, limit int) ([]EventChange, error) {
-	rows, err := q.conn.Query(ctx, `
+	return collect(ctx, q.conn, "changes of event "+accountID+"/"+eventID, `
 SELECT changed_at, changed_by, action, before, after
 FROM event_changes
 WHERE account_id = ? AND event_id = ?
 ORDER BY changed_at DESC, version DESC
-LIMIT ?`, accountID, eventID, uint64(max(limit, 1)))
-	if err != nil {
-		return nil, fmt.Errorf("changes of event %s/%s: %w", accountID, eventID, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []EventChange
-	for rows.Next() {
-		var c EventChange
-		var before, after string
-		if err := rows.Scan(&c.At, &c.By, &c.Action, &before, &after); err != nil {
-			return nil, fmt.Errorf("changes of event %s/%s: %w", accountID, eventID, err)
-		}
-		c.At = c.At.UTC()
-		if c.Before, err = snapshot(before); err != nil {
-			return nil, fmt.Errorf("changes of event %s/%s: before: %w", accountID, eventID, err)
-		}
-		if c.After, err = snapshot(after); err != nil {
-			return nil, fmt.Errorf("changes of event %s/%s: after: %w", accountID, eventID, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("changes of event %s/%s: %w", accountID, eventID, err)
-	}
-	return out, nil
+LIMIT ?`, []any{accountID, eventID, uint64(max(limit, 1))},
+		func(rows driver.Rows) (EventChange, error) {
+			var c EventChange
+			var before, after string
+			if err := rows.Scan(&c.At, &c.By, &c.Action, &before, &after); err != nil {
+				return c, err
+			}
+			c.At = c.At.UTC()
+			var err error
+			if c.Before, err = snapshot(before); err != nil {
+				return c, fmt.Errorf("before: %w", err)
+			}
+			if c.After, err = snapshot(after); err != nil {
+				return c, fmt.Errorf("after: %w", err)
+			}
+			return c, nil
+		})
 }
 
 func snapshot(raw string) (*EventSnapshot, error) {

@@ -2,9 +2,10 @@ package query
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // SectorAttendance is one sector's part of an event's sign-ups and attendance.
@@ -65,19 +66,13 @@ ORDER BY starts_at, event_id`
 	all := append([]any{accountID}, args...)
 	all = append(all, accountID, accountID)
 	all = append(all, args...)
-	rows, err := q.conn.Query(ctx, query, all...)
-	if err != nil {
-		return nil, fmt.Errorf("events of %s: %w", accountID, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []Event
-	for rows.Next() {
+	return collect(ctx, q.conn, "events of "+accountID, query, all, func(rows driver.Rows) (Event, error) {
 		var e Event
 		var sectors []string
 		var registered, attended []uint32
 		if err := rows.Scan(&e.ID, &e.Kind, &e.Title, &e.StartsAt, &e.EndsAt, &e.Registered, &e.AttendedOnSite, &e.AttendedDigital,
 			&sectors, &registered, &attended); err != nil {
-			return nil, fmt.Errorf("events of %s: %w", accountID, err)
+			return e, err
 		}
 		e.StartsAt = e.StartsAt.UTC()
 		if e.EndsAt != nil {
@@ -99,64 +94,27 @@ ORDER BY starts_at, event_id`
 		}
 		// Sectors in key order, as sectorAttendance gives them: groupArray keeps no order.
 		sort.Slice(e.Sectors, func(i, j int) bool { return e.Sectors[i].Sector < e.Sectors[j].Sector })
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("events of %s: %w", accountID, err)
-	}
-	return out, nil
+		return e, nil
+	})
 }
 
 // sectorAttendance returns the sector rows of the given events, by event id, sectors in key order.
 func (q *Queries) sectorAttendance(ctx context.Context, accountID string, eventIDs []string) (map[string][]SectorAttendance, error) {
-	rows, err := q.conn.Query(ctx, `
+	out := map[string][]SectorAttendance{}
+	err := eachRow(ctx, q.conn, "attendance by sector for "+accountID, `
 SELECT event_id, sector, registered, attended
 FROM event_attendance_by_sector FINAL
 WHERE account_id = ? AND has(?, event_id)
-ORDER BY event_id, sector`, accountID, eventIDs)
-	if err != nil {
-		return nil, fmt.Errorf("attendance by sector for %s: %w", accountID, err)
-	}
-	defer func() { _ = rows.Close() }()
-	out := map[string][]SectorAttendance{}
-	for rows.Next() {
-		var id string
-		var s SectorAttendance
-		if err := rows.Scan(&id, &s.Sector, &s.Registered, &s.Attended); err != nil {
-			return nil, fmt.Errorf("attendance by sector for %s: %w", accountID, err)
-		}
-		out[id] = append(out[id], s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("attendance by sector for %s: %w", accountID, err)
-	}
-	return out, nil
-}
-
-// KindTotals sums one kind of event over a range.
-type KindTotals struct {
-	Kind   string
-	Events int
-	// Registered and Attended add up the events that have the figure; EventsWithAttendance says
-	// how many did, so an average is Attended / EventsWithAttendance.
-	Registered           uint64
-	Attended             uint64
-	EventsWithAttendance int
-}
-
-// EventTotalsByKind sums Events(ctx, accountID, from, to) per kind, in order of first occurrence.
-func (q *Queries) EventTotalsByKind(ctx context.Context, accountID string, from, to time.Time) ([]KindTotals, error) {
-	events, err := q.Events(ctx, accountID, from, to)
+ORDER BY event_id, sector`, []any{accountID, eventIDs},
+		func(rows driver.Rows) error {
+			var id string
+			var s SectorAttendance
+			err := rows.Scan(&id, &s.Sector, &s.Registered, &s.Attended)
+			out[id] = append(out[id], s)
+			return err
+		})
 	if err != nil {
 		return nil, err
-	}
-	// SumByKind without an order keeps the kinds in order of first occurrence.
-	var out []KindTotals
-	for _, k := range SumByKind(events, nil) {
-		out = append(out, KindTotals{
-			Kind: k.Kind, Events: k.Events, Registered: k.Registered,
-			Attended: k.Attended, EventsWithAttendance: k.WithAttendance,
-		})
 	}
 	return out, nil
 }

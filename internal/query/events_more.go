@@ -102,21 +102,20 @@ type EventTotals struct {
 // Add counts one event in.
 func (t *EventTotals) Add(e Event) {
 	t.Events++
-	if e.Registered != nil {
-		t.Registered += uint64(*e.Registered)
-		t.WithRegistered++
-	}
-	if e.AttendedOnSite != nil {
-		t.OnSite += uint64(*e.AttendedOnSite)
-		t.WithOnSite++
-	}
-	if e.AttendedDigital != nil {
-		t.Digital += uint64(*e.AttendedDigital)
-		t.WithDigital++
-	}
-	if e.Attended != nil {
-		t.Attended += uint64(*e.Attended)
-		t.WithAttendance++
+	for _, f := range []struct {
+		v    *uint32
+		sum  *uint64
+		with *int
+	}{
+		{e.Registered, &t.Registered, &t.WithRegistered},
+		{e.AttendedOnSite, &t.OnSite, &t.WithOnSite},
+		{e.AttendedDigital, &t.Digital, &t.WithDigital},
+		{e.Attended, &t.Attended, &t.WithAttendance},
+	} {
+		if f.v != nil {
+			*f.sum += uint64(*f.v)
+			*f.with++
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -118,11 +120,7 @@ func (q *Queries) SourceFreshness(ctx context.Context, o FreshnessOptions) ([]Fr
 	if o.Location == nil {
 		return nil, fmt.Errorf("source freshness: nil time zone")
 	}
-	runs, err := q.sourceRuns(ctx)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := q.credentialExpiries(ctx)
+	runs, creds, err := q.runsAndCredentials(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -234,73 +232,74 @@ func (f *Freshness) grade(now, today time.Time) {
 	}
 }
 
-// sourceRuns summarises collector_runs per source (newest version of every run).
-func (q *Queries) sourceRuns(ctx context.Context) ([]SourceRuns, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT
-    source,
-    max(started_at) AS last_started,
-    argMax(status, started_at) AS last_status,
-    argMax(error, started_at) AS last_error,
-    argMax(rows_written, started_at) AS last_rows,
-    countIf(status IN ('ok', 'partial')) AS n_ok,
-    maxIf(assumeNotNull(finished_at), status IN ('ok', 'partial') AND finished_at IS NOT NULL) AS last_ok,
-    argMaxIf(window_to, assumeNotNull(finished_at), status IN ('ok', 'partial') AND finished_at IS NOT NULL) AS data_through
-FROM collector_runs FINAL
-GROUP BY source
-ORDER BY source`)
-	if err != nil {
-		return nil, fmt.Errorf("collector runs: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []SourceRuns
-	for rows.Next() {
-		var r SourceRuns
-		var nOK uint64
-		var lastOK, through time.Time
-		if err := rows.Scan(&r.Source, &r.LastStarted, &r.LastStatus, &r.LastError, &r.LastRows, &nOK, &lastOK, &through); err != nil {
-			return nil, fmt.Errorf("collector runs: %w", err)
-		}
-		r.LastStarted = r.LastStarted.UTC()
-		if nOK > 0 {
-			lastOK, through = lastOK.UTC(), days.Date(through.Date())
-			r.LastOK, r.DataThrough = &lastOK, &through
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("collector runs: %w", err)
-	}
-	return out, nil
-}
+// lastOKRuns is, per source, whether any run succeeded (n_ok > 0), when the newest success
+// finished and the last day of its window. A run's row is re-written while it runs (start,
+// heartbeats) and once when it ends, and an ended run is never re-written (the scheduler closes
+// only rows still "running"), so a success row is the run's last version: these need no FINAL,
+// only the narrow status, finished_at and window_to columns. A success may be years old (a source
+// that has failed since), so they are not bounded by time. The provenance notes and the freshness
+// strip share this one definition of a source's last successful run.
+const lastOKRuns = `
+    SELECT source, count() AS n_ok, max(assumeNotNull(finished_at)) AS last_ok,
+           argMax(window_to, assumeNotNull(finished_at)) AS data_through
+    FROM collector_runs
+    WHERE status IN ('ok', 'partial') AND finished_at IS NOT NULL
+    GROUP BY source`
 
-// credentialExpiries reads the newest expiry of every source's credentials.
-func (q *Queries) credentialExpiries(ctx context.Context) ([]CredentialExpiry, error) {
-	rows, err := q.conn.Query(ctx, `
-SELECT source, credential, expires_at, refresh_expires_at, checked_at
-FROM credentials FINAL
-ORDER BY source, credential`)
-	if err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []CredentialExpiry
-	for rows.Next() {
-		var c CredentialExpiry
-		if err := rows.Scan(&c.Source, &c.Credential, &c.ExpiresAt, &c.RefreshExpiresAt, &c.CheckedAt); err != nil {
-			return nil, fmt.Errorf("credentials: %w", err)
-		}
-		c.CheckedAt = c.CheckedAt.UTC()
-		for _, p := range []**time.Time{&c.ExpiresAt, &c.RefreshExpiresAt} {
-			if *p != nil {
-				u := (**p).UTC()
-				*p = &u
+// runsAndCredentials reads the freshness strip's two inputs in one query: per source the newest
+// run (newest version, FINAL only over each source's newest start, which all its versions share as
+// part of the sort key) with its last success (lastOKRuns), and the newest version of every
+// credential's expiry.
+func (q *Queries) runsAndCredentials(ctx context.Context) ([]SourceRuns, []CredentialExpiry, error) {
+	var runs []SourceRuns
+	var creds []CredentialExpiry
+	err := eachRow(ctx, q.conn, "collector runs and credentials", `
+SELECT kind, source, credential, at, status, error, n, n_ok, last_ok, through, expires, refresh_expires FROM (
+    SELECT 'run' AS kind, l.source AS source, '' AS credential, l.last_started AS at, l.last_status AS status,
+           l.last_error AS error, l.last_rows AS n, k.n_ok AS n_ok, k.last_ok AS last_ok, k.data_through AS through,
+           CAST(NULL AS Nullable(DateTime('UTC'))) AS expires, CAST(NULL AS Nullable(DateTime('UTC'))) AS refresh_expires
+    FROM (
+        SELECT source, max(started_at) AS last_started, argMax(status, started_at) AS last_status,
+               argMax(error, started_at) AS last_error, argMax(rows_written, started_at) AS last_rows
+        FROM collector_runs FINAL
+        WHERE (source, started_at) IN (SELECT source, max(started_at) FROM collector_runs GROUP BY source)
+        GROUP BY source
+    ) AS l
+    ANY LEFT JOIN (`+lastOKRuns+`
+    ) AS k USING source
+    UNION ALL
+    SELECT 'credential', source, credential, checked_at, '', '', toUInt64(0), toUInt64(0),
+           toDateTime(0, 'UTC'), toDate(0), expires_at, refresh_expires_at
+    FROM credentials FINAL
+)
+ORDER BY kind, source, credential`, nil,
+		func(rows driver.Rows) error {
+			var kind, source, credential, status, errText string
+			var at, lastOK, through time.Time
+			var n, nOK uint64
+			var expires, refreshExpires *time.Time
+			if err := rows.Scan(&kind, &source, &credential, &at, &status, &errText, &n, &nOK, &lastOK, &through,
+				&expires, &refreshExpires); err != nil {
+				return err
 			}
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
-	}
-	return out, nil
+			if kind == "credential" {
+				c := CredentialExpiry{Source: source, Credential: credential, CheckedAt: at.UTC()}
+				for dst, src := range map[**time.Time]*time.Time{&c.ExpiresAt: expires, &c.RefreshExpiresAt: refreshExpires} {
+					if src != nil {
+						u := src.UTC()
+						*dst = &u
+					}
+				}
+				creds = append(creds, c)
+				return nil
+			}
+			r := SourceRuns{Source: source, LastStarted: at.UTC(), LastStatus: status, LastError: errText, LastRows: n}
+			if nOK > 0 {
+				lastOK, through = lastOK.UTC(), days.Date(through.Date())
+				r.LastOK, r.DataThrough = &lastOK, &through
+			}
+			runs = append(runs, r)
+			return nil
+		})
+	return runs, creds, err
 }

@@ -2,8 +2,9 @@ package query
 
 import (
 	"context"
-	"fmt"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/innomed/rekkevidde/internal/days"
 )
@@ -38,48 +39,29 @@ type HistoryFigure struct {
 // HistoryFigures returns the imported figures of every period that starts from..to (calendar days,
 // both included), by KPI, scope, start and item.
 func (q *Queries) HistoryFigures(ctx context.Context, from, to time.Time) ([]HistoryFigure, error) {
-	rows, err := q.conn.Query(ctx, `
+	return collect(ctx, q.conn, "history figures "+dateArg(from)+".."+dateArg(to), `
 SELECT kpi, scope, period, period_start, period_end, item, value, text, qualifier, note, source, version
 FROM history_figures FINAL
 WHERE deleted = 0 AND period_start >= toDate(?) AND period_start <= toDate(?)
-ORDER BY kpi, scope, period_start, period, item`, dateArg(from), dateArg(to))
-	if err != nil {
-		return nil, fmt.Errorf("history figures %s..%s: %w", dateArg(from), dateArg(to), err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []HistoryFigure
-	for rows.Next() {
-		var h HistoryFigure
-		var period string
-		var version uint64
-		if err := rows.Scan(&h.KPI, &h.Scope, &period, &h.Start, &h.End, &h.Item, &h.Value, &h.Text, &h.Qualifier,
-			&h.Note, &h.Source, &version); err != nil {
-			return nil, fmt.Errorf("history figures: %w", err)
-		}
-		h.Period, h.Start, h.End = days.Kind(period), h.Start.UTC(), h.End.UTC()
-		h.Imported = time.Unix(0, int64(version)).UTC()
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("history figures: %w", err)
-	}
-	return out, nil
+ORDER BY kpi, scope, period_start, period, item`, []any{dateArg(from), dateArg(to)},
+		func(rows driver.Rows) (HistoryFigure, error) {
+			var h HistoryFigure
+			var period string
+			var version uint64
+			err := rows.Scan(&h.KPI, &h.Scope, &period, &h.Start, &h.End, &h.Item, &h.Value, &h.Text, &h.Qualifier,
+				&h.Note, &h.Source, &version)
+			h.Period, h.Start, h.End = days.Kind(period), h.Start.UTC(), h.End.UTC()
+			h.Imported = time.Unix(0, int64(version)).UTC()
+			return h, err
+		})
 }
 
 // HistoryYears lists the years that hold imported figures, newest first.
 func (q *Queries) HistoryYears(ctx context.Context) ([]int, error) {
-	rows, err := q.conn.Query(ctx, `SELECT DISTINCT toYear(period_start) AS y FROM history_figures WHERE deleted = 0 ORDER BY y DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("history years: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var years []int
-	for rows.Next() {
-		var y uint16
-		if err := rows.Scan(&y); err != nil {
-			return nil, fmt.Errorf("history years: %w", err)
-		}
-		years = append(years, int(y))
-	}
-	return years, rows.Err()
+	return collect(ctx, q.conn, "history years", `SELECT DISTINCT toYear(period_start) AS y FROM history_figures WHERE deleted = 0 ORDER BY y DESC`, nil,
+		func(rows driver.Rows) (int, error) {
+			var y uint16
+			err := rows.Scan(&y)
+			return int(y), err
+		})
 }

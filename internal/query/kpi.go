@@ -312,6 +312,26 @@ func (r *kpiReader) once(family string, load func() error) error {
 	return nil
 }
 
+// loadOnce reads a family's items over the reader's whole stretch into *dst, once (r.once).
+func loadOnce[T any](r *kpiReader, family string, dst *[]T, read func() ([]T, error)) error {
+	return r.once(family, func() error {
+		xs, err := read()
+		*dst = xs
+		return err
+	})
+}
+
+// inSpan is the items whose day s contains, in their order.
+func inSpan[T any](items []T, s days.Span, day func(T) time.Time) []T {
+	var in []T
+	for _, it := range items {
+		if s.Contains(day(it)) {
+			in = append(in, it)
+		}
+	}
+	return in
+}
+
 func f64(v uint64) *float64 {
 	x := float64(v)
 	return &x
@@ -320,6 +340,15 @@ func f64(v uint64) *float64 {
 func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error) {
 	loc, name := r.scope.Location, d.Name
 	whole := days.Span{Kind: days.Custom, From: r.lo, To: r.hi, End: r.hi}
+	// A reader of a list, an event register or feeds has no figure for a scope without one.
+	if missing, ok := map[metrics.Reader]bool{
+		metrics.ReadSubscribers:  r.scope.ListID == "",
+		metrics.ReadCampaigns:    r.scope.ListID == "",
+		metrics.ReadEvents:       r.scope.EventAccount == "",
+		metrics.ReadPublications: len(r.scope.Feeds) == 0,
+	}[d.Reader]; ok && missing {
+		return unknownKPI, nil
+	}
 	switch d.Reader {
 	case metrics.ReadTraffic:
 		err := r.once("traffic", func() error {
@@ -442,9 +471,6 @@ func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error
 		}, err
 
 	case metrics.ReadSubscribers:
-		if r.scope.ListID == "" {
-			return unknownKPI, nil
-		}
 		err := r.once("subscribers", func() error {
 			h, err := r.q.subscriberHistory(ctx, r.scope.ListID, r.lo, r.hi)
 			r.subs = &h
@@ -458,26 +484,15 @@ func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error
 		}), err
 
 	case metrics.ReadCampaigns:
-		if r.scope.ListID == "" {
-			return unknownKPI, nil
-		}
-		err := r.once("campaigns", func() error {
-			cs, err := r.q.SpanCampaigns(ctx, r.scope.ListID, whole, loc)
-			r.campaigns = cs
-			return err
+		err := loadOnce(r, "campaigns", &r.campaigns, func() ([]Campaign, error) {
+			return r.q.SpanCampaigns(ctx, r.scope.ListID, whole, loc)
 		})
 		if err != nil {
 			return nil, err
 		}
 		if d.Name == metrics.NewsletterClickRate {
 			return func(s days.Span) *float64 {
-				var in []Campaign
-				for _, c := range r.campaigns {
-					if s.Contains(days.Of(c.SendTime, loc)) {
-						in = append(in, c)
-					}
-				}
-				return SumCampaigns(in).ClickRate
+				return SumCampaigns(inSpan(r.campaigns, s, func(c Campaign) time.Time { return days.Of(c.SendTime, loc) })).ClickRate
 			}, nil
 		}
 		// The newest send may lie before lo: it is no value for a span, but says when the list
@@ -500,22 +515,11 @@ func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error
 		}), nil
 
 	case metrics.ReadEvents:
-		if r.scope.EventAccount == "" {
-			return unknownKPI, nil
-		}
-		err := r.once("events", func() error {
-			es, err := r.q.SpanEvents(ctx, r.scope.EventAccount, whole, loc)
-			r.events = es
-			return err
+		err := loadOnce(r, "events", &r.events, func() ([]Event, error) {
+			return r.q.SpanEvents(ctx, r.scope.EventAccount, whole, loc)
 		})
 		return func(s days.Span) *float64 {
-			var in []Event
-			for _, e := range r.events {
-				if s.Contains(days.Of(e.StartsAt, loc)) {
-					in = append(in, e)
-				}
-			}
-			t := SumEvents(in)
+			t := SumEvents(inSpan(r.events, s, func(e Event) time.Time { return days.Of(e.StartsAt, loc) }))
 			if d.Name == metrics.EventsHeld {
 				return f64(uint64(t.Events))
 			}
@@ -526,22 +530,11 @@ func (r *kpiReader) facts(ctx context.Context, d metrics.Metric) (kpiFunc, error
 		}, err
 
 	case metrics.ReadPublications:
-		if len(r.scope.Feeds) == 0 {
-			return unknownKPI, nil
-		}
-		err := r.once("publications", func() error {
-			ps, err := r.q.SpanPublications(ctx, r.scope.Feeds, whole, loc)
-			r.pubs = ps
-			return err
+		err := loadOnce(r, "publications", &r.pubs, func() ([]Publication, error) {
+			return r.q.SpanPublications(ctx, r.scope.Feeds, whole, loc)
 		})
 		return func(s days.Span) *float64 {
-			n := 0
-			for _, p := range r.pubs {
-				if s.Contains(p.Day) {
-					n++
-				}
-			}
-			return f64(uint64(n))
+			return f64(uint64(len(inSpan(r.pubs, s, func(p Publication) time.Time { return p.Day }))))
 		}, err
 	}
 	return nil, fmt.Errorf("KPI %q: reader %q computes no overview KPI", d.Name, d.Reader)

@@ -31,7 +31,7 @@ type CampaignTotals struct {
 	UniqueOpens, UniqueClicks uint64
 	Unsubscribed              uint64
 	// OpenRate and ClickRate are the pooled rates Σ UniqueOpens / Σ Delivered and Σ UniqueClicks /
-	// Σ Delivered — the one definition of a set of sends' rates (KPIs, reports, NewsletterYear):
+	// Σ Delivered — the one definition of a set of sends' rates (KPIs, reports, API):
 	// every delivered email weighs the same. Nil when nothing was delivered.
 	OpenRate, ClickRate *float64
 	// MeanClickRate is the plain mean of the sends' own click rates (Campaign.ClickRate), shown

@@ -470,10 +470,7 @@ func TestCampaignRates(t *testing.T) {
 }
 
 func TestAnnotationsUnionExcludesDeleted(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	loc := oslo(t)
+	st, q, ctx, loc := fresh(t)
 
 	insert(t, st, "newsletter_campaigns", []string{"list_id", "campaign_id", "title", "subject", "send_time", "emails_sent",
 		"delivered", "unique_opens", "unique_clicks", "unsubscribed", "hard_bounces", "soft_bounces", "provider_open_rate",
@@ -528,10 +525,7 @@ func TestAnnotationsUnionExcludesDeleted(t *testing.T) {
 }
 
 func TestSourceFreshness(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	loc := oslo(t)
+	st, q, ctx, loc := fresh(t)
 	now := time.Date(2024, time.March, 10, 12, 0, 0, 0, time.UTC)
 	ts := func(d, h int) time.Time { return time.Date(2024, time.March, d, h, 0, 0, 0, time.UTC) }
 	tp := func(t time.Time) *time.Time { return &t }
@@ -549,16 +543,26 @@ func TestSourceFreshness(t *testing.T) {
 		[]any{"c1", "mailchimp", "incremental", day(2024, time.March, 8), day(2024, time.March, 10), ts(10, 5), nil, "running", uint64(0), "", "", nil, uint64(1)},
 		[]any{"c1", "mailchimp", "incremental", day(2024, time.March, 8), day(2024, time.March, 10), ts(10, 5), tp(ts(10, 6)), "ok", uint64(3), "", "", nil, uint64(2)},
 		// linkedin: throttled, never succeeded.
-		[]any{"l1", "linkedin", "backfill", day(2023, time.January, 1), day(2023, time.January, 31), ts(10, 1), tp(ts(10, 1)), "throttled", uint64(0), "429", "", nil, uint64(1)})
+		[]any{"l1", "linkedin", "backfill", day(2023, time.January, 1), day(2023, time.January, 31), ts(10, 1), tp(ts(10, 1)), "throttled", uint64(0), "429", "", nil, uint64(1)},
+		// ga4: its one success is over a year old, every run since failed; the newest run was
+		// first written running, then (newer version) interrupted.
+		[]any{"g0", "ga4", "incremental", day(2022, time.December, 1), day(2022, time.December, 31), time.Date(2023, 1, 2, 3, 0, 0, 0, time.UTC), tp(time.Date(2023, 1, 2, 4, 0, 0, 0, time.UTC)), "ok", uint64(31), "", "", nil, uint64(1)},
+		[]any{"g1", "ga4", "incremental", day(2023, time.January, 1), day(2023, time.February, 1), time.Date(2023, 2, 2, 3, 0, 0, 0, time.UTC), tp(time.Date(2023, 2, 2, 3, 0, 0, 0, time.UTC)), "failed", uint64(0), "ga4: 500", "", nil, uint64(1)},
+		[]any{"g2", "ga4", "incremental", day(2024, time.March, 1), day(2024, time.March, 10), ts(10, 2), nil, "running", uint64(0), "", "", nil, uint64(1)},
+		[]any{"g2", "ga4", "incremental", day(2024, time.March, 1), day(2024, time.March, 10), ts(10, 2), tp(ts(10, 3)), "interrupted", uint64(0), "", "", nil, uint64(2)})
 	insert(t, st, "credentials", []string{"credential", "expires_at", "refresh_expires_at", "checked_at", "source", "version"},
 		[]any{"oauth_token", tp(ts(12, 0)), tp(time.Date(2024, time.March, 20, 0, 0, 0, 0, time.UTC)), ts(10, 3), "linkedin", uint64(1)},
 		[]any{"page_token", tp(time.Date(2024, time.March, 1, 0, 0, 0, 0, time.UTC)), nil, ts(10, 3), "meta", uint64(1)},
 		[]any{"api_key", nil, nil, ts(10, 3), "mailchimp", uint64(1)})
 
-	got, err := q.SourceFreshness(ctx, query.FreshnessOptions{Enabled: []string{"plausible", "meta", "rss"},
+	counted, r := query.NewRequest(ctx)
+	got, err := q.SourceFreshness(counted, query.FreshnessOptions{Enabled: []string{"plausible", "meta", "rss"},
 		Disabled: []string{"matomo"}, Now: now, Location: loc})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := r.Queries(); n != 1 {
+		t.Errorf("the freshness strip made %d queries, want 1 (runs and credentials together)", n)
 	}
 	by := map[string]query.Freshness{}
 	var order []string
@@ -566,7 +570,7 @@ func TestSourceFreshness(t *testing.T) {
 		by[f.Source] = f
 		order = append(order, f.Source)
 	}
-	if want := "linkedin mailchimp matomo meta plausible rss"; join(order) != want {
+	if want := "ga4 linkedin mailchimp matomo meta plausible rss"; join(order) != want {
 		t.Errorf("sources %q, want %q", join(order), want)
 	}
 	expect := func(src string, state query.SourceState, lag any, reasons ...string) {
@@ -599,6 +603,23 @@ func TestSourceFreshness(t *testing.T) {
 	}
 	if p := by["plausible"]; p.Runs.LastRows != 41 || !p.Runs.LastOK.Equal(ts(10, 4)) {
 		t.Errorf("plausible runs %+v", p.Runs)
+	}
+	// An old success is still the last one, and the newest run is its newest version.
+	g := by["ga4"]
+	oldOK := time.Date(2023, 1, 2, 4, 0, 0, 0, time.UTC)
+	if g.Runs == nil || g.Runs.LastStatus != query.RunInterrupted || g.Runs.LastOK == nil || !g.Runs.LastOK.Equal(oldOK) ||
+		g.Runs.DataThrough == nil || !g.Runs.DataThrough.Equal(day(2022, time.December, 31)) || g.LagDays == nil || *g.LagDays < 400 {
+		t.Errorf("ga4 runs %+v, lag %v: want interrupted, last ok %s through 2022-12-31", g.Runs, g.LagDays, oldOK)
+	}
+	// The provenance notes name the same last success for rows the source wrote.
+	insert(t, st, "web_traffic_daily", trafficCols,
+		[]any{"s", day(2022, time.December, 5), "direct", "desktop", uint64(1), uint64(1), uint64(1), uint64(1), "ga4", uint64(1)})
+	uses, err := q.ProvenanceOf(ctx, []query.ProvenanceSet{{Dataset: query.DatasetWebTraffic, Keys: []string{"s"}, Span: days.MonthSpan(2022, time.December)}}, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(uses) != 1 || len(uses[0]) != 1 || uses[0][0].Source != "ga4" || uses[0][0].LastOK == nil || !uses[0][0].LastOK.Equal(oldOK) {
+		t.Errorf("provenance %+v, want ga4 with last ok %s", uses, oldOK)
 	}
 	// LinkedIn's access token ends in two days but is renewed from the refresh token, which lasts
 	// ten more days: within the warning period, not expired.

@@ -1,11 +1,9 @@
 package query_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -17,10 +15,7 @@ import (
 // are a value on a day and never partial; a running quarter's unique visitors are absent and say
 // it is running.
 func TestRunningPeriodIsPartialByOneRule(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	oslo, _ := time.LoadLocation("Europe/Oslo")
+	st, q, ctx, oslo := fresh(t)
 	fetched := uint64(day(2024, 2, 15).UnixNano())
 	// Traffic every day of 2023-Q4 and of 2024 up to 14 February; subscribers every day; one event
 	// in 2024-Q1; 2024-Q1's unique visitors fetched on 15 February.
@@ -29,9 +24,9 @@ func TestRunningPeriodIsPartialByOneRule(t *testing.T) {
 		traffic = append(traffic, []any{"s", d, "direct", "desktop", uint64(10), uint64(20), uint64(9), uint64(5), "test", fetched})
 		subs = append(subs, []any{"l", d, uint64(500), uint64(0), uint64(0), "test", fetched})
 	}
-	insert(t, st, "web_traffic_daily", []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"}, traffic...)
+	insert(t, st, "web_traffic_daily", trafficCols, traffic...)
 	insert(t, st, "newsletter_subscribers_daily", []string{"list_id", "date", "subscribers", "unsubscribed", "cleaned", "source", "version"}, subs...)
-	insert(t, st, "web_visitors_period", []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"},
+	insert(t, st, "web_visitors_period", visitorCols,
 		[]any{"s", "quarter", day(2024, 1, 1), day(2024, 3, 31), u64(900), u64(600), u64(300), "test", fetched})
 	insert(t, st, "events", []string{"account_id", "event_id", "kind", "title", "starts_at", "deleted", "source", "version"},
 		[]any{"a", "e1", "seminar", "Seminar", time.Date(2024, 1, 20, 10, 0, 0, 0, time.UTC), uint8(0), "test", fetched})

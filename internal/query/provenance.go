@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -125,40 +127,33 @@ func (q *Queries) provenance(ctx context.Context, sets []ProvenanceSet, loc *tim
 		parts = append(parts, fmt.Sprintf("SELECT toUInt8(%d) AS part, source, count() AS n, max(version) AS fetched FROM %s FINAL WHERE %s GROUP BY source",
 			i, string(set.Dataset), where))
 	}
-	rows, err := q.conn.Query(ctx, `
+	out := make([][]SourceUse, len(sets))
+	err := eachRow(ctx, q.conn, "provenance", `
 SELECT p.part, p.source, p.n, p.fetched, r.n_ok, r.last_ok
 FROM (
     `+strings.Join(parts, "\n    UNION ALL\n    ")+`
 ) AS p
-ANY LEFT JOIN (
-    SELECT source, countIf(status IN ('ok', 'partial') AND finished_at IS NOT NULL) AS n_ok,
-           maxIf(assumeNotNull(finished_at), status IN ('ok', 'partial') AND finished_at IS NOT NULL) AS last_ok
-    FROM collector_runs FINAL
-    GROUP BY source
+ANY LEFT JOIN (`+lastOKRuns+`
 ) AS r USING source
-ORDER BY p.part, p.n DESC, p.source`, args...)
+ORDER BY p.part, p.n DESC, p.source`, args,
+		func(rows driver.Rows) error {
+			var u SourceUse
+			var part uint8
+			var version, nOK uint64
+			var lastOK time.Time
+			if err := rows.Scan(&part, &u.Source, &u.Rows, &version, &nOK, &lastOK); err != nil {
+				return err
+			}
+			u.Fetched = time.Unix(0, int64(version)).UTC()
+			if nOK > 0 {
+				t := lastOK.UTC()
+				u.LastOK = &t
+			}
+			out[part] = append(out[part], u)
+			return nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("provenance: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	out := make([][]SourceUse, len(sets))
-	for rows.Next() {
-		var u SourceUse
-		var part uint8
-		var version, nOK uint64
-		var lastOK time.Time
-		if err := rows.Scan(&part, &u.Source, &u.Rows, &version, &nOK, &lastOK); err != nil {
-			return nil, fmt.Errorf("provenance: %w", err)
-		}
-		u.Fetched = time.Unix(0, int64(version)).UTC()
-		if nOK > 0 {
-			t := lastOK.UTC()
-			u.LastOK = &t
-		}
-		out[part] = append(out[part], u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("provenance: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

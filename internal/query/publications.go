@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -32,29 +34,18 @@ func (q *Queries) SpanPublications(ctx context.Context, feeds []string, s days.S
 		return nil, fmt.Errorf("publications: nil time zone")
 	}
 	from, to := s.Instants(loc)
-	rows, err := q.conn.Query(ctx, `
+	return collect(ctx, q.conn, "publications "+dateArg(s.From)+".."+dateArg(s.To), `
 SELECT feed_id, title, link, category, published_at
 FROM publications FINAL
 WHERE (? = 0 OR has(?, feed_id)) AND `+datedPublication+` AND published_at >= toDateTime(?) AND published_at < toDateTime(?)
-ORDER BY published_at, feed_id, item_key`, len(feeds), keyList(feeds), from.Unix(), to.Unix())
-	if err != nil {
-		return nil, fmt.Errorf("publications %s..%s: %w", dateArg(s.From), dateArg(s.To), err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []Publication
-	for rows.Next() {
-		var p Publication
-		if err := rows.Scan(&p.FeedID, &p.Title, &p.Link, &p.Category, &p.PublishedAt); err != nil {
-			return nil, fmt.Errorf("publications: %w", err)
-		}
-		p.PublishedAt = p.PublishedAt.UTC()
-		p.Day = days.Of(p.PublishedAt, loc)
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("publications: %w", err)
-	}
-	return out, nil
+ORDER BY published_at, feed_id, item_key`, []any{len(feeds), keyList(feeds), from.Unix(), to.Unix()},
+		func(rows driver.Rows) (Publication, error) {
+			var p Publication
+			err := rows.Scan(&p.FeedID, &p.Title, &p.Link, &p.Category, &p.PublishedAt)
+			p.PublishedAt = p.PublishedAt.UTC()
+			p.Day = days.Of(p.PublishedAt, loc)
+			return p, err
+		})
 }
 
 // MonthCount is how many items were published in one calendar month.
@@ -75,38 +66,33 @@ func (q *Queries) PublicationsPerMonth(ctx context.Context, feeds []string, s da
 	first := days.Date(s.From.Year(), s.From.Month(), 1)
 	last := days.Date(s.To.Year(), s.To.Month(), 1)
 	from, to := days.Span{Kind: days.Custom, From: first, To: last.AddDate(0, 1, -1), End: last.AddDate(0, 1, -1)}.Instants(loc)
-	rows, err := q.conn.Query(ctx, `
-SELECT toUInt8(`+datedPublication+`) AS dated, toStartOfMonth(toDate(published_at, ?)) AS month, count()
-FROM publications FINAL
-WHERE (? = 0 OR has(?, feed_id))
-  AND (NOT `+datedPublication+` OR (published_at >= toDateTime(?) AND published_at < toDateTime(?)))
-GROUP BY dated, month`, loc.String(), len(feeds), keyList(feeds), from.Unix(), to.Unix())
-	if err != nil {
-		return nil, 0, fmt.Errorf("publications per month %s..%s: %w", dateArg(s.From), dateArg(s.To), err)
-	}
-	defer func() { _ = rows.Close() }()
 	index := map[time.Time]int{}
 	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
 		index[m] = len(months)
 		months = append(months, MonthCount{Month: m})
 	}
-	for rows.Next() {
-		var dated uint8
-		var month time.Time
-		var n uint64
-		if err := rows.Scan(&dated, &month, &n); err != nil {
-			return nil, 0, fmt.Errorf("publications per month: %w", err)
-		}
-		if dated == 0 {
-			undated += int(n)
-			continue
-		}
-		if i, ok := index[days.Date(month.Year(), month.Month(), 1)]; ok {
-			months[i].Count += int(n)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("publications per month: %w", err)
+	err = eachRow(ctx, q.conn, "publications per month "+dateArg(s.From)+".."+dateArg(s.To), `
+SELECT toUInt8(`+datedPublication+`) AS dated, toStartOfMonth(toDate(published_at, ?)) AS month, count()
+FROM publications FINAL
+WHERE (? = 0 OR has(?, feed_id))
+  AND (NOT `+datedPublication+` OR (published_at >= toDateTime(?) AND published_at < toDateTime(?)))
+GROUP BY dated, month`, []any{loc.String(), len(feeds), keyList(feeds), from.Unix(), to.Unix()},
+		func(rows driver.Rows) error {
+			var dated uint8
+			var month time.Time
+			var n uint64
+			if err := rows.Scan(&dated, &month, &n); err != nil {
+				return err
+			}
+			if dated == 0 {
+				undated += int(n)
+			} else if i, ok := index[days.Date(month.Year(), month.Month(), 1)]; ok {
+				months[i].Count += int(n)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, 0, err
 	}
 	return months, undated, nil
 }
@@ -115,25 +101,20 @@ GROUP BY dated, month`, loc.String(), len(feeds), keyList(feeds), from.Unix(), t
 // date. They belong to no period, so the count is over every item collected: it is shown beside a
 // period's monthly counts as "undated", never spread over months or put on the day first seen.
 func (q *Queries) UndatedPublications(ctx context.Context, feeds []string) (map[string]int, error) {
-	rows, err := q.conn.Query(ctx, `
+	out := map[string]int{}
+	err := eachRow(ctx, q.conn, "undated publications", `
 SELECT feed_id, count() FROM publications FINAL
 WHERE (? = 0 OR has(?, feed_id)) AND NOT `+datedPublication+`
-GROUP BY feed_id`, len(feeds), keyList(feeds))
+GROUP BY feed_id`, []any{len(feeds), keyList(feeds)},
+		func(rows driver.Rows) error {
+			var feed string
+			var n uint64
+			err := rows.Scan(&feed, &n)
+			out[feed] = int(n)
+			return err
+		})
 	if err != nil {
-		return nil, fmt.Errorf("undated publications: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	out := map[string]int{}
-	for rows.Next() {
-		var feed string
-		var n uint64
-		if err := rows.Scan(&feed, &n); err != nil {
-			return nil, fmt.Errorf("undated publications: %w", err)
-		}
-		out[feed] = int(n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("undated publications: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

@@ -18,15 +18,11 @@ import (
 // Queries reads from one database.
 type Queries struct {
 	conn driver.Conn
-	// discover is Discover's implementation: discoverOnce, or a cache around it (WrapDiscover).
-	discover DiscoverFunc
 }
 
 // New returns the query layer over an open connection.
 func New(conn driver.Conn) *Queries {
-	q := &Queries{conn: countingConn{conn}}
-	q.discover = q.discoverOnce
-	return q
+	return &Queries{conn: countingConn{conn}}
 }
 
 // The provider period kinds under the names collectors' integration tests call; the calendar
@@ -251,23 +247,38 @@ func splitYears[T any](items []T, years []int, loc *time.Location, at func(T) ti
 }
 
 // collect runs query with args and turns each row into a T with scan; every error says what was
-// read. It is the readers' one "query, scan each row, check the end" loop.
+// read. It is the readers' one "query, scan each row, check the end" loop for lists.
 func collect[T any](ctx context.Context, conn driver.Conn, what, query string, args []any, scan func(driver.Rows) (T, error)) ([]T, error) {
-	rows, err := conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer func() { _ = rows.Close() }()
 	var out []T
-	for rows.Next() {
+	err := eachRow(ctx, conn, what, query, args, func(rows driver.Rows) error {
 		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+		if err == nil {
+			out = append(out, v)
 		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// eachRow runs query with args and calls use on each row, in order; every error (the query's,
+// use's, the end's) says what was read. It is the one row loop of the readers that fold rows into
+// something other than a list (collect).
+func eachRow(ctx context.Context, conn driver.Conn, what, query string, args []any, use func(driver.Rows) error) error {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		if err := use(rows); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -16,10 +15,7 @@ import (
 // the stretch its figures ask for, and every figure is what the same reader gives without a
 // Request, where each call reads on its own.
 func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	oslo, _ := time.LoadLocation("Europe/Oslo")
-	trafficCols := []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"}
+	st, q, _, oslo := fresh(t)
 	// 2022-03-01 was collected twice; the newer collection dropped the mobile row.
 	insert(t, st, "web_traffic_daily", trafficCols,
 		[]any{"s", day(2021, 5, 3), "direct", "desktop", uint64(7), uint64(9), uint64(6), uint64(2), "test", uint64(1)},
@@ -29,7 +25,7 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 		[]any{"s", day(2015, 1, 2), "email", "tablet", uint64(3), uint64(3), uint64(3), uint64(3), "test", uint64(1)})
 	insert(t, st, "web_traffic_daily", trafficCols,
 		[]any{"s", day(2022, 3, 1), "direct", "desktop", uint64(12), uint64(22), uint64(11), uint64(6), "test", uint64(2)})
-	insert(t, st, "web_visitors_period", []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"},
+	insert(t, st, "web_visitors_period", visitorCols,
 		[]any{"s", "month", day(2022, 3, 1), day(2022, 3, 31), u64(30), u64(20), u64(10), "test", uint64(day(2022, 4, 2).UnixNano())},
 		[]any{"s", "year", day(2021, 1, 1), day(2021, 12, 31), u64(5), nil, nil, "test", uint64(day(2022, 1, 2).UnixNano())})
 	followerCols := []string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}
@@ -66,8 +62,8 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 		add("channels", v1, err)
 		v2, err := q.DeviceShares(ctx, "s", day(2021, 1, 1), y22.To)
 		add("devices", v2, err)
-		v3, err := q.WebTrafficTotals(ctx, "s", y21.From, y21.To)
-		add("totals 2021", v3, err)
+		v3, err := q.VisitsSeries(ctx, "s", y21, days.Year)
+		add("visits 2021", v3, err)
 		v4, err := q.VisitsSeries(ctx, "s", y22, days.Month)
 		add("series", v4, err)
 		v5, err := q.QuarterlyVisitors(ctx, "s", 2022)
@@ -95,8 +91,8 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 	if ch := want["channels"].([]query.Share); len(ch) != 2 || ch[0].Key != "direct" || ch[0].Sessions != 12 || ch[1].Sessions != 4 {
 		t.Errorf("channels 2022 %+v, want direct 12 (the newest collection only) and organic_search 4", ch)
 	}
-	if tot := want["totals 2021"].(query.WebTotals); tot.Sessions != 7 || tot.NewVisitorDays != 2 {
-		t.Errorf("totals 2021 %+v", tot)
+	if v := want["visits 2021"].([]query.VisitsPoint); len(v) != 1 || v[0].Visits != 7 || v[0].Pageviews != 9 {
+		t.Errorf("visits 2021 %+v, want 7 visits and 9 pageviews", v)
 	}
 	if v := want["year visitors"].([]query.PeriodVisitors); len(v) != 1 || v[0].Running || v[0].Visitors == nil || *v[0].Visitors != 5 ||
 		v[0].NewVisitors != nil || v[0].ReturningVisitors != nil {
@@ -148,12 +144,12 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 	// one query of two ranges.
 	ctx, r = query.NewRequest(context.Background())
 	query.Cover(ctx, y21.From, y22.To)
-	old, err := q.WebTrafficTotals(ctx, "s", days.YearSpan(2015).From, days.YearSpan(2015).To)
-	if err != nil || old.Sessions != 3 {
-		t.Errorf("2015 totals %+v %v, want 3 sessions", old, err)
+	old, err := q.VisitsSeries(ctx, "s", days.YearSpan(2015), days.Year)
+	if err != nil || len(old) != 1 || old[0].Visits != 3 {
+		t.Errorf("2015 visits %+v %v, want 3", old, err)
 	}
-	if tot, err := q.WebTrafficTotals(ctx, "s", y22.From, y22.To); err != nil || tot.Sessions != 16 {
-		t.Errorf("2022 totals %+v %v, want 16 sessions", tot, err)
+	if tot, err := q.VisitsSeries(ctx, "s", y22, days.Year); err != nil || len(tot) != 1 || tot[0].Visits != 16 {
+		t.Errorf("2022 visits %+v %v, want 16", tot, err)
 	}
 	if n := r.Queries(); n != 1 {
 		t.Errorf("2015 and the stretch made %d queries, want 1", n)
@@ -163,12 +159,7 @@ func TestACoveredRequestReadsEachFamilyOnce(t *testing.T) {
 // The extent reads the edges of a site's traffic where its unique-visitor periods say they are,
 // and the whole history where they do not: either way it is the first and the last traffic day.
 func TestDiscoverFindsTheTrafficEdges(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	oslo, _ := time.LoadLocation("Europe/Oslo")
-	trafficCols := []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"}
-	visitorCols := []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"}
+	st, q, ctx, oslo := fresh(t)
 	row := func(site string, d time.Time) []any {
 		return []any{site, d, "direct", "desktop", uint64(1), uint64(1), uint64(1), uint64(1), "test", uint64(1)}
 	}
@@ -206,9 +197,7 @@ func TestDiscoverFindsTheTrafficEdges(t *testing.T) {
 // A list that went silent years before the span has no value for it, but the overview still says
 // when it was last counted and last sent: found further back than the years a page reads, once.
 func TestALongSilentListStillSaysWhenItWasLastMeasured(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	oslo, _ := time.LoadLocation("Europe/Oslo")
+	st, q, _, oslo := fresh(t)
 	insert(t, st, "newsletter_subscribers_daily", []string{"list_id", "date", "subscribers", "unsubscribed", "cleaned", "source", "version"},
 		[]any{"l", day(2015, 6, 1), uint64(500), uint64(3), uint64(1), "test", uint64(1)})
 	insert(t, st, "newsletter_campaigns", []string{"list_id", "campaign_id", "title", "subject", "send_time", "emails_sent", "delivered",

@@ -17,6 +17,20 @@ func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0,
 func u64(n uint64) *uint64 { return &n }
 func u32(n uint32) *uint32 { return &n }
 
+// fresh opens an empty throw-away database: its store, the query layer over it, a context and the
+// organisation's time zone.
+func fresh(t *testing.T) (*store.Store, *query.Queries, context.Context, *time.Location) {
+	t.Helper()
+	st := chtest.Open(t)
+	return st, query.New(st.Conn()), context.Background(), oslo(t)
+}
+
+// The columns of the web tables as the tests insert them.
+var (
+	trafficCols = []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"}
+	visitorCols = []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"}
+)
+
 func insert(t *testing.T, st *store.Store, table string, columns []string, rows ...[]any) {
 	t.Helper()
 	if err := st.Insert(context.Background(), table, columns, rows); err != nil {
@@ -27,9 +41,7 @@ func insert(t *testing.T, st *store.Store, table string, columns []string, rows 
 // Edge cases the demo does not show: a newer collection that drops rows, a deletion that arrives as
 // a newer version, a missing or zero starting count.
 func TestQueriesReadTheNewestVersionAndKeepNullsApart(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
+	st, q, ctx, _ := fresh(t)
 
 	t.Run("a page missing from the newest collection of a month is gone", func(t *testing.T) {
 		cols := []string{"site_id", "month", "path", "title", "pageviews", "source", "version"}
@@ -50,24 +62,40 @@ func TestQueriesReadTheNewestVersionAndKeepNullsApart(t *testing.T) {
 		}
 	})
 
+	t.Run("growth is the catalogue's fraction, new followers over the start", func(t *testing.T) {
+		cols := []string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}
+		insert(t, st, "social_followers_daily", cols,
+			[]any{"facebook", "grew", day(2021, time.December, 31), uint64(266), nil, nil, "test", uint64(1)},
+			[]any{"facebook", "grew", day(2022, time.December, 31), uint64(616), nil, nil, "test", uint64(1)})
+		g, err := q.FollowerGrowthBetween(ctx, "facebook", "grew", day(2022, time.January, 1), day(2022, time.December, 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 1.316, not 131.6: the report's "Vekst" (metrics.GrowthRate), one definition.
+		end, gained := 616.0, 350.0
+		if want := metrics.GrowthRate(&end, &gained); g.GrowthRate == nil || *g.GrowthRate != 350.0/266.0 || *g.GrowthRate != *want {
+			t.Errorf("growth %v, want %v (350/266)", g.GrowthRate, 350.0/266.0)
+		}
+	})
+
 	t.Run("growth from zero or from nothing is nil", func(t *testing.T) {
 		cols := []string{"platform", "account_id", "date", "followers", "follows", "unfollows", "source", "version"}
 		insert(t, st, "social_followers_daily", cols,
 			[]any{"facebook", "zero", day(2021, time.December, 31), uint64(0), nil, nil, "test", uint64(1)},
 			[]any{"facebook", "zero", day(2022, time.June, 1), uint64(10), nil, nil, "test", uint64(1)},
 			[]any{"facebook", "late", day(2022, time.June, 1), uint64(7), u64(7), u64(0), "test", uint64(1)})
-		g, err := q.FollowerGrowth(ctx, "facebook", "zero", 2022)
+		g, err := q.FollowerGrowthBetween(ctx, "facebook", "zero", days.YearSpan(2022).From, days.YearSpan(2022).To)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.NewFollowers == nil || *g.NewFollowers != 10 || g.GrowthPercent != nil || g.GrossFollows != nil {
+		if g.NewFollowers == nil || *g.NewFollowers != 10 || g.GrowthRate != nil || g.GrossFollows != nil {
 			t.Errorf("zero start: %+v; want 10 new, growth nil, gross follows nil (not reported)", g)
 		}
-		g, err = q.FollowerGrowth(ctx, "facebook", "late", 2022)
+		g, err = q.FollowerGrowthBetween(ctx, "facebook", "late", days.YearSpan(2022).From, days.YearSpan(2022).To)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.FollowersAtStart != nil || g.NewFollowers != nil || g.GrowthPercent != nil || g.GrossFollows == nil || *g.GrossFollows != 7 {
+		if g.FollowersAtStart != nil || g.NewFollowers != nil || g.GrowthRate != nil || g.GrossFollows == nil || *g.GrossFollows != 7 {
 			t.Errorf("no start: %+v; want start, new and growth nil, gross follows 7", g)
 		}
 	})
@@ -96,17 +124,13 @@ func TestQueriesReadTheNewestVersionAndKeepNullsApart(t *testing.T) {
 // reader that shows quarter uniques (the quarterly table and chart, the KPI cards, the API series)
 // shows none for it, and says why; a later fetch after the quarter's end gives the figure to all.
 func TestRunningQuarterUniquesAreAbsentEverywhere(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	oslo, _ := time.LoadLocation("Europe/Oslo")
-	cols := []string{"site_id", "period", "period_start", "period_end", "visitors", "new_visitors", "returning_visitors", "source", "version"}
+	st, q, ctx, oslo := fresh(t)
 	fetched := func(y int, m time.Month, d int) uint64 { return uint64(day(y, m, d).UnixNano()) }
-	insert(t, st, "web_visitors_period", cols,
+	insert(t, st, "web_visitors_period", visitorCols,
 		// Q1 2024 fetched on 15 February (running), Q2 fetched on 1 July (over).
 		[]any{"s", "quarter", day(2024, 1, 1), day(2024, 3, 31), u64(900), u64(600), u64(300), "test", fetched(2024, 2, 15)},
 		[]any{"s", "quarter", day(2024, 4, 1), day(2024, 6, 30), u64(2000), u64(1500), u64(500), "test", fetched(2024, 7, 1)})
-	insert(t, st, "web_traffic_daily", []string{"site_id", "date", "channel", "device", "sessions", "pageviews", "visitors", "new_visitors", "source", "version"},
+	insert(t, st, "web_traffic_daily", trafficCols,
 		[]any{"s", day(2024, 2, 1), "direct", "desktop", uint64(10), uint64(20), uint64(9), uint64(5), "test", fetched(2024, 2, 2)})
 
 	quarters, err := q.QuarterlyVisitors(ctx, "s", 2024)

@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/metrics"
 )
@@ -255,24 +257,16 @@ func (d *ReportData) TopPageMonths() int {
 
 // monthPages are the newest top-page lists of the months overlapping from..to.
 func (q *Queries) monthPages(ctx context.Context, siteID string, from, to time.Time) ([]monthPage, error) {
-	rows, err := q.conn.Query(ctx, `
+	return collect(ctx, q.conn, "top pages for "+siteID+" "+dateArg(from)+".."+dateArg(to), `
 SELECT month, path, title, pageviews
 FROM `+latestTopPages+`
-ORDER BY month, path`, trafficArgs(siteID, from, to)...)
-	if err != nil {
-		return nil, fmt.Errorf("top pages for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []monthPage
-	for rows.Next() {
-		var p monthPage
-		if err := rows.Scan(&p.month, &p.path, &p.title, &p.pageviews); err != nil {
-			return nil, fmt.Errorf("top pages for %s: %w", siteID, err)
-		}
-		p.month = p.month.UTC()
-		out = append(out, p)
-	}
-	return out, rows.Err()
+ORDER BY month, path`, trafficArgs(siteID, from, to),
+		func(rows driver.Rows) (monthPage, error) {
+			var p monthPage
+			err := rows.Scan(&p.month, &p.path, &p.title, &p.pageviews)
+			p.month = p.month.UTC()
+			return p, err
+		})
 }
 
 // PublishedReport is one publication of a report: the figures as they were printed, frozen.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/innomed/rekkevidde/internal/days"
+	"github.com/innomed/rekkevidde/internal/metrics"
 )
 
 // FollowerGrowth is how one social account's followers changed over a period.
@@ -31,17 +32,11 @@ type FollowerGrowth struct {
 	// counted, so after a gap GrossFollows − GrossUnfollows can fall short of NewFollowers.
 	GrossFollows   *uint64
 	GrossUnfollows *uint64
-	// GrowthPercent is 100 × NewFollowers / FollowersAtStart ("Vekst"); nil when the start is
-	// missing or zero. It is computed, not copied from reports: InnoMed's 2022 report prints 133 %
-	// for Facebook, but 350 / 266 = 131.6 %.
-	GrowthPercent *float64
-}
-
-// FollowerGrowth returns an account's follower growth over a calendar year.
-func (q *Queries) FollowerGrowth(ctx context.Context, platform, accountID string, year int) (FollowerGrowth, error) {
-	ys := days.YearSpan(year)
-	first, last := ys.From, ys.To
-	return q.FollowerGrowthBetween(ctx, platform, accountID, first, last)
+	// GrowthRate is "Vekst", NewFollowers / FollowersAtStart as a fraction (1.316 is 131.6 %) by
+	// the catalogue's one rule (metrics.GrowthRate); nil when the start is missing or zero. It is
+	// computed, not copied from reports: InnoMed's 2022 report prints 133 % for Facebook, but
+	// 350 / 266 = 131.6 %.
+	GrowthRate *float64
 }
 
 // FollowerGrowthBetween returns an account's follower growth from..to (calendar days, both
@@ -78,10 +73,8 @@ func (q *Queries) FollowerGrowthBetween(ctx context.Context, platform, accountID
 	if g.FollowersAtEnd != nil && g.FollowersAtStart != nil {
 		n := int64(*g.FollowersAtEnd) - int64(*g.FollowersAtStart)
 		g.NewFollowers = &n
-		if *g.FollowersAtStart > 0 {
-			pct := 100 * float64(n) / float64(*g.FollowersAtStart)
-			g.GrowthPercent = &pct
-		}
+		end, gained := float64(*g.FollowersAtEnd), float64(n)
+		g.GrowthRate = metrics.GrowthRate(&end, &gained)
 	}
 	return g, nil
 }
@@ -112,15 +105,8 @@ func (q *Queries) Followers(ctx context.Context, platform, accountID string, fro
 		return nil, err
 	}
 	a := SocialAccount{Platform: platform, AccountID: accountID}
-	var out []FollowerSnapshot
-	for y := from.Year(); y <= to.Year(); y++ {
-		for _, s := range all[y].followers[a] {
-			if !s.Date.Before(from) && !s.Date.After(to) {
-				out = append(out, s)
-			}
-		}
-	}
-	return out, nil
+	return levelsBetween(all, from, to, func(l levelYear) []FollowerSnapshot { return l.followers[a] },
+		func(s FollowerSnapshot) time.Time { return s.Date }), nil
 }
 
 // Reach is one provider row of people reached in a period. Reach counts people, so a quarter's
@@ -132,35 +118,19 @@ type Reach struct {
 	Impressions *uint64 // nil when the platform does not report them
 }
 
-// ReachByPeriod returns an account's reach rows of one period length whose start lies in year,
-// in date order (ReachBetween over the year).
-func (q *Queries) ReachByPeriod(ctx context.Context, platform, accountID string, period days.Kind, year int) ([]Reach, error) {
-	y := days.YearSpan(year)
-	return q.ReachBetween(ctx, platform, accountID, period, y.From, y.To)
-}
-
-// MonthlyReach returns an account's month rows of year.
-func (q *Queries) MonthlyReach(ctx context.Context, platform, accountID string, year int) ([]Reach, error) {
-	return q.ReachByPeriod(ctx, platform, accountID, days.Month, year)
-}
-
 // AverageReach is the report's "Rekkevidde per måned".
 type AverageReach struct {
-	// Months is how many months of the year have a reach row; missing months are left out of the
-	// average rather than counted as zero.
+	// Months is how many months have a reach row; missing months are left out of the average
+	// rather than counted as zero.
 	Months int
 	Total  uint64 // Σ monthly reach
 	// Average is Total / Months; nil when no month has a row.
 	Average *float64
 }
 
-// AverageMonthlyReach returns the mean of an account's monthly reach over the months of year that
-// have a row.
-func (q *Queries) AverageMonthlyReach(ctx context.Context, platform, accountID string, year int) (AverageReach, error) {
-	months, err := q.MonthlyReach(ctx, platform, accountID, year)
-	if err != nil {
-		return AverageReach{}, err
-	}
+// AverageReachOf is the mean of an account's month rows (ReachBetween with days.Month): the one
+// definition of "reach per month", for the reports and the API alike.
+func AverageReachOf(months []Reach) AverageReach {
 	var a AverageReach
 	for _, m := range months {
 		a.Total += m.Reach
@@ -170,5 +140,5 @@ func (q *Queries) AverageMonthlyReach(ctx context.Context, platform, accountID s
 		avg := float64(a.Total) / float64(a.Months)
 		a.Average = &avg
 	}
-	return a, nil
+	return a
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // levelYear is one calendar year of the daily counts kept as levels: every social account's
@@ -19,7 +21,13 @@ type levelYear struct {
 func (q *Queries) levelYears(ctx context.Context, from, to time.Time) (map[int]levelYear, error) {
 	return blocks(ctx, "levels", yearsFor(ctx, from, to, true), func(years []int) ([]levelYear, error) {
 		inYears, args := daysIn("date", years)
-		rows, err := q.conn.Query(ctx, `
+		index := make(map[int]int, len(years))
+		out := make([]levelYear, len(years))
+		for i, y := range years {
+			index[y] = i
+			out[i] = levelYear{followers: map[SocialAccount][]FollowerSnapshot{}, subscribers: map[string][]SubscriberSnapshot{}}
+		}
+		err := eachRow(ctx, q.conn, fmt.Sprintf("followers and subscribers %v", years), `
 SELECT kind, a, b, date, n, x, y FROM (
     SELECT 'followers' AS kind, platform AS a, account_id AS b, date, followers AS n, follows AS x, unfollows AS y
     FROM social_followers_daily FINAL
@@ -29,37 +37,42 @@ SELECT kind, a, b, date, n, x, y FROM (
     FROM newsletter_subscribers_daily FINAL
     WHERE `+inYears+`
 )
-ORDER BY kind, a, b, date`, append(append([]any{}, args...), args...)...)
+ORDER BY kind, a, b, date`, append(append([]any{}, args...), args...),
+			func(rows driver.Rows) error {
+				var kind, a, b string
+				var day time.Time
+				var n uint64
+				var x, y *uint64
+				if err := rows.Scan(&kind, &a, &b, &day, &n, &x, &y); err != nil {
+					return err
+				}
+				day = day.UTC()
+				block := out[index[day.Year()]]
+				if kind == "followers" {
+					acc := SocialAccount{Platform: a, AccountID: b}
+					block.followers[acc] = append(block.followers[acc], FollowerSnapshot{Date: day, Followers: n, Follows: x, Unfollows: y})
+				} else {
+					block.subscribers[b] = append(block.subscribers[b], SubscriberSnapshot{Date: day, Subscribers: n, Unsubscribed: *x, Cleaned: *y})
+				}
+				return nil
+			})
 		if err != nil {
-			return nil, fmt.Errorf("followers and subscribers %v: %w", years, err)
-		}
-		defer func() { _ = rows.Close() }()
-		index := make(map[int]int, len(years))
-		out := make([]levelYear, len(years))
-		for i, y := range years {
-			index[y] = i
-			out[i] = levelYear{followers: map[SocialAccount][]FollowerSnapshot{}, subscribers: map[string][]SubscriberSnapshot{}}
-		}
-		for rows.Next() {
-			var kind, a, b string
-			var day time.Time
-			var n uint64
-			var x, y *uint64
-			if err := rows.Scan(&kind, &a, &b, &day, &n, &x, &y); err != nil {
-				return nil, fmt.Errorf("followers and subscribers: %w", err)
-			}
-			day = day.UTC()
-			block := out[index[day.Year()]]
-			if kind == "followers" {
-				acc := SocialAccount{Platform: a, AccountID: b}
-				block.followers[acc] = append(block.followers[acc], FollowerSnapshot{Date: day, Followers: n, Follows: x, Unfollows: y})
-				continue
-			}
-			block.subscribers[b] = append(block.subscribers[b], SubscriberSnapshot{Date: day, Subscribers: n, Unsubscribed: *x, Cleaned: *y})
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("followers and subscribers: %w", err)
+			return nil, err
 		}
 		return out, nil
 	})
+}
+
+// levelsBetween is one account's or list's snapshots (of picks) from..to, both included, oldest
+// first, out of the year blocks levelYears read.
+func levelsBetween[T any](all map[int]levelYear, from, to time.Time, pick func(levelYear) []T, day func(T) time.Time) []T {
+	var out []T
+	for y := from.Year(); y <= to.Year(); y++ {
+		for _, s := range pick(all[y]) {
+			if d := day(s); !d.Before(from) && !d.After(to) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -98,21 +100,19 @@ WHERE platform = ? AND account_id = ? AND date < toDate(?)`, platform, accountID
 // followerFirstDays is every account's first snapshot day; read once per request.
 func (q *Queries) followerFirstDays(ctx context.Context) (map[SocialAccount]time.Time, error) {
 	return once(ctx, followersFirstKey, func() (map[SocialAccount]time.Time, error) {
-		rows, err := q.conn.Query(ctx, `SELECT platform, account_id, min(date) FROM social_followers_daily GROUP BY platform, account_id`)
-		if err != nil {
-			return nil, fmt.Errorf("first follower snapshots: %w", err)
-		}
-		defer func() { _ = rows.Close() }()
 		out := map[SocialAccount]time.Time{}
-		for rows.Next() {
-			var a SocialAccount
-			var d time.Time
-			if err := rows.Scan(&a.Platform, &a.AccountID, &d); err != nil {
-				return nil, fmt.Errorf("first follower snapshots: %w", err)
-			}
-			out[a] = d.UTC()
+		err := eachRow(ctx, q.conn, "first follower snapshots", `SELECT platform, account_id, min(date) FROM social_followers_daily GROUP BY platform, account_id`, nil,
+			func(rows driver.Rows) error {
+				var a SocialAccount
+				var d time.Time
+				err := rows.Scan(&a.Platform, &a.AccountID, &d)
+				out[a] = d.UTC()
+				return err
+			})
+		if err != nil {
+			return nil, err
 		}
-		return out, rows.Err()
+		return out, nil
 	})
 }
 
@@ -195,34 +195,31 @@ func (q *Queries) ReachBetween(ctx context.Context, platform, accountID string, 
 func (q *Queries) reachYears(ctx context.Context, from, to time.Time) (map[int]map[SocialAccount][]Reach, error) {
 	return blocks(ctx, "reach", yearsFor(ctx, from, to, false), func(years []int) ([]map[SocialAccount][]Reach, error) {
 		where, args := daysIn("period_start", years)
-		rows, err := q.conn.Query(ctx, `
-SELECT platform, account_id, period, period_start, period_end, reach, impressions
-FROM social_reach FINAL
-WHERE `+where+`
-ORDER BY platform, account_id, period_start, period`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("reach %v: %w", years, err)
-		}
-		defer func() { _ = rows.Close() }()
 		index := make(map[int]int, len(years))
 		out := make([]map[SocialAccount][]Reach, len(years))
 		for i, y := range years {
 			index[y] = i
 			out[i] = map[SocialAccount][]Reach{}
 		}
-		for rows.Next() {
-			var a SocialAccount
-			var r Reach
-			var kind string
-			if err := rows.Scan(&a.Platform, &a.AccountID, &kind, &r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
-				return nil, fmt.Errorf("reach %v: %w", years, err)
-			}
-			r.Period, r.Start, r.End = days.Kind(kind), r.Start.UTC(), r.End.UTC()
-			block := out[index[r.Start.Year()]]
-			block[a] = append(block[a], r)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("reach %v: %w", years, err)
+		err := eachRow(ctx, q.conn, fmt.Sprintf("reach %v", years), `
+SELECT platform, account_id, period, period_start, period_end, reach, impressions
+FROM social_reach FINAL
+WHERE `+where+`
+ORDER BY platform, account_id, period_start, period`, args,
+			func(rows driver.Rows) error {
+				var a SocialAccount
+				var r Reach
+				var kind string
+				if err := rows.Scan(&a.Platform, &a.AccountID, &kind, &r.Start, &r.End, &r.Reach, &r.Impressions); err != nil {
+					return err
+				}
+				r.Period, r.Start, r.End = days.Kind(kind), r.Start.UTC(), r.End.UTC()
+				block := out[index[r.Start.Year()]]
+				block[a] = append(block[a], r)
+				return nil
+			})
+		if err != nil {
+			return nil, err
 		}
 		return out, nil
 	})

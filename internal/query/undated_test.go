@@ -1,11 +1,9 @@
 package query_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -15,10 +13,7 @@ import (
 // 01:00 on 1 January 1970 in Oslo). It must count in no month, start no data extent, mark no chart,
 // and be counted only as undated.
 func TestUndatedPublicationsCountInNoMonth(t *testing.T) {
-	st := chtest.Open(t)
-	q := query.New(st.Conn())
-	ctx := context.Background()
-	loc := oslo(t)
+	st, q, ctx, loc := fresh(t)
 	seen := time.Date(2022, time.June, 21, 10, 0, 0, 0, time.UTC)
 	items := []figures.Publication{
 		{FeedID: "feed", ItemKey: "dated", Title: "Ny rapport", Link: "https://example.no/r",

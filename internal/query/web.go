@@ -65,7 +65,12 @@ func (q *Queries) web(ctx context.Context, siteID string, from, to time.Time) (m
 		args = append(args, dayArgs...)
 		args = append(args, siteID)
 		args = append(args, periodArgs...)
-		rows, err := q.conn.Query(ctx, `
+		index := make(map[int]int, len(years))
+		for i, y := range years {
+			index[y] = i
+		}
+		out := make([]webYear, len(years))
+		err := eachRow(ctx, q.conn, fmt.Sprintf("web figures for %s %v", siteID, years), `
 SELECT kind, d1, d2, k, n1, n2, n3, n4, flags FROM (
     SELECT dim.1 AS kind, date AS d1, date AS d2, dim.2 AS k,
            sum(sessions) AS n1, sum(pageviews) AS n2, sum(visitors) AS n3, sum(new_visitors) AS n4, toUInt8(0) AS flags
@@ -85,44 +90,36 @@ SELECT kind, d1, d2, k, n1, n2, n3, n4, flags FROM (
     FROM web_visitors_period FINAL
     WHERE site_id = ? AND `+periods+`
 )
-ORDER BY kind, d1, k`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("web figures for %s %v: %w", siteID, years, err)
-		}
-		defer func() { _ = rows.Close() }()
-		index := make(map[int]int, len(years))
-		for i, y := range years {
-			index[y] = i
-		}
-		out := make([]webYear, len(years))
-		for rows.Next() {
-			var kind, flags uint8
-			var d1, d2 time.Time
-			var k string
-			var n1, n2, n3, n4 uint64
-			if err := rows.Scan(&kind, &d1, &d2, &k, &n1, &n2, &n3, &n4, &flags); err != nil {
-				return nil, fmt.Errorf("web figures for %s: %w", siteID, err)
-			}
-			d1, d2 = d1.UTC(), d2.UTC()
-			y := &out[index[d1.Year()]]
-			switch kind {
-			case webChannel:
-				y.channels = append(y.channels, trafficRow{day: d1, key: k, sessions: n1, pageviews: n2, visitors: n3, newVisits: n4})
-			case webDevice:
-				y.devices = append(y.devices, trafficRow{day: d1, key: k, sessions: n1, pageviews: n2, visitors: n3, newVisits: n4})
-			case webVisitors:
-				p := PeriodVisitors{Period: days.Kind(k), Start: d1, End: d2}
-				if flags&flagRunning != 0 {
-					p.Running = true // no figures: they would still grow
-				} else {
-					p.Visitors, p.NewVisitors, p.ReturningVisitors = present(n1, flags&flagNoVisitors == 0),
-						present(n2, flags&flagNoNew == 0), present(n3, flags&flagNoReturning == 0)
+ORDER BY kind, d1, k`, args,
+			func(rows driver.Rows) error {
+				var kind, flags uint8
+				var d1, d2 time.Time
+				var k string
+				var n1, n2, n3, n4 uint64
+				if err := rows.Scan(&kind, &d1, &d2, &k, &n1, &n2, &n3, &n4, &flags); err != nil {
+					return err
 				}
-				y.visitors = append(y.visitors, p)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("web figures for %s: %w", siteID, err)
+				d1, d2 = d1.UTC(), d2.UTC()
+				y := &out[index[d1.Year()]]
+				switch kind {
+				case webChannel:
+					y.channels = append(y.channels, trafficRow{day: d1, key: k, sessions: n1, pageviews: n2, visitors: n3, newVisits: n4})
+				case webDevice:
+					y.devices = append(y.devices, trafficRow{day: d1, key: k, sessions: n1, pageviews: n2, visitors: n3, newVisits: n4})
+				case webVisitors:
+					p := PeriodVisitors{Period: days.Kind(k), Start: d1, End: d2}
+					if flags&flagRunning != 0 {
+						p.Running = true // no figures: they would still grow
+					} else {
+						p.Visitors, p.NewVisitors, p.ReturningVisitors = present(n1, flags&flagNoVisitors == 0),
+							present(n2, flags&flagNoNew == 0), present(n3, flags&flagNoReturning == 0)
+					}
+					y.visitors = append(y.visitors, p)
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
 		}
 		return out, nil
 	})
@@ -207,14 +204,4 @@ func (q *Queries) QuarterlyVisitors(ctx context.Context, siteID string, year int
 		}
 	}
 	return out, nil
-}
-
-// YearsWithWebTraffic lists the years that hold web traffic for a site, newest first.
-func (q *Queries) YearsWithWebTraffic(ctx context.Context, siteID string) ([]int, error) {
-	return collect(ctx, q.conn, "years with web traffic for "+siteID, `SELECT DISTINCT toYear(date) AS y FROM web_traffic_daily WHERE site_id = ? ORDER BY y DESC`, []any{siteID},
-		func(rows driver.Rows) (int, error) {
-			var y uint16
-			err := rows.Scan(&y)
-			return int(y), err
-		})
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/innomed/rekkevidde/internal/days"
 )
 
@@ -82,32 +84,6 @@ func sharesOf(sums map[string]uint64, total uint64) []Share {
 	return out
 }
 
-// WebTotals are the additive web figures of a range: sums over its days.
-type WebTotals struct {
-	Sessions  uint64
-	Pageviews uint64
-	// VisitorDays is the sum of daily visitors: a person who came on three days counts three times.
-	// It is not "unique visitors"; those come from PeriodVisitors.
-	VisitorDays    uint64
-	NewVisitorDays uint64
-}
-
-// WebTrafficTotals sums a site's daily rows from..to (calendar days, both included).
-func (q *Queries) WebTrafficTotals(ctx context.Context, siteID string, from, to time.Time) (WebTotals, error) {
-	rows, err := q.traffic(ctx, siteID, from, to, false)
-	if err != nil {
-		return WebTotals{}, fmt.Errorf("web traffic totals for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
-	}
-	var t WebTotals
-	for _, r := range rows {
-		t.Sessions += r.sessions
-		t.Pageviews += r.pageviews
-		t.VisitorDays += r.visitors
-		t.NewVisitorDays += r.newVisits
-	}
-	return t, nil
-}
-
 // PeriodVisitors is one provider row of deduplicated visitors for a whole period.
 type PeriodVisitors struct {
 	Period days.Kind
@@ -122,12 +98,6 @@ type PeriodVisitors struct {
 	// UTC after its last day): a figure that would still grow. Its figures are then nil, on every
 	// page, report and API alike, until a collection after the period's end gives the final one.
 	Running bool
-}
-
-// YearVisitors returns the provider's row for the whole calendar year (unique, new and returning
-// visitors), or nil when there is none. It is never derived from quarters or days.
-func (q *Queries) YearVisitors(ctx context.Context, siteID string, year int) (*PeriodVisitors, error) {
-	return q.SpanVisitors(ctx, siteID, days.YearSpan(year))
 }
 
 // Shares are the new and the returning visitors as shares of new + returning, which add up to
@@ -168,21 +138,11 @@ WHERE month >= toStartOfMonth(toDate(?)) AND month <= toDate(?)
 GROUP BY path
 ORDER BY views DESC, path
 LIMIT ?`
-	rows, err := q.conn.Query(ctx, query, append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to), limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("top pages for %s %s..%s: %w", siteID, dateArg(from), dateArg(to), err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []TopPage
-	for rows.Next() {
-		var p TopPage
-		if err := rows.Scan(&p.Path, &p.Title, &p.Pageviews); err != nil {
-			return nil, fmt.Errorf("top pages for %s: %w", siteID, err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("top pages for %s: %w", siteID, err)
-	}
-	return out, nil
+	return collect(ctx, q.conn, "top pages for "+siteID+" "+dateArg(from)+".."+dateArg(to), query,
+		append(trafficArgs(siteID, from, to), dateArg(from), dateArg(to), limit),
+		func(rows driver.Rows) (TopPage, error) {
+			var p TopPage
+			err := rows.Scan(&p.Path, &p.Title, &p.Pageviews)
+			return p, err
+		})
 }

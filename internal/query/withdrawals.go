@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // ReportWithdrawal is one withdrawn publication (schemas/0008_withdrawals_and_notes.sql).
@@ -28,36 +30,33 @@ type PublicationRecord struct {
 
 // PublicationRecord reads one report and period's publications and withdrawals, in one query.
 func (q *Queries) PublicationRecord(ctx context.Context, report, scope, period string) (PublicationRecord, error) {
-	rows, err := q.conn.Query(ctx, `
+	var out PublicationRecord
+	err := eachRow(ctx, q.conn, fmt.Sprintf("publications of %s report %s for %s", report, period, scope), `
 SELECT 0 AS withdrawal, published_at, published_by AS who, body, checksum, toDateTime(0, 'UTC') AS withdrawn_at, '' AS reason
 FROM report_publications
 WHERE report = ? AND scope = ? AND period = ?
 UNION ALL
 SELECT 1 AS withdrawal, published_at, withdrawn_by AS who, '' AS body, checksum, withdrawn_at, reason
 FROM report_withdrawals
-WHERE report = ? AND scope = ? AND period = ?`, report, scope, period, report, scope, period)
+WHERE report = ? AND scope = ? AND period = ?`, []any{report, scope, period, report, scope, period},
+		func(rows driver.Rows) error {
+			var withdrawal uint8
+			var publishedAt, withdrawnAt time.Time
+			var who, body, checksum, reason string
+			if err := rows.Scan(&withdrawal, &publishedAt, &who, &body, &checksum, &withdrawnAt, &reason); err != nil {
+				return err
+			}
+			if withdrawal == 1 {
+				out.Withdrawals = append(out.Withdrawals, ReportWithdrawal{Report: report, Scope: scope, Period: period,
+					PublishedAt: publishedAt.UTC(), Checksum: checksum, WithdrawnAt: withdrawnAt.UTC(), WithdrawnBy: who, Reason: reason})
+			} else {
+				out.Publications = append(out.Publications, PublishedReport{Report: report, Scope: scope, Period: period,
+					PublishedAt: publishedAt.UTC(), PublishedBy: who, Body: body, Checksum: checksum})
+			}
+			return nil
+		})
 	if err != nil {
-		return PublicationRecord{}, fmt.Errorf("publications of %s report %s for %s: %w", report, period, scope, err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out PublicationRecord
-	for rows.Next() {
-		var withdrawal uint8
-		var publishedAt, withdrawnAt time.Time
-		var who, body, checksum, reason string
-		if err := rows.Scan(&withdrawal, &publishedAt, &who, &body, &checksum, &withdrawnAt, &reason); err != nil {
-			return PublicationRecord{}, fmt.Errorf("publications of %s report %s: %w", report, period, err)
-		}
-		if withdrawal == 1 {
-			out.Withdrawals = append(out.Withdrawals, ReportWithdrawal{Report: report, Scope: scope, Period: period,
-				PublishedAt: publishedAt.UTC(), Checksum: checksum, WithdrawnAt: withdrawnAt.UTC(), WithdrawnBy: who, Reason: reason})
-		} else {
-			out.Publications = append(out.Publications, PublishedReport{Report: report, Scope: scope, Period: period,
-				PublishedAt: publishedAt.UTC(), PublishedBy: who, Body: body, Checksum: checksum})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return PublicationRecord{}, fmt.Errorf("publications of %s report %s: %w", report, period, err)
+		return PublicationRecord{}, err
 	}
 	slices.SortStableFunc(out.Publications, func(a, b PublishedReport) int { return b.PublishedAt.Compare(a.PublishedAt) })
 	slices.SortStableFunc(out.Withdrawals, func(a, b ReportWithdrawal) int { return b.WithdrawnAt.Compare(a.WithdrawnAt) })

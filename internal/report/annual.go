@@ -283,7 +283,7 @@ func (b *Builder) annualVisitors(ctx context.Context, a *Annual, r *reading, kpi
 	// Visits add up: a year known only by its quarters is their sum.
 	sum := func(get func(QuarterVisitors) Figure) Figure {
 		var total float64
-		f := Figure{Origin: Collected}
+		f := Figure{Marks: Marks{Origin: Collected}}
 		for _, q := range a.Visitors.Quarters {
 			x := get(q)
 			if !x.Known() {
@@ -331,7 +331,7 @@ func shareSet(collected []query.Share, cov coverage, imported []query.HistoryFig
 	out := map[string]Figure{}
 	if cov == coverWhole || (len(imported) == 0 && cov == coverPartial) {
 		for _, s := range collected {
-			out[s.Key] = Figure{Value: f64(s.Share), Origin: Collected, Partial: cov != coverWhole}
+			out[s.Key] = Figure{Value: f64(s.Share), Marks: Marks{Origin: Collected, Partial: cov != coverWhole}}
 		}
 		return out
 	}
@@ -411,7 +411,7 @@ func (b *Builder) annualTopPages(a *Annual, r *reading) {
 		a.TopPagesOrigin = Collected
 		for i, p := range pages {
 			a.TopPages = append(a.TopPages, TopPage{Rank: i + 1, Title: p.Title, Path: p.Path,
-				Pageviews: Figure{Value: f64(float64(p.Pageviews)), Origin: Collected, Partial: cov != coverWhole}})
+				Pageviews: Figure{Value: f64(float64(p.Pageviews)), Marks: Marks{Origin: Collected, Partial: cov != coverWhole}}})
 		}
 		return
 	}
@@ -513,7 +513,7 @@ func (b *Builder) annualNewsletter(a *Annual, r *reading, kpi func(string) Compa
 	n.Campaigns = p.compared(func(s days.Span) Figure {
 		imp := h.figure(string(metrics.NewsletterCampaigns), s, "", n.ListID)
 		if t := totals[s.From]; t.Campaigns > 0 || !imp.Known() && n.ListID != "" {
-			return Figure{Value: f64(float64(t.Campaigns)), Origin: Collected}
+			return Figure{Value: f64(float64(t.Campaigns)), Marks: Marks{Origin: Collected}}
 		}
 		return imp
 	})

@@ -12,14 +12,8 @@ import (
 )
 
 func TestOnlyClosedPeriodsArePublished(t *testing.T) {
-	st := chtest.Open(t)
-	ctx := context.Background()
-	loc := oslo(t)
-	now := time.Date(2022, time.September, 15, 12, 0, 0, 0, loc)
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: loc, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, loc := context.Background(), oslo(t)
+	st, b, now := clockedBuilder(t, time.Date(2022, time.September, 15, 12, 0, 0, 0, loc))
 	for _, c := range []struct {
 		year, quarter int
 		future        bool
@@ -50,25 +44,19 @@ func TestOnlyClosedPeriodsArePublished(t *testing.T) {
 		t.Fatalf("publish 2022-Q2 on 15 September: %v", err)
 	}
 	// The last second of a quarter is still in it; the first of the next is not.
-	now = time.Date(2022, time.September, 30, 23, 59, 59, 0, loc)
+	*now = time.Date(2022, time.September, 30, 23, 59, 59, 0, loc)
 	if err := b.Closed(2022, 3); err == nil {
 		t.Error("Q3 closed before its last second was over")
 	}
-	now = time.Date(2022, time.October, 1, 0, 0, 0, 0, loc)
+	*now = time.Date(2022, time.October, 1, 0, 0, 0, 0, loc)
 	if err := b.Closed(2022, 3); err != nil {
 		t.Errorf("Q3 at the first instant of Q4: %v", err)
 	}
 }
 
 func TestAWithdrawnPublicationIsKeptAndNoLongerInForce(t *testing.T) {
-	st := chtest.Open(t)
 	ctx := context.Background()
-	loc := oslo(t)
-	now := time.Date(2022, time.October, 5, 9, 0, 0, 0, loc)
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: loc, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, b, now := clockedBuilder(t, time.Date(2022, time.October, 5, 9, 0, 0, 0, oslo(t)))
 	if _, err := b.Withdraw(ctx, st, report.KindQuarterly, 2022, 3, "admin", "feil tall"); !errors.Is(err, report.ErrNotPublished) {
 		t.Errorf("withdrawing an unpublished report: %v, want ErrNotPublished", err)
 	}
@@ -81,7 +69,7 @@ func TestAWithdrawnPublicationIsKeptAndNoLongerInForce(t *testing.T) {
 			t.Errorf("reason %q: %v, want ErrBadReason", reason, err)
 		}
 	}
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	w, err := b.Withdraw(ctx, st, report.KindQuarterly, 2022, 3, "admin", "LinkedIn-tallene manglet en måned")
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +96,7 @@ func TestAWithdrawnPublicationIsKeptAndNoLongerInForce(t *testing.T) {
 		t.Errorf("withdrawing twice: %v", err)
 	}
 	// Publishing again puts a new publication in force.
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	_, again, err := b.PublishQuarterly(ctx, st, 2022, 3, "kari")
 	if err != nil {
 		t.Fatal(err)
@@ -128,11 +116,7 @@ func TestAPublicationMadeBeforeItsPeriodClosedIsNotInForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: loc,
-		Now: func() time.Time { return time.Date(2022, 10, 5, 9, 0, 0, 0, loc) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := builderAt(t, st, func() time.Time { return time.Date(2022, 10, 5, 9, 0, 0, 0, loc) })
 	v, err := b.QuarterlyView(ctx, 2022, 3)
 	if err != nil {
 		t.Fatal(err)

@@ -1,74 +1,18 @@
 package report_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/innomed/rekkevidde/internal/chtest"
-	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
-	"github.com/innomed/rekkevidde/internal/importer"
 	"github.com/innomed/rekkevidde/internal/metrics"
-	"github.com/innomed/rekkevidde/internal/query"
 	"github.com/innomed/rekkevidde/internal/report"
-	"github.com/innomed/rekkevidde/internal/store"
 )
-
-func oslo(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
-var site = config.Site{ID: "innomed", Name: "innomed.no"}
-
-func builder(t testing.TB, st *store.Store, targets ...config.Target) *report.Builder {
-	t.Helper()
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: oslo(t), Targets: targets,
-		Now: func() time.Time { return time.Date(2023, time.February, 1, 12, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// importFile runs `rekkevidde import KIND FILE` on a testdata file through the importer.
-func importFile(t *testing.T, st *store.Store, kind, file string) {
-	t.Helper()
-	k, ok := importer.Lookup(kind)
-	if !ok {
-		t.Fatalf("importer has no kind %q", kind)
-	}
-	f, err := os.Open("testdata/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	if _, err := importer.Import(context.Background(), st, k, f, importer.Options{AccountID: "innomed", Zone: oslo(t)}); err != nil {
-		t.Fatalf("import %s %s: %v", kind, file, err)
-	}
-}
-
-func value(t *testing.T, what string, f report.Figure) float64 {
-	t.Helper()
-	if f.Value == nil {
-		t.Fatalf("%s: unknown, want a value", what)
-	}
-	return *f.Value
-}
-
-// near compares fractions and counts that went through a percentage: 0.46 is 46 / 100.
-func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
 
 // The done-when of the Reports issue: an empty database, the 2022 figures of the annual report
 // imported through the history CSV and the events CSV, nothing else; the annual report for 2022
@@ -239,15 +183,7 @@ func TestAnnual2022FromImportedHistoryReproducesTheAnnualReport(t *testing.T) {
 	})
 
 	t.Run("XLSX", func(t *testing.T) {
-		var buf bytes.Buffer
-		if err := report.WriteXLSX(&buf, i18n.NB, a.Tables(i18n.NB)); err != nil {
-			t.Fatal(err)
-		}
-		f, err := excelize.OpenReader(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = f.Close() }()
+		f := openXLSX(t, i18n.NB, a.Tables(i18n.NB))
 		sheet := func(prefix string) string {
 			for _, s := range f.GetSheetList() {
 				if strings.HasPrefix(s, prefix) {
@@ -365,11 +301,4 @@ func TestAnnual2022FromImportedHistoryReproducesTheAnnualReport(t *testing.T) {
 			}
 		}
 	})
-}
-
-func deref[T any](p *T) any {
-	if p == nil {
-		return nil
-	}
-	return *p
 }

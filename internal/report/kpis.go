@@ -283,8 +283,8 @@ func (b *Builder) extraKPIs(ctx context.Context, rd *reading, base []KPI, byName
 func growth(followers, newFollowers, imported Figure) Figure {
 	computed := metrics.GrowthRate(followers.Value, newFollowers.Value)
 	if followers.Origin == Collected && newFollowers.Origin == Collected && computed != nil {
-		return Figure{Value: computed, Origin: Collected, Partial: followers.Partial || newFollowers.Partial,
-			MeasuredOn: followers.MeasuredOn}
+		return Figure{Value: computed, Marks: Marks{Origin: Collected, Partial: followers.Partial || newFollowers.Partial,
+			MeasuredOn: followers.MeasuredOn}}
 	}
 	if imported.Known() {
 		if computed != nil && roundedDiffers(*imported.Value, *computed) {
@@ -295,11 +295,11 @@ func growth(followers, newFollowers, imported Figure) Figure {
 	if computed == nil {
 		return Figure{}
 	}
-	return Figure{Value: computed, Origin: Imported}
+	return Figure{Value: computed, Marks: Marks{Origin: Imported}}
 }
 
 // reachPerMonth is the report's "Rekkevidde per måned" over span s: the mean of the months that
-// have a month row (query.AverageMonthlyReach's definition), summed over the platform's accounts.
+// have a month row (query.AverageReachOf, the one definition), summed over the platform's accounts.
 // It covers s when every account has every month.
 func reachPerMonth(data *query.ReportData, accounts []query.SocialAccount, s days.Span) (*float64, coverage) {
 	months := 0
@@ -309,17 +309,13 @@ func reachPerMonth(data *query.ReportData, accounts []query.SocialAccount, s day
 	var sum float64
 	found, cov := false, coverWhole
 	for _, a := range accounts {
-		rows := data.Reach(a, days.Month, s)
-		if len(rows) == 0 {
+		avg := query.AverageReachOf(data.Reach(a, days.Month, s))
+		if avg.Average == nil {
 			continue
 		}
-		var total uint64
-		for _, r := range rows {
-			total += r.Reach
-		}
-		sum += float64(total) / float64(len(rows))
+		sum += *avg.Average
 		found = true
-		if len(rows) < months {
+		if avg.Months < months {
 			cov = coverPartial
 		}
 	}

@@ -45,8 +45,16 @@ const (
 // counts, an average may have decimals.
 type Figure struct {
 	// Value is nil when the figure is unknown: nothing collected or imported for it.
-	Value  *float64 `json:"value"`
-	Origin Origin   `json:"origin,omitempty"`
+	Value *float64 `json:"value"`
+	Marks
+}
+
+// Marks are what a figure says besides its value, shared by a Figure and the table Cell that
+// shows it. Embedded, its fields stand in the JSON where they always stood, with the same names,
+// so publications stored before it are read and written byte for byte as they were
+// (TestStoredPublicationsReadAndWriteUnchanged).
+type Marks struct {
+	Origin Origin `json:"origin,omitempty"`
 	// Partial marks a collected figure that covers only part of its period (a collector that
 	// started late) and that no imported figure could replace.
 	Partial   bool   `json:"partial,omitempty"`

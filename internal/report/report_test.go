@@ -12,7 +12,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/demo"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -20,28 +19,6 @@ import (
 	"github.com/innomed/rekkevidde/internal/report"
 	"github.com/innomed/rekkevidde/internal/store"
 )
-
-func loadDemo(t *testing.T) *store.Store {
-	t.Helper()
-	st := chtest.Open(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if _, err := demo.Load(ctx, st, demo.Options{SiteID: site.ID, Location: oslo(t)}); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func kpi(t *testing.T, kpis []report.KPI, name string) report.KPI {
-	t.Helper()
-	for _, k := range kpis {
-		if k.Name == name {
-			return k
-		}
-	}
-	t.Fatalf("no KPI %s", name)
-	return report.KPI{}
-}
 
 // The demo's 2021 and 2022 are pinned (internal/demo: web.go, social.go, newsletter.go): the
 // expectations below are those pinned figures, not anything the builder computed.
@@ -273,15 +250,7 @@ func TestSpreadsheetCellsNeverStartAFormula(t *testing.T) {
 		}
 	}
 
-	var xlsx bytes.Buffer
-	if err := report.WriteXLSX(&xlsx, i18n.NB, tables); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&xlsx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
+	f := openXLSX(t, i18n.NB, tables)
 	sheet := f.GetSheetList()[0]
 	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
 	if err != nil {

@@ -48,13 +48,13 @@ func coverageOf(have, want int) coverage {
 // pick applies the precedence to one figure.
 func pick(collected *float64, cov coverage, imported Figure) Figure {
 	if collected != nil && cov == coverWhole {
-		return Figure{Value: collected, Origin: Collected}
+		return Figure{Value: collected, Marks: Marks{Origin: Collected}}
 	}
 	if imported.Known() {
 		return imported
 	}
 	if collected != nil && cov != coverNone {
-		return Figure{Value: collected, Origin: Collected, Partial: true}
+		return Figure{Value: collected, Marks: Marks{Origin: Collected, Partial: true}}
 	}
 	return Figure{}
 }
@@ -119,7 +119,7 @@ func importedFigure(r *query.HistoryFigure) Figure {
 	if def, ok := metrics.Lookup(r.KPI); ok {
 		v = def.FromPercent(v) // history keeps a percentage as printed
 	}
-	return Figure{Value: &v, Origin: Imported, Qualifier: r.Qualifier, Source: importSource(r)}
+	return Figure{Value: &v, Marks: Marks{Origin: Imported, Qualifier: r.Qualifier, Source: importSource(r)}}
 }
 
 // importSource names where an imported figure comes from: the note it was imported with (the

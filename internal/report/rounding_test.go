@@ -50,10 +50,10 @@ func TestRateChangeAddsUpFromTheShownValues(t *testing.T) {
 func TestExportsRoundRatesAsShown(t *testing.T) {
 	tables := []Table{{ID: "t", Title: "T", Columns: []Column{{Label: "A"}, {Label: "rate", Numeric: true}, {Label: "change", Numeric: true}, {Label: "points", Numeric: true}, {Label: "count", Numeric: true}}, Rows: []Row{{
 		Key: "r", Header: "r", Cells: []Cell{
-			{Key: "rate", Unit: UnitShare, Value: f64(0.460008), Origin: Collected},
-			{Key: "change", Unit: UnitChange, Value: f64(0.12345), Origin: Collected},
-			{Key: "points", Unit: UnitPoints, Value: f64(3.6), Origin: Collected},
-			{Key: "count", Unit: UnitCount, Value: f64(10234), Origin: Collected},
+			{Key: "rate", Unit: UnitShare, Value: f64(0.460008), Marks: Marks{Origin: Collected}},
+			{Key: "change", Unit: UnitChange, Value: f64(0.12345), Marks: Marks{Origin: Collected}},
+			{Key: "points", Unit: UnitPoints, Value: f64(3.6), Marks: Marks{Origin: Collected}},
+			{Key: "count", Unit: UnitCount, Value: f64(10234), Marks: Marks{Origin: Collected}},
 		},
 	}}}}
 	for _, c := range []struct {
@@ -78,7 +78,7 @@ func TestExportsRoundRatesAsShown(t *testing.T) {
 	}{
 		{i18n.NB, Cell{Unit: UnitShare}, "0.0 %"},
 		{i18n.EN, Cell{Unit: UnitShare}, "0.0%"},
-		{i18n.NB, Cell{Unit: UnitShare, Qualifier: "just_over"}, `"drøyt "0.0 %`},
+		{i18n.NB, Cell{Unit: UnitShare, Marks: Marks{Qualifier: "just_over"}}, `"drøyt "0.0 %`},
 		{i18n.NB, Cell{Unit: UnitPoints}, `+0.0" p.p.";-0.0" p.p.";0.0" p.p."`},
 	} {
 		if got := NumberFormat(c.lang, c.cell); got != c.want {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/report"
@@ -146,14 +144,7 @@ func TestReportsNeverCarryALevelPastItsLastMeasurement(t *testing.T) {
 		t.Error("CSV marks LinkedIn, measured on the year's last day")
 	}
 
-	var xlsxBuf bytes.Buffer
-	if err := report.WriteXLSX(&xlsxBuf, i18n.EN, a.Tables(i18n.EN)); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&xlsxBuf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openXLSX(t, i18n.EN, a.Tables(i18n.EN))
 	found := false
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/importer"
 	"github.com/innomed/rekkevidde/internal/report"
@@ -76,14 +74,7 @@ func TestEveryRowNamesItsSource(t *testing.T) {
 	if !strings.Contains(csv.String(), "1. kvartal;") || !strings.Contains(csv.String(), `;"`+mixed+"\"\r\n") {
 		t.Errorf("CSV lacks the mixed Kilde:\n%.800s", csv.String())
 	}
-	var xlsx bytes.Buffer
-	if err := report.WriteXLSX(&xlsx, i18n.NB, tables); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&xlsx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openXLSX(t, i18n.NB, tables)
 	sheet := f.GetSheetName(0)
 	head, _ := f.GetCellValue(sheet, "F2")
 	cell, _ := f.GetCellValue(sheet, "F3")

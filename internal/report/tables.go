@@ -47,20 +47,13 @@ const (
 // Cell is one value of a table.
 type Cell struct {
 	// Key identifies the figure across languages and publications: table/row/column.
-	Key       string   `json:"key"`
-	Unit      Unit     `json:"unit"`
-	Value     *float64 `json:"value,omitempty"`
-	Text      string   `json:"text,omitempty"`
-	Origin    Origin   `json:"origin,omitempty"`
-	Partial   bool     `json:"partial,omitempty"`
-	Qualifier string   `json:"qualifier,omitempty"`
-	Computed  *float64 `json:"computed,omitempty"`
-	// MeasuredOn (YYYY-MM-DD) is the day a level was last measured, before its period's end
-	// (Figure.MeasuredOn); the page, CSV and XLSX say "sist målt <dag>".
-	MeasuredOn string `json:"measured_on,omitempty"`
-	// Source is the figure's Figure.Source: the sources that wrote a collected figure's rows, or
-	// where an imported one was taken from.
-	Source string `json:"source,omitempty"`
+	Key   string   `json:"key"`
+	Unit  Unit     `json:"unit"`
+	Value *float64 `json:"value,omitempty"`
+	Text  string   `json:"text,omitempty"`
+	// Marks are the figure's (Figure.Marks): the page, CSV and XLSX say "sist målt <dag>" for
+	// MeasuredOn and name Source under the table.
+	Marks
 	// Today is set by Diff on a published cell whose figure differs in today's data.
 	Today *Cell `json:"today,omitempty"`
 }
@@ -114,8 +107,7 @@ func noteMeasured(lang i18n.Lang, t *Table) {
 func (c Cell) Imported() bool { return c.Origin == Imported }
 
 func figureCell(key string, unit Unit, f Figure) Cell {
-	return Cell{Key: key, Unit: unit, Value: f.Value, Origin: f.Origin, Partial: f.Partial, Qualifier: f.Qualifier, Computed: f.Computed,
-		MeasuredOn: f.MeasuredOn, Source: f.Source}
+	return Cell{Key: key, Unit: unit, Value: f.Value, Marks: f.Marks}
 }
 
 func textCell(key, text string) Cell { return Cell{Key: key, Unit: UnitText, Text: text} }
@@ -130,7 +122,7 @@ func countCell(key string, n *uint32, source string) Cell {
 }
 
 func numberCell(key string, v float64, source string) Cell {
-	return Cell{Key: key, Unit: UnitCount, Value: f64(v), Origin: Collected, Source: source}
+	return Cell{Key: key, Unit: UnitCount, Value: f64(v), Marks: Marks{Origin: Collected, Source: source}}
 }
 
 // Tables are the annual report's tables in lang, in the order of the printed page.
@@ -372,7 +364,7 @@ func targetTable(lang i18n.Lang, kpis []KPI, year int) Table {
 		t.Rows = append(t.Rows, Row{Key: k.Name, Header: KPILabel(lang, k.Name), Cells: []Cell{
 			{Key: key + "target", Unit: u, Value: f64(k.Target.Value)},
 			// The progress is the KPI's own figure (or the query layer's on the same rows).
-			{Key: key + "progress", Unit: u, Value: k.Target.Progress, Source: k.Current.Source},
+			{Key: key + "progress", Unit: u, Value: k.Target.Progress, Marks: Marks{Source: k.Current.Source}},
 			share,
 			textCell(key+"status", lang.T("report.status."+k.Target.Status)),
 		}})
