@@ -5,12 +5,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/innomed/rekkevidde/dashboard/api"
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/chtest"
+	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
@@ -266,5 +269,41 @@ func TestOverviewFlagsALevelWhoseSourceStoppedDelivering(t *testing.T) {
 	// Before the stop nothing is flagged.
 	if s := silent(get(t, app, "/?period=year&year=2022").body); s != "" {
 		t.Errorf("overview 2022 flags a source:\n%s", s)
+	}
+}
+
+// The silence threshold follows the source's schedule: a level 5 days behind is silent for a
+// source collected every 6 hours (the default, so 3 days) but not for one collected weekly
+// (twice its interval, 14 days); a level with no configured source (imports) keeps 3 days.
+func TestOverviewSilenceFollowsTheSourcesInterval(t *testing.T) {
+	st := chtest.OpenStopped(t)
+	silent := func(app *fiber.App) string {
+		// The stopped levels were last measured on 20 May 2023; the span ends 5 days later.
+		body := get(t, app, "/?period=custom&from=2023-05-01&to=2023-05-25").body
+		i := strings.Index(body, `<ul class="silent">`)
+		if i < 0 {
+			return ""
+		}
+		return body[i : i+strings.Index(body[i:], "</ul>")]
+	}
+	facebook := "Følgere på Facebook: sist målt 20.05.2023, ingen måling på 5 dager."
+	subscribers := "Abonnenter på nyhetsbrevet: sist målt 20.05.2023, ingen måling på 5 dager."
+
+	cfg := testConfig()
+	cfg.Sources = []config.Source{{ID: "fb", Type: "facebook"}}
+	s := silent(newApp(t, st, cfg))
+	for _, want := range []string{facebook, subscribers} {
+		if !strings.Contains(s, want) {
+			t.Errorf("default interval: notice lacks %q:\n%s", want, s)
+		}
+	}
+
+	cfg.Sources = []config.Source{{ID: "fb", Type: "facebook", Interval: 7 * 24 * time.Hour}}
+	s = silent(newApp(t, st, cfg))
+	if strings.Contains(s, "Facebook") {
+		t.Errorf("a weekly Facebook source 5 days behind is flagged:\n%s", s)
+	}
+	if !strings.Contains(s, subscribers) {
+		t.Errorf("subscribers (no configured source) 5 days behind are not flagged:\n%s", s)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/innomed/rekkevidde/dashboard/internal/kit"
+	"github.com/innomed/rekkevidde/internal/config"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/export"
 	"github.com/innomed/rekkevidde/internal/i18n"
@@ -33,7 +34,7 @@ type overviewView struct {
 	// EventsLink leads to the events page with the same period.
 	EventsLink string
 	// Silent names the daily levels (followers, subscribers) whose last measurement is
-	// query.StaleAfterDays or more before the span's end (or today): a source that stopped
+	// silentAfterDays or more before the span's end (or today): a source that stopped
 	// delivering, whether or not its runs still succeed (the strip grades runs only).
 	Silent []string
 }
@@ -165,7 +166,7 @@ func (p *Pages) Overview(c *fiber.Ctx) error {
 	for _, v := range values {
 		by[v.Def.Name] = v
 	}
-	view.Overview.Silent = silentLevels(r, values)
+	view.Overview.Silent = silentLevels(r, values, p.cfg.Sources)
 	for _, card := range overviewCards() {
 		v := by[card.kpi]
 		k := p.card(r, v)
@@ -415,25 +416,57 @@ func changeCell(l i18n.Lang, def metrics.Metric, cur, earlier *float64) cell {
 	return cell{Text: changeText(l, def, ch), CSV: raw, Num: true, Class: changeClass(ch)}
 }
 
-// silentLevels words every daily level whose newest measurement is StaleAfterDays or more before
+// levelSourceType is the source type that writes a daily level (followers, subscribers), or ""
+// for a figure that is no daily level.
+func levelSourceType(name metrics.Name) string {
+	switch name {
+	case metrics.FollowersFacebook:
+		return "facebook"
+	case metrics.FollowersInstagram:
+		return "instagram"
+	case metrics.FollowersLinkedIn:
+		return "linkedin"
+	case metrics.NewsletterSubscribers:
+		return "mailchimp"
+	}
+	return ""
+}
+
+// silentAfterDays is how many days without a measurement make a level silent: query.StaleAfterDays,
+// or twice the longest configured interval of the enabled sources that write it when that is longer
+// (a weekly source is silent after 14 days, not 3). An interval of 0 takes the type's default,
+// which is at most 6 hours for every collector, so 3 days.
+func silentAfterDays(typ string, sources []config.Source) int {
+	after := query.StaleAfterDays
+	for _, s := range sources {
+		if s.Type != typ || s.Disabled {
+			continue
+		}
+		if d := int(math.Ceil((2 * s.Interval).Hours() / 24)); d > after {
+			after = d
+		}
+	}
+	return after
+}
+
+// silentLevels words every daily level whose newest measurement is silentAfterDays or more before
 // the span's last day (today for a running span): its source has stopped delivering. Levels never
 // measured by then are left to their cards ("–").
-func silentLevels(r *request, values []query.KPIValue) []string {
+func silentLevels(r *request, values []query.KPIValue, sources []config.Source) []string {
 	end := r.span.To
 	if today := days.Of(r.now, r.loc); today.Before(end) {
 		end = today
 	}
 	var out []string
 	for _, v := range values {
-		switch v.Def.Name {
-		case metrics.FollowersFacebook, metrics.FollowersInstagram, metrics.FollowersLinkedIn, metrics.NewsletterSubscribers:
-		default:
+		typ := levelSourceType(v.Def.Name)
+		if typ == "" {
 			continue // sends and events are not daily: a quiet month is no silence
 		}
 		if v.LastMeasured == nil {
 			continue
 		}
-		if lag := int(end.Sub(*v.LastMeasured).Hours() / 24); lag >= query.StaleAfterDays {
+		if lag := int(end.Sub(*v.LastMeasured).Hours() / 24); lag >= silentAfterDays(typ, sources) {
 			out = append(out, r.lang.T("overview.silent", kpiName(r.lang, v.Def.Name), kit.ShortDate(r.lang, *v.LastMeasured), lag))
 		}
 	}
