@@ -798,6 +798,13 @@ func TestBrowser(t *testing.T) {
 			if n := eval[int](t, b, `document.querySelectorAll('.card svg.spark').length`); n == 0 {
 				t.Error("no sparklines on the cards")
 			}
+			// The table of every KPI fits the laptop's width: nothing scrolls sideways.
+			type box struct{ ScrollWidth, ClientWidth int }
+			w := eval[box](t, b, `(() => { const w = document.querySelector('#nokkeltall .table-wrap');
+				return {ScrollWidth: w.scrollWidth, ClientWidth: w.clientWidth}; })()`)
+			if w.ClientWidth == 0 || w.ScrollWidth > w.ClientWidth {
+				t.Errorf("at %d px the table of every KPI is %d px wide in a box of %d px: it scrolls sideways", desktopWidth, w.ScrollWidth, w.ClientWidth)
+			}
 		}},
 		{name: "nettsted", path: "/nettsted?period=year&year=2022", charts: 6, check: func(t *testing.T, b *chromeTab) {
 			quarters, err := q.QuarterlyVisitors(ctx, "innomed.no", 2022)

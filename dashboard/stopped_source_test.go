@@ -140,7 +140,7 @@ func TestSocialPageLeavesMonthsAfterTheLastMeasurementEmpty(t *testing.T) {
 	if bars == nil || strings.Count(bars[1], `{"value":"-"}`) != 7 {
 		t.Errorf("Facebook's new-follower bars should be empty June–December: %v", bars)
 	}
-	if g := figureHTML(r.body, "vekst"); !strings.Contains(g, "1 504 (sist målt 20.05.2023)") {
+	if g := figureHTML(r.body, "vekst"); !strings.Contains(g, `1 504 <span class="cell-note">(sist målt 20.05.2023)</span>`) {
 		t.Errorf("growth table lacks the end count's day:\n%s", g)
 	}
 	// 2024: nothing measured, so no count, no growth, no new followers for Facebook.
@@ -260,7 +260,7 @@ func TestOverviewFlagsALevelWhoseSourceStoppedDelivering(t *testing.T) {
 	// The all-KPIs table of 2024 marks the previous year's Facebook count with its day and shows
 	// none for 2024.
 	r = get(t, app, "/?period=custom&from=2024-01-01&to=2024-12-31")
-	if !strings.Contains(r.body, "1 504 (sist målt 20.05.2023)") {
+	if !strings.Contains(r.body, `1 504 <span class="cell-note">(sist målt 20.05.2023)</span>`) {
 		t.Error("overview 2024: the previous year's Facebook count lacks (sist målt 20.05.2023)")
 	}
 	if s := silent(r.body); !strings.Contains(s, "Følgere på Facebook: sist målt 20.05.2023, ingen måling på 591 dager.") {

@@ -332,7 +332,7 @@ func (p *Pages) kpiFigure(r *request, values []query.KPIValue) *figure {
 	// A value covering part of its period is marked as the reports mark it: "(delvis)" and a note.
 	partial := func(c cell, yes bool) cell {
 		if yes {
-			c.Text, c.Class = c.Text+" ("+l.T("report.marker_partial")+")", "partial"
+			c.Aside, c.Class = joinNotes(c.Aside, l.T("report.marker_partial")), "partial"
 			c.Note = joinNotes(c.Note, l.T("report.marker_partial"))
 		}
 		return c
@@ -389,7 +389,7 @@ func kpiCell(l i18n.Lang, def metrics.Metric, v *float64, why string) cell {
 // the plain number and says it in the note column (ISO day).
 func measuredCell(l i18n.Lang, c cell, on *time.Time) cell {
 	if on != nil {
-		c.Text += " (" + l.T("overview.last_measured", kit.ShortDate(l, *on)) + ")"
+		c.Aside = joinNotes(c.Aside, l.T("overview.last_measured", kit.ShortDate(l, *on)))
 		c.Note = joinNotes(c.Note, l.T("overview.last_measured", on.Format(time.DateOnly)))
 	}
 	return c
@@ -409,10 +409,13 @@ func changeCell(l i18n.Lang, def metrics.Metric, cur, earlier *float64) cell {
 	if ch == nil {
 		return missingCell(l.T("overview.no_comparison"))
 	}
-	raw := strconv.FormatInt(int64(math.Round(ch.Delta)), 10)
 	if def.Percent() {
-		raw = decimal(l, ch.Delta*100, 2)
+		// "+1,0 p.p." with the words on hover: the table's change columns stay narrow.
+		text := strings.TrimSuffix(changeText(l, def, ch), " "+l.T("change.pp"))
+		return cell{Text: text, CSV: decimal(l, ch.Delta*100, 2), Num: true, Class: changeClass(ch),
+			Abbr: l.T("report.points_short"), AbbrTitle: l.T("change.pp")}
 	}
+	raw := strconv.FormatInt(int64(math.Round(ch.Delta)), 10)
 	return cell{Text: changeText(l, def, ch), CSV: raw, Num: true, Class: changeClass(ch)}
 }
 

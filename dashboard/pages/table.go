@@ -49,6 +49,12 @@ type cell struct {
 	// Note is what the screen adds to the value in words ("delvis", "sist målt …") that a plain
 	// number cannot carry: the CSV gathers a row's notes in a last column (table.note).
 	Note string
+	// Aside is that note as the screen shows it, in brackets after the value ("(sist målt …)"):
+	// on a line of its own in a narrow column, so a note does not widen the table.
+	Aside string
+	// Abbr is a unit written short after the value ("p.p."), AbbrTitle its full words
+	// ("prosentpoeng"), shown as <abbr title>.
+	Abbr, AbbrTitle string
 }
 
 func textCell(s string) cell   { return cell{Text: s, CSV: s} }
