@@ -433,6 +433,47 @@ func TestCSVCellsCannotStartFormulas(t *testing.T) {
 	}
 }
 
+// The custom period's fields are text fields in the reader's notation (a date field follows the
+// browser's locale, not the page's language): a bokmål reader types 01.07.2022, which the server
+// reads as it reads the ISO days of every link, and the page shows the same period.
+func TestCustomPeriodTakesBokmaalDates(t *testing.T) {
+	_, _, fetch := demoApp(t)
+	showing := func(body string) string {
+		i := strings.Index(body, `<p class="showing">`)
+		if i < 0 {
+			t.Fatalf("no period line:\n%.300s", body)
+		}
+		return body[i : i+strings.Index(body[i:], "</p>")]
+	}
+	iso := fetch("/?period=custom&from=2022-07-05&to=2022-09-20")
+	typed := fetch("/?period=custom&from=5.7.2022&to=+20.09.2022+")
+	if iso.status != 200 || typed.status != 200 {
+		t.Fatalf("status %d / %d", iso.status, typed.status)
+	}
+	if showing(iso.body) != showing(typed.body) {
+		t.Errorf("typed dates show %q, ISO %q", showing(typed.body), showing(iso.body))
+	}
+	for _, want := range []string{`id="p-from" name="from" value="05.07.2022"`, `id="p-to" name="to" value="20.09.2022"`, `placeholder="dd.mm.åååå"`,
+		"Datoer skrives dd.mm.åååå"} {
+		if !strings.Contains(typed.body, want) {
+			t.Errorf("bokmål picker lacks %q", want)
+		}
+	}
+	if strings.Contains(typed.body, `type="date"`) {
+		t.Error("the picker still has a date field, which Chromium writes as mm/dd/yyyy in an English browser")
+	}
+	// Every address the page writes keeps ISO days.
+	if !strings.Contains(typed.body, "from=2022-07-05&amp;") || !strings.Contains(typed.body, "to=2022-09-20") || strings.Contains(typed.body, "from=05.07") {
+		t.Error("links of the typed period are not in ISO days")
+	}
+	en := fetch("/?period=custom&from=2022-07-05&to=2022-09-20&lang=en")
+	for _, want := range []string{`id="p-from" name="from" value="2022-07-05"`, `placeholder="yyyy-mm-dd"`} {
+		if !strings.Contains(en.body, want) {
+			t.Errorf("English picker lacks %q", want)
+		}
+	}
+}
+
 func TestBadPeriodParametersAre400(t *testing.T) {
 	_, _, fetch := demoApp(t)
 	for name, c := range map[string]struct{ target, want string }{
@@ -442,8 +483,10 @@ func TestBadPeriodParametersAre400(t *testing.T) {
 		"quarter":            {"/sosiale-medier?period=quarter&year=2022&quarter=5", "«5» er ikke et gyldig kvartal."},
 		"year":               {"/nyhetsbrev?period=year&year=20x2", "«20x2» er ikke et gyldig årstall."},
 		"year without data":  {"/arrangementer?period=year&year=2015", "Det finnes ingen tall for 2015. År med tall: 2023, 2022, 2021."},
-		"bad date":           {"/?period=custom&from=2022-13-01&to=2022-12-31", "from: «2022-13-01» er ikke en dato på formen ÅÅÅÅ-MM-DD."},
-		"missing date":       {"/?period=custom&from=2022-01-01", "to: «» er ikke en dato på formen ÅÅÅÅ-MM-DD."},
+		"bad date":           {"/?period=custom&from=2022-13-01&to=2022-12-31", "Fra og med: «2022-13-01» er ikke en dato. Skriv den som dd.mm.åååå, for eksempel 01.07.2022."},
+		"bad typed date":     {"/?period=custom&from=01.01.2022&to=31.02.2022", "Til og med: «31.02.2022» er ikke en dato. Skriv den som dd.mm.åååå"},
+		"missing date":       {"/?period=custom&from=2022-01-01", "Til og med: «» er ikke en dato."},
+		"bad date, English":  {"/?period=custom&from=2022/01/01&to=2022-12-31&lang=en", "From: “2022/01/01” is not a date. Write it as YYYY-MM-DD"},
 		"backwards":          {"/?period=custom&from=2022-03-01&to=2022-02-01", "Perioden starter 2022-03-01, etter at den slutter 2022-02-01."},
 		"too long":           {"/?period=custom&from=1990-01-01&to=2022-02-01", "En egendefinert periode kan være høyst 3700 dager lang."},
 		"compare":            {"/?compare=lastweek", "«lastweek» er ikke et gyldig sammenligningsvalg."},

@@ -163,11 +163,11 @@ func (r *request) parseSpan() error {
 	case days.Custom:
 		from, err := dateParam(c.Query("from"))
 		if err != nil {
-			return kit.BadRequest("error.bad_date", "from", kit.Clip(c.Query("from")))
+			return kit.BadRequest("error.bad_from", kit.Clip(c.Query("from")))
 		}
 		to, err := dateParam(c.Query("to"))
 		if err != nil {
-			return kit.BadRequest("error.bad_date", "to", kit.Clip(c.Query("to")))
+			return kit.BadRequest("error.bad_to", kit.Clip(c.Query("to")))
 		}
 		if to.Before(from) {
 			return kit.BadRequest("error.range_backwards", c.Query("from"), c.Query("to"))
@@ -210,10 +210,17 @@ func intParam(raw string, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// dateParam reads a custom period's day: ISO (2022-07-01), as every link the server writes has
+// it, or as a bokmål reader types it in the form's text field (01.07.2022, 1.7.2022).
 func dateParam(raw string) (time.Time, error) {
-	d, err := time.Parse(time.DateOnly, strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	layout := time.DateOnly
+	if strings.Contains(raw, ".") {
+		layout = "2.1.2006"
+	}
+	d, err := time.Parse(layout, raw)
 	if err != nil || d.Year() < 1900 {
-		return time.Time{}, fmt.Errorf("%q is not a date YYYY-MM-DD", raw)
+		return time.Time{}, fmt.Errorf("%q is not a date YYYY-MM-DD or DD.MM.YYYY", raw)
 	}
 	return d, nil
 }
