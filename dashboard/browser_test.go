@@ -806,6 +806,27 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("at %d px the table of every KPI is %d px wide in a box of %d px: it scrolls sideways", desktopWidth, w.ScrollWidth, w.ClientWidth)
 			}
 		}},
+		{name: "oversikt-egendefinert", path: "/?period=custom&from=2022-07-05&to=2022-09-20", check: func(t *testing.T, b *chromeTab) {
+			// The custom period's fields take days as a bokmål reader writes them (and ISO); the
+			// browser's own check (pattern) lets both through and stops anything else.
+			type validity struct{ From, ISO, US bool }
+			v := eval[validity](t, b, `(() => { const f = document.getElementById('p-from'), ok = s => { f.value = s; return f.validity.valid; };
+				const shown = f.value === '05.07.2022'; const r = {From: shown, ISO: ok('2022-07-05'), US: ok('07/05/2022')}; f.value = '05.07.2022'; return r; })()`)
+			if !v.From || !v.ISO || v.US {
+				t.Errorf("custom period fields: shows 05.07.2022 %v, takes 2022-07-05 %v, takes 07/05/2022 %v", v.From, v.ISO, v.US)
+			}
+			ctx, cancel := b.within(20 * time.Second)
+			eval[bool](t, b, `(() => { document.getElementById('p-from').value = '1.8.2022'; document.getElementById('p-to').value = '15.08.2022'; return true; })()`)
+			_, err := chromedp.Run(ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil,
+				chromedp.Click(chromedp.CSS(`form.picker button[type=submit]`))))
+			cancel()
+			if err != nil {
+				t.Fatalf("submit the custom period: %v", err)
+			}
+			if got := eval[string](t, b, `document.querySelector('.showing strong').innerText`); !strings.Contains(got, "01.08.2022–15.08.2022") {
+				t.Errorf("after typing 1.8.2022–15.08.2022 the page shows %q", got)
+			}
+		}},
 		{name: "nettsted", path: "/nettsted?period=year&year=2022", charts: 6, check: func(t *testing.T, b *chromeTab) {
 			quarters, err := q.QuarterlyVisitors(ctx, "innomed.no", 2022)
 			must(t, err)
