@@ -38,6 +38,9 @@ func (c *Collector) noteMetadata(sink *collectors.Sink, label string, resp *repo
 	}
 }
 
+// otherRow is the dimension value of the row into which GA rolls the rare rows of a large report.
+const otherRow = "(other)"
+
 // collectDays adds the window's traffic, one complete channel × device set per day.
 //
 // GA returns no row for a day without traffic. A day without rows that lies between two days with
@@ -63,11 +66,25 @@ func (c *Collector) collectDays(ctx context.Context, window days.Range, today ti
 	}
 	what := "daily traffic " + span.String()
 	rows, err := c.report(ctx, sink, "daily traffic", what, req)
+	pageFailed := err != nil
 
 	type pair struct{ channel, device string }
 	sets := map[time.Time]map[pair]*figures.WebTrafficDay{}
 	var first, last time.Time
+	var other []uint64
 	for _, r := range rows {
+		if r.dims[0] == otherRow {
+			// GA rolls rare dimension combinations of a high-cardinality report into one "(other)"
+			// row (metadata.dataLossFromOtherRow) that names no date: it belongs to no day, and
+			// the days are stored as GA split them, short by what that row holds.
+			if other == nil {
+				other = make([]uint64, len(r.metrics))
+			}
+			for i, m := range r.metrics {
+				other[i] += m
+			}
+			continue
+		}
 		day, parseErr := time.Parse("20060102", r.dims[0])
 		switch {
 		case parseErr != nil:
@@ -97,7 +114,13 @@ func (c *Collector) collectDays(ctx context.Context, window days.Range, today ti
 		rec.Pageviews += r.metrics[2]
 		rec.NewVisitors += r.metrics[3]
 	}
-	if len(rows) == 0 {
+	if err == nil && other != nil {
+		// The days are stored; Partly makes the run partial with a note saying what they lack.
+		err = collectors.Partly(fmt.Errorf("ga4: property %s: %s: GA4 rolled %d sessions and %d page views of rare channel and device "+
+			"combinations into an \"(other)\" row that names no day (dataLossFromOtherRow); they are left out, so these days may be slightly low",
+			c.propertyID, what, other[1], other[2]))
+	}
+	if first.IsZero() {
 		if err == nil {
 			sink.Note("ga4: GA4 property %s has no traffic for %s; nothing was written for those days (is the property collecting data?)",
 				c.propertyID, span)
@@ -105,7 +128,7 @@ func (c *Collector) collectDays(ctx context.Context, window days.Range, today ti
 		return err
 	}
 	complete := last
-	if err != nil {
+	if pageFailed {
 		// Rows come in date order, so every day before the last one seen is whole; the last one
 		// may continue on the page that failed.
 		complete = last.AddDate(0, 0, -1)
@@ -230,7 +253,7 @@ func (c *Collector) collectTopPages(ctx context.Context, month days.Period, toda
 	}
 	var top []pathViews
 	for _, r := range ranked {
-		if r.dims[0] == "(other)" {
+		if r.dims[0] == otherRow {
 			sink.Note("ga4: GA4 rolled rare pages into \"(other)\" in the top pages of %s; it is left out of the list", month.Start.Format("2006-01"))
 			continue
 		}

@@ -965,3 +965,37 @@ func TestSettings(t *testing.T) {
 		})
 	}
 }
+
+// GA rolls the rare rows of a high-cardinality report into one "(other)" row whose dimensions,
+// date included, are all "(other)", and says so with metadata.dataLossFromOtherRow ("If true,
+// indicates some buckets of dimension combinations are rolled into "(other)" row. This can happen
+// for high cardinality reports." — ResponseMetaData,
+// https://developers.google.com/analytics/devguides/reporting/data/v1/rest/v1beta/ResponseMetaData).
+// That row names no day: the days GA did split are stored as a clean answer stores them, and the
+// run is partial with a note saying what was left out, instead of the whole window failing on a
+// date that is not YYYYMMDD.
+func TestOtherRowInDailyTrafficKeepsTheDays(t *testing.T) {
+	w := window("2024-01-01", "2024-01-03")
+	clean := newFakeGA(t)
+	clean.setAnswer(answerDims(clean, map[string]string{trafficDims: "traffic_2024-01-01_2024-01-03.json"}))
+	c, _ := newTestCollector(t, clean, "", fastOptions())
+	want := trafficOf(mustCollect(t, c, w).Records())
+
+	f := newFakeGA(t)
+	f.setAnswer(answerDims(f, map[string]string{trafficDims: "traffic_other_row.json"}))
+	c, _ = newTestCollector(t, f, "", fastOptions())
+	sink, err := collect(t, c, w)
+	if err == nil || !strings.Contains(err.Error(), `"(other)"`) {
+		t.Fatalf("err = %v, want the run partial, naming the (other) row", err)
+	}
+	if collectors.EndsRun(context.Background(), err) {
+		t.Errorf("an (other) row must not end the run: %v", err)
+	}
+	if got := trafficOf(sink.Records()); !equalMaps(got, want) {
+		t.Errorf("traffic with an (other) row:\n got %v\nwant %v (the days of a clean answer)", got, want)
+	}
+	notes := strings.Join(sink.Notes(), "\n")
+	if !strings.Contains(notes, "daily traffic stored in part") || !strings.Contains(notes, "5 sessions and 9 page views") {
+		t.Errorf("notes do not say what the (other) row held:\n%s", notes)
+	}
+}
