@@ -66,6 +66,8 @@ type collector struct {
 	state    collectors.StateDir
 	now      func() time.Time
 	log      *slog.Logger
+	// loc is the site's zone, in which a feed's dates without a zone are read.
+	loc *time.Location
 
 	mu sync.Mutex
 	// fetched is when this process last fetched each feed.
@@ -117,6 +119,7 @@ func newCollector(s collectors.Settings, tune func(*collectors.HTTPOptions)) (*c
 		http:     collectors.NewHTTPClient(opts),
 		state:    s.State,
 		now:      s.Clock(),
+		loc:      s.Zone(),
 		log:      s.Logger(),
 		fetched:  map[string]time.Time{},
 	}, nil

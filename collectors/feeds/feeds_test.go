@@ -399,3 +399,39 @@ func TestNoAddressInRecordsOrLogs(t *testing.T) {
 	all.WriteString(strings.Join(sink.Notes(), "\n") + logs.String())
 	collectortest.NoLeak(t, "records, notes and logs", all.String(), collectortest.FixtureEmailAddresses(t, 3)...)
 }
+
+// RSS 2.0 wants RFC 822 dates with a zone ("All date-times in RSS conform to the Date and Time
+// Specification of RFC 822", https://www.rssboard.org/rss-specification#ltpubdategtSubelementOfLtitemgt).
+// Norwegian publishing tools write the day and month names in Norwegian, or leave the zone out
+// and mean their own time. gofeed reads the first as no date and the second as UTC, which moves
+// an item published at 23:30 on 31 January into February. Both are read in the site's zone here;
+// an English date with a zone name stays gofeed's.
+func TestNorwegianAndZonelessDates(t *testing.T) {
+	f := newFakeFeeds(t)
+	f.serveFixture("/aktuelt.xml", "dates_no.xml", "application/rss+xml", false)
+	c := newTestCollector(t, block(feedEntry("news", f.url("/aktuelt.xml"), "")), t.TempDir(), collectortest.NewClock(start), io.Discard)
+	got, sink, err := collect(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{
+		"no-abbrev":  utc("2025-01-31T22:30:00Z"),
+		"no-zone":    utc("2025-01-31T22:30:00Z"), // 23:30 in Oslo (CET), still January
+		"no-long":    utc("2025-02-14T08:30:00Z"),
+		"iso-summer": utc("2025-06-01T08:00:00Z"), // CEST
+		"rfc822-cet": utc("2025-01-14T08:30:00Z"),
+		"no-des":     utc("2024-12-17T13:00:00Z"),
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d items, want %d: %v", len(got), len(want), got)
+	}
+	for key, w := range want {
+		g := got["news|"+key]
+		if !g.PublishedAt.Equal(w) || !g.Dated() {
+			t.Errorf("item %s published %v (dated %v), want %v", key, g.PublishedAt, g.Dated(), w)
+		}
+	}
+	if notes := strings.Join(sink.Notes(), "\n"); strings.Contains(notes, "no readable date") {
+		t.Errorf("every date is readable, notes say: %s", notes)
+	}
+}

@@ -87,7 +87,7 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 		if _, ok := st.FirstSeen[key]; !ok {
 			st.FirstSeen[key] = now
 		}
-		published, dated := itemDate(it)
+		published, dated := itemDate(it, c.loc)
 		st.Items = append(st.Items, storedItem{Key: key, Title: plainText(it.Title), Link: resolve(f.URL, it.Link),
 			Published: published, Dated: dated, Category: category(it.Categories, f.Category)})
 	}
@@ -181,22 +181,6 @@ func itemKey(it *gofeed.Item) string {
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(it.Title) + "\n" + strings.TrimSpace(date)))
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// Dates outside what the table's DateTime holds are treated as missing.
-var (
-	earliest = time.Date(1971, 1, 1, 0, 0, 0, 0, time.UTC)
-	latest   = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-// itemDate is the item's publication date, else its update date; false when it has neither.
-func itemDate(it *gofeed.Item) (time.Time, bool) {
-	for _, t := range []*time.Time{it.PublishedParsed, it.UpdatedParsed} {
-		if t != nil && t.After(earliest) && t.Before(latest) {
-			return t.UTC().Truncate(time.Second), true
-		}
-	}
-	return time.Time{}, false
 }
 
 // category joins the item's categories, or gives the feed's configured one.
