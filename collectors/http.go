@@ -279,7 +279,11 @@ func (c *HTTPClient) Fetch(ctx context.Context, build func(context.Context) (*ht
 			err = c.wrap(fmt.Errorf("%s: %s %s: answer cut off: %w", c.opts.Source, req.Method, req.URL.Path, readErr))
 			kind = "answer cut off"
 		} else {
-			resp.Request = req
+			if resp.Request == nil {
+				// net/http sets the request that was answered, after any redirect (feeds resolve
+				// relative links against it); a bare transport may not.
+				resp.Request = req
+			}
 			if err = accept(resp, body); err == nil {
 				return nil
 			}

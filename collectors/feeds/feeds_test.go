@@ -1,6 +1,8 @@
 package feeds
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -434,4 +436,101 @@ func TestNorwegianAndZonelessDates(t *testing.T) {
 	if notes := strings.Join(sink.Notes(), "\n"); strings.Contains(notes, "no readable date") {
 		t.Errorf("every date is readable, notes say: %s", notes)
 	}
+}
+
+// A feed moved behind a redirect (a site that moved /rss.xml to /nyheter/feed.xml answers 301)
+// and whose links are relative: they are resolved against the address the feed was read from
+// after the redirect (RFC 3986 §5.1.3, "Base URI from the Retrieval URI",
+// https://www.rfc-editor.org/rfc/rfc3986#section-5.1.3), or against an xml:base the feed sets
+// (https://www.w3.org/TR/xmlbase/), not against the configured address.
+func TestRelativeLinksAfterRedirect(t *testing.T) {
+	f := newFakeFeeds(t)
+	f.serveFixture("/nyheter/feed.xml", "relative_links.xml", "application/rss+xml", false)
+	f.update(func() {
+		f.intercept = func(r *http.Request, w http.ResponseWriter) bool {
+			if r.URL.Path != "/rss.xml" {
+				return false
+			}
+			http.Redirect(w, r, "/nyheter/feed.xml", http.StatusMovedPermanently)
+			return true
+		}
+	})
+	c := newTestCollector(t, block(feedEntry("news", f.url("/rss.xml"), "")), t.TempDir(), collectortest.NewClock(start), io.Discard)
+	got, _, err := collect(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"rel-1": f.url("/nyheter/artikkel-1"),
+		"rel-2": f.url("/aktuelt/2?utm_source=rss"),
+		"rel-3": "https://www.innomed.no/arkiv/gammel-sak",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d items, want %d: %v", len(got), len(want), got)
+	}
+	for key, w := range want {
+		if g := got["news|"+key].Link; g != w {
+			t.Errorf("item %s link %q, want %q", key, g, w)
+		}
+	}
+}
+
+// The two other formats gofeed reads: RSS 1.0, RDF with dates in dc:date and categories in
+// dc:subject (https://web.resource.org/rss/1.0/spec), and JSON Feed 1.1 with id, url,
+// date_published (RFC 3339) and tags (https://www.jsonfeed.org/version/1.1/). The JSON Feed is
+// served gzip-compressed (Content-Encoding: gzip), as web servers do when the client accepts it.
+func TestRSS1AndGzippedJSONFeed(t *testing.T) {
+	f := newFakeFeeds(t)
+	f.serveFixture("/helsenytt.rdf", "rss1.rdf", "application/rdf+xml", false)
+	gzipped := 0
+	f.update(func() {
+		f.intercept = func(r *http.Request, w http.ResponseWriter) bool {
+			if r.URL.Path != "/podkast/feed.json" {
+				return false
+			}
+			if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+				t.Errorf("the feed is asked for without Accept-Encoding: gzip")
+				return false
+			}
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			_, _ = zw.Write(collectortest.Fixture(t, "jsonfeed.json"))
+			_ = zw.Close()
+			w.Header().Set("Content-Type", "application/feed+json")
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write(buf.Bytes())
+			gzipped++
+			return true
+		}
+	})
+	conf := block(feedEntry("helse", f.url("/helsenytt.rdf"), "helse"), feedEntry("podcast", f.url("/podkast/feed.json"), "podkast-fallback"))
+	c := newTestCollector(t, conf, t.TempDir(), collectortest.NewClock(start), io.Discard)
+	got, _, err := collect(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]figures.Publication{
+		"helse|https://www.helsedirektoratet.example/nytt/1": {Title: "Ny veileder om velferdsteknologi", Link: "https://www.helsedirektoratet.example/nytt/1",
+			PublishedAt: utc("2025-01-14T08:30:00Z"), Category: "veileder"},
+		"helse|https://www.helsedirektoratet.example/nytt/2": {Title: "Tilskudd & støtte 2025", Link: "https://www.helsedirektoratet.example/nytt/2",
+			PublishedAt: utc("2025-01-16T11:00:00Z"), Category: "helse"},
+		"podcast|podkast-12": {Title: "Episode 12: Tjenesteinnovasjon i kommunene", Link: "https://www.innomed.no/podkast/12",
+			PublishedAt: utc("2025-01-10T06:00:00Z"), Category: "podkast"},
+		"podcast|podkast-11": {Title: "Episode 11: Kunstig intelligens", Link: "https://www.innomed.no/podkast/11",
+			PublishedAt: utc("2024-12-12T06:00:00Z"), Category: "podkast-fallback"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d items, want %d: %v", len(got), len(want), got)
+	}
+	for key, w := range want {
+		g := got[key]
+		if g.Title != w.Title || g.Link != w.Link || !g.PublishedAt.Equal(w.PublishedAt) || g.Category != w.Category {
+			t.Errorf("item %s\n got %+v\nwant %+v", key, g, w)
+		}
+	}
+	f.update(func() {
+		if gzipped != 1 {
+			t.Errorf("the JSON Feed was served gzipped %d times, want 1", gzipped)
+		}
+	})
 }

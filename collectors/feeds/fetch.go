@@ -64,7 +64,7 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 		// The validators belong to the old URL; the items' first-seen times stay the feed's.
 		st = feedState{URL: f.URL, FirstSeen: st.FirstSeen}
 	}
-	parsed, etag, lastModified, err := c.fetch(ctx, f, st)
+	parsed, base, etag, lastModified, err := c.fetch(ctx, f, st)
 	if err != nil {
 		return st, err
 	}
@@ -88,7 +88,7 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 			st.FirstSeen[key] = now
 		}
 		published, dated := itemDate(it, c.loc)
-		st.Items = append(st.Items, storedItem{Key: key, Title: plainText(it.Title), Link: resolve(f.URL, it.Link),
+		st.Items = append(st.Items, storedItem{Key: key, Title: plainText(it.Title), Link: resolve(base, it.Link),
 			Published: published, Dated: dated, Category: category(it.Categories, f.Category)})
 	}
 	for key, first := range st.FirstSeen {
@@ -119,9 +119,10 @@ func (c *collector) add(f Feed, st feedState, sink *collectors.Sink) {
 }
 
 // fetch GETs the feed with the stored validators and parses it. A nil feed means 304 Not
-// Modified. A feed that arrives cut off or does not parse is fetched again (the HTTP client's
+// Modified. base is the address the feed came from after redirects, which relative links are
+// resolved against (RFC 3986 §5.1.3: the base URI is the one used to retrieve the document). A feed that arrives cut off or does not parse is fetched again (the HTTP client's
 // Fetch, as a transient fault) before it counts as broken.
-func (c *collector) fetch(ctx context.Context, f Feed, st feedState) (parsed *gofeed.Feed, etag, lastModified string, err error) {
+func (c *collector) fetch(ctx context.Context, f Feed, st feedState) (parsed *gofeed.Feed, base, etag, lastModified string, err error) {
 	build := func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
 		if err != nil {
@@ -149,15 +150,19 @@ func (c *collector) fetch(ctx context.Context, f Feed, st feedState) (parsed *go
 			return collectors.Transient(&feedError{fmt.Errorf("feeds: feed %s (%s) is not a readable RSS or Atom feed (broken, truncated or wrongly encoded): %w", f.ID, f.URL, err)})
 		}
 		parsed, etag, lastModified = feed, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		base = f.URL
+		if resp.Request != nil && resp.Request.URL != nil {
+			base = resp.Request.URL.String()
+		}
 		return nil
 	})
 	if err != nil {
 		if errors.As(err, new(*feedError)) { // worded above, naming the feed
-			return nil, "", "", err
+			return nil, "", "", "", err
 		}
-		return nil, "", "", fmt.Errorf("feeds: feed %s (%s): %w; check its url", f.ID, f.URL, err)
+		return nil, "", "", "", fmt.Errorf("feeds: feed %s (%s): %w; check its url", f.ID, f.URL, err)
 	}
-	return parsed, etag, lastModified, nil
+	return parsed, base, etag, lastModified, nil
 }
 
 // feedError is a problem with a feed's content, worded for the operator.
