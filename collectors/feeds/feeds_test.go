@@ -534,3 +534,27 @@ func TestRSS1AndGzippedJSONFeed(t *testing.T) {
 		}
 	})
 }
+
+// A guid "uniquely identifies the item" (https://www.rssboard.org/rss-specification#ltguidgtSubelementOfLtitemgt),
+// but a CMS may list one node twice (Drupal: promoted and sticky). The item is stored once, on
+// this run and the next, and a note counts the repeats instead of dropping them silently.
+func TestDuplicateGUIDsStoredOnceWithANote(t *testing.T) {
+	f := newFakeFeeds(t)
+	f.serveFixture("/rss.xml", "duplicate_guids.xml", "application/rss+xml", false)
+	clk := collectortest.NewClock(start)
+	state := t.TempDir()
+	conf := block(feedEntry("news", f.url("/rss.xml"), ""))
+	for run := range 2 {
+		got, sink, err := collect(t, newTestCollector(t, conf, state, clk, io.Discard))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got["news|412 at https://www.innomed.no"].Title != "Ny veileder for tjenesteinnovasjon" || got["news|405 at https://www.innomed.no"].Title == "" {
+			t.Fatalf("run %d: got %v, want the two distinct items", run, got)
+		}
+		if notes := strings.Join(sink.Notes(), "\n"); !strings.Contains(notes, "1 item(s) repeat the guid") {
+			t.Errorf("run %d: notes %q, want the repeat counted", run, notes)
+		}
+		clk.Advance(time.Hour)
+	}
+}

@@ -78,10 +78,14 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 	}
 	st.Items = nil
 	inFeed := map[string]bool{}
+	repeated := 0
 	for _, it := range parsed.Items {
 		key := itemKey(it)
 		if inFeed[key] {
-			continue // the same item twice in one feed
+			// The same item listed twice, or two items sharing a guid (RSS wants it unique): the
+			// key is the row's identity, so only the first is stored, and a note says so.
+			repeated++
+			continue
 		}
 		inFeed[key] = true
 		if _, ok := st.FirstSeen[key]; !ok {
@@ -95,6 +99,9 @@ func (c *collector) collectFeed(ctx context.Context, f Feed, st feedState, now t
 		if !inFeed[key] && now.Sub(first) > forgetAfter {
 			delete(st.FirstSeen, key)
 		}
+	}
+	if repeated > 0 {
+		sink.Note("feeds: feed %s: %d item(s) repeat the guid (or, without one, the link) of an earlier item in the feed; only the first of each is stored", f.ID, repeated)
 	}
 	st.ETag, st.LastModified = etag, lastModified
 	c.add(f, st, sink)
