@@ -32,6 +32,9 @@ func (c *Collector) noteMetadata(sink *collectors.Sink, label string, resp *repo
 	if len(md.SamplingMetadatas) > 0 {
 		sink.Note("ga4: GA4 sampled the %s report; its figures are estimates", label)
 	}
+	if md.EmptyReason != "" {
+		sink.Note("ga4: GA4 says why the %s report is empty: %s", label, collectors.HideEmailAddresses(md.EmptyReason))
+	}
 	if md.TimeZone != "" && md.TimeZone != c.loc.String() {
 		sink.Note("ga4: GA4 property %s counts days in %s but Rekkevidde counts them in %s; days are stored as GA4 reports them: "+
 			"align the property's time zone (GA4 Admin → Property details) with the config", c.propertyID, md.TimeZone, c.loc)

@@ -999,3 +999,21 @@ func TestOtherRowInDailyTrafficKeepsTheDays(t *testing.T) {
 		t.Errorf("notes do not say what the (other) row held:\n%s", notes)
 	}
 }
+
+// An empty report carries no rows and no rowCount, and may say why in metadata.emptyReason ("If
+// empty reason is specified, the report is empty for this reason." — ResponseMetaData,
+// https://developers.google.com/analytics/devguides/reporting/data/v1/rest/v1beta/ResponseMetaData):
+// the run's note passes GA's reason on, and nothing is written.
+func TestEmptyReasonIsNoted(t *testing.T) {
+	f := newFakeGA(t)
+	f.setAnswer(answerDims(f, map[string]string{trafficDims: "traffic_empty_reason.json"}))
+	c, _ := newTestCollector(t, f, "", fastOptions())
+	sink := mustCollect(t, c, window("2024-01-01", "2024-01-03"))
+	if n := len(trafficOf(sink.Records())); n != 0 {
+		t.Errorf("%d traffic records from an empty report", n)
+	}
+	notes := strings.Join(sink.Notes(), "\n")
+	if !strings.Contains(notes, "why the daily traffic report is empty: The property has not collected any data") {
+		t.Errorf("notes lack GA's empty reason:\n%s", notes)
+	}
+}

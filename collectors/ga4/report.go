@@ -90,6 +90,8 @@ type reportResponse struct {
 		DataLossFromOtherRow  bool              `json:"dataLossFromOtherRow"`
 		SamplingMetadatas     []json.RawMessage `json:"samplingMetadatas"`
 		TimeZone              string            `json:"timeZone"`
+		// EmptyReason is GA's own word on why a report has no rows.
+		EmptyReason string `json:"emptyReason"`
 	} `json:"metadata"`
 }
 
