@@ -278,11 +278,17 @@ func (c *collector) collectChunk(ctx context.Context, chunk days.Range, today ti
 	if got == nil {
 		return err
 	}
+	// A value Meta sent that is not a count costs only its own day and metric: the other days and
+	// metrics are stored, and the error names what was left out (the run is partial).
 	series := map[string]map[time.Time]uint64{}
+	var badFollowers *meta.BadValuesError
 	for _, name := range []string{metricFollowers, metricFollows, metricUnfollows, c.reachMetric} {
 		daily, perr := c.meta.Daily(got[name])
 		if perr != nil {
-			return fmt.Errorf("facebook: %s: %w", what, perr)
+			if name == metricFollowers {
+				errors.As(perr, &badFollowers)
+			}
+			err = errors.Join(err, collectors.Partly(fmt.Errorf("facebook: %s: %w", what, perr)))
 		}
 		series[name] = daily
 	}
@@ -297,7 +303,7 @@ func (c *collector) collectChunk(ctx context.Context, chunk days.Range, today ti
 		if followers, ok := series[metricFollowers][d]; ok {
 			sink.Add(figures.FollowersDay{Platform: figures.PlatformFacebook, AccountID: c.account, Date: d,
 				Followers: followers, Follows: optional(metricFollows, d), Unfollows: optional(metricUnfollows, d)})
-		} else if _, asked := got[metricFollowers]; settled(d, today) && asked {
+		} else if _, asked := got[metricFollowers]; settled(d, today) && asked && !badFollowers.Left(d) {
 			missing = append(missing, days.Format(d))
 		}
 		if reach, ok := series[c.reachMetric][d]; ok {

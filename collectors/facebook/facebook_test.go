@@ -421,3 +421,71 @@ func TestNoSecretInErrorsNotesOrLogs(t *testing.T) {
 	}
 	collectortest.NoLeak(t, "errors, notes and logs", strings.Join(texts, "\n"), f.srv.Token)
 }
+
+// TestOddInsightsValueCostsOnlyItsDay serves Meta's documented day series (Insights Value:
+// https://developers.facebook.com/docs/graph-api/reference/insights-value/, "the value for one
+// insights metric given a timestamp") with one value that is no count ({} where a day has no data)
+// and one null. Only those two day-metric pairs are left out: every other day and metric is
+// stored, the month's reach too, and the run is partial with a note naming the metric and day.
+func TestOddInsightsValueCostsOnlyItsDay(t *testing.T) {
+	day := string(collectortest.Fixture(t, "page_insights_day.json"))
+	for _, swap := range [][2]string{
+		{`{"value": 1529, "end_time": "2025-09-03T07:00:00+0000"}`, `{"value": {}, "end_time": "2025-09-03T07:00:00+0000"}`},
+		{`{"value": 212, "end_time": "2025-09-02T07:00:00+0000"}`, `{"value": null, "end_time": "2025-09-02T07:00:00+0000"}`},
+	} {
+		if !strings.Contains(day, swap[0]) {
+			t.Fatalf("the fixture lacks %s", swap[0])
+		}
+		day = strings.Replace(day, swap[0], swap[1], 1)
+	}
+	srv := collectortest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch {
+		case r.URL.Path == "/v25.0/debug_token":
+			_, _ = w.Write(collectortest.Fixture(t, "debug_token.json"))
+		case q.Get("fields") == "followers_count":
+			_, _ = w.Write(collectortest.Fixture(t, "page.json"))
+		case q.Get("period") == "day":
+			_, _ = w.Write([]byte(day))
+		case q.Get("period") == "total_over_range":
+			_, _ = w.Write(collectortest.Fixture(t, "page_reach_month.json"))
+		default:
+			t.Errorf("unexpected request %s?%s", r.URL.Path, r.URL.RawQuery)
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	now := time.Date(2025, 9, 4, 12, 0, 0, 0, time.UTC)
+	c := newTestCollector(t, srv.URL, "EAAGfixtureToken", "", func() time.Time { return now }, &collectortest.LogBuffer{})
+	sink, err := collect(t, c, days.Date(2025, 8, 31), days.Date(2025, 9, 4))
+	if err == nil || collectors.EndsRun(context.Background(), err) {
+		t.Fatalf("err = %v, want a partial run", err)
+	}
+	for _, want := range []string{"page_follows", "2025-09-02", DefaultReachMetric, "2025-09-01", "left out"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+	rows := followerRows(sink)
+	if _, ok := rows[days.Date(2025, 9, 2)]; ok {
+		t.Errorf("a follower row for 2 September, whose page_follows was {}: %+v", rows[days.Date(2025, 9, 2)])
+	}
+	for d, want := range map[time.Time]uint64{days.Date(2025, 9, 1): 1526, days.Date(2025, 9, 3): 1534, days.Date(2025, 9, 4): 1534} {
+		if rows[d].Followers != want {
+			t.Errorf("followers %s = %+v, want %d", days.Format(d), rows[d], want)
+		}
+	}
+	if f := rows[days.Date(2025, 9, 3)]; !eqPtr(f.Follows, ptr(5)) || !eqPtr(f.Unfollows, ptr(0)) {
+		t.Errorf("3 September lost its follows: %+v", f)
+	}
+	reach := reachRows(sink, "day")
+	if _, ok := reach[days.Date(2025, 9, 1)]; ok || reach[days.Date(2025, 9, 2)].Reach != 187 || reach[days.Date(2025, 9, 3)].Reach != 240 {
+		t.Errorf("day reach = %+v, want 2 and 3 September only", reach)
+	}
+	if len(reachRows(sink, "month")) != 1 {
+		t.Error("August's reach is missing")
+	}
+	notes := strings.Join(sink.Notes(), "\n")
+	if !strings.Contains(notes, "stored in part") || !strings.Contains(notes, "page_follows") {
+		t.Errorf("no note says the days were stored in part: %q", notes)
+	}
+}

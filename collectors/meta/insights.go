@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/innomed/rekkevidde/collectors"
+	"github.com/innomed/rekkevidde/internal/days"
 )
 
 // maxPages bounds the paging of one insights request; a day series of 90 days never comes near it,
@@ -301,19 +303,48 @@ func Count(raw json.RawMessage) (uint64, error) {
 	return uint64(f), nil
 }
 
-// Daily maps a day-period metric's values onto the calendar days they belong to (see DayOf).
+// Daily maps a day-period metric's values onto the calendar days they belong to (see DayOf). A
+// value that is not a count ({} or null for a day without data, say) or whose end_time cannot be
+// read costs only its own day: the other days are returned, together with a *BadValuesError that
+// names what was left out.
 func (c *Client) Daily(m Metric) (map[time.Time]uint64, error) {
 	out := make(map[time.Time]uint64, len(m.Values))
+	var bad BadValuesError
 	for _, v := range m.Values {
 		day, err := c.DayOf(v.EndTime)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Name, err)
+			bad.Said = append(bad.Said, c.Redact(err.Error()))
+			continue
 		}
 		n, err := Count(v.Value)
 		if err != nil {
-			return nil, fmt.Errorf("%s on %s: %w", m.Name, v.EndTime, err)
+			bad.Days = append(bad.Days, day)
+			bad.Said = append(bad.Said, days.Format(day)+": "+c.Redact(err.Error()))
+			continue
 		}
 		out[day] = n
 	}
+	if len(bad.Said) > 0 {
+		bad.Metric = m.Name
+		return out, &bad
+	}
 	return out, nil
+}
+
+// BadValuesError names the values of a day series that were left out as unreadable.
+type BadValuesError struct {
+	Metric string
+	// Days are the days whose value was not a count (an unreadable end_time names no day).
+	Days []time.Time
+	Said []string
+}
+
+func (e *BadValuesError) Error() string {
+	return fmt.Sprintf("%s: %d value(s) Meta sent could not be read and were left out (%s); the other days were kept",
+		e.Metric, len(e.Said), Summarise(e.Said))
+}
+
+// Left tells whether day d's value was left out.
+func (e *BadValuesError) Left(d time.Time) bool {
+	return e != nil && slices.ContainsFunc(e.Days, d.Equal)
 }
