@@ -398,6 +398,10 @@ func readMovement(m meta.Metric) (movement, error) {
 // reaches on past the days still needed (up to yesterday), and the days it brought stand for the
 // steps that follow within cacheFor, so every day is asked once.
 func (c *collector) collectReach(ctx context.Context, r days.Range, today time.Time, sink *collectors.Sink) error {
+	// A span that fails, or a value that is not a count, costs only its own days: the other spans
+	// are still asked for and every day read is stored (the run is partial). Only a failure that
+	// ends the run (throttled, token refused) stops asking.
+	var errs meta.Errors
 	for d := r.From; !d.After(r.To); d = d.AddDate(0, 0, 1) {
 		c.mu.Lock()
 		at, asked := c.reachAsked[d]
@@ -407,17 +411,21 @@ func (c *collector) collectReach(ctx context.Context, r days.Range, today time.T
 		}
 		// r ends before today, so the span holds d.
 		span := days.Range{From: d, To: days.Earlier(d.AddDate(0, 0, seriesDays-1), today.AddDate(0, 0, -1))}
+		d = span.To
 		what := fmt.Sprintf("account %s reach %s", c.igUserID, span)
 		got, err := c.meta.Insights(ctx, c.igUserID, meta.Query{
 			Metrics: []string{metricReach}, Period: periodDay, MetricType: "time_series",
 			Since: c.meta.DayStart(span.From), Until: c.meta.DayStart(span.To.AddDate(0, 0, 1)),
 		}, what)
 		if err != nil {
-			return err
+			if errs.Add(err) || ctx.Err() != nil {
+				break
+			}
+			continue
 		}
 		daily, err := c.meta.Daily(got[metricReach])
 		if err != nil {
-			return fmt.Errorf("instagram: %s: %w", what, err)
+			errs.Add(fmt.Errorf("instagram: %s: %w", what, err))
 		}
 		now := c.now()
 		c.mu.Lock()
@@ -430,17 +438,21 @@ func (c *collector) collectReach(ctx context.Context, r days.Range, today time.T
 			}
 		})
 		c.mu.Unlock()
-		d = span.To
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	stored := 0
 	r.Each(func(d time.Time) {
 		if reach, ok := c.reach[d]; ok {
 			sink.Add(figures.Reach{Platform: figures.PlatformInstagram, AccountID: c.account, Period: periodDay,
 				PeriodStart: d, PeriodEnd: d, Reach: reach})
+			stored++
 		}
 	})
-	return nil
+	if err := errs.Err(); err != nil && stored > 0 {
+		return collectors.Partly(err)
+	}
+	return errs.Err()
 }
 
 // collectPeriod adds Instagram's reach over a whole period, or notes why there is none.

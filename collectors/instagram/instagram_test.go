@@ -419,3 +419,46 @@ func TestNoSecretInErrorsNotesOrLogs(t *testing.T) {
 	}
 	collectortest.NoLeak(t, "errors, notes, logs and state", strings.Join(texts, "\n"), f.srv.Token)
 }
+
+// TestOneFailedReachSpanCostsOnlyItsDays fails one of the 29-day reach series requests (IG User
+// Insights, reach with metric_type=time_series and period=day:
+// https://developers.facebook.com/docs/graph-api/reference/shadow-ig-user/insights/) with Meta's
+// documented server error after every retry. The spans before and after it are still asked for
+// and stored, and the run is partial, naming the span left out.
+func TestOneFailedReachSpanCostsOnlyItsDays(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 10, 5, 12, 0, 0, 0, time.UTC))
+	pacific, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := fmt.Sprint(time.Date(2025, 7, 30, 0, 0, 0, 0, pacific).Unix())
+	f.srv.Update(func(s *metafake.Server) {
+		s.Intercept = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+			q := r.URL.Query()
+			if q.Get("metric") == "reach" && q.Get("metric_type") == "time_series" && q.Get("since") == broken {
+				metafake.Error(w, http.StatusInternalServerError, 2, 0, "An unexpected error has occurred. Please retry your request later.")
+				return true
+			}
+			return false
+		}
+	})
+	sink, err := collect(t, f.collector(t), days.Date(2025, 7, 1), days.Date(2025, 9, 30))
+	if err == nil || collectors.EndsRun(context.Background(), err) || !strings.Contains(err.Error(), "2025-07-30..2025-08-27") {
+		t.Fatalf("err = %v, want a partial run naming the failed span", err)
+	}
+	reach := reachRows(sink, "day")
+	for d := days.Date(2025, 7, 1); !d.After(days.Date(2025, 9, 30)); d = d.AddDate(0, 0, 1) {
+		_, ok := reach[d]
+		lost := !d.Before(days.Date(2025, 7, 30)) && !d.After(days.Date(2025, 8, 27))
+		if ok == lost {
+			t.Errorf("%s: reach row present %v, want %v", days.Format(d), ok, !lost)
+		}
+	}
+	// Instagram serves 30 days in one figure, so of the three months only September's is asked.
+	if _, ok := reachRows(sink, "month")[days.Date(2025, 9, 1)]; !ok {
+		t.Errorf("September's reach is missing: %v", reachRows(sink, "month"))
+	}
+	if notes := strings.Join(sink.Notes(), "\n"); !strings.Contains(notes, "reach per day stored in part") {
+		t.Errorf("no note says reach per day was stored in part: %q", notes)
+	}
+}
