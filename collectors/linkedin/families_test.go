@@ -2,12 +2,14 @@ package linkedin
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/collectors"
 	"github.com/innomed/rekkevidde/collectors/collectortest"
 	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
@@ -217,5 +219,40 @@ func TestFaultyBackfillThenCleanRerunEqualsCleanRun(t *testing.T) {
 	t.Run("faulty", func(t *testing.T) { rerun = run(t, true) })
 	if len(clean) < 300 || strings.Join(clean, "\n") != strings.Join(rerun, "\n") {
 		t.Errorf("the faulty backfill and its re-run differ from a clean run: %d lines vs %d", len(rerun), len(clean))
+	}
+}
+
+// TestOneFailedMonthOfReachCostsOnlyThatMonth fails the time-bound share statistics of one month
+// (Organization Share Statistics, timeIntervals with timeGranularityType MONTH:
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/share-statistics)
+// with LinkedIn's 500 after every retry. The months before and after it are still fetched and
+// stored; the run is partial and names the month left out.
+func TestOneFailedMonthOfReachCostsOnlyThatMonth(t *testing.T) {
+	e := newEnv(t, time.Date(2025, 9, 5, 20, 0, 0, 0, time.UTC))
+	e.opts.RetryMax = 1
+	f := newFake(t, e.clock)
+	gainsFixture(f, day(2024, 12, 1), 300)
+	for _, m := range []time.Time{day(2025, 6, 1), day(2025, 7, 1), day(2025, 8, 1)} {
+		f.months[m] = integrationMonth(m)
+	}
+	july := fmt.Sprint(day(2025, 7, 1).UnixMilli())
+	f.fault = func(r *http.Request, _ int) (int, string, http.Header, bool) {
+		bad := strings.HasPrefix(r.URL.Path, "/rest/organizationalEntityShareStatistics") && strings.Contains(r.URL.RawQuery, "start:"+july)
+		return http.StatusInternalServerError, `{"status":500,"message":"Internal Server Error"}`, nil, bad
+	}
+	srv := f.start()
+	e.seedAnchor(t, "2025-08-20", f.followersEndOf(day(2025, 8, 20)))
+	sink, err := collect(e.collector(t, srv.URL, nil), day(2025, 6, 1), day(2025, 8, 31))
+	if err == nil || collectors.EndsRun(context.Background(), err) || !strings.Contains(err.Error(), "2025-07") {
+		t.Fatalf("err = %v, want a partial run naming July", err)
+	}
+	reach := reachRows(sink)
+	for label, want := range map[string]bool{"2025-06": true, "2025-07": false, "2025-08": true} {
+		if _, ok := reach[label]; ok != want {
+			t.Errorf("reach of %s present = %v, want %v", label, ok, want)
+		}
+	}
+	if notes := strings.Join(sink.Notes(), "\n"); !strings.Contains(notes, "stored in part: linkedin: organization 2414183: share statistics 2025-07") {
+		t.Errorf("no note says the months were stored in part: %q", notes)
 	}
 }

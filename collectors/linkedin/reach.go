@@ -2,6 +2,7 @@ package linkedin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -46,6 +47,10 @@ func (c *Collector) collectReach(ctx context.Context, window days.Range, today, 
 			months = append(months, latest)
 		}
 	}
+	// A month that fails costs only its own reach: the other months are still fetched (the run is
+	// partial), unless the failure ends the run (throttled, token refused).
+	var errs []error
+	stored := 0
 	for _, m := range months {
 		label := m.Start.Format("2006-01")
 		switch {
@@ -59,18 +64,30 @@ func (c *Collector) collectReach(ctx context.Context, window days.Range, today, 
 			sink.Note("no reach for %s: LinkedIn serves share statistics for the last 12 months only", label)
 			continue
 		}
-		if err := c.monthReach(ctx, m, sink); err != nil {
-			return err
+		added, err := c.monthReach(ctx, m, sink)
+		if added {
+			stored++
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if collectors.EndsRun(ctx, err) {
+				break
+			}
 		}
 	}
-	return nil
+	if err := errors.Join(errs...); err != nil && stored > 0 {
+		return collectors.Partly(err)
+	}
+	return errors.Join(errs...)
 }
 
 // monthReach adds a month's reach: LinkedIn's unique impressions for the whole month (organic
 // posts only), with the month's impressions. A month without a unique count gets no row, since a
 // stored 0 would read as "reached nobody" and pull the monthly average down; the exception is a
 // month with 0 impressions, whose reach is 0 for certain.
-func (c *Collector) monthReach(ctx context.Context, m days.Period, sink *collectors.Sink) error {
+//
+// It reports whether a row was added.
+func (c *Collector) monthReach(ctx context.Context, m days.Period, sink *collectors.Sink) (bool, error) {
 	label := m.Start.Format("2006-01")
 	query := c.baseURL + "/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity=" + c.orgURN +
 		"&timeIntervals=" + timeIntervals(m.Start, m.End, "MONTH")
@@ -81,7 +98,7 @@ func (c *Collector) monthReach(ctx context.Context, m days.Period, sink *collect
 		return e.TimeRange.Start
 	})
 	if err != nil {
-		return fmt.Errorf("linkedin: organization %s: share statistics %s: %w", c.orgID, label, err)
+		return false, fmt.Errorf("linkedin: organization %s: share statistics %s: %w", c.orgID, label, err)
 	}
 	var month *shareStatistics
 	for i, e := range elements {
@@ -91,7 +108,7 @@ func (c *Collector) monthReach(ctx context.Context, m days.Period, sink *collect
 	}
 	if month == nil {
 		sink.Note("LinkedIn returned no share statistics for the whole month %s: its reach stays empty", label)
-		return nil
+		return false, nil
 	}
 	unique, impressions := month.Total.UniqueImpressions, month.Total.Impressions
 	var reach uint64
@@ -106,7 +123,7 @@ func (c *Collector) monthReach(ctx context.Context, m days.Period, sink *collect
 			shown = fmt.Sprintf("%d impressions", *impressions)
 		}
 		sink.Note("LinkedIn gave no unique reach for %s (uniqueImpressionsCount 0 or absent, %s): its reach stays empty, and so do its impressions, which need a reach figure to be stored", label, shown)
-		return nil
+		return false, nil
 	}
 	row := figures.Reach{Platform: figures.PlatformLinkedIn, AccountID: c.orgID, Period: days.Month,
 		PeriodStart: m.Start, PeriodEnd: m.End, Reach: reach}
@@ -114,5 +131,5 @@ func (c *Collector) monthReach(ctx context.Context, m days.Period, sink *collect
 		row.Impressions = collectors.Uint64(uint64(*impressions))
 	}
 	sink.Add(row)
-	return nil
+	return true, nil
 }
