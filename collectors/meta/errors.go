@@ -53,10 +53,11 @@ func ParseError(body string) (Error, bool) {
 }
 
 // IsThrottleCode tells Meta's rate-limit error codes: 4 (app), 17 (user), 32 (page, user token),
-// 613 (per endpoint) and the business-use-case codes 80000–80014 (80001 pages, 80002 Instagram).
+// 341 (application limit reached), 613 (per endpoint) and the business-use-case codes
+// 80000–80014 (80001 pages, 80002 Instagram).
 func IsThrottleCode(code int) bool {
 	switch {
-	case code == 4, code == 17, code == 32, code == 613:
+	case code == 4, code == 17, code == 32, code == 341, code == 613:
 		return true
 	case code >= 80000 && code <= 80014:
 		return true

@@ -228,13 +228,18 @@ func throttleBody(code int) string {
 		17:    "(#17) User request limit reached",
 		32:    "(#32) Page request limit reached",
 		613:   "(#613) Calls to this api have exceeded the rate limit.",
+		341:   "(#341) Application limit reached",
 		80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
 	}
 	return fmt.Sprintf(`{"error":{"message":%q,"type":"OAuthException","code":%d,"is_transient":true,"fbtrace_id":"Axyz"}}`, msgs[code], code)
 }
 
+// TestThrottleCodes covers the codes Meta's "Handling Errors" guide
+// (https://developers.facebook.com/docs/graph-api/using-graph-api/error-handling/) lists as
+// throttling: 4, 17, 32, 613, the business-use-case 80001, and 341 ("Application limit reached":
+// wait and retry, or examine the request volume).
 func TestThrottleCodes(t *testing.T) {
-	for _, code := range []int{4, 17, 32, 613, 80001} {
+	for _, code := range []int{4, 17, 32, 341, 613, 80001} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			// A short burst is waited out.
 			f := newFixture(t)
