@@ -257,6 +257,7 @@ func (c *collector) collectFollowers(ctx context.Context, past days.Range, measu
 		return nil
 	}
 	var unknown, broken []string
+	var odds []error
 	var total uint64
 	known := false
 	horizon := movementHorizon(today)
@@ -280,15 +281,22 @@ func (c *collector) collectFollowers(ctx context.Context, past days.Range, measu
 			continue
 		}
 		mv, err := c.movement(ctx, d, today)
-		if err != nil {
-			return err
+		var odd *oddAnswer
+		isOdd := errors.As(err, &odd)
+		if isOdd {
+			// An answer of a shape that cannot be read costs only its day: the chain breaks there
+			// as for a day without data, and days below it with a measured count are still written.
+			odds = append(odds, err)
+			mv = movement{}
+		} else if err != nil {
+			return errors.Join(append(odds, err)...)
 		}
 		if inPast {
 			if mv.known {
 				follows, unfollows := mv.follows, mv.unfollows
 				sink.Add(figures.FollowersDay{Platform: figures.PlatformInstagram, AccountID: c.account, Date: d,
 					Followers: total, Follows: &follows, Unfollows: &unfollows})
-			} else if d.Before(today.AddDate(0, 0, -finalAfterDays+1)) {
+			} else if d.Before(today.AddDate(0, 0, -finalAfterDays+1)) && !isOdd {
 				unknown = append(unknown, days.Format(d))
 			}
 		}
@@ -314,8 +322,17 @@ func (c *collector) collectFollowers(ctx context.Context, past days.Range, measu
 		sink.Note("instagram: account %s: no follower total can be worked out for %s (no count measured then, and the days after lack follows and unfollows); if Instagram's figures were merely late, backfill these days again in two days",
 			c.igUserID, meta.Summarise(broken))
 	}
+	if len(odds) > 0 {
+		return collectors.Partly(errors.Join(odds...))
+	}
 	return nil
 }
+
+// oddAnswer is a well-formed answer whose content cannot be read as the figure asked for.
+type oddAnswer struct{ err error }
+
+func (e *oddAnswer) Error() string { return e.err.Error() }
+func (e *oddAnswer) Unwrap() error { return e.err }
 
 // movement returns day d's follows and unfollows (follows_and_unfollows by follow_type). A day
 // older than Instagram keeps them is not asked and comes back unknown.
@@ -340,7 +357,7 @@ func (c *collector) movement(ctx context.Context, d, today time.Time) (movement,
 	}
 	mv, err = readMovement(got[metricFollows])
 	if err != nil {
-		return movement{}, fmt.Errorf("instagram: %s: %w", what, err)
+		return movement{}, &oddAnswer{fmt.Errorf("instagram: %s: the answer cannot be read (%w); the day is left out", what, err)}
 	}
 	// An empty answer, or a day that may still change, stands only for cacheFor: Instagram may
 	// still deliver or revise it, and a later run must ask again.

@@ -462,3 +462,46 @@ func TestOneFailedReachSpanCostsOnlyItsDays(t *testing.T) {
 		t.Errorf("no note says reach per day was stored in part: %q", notes)
 	}
 }
+
+// TestOddFollowsAnswerCostsOnlyItsDay answers one day's follows_and_unfollows (IG User Insights
+// with breakdown=follow_type and metric_type=total_value:
+// https://developers.facebook.com/docs/graph-api/reference/shadow-ig-user/insights/) in a shape
+// that cannot be read: a result value that is not a count. That day is left out and named; the
+// days above it, and the days below it that a measured count anchors, are still written.
+func TestOddFollowsAnswerCostsOnlyItsDay(t *testing.T) {
+	f := newFakeIG(t, time.Date(2025, 9, 12, 20, 0, 0, 0, time.UTC))
+	// A run on 12 September measured that day's count.
+	if _, err := collect(t, f.collector(t), days.Date(2025, 9, 12), days.Date(2025, 9, 12)); err != nil {
+		t.Fatal(err)
+	}
+	f.now = time.Date(2025, 9, 15, 12, 0, 0, 0, time.UTC)
+	pacific, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := fmt.Sprint(time.Date(2025, 9, 13, 0, 0, 0, 0, pacific).Unix())
+	f.srv.Update(func(s *metafake.Server) {
+		s.Intercept = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+			q := r.URL.Query()
+			if q.Get("metric") != "follows_and_unfollows" || q.Get("since") != odd {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"data":[{"name":"follows_and_unfollows","period":"day","title":"Follows and unfollows","total_value":{"breakdowns":[{"dimension_keys":["follow_type"],"results":[{"dimension_values":["FOLLOWER"],"value":{}},{"dimension_values":["NON_FOLLOWER"],"value":2}]}]},"id":"` + igID + `/insights/follows_and_unfollows/day"}]}`))
+			return true
+		}
+	})
+	sink, err := collect(t, f.collector(t), days.Date(2025, 9, 8), days.Date(2025, 9, 14))
+	if err == nil || collectors.EndsRun(context.Background(), err) || !strings.Contains(err.Error(), "2025-09-13") {
+		t.Fatalf("err = %v, want a partial run naming 13 September", err)
+	}
+	rows := followerRows(sink)
+	if _, ok := rows[days.Date(2025, 9, 13)]; ok {
+		t.Errorf("13 September was written from an answer that cannot be read: %+v", rows[days.Date(2025, 9, 13)])
+	}
+	f.checkRows(t, rows, days.Date(2025, 9, 14), days.Date(2025, 9, 14))
+	f.checkRows(t, rows, days.Date(2025, 9, 7), days.Date(2025, 9, 12))
+	if notes := strings.Join(sink.Notes(), "\n"); !strings.Contains(notes, "stored in part") {
+		t.Errorf("no note says the follower days were stored in part: %q", notes)
+	}
+}
