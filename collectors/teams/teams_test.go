@@ -722,3 +722,37 @@ func TestDateTimeTimeZone(t *testing.T) {
 		}
 	}
 }
+
+// TestAddressInAWebinarTitleStaysOutOfNotes names a contact address in the displayName of the
+// webinar whose attendance report Teams has not made yet (a session's attendanceReports list is
+// empty until the session ends: https://learn.microsoft.com/en-us/graph/api/meetingattendancereport-list).
+// The note saying so is stored with the run, so it must not hold the address.
+func TestAddressInAWebinarTitleStaysOutOfNotes(t *testing.T) {
+	const address = "kurs@innomed.no"
+	s := setup(t, "", nil)
+	s.fake.update(func() {
+		s.fake.intercept = func(_ int, r *http.Request, w http.ResponseWriter) bool {
+			if !strings.HasSuffix(r.URL.Path, "/solutions/virtualEvents/webinars") {
+				return false
+			}
+			var doc struct {
+				Value []json.RawMessage `json:"value"`
+			}
+			readFixture(t, "webinars.json", &doc)
+			for i, v := range doc.Value {
+				doc.Value[i] = json.RawMessage(strings.Replace(string(v), "Webinar: KI i klinikken", "Webinar: KI i klinikken (spørsmål til "+address+")", 1))
+			}
+			s.fake.servePage(w, r, doc.Value)
+			return true
+		}
+	})
+	sink, err := collect(t, s.c, days.Date(2026, 1, 10), days.Date(2026, 1, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := notes(sink)
+	if !strings.Contains(n, "KI i klinikken") || !strings.Contains(n, "has no attendance report yet") {
+		t.Fatalf("the note on the missing report is missing:\n%s", n)
+	}
+	collectortest.NoLeak(t, "notes", n, address)
+}

@@ -87,10 +87,11 @@ type webinarSession struct {
 func (s *webinarSession) key() string { return "webinar:" + s.webinar.ID + "/" + s.session.ID }
 
 func (s *webinarSession) title() string {
+	// A title may name a contact address; it goes into notes and errors stored with the run.
 	if t := strings.TrimSpace(s.webinar.DisplayName); t != "" {
-		return t
+		return collectors.HideEmailAddresses(t)
 	}
-	return s.session.Subject
+	return collectors.HideEmailAddresses(s.session.Subject)
 }
 
 // webinarsPath is the tenant's webinars. Graph lists only webinars whose organiser an

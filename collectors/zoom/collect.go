@@ -182,7 +182,8 @@ func (c *collector) mayHaveInstanceIn(w webinar, window days.Range) bool {
 
 // addWebinar adds one held webinar instance: registrants and unique attendees, by sector.
 func (c *collector) addWebinar(ctx context.Context, w webinar, inst instance, sink *collectors.Sink) error {
-	what := fmt.Sprintf("webinar %q on %s", w.Topic, localDay(inst.StartTime, c.loc))
+	// A topic may name a contact address; notes and errors are stored with the run.
+	what := fmt.Sprintf("webinar %q on %s", collectors.HideEmailAddresses(w.Topic), localDay(inst.StartTime, c.loc))
 	var summary reportSummary
 	err := c.get(ctx, "/report/webinars/"+escapeID(inst.UUID), nil, &summary)
 	if c.reportExpired(err, inst.StartTime) {
@@ -373,7 +374,7 @@ func (c *collector) selected(topic string) bool {
 // addMeeting adds one held meeting with its unique attendees by sector. Meetings have no
 // registration here, so registrations are left empty.
 func (c *collector) addMeeting(ctx context.Context, m reportSummary, sink *collectors.Sink) error {
-	what := fmt.Sprintf("meeting %q on %s", m.Topic, localDay(m.StartTime, c.loc))
+	what := fmt.Sprintf("meeting %q on %s", collectors.HideEmailAddresses(m.Topic), localDay(m.StartTime, c.loc))
 	attended, err := c.attendees(ctx, "/report/meetings/"+escapeID(m.UUID)+"/participants", nil)
 	if isGone(err) {
 		sink.Note("zoom: %s: Zoom no longer has its participants (reports are kept for six months); import its figures with `rekkevidde import events`", what)
@@ -389,7 +390,7 @@ func (c *collector) addMeeting(ctx context.Context, m reportSummary, sink *colle
 func (c *collector) addEvent(kind, id string, s reportSummary, registered *sectors.Counts, attended sectors.Counts, sink *collectors.Sink) error {
 	start, err := time.Parse(time.RFC3339, s.StartTime)
 	if err != nil {
-		return fmt.Errorf("zoom: %s %q: start_time %q is not a time", kind, s.Topic, s.StartTime)
+		return fmt.Errorf("zoom: %s %q: start_time %q is not a time", kind, collectors.HideEmailAddresses(s.Topic), s.StartTime)
 	}
 	ev := figures.Event{
 		AccountID:       c.account,

@@ -2,6 +2,7 @@ package zoom
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -777,4 +778,27 @@ func lowered(list []string) []string {
 		out[i] = strings.ToLower(s)
 	}
 	return out
+}
+
+// TestAddressInATopicStaysOutOfNotes gives the webinar whose report Zoom no longer has (404, code
+// 3001, as in api-formats §7 and Zoom's "Get a webinar report" reference:
+// https://developers.zoom.us/docs/api/meetings/#tag/reports) a topic that names a contact address.
+// The note that says its report is gone is stored with the run, so it must not hold the address.
+func TestAddressInATopicStaysOutOfNotes(t *testing.T) {
+	const address = "kurs@innomed.no"
+	s := setup(t, "", nil)
+	s.fake.update(func() {
+		for i, w := range s.fake.webinars {
+			s.fake.webinars[i] = json.RawMessage(strings.Replace(string(w), "Webinar: Helsedata og personvern", "Webinar: Helsedata og personvern (spørsmål til "+address+")", 1))
+		}
+	})
+	sink, err := collect(t, s.c, days.Date(2025, 3, 1), days.Date(2025, 3, 31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(sink.Notes(), "\n")
+	if !strings.Contains(notes, "Helsedata og personvern") || !strings.Contains(notes, "no longer has its report") {
+		t.Fatalf("the note on the expired report is missing: %q", notes)
+	}
+	collectortest.NoLeak(t, "notes", notes, address)
 }
