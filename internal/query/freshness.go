@@ -232,41 +232,36 @@ func (f *Freshness) grade(now, today time.Time) {
 	}
 }
 
-// lastOKRuns is, per source, whether any run succeeded (n_ok > 0), when the newest success
-// finished and the last day of its window. A run's row is re-written while it runs (start,
-// heartbeats) and once when it ends, and an ended run is never re-written (the scheduler closes
-// only rows still "running"), so a success row is the run's last version: these need no FINAL,
-// only the narrow status, finished_at and window_to columns. A success may be years old (a source
-// that has failed since), so they are not bounded by time. The provenance notes and the freshness
-// strip share this one definition of a source's last successful run.
+// lastOKRuns is, per source, whether any run succeeded (n_ok > 0), when the newest success (ok or
+// partial) finished and the last day of its window. It reads source_status (schemas/0009), one row
+// per source once merged, which the scheduler folds every run row into: a success may be years
+// old (a source that has failed since), and scanning collector_runs for it would read every run
+// ever recorded on every page. The provenance notes and the freshness strip share this one
+// definition of a source's last successful run.
 const lastOKRuns = `
-    SELECT source, count() AS n_ok, max(assumeNotNull(finished_at)) AS last_ok,
-           argMax(window_to, assumeNotNull(finished_at)) AS data_through
-    FROM collector_runs
-    WHERE status IN ('ok', 'partial') AND finished_at IS NOT NULL
+    SELECT source, toUInt64(maxMerge(any_ok)) AS n_ok, tupleElement(argMaxMerge(last_ok_run), 1) AS last_ok,
+           tupleElement(argMaxMerge(last_ok_run), 2) AS data_through
+    FROM source_status
     GROUP BY source`
 
-// runsAndCredentials reads the freshness strip's two inputs in one query: per source the newest
-// run (newest version, FINAL only over each source's newest start, which all its versions share as
-// part of the sort key) with its last success (lastOKRuns), and the newest version of every
-// credential's expiry.
+// runsAndCredentials reads the freshness strip's two inputs in one query: per source its newest
+// run and its last success (source_status: the greatest (started_at, version) of its run rows, as
+// collector_runs FINAL and then the latest start give it), and the newest version of every
+// credential's expiry. Its cost follows the number of sources, not of runs.
 func (q *Queries) runsAndCredentials(ctx context.Context) ([]SourceRuns, []CredentialExpiry, error) {
 	var runs []SourceRuns
 	var creds []CredentialExpiry
 	err := eachRow(ctx, q.conn, "collector runs and credentials", `
 SELECT kind, source, credential, at, status, error, n, n_ok, last_ok, through, expires, refresh_expires FROM (
-    SELECT 'run' AS kind, l.source AS source, '' AS credential, l.last_started AS at, l.last_status AS status,
-           l.last_error AS error, l.last_rows AS n, k.n_ok AS n_ok, k.last_ok AS last_ok, k.data_through AS through,
+    SELECT 'run' AS kind, source, '' AS credential, tupleElement(newest, 1) AS at, tupleElement(newest, 4) AS status,
+           tupleElement(newest, 5) AS error, tupleElement(newest, 6) AS n, n_ok, last_ok, data_through AS through,
            CAST(NULL AS Nullable(DateTime('UTC'))) AS expires, CAST(NULL AS Nullable(DateTime('UTC'))) AS refresh_expires
     FROM (
-        SELECT source, max(started_at) AS last_started, argMax(status, started_at) AS last_status,
-               argMax(error, started_at) AS last_error, argMax(rows_written, started_at) AS last_rows
-        FROM collector_runs FINAL
-        WHERE (source, started_at) IN (SELECT source, max(started_at) FROM collector_runs GROUP BY source)
+        SELECT source, argMaxMerge(newest_run) AS newest, toUInt64(maxMerge(any_ok)) AS n_ok,
+               tupleElement(argMaxMerge(last_ok_run), 1) AS last_ok, tupleElement(argMaxMerge(last_ok_run), 2) AS data_through
+        FROM source_status
         GROUP BY source
-    ) AS l
-    ANY LEFT JOIN (`+lastOKRuns+`
-    ) AS k USING source
+    )
     UNION ALL
     SELECT 'credential', source, credential, checked_at, '', '', toUInt64(0), toUInt64(0),
            toDateTime(0, 'UTC'), toDate(0), expires_at, refresh_expires_at

@@ -31,15 +31,22 @@ type SourceRun struct {
 }
 
 // SourceRunList returns a source's newest runs, newest first, at most limit. Each run is written
-// when it starts and again when it ends; FINAL keeps the newest row of each.
+// when it starts, at its heartbeats and when it ends; FINAL keeps the newest row of each. FINAL over
+// a source's whole history would read every run it ever had, so it is bounded by the sort key to
+// the newest limit start times (every version of a run shares its start), found first without
+// FINAL from the narrow started_at column.
 func (q *Queries) SourceRunList(ctx context.Context, source string, limit int) ([]SourceRun, error) {
 	return collect(ctx, q.conn, "runs of "+source, `
 SELECT run_id, mode, window_from, window_to, started_at, finished_at, status, rows_written, error, notes, retry_at,
        owner, heartbeat_at, retries
 FROM collector_runs FINAL
-WHERE source = ?
+WHERE source = ? AND started_at >= (
+    SELECT min(started_at) FROM (
+        SELECT DISTINCT started_at FROM collector_runs WHERE source = ? ORDER BY started_at DESC LIMIT ?
+    )
+)
 ORDER BY started_at DESC, run_id DESC
-LIMIT ?`, []any{source, uint64(max(limit, 1))},
+LIMIT ?`, []any{source, source, uint64(max(limit, 1)), uint64(max(limit, 1))},
 		func(rows driver.Rows) (SourceRun, error) {
 			var r SourceRun
 			err := rows.Scan(&r.RunID, &r.Mode, &r.WindowFrom, &r.WindowTo, &r.StartedAt, &r.FinishedAt, &r.Status,

@@ -406,8 +406,8 @@ FROM collector_runs FINAL WHERE source = 'fake' AND status = 'running'`).Scan(&b
 	}
 	// The step's figures and its final row each moved it once; its checkpoint did not.
 	got := versionWrites(t, st, since)
-	if got["web_traffic_daily"] != 1 || got["collector_runs"] != 1 || len(got) != 2 {
-		t.Fatalf("writes counted after the heartbeats: %v, want web_traffic_daily and collector_runs once each", got)
+	if got["web_traffic_daily"] != 1 || got["source_status"] != 1 || len(got) != 2 {
+		t.Fatalf("writes counted after the heartbeats: %v, want web_traffic_daily and source_status once each", got)
 	}
 	if v, _ := st.DataVersion(ctx); v != started+2 {
 		t.Fatalf("data version %d after the run, want %d", v, started+2)

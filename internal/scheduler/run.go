@@ -383,20 +383,32 @@ type runRecord struct {
 	Res   ChunkResult
 }
 
-// recordRun writes rec and bumps the data version: a run starting, ending or found interrupted
-// changes what the freshness strip shows.
+// recordRun writes rec, folds it into its source's source_status row and bumps the data version:
+// a run starting, ending or found interrupted changes what the freshness strip shows. The run row
+// goes first, so the summary never tells of a run collector_runs lacks.
 func (r *Runner) recordRun(ctx context.Context, rec runRecord) error {
-	return r.writeRun(ctx, rec, r.store.Insert)
+	version := store.NewVersion()
+	if err := r.writeRun(ctx, rec, version); err != nil {
+		return err
+	}
+	errText := ""
+	if rec.Res.Err != nil {
+		errText = rec.Res.Err.Error()
+	}
+	return r.store.FoldRun(ctx, store.RunRow{RunID: rec.ID, Source: rec.Source, Mode: rec.Mode, Status: rec.Res.Status,
+		Error: errText, Started: rec.Started, Finished: rec.Finished, WindowTo: rec.Window.To,
+		Rows: uint64(rec.Res.Rows), Version: version})
 }
 
-// recordHeartbeat re-writes a running rec with its new heartbeat_at and leaves the data version
-// alone: a heartbeat carries no figure and changes nothing a cached page shows (the runs page,
-// which shows heartbeats, is never cached), so it must not empty every cache every 30 s.
+// recordHeartbeat re-writes a running rec with its new heartbeat_at. It neither folds it into
+// source_status nor bumps the data version: a heartbeat carries no figure and re-states the running
+// row (the runs page, which shows heartbeats, is never cached), so it must not empty every cache
+// every 30 s.
 func (r *Runner) recordHeartbeat(ctx context.Context, rec runRecord) error {
-	return r.writeRun(ctx, rec, r.store.InsertUnversioned)
+	return r.writeRun(ctx, rec, store.NewVersion())
 }
 
-func (r *Runner) writeRun(ctx context.Context, rec runRecord, insert func(context.Context, string, []string, [][]any) error) error {
+func (r *Runner) writeRun(ctx context.Context, rec runRecord, version uint64) error {
 	res := rec.Res
 	errText := ""
 	if res.Err != nil {
@@ -410,11 +422,11 @@ func (r *Runner) writeRun(ctx context.Context, rec runRecord, insert func(contex
 	if !rec.Heartbeat.IsZero() {
 		heartbeat = &rec.Heartbeat
 	}
-	return insert(ctx, "collector_runs",
+	return r.store.InsertUnversioned(ctx, "collector_runs",
 		[]string{"run_id", "source", "mode", "window_from", "window_to", "started_at", "finished_at", "status",
 			"rows_written", "error", "notes", "retry_at", "owner", "heartbeat_at", "retries", "version"},
 		[][]any{{rec.ID, rec.Source, rec.Mode, rec.Window.From, rec.Window.To, rec.Started, rec.Finished, res.Status,
-			uint64(res.Rows), errText, strings.Join(res.Notes, "\n"), retryAt, rec.Owner, heartbeat, uint32(res.Retries), store.NewVersion()}})
+			uint64(res.Rows), errText, strings.Join(res.Notes, "\n"), retryAt, rec.Owner, heartbeat, uint32(res.Retries), version}})
 }
 
 // advance records that the source now holds chunk completely. The incremental checkpoint never
@@ -443,7 +455,8 @@ func (r *Runner) advance(ctx context.Context, source, mode, job string, chunk da
 }
 
 // dueIn is how long until src's next scheduled run is due, counted on ClickHouse's clock from
-// the start of its latest incremental run by any process: zero when it is due now. A run counts
+// the start of its latest incremental run by any process (source_status, one row per source,
+// rather than every run of the source): zero when it is due now. A run counts
 // from its start whatever its outcome (a failed one is retried on the next schedule, not at once);
 // the tenth of the interval the schedule jitters by is forgiven so instances do not skip a run
 // that is only a little early.
@@ -451,8 +464,8 @@ func (r *Runner) dueIn(ctx context.Context, src Source) (time.Duration, error) {
 	var ago int64
 	err := r.store.Retry(ctx, "read last scheduled run of "+src.ID, func(ctx context.Context) error {
 		return r.store.Conn().QueryRow(ctx,
-			"SELECT toInt64(now()) - toInt64(max(started_at)) FROM collector_runs WHERE source = ? AND mode = ?",
-			src.ID, ModeIncremental).Scan(&ago)
+			"SELECT toInt64(now()) - toInt64(maxMerge(last_incremental)) FROM source_status WHERE source = ?",
+			src.ID).Scan(&ago)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("last scheduled run of %s: %w", src.ID, err)

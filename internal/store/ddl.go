@@ -60,6 +60,7 @@ var shardKeys = map[string]string{
 	"event_changes":                "cityHash64(account_id)",
 	"report_withdrawals":           "cityHash64(report, scope)",
 	"annotation_changes":           "cityHash64(scope)",
+	"source_status":                "cityHash64(source)",
 	// The data version (cache-bench) is a count of rows: any spread will do.
 	"data_version": "rand()",
 }
@@ -103,11 +104,23 @@ var createTable = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS ([A-Za-z_]
 // tables: the local one holds the data, the Distributed one must know the column to read it.
 var alterAddColumn = regexp.MustCompile(`(?s)^ALTER TABLE ([A-Za-z_][A-Za-z0-9_]*) (ON CLUSTER \S+) (ADD COLUMN .*)$`)
 
+// insertSelect matches INSERT INTO NAME (…) SELECT …, a migration filling a new table from others.
+// On a cluster it runs once, as written: it writes through NAME's Distributed table and reads
+// through the others', so every shard's rows are read and each lands on its own shard. It must be
+// idempotent like every statement (schemas/0009 fills aggregate states of max and argMax).
+var insertSelect = regexp.MustCompile(`(?s)^INSERT INTO ([A-Za-z_][A-Za-z0-9_]*) \(.*\)\s+SELECT\s`)
+
 // distribute rewrites one cluster statement into the local table and its Distributed table. Any
 // other kind of statement is refused rather than run half-right: this is where a new kind is to
 // be taught.
 func (d DDL) distribute(stmt string) ([]string, error) {
 	db := quoteIdent(d.Database)
+	if m := insertSelect.FindStringSubmatch(stmt); m != nil {
+		if _, ok := shardKeys[m[1]]; !ok {
+			return nil, fmt.Errorf("table %s has no sharding key in internal/store/ddl.go (shardKeys)", m[1])
+		}
+		return []string{stmt}, nil
+	}
 	if a := alterAddColumn.FindStringSubmatch(stmt); a != nil {
 		table, onCluster, rest := a[1], a[2], a[3]
 		if everywhere[table] {
@@ -128,7 +141,7 @@ func (d DDL) distribute(stmt string) ([]string, error) {
 	}
 	m := createTable.FindStringSubmatch(stmt)
 	if m == nil {
-		return nil, fmt.Errorf("only CREATE TABLE IF NOT EXISTS and ALTER TABLE … ADD COLUMN with {{ on_cluster }} can run on a cluster yet; extend internal/store/ddl.go for: %.80s", stmt)
+		return nil, fmt.Errorf("only CREATE TABLE IF NOT EXISTS and ALTER TABLE … ADD COLUMN with {{ on_cluster }}, and INSERT INTO … SELECT, can run on a cluster yet; extend internal/store/ddl.go for: %.80s", stmt)
 	}
 	table, onCluster, rest := m[1], m[2], m[3]
 	if everywhere[table] {
@@ -162,7 +175,7 @@ func (d DDL) onCluster() string {
 // engine returns e.g. ReplacingMergeTree(version), or its Replicated form in cluster mode.
 func (d DDL) engine(table, kind, version string) (string, error) {
 	switch kind {
-	case "MergeTree", "ReplacingMergeTree":
+	case "MergeTree", "ReplacingMergeTree", "AggregatingMergeTree":
 	default:
 		return "", fmt.Errorf("engine %q for table %s is not one the schema uses", kind, table)
 	}
