@@ -9,6 +9,7 @@ import (
 
 func runMigrate(ctx context.Context, env *environment, args []string) error {
 	fs, common := newFlagSet(env, "migrate", "", "apply the schema migrations in schemas/ that are not applied yet")
+	resummarize := fs.Bool("summarize-runs", false, "also fold every collector run into source_status again, for runs an older version's process wrote (idempotent; reads all of collector_runs once)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -27,6 +28,12 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	applied, err := migrate(ctx, st)
 	if err != nil {
 		return err
+	}
+	if *resummarize {
+		if err := st.SummarizeRuns(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout, "folded collector_runs into source_status")
 	}
 	if len(applied) == 0 {
 		fmt.Fprintf(env.stdout, "schema of %s is up to date\n", cfg.ClickHouse.Database)
