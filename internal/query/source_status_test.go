@@ -22,13 +22,19 @@ func readRows(t *testing.T, st *store.Store, read func(ctx context.Context) erro
 	if err := read(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Exec(context.Background(), "SYSTEM FLUSH LOGS"); err != nil {
-		t.Fatal(err)
-	}
-	var n uint64
-	if err := st.Conn().QueryRow(context.Background(),
-		"SELECT sum(read_rows) FROM system.query_log WHERE query_id = ? AND type = 2", id).Scan(&n); err != nil {
-		t.Fatal(err)
+	// The server logs a query's end after the client has its answer: flush until it is there.
+	var found, n uint64
+	for deadline := time.Now().Add(15 * time.Second); found == 0; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("query %s never reached system.query_log", id)
+		}
+		if err := st.Exec(context.Background(), "SYSTEM FLUSH LOGS"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Conn().QueryRow(context.Background(),
+			"SELECT count(), sum(read_rows) FROM system.query_log WHERE query_id = ? AND type = 2", id).Scan(&found, &n); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return n
 }
