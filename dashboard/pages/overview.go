@@ -435,18 +435,13 @@ func levelSourceType(name metrics.Name) string {
 	return ""
 }
 
-// silentAfterDays is how many days without a measurement make a level silent: query.StaleAfterDays,
-// or twice the longest configured interval of the enabled sources that write it when that is longer
-// (a weekly source is silent after 14 days, not 3). An interval of 0 takes the type's default,
-// which is at most 6 hours for every collector, so 3 days.
+// silentAfterDays is how many days without a measurement make a level silent: the longest
+// query.StaleAfter of the enabled sources that write it (3 days, or twice a longer interval).
 func silentAfterDays(typ string, sources []config.Source) int {
 	after := query.StaleAfterDays
 	for _, s := range sources {
-		if s.Type != typ || s.Disabled {
-			continue
-		}
-		if d := int(math.Ceil((2 * s.Interval).Hours() / 24)); d > after {
-			after = d
+		if s.Type == typ && !s.Disabled {
+			after = max(after, query.StaleAfter(s.Interval))
 		}
 	}
 	return after
@@ -479,14 +474,16 @@ func silentLevels(r *request, values []query.KPIValue, sources []config.Source) 
 // freshness is the strip of sources: the configured ones and every other with runs on record.
 func (p *Pages) freshness(r *request) ([]sourceView, error) {
 	var enabled, disabled []string
+	intervals := map[string]time.Duration{}
 	for _, s := range p.cfg.Sources {
+		intervals[s.ID] = s.Interval
 		if s.Disabled {
 			disabled = append(disabled, s.ID)
 		} else {
 			enabled = append(enabled, s.ID)
 		}
 	}
-	list, err := p.queries.SourceFreshness(r.ctx, query.FreshnessOptions{Enabled: enabled, Disabled: disabled, Now: r.now, Location: r.loc})
+	list, err := p.queries.SourceFreshness(r.ctx, query.FreshnessOptions{Enabled: enabled, Disabled: disabled, Now: r.now, Location: r.loc, Intervals: intervals})
 	if err != nil {
 		return nil, fmt.Errorf("freshness: %w", err)
 	}
@@ -496,7 +493,7 @@ func (p *Pages) freshness(r *request) ([]sourceView, error) {
 		sv := sourceView{Name: f.Source, State: string(f.State), StateText: l.T("state." + string(f.State))}
 		for _, reason := range f.Reasons {
 			if reason == query.ReasonStale {
-				sv.Lines = append(sv.Lines, l.T("reason."+reason, query.StaleAfterDays))
+				sv.Lines = append(sv.Lines, l.T("reason."+reason, f.StaleAfterDays))
 			} else {
 				sv.Lines = append(sv.Lines, l.T("reason."+reason))
 			}

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -66,6 +67,8 @@ type Freshness struct {
 	// LagDays is how many days the figures trail now: today minus DataThrough (0 when current);
 	// nil when no run has succeeded.
 	LagDays *int
+	// StaleAfterDays is the threshold the lag crossed, when it did (ReasonStale).
+	StaleAfterDays int
 	// FirstExpiry is the soonest Expiry of the source's credentials; nil when none is known.
 	FirstExpiry *time.Time
 }
@@ -107,13 +110,27 @@ type FreshnessOptions struct {
 	// Now is the current instant; Location decides "today" for the lag.
 	Now      time.Time
 	Location *time.Location
+	// Intervals are the configured sources' collection intervals (0 or absent: the type's
+	// default), from which each source's stale threshold is taken (StaleAfter).
+	Intervals map[string]time.Duration
+}
+
+// StaleAfter is how many days behind a source's figures (or a level's newest measurement) may be
+// before the source counts as stopped: StaleAfterDays, or twice its collection interval when that
+// is longer, so a weekly source is stale after 14 days, not 3. Every collector's default interval
+// is at most 6 hours, so an interval of 0 gives StaleAfterDays.
+func StaleAfter(interval time.Duration) int {
+	if d := int(math.Ceil((2 * interval).Hours() / 24)); d > StaleAfterDays {
+		return d
+	}
+	return StaleAfterDays
 }
 
 // SourceFreshness returns the health of the configured sources and of every other source that has
 // runs or credentials on record, sorted by source id.
 //
 // A source is broken when it has never run, its newest run failed or was interrupted, no run has
-// ever succeeded, its figures are StaleAfterDays or more behind, or a credential has expired. It
+// ever succeeded, its figures are StaleAfter(its interval) days or more behind, or a credential has expired. It
 // is a warning when the newest run was partial or throttled (it resumes by itself) or a credential
 // expires within ExpiryWarningPeriod.
 func (q *Queries) SourceFreshness(ctx context.Context, o FreshnessOptions) ([]Freshness, error) {
@@ -154,7 +171,7 @@ func (q *Queries) SourceFreshness(ctx context.Context, o FreshnessOptions) ([]Fr
 		if disabled[src] {
 			f.State = StateDisabled
 		} else {
-			f.grade(o.Now, today)
+			f.grade(o.Now, today, StaleAfter(o.Intervals[src]))
 		}
 		out = append(out, *f)
 	}
@@ -162,7 +179,7 @@ func (q *Queries) SourceFreshness(ctx context.Context, o FreshnessOptions) ([]Fr
 	return out, nil
 }
 
-func (f *Freshness) grade(now, today time.Time) {
+func (f *Freshness) grade(now, today time.Time, staleAfter int) {
 	broken, warn := false, false
 	reason := func(code string, isBroken bool) {
 		f.Reasons = append(f.Reasons, code)
@@ -197,7 +214,8 @@ func (f *Freshness) grade(now, today time.Time) {
 				lag = 0
 			}
 			f.LagDays = &lag
-			if lag >= StaleAfterDays {
+			if lag >= staleAfter {
+				f.StaleAfterDays = staleAfter
 				reason(ReasonStale, true)
 			}
 		}

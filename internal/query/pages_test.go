@@ -3,6 +3,7 @@ package query_test
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -596,6 +597,26 @@ func TestSourceFreshness(t *testing.T) {
 	expect("linkedin", query.StateBroken, nil, query.ReasonThrottled, query.ReasonNeverSucceeded, query.ReasonExpiresSoon)
 	expect("rss", query.StateBroken, nil, query.ReasonNeverRun)
 	expect("matomo", query.StateDisabled, nil)
+	if m := by["meta"]; m.StaleAfterDays != query.StaleAfterDays {
+		t.Errorf("meta: stale after %d days, want %d", m.StaleAfterDays, query.StaleAfterDays)
+	}
+
+	// A weekly source is 7 days behind between two runs: not stale until twice its interval.
+	weekly, err := q.SourceFreshness(ctx, query.FreshnessOptions{Enabled: []string{"plausible", "meta", "rss"},
+		Disabled: []string{"matomo"}, Now: now, Location: loc, Intervals: map[string]time.Duration{"meta": 7 * 24 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range weekly {
+		if f.Source == "meta" && (slices.Contains(f.Reasons, query.ReasonStale) || f.State != query.StateBroken) {
+			t.Errorf("weekly meta 7 days behind: %s %q, want broken for its failed run only", f.State, f.Reasons)
+		}
+	}
+	for iv, want := range map[time.Duration]int{0: 3, 6 * time.Hour: 3, 36 * time.Hour: 3, 48 * time.Hour: 4, 7 * 24 * time.Hour: 14} {
+		if got := query.StaleAfter(iv); got != want {
+			t.Errorf("StaleAfter(%s) = %d, want %d", iv, got, want)
+		}
+	}
 
 	m := by["meta"]
 	if m.Runs.LastError != "meta: credentials refused" || m.Runs.LastStatus != "failed" || !m.Runs.LastOK.Equal(ts(3, 4)) {
