@@ -950,6 +950,17 @@ func TestBrowser(t *testing.T) {
 			if !eval[bool](t, b, jsCall(`(name) => !!document.querySelector('main form input[name="' + name + '"]')`, events.FieldTitle)) {
 				t.Error("the entry form has no title field")
 			}
+			// The days are text in the reader's notation, as the period picker's: the browser's own
+			// check (pattern) lets dd.mm.åååå and ISO through and stops 02/14/2023.
+			type validity struct {
+				Placeholder         string
+				Typed, ISO, US, Bad bool
+			}
+			v := eval[validity](t, b, `(() => { const f = document.getElementById('ev-date'), ok = s => { f.value = s; return f.validity.valid; };
+				const r = {Placeholder: f.placeholder, Typed: ok('14.2.2023'), ISO: ok('2023-02-14'), US: ok('02/14/2023'), Bad: ok('14.02.23')}; f.value = ''; return r; })()`)
+			if v.Placeholder != "dd.mm.åååå" || !v.Typed || !v.ISO || v.US || v.Bad {
+				t.Errorf("entry form's date field: %+v, want placeholder dd.mm.åååå taking 14.2.2023 and 2023-02-14 only", v)
+			}
 		}},
 		{name: "arrangement-endre", path: "/arrangementer/" + url.PathEscape(edited.ID) + "/endre", check: func(t *testing.T, b *chromeTab) {
 			// The form is filled from the stored event: title and counts as the query layer has them.
@@ -963,7 +974,7 @@ func TestBrowser(t *testing.T) {
 				return strconv.FormatUint(uint64(*v), 10)
 			}
 			for name, want := range map[string]string{
-				events.FieldTitle: edited.Title, events.FieldKind: edited.Kind, events.FieldDate: edited.StartsAt.In(oslo).Format(time.DateOnly),
+				events.FieldTitle: edited.Title, events.FieldKind: edited.Kind, events.FieldDate: edited.StartsAt.In(oslo).Format("02.01.2006"), // as a bokmål reader writes it
 				events.FieldRegistered: count(edited.Registered), events.FieldAttendedOnSite: count(edited.AttendedOnSite),
 				events.FieldAttendedDigital: count(edited.AttendedDigital),
 			} {

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -155,7 +156,7 @@ func TestEventFormCreateEditDelete(t *testing.T) {
 
 	shown := editor.get(editPage)
 	for _, want := range []string{"Arrangementet er registrert.", `name="start_time" type="text" inputmode="numeric" autocomplete="off" value="10:00"`,
-		`value="2022-11-07"`, "Endringer", "Registrert", "test-editor"} {
+		`id="ev-date" name="date" type="text" autocomplete="off"`, `placeholder="dd.mm.åååå" value="07.11.2022"`, "Endringer", "Registrert", "test-editor"} {
 		if !strings.Contains(shown.body, want) {
 			t.Errorf("edit page lacks %q", want)
 		}
@@ -244,6 +245,73 @@ func TestEventFormKeepsWhatWasTypedAndShowsFieldErrors(t *testing.T) {
 	}
 	if n := scalar(t, st, "SELECT count() FROM event_changes"); n != "0" {
 		t.Errorf("a refused form wrote %s audit rows", n)
+	}
+}
+
+// The form's days are text in the reader's notation, as the period picker's: dd.mm.åååå in bokmål,
+// ISO in English (a date field follows the browser's locale). Both notations are the same day.
+func TestEventFormDatesInTheReadersNotation(t *testing.T) {
+	st := chtest.Open(t)
+	app := writableApp(t, st, testConfig(), nil)
+	editor := browserAs(t, app, auth.Editor)
+	form := func(date, endDate string) url.Values {
+		return url.Values{"kind": {"course"}, "title": {"Introduksjonskurs"}, "date": {date}, "start_time": {"09:00"},
+			"end_date": {endDate}, "end_time": {"15:00"}, "registered": {"1 200"}, "attended_on_site": {"31"}}
+	}
+	nb := editor.postFrom("/arrangementer/ny", "/arrangementer/ny", form("14.02.2023", "15.2.2023"))
+	iso := editor.postFrom("/arrangementer/ny", "/arrangementer/ny", form("2023-02-14", "2023-02-15"))
+	if nb.status != http.StatusSeeOther || iso.status != http.StatusSeeOther {
+		t.Fatalf("create: %d %v / %d %v", nb.status, fieldErrors(nb.body), iso.status, fieldErrors(iso.body))
+	}
+	// The same event (kind, day, title): the second replaces the first.
+	at := strings.TrimSuffix(nb.header.Get("Location"), "?ny=1")
+	if at != strings.TrimSuffix(iso.header.Get("Location"), "?ny=1") || !strings.HasPrefix(at, "/arrangementer/entry-2023-02-14-course-") {
+		t.Fatalf("14.02.2023 led to %q, 2023-02-14 to %q", nb.header.Get("Location"), iso.header.Get("Location"))
+	}
+	if n := scalar(t, st, "SELECT uniqExact(starts_at, ends_at) FROM events"); n != "1" {
+		t.Errorf("%s different start/end pairs stored, want 1", n)
+	}
+	if n := scalar(t, st, "SELECT count() FROM events WHERE starts_at = toDateTime('2023-02-14 08:00:00', 'UTC') AND ends_at = toDateTime('2023-02-15 14:00:00', 'UTC')"); n != "2" {
+		t.Errorf("%s rows start 09:00 Oslo time on 14 February and end on the 15th, want both versions", n)
+	}
+
+	// Editing shows the days as the reader writes them, with the notation said under the field.
+	page := editor.get(at)
+	for _, want := range []string{`name="date" type="text" autocomplete="off"`, `placeholder="dd.mm.åååå" value="14.02.2023"`,
+		`placeholder="dd.mm.åååå" value="15.02.2023"`, `aria-describedby="note-ev-date"`, "Datoer skrives dd.mm.åååå"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("bokmål edit page lacks %q", want)
+		}
+	}
+	if strings.Contains(page.body, `type="date"`) {
+		t.Error("the form still has a date field, which Chromium writes as mm/dd/yyyy in an English browser")
+	}
+	if en := editor.get(at + "?lang=en"); !strings.Contains(en.body, `placeholder="yyyy-mm-dd" value="2023-02-14"`) ||
+		!strings.Contains(en.body, "Dates are written yyyy-mm-dd") {
+		t.Errorf("English edit page does not show the day as 2023-02-14:\n%s", en.body)
+	}
+
+	// A day that does not exist: the message names the reader's notation, everything typed comes back.
+	for _, c := range []struct{ lang, msg string }{
+		{"nb", "«31.02.2023» er ikke en dato. Skriv den som dd.mm.åååå, for eksempel 07.11.2022."},
+		{"en", `"31.02.2023" is not a date. Write it as yyyy-mm-dd, for example 2022-11-07.`},
+	} {
+		target := "/arrangementer/ny?lang=" + c.lang
+		r := editor.postFrom(target, target, form("31.02.2023", "2023-02-15"))
+		errs := fieldErrors(html.UnescapeString(r.body))
+		if r.status != http.StatusUnprocessableEntity || errs["date"] != c.msg || len(errs) != 1 {
+			t.Errorf("%s: %d %v, want the date's error %q", c.lang, r.status, errs, c.msg)
+		}
+		end := map[string]string{"nb": "15.02.2023", "en": "2023-02-15"}[c.lang]
+		for _, kept := range []string{`value="31.02.2023"`, `value="Introduksjonskurs"`, `value="09:00"`, `value="15:00"`,
+			`value="` + end + `"`, `value="1 200"`, `value="31"`, `<option value="course" selected>`, `aria-invalid="true" aria-describedby="note-ev-date err-date"`} {
+			if !strings.Contains(r.body, kept) {
+				t.Errorf("%s: the refused form lacks %s", c.lang, kept)
+			}
+		}
+	}
+	if n := scalar(t, st, "SELECT count() FROM event_changes"); n != "2" {
+		t.Errorf("%s audit rows, want 2 (the refused forms wrote nothing)", n)
 	}
 }
 

@@ -91,7 +91,8 @@ func (v eventFormValues) input(account, id string, zone *time.Location) events.I
 }
 
 // storedValues fills the form from a stored event, in the organisation's zone. Midnight is left
-// empty: that is how an event entered without a start time is stored.
+// empty: that is how an event entered without a start time is stored. Days are ISO here; the form
+// shows them in the reader's notation (kit.DayField).
 func storedValues(e *query.StoredEvent, loc *time.Location) eventFormValues {
 	start := e.StartsAt.In(loc)
 	v := eventFormValues{Kind: e.Kind, Title: e.Title, Date: start.Format(time.DateOnly),
@@ -152,10 +153,10 @@ func (v eventFormView) Fields() []kit.FormField {
 	title := v.field("ev-title", events.FieldTitle, l.T("eventform.title"), "", "text", v.V.Title)
 	title.MaxLength = 300
 	return []kit.FormField{title,
-		v.field("ev-date", events.FieldDate, l.T("eventform.date"), "", "date", v.V.Date),
+		kit.DayField(l, v.field("ev-date", events.FieldDate, l.T("eventform.date"), "", "date", v.V.Date)),
 		v.field("ev-start", events.FieldStartTime, l.T("eventform.start_time"), l.T("eventform.time_hint"), "time", v.V.StartTime),
 		v.field("ev-end", events.FieldEndTime, l.T("eventform.end_time"), l.T("eventform.time_hint"), "time", v.V.EndTime),
-		v.field("ev-end-date", events.FieldEndDate, l.T("eventform.end_date"), l.T("eventform.end_date_hint"), "date", v.V.EndDate),
+		kit.DayField(l, v.field("ev-end-date", events.FieldEndDate, l.T("eventform.end_date"), l.T("eventform.end_date_hint"), "date", v.V.EndDate)),
 	}
 }
 

@@ -74,7 +74,7 @@ func (v notesView) DeleteBox() kit.ConfirmDelete {
 func (v notesView) Fields() []kit.FormField {
 	l := v.Lang
 	return []kit.FormField{
-		{ID: "note-date", Name: annotations.FieldDate, Label: l.T("notes.date"), Kind: "date", Value: v.V.Date, Err: v.Errors[annotations.FieldDate]},
+		kit.DayField(l, kit.FormField{ID: "note-date", Name: annotations.FieldDate, Label: l.T("notes.date"), Value: v.V.Date, Err: v.Errors[annotations.FieldDate]}),
 		{ID: "note-title", Name: annotations.FieldTitle, Label: l.T("notes.text"), MaxLength: 200, Value: v.V.Title, Err: v.Errors[annotations.FieldTitle]},
 		{ID: "note-link", Name: annotations.FieldLink, Label: l.T("notes.link"), Kind: "url", MaxLength: 500, Value: v.V.Link, Err: v.Errors[annotations.FieldLink]},
 	}
@@ -152,20 +152,24 @@ func (h *Notes) refusedNote(c *fiber.Ctx, v notesView, err error) error {
 		return err
 	}
 	for _, fe := range errs {
-		v.Errors[fe.Field] = kit.FieldErr{Field: fe.Field, Message: noteMessage(v.Lang, fe)}
+		v.Errors[fe.Field] = kit.FieldErr{Field: fe.Field, Message: noteMessage(v.Lang, fe, v.V.Date)}
 	}
 	v.Error = v.Lang.T("eventform.errors", len(v.Errors))
 	c.Status(fiber.StatusUnprocessableEntity)
 	return h.sendNotes(c, v)
 }
 
-func noteMessage(l i18n.Lang, fe events.FieldError) string {
+// noteMessage says in the page's language what is wrong with a field; date is the day as typed.
+func noteMessage(l i18n.Lang, fe events.FieldError, date string) string {
 	switch fe.Field {
 	case annotations.FieldDate:
-		if strings.Contains(fe.Reason, "required") {
+		switch {
+		case strings.Contains(fe.Reason, "required"):
 			return l.T("eventform.err.date_required")
+		case strings.Contains(fe.Reason, "mistyped"):
+			return l.T("eventform.err.year", kit.Clip(strings.TrimSpace(date)))
 		}
-		return l.T("notes.err.date")
+		return l.T("eventform.err.date", kit.Clip(strings.TrimSpace(date)))
 	case annotations.FieldTitle:
 		if strings.Contains(fe.Reason, "required") {
 			return l.T("eventform.err.title_required")
@@ -216,7 +220,8 @@ func (h *Notes) storedNote(c *fiber.Ctx) (*annotations.Note, error) {
 func (h *Notes) editNoteView(c *fiber.Ctx, lang i18n.Lang, n *annotations.Note) (notesView, error) {
 	v := h.notesView(c, lang, lang.T("notes.edit_title"))
 	v.Editing, v.Action, v.DeleteURL = true, noteURL(*n), noteURL(*n)+"/slett"
-	v.V = annotations.Input{Scope: n.Scope, Date: n.Date.Format("2006-01-02"), Title: n.Title, Link: n.Link}
+	// ISO here; the form shows the day in the reader's notation (kit.DayField).
+	v.V = annotations.Input{Scope: n.Scope, Date: n.Date.Format(time.DateOnly), Title: n.Title, Link: n.Link}
 	changes, err := annotations.Changes(c.UserContext(), h.store.Conn(), n.Scope, n.ID)
 	if err != nil {
 		return v, err

@@ -28,7 +28,7 @@ import (
 //	year     YYYY                              (month, quarter, year)
 //	month    1–12                              (period=month)
 //	quarter  1–4                               (period=quarter)
-//	from, to YYYY-MM-DD                        (period=custom, both days included)
+//	from, to YYYY-MM-DD or DD.MM.YYYY          (period=custom, both days included; days.ParseDay)
 //	compare  previous | year                   what tables and charts compare with (default previous)
 //	grain    day | week | month                points of the time charts (default by length)
 //	site     a configured site id              (default the first)
@@ -212,18 +212,7 @@ func intParam(raw string, lo, hi int) (int, error) {
 
 // dateParam reads a custom period's day: ISO (2022-07-01), as every link the server writes has
 // it, or as a bokmål reader types it in the form's text field (01.07.2022, 1.7.2022).
-func dateParam(raw string) (time.Time, error) {
-	raw = strings.TrimSpace(raw)
-	layout := time.DateOnly
-	if strings.Contains(raw, ".") {
-		layout = "2.1.2006"
-	}
-	d, err := time.Parse(layout, raw)
-	if err != nil || d.Year() < 1900 {
-		return time.Time{}, fmt.Errorf("%q is not a date YYYY-MM-DD or DD.MM.YYYY", raw)
-	}
-	return d, nil
-}
+func dateParam(raw string) (time.Time, error) { return days.ParseDay(raw) }
 
 // discover keeps the accounts, lists, registers and feeds that hold figures, and resolves ?list=
 // and ?account= among them.

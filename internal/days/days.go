@@ -5,6 +5,7 @@ package days
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,26 @@ func Parse(s string) (time.Time, error) {
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+	}
+	return d, nil
+}
+
+// ParseDay reads a day as people type it: ISO 2006-01-02, as every address and export writes it,
+// or 2.1.2006 / 02.01.2006, as bokmål readers and Norwegian spreadsheets (Excel) write it. Spaces
+// around it are ignored. Anything else (07/05/2022 reads as May in one country and July in the
+// next) is refused, and so are years outside 1900–2099, which are typing mistakes here.
+func ParseDay(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	layout := time.DateOnly
+	if strings.Contains(s, ".") {
+		layout = "2.1.2006"
+	}
+	d, err := time.Parse(layout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date: use YYYY-MM-DD or DD.MM.YYYY", s)
+	}
+	if d.Year() < 1900 || d.Year() > 2099 {
+		return time.Time{}, fmt.Errorf("%q: the year %d looks mistyped (1900–2099)", s, d.Year())
 	}
 	return d, nil
 }

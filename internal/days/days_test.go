@@ -1,6 +1,7 @@
 package days
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -70,5 +71,51 @@ func TestEarlier(t *testing.T) {
 	a, b := Date(2025, 3, 14), Date(2025, 3, 15)
 	if Earlier(a, b) != a || Earlier(b, a) != a || Earlier(a, a) != a {
 		t.Errorf("Earlier(%s, %s) = %s, Earlier(%s, %s) = %s", Format(a), Format(b), Format(Earlier(a, b)), Format(b), Format(a), Format(Earlier(b, a)))
+	}
+}
+
+func TestParseDay(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Time // zero: refused
+	}{
+		{"2023-02-14", Date(2023, 2, 14)},
+		{"14.02.2023", Date(2023, 2, 14)},
+		{"14.2.2023", Date(2023, 2, 14)},
+		{"4.2.2023", Date(2023, 2, 4)},
+		{" 04.02.2023 ", Date(2023, 2, 4)},
+		{"1900-01-01", Date(1900, 1, 1)},
+		{"31.12.2099", Date(2099, 12, 31)},
+		{"29.02.2024", Date(2024, 2, 29)},
+		{"", time.Time{}},
+		{"31.02.2023", time.Time{}},
+		{"2023-02-30", time.Time{}},
+		{"29.02.2023", time.Time{}},
+		{"2023-2-14", time.Time{}},
+		{"02/14/2023", time.Time{}},
+		{"14/02/2023", time.Time{}},
+		{"14.02.23", time.Time{}},
+		{"14-02-2023", time.Time{}},
+		{"2023.02.14", time.Time{}},
+		{"14.02.2023.", time.Time{}},
+		{"14. 02.2023", time.Time{}},
+		{"14.02.2023 10:00", time.Time{}},
+		{"1899-12-31", time.Time{}},
+		{"01.01.2100", time.Time{}},
+		{"0014.02.2023", time.Time{}},
+		{"14.13.2023", time.Time{}},
+	} {
+		got, err := ParseDay(c.in)
+		switch {
+		case c.want.IsZero() && err == nil:
+			t.Errorf("ParseDay(%q) = %s, want an error", c.in, Format(got))
+		case !c.want.IsZero() && err != nil:
+			t.Errorf("ParseDay(%q): %v", c.in, err)
+		case !c.want.IsZero() && (!got.Equal(c.want) || got.Location() != time.UTC):
+			t.Errorf("ParseDay(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+	if _, err := ParseDay("31.02.2023"); err == nil || !strings.Contains(err.Error(), "DD.MM.YYYY") {
+		t.Errorf("the error for 31.02.2023 does not name the notation: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/figures"
 	"github.com/innomed/rekkevidde/internal/store"
 )
@@ -237,25 +238,19 @@ func Kind(s string) (string, bool) {
 	return k, ok
 }
 
-// ParseDate reads a day as YYYY-MM-DD or, as Norwegian spreadsheets write it, DD.MM.YYYY
-// (one-digit day and month allowed). Years outside 2000–2099 are refused as typing mistakes.
+// ParseDate reads a day as days.ParseDay does: YYYY-MM-DD or, as bokmål readers and Norwegian
+// spreadsheets write it, DD.MM.YYYY (one-digit day and month allowed). Years outside 2000–2099
+// are refused as typing mistakes: the organisation's events are all of this century.
 func ParseDate(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return time.Time{}, errors.New("required: a date YYYY-MM-DD or DD.MM.YYYY")
 	}
-	var d time.Time
-	var err error
-	if strings.Contains(s, ".") {
-		d, err = time.Parse("2.1.2006", s)
-	} else {
-		d, err = time.Parse(time.DateOnly, s)
-	}
+	d, err := days.ParseDay(s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date: use YYYY-MM-DD or DD.MM.YYYY", s)
+		return time.Time{}, err
 	}
-	if d.Year() < 2000 || d.Year() > 2099 {
-		return time.Time{}, fmt.Errorf("%q: the year %d looks mistyped", s, d.Year())
+	if d.Year() < 2000 {
+		return time.Time{}, fmt.Errorf("%q: the year %d looks mistyped", strings.TrimSpace(s), d.Year())
 	}
 	return d, nil
 }

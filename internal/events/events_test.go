@@ -144,6 +144,9 @@ func TestRules(t *testing.T) {
 		{"zero", func(in *Input) { in.AttendedOnSite = "0" }, ""},
 		{"year mistyped", func(in *Input) { in.Date = "07.11.0022" }, FieldDate},
 		{"one-digit day and month", func(in *Input) { in.Date = "7.3.2022" }, ""},
+		{"no such day, bokmål notation", func(in *Input) { in.Date = "31.02.2023" }, FieldDate},
+		{"American notation", func(in *Input) { in.Date = "11/07/2022" }, FieldDate},
+		{"end date, no such day", func(in *Input) { in.EndDate = "31.02.2023"; in.EndTime = "12:00" }, FieldEndDate},
 		{"kind with other case and hyphens", func(in *Input) { in.Kind = "Network-Meeting" }, ""},
 		{"Norwegian kind", func(in *Input) { in.Kind = "Nettverksmøte" }, ""},
 		{"bad id", func(in *Input) { in.EventID = "a b" }, FieldEventID},
@@ -239,5 +242,27 @@ FROM events FINAL WHERE account_id = ? AND event_id = ?`, ev.EventID, ev.Account
 	}
 	if got.title != "Nasjonal møteplass for DHO" {
 		t.Errorf("the deleted version keeps the event's fields, got title %q", got.title)
+	}
+}
+
+// The form shows days in the reader's notation and the CSV import takes what Excel writes: both
+// notations are the same day, the same start and the same event id.
+func TestBothDateNotationsAreTheSameEvent(t *testing.T) {
+	nb, iso := validInput(t), validInput(t)
+	nb.Date, nb.EndDate, nb.EndTime = "14.02.2023", "15.2.2023", "12:00"
+	iso.Date, iso.EndDate, iso.EndTime = "2023-02-14", " 2023-02-15 ", "12:00"
+	a, err := nb.Event()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := iso.Event()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.EventID != b.EventID || !a.StartsAt.Equal(b.StartsAt) || !a.EndsAt.Equal(*b.EndsAt) {
+		t.Fatalf("14.02.2023 gives %s %s–%s, 2023-02-14 gives %s %s–%s", a.EventID, a.StartsAt, a.EndsAt, b.EventID, b.StartsAt, b.EndsAt)
+	}
+	if want := time.Date(2023, 2, 14, 9, 0, 0, 0, time.UTC); !a.StartsAt.Equal(want) {
+		t.Errorf("starts %s, want %s (10:00 in Oslo)", a.StartsAt, want)
 	}
 }

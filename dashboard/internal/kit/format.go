@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
@@ -15,6 +16,24 @@ func MonthShort(l i18n.Lang, m time.Month) string {
 		return m.String()[:3]
 	}
 	return [12]string{"jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"}[m-1]
+}
+
+// DayLayout is how a reader writes a day in a form: 31.03.2022 in bokmål, ISO in English.
+func DayLayout(l i18n.Lang) string {
+	if l == i18n.NB {
+		return "02.01.2006"
+	}
+	return time.DateOnly
+}
+
+// ReaderDay writes a day typed in either notation (days.ParseDay) as the reader of l writes it;
+// anything else is returned as typed, for the reader to correct.
+func ReaderDay(l i18n.Lang, typed string) string {
+	d, err := days.ParseDay(typed)
+	if err != nil {
+		return typed
+	}
+	return d.Format(DayLayout(l))
 }
 
 // ShortDate is "31.03.2022" / "31 Mar 2022".

@@ -26,11 +26,26 @@ type FormField struct {
 	// Hint is said after the label in brackets ("tt:mm").
 	Hint  string
 	Value string
-	// Kind is "text" (the default), "date" (2000–2099), "url", or "count" and "time", which are
+	// Kind is "text" (the default), "date" (see DayField), "url", or "count" and "time", which are
 	// text with a numeric keyboard and no autocomplete (a type="number" would drop "1 200").
 	Kind      string
 	MaxLength int
-	Err       FieldErr
+	// Placeholder is shown in the empty input (dd.mm.åååå).
+	Placeholder string
+	// Note is a line under the input saying how to fill it, which the input points to.
+	Note string
+	Err  FieldErr
+}
+
+// DayField is a day's input in the reader's notation, like the period picker's: a text field with
+// the notation as placeholder, a pattern taking dd.mm.åååå (also 1.7.2022) and ISO, and the hint
+// line under it. Not type=date: Chromium formats a date field by the browser's locale, not the
+// page's lang, so a bokmål editor with an English browser saw mm/dd/yyyy. No numeric inputmode
+// either: the iPhone's digit pad has neither '.' nor '-'. The value is shown in the reader's
+// notation when it is a day (ReaderDay), else as typed, so a refused form loses nothing.
+func DayField(l i18n.Lang, f FormField) FormField {
+	f.Kind, f.Placeholder, f.Note, f.Value = "date", l.T("period.date_format"), l.T("period.date_hint"), ReaderDay(l, f.Value)
+	return f
 }
 
 // FieldErr is one field's message; the zero value (a field without error) renders nothing.
