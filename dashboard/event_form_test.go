@@ -155,7 +155,7 @@ func TestEventFormCreateEditDelete(t *testing.T) {
 	}
 
 	shown := editor.get(editPage)
-	for _, want := range []string{"Arrangementet er registrert.", `name="start_time" type="text" inputmode="numeric" autocomplete="off" value="10:00"`,
+	for _, want := range []string{"Arrangementet er registrert.", `name="start_time" type="text" autocomplete="off" value="10:00"`,
 		`id="ev-date" name="date" type="text" autocomplete="off"`, `placeholder="dd.mm.åååå" value="07.11.2022"`, "Endringer", "Registrert", "test-editor"} {
 		if !strings.Contains(shown.body, want) {
 			t.Errorf("edit page lacks %q", want)

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/innomed/rekkevidde/dashboard/internal/kit"
 	"github.com/innomed/rekkevidde/internal/days"
-	"github.com/innomed/rekkevidde/internal/i18n"
 )
 
 // pickerView is the period picker form: a plain GET form, so it works without JavaScript; CSS
@@ -49,8 +49,8 @@ func (p *Pages) picker(r *request, action string, grain bool) pickerView {
 	v := pickerView{
 		Action: action,
 		Kind:   string(r.span.Kind),
-		From:   r.span.From.Format(dateLayout(l)),
-		To:     r.span.End.Format(dateLayout(l)),
+		From:   r.span.From.Format(kit.DayLayout(l)),
+		To:     r.span.End.Format(kit.DayLayout(l)),
 	}
 	for _, k := range []days.Kind{days.Month, days.Quarter, days.Year, days.Custom} {
 		v.Kinds = append(v.Kinds, option{Value: string(k), Label: l.T("period.kind." + string(k))})
@@ -105,15 +105,4 @@ func (p *Pages) picker(r *request, action string, grain bool) pickerView {
 		v.Choices = append(v.Choices, choose("account", l.T("form.account"), "", r.accounts, r.account, same))
 	}
 	return v
-}
-
-// dateLayout is how the picker writes a day in its text fields: as a bokmål reader writes it
-// (31.03.2022), ISO in English. Text fields, not type=date: Chromium formats a date field by the
-// browser's locale, not the page's lang, so bokmål readers with an English browser saw mm/dd/yyyy.
-// The server reads both forms (dateParam); every address it writes keeps ISO.
-func dateLayout(l i18n.Lang) string {
-	if l == i18n.NB {
-		return "02.01.2006"
-	}
-	return time.DateOnly
 }
