@@ -82,3 +82,13 @@ func databaseName(testName string) string {
 	_, _ = rand.Read(b[:])
 	return "test_" + name + "_" + hex.EncodeToString(b[:])
 }
+
+// Oslo is the tests' time zone, the demo's and the default configuration's.
+func Oslo(t testing.TB) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

@@ -25,17 +25,8 @@ import (
 	"github.com/innomed/rekkevidde/internal/store"
 )
 
-func oslo(t *testing.T) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 func TestDue(t *testing.T) {
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 	at := func(s string) time.Time {
 		v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
 		if err != nil {
@@ -102,7 +93,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 	st := chtest.Open(t)
 	ctx := context.Background()
 	if _, err := demo.Load(ctx, st, demo.Options{SiteID: "innomed.no", Location: loc}); err != nil {

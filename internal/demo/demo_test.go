@@ -19,15 +19,6 @@ import (
 
 const siteID = "innomed"
 
-func oslo(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatalf("load Europe/Oslo: %v", err)
-	}
-	return loc
-}
-
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 // load fills a fresh database with the demo and returns it with the query layer over it.
@@ -36,7 +27,7 @@ func load(t *testing.T) (*store.Store, *query.Queries, demo.Summary) {
 	st := chtest.Open(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	summary, err := demo.Load(ctx, st, demo.Options{SiteID: siteID, Location: oslo(t)})
+	summary, err := demo.Load(ctx, st, demo.Options{SiteID: siteID, Location: chtest.Oslo(t)})
 	if err != nil {
 		t.Fatalf("load demo: %v", err)
 	}
@@ -80,7 +71,7 @@ func reportSocial() []socialFigures {
 func TestDemoReproducesTheAnnualReport2022(t *testing.T) {
 	st, q, summary := load(t)
 	ctx := context.Background()
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 	first, last := date(2022, time.January, 1), date(2022, time.December, 31)
 
 	t.Run("visits and unique visitors per quarter", func(t *testing.T) {
@@ -512,7 +503,7 @@ func norwegianMonth(m time.Month) string {
 func TestDemoYearsAroundTheReportAreBelievable(t *testing.T) {
 	st, q, _ := load(t)
 	ctx := context.Background()
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 
 	var sessions []uint64
 	for y := demo.FirstYear; y <= demo.LastYear; y++ {
@@ -749,7 +740,7 @@ func figures(t *testing.T, q *query.Queries, loc *time.Location) map[string]stri
 
 func TestSecondLoadChangesNoFigure(t *testing.T) {
 	st, q, first := load(t)
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 	before := figures(t, q, loc)
 
 	ctx := context.Background()

@@ -12,20 +12,11 @@ import (
 	"github.com/innomed/rekkevidde/internal/figures"
 )
 
-func oslo(t *testing.T) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 func validInput(t *testing.T) Input {
 	return Input{
 		AccountID: DefaultAccount, Kind: "nasjonal møteplass", Title: "  Nasjonal  møteplass for DHO ",
 		Date: "07.11.2022", StartTime: "10:00", EndTime: "15.30",
-		Registered: "117", AttendedOnSite: "40", AttendedDigital: "60", Zone: oslo(t),
+		Registered: "117", AttendedOnSite: "40", AttendedDigital: "60", Zone: chtest.Oslo(t),
 	}
 }
 
@@ -53,7 +44,7 @@ func TestValidInput(t *testing.T) {
 }
 
 func TestDateOnlyStartsAtLocalMidnightAndEmptyCountsAreUnknown(t *testing.T) {
-	in := Input{AccountID: "innomed", Kind: "kurs", Title: "Introduksjonskurs", Date: "2022-06-16", Zone: oslo(t)}
+	in := Input{AccountID: "innomed", Kind: "kurs", Title: "Introduksjonskurs", Date: "2022-06-16", Zone: chtest.Oslo(t)}
 	ev, err := in.Event()
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +93,7 @@ func TestEventIDIsStable(t *testing.T) {
 
 func TestEveryProblemIsReportedByField(t *testing.T) {
 	in := Input{Kind: "seminar", Date: "31.02.2022", StartTime: "25:00", EndTime: "abc",
-		Registered: "-3", AttendedOnSite: "12,5", AttendedDigital: "mange", Zone: oslo(t)}
+		Registered: "-3", AttendedOnSite: "12,5", AttendedDigital: "mange", Zone: chtest.Oslo(t)}
 	err := in.Validate()
 	var errs Errors
 	if !errors.As(err, &errs) {
@@ -190,7 +181,7 @@ func TestKindAliasesAllResolve(t *testing.T) {
 func TestSaveAndDelete(t *testing.T) {
 	st := chtest.Open(t)
 	ctx := context.Background()
-	if _, err := Save(ctx, st, Input{Zone: oslo(t)}, "form"); err == nil {
+	if _, err := Save(ctx, st, Input{Zone: chtest.Oslo(t)}, "form"); err == nil {
 		t.Fatal("an invalid input must not be saved")
 	}
 	if _, err := Save(ctx, st, validInput(t), "kari@innomed.no"); err == nil {

@@ -16,17 +16,8 @@ import (
 	"github.com/innomed/rekkevidde/internal/store"
 )
 
-func oslo(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 func options(t testing.TB) Options {
-	return Options{AccountID: "innomed", ListID: "a1b2c3d4e5", Zone: oslo(t)}
+	return Options{AccountID: "innomed", ListID: "a1b2c3d4e5", Zone: chtest.Oslo(t)}
 }
 
 func kind(t testing.TB, name string) Kind {
@@ -67,7 +58,7 @@ func TestEventsFileAsExcelWritesIt(t *testing.T) {
 	for _, r := range records {
 		ev := r.(figures.Event)
 		got[ev.Kind]++
-		if ev.AccountID != "innomed" || ev.StartsAt.In(oslo(t)).Year() != 2022 {
+		if ev.AccountID != "innomed" || ev.StartsAt.In(chtest.Oslo(t)).Year() != 2022 {
 			t.Errorf("event %+v", ev)
 		}
 	}
@@ -139,7 +130,7 @@ FROM events FINAL WHERE account_id = 'innomed' AND deleted = 0`).Scan(&total, &a
 		}
 	}
 	// Through the query layer as the dashboard reads it.
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 	// Per kind as the annual report sums them (query.SumByKind over the year's events).
 	events, err := query.New(st.Conn()).Events(ctx, "innomed", time.Date(2022, 1, 1, 0, 0, 0, 0, loc), time.Date(2023, 1, 1, 0, 0, 0, 0, loc))
 	if err != nil {

@@ -21,21 +21,12 @@ import (
 
 const demoSite = "innomed.no"
 
-func oslo(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 func loadDemo(t *testing.T) (*store.Store, *query.Queries) {
 	t.Helper()
 	st := chtest.Open(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := demo.Load(ctx, st, demo.Options{SiteID: demoSite, Location: oslo(t)}); err != nil {
+	if _, err := demo.Load(ctx, st, demo.Options{SiteID: demoSite, Location: chtest.Oslo(t)}); err != nil {
 		t.Fatalf("load demo: %v", err)
 	}
 	return st, query.New(st.Conn())
@@ -63,7 +54,7 @@ func val(p *float64) any {
 func TestDemoPagesQueries(t *testing.T) {
 	st, q := loadDemo(t)
 	ctx := context.Background()
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 
 	t.Run("visits series adds up to the report's quarters and never to a unique figure", func(t *testing.T) {
 		report := []uint64{10234, 9068, 9634, 9709}

@@ -22,7 +22,7 @@ func u32(n uint32) *uint32 { return &n }
 func fresh(t *testing.T) (*store.Store, *query.Queries, context.Context, *time.Location) {
 	t.Helper()
 	st := chtest.Open(t)
-	return st, query.New(st.Conn()), context.Background(), oslo(t)
+	return st, query.New(st.Conn()), context.Background(), chtest.Oslo(t)
 }
 
 // The columns of the web tables as the tests insert them.

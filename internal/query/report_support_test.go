@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/days"
 	"github.com/innomed/rekkevidde/internal/metrics"
 	"github.com/innomed/rekkevidde/internal/query"
@@ -20,7 +21,7 @@ import (
 func TestReportDataGivesThePagesFigures(t *testing.T) {
 	st, q := loadDemo(t)
 	ctx := context.Background()
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 	d, err := q.Discover(ctx, demoSite, loc)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 )
 
 func TestOnlyClosedPeriodsArePublished(t *testing.T) {
-	ctx, loc := context.Background(), oslo(t)
+	ctx, loc := context.Background(), chtest.Oslo(t)
 	st, b, now := clockedBuilder(t, time.Date(2022, time.September, 15, 12, 0, 0, 0, loc))
 	for _, c := range []struct {
 		year, quarter int
@@ -56,7 +56,7 @@ func TestOnlyClosedPeriodsArePublished(t *testing.T) {
 
 func TestAWithdrawnPublicationIsKeptAndNoLongerInForce(t *testing.T) {
 	ctx := context.Background()
-	st, b, now := clockedBuilder(t, time.Date(2022, time.October, 5, 9, 0, 0, 0, oslo(t)))
+	st, b, now := clockedBuilder(t, time.Date(2022, time.October, 5, 9, 0, 0, 0, chtest.Oslo(t)))
 	if _, err := b.Withdraw(ctx, st, report.KindQuarterly, 2022, 3, "admin", "feil tall"); !errors.Is(err, report.ErrNotPublished) {
 		t.Errorf("withdrawing an unpublished report: %v, want ErrNotPublished", err)
 	}
@@ -109,7 +109,7 @@ func TestAWithdrawnPublicationIsKeptAndNoLongerInForce(t *testing.T) {
 func TestAPublicationMadeBeforeItsPeriodClosedIsNotInForce(t *testing.T) {
 	st := chtest.Open(t)
 	ctx := context.Background()
-	loc := oslo(t)
+	loc := chtest.Oslo(t)
 	// A publication from a version without the guard: 2022-Q3 frozen on 15 September.
 	err := st.Insert(ctx, "report_publications", []string{"report", "scope", "period", "published_at", "published_by", "body", "checksum"},
 		[][]any{{report.KindQuarterly, site.ID, "2022-Q3", time.Date(2022, 9, 15, 10, 0, 0, 0, time.UTC), "kari", `{"year":2022,"quarter":3}`, "x"}})

@@ -22,15 +22,6 @@ import (
 // The tests' shared setup: the site, its time zone, builders over a test database, imports of
 // testdata files and the XLSX download opened.
 
-func oslo(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 var site = config.Site{ID: "innomed", Name: "innomed.no"}
 
 // builder is the tests' report builder over st on 1 February 2023, when 2022 has closed.
@@ -42,7 +33,7 @@ func builder(t testing.TB, st *store.Store, targets ...config.Target) *report.Bu
 // builderAt is the tests' report builder over st with the clock now (a test may move it).
 func builderAt(t testing.TB, st *store.Store, now func() time.Time, targets ...config.Target) *report.Builder {
 	t.Helper()
-	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: oslo(t), Targets: targets, Now: now})
+	b, err := report.New(query.New(st.Conn()), report.Options{Site: site, Location: chtest.Oslo(t), Targets: targets, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +67,7 @@ func importFile(t *testing.T, st *store.Store, kind, file string) {
 		t.Fatal(err)
 	}
 	defer func() { _ = f.Close() }()
-	if _, err := importer.Import(context.Background(), st, k, f, importer.Options{AccountID: "innomed", Zone: oslo(t)}); err != nil {
+	if _, err := importer.Import(context.Background(), st, k, f, importer.Options{AccountID: "innomed", Zone: chtest.Oslo(t)}); err != nil {
 		t.Fatalf("import %s %s: %v", kind, file, err)
 	}
 }
@@ -106,7 +97,7 @@ func loadDemo(t *testing.T) *store.Store {
 	st := chtest.Open(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := demo.Load(ctx, st, demo.Options{SiteID: site.ID, Location: oslo(t)}); err != nil {
+	if _, err := demo.Load(ctx, st, demo.Options{SiteID: site.ID, Location: chtest.Oslo(t)}); err != nil {
 		t.Fatal(err)
 	}
 	return st

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/innomed/rekkevidde/internal/chtest"
 	"github.com/innomed/rekkevidde/internal/i18n"
 	"github.com/innomed/rekkevidde/internal/importer"
 	"github.com/innomed/rekkevidde/internal/report"
@@ -22,7 +23,7 @@ func TestEveryRowNamesItsSource(t *testing.T) {
 	file := "kpi;period;scope;item;value;text;qualifier;note\n" +
 		"web.visits;2020-Q1;;;7 100;;;Årsrapport 2020, 2.4\n" +
 		"web.unique_visitors;2020-Q1;;;5 900;;;Årsrapport 2020, 2.4\n"
-	if _, err := importer.Import(ctx, st, k, strings.NewReader(file), importer.Options{Zone: oslo(t)}); err != nil {
+	if _, err := importer.Import(ctx, st, k, strings.NewReader(file), importer.Options{Zone: chtest.Oslo(t)}); err != nil {
 		t.Fatal(err)
 	}
 	b := builder(t, st)
