@@ -453,6 +453,10 @@ func TestCustomPeriodTakesBokmaalDates(t *testing.T) {
 	if showing(iso.body) != showing(typed.body) {
 		t.Errorf("typed dates show %q, ISO %q", showing(typed.body), showing(iso.body))
 	}
+	// A custom range is named by its days: they are said once.
+	if got := showing(iso.body); strings.Count(got, "05.07.2022") != 1 {
+		t.Errorf("the period line says the days %d times: %q", strings.Count(got, "05.07.2022"), got)
+	}
 	for _, want := range []string{`id="p-from" name="from" value="05.07.2022"`, `id="p-to" name="to" value="20.09.2022"`, `placeholder="dd.mm.åååå"`,
 		"Datoer skrives dd.mm.åååå"} {
 		if !strings.Contains(typed.body, want) {

@@ -143,7 +143,12 @@ func showing(l i18n.Lang, s days.Span) string {
 	if s.Clipped() {
 		return l.T("period.showing_so_far", periodName(l, s), spanDates(l, s))
 	}
-	return l.T("period.showing", spanName(l, s), spanDates(l, s))
+	name, dates := spanName(l, s), spanDates(l, s)
+	if name == dates {
+		// A custom range is named by its days: say them once.
+		return l.T("period.showing_days", dates)
+	}
+	return l.T("period.showing", name, dates)
 }
 
 // spanDates is the span's days written out: "1.1.2022–31.3.2022".
