@@ -161,11 +161,11 @@ func (r *request) parseSpan() error {
 	case days.Year:
 		r.span = days.YearSpan(year)
 	case days.Custom:
-		from, err := dateParam(c.Query("from"))
+		from, err := days.ParseDay(c.Query("from"))
 		if err != nil {
 			return kit.BadRequest("error.bad_from", kit.Clip(c.Query("from")))
 		}
-		to, err := dateParam(c.Query("to"))
+		to, err := days.ParseDay(c.Query("to"))
 		if err != nil {
 			return kit.BadRequest("error.bad_to", kit.Clip(c.Query("to")))
 		}
@@ -209,10 +209,6 @@ func intParam(raw string, lo, hi int) (int, error) {
 	}
 	return n, nil
 }
-
-// dateParam reads a custom period's day: ISO (2022-07-01), as every link the server writes has
-// it, or as a bokmål reader types it in the form's text field (01.07.2022, 1.7.2022).
-func dateParam(raw string) (time.Time, error) { return days.ParseDay(raw) }
 
 // discover keeps the accounts, lists, registers and feeds that hold figures, and resolves ?list=
 // and ?account= among them.
